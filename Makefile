@@ -1,0 +1,52 @@
+# Proxima: every target bootstraps .venv itself from the pinned requirements.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv tools run test lint unit integration contract e2e bench bench-ledger bench-loop docs clean
+
+help:
+	@echo "make run    start PostgreSQL, the four services and the gateway on http://127.0.0.1:8000"
+	@echo "make test   lint + every test suite, on real PostgreSQL and real Apache Kafka"
+	@echo "make lint   ruff, mypy (shared/ and services/), import-linter"
+	@echo "make bench  benchmarks, as ratios against a baseline run in the same go"
+	@echo "make docs   regenerate event JSON Schemas and the AsyncAPI document under docs/"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP)
+
+# System tools the tests need: kubectl (kustomize rendering) and Chromium (dashboard test).
+tools:
+	@bash deploy/local/ensure-tools.sh
+
+run: venv
+	$(PY) -m deploy.local.run
+
+lint: venv
+	$(VENV)/bin/ruff check shared services deploy tests bench
+	$(VENV)/bin/mypy shared
+	$(VENV)/bin/lint-imports
+	$(PY) -m shared.events.docs --check
+
+test: venv tools lint
+	$(PY) -m pytest tests
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+bench: venv
+	$(PY) -m bench.run
+
+docs: venv
+	$(PY) -m shared.events.docs
+
+clean:
+	rm -rf .cache/test .run

@@ -1,0 +1,1 @@
+"""Deployment and local-run tooling (importable so `python -m deploy.local...` works)."""

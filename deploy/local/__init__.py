@@ -1,0 +1,1 @@
+"""Local dev/CI infrastructure: real Kafka (and friends) started without Docker."""

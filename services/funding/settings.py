@@ -1,0 +1,8 @@
+"""Settings of the funding service (environment prefix PROXIMA_)."""
+
+from shared.settings import ServiceSettings
+
+
+class FundingSettings(ServiceSettings):
+    service_name: str = "funding"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_funding"

@@ -1,0 +1,250 @@
+"""Every rule the ledger domain can refuse, as one typed exception per rule.
+
+Why one class per rule: the API renders each as RFC 9457 problem+json with a stable
+machine-readable ``code`` that partner applications switch on, and each endpoint lists the
+classes it can raise in its OpenAPI ``responses=``. The attributes (``status``, ``code``,
+``title``, ``detail``, ``extra``) mirror ``shared.problems.Problem`` so one handler can render
+both; the domain does not subclass it because ``shared.problems`` imports FastAPI and this
+package must stay free of I/O and web frameworks.
+
+Status convention: 422 when the request itself breaks a rule whatever the ledger's state
+(zero amount, unbalanced postings, time currency reconversion); 409 when the request is
+well-formed but conflicts with the current state (insufficient funds, frozen account, hold
+already captured). A refused operation never changes anything: callers check, then write.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerDomainError(Exception):
+    """Base of every ledger rule violation; carries the problem+json fields."""
+
+    status: ClassVar[int] = 422
+    code: ClassVar[str] = "ledger-rule-violated"
+    title: ClassVar[str] = "Ledger rule violated"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail: str = detail or self.title
+        self.extra: dict[str, Any] = extra
+
+
+# --- amounts, currencies and transactions (422: the request itself is wrong) -------------
+
+
+class InvalidAmount(LedgerDomainError):
+    """An amount is not a non-zero integer within the ledger's range."""
+
+    code, title = "invalid-amount", "Invalid amount"
+
+
+class InvalidCurrencyRules(LedgerDomainError):
+    """A currency's rules contradict each other (e.g. a convertible time currency)."""
+
+    code, title = "invalid-currency-rules", "Invalid currency rules"
+
+
+class TooFewPostings(LedgerDomainError):
+    """A transaction needs at least two postings to balance."""
+
+    code, title = "too-few-postings", "A transaction needs at least two postings"
+
+
+class DuplicateAccountPosting(LedgerDomainError):
+    """The same account appears in more than one posting of a transaction."""
+
+    code, title = "duplicate-account-posting", "An account appears twice in a transaction"
+
+
+class UnbalancedTransaction(LedgerDomainError):
+    """The postings of some currency do not sum to zero."""
+
+    code, title = "unbalanced-transaction", "Postings do not sum to zero per currency"
+
+
+class CurrencyMismatch(LedgerDomainError):
+    """A posting's currency differs from its account's currency."""
+
+    code, title = "currency-mismatch", "Wrong currency for the account"
+
+
+class InvalidPeriod(LedgerDomainError):
+    """A date range or period is empty, reversed or not aligned on the currency's period."""
+
+    code, title = "invalid-period", "Invalid period"
+
+
+# --- accounts (409: the account's state forbids it) ----------------------------------------
+
+
+class AccountFrozen(LedgerDomainError):
+    """A frozen account cannot be debited."""
+
+    status, code, title = 409, "account-frozen", "Account is frozen"
+
+
+class AccountClosed(LedgerDomainError):
+    """A closed account cannot move at all."""
+
+    status, code, title = 409, "account-closed", "Account is closed"
+
+
+class InvalidStatusTransition(LedgerDomainError):
+    """The requested account status change is not allowed from the current status."""
+
+    status, code, title = 409, "invalid-status-transition", "Status change not allowed"
+
+
+class AccountNotEmpty(LedgerDomainError):
+    """An account with a balance or open holds cannot be closed."""
+
+    status, code, title = 409, "account-not-empty", "Account still has a balance or holds"
+
+
+class InsufficientFunds(LedgerDomainError):
+    """A debit would take the available balance below zero."""
+
+    status, code, title = 409, "insufficient-funds", "Insufficient available balance"
+
+
+class CreditLimitExceeded(LedgerDomainError):
+    """A debit would take the available balance below the account's credit limit."""
+
+    status, code, title = 409, "credit-limit-exceeded", "Credit limit exceeded"
+
+
+class BalanceLimitExceeded(LedgerDomainError):
+    """A credit would take the balance above the account's maximum balance."""
+
+    status, code, title = 409, "balance-limit-exceeded", "Maximum balance exceeded"
+
+
+class MonthlyLoadCapExceeded(LedgerDomainError):
+    """Credits this calendar month would exceed the currency's monthly load cap."""
+
+    status, code, title = 409, "monthly-load-cap-exceeded", "Monthly load cap exceeded"
+
+
+class DebtCapExceeded(LedgerDomainError):
+    """The sum of negative balances of a mutual-credit currency would exceed its cap."""
+
+    status, code, title = 409, "debt-cap-exceeded", "Currency-wide debt cap exceeded"
+
+
+class CreditLimitOutOfPolicy(LedgerDomainError):
+    """A requested credit limit is negative, above the policy maximum, or not allowed."""
+
+    code, title = "credit-limit-out-of-policy", "Credit limit outside the currency's policy"
+
+
+# --- holds ------------------------------------------------------------------------------
+
+
+class InvalidHoldExpiry(LedgerDomainError):
+    """A hold's deadline is not after its creation time."""
+
+    code, title = "invalid-hold-expiry", "Hold deadline must be in the future"
+
+
+class HoldNotAuthorized(LedgerDomainError):
+    """The hold was already captured, voided or expired."""
+
+    status, code, title = 409, "hold-not-authorized", "Hold is no longer authorized"
+
+
+class HoldExpired(LedgerDomainError):
+    """The hold's deadline has passed; it can only expire."""
+
+    status, code, title = 409, "hold-expired", "Hold has expired"
+
+
+class HoldNotExpired(LedgerDomainError):
+    """A hold cannot be expired before its deadline."""
+
+    status, code, title = 409, "hold-not-expired", "Hold deadline not reached"
+
+
+class CaptureExceedsHold(LedgerDomainError):
+    """A capture asks for more than the hold authorized."""
+
+    code, title = "capture-exceeds-hold", "Capture above the authorized amount"
+
+
+# --- issuance, reconversion, reserve ---------------------------------------------------------
+
+
+class ConversionNotAllowed(LedgerDomainError):
+    """The currency cannot be issued against euros or reconverted (time, mutual credit...)."""
+
+    code, title = "conversion-not-allowed", "Currency cannot be converted"
+
+
+class ReconversionForbidden(LedgerDomainError):
+    """This account type may not reconvert units to euros in this currency."""
+
+    code, title = "reconversion-forbidden", "Reconversion not allowed for this account"
+
+
+class ReconversionTooSmall(LedgerDomainError):
+    """After the fee nothing would be paid out."""
+
+    code, title = "reconversion-too-small", "Amount too small to cover the reconversion fee"
+
+
+class FundAccountRequired(LedgerDomainError):
+    """A bonus must be paid or a fee received, but no fund account was named for it."""
+
+    code, title = "fund-account-required", "A fund account is required"
+
+
+class ReserveInvariantViolated(LedgerDomainError):
+    """Units in circulation would no longer equal the euro reserve."""
+
+    status, code, title = 409, "reserve-invariant-violated", "Units in circulation != reserve"
+
+
+# --- voucher programmes ------------------------------------------------------------------------
+
+
+class InvalidProgrammeRules(LedgerDomainError):
+    """A programme's caps or categories contradict each other."""
+
+    code, title = "invalid-programme-rules", "Invalid programme rules"
+
+
+class MerchantNotApproved(LedgerDomainError):
+    """The merchant is not an approved partner of the programme."""
+
+    code, title = "merchant-not-approved", "Merchant not approved for this programme"
+
+
+class CategoryNotAllowed(LedgerDomainError):
+    """The spending category is not allowed by the programme."""
+
+    code, title = "category-not-allowed", "Category not allowed for this programme"
+
+
+class CategoryCapExceeded(LedgerDomainError):
+    """The beneficiary's spending in this category would exceed the programme's cap."""
+
+    status, code, title = 409, "category-cap-exceeded", "Category cap exceeded"
+
+
+class InsufficientVoucherCredit(LedgerDomainError):
+    """Unexpired credit lots usable for this category do not cover the amount."""
+
+    status, code, title = 409, "insufficient-voucher-credit", "Not enough usable credit"
+
+
+def error_types() -> tuple[type[LedgerDomainError], ...]:
+    """Every concrete rule error, e.g. to document them all or check codes are unique."""
+    found: list[type[LedgerDomainError]] = []
+    pending: list[type[LedgerDomainError]] = [LedgerDomainError]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            pending.append(sub)
+    return tuple(sorted(found, key=lambda c: c.code))

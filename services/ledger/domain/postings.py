@@ -1,0 +1,144 @@
+"""Postings and the rules that make a set of postings a valid double-entry transaction.
+
+A posting moves ``amount`` minor units of ``currency`` into (positive) or out of (negative)
+one account. A transaction is valid when it has at least two postings, every amount is a
+non-zero integer, the postings of each currency sum to zero (money never appears or
+disappears), and each account appears at most once.
+
+Why at most once: two postings on one account in one transaction carry no information the
+net amount does not, make statements confusing ("paid 10, paid -3"), and let the database
+enforce ``UNIQUE (transaction_id, account_id)``. Callers that build movements piece by
+piece can merge them first (``merge_postings``), knowingly.
+
+Validated postings come back sorted by (currency, account id). Why: one canonical form
+makes idempotency-key body comparison and the audit hash independent of the client's order,
+and locking accounts in that order prevents deadlocks between concurrent transactions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from .errors import (
+    DuplicateAccountPosting,
+    InvalidAmount,
+    TooFewPostings,
+    UnbalancedTransaction,
+)
+
+MAX_AMOUNT = 10**15
+"""Largest absolute amount of one posting, in minor units.
+
+Why: 10^15 cents is ten trillion euros, far above any real movement, and stays below 2^53 so
+amounts and balances survive JSON clients that parse numbers as doubles, and far from the
+int64 (PostgreSQL ``bigint``) limit even after many postings.
+"""
+
+
+def check_amount(amount: int, *, allow_zero: bool = False) -> int:
+    """Return ``amount`` if it is an integer (not bool) within ``MAX_AMOUNT``, else refuse."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidAmount("amounts are integers in minor units", amount=repr(amount))
+    if amount == 0 and not allow_zero:
+        raise InvalidAmount("amount must not be zero", amount=amount)
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidAmount(f"amount must not exceed {MAX_AMOUNT} in absolute value")
+    return amount
+
+
+def check_positive(amount: int) -> int:
+    """Return ``amount`` if it is a positive integer within range, else refuse."""
+    check_amount(amount)
+    if amount < 0:
+        raise InvalidAmount("amount must be positive", amount=amount)
+    return amount
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A signed movement of one currency on one account; positive credits the account."""
+
+    account_id: UUID
+    currency: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        check_amount(self.amount)
+        if not isinstance(self.currency, str) or not self.currency:
+            raise InvalidAmount("a posting needs a currency code", currency=repr(self.currency))
+        if not isinstance(self.account_id, UUID):
+            raise TypeError(f"account_id must be a UUID, got {type(self.account_id).__name__}")
+
+    def negated(self) -> Posting:
+        """The same movement in the opposite direction."""
+        return Posting(account_id=self.account_id, currency=self.currency, amount=-self.amount)
+
+
+def imbalances(postings: Iterable[Posting]) -> dict[str, int]:
+    """Per-currency sums that are not zero (empty when balanced)."""
+    sums: defaultdict[str, int] = defaultdict(int)
+    for posting in postings:
+        sums[posting.currency] += posting.amount
+    return {currency: total for currency, total in sorted(sums.items()) if total != 0}
+
+
+def validate_transaction(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """Check the double-entry rules and return the postings in canonical order."""
+    items = tuple(postings)
+    if len(items) < 2:
+        raise TooFewPostings(f"got {len(items)} posting(s)", count=len(items))
+    counts = Counter(p.account_id for p in items)
+    duplicates = sorted(str(account) for account, n in counts.items() if n > 1)
+    if duplicates:
+        raise DuplicateAccountPosting(
+            "merge the postings of each account into one", accounts=duplicates
+        )
+    off = imbalances(items)
+    if off:
+        raise UnbalancedTransaction(
+            "postings of each currency must sum to zero", imbalances=off
+        )
+    return canonical_order(items)
+
+
+def canonical_order(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """Postings sorted by (currency, account id, amount): the one order used everywhere."""
+    return tuple(sorted(postings, key=lambda p: (p.currency, p.account_id, p.amount)))
+
+
+def merge_postings(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """Sum postings per (currency, account), dropping those that net to zero; sorted."""
+    return tuple(
+        Posting(account_id=account, currency=currency, amount=amount)
+        for (currency, account), amount in sorted(net_by_account(postings).items())
+        if amount != 0
+    )
+
+
+def transfer(
+    *, currency: str, source: UUID, destination: UUID, amount: int
+) -> tuple[Posting, Posting]:
+    """The (debit, credit) postings moving a positive ``amount`` from source to destination."""
+    check_positive(amount)
+    if source == destination:
+        raise DuplicateAccountPosting("source and destination are the same account")
+    return (
+        Posting(account_id=source, currency=currency, amount=-amount),
+        Posting(account_id=destination, currency=currency, amount=amount),
+    )
+
+
+def reversal_of(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """The postings that exactly undo a valid transaction (append-only correction)."""
+    return validate_transaction(p.negated() for p in postings)
+
+
+def net_by_account(postings: Iterable[Posting]) -> dict[tuple[str, UUID], int]:
+    """Net amount per (currency, account) over any number of postings."""
+    sums: defaultdict[tuple[str, UUID], int] = defaultdict(int)
+    for posting in postings:
+        sums[(posting.currency, posting.account_id)] += posting.amount
+    return dict(sums)

@@ -1,0 +1,8 @@
+"""SQLAlchemy models of the ledger service: its own metadata, its own migration history."""
+
+from shared.db import ServiceBase, make_metadata
+
+
+class Base(ServiceBase):
+    __abstract__ = True
+    metadata = make_metadata()

@@ -1,0 +1,91 @@
+"""Everything event-related a service process runs: one producer, the outbox relay and the
+consumer runners of its subscriptions, started and stopped with the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.events.consumer import ConsumerRunner, Subscription
+from shared.events.outbox import OutboxRelay
+from shared.events.registry import dead_letter_topic, registered_types, topic_for
+from shared.events.transports import Producer, make_consumer, make_producer
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+class EventRuntime:
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        subscriptions: Sequence[Subscription] = (),
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.session_factory = session_factory
+        self.subscriptions = list(subscriptions)
+        self.producer: Producer = make_producer(settings)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.runners: list[ConsumerRunner] = []
+
+    async def start(self) -> None:
+        await self.producer.start()
+        if self.settings.event_bus == "kafka":
+            from shared.events.transports.kafka import ensure_topics
+
+            families = {topic_for(t) for t in registered_types()}
+            topics = sorted(families | {dead_letter_topic(t) for t in families})
+            await ensure_topics(
+                self.settings.kafka_bootstrap, topics,
+                partitions=self.settings.kafka_topic_partitions,
+                replication=self.settings.kafka_replication_factor,
+            )
+        relay = OutboxRelay(
+            service=self.settings.service_name,
+            engine=self.engine,
+            producer=self.producer,
+            poll_interval_s=self.settings.relay_poll_interval_s,
+        )
+        self._tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        for subscription in self.subscriptions:
+            consumer = make_consumer(
+                self.settings, group=subscription.group, topics=subscription.topics
+            )
+            await consumer.start()
+            runner = ConsumerRunner(
+                subscription=subscription,
+                consumer=consumer,
+                session_factory=self.session_factory,
+                dead_letter_producer=self.producer,
+                max_attempts=self.settings.consumer_max_attempts,
+                retry_base_s=self.settings.consumer_retry_base_s,
+            )
+            self.runners.append(runner)
+            self._tasks.append(
+                asyncio.create_task(runner.run(), name=f"consumer-{subscription.group}")
+            )
+        log.info(
+            "event_runtime_started",
+            bus=self.settings.event_bus,
+            consumers=[s.group for s in self.subscriptions],
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for runner in self.runners:
+            await runner.consumer.stop()
+        self.runners.clear()
+        await self.producer.stop()
+
+    async def ping(self) -> None:
+        await self.producer.ping()

@@ -1,0 +1,189 @@
+"""The embedded bus: an append-only log in a PostgreSQL database, for ``make run`` with no
+broker. Hand-rolled on purpose: it is ~150 lines, needs no infrastructure beyond the
+PostgreSQL we already run, and gives the same delivery contract as Kafka (ordered per
+topic, consumer-group offsets, at-least-once), which the shared contract tests check.
+
+One member of a consumer group reads at a time (a PostgreSQL advisory lock per group);
+other members stand by and take over if it dies, like a single-partition Kafka topic.
+LISTEN/NOTIFY wakes readers as soon as a record is appended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+from collections.abc import Sequence
+
+import asyncpg
+
+from shared.db import plain_dsn
+from shared.events.transports.base import OutgoingRecord, Record
+
+CHANNEL = "proxima_event_log"
+
+# The log is a broker stand-in, not a service's schema, so it creates its own tables the
+# way Kafka creates its own topics; a lock makes concurrent first starts safe.
+SCHEMA = f"""
+SELECT pg_advisory_xact_lock(727001);
+CREATE TABLE IF NOT EXISTS event_log (
+    position bigserial PRIMARY KEY,
+    topic text NOT NULL,
+    key text NOT NULL,
+    value bytea NOT NULL,
+    headers jsonb NOT NULL DEFAULT '[]',
+    appended_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS event_log_topic_position ON event_log (topic, position);
+CREATE TABLE IF NOT EXISTS consumer_offsets (
+    group_id text NOT NULL,
+    topic text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (group_id, topic)
+);
+CREATE OR REPLACE FUNCTION event_log_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('{CHANNEL}', ''); RETURN NULL; END $$;
+DROP TRIGGER IF EXISTS event_log_appended ON event_log;
+CREATE TRIGGER event_log_appended AFTER INSERT ON event_log
+    FOR EACH STATEMENT EXECUTE FUNCTION event_log_notify();
+"""
+
+
+async def ensure_schema(conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        await conn.execute(SCHEMA)
+
+
+def _group_lock_key(group: str) -> int:
+    return zlib.crc32(f"embedded-group:{group}".encode())
+
+
+class EmbeddedProducer:
+    def __init__(self, database_url: str) -> None:
+        self.dsn = plain_dsn(database_url)
+        self._pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
+        async with self._pool.acquire() as conn:
+            await ensure_schema(conn)
+
+    async def stop(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def send_many(self, records: Sequence[OutgoingRecord]) -> None:
+        assert self._pool is not None, "producer not started"
+        if not records:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Appends are serialised so positions become visible in order: a reader that
+            # has seen position N can never later find a committed position below N.
+            await conn.execute("SELECT pg_advisory_xact_lock(727002)")
+            await conn.executemany(
+                "INSERT INTO event_log (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+                [
+                    (
+                        r.topic,
+                        r.key,
+                        r.value,
+                        json.dumps([[k, v.decode("latin-1")] for k, v in r.headers]),
+                    )
+                    for r in records
+                ],
+            )
+
+    async def ping(self) -> None:
+        assert self._pool is not None, "producer not started"
+        async with self._pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+
+
+class EmbeddedConsumer:
+    def __init__(self, database_url: str, *, group: str, topics: Sequence[str]) -> None:
+        self.dsn = plain_dsn(database_url)
+        self.group = group
+        self.topics = list(topics)
+        self._conn: asyncpg.Connection | None = None
+        self._wake = asyncio.Event()
+        self._leader = False
+
+    async def start(self) -> None:
+        self._conn = await asyncpg.connect(self.dsn)
+        await ensure_schema(self._conn)
+        await self._conn.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+            self._leader = False
+
+    async def _ensure_leader(self) -> bool:
+        assert self._conn is not None
+        if not self._leader:
+            self._leader = bool(
+                await self._conn.fetchval(
+                    "SELECT pg_try_advisory_lock($1)", _group_lock_key(self.group)
+                )
+            )
+        return self._leader
+
+    async def fetch(self, *, max_records: int, timeout_s: float) -> list[Record]:
+        assert self._conn is not None, "consumer not started"
+        if await self._ensure_leader():
+            rows = await self._read(max_records)
+            if rows:
+                return rows
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
+        except TimeoutError:
+            pass
+        if not await self._ensure_leader():
+            return []
+        return await self._read(max_records)
+
+    async def _read(self, max_records: int) -> list[Record]:
+        assert self._conn is not None
+        rows = await self._conn.fetch(
+            """
+            SELECT l.position, l.topic, l.key, l.value, l.headers
+            FROM event_log l
+            LEFT JOIN consumer_offsets o ON o.group_id = $1 AND o.topic = l.topic
+            WHERE l.topic = ANY($2::text[]) AND l.position > COALESCE(o.position, 0)
+            ORDER BY l.position
+            LIMIT $3
+            """,
+            self.group,
+            self.topics,
+            max_records,
+        )
+        return [
+            Record(
+                topic=r["topic"],
+                partition=0,
+                offset=r["position"],
+                key=r["key"],
+                value=bytes(r["value"]),
+                headers=tuple((k, v.encode("latin-1")) for k, v in json.loads(r["headers"])),
+            )
+            for r in rows
+        ]
+
+    async def commit(self, record: Record) -> None:
+        assert self._conn is not None, "consumer not started"
+        await self._conn.execute(
+            """
+            INSERT INTO consumer_offsets (group_id, topic, position) VALUES ($1, $2, $3)
+            ON CONFLICT (group_id, topic) DO UPDATE SET position = GREATEST(
+                consumer_offsets.position, EXCLUDED.position)
+            """,
+            self.group,
+            record.topic,
+            record.offset,
+        )

@@ -1,0 +1,159 @@
+"""RFC 9457 problem+json for every error a service returns, validation errors included.
+
+Domain errors subclass `Problem`; one handler renders them, so an endpoint never builds
+an error response by hand and every 4xx has a stable machine-readable ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://proxima.example/problems/"
+
+log = structlog.get_logger(__name__)
+
+
+class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
+    """An error meant for the client. Subclasses set ``status``, ``code`` and ``title``."""
+
+    status: int = 400
+    code: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFound(Problem):
+    status, code, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Unprocessable(Problem):
+    status, code, title = 422, "unprocessable", "Request breaks a business rule"
+
+
+class Unauthorized(Problem):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(Problem):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class ServiceUnavailable(Problem):
+    status, code, title = 503, "unavailable", "Service temporarily unavailable"
+
+
+def problem_body(
+    *, status: int, code: str, title: str, detail: str, instance: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        **extra,
+    }
+
+
+def problem_response(
+    request: Request, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic error entries may carry exceptions in ``ctx``; keep only printable fields."""
+    return [
+        {
+            "loc": list(err.get("loc", ())),
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in errors
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        body = problem_body(
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            instance=request.url.path,
+            **exc.extra,
+        )
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(request, body, headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        body = problem_body(
+            status=422,
+            code="validation-failed",
+            title="Request validation failed",
+            detail="The request does not match the schema",
+            instance=request.url.path,
+            errors=_jsonable_errors(exc.errors()),
+        )
+        return problem_response(request, body)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
+            exc.status_code, f"http-{exc.status_code}"
+        )
+        body = problem_body(
+            status=exc.status_code,
+            code=code,
+            title=str(exc.detail),
+            detail=str(exc.detail),
+            instance=request.url.path,
+        )
+        return problem_response(request, body, dict(exc.headers or {}))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        body = problem_body(
+            status=500,
+            code="internal-error",
+            title="Internal error",
+            detail="An unexpected error occurred; it has been logged",
+            instance=request.url.path,
+        )
+        return problem_response(request, body)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for an endpoint, so its OpenAPI lists the errors it can return."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for p in problems:
+        out[p.status] = {
+            "description": p.title,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return out

@@ -1,0 +1,63 @@
+"""Settings every service shares, read from the environment (prefix ``PROXIMA_``).
+
+Each process runs exactly one service, so one prefix is enough: the deployment sets
+``PROXIMA_DATABASE_URL`` for the ledger pod to the ledger's database, and so on.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+DEFAULT_SECRET = "change-me"
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; services subclass it to add their own fields."""
+
+    model_config = SettingsConfigDict(env_prefix="PROXIMA_", extra="ignore")
+
+    env: Environment = Environment.development
+    service_name: str = "proxima"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima"
+    event_bus: Literal["embedded", "kafka"] = "embedded"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    # The embedded bus is a log kept in its own database, shared by every service.
+    events_database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_events"
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Where services fetch the gateway's public signing keys; empty = auth disabled only in tests.
+    jwks_url: str = ""
+    # An inline JWKS document instead of a URL (tests and single-process tools).
+    jwks_json: str = ""
+    consumer_max_attempts: int = 5
+    consumer_retry_base_s: float = 0.2
+    relay_poll_interval_s: float = 0.5
+    run_background_tasks: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> ServiceSettings:
+        if self.env is Environment.production:
+            for name, value in self.model_dump().items():
+                if name.endswith("secret") and value == DEFAULT_SECRET:
+                    raise ValueError(
+                        f"PROXIMA_{name.upper()} keeps its default value in production"
+                    )
+        return self
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database through psycopg, for Alembic and command-line tools."""
+        return self.database_url.replace("+asyncpg", "+psycopg")

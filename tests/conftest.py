@@ -1,0 +1,82 @@
+"""Session-wide real infrastructure: one PostgreSQL server for the whole run, one Apache
+Kafka broker started only if a test asks for it. Both are stopped at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from deploy.local.postgres import REPO, LocalPostgres
+from shared.db import make_engine
+from shared.migrate import upgrade
+from tests.support.ports import free_port
+
+TEST_ROOT = REPO / ".cache" / "test"
+_db_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    server = LocalPostgres(data_dir=TEST_ROOT / "postgres", port=free_port(), durable=False)
+    server.destroy()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def new_database(postgres: LocalPostgres) -> Callable[[str], str]:
+    """Create a fresh, empty database and return its SQLAlchemy URL."""
+
+    def create(label: str) -> str:
+        name = f"t{next(_db_counter)}_{label}"
+        postgres.create_database(name, recreate=True)
+        return postgres.database_url(name)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def migrated_database(new_database: Callable[[str], str]) -> Callable[[str], str]:
+    """Create a fresh database with a service's migrations applied."""
+
+    def create(service: str) -> str:
+        url = new_database(service)
+        upgrade(service, url)
+        return url
+
+    return create
+
+
+@pytest.fixture
+async def engine_for() -> AsyncIterator[Callable[[str], AsyncEngine]]:
+    engines: list[AsyncEngine] = []
+
+    def make(url: str) -> AsyncEngine:
+        engine = make_engine(url, pool_size=5, max_overflow=5)
+        engines.append(engine)
+        return engine
+
+    yield make
+    await asyncio.gather(*(e.dispose() for e in engines))
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[object]:
+    """A real single-node Apache Kafka (KRaft), started on first use."""
+    from deploy.local.kafka_broker import KafkaBroker
+
+    data_dir = TEST_ROOT / "kafka"
+    broker = KafkaBroker(port=free_port(), data_dir=Path(data_dir))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

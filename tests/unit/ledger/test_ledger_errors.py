@@ -1,0 +1,33 @@
+import re
+
+from services.ledger.domain.errors import InsufficientFunds, LedgerDomainError, error_types
+
+
+def test_every_error_code_is_unique():
+    codes = [cls.code for cls in error_types()]
+    assert len(codes) == len(set(codes))
+
+
+def test_every_error_code_is_kebab_case_like_shared_problems():
+    for cls in error_types():
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", cls.code), cls
+
+
+def test_every_error_status_is_422_or_409():
+    assert {cls.status for cls in error_types()} == {409, 422}
+
+
+def test_error_types_lists_only_subclasses_of_the_base():
+    assert all(issubclass(cls, LedgerDomainError) for cls in error_types())
+    assert LedgerDomainError not in error_types()
+
+
+def test_error_keeps_detail_and_extra_fields():
+    error = InsufficientFunds("short by 3", available=7)
+    assert error.detail == "short by 3"
+    assert error.extra == {"available": 7}
+    assert str(error) == "short by 3"
+
+
+def test_error_without_detail_uses_its_title():
+    assert InsufficientFunds().detail == InsufficientFunds.title
