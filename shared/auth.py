@@ -12,11 +12,12 @@ Claims: ``sub`` (client id), ``role``, ``scope`` (space-separated, OAuth2 style)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jwt
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -29,6 +30,9 @@ ADMIN_SCOPE = "admin"
 
 TenantKind = Literal["currencies", "programmes", "envelopes", "territories"]
 TENANT_KINDS: tuple[TenantKind, ...] = ("currencies", "programmes", "envelopes", "territories")
+
+KeyLookup = Callable[[str | None], Any]
+"""Returns the public key for a token's ``kid`` header, or raises ``jwt.InvalidKeyError``."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,15 @@ class TokenVerifier:
     token names an unknown key id, which is how key rotation reaches services), or against a
     static JWKS document (tests, single-process dev)."""
 
-    def __init__(self, *, jwks_url: str = "", jwks_json: str = "") -> None:
+    def __init__(
+        self, *, jwks_url: str = "", jwks_json: str = "", key_lookup: KeyLookup | None = None
+    ) -> None:
         self._client = (
             jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         )
         self._static = jwt.PyJWKSet.from_dict(json.loads(jwks_json)) if jwks_json else None
+        # The gateway verifies its own tokens from its key ring: no HTTP call to itself.
+        self._lookup = key_lookup
 
     @property
     def may_block(self) -> bool:
@@ -79,6 +87,8 @@ class TokenVerifier:
 
     def _key_for(self, token: str) -> Any:
         kid = jwt.get_unverified_header(token).get("kid")
+        if self._lookup is not None:
+            return self._lookup(kid)
         if self._client is None and self._static is None:
             raise jwt.InvalidKeyError("no signing keys configured: every token is refused")
         if self._static is not None:
@@ -90,8 +100,12 @@ class TokenVerifier:
         return self._client.get_signing_key_from_jwt(token).key
 
     def verify(self, token: str) -> Principal:
+        return principal_from_claims(self.verified_claims(token))
+
+    def verified_claims(self, token: str) -> dict[str, Any]:
+        """The token's claims once signature, expiry, issuer and audience are checked."""
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 self._key_for(token),
                 algorithms=ALGORITHMS,
@@ -101,13 +115,18 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
-        tenants = claims.get("tenants") or {}
-        return Principal(
-            client_id=str(claims["sub"]),
-            role=str(claims.get("role", "")),
-            scopes=frozenset(str(claims.get("scope", "")).split()),
-            tenants={k: frozenset(map(str, tenants.get(k, []))) for k in TENANT_KINDS},
-        )
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    tenants = claims.get("tenants") or {}
+    if not isinstance(tenants, dict):
+        raise Unauthorized("invalid token: tenants claim is not an object")
+    return Principal(
+        client_id=str(claims["sub"]),
+        role=str(claims.get("role", "")),
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+        tenants={k: frozenset(map(str, tenants.get(k) or [])) for k in TENANT_KINDS},
+    )
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from the gateway's /oauth/token")
@@ -126,8 +145,11 @@ class ScopeRequirement:
         credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
         if credentials is None:
             raise Unauthorized("missing bearer token")
+        return await self.authorise(request, credentials.credentials)
+
+    async def authorise(self, request: Request, token: str) -> Principal:
+        """Verify ``token`` and check the scope; the principal lands in ``request.state``."""
         verifier: TokenVerifier = request.app.state.token_verifier
-        token = credentials.credentials
         principal = (
             await run_in_threadpool(verifier.verify, token)
             if verifier.may_block
@@ -139,16 +161,39 @@ class ScopeRequirement:
         return principal
 
 
-def require_scope(scope: str) -> ScopeRequirement:
-    return ScopeRequirement(scope)
+class QueryTokenScopeRequirement(ScopeRequirement):
+    """Like `ScopeRequirement`, but also takes the token from ``?access_token=``.
+
+    Only for endpoints a browser opens without being able to set headers (``EventSource``
+    for Server-Sent Events). Query strings end up in access logs: keep such endpoints few
+    and tokens short-lived.
+    """
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        access_token: str | None = Query(
+            default=None, description="The bearer token, for clients that cannot send headers"
+        ),
+    ) -> Principal:
+        credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+        if credentials is not None:
+            return await self.authorise(request, credentials.credentials)
+        if access_token:
+            return await self.authorise(request, access_token)
+        raise Unauthorized("missing bearer token")
+
+
+def require_scope(scope: str, *, allow_query_token: bool = False) -> ScopeRequirement:
+    """The dependency declaring ``scope``; ``allow_query_token`` is for EventSource endpoints."""
+    return QueryTokenScopeRequirement(scope) if allow_query_token else ScopeRequirement(scope)
 
 
 def declared_scopes(route: Any) -> list[str]:
     """Scopes a route's dependencies require (empty = an undeclared, hence failing, route)."""
     found: list[str] = []
-    stack = (
-        list(getattr(route, "dependant", None).dependencies) if hasattr(route, "dependant") else []
-    )
+    dependant = getattr(route, "dependant", None)
+    stack = list(dependant.dependencies) if dependant is not None else []
     while stack:
         dep = stack.pop()
         if isinstance(dep.call, ScopeRequirement):

@@ -57,6 +57,9 @@ class ServiceUnavailable(Problem):
     status, code, title = 503, "unavailable", "Service temporarily unavailable"
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code"})
+
+
 def problem_body(
     *, status: int, code: str, title: str, detail: str, instance: str, **extra: Any
 ) -> dict[str, Any]:
@@ -91,18 +94,25 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception], ...] = ()) -> None:
+    """Render `Problem` and each service's domain error base as problem+json.
+
+    Domain modules stay free of FastAPI: their error base only needs the same four
+    attributes as `Problem` (``status``, ``code``, ``title``, ``detail``, plus ``extra``).
+    """
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
+        extra = getattr(exc, "extra", {}) or {}
         body = problem_body(
-            status=exc.status,
-            code=exc.code,
-            title=exc.title,
-            detail=exc.detail,
+            status=int(getattr(exc, "status", 400)),
+            code=str(getattr(exc, "code", "bad-request")),
+            title=str(getattr(exc, "title", "Bad request")),
+            detail=str(getattr(exc, "detail", exc)),
             instance=request.url.path,
-            **exc.extra,
+            **{k: v for k, v in extra.items() if k not in _RESERVED},
         )
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        exc_status = body["status"]
+        headers = {"WWW-Authenticate": "Bearer"} if exc_status == 401 else None
         return problem_response(request, body, headers)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -143,17 +153,22 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, body)
 
     app.add_exception_handler(Problem, on_problem)
+    for error_base in domain_errors:
+        app.add_exception_handler(error_base, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
 
 
-def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries for an endpoint, so its OpenAPI lists the errors it can return."""
+def problem_responses(*problems: type[Exception]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for an endpoint, so its OpenAPI lists the errors it can return
+    (`Problem` subclasses or domain errors carrying ``status`` and ``title``)."""
     out: dict[int | str, dict[str, Any]] = {}
     for p in problems:
-        out[p.status] = {
-            "description": p.title,
+        status = int(getattr(p, "status", 400))
+        titles = [t for t in (out.get(status, {}).get("description"), getattr(p, "title", "")) if t]
+        out[status] = {
+            "description": "; ".join(dict.fromkeys(titles)) or "Error",
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return out

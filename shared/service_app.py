@@ -52,6 +52,7 @@ def build_service_app(
     subscriptions: Sequence[Subscription] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    domain_errors: tuple[type[Exception], ...] = (),
 ) -> FastAPI:
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=settings.log_json
@@ -87,7 +88,7 @@ def build_service_app(
     app.state.token_verifier = TokenVerifier(
         jwks_url=settings.jwks_url, jwks_json=settings.jwks_json
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, domain_errors)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     for router in routers:
         app.include_router(router)

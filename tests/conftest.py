@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def kafka() -> Iterator[object]:
     from deploy.local.kafka_broker import KafkaBroker
 
     data_dir = TEST_ROOT / "kafka"
+    shutil.rmtree(data_dir, ignore_errors=True)  # a fresh cluster: no topics from earlier runs
     broker = KafkaBroker(port=free_port(), data_dir=Path(data_dir))
     broker.start()
     try:

@@ -88,7 +88,10 @@ class LocalPostgres:
         return str(POSTGRES_BIN_PATH / name)
 
     def _cmd(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(args, check=True, text=True, user=self.user, **kwargs)  # type: ignore[call-overload]
+        result: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+            args, check=True, text=True, user=self.user, **kwargs
+        )
+        return result
 
     def init(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

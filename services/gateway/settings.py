@@ -1,8 +1,82 @@
 """Settings of the gateway service (environment prefix PROXIMA_)."""
 
-from shared.settings import ServiceSettings
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from shared.settings import DEFAULT_SECRET, Environment, ServiceSettings
+
+LENIENT_ENVIRONMENTS = (Environment.development, Environment.test)
 
 
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_gateway"
+
+    # --- upstreams ------------------------------------------------------------------------
+    ledger_url: str = "http://127.0.0.1:8001"
+    funding_url: str = "http://127.0.0.1:8002"
+    diagnostics_url: str = "http://127.0.0.1:8003"
+    upstream_connect_timeout_s: float = 2.0
+    upstream_read_timeout_s: float = 30.0
+    upstream_pool_timeout_s: float = 5.0
+    upstream_max_connections: int = Field(default=200, ge=1)
+    upstream_max_keepalive: int = Field(default=50, ge=0)
+    # Extra attempts for idempotent requests (GET/HEAD/PUT/DELETE/OPTIONS, POST+Idempotency-Key).
+    upstream_retries: int = Field(default=2, ge=0, le=5)
+    upstream_retry_backoff_s: float = 0.05
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_timeout_s: float = 10.0
+    openapi_cache_ttl_s: float = 60.0
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # --- rate limits (token bucket, per gateway process) ------------------------------------
+    rate_limit_per_minute: int = Field(default=1200, ge=1)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    anonymous_rate_limit_per_minute: int = Field(default=120, ge=1)
+    anonymous_rate_limit_burst: int = Field(default=30, ge=1)
+
+    # --- identity ---------------------------------------------------------------------------
+    # Directory of PEM private keys: the newest signs, all are published. Generated on first
+    # start if empty. Used by `make run` and tests.
+    signing_keys_dir: str = ""
+    # Alternatively one PEM file holding one or more private keys (a Kubernetes Secret, the
+    # compose `jwtkeys` volume): the FIRST key signs, the others are only published, so an
+    # operator pre-publishes the next key, waits for caches, then moves it first.
+    jwt_private_keys_file: str = ""
+    bootstrap_admin_secret: str = DEFAULT_SECRET
+    token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+    secret_grace_period_s: int = Field(default=86_400, ge=0)
+    client_policy_refresh_s: float = 5.0
+    # argon2id cost (RFC 9106 low-memory profile by default); tests lower it for speed.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    # --- live stream ------------------------------------------------------------------------
+    stream_retention_s: int = Field(default=7 * 86_400, ge=60)
+    stream_max_rows: int = Field(default=200_000, ge=100)
+    stream_queue_size: int = Field(default=512, ge=1)
+    stream_heartbeat_s: float = 15.0
+    stream_replay_limit: int = Field(default=10_000, ge=1)
+    stream_poll_interval_s: float = 2.0
+
+    @model_validator(mode="after")
+    def _refuse_default_bootstrap_secret(self) -> GatewaySettings:
+        if self.env not in LENIENT_ENVIRONMENTS:
+            if self.bootstrap_admin_secret == DEFAULT_SECRET:
+                raise ValueError(
+                    "PROXIMA_BOOTSTRAP_ADMIN_SECRET keeps its default value outside development"
+                )
+            if len(self.bootstrap_admin_secret) < 16:
+                raise ValueError("PROXIMA_BOOTSTRAP_ADMIN_SECRET must have at least 16 characters")
+        return self
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        """Service name (the first segment after ``/api/``) to base URL."""
+        return {
+            "ledger": self.ledger_url.rstrip("/"),
+            "funding": self.funding_url.rstrip("/"),
+            "diagnostics": self.diagnostics_url.rstrip("/"),
+        }

@@ -43,7 +43,8 @@ class EventRuntime:
             families = {topic_for(t) for t in registered_types()}
             topics = sorted(families | {dead_letter_topic(t) for t in families})
             await ensure_topics(
-                self.settings.kafka_bootstrap, topics,
+                self.settings.kafka_bootstrap,
+                topics,
                 partitions=self.settings.kafka_topic_partitions,
                 replication=self.settings.kafka_replication_factor,
             )

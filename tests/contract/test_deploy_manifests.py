@@ -10,8 +10,11 @@ builds from an existing Dockerfile, probes /healthz and /readyz, and has a migra
 
 from __future__ import annotations
 
+import ast
 import base64
 import functools
+import importlib
+import importlib.metadata
 import importlib.util
 import re
 import shutil
@@ -34,12 +37,20 @@ KUSTOMIZATIONS = [K8S_DIR / "base"] + sorted(
 # a recent one, both shipped as schemas inside kubernetes-validate.
 K8S_VERSIONS = ("1.32.0", "1.35.0")
 COMMON_ENV = {
-    "PROXIMA_ENV", "PROXIMA_SERVICE_NAME", "PROXIMA_DATABASE_URL", "PROXIMA_EVENT_BUS",
-    "PROXIMA_KAFKA_BOOTSTRAP", "PROXIMA_LOG_LEVEL", "PROXIMA_JWKS_URL",
+    "PROXIMA_ENV",
+    "PROXIMA_SERVICE_NAME",
+    "PROXIMA_DATABASE_URL",
+    "PROXIMA_EVENT_BUS",
+    "PROXIMA_KAFKA_BOOTSTRAP",
+    "PROXIMA_LOG_LEVEL",
+    "PROXIMA_JWKS_URL",
 }
 GATEWAY_ENV = {
-    "PROXIMA_LEDGER_URL", "PROXIMA_FUNDING_URL", "PROXIMA_DIAGNOSTICS_URL",
-    "PROXIMA_JWT_PRIVATE_KEYS_FILE", "PROXIMA_BOOTSTRAP_ADMIN_SECRET",
+    "PROXIMA_LEDGER_URL",
+    "PROXIMA_FUNDING_URL",
+    "PROXIMA_DIAGNOSTICS_URL",
+    "PROXIMA_JWT_PRIVATE_KEYS_FILE",
+    "PROXIMA_BOOTSTRAP_ADMIN_SECRET",
 }
 
 
@@ -62,7 +73,9 @@ def _dockerfile(relpath: str) -> Path:
 
 @functools.cache
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
 
 
 def env_example() -> dict[str, str]:
@@ -79,7 +92,9 @@ def test_compose_file_matches_the_compose_spec_schema() -> None:
     cmd = [str(tool) if tool.exists() else "check-jsonschema"]
     result = subprocess.run(
         [*cmd, "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -206,16 +221,23 @@ def test_service_dockerfile_is_the_shared_template(name: str) -> None:
 
 def test_dockerfile_template_follows_the_image_rules() -> None:
     text = (ROOT / "deploy/docker/service.Dockerfile").read_text(encoding="utf-8")
-    body = re.sub(r"\\\n", " ", "\n".join(
-        line for line in text.splitlines() if not line.lstrip().startswith("#")
-    ))
+    body = re.sub(
+        r"\\\n",
+        " ",
+        "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")),
+    )
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in body
     assert re.findall(r"^FROM (\S+)", body, re.M) == ["${PYTHON_IMAGE}"] * 2
     assert "requirements-dev" not in body
     assert re.search(r"pip install --no-cache-dir .*-r /tmp/requirements\.txt", body)
     assert re.search(r"^USER 10001:10001$", body, re.M)
     copies = re.findall(r"^COPY (?!--from)(\S+) ", body, re.M)
-    assert copies == ["requirements.txt", "shared/", "services/__init__.p[y]", "services/${SERVICE}/"]
+    assert copies == [
+        "requirements.txt",
+        "shared/",
+        "services/__init__.p[y]",
+        "services/${SERVICE}/",
+    ]
     (healthcheck,) = re.findall(r"^HEALTHCHECK .*$", body, re.M)
     assert "/healthz" in healthcheck and "urllib.request" in healthcheck
     assert "curl" not in body and "wget" not in body
@@ -225,9 +247,57 @@ def test_dockerfile_template_follows_the_image_rules() -> None:
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_dockerfile_copy_sources_exist(name: str) -> None:
+def test_dockerfile_copy_sources_and_the_app_module_exist(name: str) -> None:
     for relpath in ("requirements.txt", "shared", f"services/{name}"):
         assert (ROOT / relpath).exists(), f"{relpath} is copied into the image but missing"
+    app = f"services/{name}/app.py"
+    assert (ROOT / app).is_file(), f"{app} is missing: the image runs {_factory(name)}"
+
+
+def _runtime_requirements() -> set[str]:
+    names = set()
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(_normalise(re.split(r"[\s<>=!~\[;]", line)[0]))
+    return names
+
+
+def _normalise(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _top_level_imports(package: Path) -> set[str]:
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_image_code_imports_only_what_the_image_contains(name: str) -> None:
+    """The image holds shared/, one service and requirements.txt: nothing else may be imported."""
+    modules = _top_level_imports(ROOT / "shared") | _top_level_imports(ROOT / "services" / name)
+    local = {m for m in modules if m.split(".")[0] in ("shared", "services", "deploy", "tests")}
+    foreign = sorted(
+        m
+        for m in local
+        if m.split(".")[0] in ("deploy", "tests")
+        or (m.startswith("services.") and m.split(".")[1] != name)
+    )
+    assert not foreign, f"not in the {name} image: {foreign}"
+    third_party = {m.split(".")[0] for m in modules - local} - set(sys.stdlib_module_names)
+    third_party.discard("__future__")
+    provided = importlib.metadata.packages_distributions()
+    pinned = _runtime_requirements()
+    missing = sorted(
+        m for m in third_party if not {_normalise(d) for d in provided.get(m, [])} & pinned
+    )
+    assert not missing, f"imported but not pinned in requirements.txt: {missing}"
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -311,7 +381,9 @@ def test_k8s_deployment_probes_security_and_dockerfile(target: Path, name: str) 
     docs = render(target)
     deployment = find(docs, "Deployment", name)
     _dockerfile(deployment["metadata"]["annotations"]["proxima/dockerfile"])
-    assert deployment["metadata"]["annotations"]["proxima/dockerfile"] == f"services/{name}/Dockerfile"
+    assert (
+        deployment["metadata"]["annotations"]["proxima/dockerfile"] == f"services/{name}/Dockerfile"
+    )
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     _check_container(container, pod, name)
@@ -332,13 +404,17 @@ def test_k8s_deployment_probes_security_and_dockerfile(target: Path, name: str) 
     assert service["spec"]["ports"] == [
         {"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}
     ]
-    labels = pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= pod_labels.items()
     hpa = find(docs, "HorizontalPodAutoscaler", name)
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": name,
+    }
     assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
     pdb = find(docs, "PodDisruptionBudget", name)
-    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -365,7 +441,8 @@ def test_k8s_only_the_gateway_is_exposed(target: Path) -> None:
     ingresses = [d for d in docs if d["kind"] == "Ingress"]
     backends = {
         path["backend"]["service"]["name"]
-        for ingress in ingresses for rule in ingress["spec"]["rules"]
+        for ingress in ingresses
+        for rule in ingress["spec"]["rules"]
         for path in rule["http"]["paths"]
     }
     assert backends == {"gateway"}
@@ -383,11 +460,20 @@ def test_k8s_network_policies_deny_by_default(target: Path) -> None:
     assert "ingress" not in deny and "egress" not in deny
     for name in BACKENDS:
         (rule,) = policies[name]["ingress"]
-        assert rule["from"] == [{"podSelector": {"matchLabels": {
-            "app.kubernetes.io/name": "gateway", "app.kubernetes.io/component": "api"}}}]
+        assert rule["from"] == [
+            {
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "gateway",
+                        "app.kubernetes.io/component": "api",
+                    }
+                }
+            }
+        ]
     gateway_sources = policies["gateway"]["ingress"][0]["from"]
-    assert {"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "ingress-nginx"}}} in gateway_sources
+    assert {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    } in gateway_sources
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -414,8 +500,11 @@ def test_k8s_postgres_and_kafka_are_external(target: Path) -> None:
         external = find(docs, "Service", f"{name}-postgres")["spec"]
         assert external["type"] == "ExternalName"
         assert external["externalName"].startswith(f"{name}-db-rw.")
-    config = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("proxima-config")]
-    (config,) = config
+    (config,) = [
+        d
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("proxima-config")
+    ]
     assert config["data"]["PROXIMA_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert config["data"]["PROXIMA_EVENT_BUS"] == "kafka"
 
@@ -446,9 +535,32 @@ def _pod_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def test_operations_guide_documents_every_variable() -> None:
     guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     sources = [ROOT / "docker-compose.yml", ROOT / ".env.example", *K8S_DIR.rglob("*.yaml")]
-    used = set().union(*(
-        re.findall(r"\bPROXIMA_[A-Z0-9_]+", p.read_text(encoding="utf-8")) for p in sources
-    ))
-    used |= COMMON_ENV | GATEWAY_ENV
+    used = set().union(
+        *(re.findall(r"\bPROXIMA_[A-Z0-9_]+", p.read_text(encoding="utf-8")) for p in sources)
+    )
+    used |= COMMON_ENV | GATEWAY_ENV | _settings_variables()
     missing = sorted(v for v in used if f"`{v}`" not in guide)
     assert not missing, f"docs/operations.md does not document {missing}"
+
+
+def _settings_variables() -> set[str]:
+    """PROXIMA_* names of every field of the settings classes (shared and per service)."""
+    from pydantic_settings import BaseSettings
+
+    modules = ["shared.settings"] + [
+        f"services.{name}.settings"
+        for name in SERVICES
+        if (ROOT / "services" / name / "settings.py").exists()
+    ]
+    names = set()
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseSettings)
+                and value is not BaseSettings
+            ):
+                prefix = value.model_config.get("env_prefix", "")
+                names |= {f"{prefix}{field}".upper() for field in value.model_fields}
+    return names

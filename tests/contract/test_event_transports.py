@@ -14,7 +14,9 @@ def _topic() -> str:
     return f"proxima.test.t{uuid.uuid4().hex[:12]}"
 
 
-async def _drain(consumer: Consumer, expected: int, *, commit: bool, timeout: float = 30) -> list[Record]:
+async def _drain(
+    consumer: Consumer, expected: int, *, commit: bool, timeout: float = 30
+) -> list[Record]:
     got: list[Record] = []
     deadline = asyncio.get_running_loop().time() + timeout
     while len(got) < expected and asyncio.get_running_loop().time() < deadline:
@@ -38,7 +40,9 @@ async def test_group_receives_every_record_in_order_per_key(bus: ServiceSettings
     await consumer.start()
     try:
         records = [
-            OutgoingRecord(topic=topic, key=f"k{i % 4}", value=f"{i}".encode(), headers=(("h", b"v"),))
+            OutgoingRecord(
+                topic=topic, key=f"k{i % 4}", value=f"{i}".encode(), headers=(("h", b"v"),)
+            )
             for i in range(200)
         ]
         await producer.send_many(records)
@@ -77,7 +81,9 @@ async def test_uncommitted_records_are_redelivered_after_restart(bus: ServiceSet
     producer = make_producer(bus)
     await producer.start()
     try:
-        await producer.send_many([OutgoingRecord(topic=topic, key="a", value=str(i).encode()) for i in range(3)])
+        await producer.send_many(
+            [OutgoingRecord(topic=topic, key="a", value=str(i).encode()) for i in range(3)]
+        )
         first = make_consumer(bus, group="g", topics=[topic])
         await first.start()
         got = await _drain(first, 3, commit=False)

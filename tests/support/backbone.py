@@ -39,7 +39,9 @@ def recording_handler(
         if before is not None:
             await before(event)
         await session.execute(
-            probe_effects.insert().values(probe_id=event.data.probe_id, sequence=event.data.sequence)
+            probe_effects.insert().values(
+                probe_id=event.data.probe_id, sequence=event.data.sequence
+            )
         )
 
     return handle
@@ -66,13 +68,13 @@ async def count_rows(engine: AsyncEngine, table: str) -> int:
 
 async def outbox_unpublished(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        result = await conn.execute(
-            text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        )
+        result = await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
         return int(result.scalar_one())
 
 
-def bus_settings(bus: str, *, events_url: str = "", bootstrap: str = "", **extra: object) -> ServiceSettings:
+def bus_settings(
+    bus: str, *, events_url: str = "", bootstrap: str = "", **extra: object
+) -> ServiceSettings:
     return ServiceSettings(
         service_name="probe",
         event_bus=bus,  # type: ignore[arg-type]
@@ -81,5 +83,3 @@ def bus_settings(bus: str, *, events_url: str = "", bootstrap: str = "", **extra
         consumer_retry_base_s=0.01,
         **extra,  # type: ignore[arg-type]
     )
-
-

@@ -22,9 +22,12 @@ def percentile_rank(value: float, population: Sequence[float]) -> float:
     b values of ``population`` strictly below ``value``, e equal to it, n in total (the
     territory itself belongs to the population, so a median territory scores 50).
     """
-    if not population:
+    return _sorted_percentile(value, sorted(population))
+
+
+def _sorted_percentile(value: float, ordered: Sequence[float]) -> float:
+    if not ordered:
         raise UndefinedIndicator("a percentile needs at least one value")
-    ordered = sorted(population)
     below, equal_or_below = bisect_left(ordered, value), bisect_right(ordered, value)
     return 100 * (below + (equal_or_below - below) / 2) / len(ordered)
 
@@ -68,6 +71,7 @@ class IndicatorTable:
             if sd > 0:
                 for code, x in column.items():
                     self._z[code][name] = (x - mean) / sd
+        self._vector_cache: dict[tuple[str, ...], list[tuple[str, tuple[float, ...]]]] = {}
         self._informative = frozenset(
             name for name in names if any(name in z for z in self._z.values())
         )
@@ -93,7 +97,7 @@ class IndicatorTable:
         row = self._row(territory)
         if indicator not in row:
             raise UndefinedIndicator(f"{indicator} is undefined for {territory}")
-        return percentile_rank(row[indicator], self._sorted[indicator])
+        return _sorted_percentile(row[indicator], self._sorted[indicator])
 
     def percentiles(self, territory: str) -> dict[str, float]:
         """Percentile of the territory for every indicator it has a value for."""
@@ -115,9 +119,21 @@ class IndicatorTable:
         if not used:
             return []
         origin = [self._z[territory][name] for name in used]
-        candidates = (
-            (math.dist(origin, [z[name] for name in used]), code)
-            for code, z in self._z.items()
-            if code != territory and all(name in z for name in used)
-        )
+        candidates = [
+            (math.dist(origin, vector), code)
+            for code, vector in self._vectors(tuple(used))
+            if code != territory
+        ]
         return [Peer(code, distance) for distance, code in heapq.nsmallest(k, candidates)]
+
+    def _vectors(self, used: tuple[str, ...]) -> list[tuple[str, tuple[float, ...]]]:
+        """z-vectors of the territories defining every indicator of ``used`` (memoised)."""
+        cached = self._vector_cache.get(used)
+        if cached is None:
+            cached = [
+                (code, tuple(z[name] for name in used))
+                for code, z in self._z.items()
+                if all(name in z for name in used)
+            ]
+            self._vector_cache[used] = cached
+        return cached

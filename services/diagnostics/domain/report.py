@@ -1,23 +1,28 @@
 """Assemble the diagnostic report of one territory-year as plain dataclasses.
 
-Flow: build a :class:`TerritoryYear` per territory, call :func:`indicator_table` once for
-all territories of a year (peers and percentiles), then :func:`build_report` for each
-territory. An indicator whose denominator is zero is kept with ``value=None`` and a
-``flag`` saying why, never an exception. Strengths and fragilities come from the explicit
-rules of :class:`ReportThresholds`; each fragility points to levers quoted from seed II.
+Flow: :func:`~.indicators.indicator_table` once for all territories of a year, then
+:func:`build_report` per territory. The report holds every indicator with its unit and
+percentile, the engine shares, the typology, the nearest peers, and the strengths and
+fragilities found by the explicit rules of :class:`ReportThresholds`; each fragility
+points to levers quoted from seed II.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from services.diagnostics.domain import employment, retention
 from services.diagnostics.domain.currency_flows import Circulation
-from services.diagnostics.domain.engines import BasicIncome, Engine, engine_bases, engine_profile
+from services.diagnostics.domain.engines import Engine, engine_bases
 from services.diagnostics.domain.errors import UndefinedIndicator
+from services.diagnostics.domain.indicators import (
+    INDICATORS,
+    Indicator,
+    TerritoryYear,
+    compute_indicators,
+)
 from services.diagnostics.domain.peers import IndicatorTable, Peer
 from services.diagnostics.domain.typology import (
     DEFAULT_RULES,
@@ -26,219 +31,319 @@ from services.diagnostics.domain.typology import (
     TypologyRules,
     classify,
 )
-from services.diagnostics.domain.validation import ParsedRow
-
-_EMPTY: Mapping[str, int] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TerritoryYear:
-    """Everything known about one territory for one year (euros, jobs, inhabitants)."""
+class Lever(StrEnum):
+    """Levers of seed II.2 (and II.1 for rebalancing) a fragility points to."""
+
+    NEED_DETECTION = "need-detection"
+    CAPTURE_AND_REDISTRIBUTION = "capture-and-redistribution"
+    SECTOR_COORDINATION = "sector-coordination"
+    ENGINE_REBALANCING = "engine-rebalancing"
+
+
+LEVER_TEXT: Mapping[Lever, str] = MappingProxyType(
+    {
+        Lever.NEED_DETECTION: (
+            "Agir davantage sur la détection des besoins, en repartant de l'analyse des besoins "
+            "et potentiels d'activité du territoire (act on need detection)."
+        ),
+        Lever.CAPTURE_AND_REDISTRIBUTION: (
+            "Agir sur le potentiel à capter de la richesse, à la redistribuer et à la "
+            "transformer en emplois de proximité (capture and redistribute income)."
+        ),
+        Lever.SECTOR_COORDINATION: (
+            "Mieux coordonner les approches filières et sectorielles et les approches "
+            "territoriales (coordinate sector and territorial approaches)."
+        ),
+        Lever.ENGINE_REBALANCING: (
+            "Contribuer au rééquilibrage des différents moteurs du développement "
+            "(rebalance the engines of development)."
+        ),
+    }
+)
+
+
+class FindingKind(StrEnum):
+    """Whether a finding is a strength or a fragility of the territory."""
+
+    STRENGTH = "strength"
+    FRAGILITY = "fragility"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportThresholds:
+    """Thresholds of the strength/fragility rules (defaults bracket the seed's figures)."""
+
+    dependence_share: float = 0.5
+    """Fragility when one engine brings at least this share of the basic income."""
+    weak_productive_share: float = 0.15
+    """Fragility when the productive base is below this share."""
+    weak_conversion_eur_per_job: float = 130_000
+    """Fragility at or above this RB per proximity job (seed: "plus de 170 000 €")."""
+    strong_conversion_eur_per_job: float = 90_000
+    """Strength at or below this RB per proximity job (seed: "80 000 €")."""
+    high_leakage: float = 0.30
+    """Fragility when at least this share of consumption is spent outside."""
+    high_retention: float = 0.80
+    """Strength when at least this share of consumption is spent locally."""
+    high_reconversion_leakage: float = 0.30
+    """Fragility when this share of local currency outflow is reconverted to euros."""
+    strong_lm3: float = 2.0
+    """Strength when the local currency's LM3 reaches this value."""
+
+
+DEFAULT_THRESHOLDS = ReportThresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One strength or fragility, the rule that produced it and the levers it suggests."""
+
+    kind: FindingKind
+    rule: str
+    indicator: str
+    value: float
+    threshold: float
+    message: str
+    levers: tuple[Lever, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorReading:
+    """An indicator as shown in a report, with its unit and percentile among territories."""
+
+    name: str
+    value: float | None
+    unit: str
+    description: str
+    flag: str | None
+    percentile: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticReport:
+    """The diagnostic of one territory-year."""
 
     code: str
     name: str
     year: int
     population: int
-    income: BasicIncome
-    jobs_presentielle: int
-    jobs_productive: int
-    consumption_potential: int | None = None
-    local_spending: int | None = None
-    sector_jobs: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    engine_bases: Mapping[Engine, int]
+    engine_shares: Mapping[Engine, float] | None
+    """None when the basic income is zero."""
+    typology: Classification | None
+    indicators: tuple[IndicatorReading, ...]
+    peers: tuple[Peer, ...]
+    strengths: tuple[Finding, ...]
+    fragilities: tuple[Finding, ...]
+    levers: tuple[Lever, ...]
+    """Levers suggested by the fragilities, in :class:`Lever` order, without repeats."""
 
 
-def territory_year_from_row(
-    row: ParsedRow, *, name: str, sector_jobs: Mapping[str, int] | None = None
-) -> TerritoryYear:
-    """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA``."""
-    v = row.values
-    income = BasicIncome(
-        **{
-            component: v[f"{component}_eur"]
-            for component in BasicIncome.__dataclass_fields__
-        }
-    )
-    return TerritoryYear(
-        code=row.code,
-        name=name,
-        year=row.year,
-        population=v["population"],
-        income=income,
-        jobs_presentielle=v["jobs_presentielle"],
-        jobs_productive=v["jobs_productive"],
-        consumption_potential=v.get("consumption_potential_eur"),
-        local_spending=v.get("local_spending_eur"),
-        sector_jobs=MappingProxyType(dict(sector_jobs or {})),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorSpec:
-    """What an indicator measures, in which unit."""
-
-    unit: str
-    description: str
-
-
-INDICATORS: Mapping[str, IndicatorSpec] = MappingProxyType(
-    {
-        "basic_income": IndicatorSpec("€/year", "basic income RB = Σ engine bases"),
-        "basic_income_per_inhabitant": IndicatorSpec("€/inhabitant/year", "RB / population"),
-        "share_productive": IndicatorSpec("ratio", "productive base / RB"),
-        "share_residential": IndicatorSpec("ratio", "residential base / RB"),
-        "share_public": IndicatorSpec("ratio", "public base / RB"),
-        "share_social": IndicatorSpec("ratio", "social base / RB"),
-        "engine_concentration": IndicatorSpec("0–1", "normalised Herfindahl of engine shares"),
-        "engine_evenness": IndicatorSpec("0–1", "Shannon entropy of engine shares / ln 4"),
-        "income_per_proximity_job": IndicatorSpec("€/job", "RB / présentielle jobs"),
-        "proximity_jobs_per_million": IndicatorSpec("jobs/M€", "présentielle jobs per M€ of RB"),
-        "presentielle_share": IndicatorSpec("ratio", "présentielle jobs / all jobs"),
-        "base_multiplier_jobs": IndicatorSpec("ratio", "all jobs / productive-sphere jobs"),
-        "sector_concentration": IndicatorSpec("0–1", "Herfindahl of jobs by sector"),
-        "krugman_specialisation": IndicatorSpec("0–2", "Σ |sector share − reference share|"),
-        "retention_rate": IndicatorSpec("ratio", "residents' local spending / potential"),
-        "leakage_rate": IndicatorSpec("ratio", "1 − retention rate"),
-        "currency_velocity": IndicatorSpec("per period", "local payments / mean units held"),
-        "currency_local_respend": IndicatorSpec("ratio", "payments inside T / outflow"),
-        "currency_reconversion_leakage": IndicatorSpec("ratio", "reconversion / outflow"),
-        "currency_lm3": IndicatorSpec("ratio", "(R1 + R2 + R3) / R1"),
-    }
+PEER_INDICATORS: tuple[str, ...] = (
+    "basic_income_per_inhabitant",
+    "share_productive",
+    "share_residential",
+    "share_public",
+    "share_social",
+    "income_per_proximity_job",
+    "presentielle_share",
 )
-"""Every indicator of a report, in report order."""
+"""Structural indicators used to find peers (size and sparse currency data left out)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Indicator:
-    """One indicator value; ``value`` is None when undefined, with the reason in ``flag``."""
+class _Rule:
+    rule: str
+    kind: FindingKind
+    indicator: str
+    comparison: str  # ">=", "<=" or "<"
+    threshold: Callable[[ReportThresholds], float]
+    message: str  # formatted with {value} and {threshold}
+    levers: tuple[Lever, ...] = ()
 
-    name: str
-    value: float | None
-    flag: str | None = None
-
-
-def _measure(name: str, compute: Callable[[], float]) -> Indicator:
-    try:
-        return Indicator(name, compute())
-    except UndefinedIndicator as undefined:
-        return Indicator(name, None, undefined.detail)
-
-
-def _missing(name: str, reason: str) -> Indicator:
-    return Indicator(name, None, reason)
+    def fires(self, value: float, threshold: float) -> bool:
+        if self.comparison == ">=":
+            return value >= threshold
+        if self.comparison == "<=":
+            return value <= threshold
+        return value < threshold
 
 
-def compute_indicators(
-    territory: TerritoryYear,
-    *,
-    reference_sectors: Mapping[str, int] | None = None,
-    circulation: Circulation | None = None,
-) -> dict[str, Indicator]:
-    """Compute every indicator of :data:`INDICATORS` for one territory-year."""
-    t, out = territory, []
-    try:
-        profile = engine_profile(t.income, t.population)
-        rb = profile.basic_income
-        out += [
-            Indicator("basic_income", float(rb)),
-            Indicator("basic_income_per_inhabitant", profile.basic_income_per_inhabitant),
-            *(Indicator(f"share_{e.value}", profile.shares[e]) for e in Engine),
-            Indicator("engine_concentration", profile.normalised_herfindahl),
-            Indicator("engine_evenness", profile.normalised_entropy),
-        ]
-    except UndefinedIndicator as undefined:
-        rb = sum(engine_bases(t.income).values())
-        out.append(Indicator("basic_income", float(rb)))
-        out += [_missing(name, undefined.detail) for name in list(INDICATORS)[1:8]]
-    jobs = t.jobs_presentielle + t.jobs_productive
-    out += [
-        _measure(
-            "income_per_proximity_job",
-            lambda: employment.income_per_proximity_job(rb, t.jobs_presentielle),
-        ),
-        _measure(
-            "proximity_jobs_per_million",
-            lambda: employment.proximity_jobs_per_million(rb, t.jobs_presentielle),
-        ),
-        _measure(
-            "presentielle_share",
-            lambda: employment.presentielle_share(
-                presentielle_jobs=t.jobs_presentielle, productive_jobs=t.jobs_productive
-            ),
-        ),
-        _measure(
-            "base_multiplier_jobs", lambda: employment.base_multiplier_jobs(jobs, t.jobs_productive)
-        ),
-    ]
-    if t.sector_jobs:
-        out.append(_measure("sector_concentration", lambda: employment.sector_hhi(t.sector_jobs)))
-    else:
-        out.append(_missing("sector_concentration", "no employment by sector"))
-    if t.sector_jobs and reference_sectors:
-        out.append(
-            _measure(
-                "krugman_specialisation",
-                lambda: employment.krugman_index(t.sector_jobs, reference_sectors),
+_RULES: tuple[_Rule, ...] = (
+    *(
+        _Rule(
+            f"dependence-on-{engine.value}",
+            FindingKind.FRAGILITY,
+            f"share_{engine.value}",
+            ">=",
+            lambda th: th.dependence_share,
+            f"over-dependence on the {engine.value} engine: {{value:.0%}} of basic income "
+            "(≥ {threshold:.0%})",
+            (Lever.ENGINE_REBALANCING, Lever.SECTOR_COORDINATION),
+        )
+        for engine in Engine
+    ),
+    _Rule(
+        "weak-productive-base",
+        FindingKind.FRAGILITY,
+        "share_productive",
+        "<",
+        lambda th: th.weak_productive_share,
+        "weak productive base: {value:.0%} of basic income (< {threshold:.0%})",
+        (Lever.NEED_DETECTION, Lever.SECTOR_COORDINATION),
+    ),
+    _Rule(
+        "weak-income-conversion",
+        FindingKind.FRAGILITY,
+        "income_per_proximity_job",
+        ">=",
+        lambda th: th.weak_conversion_eur_per_job,
+        "income weakly turned into proximity jobs: {value:,.0f} € per job (≥ {threshold:,.0f} €)",
+        (Lever.CAPTURE_AND_REDISTRIBUTION, Lever.NEED_DETECTION),
+    ),
+    _Rule(
+        "strong-income-conversion",
+        FindingKind.STRENGTH,
+        "income_per_proximity_job",
+        "<=",
+        lambda th: th.strong_conversion_eur_per_job,
+        "income strongly turned into proximity jobs: {value:,.0f} € per job (≤ {threshold:,.0f} €)",
+    ),
+    _Rule(
+        "high-commercial-leakage",
+        FindingKind.FRAGILITY,
+        "leakage_rate",
+        ">=",
+        lambda th: th.high_leakage,
+        "high commercial leakage: {value:.0%} of consumption spent outside (≥ {threshold:.0%})",
+        (Lever.CAPTURE_AND_REDISTRIBUTION,),
+    ),
+    _Rule(
+        "high-commercial-retention",
+        FindingKind.STRENGTH,
+        "retention_rate",
+        ">=",
+        lambda th: th.high_retention,
+        "high commercial retention: {value:.0%} of consumption spent locally (≥ {threshold:.0%})",
+    ),
+    _Rule(
+        "high-reconversion-leakage",
+        FindingKind.FRAGILITY,
+        "currency_reconversion_leakage",
+        ">=",
+        lambda th: th.high_reconversion_leakage,
+        "local currency leaks through reconversion: {value:.0%} of outflow (≥ {threshold:.0%})",
+        (Lever.CAPTURE_AND_REDISTRIBUTION,),
+    ),
+    _Rule(
+        "strong-local-multiplier",
+        FindingKind.STRENGTH,
+        "currency_lm3",
+        ">=",
+        lambda th: th.strong_lm3,
+        "local currency multiplier LM3 = {value:.2f} (≥ {threshold:.2f})",
+    ),
+)
+
+
+def findings(
+    indicators: Mapping[str, Indicator],
+    typology: Classification | None,
+    thresholds: ReportThresholds = DEFAULT_THRESHOLDS,
+) -> list[Finding]:
+    """Apply the rules in order; undefined indicators never fire a rule.
+
+    Rules: a balanced typology is a strength; one engine ≥ 50 % of RB, a productive share
+    < 15 %, ≥ 130,000 € of RB per proximity job, ≥ 30 % commercial leakage, ≥ 30 % of local
+    currency outflow reconverted are fragilities; ≤ 90,000 € per proximity job, ≥ 80 %
+    retention and LM3 ≥ 2 are strengths (defaults of :class:`ReportThresholds`).
+    """
+    found: list[Finding] = []
+    if typology is not None and typology.model is Model.BALANCED:
+        found.append(
+            Finding(
+                FindingKind.STRENGTH,
+                "balanced-engines",
+                "engine_evenness",
+                indicators["engine_evenness"].value or 0.0,
+                0.0,
+                f"balanced combination of engines ({typology.explanation})",
             )
         )
-    else:
-        out.append(_missing("krugman_specialisation", "no sector employment or no reference"))
-    if t.consumption_potential is not None and t.local_spending is not None:
-        potential, spending = t.consumption_potential, t.local_spending
-        out += [
-            _measure(
-                name,
-                lambda f=f: f(consumption_potential=potential, local_spending=spending),  # type: ignore[misc]
+    for rule in _RULES:
+        value = indicators[rule.indicator].value
+        threshold = rule.threshold(thresholds)
+        if value is not None and rule.fires(value, threshold):
+            message = rule.message.format(value=value, threshold=threshold)
+            found.append(
+                Finding(
+                    rule.kind, rule.rule, rule.indicator, value, threshold, message, rule.levers
+                )
             )
-            for name, f in (
-                ("retention_rate", retention.retention_rate),
-                ("leakage_rate", retention.leakage_rate),
+    return found
+
+
+def _readings(
+    code: str, indicators: Mapping[str, Indicator], table: IndicatorTable | None
+) -> tuple[IndicatorReading, ...]:
+    readings = []
+    for name, indicator in indicators.items():
+        percentile = None
+        if table is not None and indicator.value is not None and code in table.territories:
+            try:
+                percentile = table.percentile(code, name)
+            except UndefinedIndicator:
+                percentile = None
+        spec = INDICATORS[name]
+        readings.append(
+            IndicatorReading(
+                name, indicator.value, spec.unit, spec.description, indicator.flag, percentile
             )
-        ]
-    else:
-        out += [_missing(n, "no consumption data") for n in ("retention_rate", "leakage_rate")]
-    out += _currency_indicators(circulation)
-    return {indicator.name: indicator for indicator in out}
+        )
+    return tuple(readings)
 
 
-def _currency_indicators(circulation: Circulation | None) -> list[Indicator]:
-    names = (
-        "currency_velocity",
-        "currency_local_respend",
-        "currency_reconversion_leakage",
-        "currency_lm3",
-    )
-    if circulation is None:
-        return [_missing(name, "no local currency data") for name in names]
-    c = circulation
-    velocity = (
-        Indicator(names[0], c.velocity)
-        if c.velocity is not None
-        else _missing(names[0], "no units in circulation")
-    )
-    return [
-        velocity,
-        _measure(names[1], lambda: c.flows.local_respend_share),
-        _measure(names[2], lambda: c.flows.reconversion_leakage),
-        _measure(names[3], lambda: c.multiplier.lm3),
-    ]
-
-
-def indicator_table(
-    territories: Iterable[TerritoryYear],
+def build_report(
+    territory: TerritoryYear,
     *,
+    table: IndicatorTable | None = None,
     reference_sectors: Mapping[str, int] | None = None,
-    circulation: Mapping[str, Circulation] | None = None,
-) -> IndicatorTable:
-    """Index the indicators of many territories (one year) for peers and percentiles."""
-    circulation = circulation or {}
-    return IndicatorTable(
-        {
-            t.code: {
-                name: indicator.value
-                for name, indicator in compute_indicators(
-                    t, reference_sectors=reference_sectors, circulation=circulation.get(t.code)
-                ).items()
-            }
-            for t in territories
-        }
+    circulation: Circulation | None = None,
+    typology_rules: TypologyRules = DEFAULT_RULES,
+    thresholds: ReportThresholds = DEFAULT_THRESHOLDS,
+    n_peers: int = 5,
+) -> DiagnosticReport:
+    """The full diagnostic of one territory-year.
+
+    ``table`` (from :func:`indicator_table` over the territories of the same year, this
+    one included) gives percentiles and the ``n_peers`` nearest peers on
+    :data:`PEER_INDICATORS`; without it both are left empty.
+    """
+    indicators = compute_indicators(
+        territory, reference_sectors=reference_sectors, circulation=circulation
+    )
+    shares = {e: indicators[f"share_{e.value}"].value for e in Engine}
+    engine_share = {e: v for e, v in shares.items() if v is not None}
+    typology = classify(engine_share, typology_rules) if len(engine_share) == len(shares) else None
+    peers: tuple[Peer, ...] = ()
+    if table is not None and territory.code in table.territories:
+        peers = tuple(table.nearest_peers(territory.code, k=n_peers, indicators=PEER_INDICATORS))
+    found = findings(indicators, typology, thresholds)
+    fragilities = tuple(f for f in found if f.kind is FindingKind.FRAGILITY)
+    suggested = {lever for f in fragilities for lever in f.levers}
+    return DiagnosticReport(
+        code=territory.code,
+        name=territory.name,
+        year=territory.year,
+        population=territory.population,
+        engine_bases=MappingProxyType(engine_bases(territory.income)),
+        engine_shares=MappingProxyType(engine_share) if typology is not None else None,
+        typology=typology,
+        indicators=_readings(territory.code, indicators, table),
+        peers=peers,
+        strengths=tuple(f for f in found if f.kind is FindingKind.STRENGTH),
+        fragilities=fragilities,
+        levers=tuple(lever for lever in Lever if lever in suggested),
     )

@@ -242,9 +242,7 @@ def _standardised(rows: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
         for col, m in zip(columns, means, strict=True)
     ]
     return [
-        tuple(
-            (x - m) / sd if sd > 0 else 0.0 for x, m, sd in zip(row, means, stds, strict=True)
-        )
+        tuple((x - m) / sd if sd > 0 else 0.0 for x, m, sd in zip(row, means, stds, strict=True))
         for row in rows
     ]
 

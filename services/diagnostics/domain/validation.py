@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # Région/département (2–3), zone d'emploi (4), commune (5, Corsica 2A/2B), EPCI SIREN (9).
@@ -116,15 +117,17 @@ def _number(raw: str, column: str, line: int, errors: list[RowError]) -> int | N
     text = raw.strip()
     if not _INTEGER.fullmatch(text):
         errors.append(
-            RowError(line, ErrorKind.INVALID_NUMBER, f"{column}: '{raw}' is not a whole number",
-                     column)
+            RowError(
+                line, ErrorKind.INVALID_NUMBER, f"{column}: '{raw}' is not a whole number", column
+            )
         )
         return None
     value = int(text)
     if value < 0:
         errors.append(
-            RowError(line, ErrorKind.NEGATIVE_AMOUNT, f"{column}: {value} must not be negative",
-                     column)
+            RowError(
+                line, ErrorKind.NEGATIVE_AMOUNT, f"{column}: {value} must not be negative", column
+            )
         )
         return None
     return value
@@ -137,8 +140,9 @@ def _header_errors(header: Sequence[str], schema: ImportSchema) -> list[RowError
         if name not in header
     ]
     errors += [
-        RowError(1, ErrorKind.UNEXPECTED_COLUMN, f"column '{name}' is not part of this format",
-                 name)
+        RowError(
+            1, ErrorKind.UNEXPECTED_COLUMN, f"column '{name}' is not part of this format", name
+        )
         for name in header
         if name not in schema.columns
     ]
@@ -147,7 +151,7 @@ def _header_errors(header: Sequence[str], schema: ImportSchema) -> list[RowError
 
 def _check_row(
     line: int,
-    row: Mapping[str | None, object],
+    row: Mapping[Any, object],
     *,
     schema: ImportSchema,
     known_codes: Collection[str],
@@ -166,8 +170,13 @@ def _check_row(
     if code and code not in known_codes:
         shape = "" if _INSEE_SHAPE.fullmatch(code) else " (not shaped like an INSEE/SIREN code)"
         errors.append(
-            RowError(line, ErrorKind.UNKNOWN_CODE, f"unknown territory code '{code}'{shape}",
-                     schema.code_column, code)
+            RowError(
+                line,
+                ErrorKind.UNKNOWN_CODE,
+                f"unknown territory code '{code}'{shape}",
+                schema.code_column,
+                code,
+            )
         )
     year: int | None = None
     year_text = (texts[schema.year_column] or "").strip()
@@ -176,9 +185,13 @@ def _check_row(
             year = int(year_text)
         else:
             errors.append(
-                RowError(line, ErrorKind.INVALID_YEAR,
-                         f"year '{year_text}' is not between {schema.min_year} and "
-                         f"{schema.max_year}", schema.year_column, code or None)
+                RowError(
+                    line,
+                    ErrorKind.INVALID_YEAR,
+                    f"year '{year_text}' is not between {schema.min_year} and {schema.max_year}",
+                    schema.year_column,
+                    code or None,
+                )
             )
     values: dict[str, int] = {}
     for name in (*schema.amount_columns, *schema.optional_columns):
@@ -201,7 +214,7 @@ def _check_row(
 
 def validate_table(
     header: Sequence[str],
-    rows: Iterable[Mapping[str | None, object]],
+    rows: Iterable[Mapping[Any, object]],
     *,
     schema: ImportSchema,
     known_codes: Collection[str],
@@ -230,8 +243,9 @@ def validate_table(
         key = (result.code, result.year, result.keys)
         if key in seen:
             errors.append(
-                RowError(line, ErrorKind.DUPLICATE, f"same key as line {seen[key]}", None,
-                         result.code)
+                RowError(
+                    line, ErrorKind.DUPLICATE, f"same key as line {seen[key]}", None, result.code
+                )
             )
             continue
         seen[key] = line
@@ -245,8 +259,13 @@ def validate_table(
         for code in sorted(present):
             for year in sorted(set(expected_years) - present[code]):
                 errors.append(
-                    RowError(None, ErrorKind.MISSING_YEAR, f"no row for {code} in {year}",
-                             schema.year_column, code)
+                    RowError(
+                        None,
+                        ErrorKind.MISSING_YEAR,
+                        f"no row for {code} in {year}",
+                        schema.year_column,
+                        code,
+                    )
                 )
     return ValidationReport(errors=tuple(errors), rows=tuple(parsed), rows_checked=count)
 
@@ -266,6 +285,7 @@ TERRITORY_YEAR_SCHEMA = ImportSchema(
         "jobs_productive",
     ),
     optional_columns=("consumption_potential_eur", "local_spending_eur"),
+    text_columns=("source",),
 )
 """Format of ``demo_data/territory_years.csv`` and of real yearly imports."""
 

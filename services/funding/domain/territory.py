@@ -18,7 +18,7 @@ from typing import Final
 from services.funding.domain.errors import InvalidTerritoryCodeError
 
 _COMMUNE: Final = re.compile(r"(?:\d{5}|2[AB]\d{3})")
-_DEPARTEMENT: Final = re.compile(r"(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8])")
+_DEPARTEMENT: Final = re.compile(r"(?:0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8])")
 
 
 class TerritoryMatch(IntEnum):

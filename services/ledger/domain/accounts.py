@@ -72,9 +72,7 @@ class Bounds:
     upper: int | None
 
 
-def bounds_for(
-    *, account_type: AccountType, rules: CurrencyRules, credit_limit: int = 0
-) -> Bounds:
+def bounds_for(*, account_type: AccountType, rules: CurrencyRules, credit_limit: int = 0) -> Bounds:
     """Default bounds of an account of this type in this currency, given its credit limit.
 
     Issuers may go as negative as needed but never above zero (they only ever hold the

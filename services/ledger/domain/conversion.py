@@ -91,7 +91,9 @@ def issuance_bonus(rules: CurrencyRules, euros: int) -> int:
     return check_positive(euros) * rules.issuance_bonus_bp // BP_DENOMINATOR
 
 
-def reconversion_fee(rules: CurrencyRules, units: int, merchant_category: str | None) -> int:
+def reconversion_fee(
+    rules: CurrencyRules, units: int, *, merchant_category: str | None = None
+) -> int:
     """Fee on reconverting ``units``: ceil(units * fee_bp / 10 000) for the category."""
     fee_bp = rules.reconversion_fees.fee_bp(merchant_category)
     return -(-check_positive(units) * fee_bp // BP_DENOMINATOR)
@@ -165,7 +167,7 @@ def reconvert(
 ) -> Conversion:
     """Postings that turn ``units`` of an account back into euros, minus the category fee."""
     check_reconversion_allowed(rules, account_type)
-    fee = reconversion_fee(rules, units, merchant_category)
+    fee = reconversion_fee(rules, units, merchant_category=merchant_category)
     payout = units - fee
     if payout <= 0:
         raise ReconversionTooSmall(f"fee {fee} leaves nothing of {units}", fee=fee)

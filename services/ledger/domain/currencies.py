@@ -124,6 +124,10 @@ class ReconversionFees:
                     "reconversion fees must be in [0, 10 000) bp", category=name, fee_bp=bp
                 )
 
+    def __hash__(self) -> int:
+        # The mapping proxy is unhashable; rules objects are handy as cache keys.
+        return hash((self.default_bp, tuple(sorted(self.by_category.items()))))
+
     def fee_bp(self, merchant_category: str | None) -> int:
         """Fee rate for a category; the default when the category is None or unlisted."""
         if merchant_category is None:

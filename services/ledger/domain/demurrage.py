@@ -127,9 +127,7 @@ def demurrage_charge(
         total_days += span.days
         balance_days += max(span.balance, 0) * span.days
     if total_days > period_days:
-        raise InvalidPeriod(
-            f"spans cover {total_days} days, more than the period's {period_days}"
-        )
+        raise InvalidPeriod(f"spans cover {total_days} days, more than the period's {period_days}")
     charge = rate_ppm * balance_days // (PPM_DENOMINATOR * period_days)
     return min(charge, max(available_now, 0))
 

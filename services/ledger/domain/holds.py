@@ -94,9 +94,7 @@ def authorize(
     if payer == payee:
         raise DuplicateAccountPosting("payer and payee are the same account")
     if require_aware(expires_at) <= require_aware(now):
-        raise InvalidHoldExpiry(
-            "the deadline must be after now", expires_at=expires_at.isoformat()
-        )
+        raise InvalidHoldExpiry("the deadline must be after now", expires_at=expires_at.isoformat())
     return Hold(payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at)
 
 
@@ -104,9 +102,7 @@ def _require_open(hold: Hold, now: datetime) -> None:
     if hold.status is not HoldStatus.AUTHORIZED:
         raise HoldNotAuthorized(f"hold is {hold.status.value}", status=hold.status.value)
     if hold.is_past_deadline(now):
-        raise HoldExpired(
-            "the hold's deadline has passed", expires_at=hold.expires_at.isoformat()
-        )
+        raise HoldExpired("the hold's deadline has passed", expires_at=hold.expires_at.isoformat())
 
 
 def capture(hold: Hold, *, now: datetime, amount: int | None = None) -> Hold:
@@ -134,9 +130,7 @@ def expire(hold: Hold, *, now: datetime) -> Hold:
     if hold.status is not HoldStatus.AUTHORIZED:
         raise HoldNotAuthorized(f"hold is {hold.status.value}", status=hold.status.value)
     if not hold.is_past_deadline(now):
-        raise HoldNotExpired(
-            "the deadline has not passed", expires_at=hold.expires_at.isoformat()
-        )
+        raise HoldNotExpired("the deadline has not passed", expires_at=hold.expires_at.isoformat())
     return replace(hold, status=HoldStatus.EXPIRED)
 
 

@@ -98,9 +98,7 @@ def validate_transaction(postings: Iterable[Posting]) -> tuple[Posting, ...]:
         )
     off = imbalances(items)
     if off:
-        raise UnbalancedTransaction(
-            "postings of each currency must sum to zero", imbalances=off
-        )
+        raise UnbalancedTransaction("postings of each currency must sum to zero", imbalances=off)
     return canonical_order(items)
 
 

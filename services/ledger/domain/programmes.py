@@ -55,6 +55,11 @@ class ProgrammeRules:
         if any(cap <= 0 for cap in self.category_caps.values()):
             raise InvalidProgrammeRules("category caps must be positive")
 
+    def __hash__(self) -> int:
+        # The mapping proxy is unhashable; rules objects are handy as cache keys.
+        caps = tuple(sorted(self.category_caps.items()))
+        return hash((self.approved_merchants, self.allowed_categories, caps))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditLot:

@@ -26,7 +26,9 @@ def make_consumer(settings: ServiceSettings, *, group: str, topics: Sequence[str
         from shared.events.transports.kafka import KafkaConsumer
 
         return KafkaConsumer(
-            bootstrap=settings.kafka_bootstrap, group=group, topics=topics,
+            bootstrap=settings.kafka_bootstrap,
+            group=group,
+            topics=topics,
             partitions=settings.kafka_topic_partitions,
             replication=settings.kafka_replication_factor,
         )

@@ -45,7 +45,12 @@ class KafkaProducer:
 
 class KafkaConsumer:
     def __init__(
-        self, *, bootstrap: str, group: str, topics: Sequence[str], partitions: int = 3,
+        self,
+        *,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        partitions: int = 3,
         replication: int = 1,
     ) -> None:
         self.topics = list(topics)
@@ -111,7 +116,10 @@ async def ensure_topics(
         if missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=replication) for t in missing]
+                    [
+                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                        for t in missing
+                    ]
                 )
             except TopicAlreadyExistsError:
                 pass

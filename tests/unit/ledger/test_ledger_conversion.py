@@ -41,29 +41,29 @@ def nets(postings):
 
 
 def do_issue(rules=ECO, euros=10_000, **overrides):
-    args = dict(
-        rules=rules,
-        euros=euros,
-        account=MEMBER,
-        issuer=ISSUER,
-        euro_external=EXTERNAL,
-        euro_reserve=RESERVE,
-        bonus_fund=FUND,
-    )
+    args = {
+        "rules": rules,
+        "euros": euros,
+        "account": MEMBER,
+        "issuer": ISSUER,
+        "euro_external": EXTERNAL,
+        "euro_reserve": RESERVE,
+        "bonus_fund": FUND,
+    }
     return issue(**(args | overrides))
 
 
 def do_reconvert(rules=ECO, units=10_000, **overrides):
-    args = dict(
-        rules=rules,
-        units=units,
-        account=MERCHANT,
-        account_type=AccountType.MERCHANT,
-        issuer=ISSUER,
-        euro_reserve=RESERVE,
-        euro_external=EXTERNAL,
-        fee_fund=FUND,
-    )
+    args = {
+        "rules": rules,
+        "units": units,
+        "account": MERCHANT,
+        "account_type": AccountType.MERCHANT,
+        "issuer": ISSUER,
+        "euro_reserve": RESERVE,
+        "euro_external": EXTERNAL,
+        "fee_fund": FUND,
+    }
     return reconvert(**(args | overrides))
 
 
@@ -115,10 +115,10 @@ def test_issuance_refused_for_currencies_not_backed_by_euros(rules):
 
 
 def test_reconversion_fee_by_merchant_category_rounds_up():
-    assert reconversion_fee(ECO, 10_000, "food") == 100
-    assert reconversion_fee(ECO, 10_000, "books") == 300
-    assert reconversion_fee(ECO, 1, "food") == 1
-    assert reconversion_fee(PLAIN, 1, None) == 0
+    assert reconversion_fee(ECO, 10_000, merchant_category="food") == 100
+    assert reconversion_fee(ECO, 10_000, merchant_category="books") == 300
+    assert reconversion_fee(ECO, 1, merchant_category="food") == 1
+    assert reconversion_fee(PLAIN, 1, merchant_category=None) == 0
 
 
 def test_reconversion_destroys_units_pays_euros_and_keeps_the_fee():

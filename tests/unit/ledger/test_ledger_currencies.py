@@ -107,3 +107,16 @@ def test_fee_schedule_cannot_be_mutated_through_the_source_dict():
 def test_caps_must_be_positive(field):
     with pytest.raises(InvalidCurrencyRules):
         CurrencyRules(code="MRA", kind=CurrencyKind.VOUCHER, **{field: 0})
+
+
+def test_rules_are_hashable_and_compare_by_value():
+    def make():
+        return CurrencyRules(
+            code="ECO",
+            kind=CurrencyKind.EURO_BACKED,
+            convertible=True,
+            reconversion_fees=ReconversionFees(by_category={"food": 100}),
+        )
+
+    assert make() == make()
+    assert hash(make()) == hash(make())

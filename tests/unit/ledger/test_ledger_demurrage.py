@@ -63,8 +63,7 @@ def test_charge_is_zero_when_nothing_is_available():
 def test_average_balance_over_spans():
     spans = [BalanceSpan(100_000, 30), BalanceSpan(0, 30), BalanceSpan(-100_000, 30)]
     assert (
-        demurrage_charge(rate_ppm=30_000, period_days=90, spans=spans, available_now=10**6)
-        == 1_000
+        demurrage_charge(rate_ppm=30_000, period_days=90, spans=spans, available_now=10**6) == 1_000
     )
 
 

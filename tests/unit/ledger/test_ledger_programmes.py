@@ -43,7 +43,9 @@ def lot(n, remaining, days, funder=REGION, categories=None):
 
 
 def test_purchase_at_approved_merchant_in_allowed_category_within_cap():
-    check_purchase(rules=RULES, merchant=SHOP, category="books", amount=3000, spent_in_category=5000)
+    check_purchase(
+        rules=RULES, merchant=SHOP, category="books", amount=3000, spent_in_category=5000
+    )
 
 
 def test_purchase_at_unapproved_merchant_is_refused():
@@ -163,3 +165,13 @@ def test_expiry_postings_return_credit_to_programme_fund():
 def test_no_expiry_postings_when_nothing_expired():
     swept = sweep_expired([lot(1, 300, 5)], now=NOW)
     assert expiry_postings(currency="MRA", beneficiary=KID, programme_fund=FUND, sweep=swept) == ()
+
+
+def test_programme_rules_are_hashable():
+    assert hash(RULES) == hash(
+        ProgrammeRules(
+            approved_merchants=frozenset({SHOP}),
+            allowed_categories=frozenset({"sport", "books"}),
+            category_caps={"books": 8_000},
+        )
+    )

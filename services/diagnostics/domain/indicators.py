@@ -1,0 +1,265 @@
+"""Every indicator of one territory-year, computed from its data in one call.
+
+Build a :class:`TerritoryYear` per territory (from validated import rows with
+:func:`territory_year_from_row`), call :func:`compute_indicators` for one territory or
+:func:`indicator_table` for all territories of a year (to find peers and percentiles).
+An indicator whose denominator is zero is kept with ``value=None`` and a ``flag`` saying
+why, never an exception; invalid data (negative amounts, local spending above the
+consumption potential) raises :class:`~.errors.InvalidInput`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from services.diagnostics.domain import employment, retention
+from services.diagnostics.domain.currency_flows import Circulation
+from services.diagnostics.domain.engines import BasicIncome, Engine, engine_bases, engine_profile
+from services.diagnostics.domain.errors import UndefinedIndicator
+from services.diagnostics.domain.peers import IndicatorTable
+from services.diagnostics.domain.validation import ParsedRow
+
+_EMPTY: Mapping[str, int] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TerritoryYear:
+    """Everything known about one territory for one year (euros, jobs, inhabitants)."""
+
+    code: str
+    name: str
+    year: int
+    population: int
+    income: BasicIncome
+    jobs_presentielle: int
+    jobs_productive: int
+    consumption_potential: int | None = None
+    local_spending: int | None = None
+    sector_jobs: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+
+
+def territory_year_from_row(
+    row: ParsedRow, *, name: str, sector_jobs: Mapping[str, int] | None = None
+) -> TerritoryYear:
+    """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA``."""
+    v = row.values
+    income = BasicIncome(
+        **{component: v[f"{component}_eur"] for component in BasicIncome.__dataclass_fields__}
+    )
+    return TerritoryYear(
+        code=row.code,
+        name=name,
+        year=row.year,
+        population=v["population"],
+        income=income,
+        jobs_presentielle=v["jobs_presentielle"],
+        jobs_productive=v["jobs_productive"],
+        consumption_potential=v.get("consumption_potential_eur"),
+        local_spending=v.get("local_spending_eur"),
+        sector_jobs=MappingProxyType(dict(sector_jobs or {})),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSpec:
+    """What an indicator measures, in which unit."""
+
+    unit: str
+    description: str
+
+
+INDICATORS: Mapping[str, IndicatorSpec] = MappingProxyType(
+    {
+        "basic_income": IndicatorSpec("€/year", "basic income RB = Σ engine bases"),
+        "basic_income_per_inhabitant": IndicatorSpec("€/inhabitant/year", "RB / population"),
+        "share_productive": IndicatorSpec("ratio", "productive base / RB"),
+        "share_residential": IndicatorSpec("ratio", "residential base / RB"),
+        "share_public": IndicatorSpec("ratio", "public base / RB"),
+        "share_social": IndicatorSpec("ratio", "social base / RB"),
+        "engine_concentration": IndicatorSpec("0–1", "normalised Herfindahl of engine shares"),
+        "engine_evenness": IndicatorSpec("0–1", "Shannon entropy of engine shares / ln 4"),
+        "income_per_proximity_job": IndicatorSpec("€/job", "RB / présentielle jobs"),
+        "proximity_jobs_per_million": IndicatorSpec("jobs/M€", "présentielle jobs per M€ of RB"),
+        "presentielle_share": IndicatorSpec("ratio", "présentielle jobs / all jobs"),
+        "base_multiplier_jobs": IndicatorSpec("ratio", "all jobs / productive-sphere jobs"),
+        "sector_concentration": IndicatorSpec("0–1", "Herfindahl of jobs by sector"),
+        "krugman_specialisation": IndicatorSpec("0–2", "Σ |sector share − reference share|"),
+        "retention_rate": IndicatorSpec("ratio", "residents' local spending / potential"),
+        "leakage_rate": IndicatorSpec("ratio", "1 − retention rate"),
+        "currency_velocity": IndicatorSpec("per period", "local payments / mean units held"),
+        "currency_local_respend": IndicatorSpec("ratio", "payments inside T / outflow"),
+        "currency_reconversion_leakage": IndicatorSpec("ratio", "reconversion / outflow"),
+        "currency_lm3": IndicatorSpec("ratio", "(R1 + R2 + R3) / R1"),
+    }
+)
+"""Every indicator of a report, in report order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One indicator value; ``value`` is None when undefined, with the reason in ``flag``."""
+
+    name: str
+    value: float | None
+    flag: str | None = None
+
+
+def _measure(name: str, compute: Callable[[], float]) -> Indicator:
+    try:
+        return Indicator(name, compute())
+    except UndefinedIndicator as undefined:
+        return Indicator(name, None, undefined.detail)
+
+
+def _missing(name: str, reason: str) -> Indicator:
+    return Indicator(name, None, reason)
+
+
+_ENGINE_NAMES = (
+    "basic_income_per_inhabitant",
+    *(f"share_{engine.value}" for engine in Engine),
+    "engine_concentration",
+    "engine_evenness",
+)
+
+
+def _engine_indicators(t: TerritoryYear) -> list[Indicator]:
+    try:
+        profile = engine_profile(t.income, t.population)
+    except UndefinedIndicator as undefined:
+        rb = sum(engine_bases(t.income).values())
+        return [
+            Indicator("basic_income", float(rb)),
+            *(_missing(name, undefined.detail) for name in _ENGINE_NAMES),
+        ]
+    return [
+        Indicator("basic_income", float(profile.basic_income)),
+        Indicator("basic_income_per_inhabitant", profile.basic_income_per_inhabitant),
+        *(Indicator(f"share_{e.value}", profile.shares[e]) for e in Engine),
+        Indicator("engine_concentration", profile.normalised_herfindahl),
+        Indicator("engine_evenness", profile.normalised_entropy),
+    ]
+
+
+def _employment_indicators(
+    t: TerritoryYear, reference_sectors: Mapping[str, int] | None
+) -> list[Indicator]:
+    rb = sum(engine_bases(t.income).values())
+    pres, prod = t.jobs_presentielle, t.jobs_productive
+    out = [
+        _measure("income_per_proximity_job", lambda: employment.income_per_proximity_job(rb, pres)),
+        _measure(
+            "proximity_jobs_per_million", lambda: employment.proximity_jobs_per_million(rb, pres)
+        ),
+        _measure(
+            "presentielle_share",
+            lambda: employment.presentielle_share(presentielle_jobs=pres, productive_jobs=prod),
+        ),
+        _measure(
+            "base_multiplier_jobs", lambda: employment.base_multiplier_jobs(pres + prod, prod)
+        ),
+    ]
+    sectors = t.sector_jobs
+    if not sectors:
+        reason = "no employment by sector"
+        return [
+            *out,
+            _missing("sector_concentration", reason),
+            _missing("krugman_specialisation", reason),
+        ]
+    out.append(_measure("sector_concentration", lambda: employment.sector_hhi(sectors)))
+    if reference_sectors:
+        reference = reference_sectors
+        out.append(
+            _measure("krugman_specialisation", lambda: employment.krugman_index(sectors, reference))
+        )
+    else:
+        out.append(_missing("krugman_specialisation", "no reference employment by sector"))
+    return out
+
+
+def _retention_indicators(t: TerritoryYear) -> list[Indicator]:
+    if t.consumption_potential is None or t.local_spending is None:
+        return [_missing(n, "no consumption data") for n in ("retention_rate", "leakage_rate")]
+    potential, spending = t.consumption_potential, t.local_spending
+    return [
+        _measure(
+            "retention_rate",
+            lambda: retention.retention_rate(
+                consumption_potential=potential, local_spending=spending
+            ),
+        ),
+        _measure(
+            "leakage_rate",
+            lambda: retention.leakage_rate(
+                consumption_potential=potential, local_spending=spending
+            ),
+        ),
+    ]
+
+
+def compute_indicators(
+    territory: TerritoryYear,
+    *,
+    reference_sectors: Mapping[str, int] | None = None,
+    circulation: Circulation | None = None,
+) -> dict[str, Indicator]:
+    """Compute every indicator of :data:`INDICATORS` for one territory-year, in that order.
+
+    Invalid data (a negative amount, local spending above potential) raises InvalidInput;
+    a zero denominator gives an :class:`Indicator` with ``value=None`` and a ``flag``.
+    """
+    computed = [
+        *_engine_indicators(territory),
+        *_employment_indicators(territory, reference_sectors),
+        *_retention_indicators(territory),
+        *_currency_indicators(circulation),
+    ]
+    by_name = {indicator.name: indicator for indicator in computed}
+    return {name: by_name[name] for name in INDICATORS}
+
+
+def _currency_indicators(circulation: Circulation | None) -> list[Indicator]:
+    names = (
+        "currency_velocity",
+        "currency_local_respend",
+        "currency_reconversion_leakage",
+        "currency_lm3",
+    )
+    if circulation is None:
+        return [_missing(name, "no local currency data") for name in names]
+    c = circulation
+    velocity = (
+        Indicator(names[0], c.velocity)
+        if c.velocity is not None
+        else _missing(names[0], "no units in circulation")
+    )
+    return [
+        velocity,
+        _measure(names[1], lambda: c.flows.local_respend_share),
+        _measure(names[2], lambda: c.flows.reconversion_leakage),
+        _measure(names[3], lambda: c.multiplier.lm3),
+    ]
+
+
+def indicator_table(
+    territories: Iterable[TerritoryYear],
+    *,
+    reference_sectors: Mapping[str, int] | None = None,
+    circulation: Mapping[str, Circulation] | None = None,
+) -> IndicatorTable:
+    """Index the indicators of many territories (one year) for peers and percentiles."""
+    circulation = circulation or {}
+    return IndicatorTable(
+        {
+            t.code: {
+                name: indicator.value
+                for name, indicator in compute_indicators(
+                    t, reference_sectors=reference_sectors, circulation=circulation.get(t.code)
+                ).items()
+            }
+            for t in territories
+        }
+    )

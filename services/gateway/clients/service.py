@@ -1,0 +1,157 @@
+"""Use cases of the client registry. They only flush: the request commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.clients import repository
+from services.gateway.clients.exceptions import (
+    ClientExists,
+    ClientNotFound,
+    ClientRevoked,
+    InvalidClient,
+)
+from services.gateway.clients.hashing import SecretHasher, new_secret
+from services.gateway.clients.schemas import ClientCreate, ClientUpdate
+from services.gateway.store.models import Client
+from shared.auth import ADMIN_SCOPE
+
+BOOTSTRAP_ADMIN_ID = "admin"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def create_client(
+    session: AsyncSession, hasher: SecretHasher, data: ClientCreate
+) -> tuple[Client, str]:
+    """Register a client and return it with its first secret (never stored in clear)."""
+    if await repository.get(session, data.client_id) is not None:
+        raise ClientExists(f"client {data.client_id!r} already exists")
+    client = Client(
+        client_id=data.client_id,
+        name=data.name,
+        role=data.role,
+        scopes=sorted(set(data.scopes)),
+        rate_limit_per_minute=data.rate_limit_per_minute,
+        **_tenant_columns(data.tenants.model_dump()),
+    )
+    await repository.add(session, client)
+    secret = new_secret()
+    await repository.add_secret(
+        session, client_id=client.client_id, secret_hash=await hasher.hash(secret)
+    )
+    return client, secret
+
+
+def _tenant_columns(tenants: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {kind: sorted(set(values)) for kind, values in tenants.items()}
+
+
+async def get_client(session: AsyncSession, client_id: str, *, for_update: bool = False) -> Client:
+    client = await repository.get(session, client_id, for_update=for_update)
+    if client is None:
+        raise ClientNotFound(f"no client {client_id!r}")
+    return client
+
+
+async def update_client(session: AsyncSession, client_id: str, changes: ClientUpdate) -> Client:
+    client = await get_client(session, client_id, for_update=True)
+    if client.revoked_at is not None:
+        raise ClientRevoked(f"client {client_id!r} is revoked")
+    fields = changes.model_fields_set
+    if "name" in fields and changes.name is not None:
+        client.name = changes.name
+    if "role" in fields and changes.role is not None:
+        client.role = changes.role
+    if "scopes" in fields and changes.scopes is not None:
+        client.scopes = sorted(set(changes.scopes))
+    if "tenants" in fields and changes.tenants is not None:
+        for kind, values in _tenant_columns(changes.tenants.model_dump()).items():
+            setattr(client, kind, values)
+    if "rate_limit_per_minute" in fields:
+        client.rate_limit_per_minute = changes.rate_limit_per_minute
+    client.updated_at = _now()
+    await session.flush()
+    return client
+
+
+async def authenticate(
+    session: AsyncSession, hasher: SecretHasher, client_id: str, secret: str
+) -> Client:
+    """The client whose id and secret these are; one vague error for every failure, so a
+    caller cannot tell an unknown id from a wrong secret or a revoked client."""
+    client = await repository.get(session, client_id) if len(client_id) <= 64 else None
+    if client is None or client.revoked_at is not None:
+        await hasher.burn_time(secret)
+        raise InvalidClient("unknown client, wrong secret or revoked client")
+    for stored in await repository.valid_secrets(session, client_id, _now()):
+        if await hasher.verify(stored.secret_hash, secret):
+            if hasher.needs_rehash(stored.secret_hash):
+                await repository.replace_hash(session, stored.id, await hasher.hash(secret))
+            return client
+    raise InvalidClient("unknown client, wrong secret or revoked client")
+
+
+async def rotate_secret(
+    session: AsyncSession, hasher: SecretHasher, client_id: str, *, grace_s: int
+) -> tuple[str, datetime]:
+    """A new secret; the previous ones keep working for ``grace_s`` seconds."""
+    client = await get_client(session, client_id, for_update=True)
+    if client.revoked_at is not None:
+        raise ClientRevoked(f"client {client_id!r} is revoked")
+    expires_at = _now() + timedelta(seconds=grace_s)
+    await repository.expire_secrets(session, client_id, at=expires_at)
+    secret = new_secret()
+    await repository.add_secret(session, client_id=client_id, secret_hash=await hasher.hash(secret))
+    client.updated_at = _now()
+    await session.flush()
+    return secret, expires_at
+
+
+async def revoke_client(session: AsyncSession, client_id: str, *, reason: str) -> Client:
+    """Final: the client can no longer get tokens, and the tokens it holds are refused."""
+    client = await get_client(session, client_id, for_update=True)
+    if client.revoked_at is None:
+        now = _now()
+        client.revoked_at = now
+        client.revoked_reason = reason
+        client.updated_at = now
+        await repository.expire_secrets(session, client_id, at=now)
+        await session.flush()
+    return client
+
+
+async def ensure_bootstrap_admin(session: AsyncSession, hasher: SecretHasher, secret: str) -> str:
+    """Create the ``admin`` client on first start; if the configured secret changed since,
+    add it (the operator who sets the environment owns the deployment: this is recovery).
+    A revoked admin stays revoked. Returns what was done, for the log."""
+    await session.execute(
+        pg_insert(Client)
+        .values(
+            client_id=BOOTSTRAP_ADMIN_ID,
+            name="Bootstrap administrator",
+            role="admin",
+            scopes=[ADMIN_SCOPE],
+            currencies=["*"],
+            programmes=["*"],
+            envelopes=["*"],
+            territories=["*"],
+        )
+        .on_conflict_do_nothing()
+    )
+    client = await get_client(session, BOOTSTRAP_ADMIN_ID, for_update=True)
+    if client.revoked_at is not None:
+        return "revoked"
+    for stored in await repository.valid_secrets(session, BOOTSTRAP_ADMIN_ID, _now()):
+        if await hasher.verify(stored.secret_hash, secret):
+            return "unchanged"
+    await repository.add_secret(
+        session, client_id=BOOTSTRAP_ADMIN_ID, secret_hash=await hasher.hash(secret)
+    )
+    return "secret-added"

@@ -1,0 +1,68 @@
+"""Token buckets: each caller may burst up to ``capacity`` requests, then is held to
+``rate`` requests per second. Pure (the clock is passed in), so tests need no sleeping."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    remaining: int
+    retry_after_s: float
+    limit: int
+
+
+class TokenBucket:
+    """One caller's bucket; ``tokens`` refill continuously at ``rate`` per second."""
+
+    __slots__ = ("capacity", "rate", "tokens", "updated")
+
+    def __init__(self, *, capacity: int, rate: float, now: float) -> None:
+        if capacity < 1 or rate <= 0:
+            raise ValueError("a bucket needs a capacity >= 1 and a positive rate")
+        self.capacity = capacity
+        self.rate = rate
+        self.tokens = float(capacity)
+        self.updated = now
+
+    def take(self, now: float, cost: float = 1.0) -> Decision:
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(float(self.capacity), self.tokens + elapsed * self.rate)
+        self.updated = now
+        if self.tokens >= cost:
+            self.tokens -= cost
+            return Decision(True, math.floor(self.tokens), 0.0, self.capacity)
+        wait = (cost - self.tokens) / self.rate
+        return Decision(False, 0, wait, self.capacity)
+
+    def is_full(self, now: float) -> bool:
+        return self.tokens + max(0.0, now - self.updated) * self.rate >= self.capacity
+
+
+class RateLimiter:
+    """Buckets by key (a client id or an IP address), bounded in memory: when ``max_keys``
+    is reached the least recently seen bucket is forgotten, which can only ever be generous
+    to that caller (a new bucket starts full), never unfair to another."""
+
+    def __init__(self, *, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, key: str, *, capacity: int, per_minute: int, now: float) -> Decision:
+        rate = per_minute / 60.0
+        bucket = self._buckets.get(key)
+        if bucket is None or bucket.capacity != capacity or bucket.rate != rate:
+            bucket = TokenBucket(capacity=capacity, rate=rate, now=now)
+            self._buckets[key] = bucket
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+        return bucket.take(now)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
