@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,10 @@ def migrated_database(new_database: Callable[[str], str]) -> Callable[[str], str
 
     def create(service: str) -> str:
         url = new_database(service)
-        upgrade(service, url)
+        # Alembic's env runs its own event loop: give it a thread, since tests calling this
+        # fixture factory are usually inside the test's running loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(upgrade, service, url).result()
         return url
 
     return create

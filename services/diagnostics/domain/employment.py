@@ -124,12 +124,12 @@ def krugman_index(local: Mapping[str, int], reference: Mapping[str, int]) -> flo
     0: same sector mix as the reference; 2: no sector in common.
     """
     local_total, reference_total = _totals(local, reference)
-    gap = Fraction(0)
-    for sector in set(local) | set(reference):
-        local_share = Fraction(local.get(sector, 0), local_total)
-        reference_share = Fraction(reference.get(sector, 0), reference_total)
-        gap += abs(local_share - reference_share)
-    return float(gap)
+    # Σ |e_i/E − N_i/N| = Σ |e_i·N − N_i·E| / (E·N), exact in integers.
+    gap = sum(
+        abs(local.get(s, 0) * reference_total - reference.get(s, 0) * local_total)
+        for s in set(local) | set(reference)
+    )
+    return gap / (local_total * reference_total)
 
 
 def sector_hhi(employment: Mapping[str, int], *, normalised: bool = False) -> float:

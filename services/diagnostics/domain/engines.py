@@ -99,30 +99,33 @@ def basic_income(income: BasicIncome) -> int:
     return sum(engine_bases(income).values())
 
 
-def _fractions(values: Mapping[K, float]) -> dict[K, Fraction]:
+def _exact_values(values: Mapping[K, float]) -> dict[K, int | Fraction]:
+    """Integers stay integers, floats become the exact fraction they denote."""
     if not values:
         raise InvalidInput("at least one value is needed")
-    exact: dict[K, Fraction] = {}
+    exact: dict[K, int | Fraction] = {}
     for key, value in values.items():
         if not math.isfinite(value):
             raise InvalidInput(f"value for {key} is not a finite number", key=str(key))
         if value < 0:
             raise InvalidInput(f"value for {key} must not be negative (got {value})", key=str(key))
-        exact[key] = Fraction(value)
+        exact[key] = value if isinstance(value, int) else Fraction(value)
     return exact
 
 
-def _exact_shares(values: Mapping[K, float]) -> dict[K, Fraction]:
-    exact = _fractions(values)
-    total = sum(exact.values(), Fraction(0))
+def _positive_total(exact: Mapping[K, int | Fraction]) -> int | Fraction:
+    total: int | Fraction = sum(exact.values())
     if total == 0:
         raise UndefinedIndicator("shares are undefined when every value is zero")
-    return {key: value / total for key, value in exact.items()}
+    return total
 
 
 def shares(values: Mapping[K, float]) -> dict[K, float]:
     """Share of each part in the whole: s_i = v_i / Σ v_j (dimensionless, Σ s_i = 1)."""
-    return {key: float(share) for key, share in _exact_shares(values).items()}
+    exact = _exact_values(values)
+    total = _positive_total(exact)
+    # int / int is correctly rounded in Python, as is float(Fraction).
+    return {key: float(value / total) for key, value in exact.items()}
 
 
 def engine_shares(income: BasicIncome) -> dict[Engine, float]:
@@ -142,7 +145,9 @@ def basic_income_per_inhabitant(total_basic_income: int, population: int) -> flo
 
 
 def _herfindahl_exact(values: Mapping[K, float]) -> Fraction:
-    return sum((share * share for share in _exact_shares(values).values()), Fraction(0))
+    exact = _exact_values(values)
+    total = _positive_total(exact)
+    return Fraction(sum(value * value for value in exact.values())) / (total * total)
 
 
 def herfindahl(values: Mapping[K, float]) -> float:
@@ -170,12 +175,11 @@ def shannon_entropy(values: Mapping[K, float], *, normalised: bool = False) -> f
     With ``normalised=True`` returns Pielou's evenness E / ln n ∈ [0, 1]: 1 for equal shares,
     0 when one part holds everything (and 0 when n = 1).
     """
-    exact = _exact_shares(values)
-    entropy = -sum(float(s) * math.log(float(s)) for s in exact.values() if s > 0)
-    entropy = max(0.0, entropy)
+    proportions = shares(values)
+    entropy = max(0.0, -math.fsum(s * math.log(s) for s in proportions.values() if s > 0))
     if not normalised:
         return entropy
-    n = len(exact)
+    n = len(proportions)
     if n == 1:
         return 0.0
     return min(1.0, entropy / math.log(n))

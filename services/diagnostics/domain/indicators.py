@@ -244,6 +244,16 @@ def _currency_indicators(circulation: Circulation | None) -> list[Indicator]:
     ]
 
 
+def table_from_indicators(computed: Mapping[str, Mapping[str, Indicator]]) -> IndicatorTable:
+    """Index already computed indicators (territory code → name → Indicator)."""
+    return IndicatorTable(
+        {
+            code: {name: indicator.value for name, indicator in indicators.items()}
+            for code, indicators in computed.items()
+        }
+    )
+
+
 def indicator_table(
     territories: Iterable[TerritoryYear],
     *,
@@ -252,14 +262,11 @@ def indicator_table(
 ) -> IndicatorTable:
     """Index the indicators of many territories (one year) for peers and percentiles."""
     circulation = circulation or {}
-    return IndicatorTable(
+    return table_from_indicators(
         {
-            t.code: {
-                name: indicator.value
-                for name, indicator in compute_indicators(
-                    t, reference_sectors=reference_sectors, circulation=circulation.get(t.code)
-                ).items()
-            }
+            t.code: compute_indicators(
+                t, reference_sectors=reference_sectors, circulation=circulation.get(t.code)
+            )
             for t in territories
         }
     )

@@ -12,6 +12,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 
@@ -71,7 +72,7 @@ class IndicatorTable:
             if sd > 0:
                 for code, x in column.items():
                     self._z[code][name] = (x - mean) / sd
-        self._vector_cache: dict[tuple[str, ...], list[tuple[str, tuple[float, ...]]]] = {}
+        self._vector_cache: dict[tuple[str, ...], tuple[list[str], list[tuple[float, ...]]]] = {}
         self._informative = frozenset(
             name for name in names if any(name in z for z in self._z.values())
         )
@@ -80,6 +81,9 @@ class IndicatorTable:
     def territories(self) -> tuple[str, ...]:
         """Codes of every territory in the table, sorted."""
         return tuple(sorted(self._rows))
+
+    def __contains__(self, territory: object) -> bool:
+        return territory in self._rows
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -114,26 +118,23 @@ class IndicatorTable:
         if k < 0:
             raise InvalidInput("k must not be negative")
         target = self._row(territory)
+        if k == 0:
+            return []
         wanted = self.indicators if indicators is None else tuple(indicators)
         used = [name for name in wanted if name in target and name in self._informative]
         if not used:
             return []
-        origin = [self._z[territory][name] for name in used]
-        candidates = [
-            (math.dist(origin, vector), code)
-            for code, vector in self._vectors(tuple(used))
-            if code != territory
-        ]
-        return [Peer(code, distance) for distance, code in heapq.nsmallest(k, candidates)]
+        origin = tuple(self._z[territory][name] for name in used)
+        codes, vectors = self._vectors(tuple(used))
+        distances = map(math.dist, repeat(origin, len(vectors)), vectors)
+        nearest = heapq.nsmallest(k + 1, zip(distances, codes, strict=True))
+        return [Peer(code, distance) for distance, code in nearest if code != territory][:k]
 
-    def _vectors(self, used: tuple[str, ...]) -> list[tuple[str, tuple[float, ...]]]:
-        """z-vectors of the territories defining every indicator of ``used`` (memoised)."""
+    def _vectors(self, used: tuple[str, ...]) -> tuple[list[str], list[tuple[float, ...]]]:
+        """Codes and z-vectors of territories defining every indicator of ``used`` (memoised)."""
         cached = self._vector_cache.get(used)
         if cached is None:
-            cached = [
-                (code, tuple(z[name] for name in used))
-                for code, z in self._z.items()
-                if all(name in z for name in used)
-            ]
+            complete = [code for code, z in self._z.items() if all(name in z for name in used)]
+            cached = (complete, [tuple(self._z[code][name] for name in used) for code in complete])
             self._vector_cache[used] = cached
         return cached

@@ -291,7 +291,7 @@ def _readings(
     readings = []
     for name, indicator in indicators.items():
         percentile = None
-        if table is not None and indicator.value is not None and code in table.territories:
+        if table is not None and indicator.value is not None and code in table:
             try:
                 percentile = table.percentile(code, name)
             except UndefinedIndicator:
@@ -314,21 +314,25 @@ def build_report(
     typology_rules: TypologyRules = DEFAULT_RULES,
     thresholds: ReportThresholds = DEFAULT_THRESHOLDS,
     n_peers: int = 5,
+    indicators: Mapping[str, Indicator] | None = None,
 ) -> DiagnosticReport:
     """The full diagnostic of one territory-year.
 
     ``table`` (from :func:`indicator_table` over the territories of the same year, this
     one included) gives percentiles and the ``n_peers`` nearest peers on
-    :data:`PEER_INDICATORS`; without it both are left empty.
+    :data:`PEER_INDICATORS`; without it both are left empty. Pass ``indicators`` when
+    they were already computed for the table (``reference_sectors`` and ``circulation``
+    are then ignored).
     """
-    indicators = compute_indicators(
-        territory, reference_sectors=reference_sectors, circulation=circulation
-    )
+    if indicators is None:
+        indicators = compute_indicators(
+            territory, reference_sectors=reference_sectors, circulation=circulation
+        )
     shares = {e: indicators[f"share_{e.value}"].value for e in Engine}
     engine_share = {e: v for e, v in shares.items() if v is not None}
     typology = classify(engine_share, typology_rules) if len(engine_share) == len(shares) else None
     peers: tuple[Peer, ...] = ()
-    if table is not None and territory.code in table.territories:
+    if table is not None and territory.code in table:
         peers = tuple(table.nearest_peers(territory.code, k=n_peers, indicators=PEER_INDICATORS))
     found = findings(indicators, typology, thresholds)
     fragilities = tuple(f for f in found if f.kind is FindingKind.FRAGILITY)

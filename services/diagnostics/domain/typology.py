@@ -187,11 +187,12 @@ class Clustering:
 
 
 def _distance2(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+    return math.dist(a, b) ** 2
 
 
 def _nearest(point: Sequence[float], centroids: Sequence[Sequence[float]]) -> int:
-    return min(range(len(centroids)), key=lambda c: (_distance2(point, centroids[c]), c))
+    distances = [math.dist(point, centroid) for centroid in centroids]
+    return distances.index(min(distances))
 
 
 def _mean(points: Sequence[Sequence[float]]) -> tuple[float, ...]:

@@ -21,11 +21,13 @@ class OAuthProblem(Problem):
 
 
 class InvalidRequest(OAuthProblem):
-    status, code, title, oauth_error = 400, "invalid-request", "Invalid token request", "invalid_request"
+    status, code, title = 400, "invalid-request", "Invalid token request"
+    oauth_error = "invalid_request"
 
 
 class InvalidClient(OAuthProblem):
-    status, code, title, oauth_error = 401, "invalid-client", "Client authentication failed", "invalid_client"
+    status, code, title = 401, "invalid-client", "Client authentication failed"
+    oauth_error = "invalid_client"
 
 
 class UnsupportedGrantType(OAuthProblem):

@@ -12,13 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from services.gateway.domain.tenancy import Tags
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import Event
 from shared.events.registry import registered_types
-
-from services.gateway.domain.tenancy import Tags
 
 AGGREGATE_TYPE = AggregateUpdated.event_type
 TRANSACTION_TYPE = TransactionPosted.event_type

@@ -31,7 +31,9 @@ class IssuedToken:
     kid: str
 
 
-def issue_token(ring: KeyRing, grant: Grant, *, ttl_s: int, now: float | None = None) -> IssuedToken:
+def issue_token(
+    ring: KeyRing, grant: Grant, *, ttl_s: int, now: float | None = None
+) -> IssuedToken:
     issued_at = int(now if now is not None else time.time())
     key = ring.signing_key
     scope = " ".join(grant.scopes)

@@ -1,0 +1,120 @@
+"""Admin API of the client registry (scope ``admin``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from services.gateway.clients import repository, service
+from services.gateway.clients.exceptions import ClientExists, ClientNotFound, ClientRevoked
+from services.gateway.clients.schemas import (
+    ClientCreate,
+    ClientCreated,
+    ClientPage,
+    ClientRead,
+    ClientRevoke,
+    ClientUpdate,
+    Role,
+    SecretRotate,
+    SecretRotated,
+)
+from services.gateway.dependencies import Hasher, Policy, Settings
+from shared.auth import ADMIN_SCOPE, Principal, require_scope
+from shared.problems import Forbidden, Unauthorized, problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(
+    prefix="/admin/clients",
+    tags=["clients"],
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+Admin = Annotated[Principal, Depends(require_scope(ADMIN_SCOPE))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientCreated,
+    responses=problem_responses(ClientExists),
+)
+async def create_client(
+    body: ClientCreate, session: DbSession, hasher: Hasher, policy: Policy, _: Admin
+) -> ClientCreated:
+    """Register a client; its secret is in this response only."""
+    client, secret = await service.create_client(session, hasher, body)
+    policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
+    return ClientCreated(**ClientRead.of(client).model_dump(), client_secret=secret)
+
+
+@router.get("", response_model=ClientPage)
+async def list_clients(
+    session: DbSession,
+    _: Admin,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    role: Role | None = None,
+    include_revoked: bool = False,
+) -> ClientPage:
+    """List clients by id, one page at a time."""
+    rows = await repository.page(
+        session, after=cursor, limit=limit + 1, role=role, include_revoked=include_revoked
+    )
+    items = [ClientRead.of(c) for c in rows[:limit]]
+    next_cursor = items[-1].client_id if len(rows) > limit else None
+    return ClientPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{client_id}", response_model=ClientRead, responses=problem_responses(ClientNotFound))
+async def get_client(client_id: str, session: DbSession, _: Admin) -> ClientRead:
+    """One client (never its secrets)."""
+    return ClientRead.of(await service.get_client(session, client_id))
+
+
+@router.patch(
+    "/{client_id}",
+    response_model=ClientRead,
+    responses=problem_responses(ClientNotFound, ClientRevoked),
+)
+async def update_client(
+    client_id: str, body: ClientUpdate, session: DbSession, policy: Policy, _: Admin
+) -> ClientRead:
+    """Change scopes, tenant bindings, role, name or rate limit; new tokens carry them."""
+    client = await service.update_client(session, client_id, body)
+    policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
+    return ClientRead.of(client)
+
+
+@router.post(
+    "/{client_id}/rotate-secret",
+    response_model=SecretRotated,
+    responses=problem_responses(ClientNotFound, ClientRevoked),
+)
+async def rotate_secret(
+    client_id: str,
+    session: DbSession,
+    hasher: Hasher,
+    settings: Settings,
+    _: Admin,
+    body: SecretRotate | None = None,
+) -> SecretRotated:
+    """Issue a new secret; the previous ones keep working for a grace period."""
+    grace = settings.secret_grace_period_s
+    if body is not None and body.grace_period_s is not None:
+        grace = body.grace_period_s
+    secret, expires_at = await service.rotate_secret(session, hasher, client_id, grace_s=grace)
+    return SecretRotated(
+        client_id=client_id, client_secret=secret, previous_secrets_expire_at=expires_at
+    )
+
+
+@router.post(
+    "/{client_id}/revoke", response_model=ClientRead, responses=problem_responses(ClientNotFound)
+)
+async def revoke_client(
+    client_id: str, body: ClientRevoke, session: DbSession, policy: Policy, _: Admin
+) -> ClientRead:
+    """Revoke for good: no new token, and tokens already issued are refused by the gateway."""
+    client = await service.revoke_client(session, client_id, reason=body.reason)
+    policy.mark_revoked(client_id)
+    return ClientRead.of(client)

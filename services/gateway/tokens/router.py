@@ -1,0 +1,142 @@
+"""``POST /oauth/token`` (RFC 6749 client credentials), the JWKS, and signing-key admin."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import JSONResponse
+
+from services.gateway.clients import service
+from services.gateway.clients.exceptions import (
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    KeyRotationUnavailable,
+    UnsupportedGrantType,
+)
+from services.gateway.clients.schemas import SigningKeyRead, SigningKeyRotated, TokenResponse
+from services.gateway.dependencies import Hasher, Keys, Settings
+from services.gateway.tokens.issuer import Grant, issue_token
+from services.gateway.tokens.keys import SigningKey
+from shared.auth import ADMIN_SCOPE, TENANT_KINDS, Principal, require_scope
+from shared.problems import Forbidden, Unauthorized, problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(tags=["oauth"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """RFC 6749 §2.3.1: Basic base64(urlencode(id) ":" urlencode(secret))."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidClient("malformed Basic credentials") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("malformed Basic credentials")
+    return unquote(client_id), unquote(secret)
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenResponse,
+    responses=problem_responses(InvalidRequest, InvalidClient),
+    summary="Get an access token (OAuth2 client credentials)",
+)
+async def token(
+    request: Request,
+    session: DbSession,
+    hasher: Hasher,
+    ring: Keys,
+    settings: Settings,
+    grant_type: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    scope: Annotated[str | None, Form(description="Space-separated subset of the client's")] = None,
+) -> JSONResponse:
+    """Authenticate with client_secret_post or HTTP Basic; returns a short-lived ES256 JWT."""
+    if grant_type is None:
+        raise InvalidRequest("grant_type is required")
+    if grant_type != "client_credentials":
+        raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported")
+    basic = _basic_credentials(request)
+    if basic is not None and (client_id or client_secret):
+        raise InvalidRequest("use one client authentication method, not two")
+    if basic is None:
+        if not client_id or not client_secret:
+            raise InvalidClient("client_id and client_secret are required")
+        basic = (client_id, client_secret)
+    client = await service.authenticate(session, hasher, *basic)
+    granted = tuple(client.scopes)
+    if scope is not None and scope.strip():
+        asked = tuple(dict.fromkeys(scope.split()))
+        if not set(asked) <= set(granted):
+            raise InvalidScope(f"not granted to this client: {sorted(set(asked) - set(granted))}")
+        granted = asked
+    issued = issue_token(
+        ring,
+        Grant(
+            client_id=client.client_id,
+            role=client.role,
+            scopes=granted,
+            tenants={kind: list(getattr(client, kind)) for kind in TENANT_KINDS},
+        ),
+        ttl_s=settings.token_ttl_s,
+    )
+    body = TokenResponse(
+        access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
+    )
+    return JSONResponse(body.model_dump(), headers=NO_STORE)
+
+
+@router.get("/.well-known/jwks.json", summary="Public keys that verify gateway tokens")
+async def jwks(ring: Keys) -> JSONResponse:
+    """Every published key (the signing one and those whose tokens may still be valid)."""
+    return JSONResponse(ring.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+admin_router = APIRouter(
+    prefix="/admin/signing-keys",
+    tags=["signing keys"],
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+Admin = Annotated[Principal, Depends(require_scope(ADMIN_SCOPE))]
+
+
+def _read(key: SigningKey, signing: bool) -> SigningKeyRead:
+    return SigningKeyRead(
+        kid=key.kid,
+        algorithm=key.algorithm,
+        signing=signing,
+        created_at=datetime.fromtimestamp(key.created, UTC),
+    )
+
+
+@admin_router.get("", response_model=list[SigningKeyRead])
+async def list_signing_keys(ring: Keys, _: Admin) -> list[SigningKeyRead]:
+    """Published keys, the signing one first."""
+    return [_read(key, i == 0) for i, key in enumerate(ring.keys)]
+
+
+@admin_router.post(
+    "/rotate",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SigningKeyRotated,
+    responses=problem_responses(KeyRotationUnavailable),
+)
+async def rotate_signing_key(ring: Keys, _: Admin) -> SigningKeyRotated:
+    """Sign new tokens with a new key; older keys stay published until their tokens expire."""
+    if not ring.writable:
+        raise KeyRotationUnavailable("keys come from a PEM bundle: rotate by updating the file")
+    key, retired = ring.rotate()
+    return SigningKeyRotated(signing=_read(key, True), retired=retired)
