@@ -94,7 +94,7 @@ def asyncapi_document() -> dict[str, Any]:
         operations[f"publish_{channel_id}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"Published by the {topic.split('.')[1]} service through its transactional outbox",
+            "summary": f"Published by the {topic.split('.')[1]} service through its outbox",
         }
     for channel_id in list(channels):
         channels[f"{channel_id}_dlq"] = {

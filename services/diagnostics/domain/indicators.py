@@ -16,8 +16,16 @@ from types import MappingProxyType
 
 from services.diagnostics.domain import employment, retention
 from services.diagnostics.domain.currency_flows import Circulation
-from services.diagnostics.domain.engines import BasicIncome, Engine, engine_bases, engine_profile
-from services.diagnostics.domain.errors import UndefinedIndicator
+from services.diagnostics.domain.engines import (
+    BasicIncome,
+    Engine,
+    basic_income_per_inhabitant,
+    engine_bases,
+    normalised_herfindahl,
+    shannon_entropy,
+    shares,
+)
+from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 from services.diagnostics.domain.peers import IndicatorTable
 from services.diagnostics.domain.validation import ParsedRow
 
@@ -38,6 +46,19 @@ class TerritoryYear:
     consumption_potential: int | None = None
     local_spending: int | None = None
     sector_jobs: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self) -> None:
+        counts = {
+            "population": self.population,
+            "jobs_presentielle": self.jobs_presentielle,
+            "jobs_productive": self.jobs_productive,
+            "consumption_potential": self.consumption_potential or 0,
+            "local_spending": self.local_spending or 0,
+            **{f"sector_jobs[{s}]": jobs for s, jobs in self.sector_jobs.items()},
+        }
+        for name, value in counts.items():
+            if value < 0:
+                raise InvalidInput(f"{name} must not be negative (got {value})", field=name)
 
 
 def territory_year_from_row(
@@ -117,8 +138,7 @@ def _missing(name: str, reason: str) -> Indicator:
     return Indicator(name, None, reason)
 
 
-_ENGINE_NAMES = (
-    "basic_income_per_inhabitant",
+_BALANCE_NAMES = (
     *(f"share_{engine.value}" for engine in Engine),
     "engine_concentration",
     "engine_evenness",
@@ -126,20 +146,23 @@ _ENGINE_NAMES = (
 
 
 def _engine_indicators(t: TerritoryYear) -> list[Indicator]:
-    try:
-        profile = engine_profile(t.income, t.population)
-    except UndefinedIndicator as undefined:
-        rb = sum(engine_bases(t.income).values())
-        return [
-            Indicator("basic_income", float(rb)),
-            *(_missing(name, undefined.detail) for name in _ENGINE_NAMES),
-        ]
+    bases = engine_bases(t.income)
+    rb = sum(bases.values())
+    out = [
+        Indicator("basic_income", float(rb)),
+        _measure(
+            "basic_income_per_inhabitant", lambda: basic_income_per_inhabitant(rb, t.population)
+        ),
+    ]
+    if rb == 0:
+        reason = "engine shares are undefined with zero basic income"
+        return [*out, *(_missing(name, reason) for name in _BALANCE_NAMES)]
+    engine_share = shares(bases)
     return [
-        Indicator("basic_income", float(profile.basic_income)),
-        Indicator("basic_income_per_inhabitant", profile.basic_income_per_inhabitant),
-        *(Indicator(f"share_{e.value}", profile.shares[e]) for e in Engine),
-        Indicator("engine_concentration", profile.normalised_herfindahl),
-        Indicator("engine_evenness", profile.normalised_entropy),
+        *out,
+        *(Indicator(f"share_{e.value}", engine_share[e]) for e in Engine),
+        Indicator("engine_concentration", normalised_herfindahl(bases)),
+        Indicator("engine_evenness", shannon_entropy(bases, normalised=True)),
     ]
 
 

@@ -266,10 +266,11 @@ def findings(
             Finding(
                 FindingKind.STRENGTH,
                 "balanced-engines",
-                "engine_evenness",
-                indicators["engine_evenness"].value or 0.0,
-                0.0,
-                f"balanced combination of engines ({typology.explanation})",
+                "typology",
+                max(typology.quotients.values()),
+                typology.threshold,
+                f"balanced combination of engines: {typology.explanation}",
+                (),
             )
         )
     for rule in _RULES:

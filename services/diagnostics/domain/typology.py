@@ -106,6 +106,8 @@ class Classification:
     explanation: str
     quotients: Mapping[Engine, float]
     """q_e = s_e / r_e for each engine (dimensionless)."""
+    threshold: float
+    """The dominance quotient the rules used."""
 
 
 def _checked_shares(engine_shares: Mapping[Engine, float]) -> dict[Engine, float]:
@@ -145,6 +147,7 @@ def classify(
                 f"(highest: {top.value} at {quotients[top]:.2f}×)"
             ),
             quotients=frozen,
+            threshold=threshold,
         )
     return Classification(
         model=_ENGINE_MODEL[top],
@@ -154,6 +157,7 @@ def classify(
             f"{rules.reference_shares[top]:.1%} (≥ {threshold:g}×), the highest quotient"
         ),
         quotients=frozen,
+        threshold=threshold,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -96,4 +97,33 @@ class StreamEvent(Base):
     __table_args__ = (
         Index("ix_stream_events_recorded_at", "recorded_at"),
         Index("ix_stream_events_type_position", "event_type", "position"),
+    )
+
+
+class DashboardState(Base):
+    """The dashboard's running totals and latest values, folded from the stream events in
+    the same transaction that records them, so ``/api/dashboard/summary`` reads a few
+    hundred rows instead of scanning the stream, and survives the stream's retention.
+
+    kinds: ``aggregate`` (latest value of a diagnostics metric), ``ledger`` (volume and count
+    of transactions per territory and currency), ``payment`` (grant payments ordered per
+    programme), ``commitment`` (latest committed amount of one application).
+    """
+
+    __tablename__ = "dashboard_state"
+
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    territory: Mapped[str | None] = mapped_column(String(100))
+    currency: Mapped[str | None] = mapped_column(String(100))
+    programme: Mapped[str | None] = mapped_column(String(100))
+    metric: Mapped[str | None] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(50))
+    period: Mapped[str | None] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
     )

@@ -1,4 +1,5 @@
-"""Client registry (clients, hashed secrets) and the live stream's event table.
+"""Client registry (clients, hashed secrets), the live stream's event table and the
+dashboard state folded from it.
 
 Revision ID: gateway_0002
 Revises: gateway_0001
@@ -89,6 +90,28 @@ def upgrade() -> None:
     op.create_index(
         "ix_stream_events_type_position", "stream_events", ["event_type", "position"]
     )
+    op.create_table(
+        "dashboard_state",
+        sa.Column("key", sa.String(600), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("territory", sa.String(100)),
+        sa.Column("currency", sa.String(100)),
+        sa.Column("programme", sa.String(100)),
+        sa.Column("metric", sa.String(100)),
+        sa.Column("value", sa.Float()),
+        sa.Column("unit", sa.String(50)),
+        sa.Column("period", sa.String(20)),
+        sa.Column("amount", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("count", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.PrimaryKeyConstraint("key", name="pk_dashboard_state"),
+        sa.CheckConstraint(
+            "kind IN ('aggregate', 'ledger', 'payment', 'commitment')",
+            name="ck_dashboard_state_kind",
+        ),
+    )
     # Every gateway replica LISTENs and fans new rows out to its own SSE clients, whichever
     # replica's consumer wrote them.
     op.execute(
@@ -104,6 +127,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS stream_events_appended ON stream_events")
     op.execute("DROP FUNCTION IF EXISTS stream_events_notify()")
+    op.drop_table("dashboard_state")
     op.drop_table("stream_events")
     op.drop_index("ix_client_secrets_client_id", table_name="client_secrets")
     op.drop_table("client_secrets")
