@@ -50,6 +50,10 @@ class Transfer:
     kind: TransferKind
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "kind", TransferKind(self.kind))
+        except ValueError:
+            raise InvalidInput(f"unknown transfer kind {self.kind!r}") from None
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
             raise InvalidInput(f"transfer amount must be a positive integer (got {self.amount})")
 

@@ -32,6 +32,7 @@ from services.diagnostics.domain.peers import IndicatorTable, Peer, percentile_r
 
 __all__ = [
     "DEFAULT_RULES",
+    "ILLUSTRATIVE_REFERENCE_SHARES",
     "Classification",
     "Clustering",
     "IndicatorTable",
@@ -39,6 +40,7 @@ __all__ = [
     "Peer",
     "TypologyComparison",
     "TypologyRules",
+    "adjusted_rand_index",
     "classify",
     "classify_all",
     "cluster_engine_shares",

@@ -1,10 +1,11 @@
 """Validation of imported rows (CSV or JSON), reported line by line with reasons.
 
-The caller parses the file into a header and rows of strings (``csv.DictReader`` does
-both) and passes the set of known territory codes; :func:`validate_table` returns *every*
-error, so the caller refuses the whole file when the report is not empty: nothing is ever
-half-imported. Amounts and counts must be whole non-negative numbers (euros, jobs,
-inhabitants); a column name says its unit (``pensions_eur``, ``jobs``).
+The caller parses the file into a header and rows (``csv.DictReader`` gives both; JSON
+objects with string or number values work too) and passes the set of known territory
+codes; :func:`validate_table` returns *every* error, so the caller refuses the whole
+file when the report is not empty: nothing is ever half-imported. Amounts and counts
+must be whole non-negative numbers (euros, jobs, inhabitants); a column name says its
+unit (``pensions_eur``, ``jobs``).
 """
 
 from __future__ import annotations
@@ -113,6 +114,15 @@ def _blank(raw: str | None) -> bool:
     return raw is None or not raw.strip()
 
 
+def _as_text(value: object) -> str | None:
+    """CSV cells are strings; JSON numbers are accepted too (then checked the same way)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def _number(raw: str, column: str, line: int, errors: list[RowError]) -> int | None:
     text = raw.strip()
     if not _INTEGER.fullmatch(text):
@@ -162,7 +172,7 @@ def _check_row(
     if row.get(None):
         errors.append(RowError(line, ErrorKind.EXTRA_FIELDS, "more fields than columns"))
     cells = {name: row.get(name) for name in schema.columns}
-    texts = {name: value if isinstance(value, str) else None for name, value in cells.items()}
+    texts = {name: _as_text(value) for name, value in cells.items()}
     for name in schema.required_columns:
         if _blank(texts[name]):
             errors.append(RowError(line, ErrorKind.MISSING_VALUE, f"{name} is empty", name))

@@ -248,3 +248,43 @@ def error_types() -> tuple[type[LedgerDomainError], ...]:
             found.append(sub)
             pending.append(sub)
     return tuple(sorted(found, key=lambda c: c.code))
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+class UnknownAccount(LedgerDomainError):
+    """A posting or hold names an account that does not exist."""
+
+    code, title = "unknown-account", "Unknown account"
+
+
+class UnknownCurrency(LedgerDomainError):
+    """An account or posting names a currency the ledger does not know."""
+
+    code, title = "unknown-currency", "Unknown currency"
+
+
+class CurrencyExists(LedgerDomainError):
+    """A currency with this code already exists."""
+
+    status, code, title = 409, "currency-exists", "Currency already exists"
+
+
+class AlreadyReversed(LedgerDomainError):
+    """A transaction can be reversed once; a reversal is corrected by posting anew."""
+
+    status, code, title = 409, "already-reversed", "Transaction already reversed"
+
+
+class IdempotencyKeyReused(LedgerDomainError):
+    """The idempotency key was already used by this client with a different request."""
+
+    status, code, title = 409, "idempotency-key-reused", "Idempotency key reused"
+
+
+class InvalidCursor(LedgerDomainError):
+    """A pagination cursor was not produced by this API."""
+
+    code, title = "invalid-cursor", "Invalid pagination cursor"
+

@@ -1,4 +1,20 @@
-"""SQLAlchemy models of the ledger service: its own metadata, its own migration history."""
+"""SQLAlchemy tables of the ledger service: its own metadata, its own migration history.
+
+The schema (and the triggers and CHECK constraints that guard it) is created by the
+``ledger_0002`` revision; these Core tables are what the repository queries with.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    SmallInteger,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import ServiceBase, make_metadata
 
@@ -6,3 +22,105 @@ from shared.db import ServiceBase, make_metadata
 class Base(ServiceBase):
     __abstract__ = True
     metadata = make_metadata()
+
+
+currencies = Table(
+    "currencies",
+    Base.metadata,
+    Column("code", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("scale", SmallInteger, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("rules", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+accounts = Table(
+    "accounts",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("credit_limit", BigInteger, nullable=False),
+    Column("territory", Text),
+    Column("merchant_category", Text),
+    Column("metadata", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+account_limit_changes = Table(
+    "account_limit_changes",
+    Base.metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("old_limit", BigInteger, nullable=False),
+    Column("new_limit", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changed_by", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True)),
+)
+
+account_balances = Table(
+    "account_balances",
+    Base.metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("posted", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    Column("lower_bound", BigInteger),
+    Column("upper_bound", BigInteger),
+)
+
+transactions = Table(
+    "transactions",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger),
+    Column("kind", Text, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("inserted_at", DateTime(timezone=True)),
+    Column("description", Text, nullable=False),
+    Column("metadata", JSONB, nullable=False),
+    Column("client_id", Text, nullable=False),
+    Column("idempotency_key", Text),
+    Column("reverses", Uuid),
+)
+
+postings = Table(
+    "postings",
+    Base.metadata,
+    Column("seq", BigInteger),
+    Column("transaction_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+holds = Table(
+    "holds",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("payer", Uuid, nullable=False),
+    Column("payee", Uuid, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("captured", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("transaction_id", Uuid),
+    Column("metadata", JSONB, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    Base.metadata,
+    Column("client_id", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("request_hash", Text, nullable=False),
+    Column("response", JSONB),
+    Column("created_at", DateTime(timezone=True)),
+)

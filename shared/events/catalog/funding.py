@@ -1,4 +1,11 @@
-"""Events the funding service publishes."""
+"""Events the funding service publishes.
+
+Every application transition has its own type (``proxima.funding.application.<verb>.v1``)
+sharing one payload shape; decisions, budget movements, tranches and payments carry the
+programme code, the territory and the amounts the regional dashboard aggregates.
+"""
+
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -18,3 +25,137 @@ class PaymentOrdered(EventPayload):
     amount: int = Field(gt=0, description="Minor units of the currency")
     beneficiary_account_id: str
     funding_account_id: str
+
+
+class ApplicationTransitioned(EventPayload):
+    """Shape shared by every application workflow event."""
+
+    application_id: str
+    programme_code: str
+    envelope_code: str
+    territory: str = Field(description="INSEE département code of the project")
+    action: str
+    from_state: str
+    to_state: str
+    actor: str = Field(description="client id of whoever performed the action")
+    actor_role: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+# One registered type per workflow verb; the funding service's transition table names them.
+APPLICATION_VERBS = (
+    "submitted",
+    "withdrawn",
+    "eligibility_check_started",
+    "instruction_started",
+    "declared_eligible",
+    "declared_ineligible",
+    "correction_requested",
+    "sent_to_committee",
+    "resubmitted",
+    "closed_without_follow_up",
+    "adjourned",
+    "returned_to_instruction",
+    "convention_signed",
+    "payment_started",
+    "final_report_rejected",
+    "closed",
+)
+
+APPLICATION_EVENTS: dict[str, type[ApplicationTransitioned]] = {}
+for _verb in APPLICATION_VERBS:
+    _name = f"proxima.funding.application.{_verb}.v1"
+    _cls = type(
+        "Application" + "".join(p.capitalize() for p in _verb.split("_")),
+        (ApplicationTransitioned,),
+        {"__doc__": f"An application was {_verb.replace('_', ' ')}.", "__module__": __name__},
+    )
+    APPLICATION_EVENTS[_name] = event_type(_name)(_cls)
+
+
+@event_type("proxima.funding.report.received.v1")
+class ReportReceived(ApplicationTransitioned):
+    """The final report of a funded project was received."""
+
+
+@event_type("proxima.funding.decision.recorded.v1")
+class DecisionRecorded(EventPayload):
+    """A committee recorded its decision on an application (approval commits budget)."""
+
+    application_id: str
+    session_id: str
+    programme_code: str
+    envelope_code: str
+    territory: str
+    outcome: Literal["approved", "rejected"]
+    amount_cents: int | None = Field(default=None, description="Euro cents granted")
+    requested_amount_cents: int
+    deliberation_number: str
+    reason: str | None = None
+    votes_for: int
+    votes_against: int
+    abstentions: int
+
+
+class BudgetMoved(EventPayload):
+    """Shape of a budget movement on an envelope."""
+
+    envelope_id: str
+    envelope_code: str
+    programme_code: str
+    year: int
+    territory: str
+    application_id: str
+    amount_cents: int = Field(gt=0)
+    committed_cents: int = Field(description="Envelope total committed after the movement")
+    ap_cents: int
+
+
+@event_type("proxima.funding.budget.committed.v1")
+class BudgetCommitted(BudgetMoved):
+    """Commitment credits (AP) of an envelope were committed to an application."""
+
+
+@event_type("proxima.funding.budget.released.v1")
+class BudgetReleased(BudgetMoved):
+    """Unpaid commitment of an application went back to its envelope."""
+
+
+@event_type("proxima.funding.tranche.payable.v1")
+class TranchePayable(EventPayload):
+    """A tranche's condition is met: it may now be ordered."""
+
+    application_id: str
+    tranche_id: str
+    number: int
+    kind: str
+    programme_code: str
+    territory: str
+    amount_cents: int = Field(gt=0)
+
+
+class PaymentOutcome(EventPayload):
+    """Shape of a payment's outcome."""
+
+    order_id: str
+    application_id: str
+    tranche_id: str
+    programme_code: str
+    envelope_code: str
+    territory: str
+    mode: str = Field(description="euro, local_currency or programme_credits")
+    currency: str
+    amount: int = Field(gt=0, description="Minor units of the currency (euro cents for EUR)")
+    transaction_id: str | None = None
+
+
+@event_type("proxima.funding.payment.paid.v1")
+class PaymentPaid(PaymentOutcome):
+    """A tranche was paid; the envelope's payment credits were consumed."""
+
+
+@event_type("proxima.funding.payment.failed.v1")
+class PaymentFailed(PaymentOutcome):
+    """A tranche's payment failed; it may be ordered again."""
+
+    reason: str

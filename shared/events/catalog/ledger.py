@@ -1,6 +1,6 @@
 """Events the ledger publishes."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -35,3 +35,73 @@ class PaymentSettled(EventPayload):
     status: Literal["settled", "failed"]
     transaction_id: str | None = None
     reason: str | None = None
+
+
+@event_type("proxima.ledger.transaction.reversed.v1")
+class TransactionReversed(EventPayload):
+    """A transaction was corrected by a reversal that undoes all its postings."""
+
+    transaction_id: str
+    reversal_id: str
+
+
+@event_type("proxima.ledger.currency.created.v1")
+class CurrencyCreated(EventPayload):
+    """A currency was registered with its operator and rules."""
+
+    currency: str
+    kind: str
+    operator: str
+
+
+@event_type("proxima.ledger.account.opened.v1")
+class AccountOpened(EventPayload):
+    """An account was opened in a currency."""
+
+    account_id: str
+    currency: str
+    account_type: str
+    territory: str | None = None
+
+
+@event_type("proxima.ledger.account.status_changed.v1")
+class AccountStatusChanged(EventPayload):
+    """An account was frozen, reactivated or closed."""
+
+    account_id: str
+    status: Literal["active", "frozen", "closed"]
+
+
+@event_type("proxima.ledger.hold.authorized.v1")
+class HoldAuthorized(EventPayload):
+    """Funds were reserved on a payer's account until a deadline."""
+
+    hold_id: str
+    currency: str
+    payer: str
+    payee: str
+    amount: int
+    expires_at: datetime
+
+
+@event_type("proxima.ledger.hold.captured.v1")
+class HoldCaptured(EventPayload):
+    """A hold was settled (fully or partly) by a posted transaction."""
+
+    hold_id: str
+    captured: int
+    transaction_id: str
+
+
+@event_type("proxima.ledger.hold.voided.v1")
+class HoldVoided(EventPayload):
+    """A hold was cancelled before its deadline."""
+
+    hold_id: str
+
+
+@event_type("proxima.ledger.hold.expired.v1")
+class HoldExpired(EventPayload):
+    """A hold reached its deadline uncaptured; its funds are available again."""
+
+    hold_id: str

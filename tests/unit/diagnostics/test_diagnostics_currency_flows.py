@@ -215,3 +215,26 @@ def test_lm3_does_not_depend_on_the_order_records_are_given_in_when_times_differ
     forward = local_multiplier(distinct, territory="T", start=day(0), end=day(21))
     backward = local_multiplier(distinct[::-1], territory="T", start=day(0), end=day(21))
     assert forward == backward
+
+
+def test_transfer_kind_may_be_given_as_text():
+    transfer = Transfer(
+        payer_account="a",
+        payee_account="b",
+        payer_territory="T",
+        payee_territory="T",
+        amount=5,
+        at=DAY0,
+        kind="payment",  # type: ignore[arg-type]
+    )
+    assert transfer.kind is TransferKind.PAYMENT
+    with pytest.raises(InvalidInput):
+        Transfer(
+            payer_account="a",
+            payee_account="b",
+            payer_territory="T",
+            payee_territory="T",
+            amount=5,
+            at=DAY0,
+            kind="gift",  # type: ignore[arg-type]
+        )

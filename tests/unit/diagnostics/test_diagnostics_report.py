@@ -123,3 +123,31 @@ def test_reports_are_deterministic(demo):
     first = [build_report(t, table=indicator_table(territories)) for t in territories]
     second = [build_report(t, table=indicator_table(territories[::-1])) for t in territories]
     assert first == second
+
+
+def test_zero_population_flags_only_the_per_inhabitant_indicator():
+    nobody = TerritoryYear(
+        code="x",
+        name="x",
+        year=2019,
+        population=0,
+        income=BasicIncome(pensions=10, public_wages=10),
+        jobs_presentielle=1,
+        jobs_productive=1,
+    )
+    indicators = compute_indicators(nobody)
+    assert indicators["basic_income_per_inhabitant"].value is None
+    assert indicators["share_public"].value == 0.5
+
+
+def test_negative_counts_are_refused():
+    with pytest.raises(InvalidInput):
+        TerritoryYear(
+            code="x",
+            name="x",
+            year=2019,
+            population=-1,
+            income=BasicIncome(),
+            jobs_presentielle=0,
+            jobs_productive=0,
+        )

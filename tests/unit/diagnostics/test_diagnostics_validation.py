@@ -107,3 +107,18 @@ def test_each_negative_amount_is_reported_on_its_own_line(amounts):
     assert [e.line for e in report.errors] == negative_lines
     assert all(e.kind is ErrorKind.NEGATIVE_AMOUNT for e in report.errors)
     assert len(report.rows) == len(amounts) - len(negative_lines)
+
+
+def test_json_rows_with_numbers_are_checked_like_csv_cells():
+    rows = [
+        {"insee_code": "01", "year": 2019, "population": 10, "pensions_eur": 5},
+        {"insee_code": "01", "year": 2014, "population": 1.5, "pensions_eur": None},
+    ]
+    report = validate_table(
+        ["insee_code", "year", "population", "pensions_eur"], rows, schema=SCHEMA, known_codes=KNOWN
+    )
+    assert [(e.line, e.kind, e.column) for e in report.errors] == [
+        (3, ErrorKind.MISSING_VALUE, "pensions_eur"),
+        (3, ErrorKind.INVALID_NUMBER, "population"),
+    ]
+    assert report.rows[0].values == {"population": 10, "pensions_eur": 5}

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints and writes ratios against a baseline measured in the same run."""

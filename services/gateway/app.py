@@ -1,0 +1,192 @@
+"""The gateway: the single entry point of Proxima.
+
+It authenticates clients (OAuth2 client credentials, argon2id-hashed secrets) and issues
+short-lived signed JWTs that every service verifies again; it routes ``/api/<service>``
+to the services with retries, circuit breakers, size and rate limits; it serves one merged
+OpenAPI; and it streams the regional aggregates live to the dashboard it also serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from services.gateway.clients import service as clients_service
+from services.gateway.clients.hashing import SecretHasher
+from services.gateway.clients.policy import ClientPolicy
+from services.gateway.clients.router import router as clients_router
+from services.gateway.dashboard.router import STATIC_PREFIX, static_files
+from services.gateway.dashboard.router import router as dashboard_router
+from services.gateway.domain.rate_limit import RateLimiter
+from services.gateway.settings import LENIENT_ENVIRONMENTS, GatewaySettings
+from services.gateway.stream import repository as stream_repository
+from services.gateway.stream.consumer import stream_subscription
+from services.gateway.stream.hub import StreamHub
+from services.gateway.stream.router import router as stream_router
+from services.gateway.tokens.keys import KeyRing
+from services.gateway.tokens.router import admin_router as signing_keys_router
+from services.gateway.tokens.router import router as token_router
+from services.gateway.tokens.verifier import GatewayTokenVerifier
+from services.gateway.traffic.middleware import (
+    BodySizeLimitMiddleware,
+    BodyTooLarge,
+    RateLimitMiddleware,
+    on_body_too_large,
+)
+from services.gateway.traffic.openapi import MergedOpenAPI, docs_endpoint, openapi_endpoint
+from services.gateway.traffic.proxy import proxy
+from services.gateway.traffic.upstreams import UpstreamPool
+from shared.db import plain_dsn
+from shared.service_app import build_service_app
+
+log = structlog.get_logger(__name__)
+
+PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+FASTAPI_DOC_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    ring = key_ring_for(settings)
+    ring.load()
+    policy = ClientPolicy(token_ttl_s=settings.token_ttl_s)
+    hub = StreamHub(queue_size=settings.stream_queue_size)
+    pool = UpstreamPool(settings)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(app: FastAPI) -> None:
+        factory = app.state.session_factory
+        async with factory() as session, session.begin():
+            outcome = await clients_service.ensure_bootstrap_admin(
+                session, app.state.secret_hasher, settings.bootstrap_admin_secret
+            )
+        log.info("bootstrap_admin", outcome=outcome)
+        await policy.refresh(factory)
+        tasks.extend(
+            [
+                asyncio.create_task(
+                    policy.run(factory, every_s=settings.client_policy_refresh_s),
+                    name="client-policy",
+                ),
+                asyncio.create_task(
+                    hub.run(
+                        plain_dsn(settings.database_url),
+                        poll_interval_s=settings.stream_poll_interval_s,
+                    ),
+                    name="stream-hub",
+                ),
+                asyncio.create_task(_prune_forever(app, settings), name="stream-retention"),
+                asyncio.create_task(_refresh_keys_forever(ring), name="key-ring"),
+            ]
+        )
+
+    async def stop(app: FastAPI) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
+        await pool.close()
+
+    app = build_service_app(
+        settings,
+        title="Proxima gateway",
+        description="Tokens, clients, routing and the live regional dashboard.",
+        routers=[token_router, signing_keys_router, clients_router, stream_router,
+                 dashboard_router],
+        subscriptions=[stream_subscription()],
+        on_startup=[start],
+        on_shutdown=[stop],
+    )
+    app.state.key_ring = ring
+    app.state.client_policy = policy
+    app.state.secret_hasher = SecretHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    app.state.token_verifier = GatewayTokenVerifier(ring, policy)
+    app.state.stream_hub = hub
+    app.state.upstreams = pool
+    app.state.merged_openapi = MergedOpenAPI(app, pool, ttl_s=settings.openapi_cache_ttl_s)
+    _install_traffic(app, settings, policy)
+    return app
+
+
+def key_ring_for(settings: GatewaySettings) -> KeyRing:
+    keys_dir, bundle = settings.signing_keys_dir, settings.jwt_private_keys_file
+    if not keys_dir and not bundle:
+        if settings.env not in LENIENT_ENVIRONMENTS:
+            raise RuntimeError(
+                "set PROXIMA_JWT_PRIVATE_KEYS_FILE or PROXIMA_SIGNING_KEYS_DIR in production"
+            )
+        keys_dir = str(Path(tempfile.gettempdir()) / "proxima-gateway-keys")
+        log.warning("signing_keys_dir_defaulted", path=keys_dir)
+    # A bundle wins when both are set: it is what the deployment manifests provide.
+    if bundle:
+        keys_dir = ""
+    return KeyRing(keys_dir=keys_dir, bundle_file=bundle, token_ttl_s=settings.token_ttl_s)
+
+
+def _install_traffic(app: FastAPI, settings: GatewaySettings, policy: ClientPolicy) -> None:
+    # FastAPI's own /openapi.json and /docs describe only the gateway: replace them.
+    app.router.routes[:] = [
+        r for r in app.router.routes if getattr(r, "path", None) not in FASTAPI_DOC_PATHS
+    ]
+    app.add_route("/openapi.json", openapi_endpoint, include_in_schema=False)
+    app.add_route("/docs", docs_endpoint, include_in_schema=False)
+    app.add_route("/api/{service}/{path:path}", proxy, methods=PROXY_METHODS,
+                  include_in_schema=False)
+    app.mount(STATIC_PREFIX, static_files(), name="dashboard-static")
+    app.add_exception_handler(BodyTooLarge, on_body_too_large)
+
+    def client_limit(client_id: str) -> tuple[int, int]:
+        per_minute = policy.rate_limit_of(client_id) or settings.rate_limit_per_minute
+        return per_minute, max(settings.rate_limit_burst, per_minute // 6)
+
+    # Appended, not added: they run inside the request-id middleware, so their 413 and 429
+    # answers carry X-Request-ID and are counted in the metrics like any other response.
+    app.user_middleware.extend(
+        [
+            Middleware(
+                RateLimitMiddleware,
+                limiter=RateLimiter(),
+                identify=lambda token: app.state.token_verifier.verify(token),
+                client_limit=client_limit,
+                anonymous_limit=(
+                    settings.anonymous_rate_limit_per_minute,
+                    settings.anonymous_rate_limit_burst,
+                ),
+            ),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ]
+    )
+
+
+async def _prune_forever(app: FastAPI, settings: GatewaySettings) -> None:
+    while True:
+        await asyncio.sleep(60)
+        try:
+            async with app.state.session_factory() as session, session.begin():
+                removed = await stream_repository.prune(
+                    session, retention_s=settings.stream_retention_s,
+                    max_rows=settings.stream_max_rows,
+                )
+            if removed:
+                log.info("stream_pruned", rows=removed)
+        except Exception as exc:
+            log.warning("stream_prune_failed", error=repr(exc))
+
+
+async def _refresh_keys_forever(ring: KeyRing) -> None:
+    """Another replica (or an operator) may rotate keys: pick them up within seconds."""
+    while True:
+        await asyncio.sleep(5)
+        try:
+            ring.refresh()
+        except Exception as exc:
+            log.warning("signing_keys_refresh_failed", error=repr(exc))

@@ -1,0 +1,507 @@
+"""Use cases of the ledger: check with the pure domain, then write through the repository.
+
+Every function runs inside the caller's unit of work (one request, or one event handled)
+and only flushes; a raised domain error rolls the whole unit back, so a refused operation
+writes nothing. The events a change causes go to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger.domain import holds as hold_rules
+from services.ledger.domain.accounts import (
+    AccountStatus,
+    AccountType,
+    bounds_for,
+    check_bounds,
+    check_closable,
+    check_credit_limit,
+    check_postable,
+    transition_status,
+)
+from services.ledger.domain.currencies import (
+    CreditLimitPolicy,
+    CurrencyKind,
+    CurrencyRules,
+    DemurragePeriod,
+    DemurrageRule,
+    ReconversionFees,
+)
+from services.ledger.domain.errors import (
+    AlreadyReversed,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyExists,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+    UnknownCurrency,
+)
+from services.ledger.domain.postings import Posting, check_positive, reversal_of, validate_transaction
+from services.ledger.store import repository as repo
+from shared.events.catalog.ledger import (
+    AccountOpened,
+    AccountStatusChanged,
+    CurrencyCreated,
+    HoldAuthorized,
+    HoldCaptured,
+    HoldExpired,
+    HoldVoided,
+    PostedLeg,
+    TransactionPosted,
+    TransactionReversed,
+)
+from shared.events.outbox import record_event
+from shared.events.registry import EventPayload
+from shared.problems import NotFound
+
+SOURCE = "/proxima/ledger"
+
+
+async def _emit(session: AsyncSession, payload: EventPayload, subject: str) -> None:
+    await record_event(session, payload, source=SOURCE, subject=subject)
+
+
+# --- currencies ---------------------------------------------------------------------------
+
+
+def rules_from(code: str, kind: str, scale: int, rules: Mapping[str, Any]) -> CurrencyRules:
+    """Build (and so validate) a currency's rules from their stored JSON form."""
+    fees = rules.get("reconversion_fees") or {}
+    demurrage = rules.get("demurrage")
+    credit = rules.get("credit_limit")
+    return CurrencyRules(
+        code=code,
+        kind=CurrencyKind(kind),
+        scale=scale,
+        convertible=bool(rules.get("convertible", False)),
+        issuance_bonus_bp=int(rules.get("issuance_bonus_bp", 0)),
+        reconversion_fees=ReconversionFees(
+            default_bp=int(fees.get("default_bp", 0)), by_category=fees.get("by_category") or {}
+        ),
+        individual_reconversion=bool(rules.get("individual_reconversion", False)),
+        demurrage=DemurrageRule(
+            rate_ppm=demurrage["rate_ppm"], period=DemurragePeriod(demurrage["period"])
+        )
+        if demurrage
+        else None,
+        credit_limit=CreditLimitPolicy(**credit) if credit else None,
+        max_balance=rules.get("max_balance"),
+        monthly_load_cap=rules.get("monthly_load_cap"),
+    )
+
+
+async def create_currency(
+    session: AsyncSession, *, code: str, kind: str, scale: int, operator: str, rules: dict[str, Any]
+) -> RowMapping:
+    rules_from(code, kind, scale, rules)
+    row = await repo.insert_currency(
+        session, code=code, kind=kind, scale=scale, operator=operator, rules=rules
+    )
+    if row is None:
+        raise CurrencyExists(f"currency {code} already exists", currency=code)
+    await _emit(session, CurrencyCreated(currency=code, kind=kind, operator=operator), code)
+    return row
+
+
+async def currency_rules(session: AsyncSession, code: str) -> CurrencyRules:
+    row = await repo.get_currency(session, code)
+    if row is None:
+        raise UnknownCurrency(f"no currency {code}", currency=code)
+    return rules_from(row["code"], row["kind"], row["scale"], row["rules"])
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+async def open_account(
+    session: AsyncSession,
+    *,
+    currency: str,
+    account_type: AccountType,
+    credit_limit: int | None,
+    **values: Any,
+) -> RowMapping:
+    rules = await currency_rules(session, currency)
+    if credit_limit is None:
+        credit_limit = rules.credit_limit.default_limit if rules.credit_limit else 0
+    bounds = bounds_for(account_type=account_type, rules=rules, credit_limit=credit_limit)
+    account_id = repo.new_id()
+    await repo.insert_account(
+        session,
+        lower=bounds.lower,
+        upper=bounds.upper,
+        id=account_id,
+        currency=currency,
+        type=account_type.value,
+        credit_limit=credit_limit,
+        **values,
+    )
+    row = await repo.get_account(session, account_id)
+    assert row is not None
+    await _emit(
+        session,
+        AccountOpened(
+            account_id=str(account_id),
+            currency=currency,
+            account_type=account_type.value,
+            territory=row["territory"],
+        ),
+        str(account_id),
+    )
+    return row
+
+
+async def require_account(session: AsyncSession, account_id: UUID, *, lock: bool = False) -> RowMapping:
+    row = await repo.get_account(session, account_id, lock=lock)
+    if row is None:
+        raise NotFound(f"no account {account_id}")
+    return row
+
+
+async def change_status(session: AsyncSession, account: RowMapping, target: AccountStatus) -> RowMapping:
+    account = await require_account(session, account["id"], lock=True)
+    transition_status(AccountStatus(account["status"]), target)
+    if target is AccountStatus.CLOSED:
+        check_closable(posted=account["posted"], held=account["held"])
+    await repo.set_account_status(session, account["id"], target.value)
+    await _emit(
+        session,
+        AccountStatusChanged(account_id=str(account["id"]), status=target.value),
+        str(account["id"]),
+    )
+    return await require_account(session, account["id"])
+
+
+async def change_credit_limit(
+    session: AsyncSession, account: RowMapping, *, credit_limit: int, reason: str, changed_by: str
+) -> RowMapping:
+    account = await require_account(session, account["id"], lock=True)
+    rules = await currency_rules(session, account["currency"])
+    check_credit_limit(rules=rules, credit_limit=credit_limit)
+    bounds = bounds_for(
+        account_type=AccountType(account["type"]), rules=rules, credit_limit=credit_limit
+    )
+    lower = bounds.lower
+    if lower is not None and account["posted"] - account["held"] < lower:
+        raise CreditLimitExceeded(
+            "the account is already below the new limit; settle it first",
+            available=account["posted"] - account["held"],
+            lower_bound=lower,
+        )
+    await repo.set_credit_limit(
+        session,
+        account_id=account["id"],
+        old_limit=account["credit_limit"],
+        new_limit=credit_limit,
+        lower=lower,
+        reason=reason,
+        changed_by=changed_by,
+    )
+    return await require_account(session, account["id"])
+
+
+# --- transactions ---------------------------------------------------------------------------
+
+
+def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, RowMapping]) -> None:
+    """Refuse legs on unknown, closed or frozen accounts, in the wrong currency, or out of bounds."""
+    for leg in legs:
+        account = locked.get(leg.account_id)
+        if account is None:
+            raise UnknownAccount(f"no account {leg.account_id}", account_id=str(leg.account_id))
+        check_postable(
+            status=AccountStatus(account["status"]),
+            delta=leg.amount,
+            account_currency=account["currency"],
+            posting_currency=leg.currency,
+        )
+        check_bounds(
+            posted=account["posted"],
+            held=account["held"],
+            delta=leg.amount,
+            lower=account["lower_bound"],
+            upper=account["upper_bound"],
+        )
+
+
+def _bounds_error(exc: IntegrityError) -> Exception:
+    """The domain error for a CHECK constraint the database enforced, else ``exc`` itself."""
+    name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
+    if name.endswith("lower_bound"):
+        return InsufficientFunds("the database refused a balance below its lower bound")
+    if name.endswith("upper_bound"):
+        return BalanceLimitExceeded("the database refused a balance above its upper bound")
+    if name.startswith("fk_postings_account_id"):
+        return CurrencyMismatch("a posting's currency differs from its account's")
+    return exc
+
+
+def transaction_view(tx: RowMapping, legs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": str(tx["id"]),
+        "kind": tx["kind"],
+        "effective_date": tx["effective_date"].isoformat(),
+        "inserted_at": tx["inserted_at"].isoformat(),
+        "description": tx["description"],
+        "metadata": tx["metadata"],
+        "reverses": str(tx["reverses"]) if tx["reverses"] else None,
+        "postings": [
+            {"account_id": str(p["account_id"]), "currency": p["currency"], "amount": p["amount"]}
+            for p in legs
+        ],
+    }
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    legs: Sequence[Posting],
+    kind: str = "transfer",
+    effective_date: date | None = None,
+    description: str = "",
+    metadata: Mapping[str, Any] | None = None,
+    reverses: UUID | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Post one balanced transaction; returns its JSON view."""
+    canonical = validate_transaction(legs)
+    locked = await repo.lock_accounts(session, (leg.account_id for leg in canonical))
+    check_legs(canonical, locked)
+    tx_id = repo.new_id()
+    rows = [
+        {"account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
+        for leg in canonical
+    ]
+    try:
+        async with session.begin_nested():
+            tx = await repo.insert_transaction(
+                session,
+                legs=rows,
+                id=tx_id,
+                kind=kind,
+                effective_date=effective_date or datetime.now(UTC).date(),
+                description=description,
+                metadata=dict(metadata or {}),
+                client_id=client_id,
+                idempotency_key=idempotency_key,
+                reverses=reverses,
+            )
+    except IntegrityError as exc:
+        raise _bounds_error(exc) from exc
+    for currency in sorted({leg.currency for leg in canonical}):
+        await _emit(
+            session,
+            TransactionPosted(
+                transaction_id=str(tx_id),
+                currency=currency,
+                kind=kind,
+                effective_date=tx["effective_date"],
+                reverses=str(reverses) if reverses else None,
+                postings=[
+                    PostedLeg(
+                        account_id=str(leg.account_id),
+                        account_type=locked[leg.account_id]["type"],
+                        territory=locked[leg.account_id]["territory"],
+                        amount=leg.amount,
+                    )
+                    for leg in canonical
+                    if leg.currency == currency
+                ],
+            ),
+            str(tx_id),
+        )
+    return transaction_view(tx, rows)
+
+
+async def load_transaction(session: AsyncSession, transaction_id: UUID) -> dict[str, Any]:
+    tx = await repo.get_transaction(session, transaction_id)
+    if tx is None:
+        raise NotFound(f"no transaction {transaction_id}")
+    legs = (await repo.postings_of(session, [transaction_id]))[transaction_id]
+    return transaction_view(tx, legs)
+
+
+async def reverse(
+    session: AsyncSession,
+    *,
+    original: dict[str, Any],
+    client_id: str,
+    description: str,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """Post the exact opposite of ``original``, linked to it; a transaction reverses once."""
+    original_id = UUID(original["id"])
+    if await repo.reversal_of(session, original_id) is not None:
+        raise AlreadyReversed(f"transaction {original_id} is already reversed")
+    legs = reversal_of(
+        Posting(account_id=UUID(p["account_id"]), currency=p["currency"], amount=p["amount"])
+        for p in original["postings"]
+    )
+    try:
+        async with session.begin_nested():
+            view = await post(
+                session,
+                client_id=client_id,
+                legs=legs,
+                kind="reversal",
+                description=description or f"reversal of {original_id}",
+                metadata={"reverses_kind": original["kind"]},
+                reverses=original_id,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError as exc:
+        # Two concurrent reversals: the unique constraint on ``reverses`` lets one win.
+        raise AlreadyReversed(f"transaction {original_id} is already reversed") from exc
+    await _emit(
+        session,
+        TransactionReversed(transaction_id=str(original_id), reversal_id=view["id"]),
+        str(original_id),
+    )
+    return view
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+
+def hold_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "payer": str(row["payer"]),
+        "payee": str(row["payee"]),
+        "currency": row["currency"],
+        "amount": row["amount"],
+        "captured": row["captured"],
+        "status": row["status"],
+        "expires_at": row["expires_at"].isoformat(),
+        "transaction_id": str(row["transaction_id"]) if row["transaction_id"] else None,
+        "metadata": row["metadata"],
+    }
+
+
+def _hold_domain(row: Mapping[str, Any]) -> hold_rules.Hold:
+    return hold_rules.Hold(
+        payer=row["payer"],
+        payee=row["payee"],
+        currency=row["currency"],
+        amount=row["amount"],
+        expires_at=row["expires_at"],
+        status=hold_rules.HoldStatus(row["status"]),
+        captured=row["captured"],
+    )
+
+
+async def authorize_hold(
+    session: AsyncSession,
+    *,
+    payer: UUID,
+    payee: UUID,
+    currency: str,
+    amount: int,
+    expires_at: datetime,
+    metadata: Mapping[str, Any],
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    hold = hold_rules.authorize(
+        payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at, now=now
+    )
+    locked = await repo.lock_accounts(session, (payer, payee))
+    check_legs(
+        [
+            Posting(account_id=payer, currency=currency, amount=-amount),
+            Posting(account_id=payee, currency=currency, amount=amount),
+        ],
+        locked,
+    )
+    hold_id = repo.new_id()
+    try:
+        async with session.begin_nested():
+            row = await repo.insert_hold(
+                session,
+                id=hold_id,
+                payer=payer,
+                payee=payee,
+                currency=currency,
+                amount=hold.amount,
+                expires_at=hold.expires_at,
+                metadata=dict(metadata),
+            )
+    except IntegrityError as exc:
+        raise _bounds_error(exc) from exc
+    await _emit(
+        session,
+        HoldAuthorized(
+            hold_id=str(hold_id), currency=currency, payer=str(payer), payee=str(payee),
+            amount=amount, expires_at=hold.expires_at,
+        ),
+        str(hold_id),
+    )
+    return hold_view(row)
+
+
+async def require_hold(session: AsyncSession, hold_id: UUID, *, lock: bool = False) -> RowMapping:
+    row = await repo.get_hold(session, hold_id, lock=lock)
+    if row is None:
+        raise NotFound(f"no hold {hold_id}")
+    return row
+
+
+async def capture_hold(
+    session: AsyncSession, *, hold_id: UUID, amount: int | None, client_id: str
+) -> dict[str, Any]:
+    row = await require_hold(session, hold_id, lock=True)
+    if amount is not None:
+        check_positive(amount)
+    captured = hold_rules.capture(_hold_domain(row), now=datetime.now(UTC), amount=amount)
+    await repo.lock_accounts(session, (row["payer"], row["payee"]))
+    # Capturing releases the hold (trigger on holds) before the payment is posted against
+    # the same funds; both happen in this one transaction.
+    await repo.finish_hold(session, hold_id, status="captured", captured=captured.captured)
+    view = await post(
+        session,
+        client_id=client_id,
+        legs=hold_rules.capture_postings(captured),
+        kind="hold_capture",
+        metadata={"hold_id": str(hold_id)},
+    )
+    done = await repo.finish_hold(
+        session,
+        hold_id,
+        status="captured",
+        captured=captured.captured,
+        transaction_id=UUID(view["id"]),
+    )
+    await _emit(
+        session,
+        HoldCaptured(hold_id=str(hold_id), captured=captured.captured, transaction_id=view["id"]),
+        str(hold_id),
+    )
+    return hold_view(done)
+
+
+async def void_hold(session: AsyncSession, *, hold_id: UUID) -> dict[str, Any]:
+    row = await require_hold(session, hold_id, lock=True)
+    hold_rules.void(_hold_domain(row), now=datetime.now(UTC))
+    done = await repo.finish_hold(session, hold_id, status="voided")
+    await _emit(session, HoldVoided(hold_id=str(hold_id)), str(hold_id))
+    return hold_view(done)
+
+
+async def expire_due_holds(session: AsyncSession, *, limit: int = 500) -> int:
+    """Expire authorized holds past their deadline; returns how many."""
+    now = datetime.now(UTC)
+    due = await repo.due_holds(session, now=now, limit=limit)
+    for row in due:
+        hold_rules.expire(_hold_domain(row), now=now)
+        await repo.finish_hold(session, row["id"], status="expired")
+        await _emit(session, HoldExpired(hold_id=str(row["id"])), str(row["id"]))
+    return len(due)

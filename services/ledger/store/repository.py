@@ -1,0 +1,374 @@
+"""All SQL of the ledger: plain functions taking the request's session; they only flush.
+
+Locking discipline (why concurrent transfers never deadlock): a writer locks the
+``account_balances`` rows it will touch with one ``SELECT … FOR UPDATE`` ordered by account
+id, before any write. Hold rows, when needed, are locked first, one at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger.store.models import (
+    account_balances,
+    account_limit_changes,
+    accounts,
+    currencies,
+    holds,
+    idempotency_keys,
+    postings,
+    transactions,
+)
+
+
+def new_id() -> UUID:
+    """A UUIDv7 (RFC 9562): time-ordered, so keyset pages follow creation order."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return UUID(int=value)
+
+
+# --- currencies -------------------------------------------------------------------------
+
+
+async def insert_currency(session: AsyncSession, **values: Any) -> RowMapping | None:
+    """Insert a currency; None if the code is taken."""
+    stmt = pg_insert(currencies).values(**values).on_conflict_do_nothing().returning(currencies)
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def get_currency(session: AsyncSession, code: str) -> RowMapping | None:
+    stmt = select(currencies).where(currencies.c.code == code)
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def list_currencies(
+    session: AsyncSession, *, visible: frozenset[str] | None, after: str | None, limit: int
+) -> Sequence[RowMapping]:
+    stmt = select(currencies).order_by(currencies.c.code).limit(limit)
+    if visible is not None:
+        stmt = stmt.where(currencies.c.code.in_(sorted(visible)))
+    if after is not None:
+        stmt = stmt.where(currencies.c.code > after)
+    return (await session.execute(stmt)).mappings().all()
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+_ACCOUNT_COLUMNS = (
+    *accounts.c,
+    account_balances.c.posted,
+    account_balances.c.held,
+    account_balances.c.lower_bound,
+    account_balances.c.upper_bound,
+)
+
+
+def _accounts_with_balances() -> Any:
+    return select(*_ACCOUNT_COLUMNS).join(
+        account_balances, account_balances.c.account_id == accounts.c.id
+    )
+
+
+async def insert_account(
+    session: AsyncSession, *, lower: int | None, upper: int | None, **values: Any
+) -> None:
+    await session.execute(insert(accounts).values(**values))
+    await session.execute(
+        insert(account_balances).values(
+            account_id=values["id"],
+            currency=values["currency"],
+            lower_bound=lower,
+            upper_bound=upper,
+        )
+    )
+
+
+async def get_account(
+    session: AsyncSession, account_id: UUID, *, lock: bool = False
+) -> RowMapping | None:
+    stmt = _accounts_with_balances().where(accounts.c.id == account_id)
+    if lock:
+        stmt = stmt.with_for_update(of=account_balances)
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def list_accounts(
+    session: AsyncSession, *, currency: str, after: UUID | None, limit: int
+) -> Sequence[RowMapping]:
+    stmt = (
+        _accounts_with_balances()
+        .where(accounts.c.currency == currency)
+        .order_by(accounts.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(accounts.c.id > after)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, RowMapping]:
+    """Lock the balance rows of ``ids`` in id order; the accounts found, by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = (
+        _accounts_with_balances()
+        .where(accounts.c.id.in_(wanted))
+        .order_by(accounts.c.id)
+        .with_for_update(of=account_balances)
+    )
+    return {row["id"]: row for row in (await session.execute(stmt)).mappings().all()}
+
+
+async def set_account_status(session: AsyncSession, account_id: UUID, status: str) -> None:
+    await session.execute(update(accounts).where(accounts.c.id == account_id).values(status=status))
+
+
+async def set_credit_limit(
+    session: AsyncSession,
+    *,
+    account_id: UUID,
+    old_limit: int,
+    new_limit: int,
+    lower: int | None,
+    reason: str,
+    changed_by: str,
+) -> None:
+    await session.execute(
+        update(accounts).where(accounts.c.id == account_id).values(credit_limit=new_limit)
+    )
+    await session.execute(
+        update(account_balances)
+        .where(account_balances.c.account_id == account_id)
+        .values(lower_bound=lower)
+    )
+    await session.execute(
+        insert(account_limit_changes).values(
+            account_id=account_id,
+            old_limit=old_limit,
+            new_limit=new_limit,
+            reason=reason,
+            changed_by=changed_by,
+        )
+    )
+
+
+async def limit_history(
+    session: AsyncSession, *, account_id: UUID, after: int | None, limit: int
+) -> Sequence[RowMapping]:
+    stmt = (
+        select(account_limit_changes)
+        .where(account_limit_changes.c.account_id == account_id)
+        .order_by(account_limit_changes.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(account_limit_changes.c.id > after)
+    return (await session.execute(stmt)).mappings().all()
+
+
+# --- transactions -----------------------------------------------------------------------
+
+
+async def insert_transaction(
+    session: AsyncSession, *, legs: Sequence[dict[str, Any]], **values: Any
+) -> RowMapping:
+    row = (
+        (await session.execute(insert(transactions).values(**values).returning(transactions)))
+        .mappings()
+        .one()
+    )
+    await session.execute(
+        insert(postings), [{"transaction_id": values["id"], **leg} for leg in legs]
+    )
+    return row
+
+
+async def get_transaction(session: AsyncSession, transaction_id: UUID) -> RowMapping | None:
+    stmt = select(transactions).where(transactions.c.id == transaction_id)
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def reversal_of(session: AsyncSession, transaction_id: UUID) -> UUID | None:
+    stmt = select(transactions.c.id).where(transactions.c.reverses == transaction_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def postings_of(
+    session: AsyncSession, transaction_ids: Sequence[UUID]
+) -> dict[UUID, list[RowMapping]]:
+    found: dict[UUID, list[RowMapping]] = {tx: [] for tx in transaction_ids}
+    if not transaction_ids:
+        return found
+    stmt = (
+        select(postings)
+        .where(postings.c.transaction_id.in_(transaction_ids))
+        .order_by(postings.c.currency, postings.c.account_id)
+    )
+    for row in (await session.execute(stmt)).mappings().all():
+        found[row["transaction_id"]].append(row)
+    return found
+
+
+async def list_transactions(
+    session: AsyncSession, *, currency: str, after: int | None, limit: int
+) -> Sequence[RowMapping]:
+    """Transactions with at least one posting in ``currency``, oldest first."""
+    touches = (
+        select(postings.c.transaction_id)
+        .where(postings.c.currency == currency, postings.c.transaction_id == transactions.c.id)
+        .exists()
+    )
+    stmt = select(transactions).where(touches).order_by(transactions.c.seq).limit(limit)
+    if after is not None:
+        stmt = stmt.where(transactions.c.seq > after)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def account_history(
+    session: AsyncSession,
+    *,
+    account_id: UUID,
+    after: int | None,
+    limit: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Sequence[RowMapping]:
+    """Postings of one account with their transaction, oldest first, keyset on ``seq``."""
+    stmt = (
+        select(
+            postings.c.seq,
+            postings.c.transaction_id,
+            postings.c.amount,
+            transactions.c.kind,
+            transactions.c.effective_date,
+            transactions.c.inserted_at,
+            transactions.c.description,
+        )
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(postings.c.account_id == account_id)
+        .order_by(postings.c.seq)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(postings.c.seq > after)
+    if since is not None:
+        stmt = stmt.where(transactions.c.inserted_at >= since)
+    if until is not None:
+        stmt = stmt.where(transactions.c.inserted_at < until)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def balance_at(session: AsyncSession, *, account_id: UUID, moment: datetime) -> int:
+    """Posted balance as it stood at ``moment`` (sum of postings inserted before it)."""
+    stmt = (
+        select(func.coalesce(func.sum(postings.c.amount), 0))
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(postings.c.account_id == account_id, transactions.c.inserted_at <= moment)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# --- holds --------------------------------------------------------------------------------
+
+
+async def insert_hold(session: AsyncSession, **values: Any) -> RowMapping:
+    stmt = insert(holds).values(**values).returning(holds)
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def get_hold(session: AsyncSession, hold_id: UUID, *, lock: bool = False) -> RowMapping | None:
+    stmt = select(holds).where(holds.c.id == hold_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def finish_hold(
+    session: AsyncSession,
+    hold_id: UUID,
+    *,
+    status: str,
+    captured: int = 0,
+    transaction_id: UUID | None = None,
+) -> RowMapping:
+    stmt = (
+        update(holds)
+        .where(holds.c.id == hold_id)
+        .values(
+            status=status,
+            captured=captured,
+            transaction_id=transaction_id,
+            updated_at=func.clock_timestamp(),
+        )
+        .returning(holds)
+    )
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def list_holds(
+    session: AsyncSession, *, currency: str, after: UUID | None, limit: int
+) -> Sequence[RowMapping]:
+    stmt = select(holds).where(holds.c.currency == currency).order_by(holds.c.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(holds.c.id > after)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def due_holds(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[RowMapping]:
+    """Authorized holds past their deadline, locked; ones another sweeper holds are skipped."""
+    stmt = (
+        select(holds)
+        .where(holds.c.status == "authorized", holds.c.expires_at <= now)
+        .order_by(holds.c.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, *, client_id: str, key: str, request_hash: str
+) -> RowMapping | None:
+    """Claim ``key``; None when claimed now, else the earlier claim (waits for it to commit)."""
+    stmt = (
+        pg_insert(idempotency_keys)
+        .values(client_id=client_id, key=key, request_hash=request_hash)
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.key)
+    )
+    if (await session.execute(stmt)).first() is not None:
+        return None
+    existing = select(idempotency_keys).where(
+        idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key
+    )
+    return (await session.execute(existing)).mappings().one()
+
+
+async def remember_response(
+    session: AsyncSession, *, client_id: str, key: str, response: Any
+) -> None:
+    await session.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key)
+        .values(response=response)
+    )
+
+
+def today() -> date:
+    return date.today()
