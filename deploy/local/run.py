@@ -17,7 +17,8 @@ from types import FrameType
 from deploy.local.postgres import REPO, LocalPostgres
 from deploy.local.stack import Stack
 
-RUN_DIR = REPO / ".run"
+RUN_DIR = Path(os.environ.get("PROXIMA_RUN_DIR", REPO / ".run"))
+DATA_DIR = Path(os.environ.get("PROXIMA_DATA_DIR", REPO / ".cache"))
 
 
 def _banner(stack: Stack, started: float) -> str:
@@ -50,9 +51,16 @@ def _banner(stack: Stack, started: float) -> str:
 def main() -> int:
     started = time.monotonic()
     event_bus = os.environ.get("PROXIMA_EVENT_BUS", "embedded")
-    postgres = LocalPostgres(port=int(os.environ.get("PROXIMA_PG_PORT", "5432")))
+    postgres = LocalPostgres(
+        data_dir=DATA_DIR / "postgres", port=int(os.environ.get("PROXIMA_PG_PORT", "5432"))
+    )
     broker = None
-    stack = Stack(postgres=postgres, run_dir=RUN_DIR, event_bus=event_bus)
+    stack = Stack(
+        postgres=postgres,
+        run_dir=RUN_DIR,
+        event_bus=event_bus,
+        base_port=int(os.environ.get("PROXIMA_BASE_PORT", "8000")),
+    )
 
     stopping = False
 
@@ -69,7 +77,10 @@ def main() -> int:
             from deploy.local.kafka_broker import KafkaBroker
 
             print("Starting Apache Kafka…", flush=True)
-            broker = KafkaBroker(port=9092, data_dir=REPO / ".cache" / "kafka" / "run-data")
+            broker = KafkaBroker(
+                port=int(os.environ.get("PROXIMA_KAFKA_PORT", "9092")),
+                data_dir=DATA_DIR / "kafka" / "run-data",
+            )
             broker.start()
             stack.kafka_bootstrap = broker.bootstrap
         print("Creating databases and applying migrations…", flush=True)

@@ -2,6 +2,9 @@
 
 from fastapi import FastAPI
 
+from services.diagnostics.api import aggregates, imports, territories
+from services.diagnostics.api.common import DOMAIN_ERRORS
+from services.diagnostics.consumers import SUBSCRIPTION
 from services.diagnostics.settings import DiagnosticsSettings
 from shared.service_app import build_service_app
 
@@ -11,5 +14,11 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
     return build_service_app(
         settings,
         title="Proxima diagnostics",
-        description="",
+        description=(
+            "Territorial economic diagnostics: engines of development, indicators, typology, "
+            "peers, reports, and the live local-currency aggregates fed by the ledger."
+        ),
+        routers=[imports.router, territories.router, aggregates.router],
+        subscriptions=[SUBSCRIPTION],
+        domain_errors=DOMAIN_ERRORS,
     )

@@ -1,15 +1,77 @@
 """The ledger service application."""
 
-from fastapi import FastAPI
+from __future__ import annotations
 
+import asyncio
+import contextlib
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.ledger import service
+from services.ledger.api import accounts, batches, currencies, holds, transactions
+from services.ledger.consumers import SUBSCRIPTIONS
+from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.settings import LedgerSettings
 from shared.service_app import build_service_app
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = (
+    "Double-entry ledger for local complementary currencies, mutual credit, time banks and "
+    "earmarked card credits. Amounts are integers in minor units. Scopes: `ledger:admin` "
+    "(currencies, accounts), `ledger:post` (transactions, holds, batches), `ledger:read`."
+)
+
+
+async def sweep_holds(factory: async_sessionmaker[AsyncSession], *, interval_s: float) -> None:
+    """Expire due holds forever, one short transaction per round."""
+    while True:
+        try:
+            async with factory() as session, session.begin():
+                expired = await service.expire_due_holds(session)
+            if expired:
+                log.info("holds_expired", count=expired)
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("hold_sweep_failed")
+        await asyncio.sleep(interval_s)
 
 
 def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     settings = settings or LedgerSettings()
+
+    async def start_sweeper(app: FastAPI) -> None:
+        app.state.hold_sweeper = None
+        if settings.run_background_tasks:
+            app.state.hold_sweeper = asyncio.create_task(
+                sweep_holds(app.state.session_factory, interval_s=settings.hold_sweep_interval_s),
+                name="hold-sweeper",
+            )
+
+    async def stop_sweeper(app: FastAPI) -> None:
+        task = app.state.hold_sweeper
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     return build_service_app(
         settings,
         title="Proxima ledger",
-        description="",
+        description=DESCRIPTION,
+        routers=[
+            currencies.router,
+            accounts.router,
+            transactions.router,
+            holds.router,
+            batches.router,
+        ],
+        subscriptions=SUBSCRIPTIONS,
+        on_startup=[start_sweeper],
+        on_shutdown=[stop_sweeper],
+        domain_errors=(LedgerDomainError,),
     )

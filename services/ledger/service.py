@@ -45,7 +45,12 @@ from services.ledger.domain.errors import (
     UnknownAccount,
     UnknownCurrency,
 )
-from services.ledger.domain.postings import Posting, check_positive, reversal_of, validate_transaction
+from services.ledger.domain.postings import (
+    Posting,
+    check_positive,
+    reversal_of,
+    validate_transaction,
+)
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import (
     AccountOpened,
@@ -66,7 +71,7 @@ from shared.problems import NotFound
 SOURCE = "/proxima/ledger"
 
 
-async def _emit(session: AsyncSession, payload: EventPayload, subject: str) -> None:
+async def emit(session: AsyncSession, payload: EventPayload, subject: str) -> None:
     await record_event(session, payload, source=SOURCE, subject=subject)
 
 
@@ -108,7 +113,7 @@ async def create_currency(
     )
     if row is None:
         raise CurrencyExists(f"currency {code} already exists", currency=code)
-    await _emit(session, CurrencyCreated(currency=code, kind=kind, operator=operator), code)
+    await emit(session, CurrencyCreated(currency=code, kind=kind, operator=operator), code)
     return row
 
 
@@ -147,7 +152,7 @@ async def open_account(
     )
     row = await repo.get_account(session, account_id)
     assert row is not None
-    await _emit(
+    await emit(
         session,
         AccountOpened(
             account_id=str(account_id),
@@ -160,20 +165,24 @@ async def open_account(
     return row
 
 
-async def require_account(session: AsyncSession, account_id: UUID, *, lock: bool = False) -> RowMapping:
+async def require_account(
+    session: AsyncSession, account_id: UUID, *, lock: bool = False
+) -> RowMapping:
     row = await repo.get_account(session, account_id, lock=lock)
     if row is None:
         raise NotFound(f"no account {account_id}")
     return row
 
 
-async def change_status(session: AsyncSession, account: RowMapping, target: AccountStatus) -> RowMapping:
+async def change_status(
+    session: AsyncSession, account: RowMapping, target: AccountStatus
+) -> RowMapping:
     account = await require_account(session, account["id"], lock=True)
     transition_status(AccountStatus(account["status"]), target)
     if target is AccountStatus.CLOSED:
         check_closable(posted=account["posted"], held=account["held"])
     await repo.set_account_status(session, account["id"], target.value)
-    await _emit(
+    await emit(
         session,
         AccountStatusChanged(account_id=str(account["id"]), status=target.value),
         str(account["id"]),
@@ -213,7 +222,7 @@ async def change_credit_limit(
 
 
 def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, RowMapping]) -> None:
-    """Refuse legs on unknown, closed or frozen accounts, in the wrong currency, or out of bounds."""
+    """Refuse legs on unknown, closed or frozen accounts, wrong currencies, or out of bounds."""
     for leg in legs:
         account = locked.get(leg.account_id)
         if account is None:
@@ -299,7 +308,7 @@ async def post(
     except IntegrityError as exc:
         raise _bounds_error(exc) from exc
     for currency in sorted({leg.currency for leg in canonical}):
-        await _emit(
+        await emit(
             session,
             TransactionPosted(
                 transaction_id=str(tx_id),
@@ -362,7 +371,7 @@ async def reverse(
     except IntegrityError as exc:
         # Two concurrent reversals: the unique constraint on ``reverses`` lets one win.
         raise AlreadyReversed(f"transaction {original_id} is already reversed") from exc
-    await _emit(
+    await emit(
         session,
         TransactionReversed(transaction_id=str(original_id), reversal_id=view["id"]),
         str(original_id),
@@ -437,11 +446,15 @@ async def authorize_hold(
             )
     except IntegrityError as exc:
         raise _bounds_error(exc) from exc
-    await _emit(
+    await emit(
         session,
         HoldAuthorized(
-            hold_id=str(hold_id), currency=currency, payer=str(payer), payee=str(payee),
-            amount=amount, expires_at=hold.expires_at,
+            hold_id=str(hold_id),
+            currency=currency,
+            payer=str(payer),
+            payee=str(payee),
+            amount=amount,
+            expires_at=hold.expires_at,
         ),
         str(hold_id),
     )
@@ -480,7 +493,7 @@ async def capture_hold(
         captured=captured.captured,
         transaction_id=UUID(view["id"]),
     )
-    await _emit(
+    await emit(
         session,
         HoldCaptured(hold_id=str(hold_id), captured=captured.captured, transaction_id=view["id"]),
         str(hold_id),
@@ -492,7 +505,7 @@ async def void_hold(session: AsyncSession, *, hold_id: UUID) -> dict[str, Any]:
     row = await require_hold(session, hold_id, lock=True)
     hold_rules.void(_hold_domain(row), now=datetime.now(UTC))
     done = await repo.finish_hold(session, hold_id, status="voided")
-    await _emit(session, HoldVoided(hold_id=str(hold_id)), str(hold_id))
+    await emit(session, HoldVoided(hold_id=str(hold_id)), str(hold_id))
     return hold_view(done)
 
 
@@ -503,5 +516,5 @@ async def expire_due_holds(session: AsyncSession, *, limit: int = 500) -> int:
     for row in due:
         hold_rules.expire(_hold_domain(row), now=now)
         await repo.finish_hold(session, row["id"], status="expired")
-        await _emit(session, HoldExpired(hold_id=str(row["id"])), str(row["id"]))
+        await emit(session, HoldExpired(hold_id=str(row["id"])), str(row["id"]))
     return len(due)

@@ -36,6 +36,8 @@ class ErrorKind(StrEnum):
     DUPLICATE = "duplicate"
     MISSING_YEAR = "missing-year"
     EMPTY_FILE = "empty-file"
+    INVALID_VALUE = "invalid-value"
+    INVALID_DATE = "invalid-date"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,12 +57,12 @@ def _aggregate(event: Event) -> StreamRow:
     p = event.data
     assert isinstance(p, AggregateUpdated)
     data = {
-        "metric": p.metric,
-        "period": p.period,
+        "metric": _clip(p.metric, 100),
+        "period": _clip(p.period, 20),
         "value": p.value,
-        "unit": p.unit,
+        "unit": _clip(p.unit, 50),
     }
-    return StreamRow(event.type, Tags(territory=p.territory, currency=p.currency), data)
+    return StreamRow(event.type, _tags(p.territory, p.currency), data)
 
 
 def _transaction(event: Event) -> list[StreamRow]:
@@ -86,7 +86,7 @@ def _transaction(event: Event) -> list[StreamRow]:
             "effective_date": p.effective_date.isoformat(),
             "reversal": p.reverses is not None,
         }
-        rows.append(StreamRow(event.type, Tags(territory=territory, currency=p.currency), data))
+        rows.append(StreamRow(event.type, _tags(territory, p.currency), data))
     return rows
 
 
@@ -99,20 +99,19 @@ def _payment(event: Event) -> StreamRow:
         "tranche_id": p.tranche_id,
         "amount": p.amount,
     }
-    tags = Tags(territory=p.territory, currency=p.currency, programme=p.programme_code)
-    return StreamRow(event.type, tags, data)
+    return StreamRow(event.type, _tags(p.territory, p.currency, p.programme_code), data)
 
 
 def _application(event: Event) -> StreamRow:
     raw = event.data.model_dump(mode="json")
     programme = raw.get("programme_code") or raw.get("programme")
-    tags = Tags(
-        territory=_str_or_none(raw.get("territory")),
-        currency=_str_or_none(raw.get("currency")),
-        programme=_str_or_none(programme),
+    tags = _tags(
+        _str_or_none(raw.get("territory")),
+        _str_or_none(raw.get("currency")),
+        _str_or_none(programme),
     )
     data: dict[str, Any] = {
-        "application_id": _str_or_none(raw.get("application_id")) or event.subject,
+        "application_id": _clip(str(raw.get("application_id") or event.subject), 200),
         "verb": event.type.removeprefix(APPLICATION_PREFIX).rsplit(".", 1)[0],
     }
     for name in ("state", "status", "decision"):
@@ -127,3 +126,16 @@ def _application(event: Event) -> StreamRow:
 
 def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _clip(value: str, size: int) -> str:
+    return value[:size]
+
+
+def _tags(territory: str | None, currency: str | None, programme: str | None = None) -> Tags:
+    """Tags fit their columns (100 characters): a long code must not dead-letter an event."""
+    return Tags(
+        territory=None if territory is None else _clip(territory, 100),
+        currency=None if currency is None else _clip(currency, 100),
+        programme=None if programme is None else _clip(programme, 100),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -289,7 +289,9 @@ async def insert_hold(session: AsyncSession, **values: Any) -> RowMapping:
     return (await session.execute(stmt)).mappings().one()
 
 
-async def get_hold(session: AsyncSession, hold_id: UUID, *, lock: bool = False) -> RowMapping | None:
+async def get_hold(
+    session: AsyncSession, hold_id: UUID, *, lock: bool = False
+) -> RowMapping | None:
     stmt = select(holds).where(holds.c.id == hold_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -370,5 +372,3 @@ async def remember_response(
     )
 
 
-def today() -> date:
-    return date.today()

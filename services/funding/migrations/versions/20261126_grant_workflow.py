@@ -566,14 +566,6 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_tranches_application_id"), "tranches", ["application_id"], unique=False
     )
-    op.drop_table("processed_events")
-    op.drop_index(
-        op.f("ix_outbox_unpublished"),
-        table_name="outbox",
-        postgresql_where="(published_at IS NULL)",
-    )
-    op.drop_table("outbox")
-    op.drop_table("dead_letters")
     for statement in _TRIGGERS:
         op.execute(statement)
 
@@ -628,136 +620,23 @@ def downgrade() -> None:
         "DROP TRIGGER IF EXISTS application_transitions_no_truncate ON application_transitions"
     )
     op.execute("DROP FUNCTION IF EXISTS funding_refuse_change()")
-    op.create_table(
-        "dead_letters",
-        sa.Column(
-            "id",
-            sa.BIGINT(),
-            sa.Identity(
-                always=False,
-                start=1,
-                increment=1,
-                minvalue=1,
-                maxvalue=9223372036854775807,
-                cycle=False,
-                cache=1,
-            ),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("consumer", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column("topic", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column("partition", sa.INTEGER(), autoincrement=False, nullable=False),
-        sa.Column("record_offset", sa.BIGINT(), autoincrement=False, nullable=False),
-        sa.Column("key", sa.VARCHAR(length=200), autoincrement=False, nullable=True),
-        sa.Column("event_type", sa.VARCHAR(length=200), autoincrement=False, nullable=True),
-        sa.Column("reason", sa.TEXT(), autoincrement=False, nullable=False),
-        sa.Column("attempts", sa.INTEGER(), autoincrement=False, nullable=False),
-        sa.Column("payload", postgresql.BYTEA(), autoincrement=False, nullable=False),
-        sa.Column(
-            "created_at",
-            postgresql.TIMESTAMP(timezone=True),
-            server_default=sa.text("now()"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.Column(
-            "replayed_at", postgresql.TIMESTAMP(timezone=True), autoincrement=False, nullable=True
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column(
-            "position",
-            sa.BIGINT(),
-            sa.Identity(
-                always=False,
-                start=1,
-                increment=1,
-                minvalue=1,
-                maxvalue=9223372036854775807,
-                cycle=False,
-                cache=1,
-            ),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("event_id", sa.VARCHAR(length=64), autoincrement=False, nullable=False),
-        sa.Column("event_type", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column("topic", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column("key", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column("payload", postgresql.BYTEA(), autoincrement=False, nullable=False),
-        sa.Column(
-            "created_at",
-            postgresql.TIMESTAMP(timezone=True),
-            server_default=sa.text("now()"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.Column(
-            "published_at", postgresql.TIMESTAMP(timezone=True), autoincrement=False, nullable=True
-        ),
-        sa.PrimaryKeyConstraint("position", name=op.f("pk_outbox")),
-        sa.UniqueConstraint(
-            "event_id",
-            name=op.f("uq_outbox_event_id"),
-            postgresql_include=[],
-            postgresql_nulls_not_distinct=False,
-        ),
-    )
-    op.create_index(
-        op.f("ix_outbox_unpublished"),
-        "outbox",
-        ["position"],
-        unique=False,
-        postgresql_where="(published_at IS NULL)",
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column("dedup_key", sa.VARCHAR(length=400), autoincrement=False, nullable=False),
-        sa.Column("event_type", sa.VARCHAR(length=200), autoincrement=False, nullable=False),
-        sa.Column(
-            "processed_at",
-            postgresql.TIMESTAMP(timezone=True),
-            server_default=sa.text("now()"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "dedup_key", name=op.f("pk_processed_events")),
-    )
-    op.drop_index(op.f("ix_tranches_application_id"), table_name="tranches")
-    op.drop_table("tranches")
-    op.drop_index(op.f("ix_opinions_application_id"), table_name="opinions")
-    op.drop_table("opinions")
-    op.drop_index(op.f("ix_messages_application_id"), table_name="messages")
-    op.drop_table("messages")
-    op.drop_index(op.f("ix_documents_application_id"), table_name="documents")
-    op.drop_table("documents")
-    op.drop_index(op.f("ix_committee_decisions_session_id"), table_name="committee_decisions")
-    op.drop_index(op.f("ix_committee_decisions_application_id"), table_name="committee_decisions")
-    op.drop_table("committee_decisions")
-    op.drop_table("committee_agenda")
-    op.drop_index(
-        op.f("ix_application_transitions_application_id"), table_name="application_transitions"
-    )
-    op.drop_table("application_transitions")
-    op.drop_index(op.f("ix_annotations_application_id"), table_name="annotations")
-    op.drop_table("annotations")
-    op.drop_table("committee_votes")
-    op.drop_table("committee_members")
-    op.drop_table("committee_conflicts")
-    op.drop_index(op.f("ix_applications_territory"), table_name="applications")
-    op.drop_index(op.f("ix_applications_programme_id"), table_name="applications")
-    op.drop_index(op.f("ix_applications_envelope_id"), table_name="applications")
-    op.drop_index(op.f("ix_applications_applicant_client_id"), table_name="applications")
-    op.drop_table("applications")
-    op.drop_index(op.f("ix_envelopes_programme_id"), table_name="envelopes")
-    op.drop_table("envelopes")
-    op.drop_index(op.f("ix_committee_sessions_programme_id"), table_name="committee_sessions")
-    op.drop_table("committee_sessions")
-    op.drop_index(op.f("ix_calls_programme_id"), table_name="calls")
-    op.drop_table("calls")
-    op.drop_table("programmes")
-    op.drop_table("accompanists")
+    for table in (
+        "tranches",
+        "opinions",
+        "messages",
+        "documents",
+        "committee_decisions",
+        "committee_agenda",
+        "committee_votes",
+        "committee_members",
+        "committee_conflicts",
+        "application_transitions",
+        "annotations",
+        "applications",
+        "committee_sessions",
+        "calls",
+        "envelopes",
+        "programmes",
+        "accompanists",
+    ):
+        op.drop_table(table)

@@ -147,7 +147,7 @@ CREATE TABLE idempotency_keys (
     CONSTRAINT pk_idempotency_keys PRIMARY KEY (client_id, key)
 );
 
--- Immutability: posted rows are never changed or removed; corrections are new rows.
+-- Immutability: posted rows are never changed or removed, corrections are new rows.
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'ledger rows are append-only: % on % refused', TG_OP, TG_TABLE_NAME
@@ -246,9 +246,31 @@ DROP FUNCTION IF EXISTS ledger_refuse_change, ledger_check_transaction_balanced,
 """
 
 
+def statements(script: str) -> list[str]:
+    """Split on semicolons outside ``$$`` bodies: asyncpg runs one statement at a time."""
+    parts: list[str] = []
+    current: list[str] = []
+    in_body = False
+    for chunk in script.split("$$"):
+        if in_body:
+            current.append("$$" + chunk + "$$")
+        else:
+            *done, rest = chunk.split(";")
+            if done:
+                parts.append("".join(current) + done[0])
+                parts.extend(done[1:])
+                current = []
+            current.append(rest)
+        in_body = not in_body
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
 def upgrade() -> None:
-    op.execute(UPGRADE)
+    for statement in statements(UPGRADE):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    op.execute(DOWNGRADE)
+    for statement in statements(DOWNGRADE):
+        op.execute(statement)

@@ -1,0 +1,175 @@
+"""Request and response bodies of the diagnostics API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from services.diagnostics.api.common import Schema
+
+
+class TerritoryRead(Schema):
+    code: str
+    level: str
+    name: str
+    parent_code: str | None
+
+
+class TerritoryPage(Schema):
+    items: list[TerritoryRead]
+    next_cursor: str | None
+
+
+class ImportRead(Schema):
+    id: uuid.UUID
+    kind: str
+    status: str
+    client_id: str
+    rows_total: int
+    rows_done: int
+    report: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImportPage(Schema):
+    items: list[ImportRead]
+    next_cursor: str | None
+
+
+class PerimeterRead(Schema):
+    kind: str
+    code: str
+    name: str
+    valid_from: date
+    valid_to: date | None
+    communes: int
+
+
+class PerimeterPage(Schema):
+    items: list[PerimeterRead]
+    next_cursor: str | None
+
+
+class PerimeterDetail(Schema):
+    kind: str
+    code: str
+    name: str
+    valid_from: date
+    valid_to: date | None
+    communes: list[str]
+
+
+class IndicatorRead(Schema):
+    name: str
+    value: float | None
+    unit: str
+    description: str
+    flag: str | None
+    percentile: float | None
+
+
+class IndicatorsRead(Schema):
+    territory: str
+    year: int
+    currency: str | None
+    indicators: list[IndicatorRead]
+
+
+class PeerRead(Schema):
+    territory: str
+    distance: float
+
+
+class PeersRead(Schema):
+    territory: str
+    year: int
+    peers: list[PeerRead]
+    percentiles: dict[str, float]
+
+
+class TypologyRow(Schema):
+    territory: str
+    name: str
+    level: str | None
+    engine_shares: dict[str, float]
+    rule_model: str
+    rule: str
+    explanation: str
+    cluster: int
+    cluster_model: str
+
+
+class ClusterRead(Schema):
+    cluster: int
+    model: str
+    mean_shares: dict[str, float]
+
+
+class TypologyPage(Schema):
+    year: int
+    items: list[TypologyRow]
+    next_cursor: str | None
+    clusters: list[ClusterRead]
+    agreement: float
+    adjusted_rand_index: float
+    disagreements: list[str]
+
+
+class RollupRead(Schema):
+    territory: str
+    year: int
+    members: list[str]
+    population: int
+    basic_income_eur: int
+    engine_bases_eur: dict[str, int]
+    engine_shares: dict[str, float] | None
+    jobs_presentielle: int
+    jobs_productive: int
+
+
+class AggregateRead(Schema):
+    territory: str
+    currency: str
+    period: str
+    transactions: int
+    issued: int
+    received_from_outside: int
+    spent_locally: int
+    spent_outside: int
+    reconverted: int
+    volume: int
+    local_respend_share: float | None
+    external_spend_share: float | None
+    reconversion_leakage: float | None
+    updated_at: datetime
+
+
+class AggregatePage(Schema):
+    items: list[AggregateRead]
+    next_cursor: str | None
+
+
+class CirculationRead(Schema):
+    territory: str
+    currency: str
+    period: str
+    velocity: float | None
+    issued: int
+    received_from_outside: int
+    spent_locally: int
+    spent_outside: int
+    reconverted: int
+    local_respend_share: float | None
+    reconversion_leakage: float | None
+    r1: int
+    r2: int
+    r3: int
+    lm3: float | None
+
+
+class DemoLoaded(Schema):
+    territories: int
+    territory_years: int
+    sector_rows: int

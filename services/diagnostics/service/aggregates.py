@@ -1,0 +1,113 @@
+"""Live currency aggregates: apply one posted ledger transaction, publish what changed,
+and recompute everything from the raw transfers (which must give the same numbers)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.domain.currency_flows import velocity
+from services.diagnostics.domain.errors import UndefinedIndicator
+from services.diagnostics.domain.ledger_postings import (
+    Counters,
+    Key,
+    Leg,
+    instant_within,
+    month_bounds,
+    period_of,
+    recompute,
+    transaction_counters,
+    transfers_from_legs,
+)
+from services.diagnostics.store import repository as repo
+from shared.events.catalog.diagnostics import AggregateUpdated
+from shared.events.catalog.ledger import TransactionPosted
+from shared.events.envelope import Event
+from shared.events.outbox import record_event
+
+SOURCE = "/proxima/diagnostics"
+MINOR_UNITS = "minor units"
+
+
+async def apply_transaction(session: AsyncSession, event: Event) -> dict[Key, Counters]:
+    """Store the transaction's transfers, add its counters, record AggregateUpdated events.
+
+    Runs inside the consumer's inbox transaction, so it takes effect exactly once.
+    """
+    posted = event.data
+    assert isinstance(posted, TransactionPosted)
+    legs = [Leg(p.account_id, p.account_type, p.territory, p.amount) for p in posted.postings]
+    at = instant_within(posted.effective_date, event.time)
+    period = period_of(posted.effective_date)
+    transfers = transfers_from_legs(legs, at=at)
+    await repo.add_transfers(
+        session,
+        transaction_id=posted.transaction_id,
+        currency=posted.currency,
+        period=period,
+        transfers=transfers,
+    )
+    deltas = transaction_counters(transfers, currency=posted.currency, period=period)
+    totals = await repo.add_counters(session, deltas)
+    for key, counters in totals.items():
+        await _publish(session, key, counters)
+    return totals
+
+
+async def territory_velocity(
+    session: AsyncSession, *, territory: str, currency: str, period: str
+) -> float | None:
+    """Velocity of the currency in the territory over the month (None when nothing held)."""
+    start, end = month_bounds(period)
+    stored = await repo.stored_transfers(session, currency=currency, before=end)
+    transfers = [
+        s.transfer
+        for s in stored
+        if territory in (s.transfer.payer_territory, s.transfer.payee_territory)
+    ]
+    try:
+        return velocity(transfers, start=start, end=end, territory=territory)
+    except UndefinedIndicator:
+        return None
+
+
+def metrics(counters: Counters) -> dict[str, tuple[float | None, str]]:
+    """Published metrics of one aggregate row, with their units."""
+    return {
+        "currency_volume": (float(counters.volume), MINOR_UNITS),
+        "transactions": (float(counters.transactions), "count"),
+        "issuance": (float(counters.issued), MINOR_UNITS),
+        "reconversion": (float(counters.reconverted), MINOR_UNITS),
+        "reconversion_leakage": (counters.share("reconverted"), "ratio"),
+        "local_respend_share": (counters.share("spent_locally"), "ratio"),
+        "external_spend_share": (counters.share("spent_outside"), "ratio"),
+    }
+
+
+async def _publish(session: AsyncSession, key: Key, counters: Counters) -> None:
+    territory, currency, period = key
+    values = metrics(counters)
+    values["velocity"] = (
+        await territory_velocity(session, territory=territory, currency=currency, period=period),
+        "per month",
+    )
+    for metric, (value, unit) in values.items():
+        if value is None:
+            continue
+        await record_event(
+            session,
+            AggregateUpdated(
+                territory=territory,
+                metric=metric,
+                period=period,
+                currency=currency,
+                value=value,
+                unit=unit,
+            ),
+            source=SOURCE,
+            subject=territory,
+        )
+
+
+async def recompute_from_transfers(session: AsyncSession) -> dict[Key, Counters]:
+    """Every aggregate rebuilt from the stored raw transfers (equal to the live rows)."""
+    return recompute(await repo.stored_transfers(session))

@@ -1,0 +1,261 @@
+"""Accounts: opening, status, credit limits, balances, history and statements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from sqlalchemy.engine import RowMapping
+
+from services.ledger import service
+from services.ledger.api.common import (
+    AUTH_ERRORS,
+    Admin,
+    Cursor,
+    Limit,
+    Reader,
+    decode_cursor,
+    page,
+)
+from services.ledger.api.schemas import (
+    AccountCreate,
+    AccountPage,
+    AccountRead,
+    BalanceRead,
+    CreditLimitChange,
+    HistoryPage,
+    LimitChangePage,
+    Statement,
+    StatusChange,
+)
+from services.ledger.domain.accounts import AccountStatus
+from services.ledger.domain.errors import (
+    AccountNotEmpty,
+    CreditLimitExceeded,
+    CreditLimitOutOfPolicy,
+    InvalidCursor,
+    InvalidPeriod,
+    InvalidStatusTransition,
+    UnknownCurrency,
+)
+from services.ledger.store import repository as repo
+from shared.auth import Principal
+from shared.problems import NotFound, problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+
+CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
+STATEMENT_MAX = 10_000
+
+
+def account_view(row: RowMapping) -> dict[str, Any]:
+    view = {k: row[k] for k in AccountRead.model_fields if k != "available"}
+    view["available"] = row["posted"] - row["held"]
+    return view
+
+
+async def _visible_account(session: Any, principal: Principal, account_id: UUID) -> RowMapping:
+    row = await service.require_account(session, account_id)
+    principal.ensure_access("currencies", row["currency"])
+    return row
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AccountRead,
+    responses={**AUTH_ERRORS, **problem_responses(UnknownCurrency, CreditLimitOutOfPolicy)},
+)
+async def open_account(body: AccountCreate, principal: Admin, session: DbSession) -> Any:
+    """Open an account in a currency; bounds follow its type and the currency's rules."""
+    principal.ensure_access("currencies", body.currency)
+    row = await service.open_account(
+        session,
+        currency=body.currency,
+        account_type=body.type,
+        credit_limit=body.credit_limit,
+        name=body.name,
+        territory=body.territory,
+        merchant_category=body.merchant_category,
+        metadata=body.metadata,
+    )
+    return account_view(row)
+
+
+@router.get(
+    "", response_model=AccountPage, responses={**AUTH_ERRORS, **problem_responses(InvalidCursor)}
+)
+async def list_accounts(
+    principal: Reader,
+    session: DbSession,
+    currency: Annotated[str, Query(pattern=CODE)],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Accounts of one currency, oldest first."""
+    principal.ensure_access("currencies", currency)
+    rows = await repo.list_accounts(
+        session, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
+    )
+    return page([account_view(r) for r in rows], limit=limit, key=lambda a: a["id"])
+
+
+@router.get(
+    "/{account_id}",
+    response_model=AccountRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+)
+async def get_account(account_id: UUID, principal: Reader, session: DbSession) -> Any:
+    """One account with its current balance."""
+    return account_view(await _visible_account(session, principal, account_id))
+
+
+@router.get(
+    "/{account_id}/balance",
+    response_model=BalanceRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod)},
+)
+async def get_balance(
+    account_id: UUID,
+    principal: Reader,
+    session: DbSession,
+    at: Annotated[datetime | None, Query(description="A past instant (timezone-aware)")] = None,
+) -> Any:
+    """Posted, held and available balance; with ``at``, the posted balance at that instant."""
+    row = await _visible_account(session, principal, account_id)
+    if at is not None:
+        if at.tzinfo is None:
+            raise InvalidPeriod("at must carry a time zone")
+        posted = await repo.balance_at(session, account_id=account_id, moment=at)
+        return {
+            "account_id": account_id,
+            "currency": row["currency"],
+            "posted": posted,
+            "held": 0,
+            "available": posted,
+            "at": at,
+        }
+    return {
+        "account_id": account_id,
+        "currency": row["currency"],
+        "posted": row["posted"],
+        "held": row["held"],
+        "available": row["posted"] - row["held"],
+    }
+
+
+@router.get(
+    "/{account_id}/postings",
+    response_model=HistoryPage,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor)},
+)
+async def account_history(
+    account_id: UUID,
+    principal: Reader,
+    session: DbSession,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """The account's postings, oldest first."""
+    await _visible_account(session, principal, account_id)
+    rows = await repo.account_history(
+        session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
+    )
+    return page([dict(r) for r in rows], limit=limit, key=lambda e: e["seq"])
+
+
+@router.get(
+    "/{account_id}/statement",
+    response_model=Statement,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod)},
+)
+async def statement(
+    account_id: UUID,
+    principal: Reader,
+    session: DbSession,
+    since: Annotated[datetime, Query(description="Start (inclusive, timezone-aware)")],
+    until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
+) -> Any:
+    """Opening balance, entries and closing balance over ``[since, until)``."""
+    row = await _visible_account(session, principal, account_id)
+    if since.tzinfo is None or until.tzinfo is None or since >= until:
+        raise InvalidPeriod("need timezone-aware since < until")
+    opening = await repo.balance_at(session, account_id=account_id, moment=since)
+    entries = await repo.account_history(
+        session, account_id=account_id, after=None, limit=STATEMENT_MAX, since=since, until=until
+    )
+    credits = sum(e["amount"] for e in entries if e["amount"] > 0)
+    debits = -sum(e["amount"] for e in entries if e["amount"] < 0)
+    return {
+        "account_id": account_id,
+        "currency": row["currency"],
+        "since": since,
+        "until": until,
+        "opening_balance": opening,
+        "closing_balance": opening + credits - debits,
+        "total_credits": credits,
+        "total_debits": debits,
+        "entries": [dict(e) for e in entries],
+    }
+
+
+@router.post(
+    "/{account_id}/status",
+    response_model=AccountRead,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(NotFound, InvalidStatusTransition, AccountNotEmpty),
+    },
+)
+async def change_status(
+    account_id: UUID, body: StatusChange, principal: Admin, session: DbSession
+) -> Any:
+    """Freeze (a lost card: no more debits), reactivate or close an account."""
+    row = await _visible_account(session, principal, account_id)
+    return account_view(await service.change_status(session, row, AccountStatus(body.status)))
+
+
+@router.put(
+    "/{account_id}/credit-limit",
+    response_model=AccountRead,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(NotFound, CreditLimitOutOfPolicy, CreditLimitExceeded),
+    },
+)
+async def change_credit_limit(
+    account_id: UUID, body: CreditLimitChange, principal: Admin, session: DbSession
+) -> Any:
+    """Set a mutual-credit line; every change is kept in the account's limit history."""
+    row = await _visible_account(session, principal, account_id)
+    updated = await service.change_credit_limit(
+        session,
+        row,
+        credit_limit=body.credit_limit,
+        reason=body.reason,
+        changed_by=principal.client_id,
+    )
+    return account_view(updated)
+
+
+@router.get(
+    "/{account_id}/credit-limit/history",
+    response_model=LimitChangePage,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor)},
+)
+async def credit_limit_history(
+    account_id: UUID,
+    principal: Reader,
+    session: DbSession,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Credit limit changes, oldest first."""
+    await _visible_account(session, principal, account_id)
+    rows = await repo.limit_history(
+        session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
+    )
+    return page([dict(r) for r in rows], limit=limit, key=lambda c: c["id"])

@@ -1,0 +1,282 @@
+"""Request and response bodies of the ledger API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+from services.ledger.domain.accounts import AccountStatus, AccountType
+from services.ledger.domain.currencies import CurrencyKind
+from services.ledger.domain.postings import MAX_AMOUNT
+
+CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
+INSEE = r"^(\d{5}|2[AB]\d{3})$"
+
+Amount = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Signed minor units")
+PositiveAmount = Field(gt=0, le=MAX_AMOUNT, description="Minor units")
+Metadata = Field(default_factory=dict, max_length=50, description="Free key/value pairs")
+
+
+class Schema(BaseModel):
+    """Request bodies: unknown fields are refused rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """Response bodies."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- currencies ---------------------------------------------------------------------------
+
+
+class ReconversionFeesIn(Schema):
+    default_bp: int = Field(default=0, ge=0, lt=10_000)
+    by_category: dict[str, int] = Field(default_factory=dict, max_length=100)
+
+
+class DemurrageIn(Schema):
+    rate_ppm: int = Field(gt=0, le=1_000_000)
+    period: Literal[1, 3, 6, 12] = Field(description="Months")
+
+
+class CreditPolicyIn(Schema):
+    default_limit: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    max_limit: int = Field(ge=0, le=MAX_AMOUNT)
+    max_total_debt: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+
+
+class CurrencyRulesIn(Schema):
+    convertible: bool = False
+    issuance_bonus_bp: int = Field(default=0, ge=0, le=10_000)
+    reconversion_fees: ReconversionFeesIn = Field(default_factory=ReconversionFeesIn)
+    individual_reconversion: bool = False
+    demurrage: DemurrageIn | None = None
+    credit_limit: CreditPolicyIn | None = None
+    max_balance: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    monthly_load_cap: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+
+
+class CurrencyCreate(Schema):
+    code: str = Field(pattern=CODE)
+    kind: CurrencyKind
+    scale: int = Field(default=2, ge=0, le=6)
+    operator: str = Field(min_length=1, max_length=200)
+    rules: CurrencyRulesIn = Field(default_factory=CurrencyRulesIn)
+
+
+class CurrencyRead(Out):
+    code: str
+    kind: str
+    scale: int
+    operator: str
+    rules: dict[str, Any]
+
+
+class CurrencyPage(Out):
+    items: list[CurrencyRead]
+    next_cursor: str | None
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+class AccountCreate(Schema):
+    currency: str = Field(pattern=CODE)
+    type: AccountType
+    name: str = Field(default="", max_length=200)
+    credit_limit: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    territory: str | None = Field(default=None, pattern=INSEE, description="INSEE commune code")
+    merchant_category: str | None = Field(default=None, min_length=1, max_length=60)
+    metadata: dict[str, str] = Metadata
+
+
+class AccountRead(Out):
+    id: UUID
+    currency: str
+    type: str
+    status: str
+    name: str
+    credit_limit: int
+    territory: str | None
+    merchant_category: str | None
+    metadata: dict[str, Any]
+    posted: int
+    held: int
+    available: int
+    lower_bound: int | None
+    upper_bound: int | None
+
+
+class AccountPage(Out):
+    items: list[AccountRead]
+    next_cursor: str | None
+
+
+class StatusChange(Schema):
+    status: AccountStatus
+
+
+class CreditLimitChange(Schema):
+    credit_limit: int = Field(ge=0, le=MAX_AMOUNT)
+    reason: str = Field(default="", max_length=500)
+
+
+class LimitChangeRead(Out):
+    id: int
+    old_limit: int
+    new_limit: int
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+
+class LimitChangePage(Out):
+    items: list[LimitChangeRead]
+    next_cursor: str | None
+
+
+class BalanceRead(Out):
+    account_id: UUID
+    currency: str
+    posted: int
+    held: int
+    available: int
+    at: datetime | None = Field(default=None, description="Set for a balance at a past instant")
+
+
+class HistoryEntry(Out):
+    transaction_id: UUID
+    amount: int
+    kind: str
+    effective_date: date
+    inserted_at: datetime
+    description: str
+
+
+class HistoryPage(Out):
+    items: list[HistoryEntry]
+    next_cursor: str | None
+
+
+class Statement(Out):
+    account_id: UUID
+    currency: str
+    since: datetime
+    until: datetime
+    opening_balance: int
+    closing_balance: int
+    total_credits: int
+    total_debits: int
+    entries: list[HistoryEntry]
+
+
+# --- transactions -------------------------------------------------------------------------
+
+
+class PostingIn(Schema):
+    account_id: UUID
+    currency: str = Field(pattern=CODE)
+    amount: StrictInt = Amount
+
+
+class TransactionFields(Schema):
+    kind: str = Field(default="transfer", pattern=r"^[a-z][a-z_]{0,39}$")
+    effective_date: date | None = None
+    description: str = Field(default="", max_length=500)
+    metadata: dict[str, str] = Metadata
+    postings: list[PostingIn] = Field(min_length=1, max_length=100)
+
+
+class TransactionCreate(TransactionFields):
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class PostingRead(Out):
+    account_id: UUID
+    currency: str
+    amount: int
+
+
+class TransactionRead(Out):
+    id: UUID
+    kind: str
+    effective_date: date
+    inserted_at: datetime
+    description: str
+    metadata: dict[str, Any]
+    reverses: UUID | None
+    postings: list[PostingRead]
+
+
+class TransactionPage(Out):
+    items: list[TransactionRead]
+    next_cursor: str | None
+
+
+class ReversalCreate(Schema):
+    description: str = Field(default="", max_length=500)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+# --- holds --------------------------------------------------------------------------------
+
+
+class HoldCreate(Schema):
+    payer: UUID
+    payee: UUID
+    currency: str = Field(pattern=CODE)
+    amount: StrictInt = PositiveAmount
+    expires_at: AwareDatetime
+    metadata: dict[str, str] = Metadata
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class HoldCapture(Schema):
+    amount: StrictInt | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+
+
+class HoldRead(Out):
+    id: UUID
+    payer: UUID
+    payee: UUID
+    currency: str
+    amount: int
+    captured: int
+    status: str
+    expires_at: datetime
+    transaction_id: UUID | None
+    metadata: dict[str, Any]
+
+
+class HoldPage(Out):
+    items: list[HoldRead]
+    next_cursor: str | None
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+class BatchCreate(Schema):
+    mode: Literal["atomic", "independent"] = "atomic"
+    items: list[TransactionFields] = Field(min_length=1, max_length=1000)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class BatchItemResult(Out):
+    index: int
+    status: int
+    transaction: TransactionRead | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BatchRead(Out):
+    mode: str
+    posted: int
+    failed: int
+    results: list[BatchItemResult]

@@ -1,0 +1,192 @@
+"""Transactions: post, read, list, reverse."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger import service
+from services.ledger.api.common import (
+    AUTH_ERRORS,
+    Cursor,
+    IdempotencyHeader,
+    Limit,
+    Poster,
+    Reader,
+    decode_cursor,
+    idempotent,
+    page,
+    pick_key,
+)
+from services.ledger.api.schemas import (
+    ReversalCreate,
+    TransactionCreate,
+    TransactionFields,
+    TransactionPage,
+    TransactionRead,
+)
+from services.ledger.domain import errors as e
+from services.ledger.domain.postings import Posting
+from services.ledger.store import repository as repo
+from shared.auth import Principal
+from shared.problems import NotFound, Unprocessable, problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(prefix="/transactions", tags=["transactions"])
+
+POSTING_ERRORS = (
+    e.InvalidAmount,
+    e.TooFewPostings,
+    e.DuplicateAccountPosting,
+    e.UnbalancedTransaction,
+    e.CurrencyMismatch,
+    e.UnknownAccount,
+    e.AccountFrozen,
+    e.AccountClosed,
+    e.InsufficientFunds,
+    e.CreditLimitExceeded,
+    e.BalanceLimitExceeded,
+    e.IdempotencyKeyReused,
+    Unprocessable,
+)
+CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
+
+
+def legs_of(body: TransactionFields) -> list[Posting]:
+    return [
+        Posting(account_id=p.account_id, currency=p.currency, amount=p.amount)
+        for p in body.postings
+    ]
+
+
+async def post_fields(
+    session: AsyncSession, principal: Principal, body: TransactionFields, key: str | None
+) -> dict[str, Any]:
+    """Check the tenant of every currency, then post."""
+    for currency in sorted({p.currency for p in body.postings}):
+        principal.ensure_access("currencies", currency)
+    return await service.post(
+        session,
+        client_id=principal.client_id,
+        legs=legs_of(body),
+        kind=body.kind,
+        effective_date=body.effective_date,
+        description=body.description,
+        metadata=body.metadata,
+        idempotency_key=key,
+    )
+
+
+def ensure_visible(principal: Principal, view: dict[str, Any]) -> None:
+    for currency in sorted({p["currency"] for p in view["postings"]}):
+        principal.ensure_access("currencies", currency)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TransactionRead,
+    responses={
+        200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
+        **AUTH_ERRORS,
+        **problem_responses(*POSTING_ERRORS),
+    },
+)
+async def post_transaction(
+    body: TransactionCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Post a balanced transaction: postings of each currency sum to zero."""
+    key = pick_key(idempotency_key, body.idempotency_key)
+    fields = TransactionFields(**body.model_dump(exclude={"idempotency_key"}))
+    return await idempotent(
+        session,
+        model=TransactionRead,
+        principal=principal,
+        key=key,
+        route="POST /transactions",
+        body=fields.model_dump(mode="json"),
+        run=lambda: post_fields(session, principal, fields, key),
+    )
+
+
+@router.get(
+    "",
+    response_model=TransactionPage,
+    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor)},
+)
+async def list_transactions(
+    principal: Reader,
+    session: DbSession,
+    currency: Annotated[str, Query(pattern=CODE)],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Transactions touching one currency, in posting order."""
+    principal.ensure_access("currencies", currency)
+    rows = await repo.list_transactions(
+        session, currency=currency, after=decode_cursor(cursor, int), limit=limit
+    )
+    legs = await repo.postings_of(session, [r["id"] for r in rows])
+    items = [service.transaction_view(r, legs[r["id"]]) for r in rows]
+    seqs = {str(r["id"]): r["seq"] for r in rows}
+    return page(items, limit=limit, key=lambda t: seqs[t["id"]])
+
+
+@router.get(
+    "/{transaction_id}",
+    response_model=TransactionRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+)
+async def get_transaction(transaction_id: UUID, principal: Reader, session: DbSession) -> Any:
+    """One transaction with its postings."""
+    view = await service.load_transaction(session, transaction_id)
+    ensure_visible(principal, view)
+    return view
+
+
+@router.post(
+    "/{transaction_id}/reversal",
+    status_code=201,
+    response_model=TransactionRead,
+    responses={
+        200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
+        **AUTH_ERRORS,
+        **problem_responses(NotFound, e.AlreadyReversed, *POSTING_ERRORS),
+    },
+)
+async def reverse_transaction(
+    transaction_id: UUID,
+    body: ReversalCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Post the exact opposite of a transaction, linked to it (the ledger is append-only)."""
+    key = pick_key(idempotency_key, body.idempotency_key)
+
+    async def run() -> dict[str, Any]:
+        original = await service.load_transaction(session, transaction_id)
+        ensure_visible(principal, original)
+        return await service.reverse(
+            session,
+            original=original,
+            client_id=principal.client_id,
+            description=body.description,
+            idempotency_key=key,
+        )
+
+    return await idempotent(
+        session,
+        model=TransactionRead,
+        principal=principal,
+        key=key,
+        route=f"POST /transactions/{transaction_id}/reversal",
+        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
+        run=run,
+    )

@@ -1,0 +1,210 @@
+"""Live currency aggregates: ledger events in through a real bus, exactly once, published
+through the outbox, and equal to a recomputation from the raw transfers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import date
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from services.diagnostics.app import create_app
+from services.diagnostics.service.aggregates import apply_transaction, recompute_from_transfers
+from services.diagnostics.store import repository as repo
+from shared.db import make_engine, make_session_factory
+from shared.events.catalog.ledger import PostedLeg, TransactionPosted
+from shared.events.envelope import encode, new_event
+from shared.events.registry import topic_for
+from shared.events.tables import outbox
+from shared.events.transports.base import OutgoingRecord
+from tests.integration.diagnostics.diagnostics_support import READ_ALL, READ_ISERE, settings_for
+from tests.support.apps import serve
+from tests.support.waiting import eventually
+
+DAY = date(2026, 11, 3)
+
+
+def leg(account: str, kind: str, territory: str | None, amount: int) -> PostedLeg:
+    return PostedLeg(account_id=account, account_type=kind, territory=territory, amount=amount)
+
+
+def posted(tx: str, *legs: PostedLeg, kind: str = "transfer", day: date = DAY) -> TransactionPosted:
+    return TransactionPosted(
+        transaction_id=tx, currency="MESURE", kind=kind, postings=list(legs), effective_date=day
+    )
+
+
+STREAM = [
+    posted(
+        "t1",
+        leg("iss", "issuer", None, -10_000),
+        leg("m1", "member", "38", 10_000),
+        kind="issuance",
+    ),
+    posted("t2", leg("m1", "member", "38", -4_000), leg("s1", "merchant", "38", 4_000)),
+    posted("t3", leg("s1", "merchant", "38", -1_000), leg("s2", "merchant", "69", 1_000)),
+    posted(
+        "t4",
+        leg("s1", "merchant", "38", -2_000),
+        leg("iss", "issuer", None, 2_000),
+        kind="reconversion",
+    ),
+]
+
+
+async def _aggregates(client: httpx.AsyncClient, territory: str) -> list[dict]:
+    response = await client.get(
+        "/aggregates", params={"territory": territory, "currency": "MESURE"}, headers=READ_ALL
+    )
+    return response.json()["items"]
+
+
+async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
+    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
+) -> None:
+    settings = settings_for(migrated_database("diagnostics"), new_database("events"))
+    async with serve(create_app, settings) as client:
+        producer = client.app.state.events.producer  # type: ignore[attr-defined]
+        events = [new_event(p, source="/proxima/ledger", subject=p.transaction_id) for p in STREAM]
+        records = [
+            OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e)) for e in events
+        ]
+        # The first event is delivered twice: the inbox applies it once.
+        await producer.send_many([records[0], records[0], *records[1:]])
+        rows = await eventually(
+            lambda: _aggregates(client, "38"), lambda r: r and r[0]["transactions"] == 3
+        )
+        own = rows[0]
+        assert own["period"] == "2026-11"
+        assert (own["issued"], own["spent_locally"], own["spent_outside"], own["reconverted"]) == (
+            10_000,
+            4_000,
+            1_000,
+            2_000,
+        )
+        assert own["volume"] == 5_000
+        assert own["reconversion_leakage"] == pytest.approx(2_000 / 7_000)
+        assert own["local_respend_share"] == pytest.approx(4_000 / 7_000)
+        lyon = (await _aggregates(client, "69"))[0]
+        assert (lyon["transactions"], lyon["received_from_outside"]) == (1, 1_000)
+
+        factory = client.app.state.session_factory  # type: ignore[attr-defined]
+        async with factory() as session:
+            published = [
+                json.loads(bytes(row))
+                for row in (
+                    await session.scalars(
+                        select(outbox.c.payload).where(
+                            outbox.c.event_type == "proxima.diagnostics.aggregate.updated.v1"
+                        )
+                    )
+                ).all()
+            ]
+            assert await recompute_from_transfers(session) == await repo.all_counters(session)
+        latest = {(e["data"]["territory"], e["data"]["metric"]): e["data"] for e in published}
+        assert latest[("38", "currency_volume")]["value"] == 5_000
+        assert latest[("38", "reconversion_leakage")]["value"] == pytest.approx(2 / 7)
+        assert latest[("38", "velocity")]["unit"] == "per month"
+        assert {e["subject"] for e in published} == {"38", "69"}
+
+        circulation = await client.get(
+            "/aggregates/circulation",
+            params={"territory": "38", "currency": "MESURE", "period": "2026-11"},
+            headers=READ_ALL,
+        )
+        body = circulation.json()
+        # R1 = 10,000 issued to Isère accounts; R2 = the 4,000 m1 paid s1 (both in 38);
+        # s1 then paid outside and reconverted: R3 = 0. LM3 = (10,000 + 4,000) / 10,000.
+        assert (body["r1"], body["r2"], body["r3"]) == (10_000, 4_000, 0)
+        assert body["lm3"] == pytest.approx(1.4)
+        assert body["velocity"] > 0
+
+        refused = await client.get("/aggregates", params={"territory": "69"}, headers=READ_ISERE)
+        assert refused.status_code == 403
+        mine = (await client.get("/aggregates", headers=READ_ISERE)).json()["items"]
+        assert {row["territory"] for row in mine} == {"38"}
+
+
+ACCOUNTS = [
+    ("iss", "issuer", None),
+    ("fund", "fund", "38"),
+    ("a", "member", "38"),
+    ("b", "merchant", "38"),
+    ("c", "member", "69"),
+    ("d", "merchant", "69"),
+    ("e", "member", None),
+]
+DAYS = [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 30), date(2026, 12, 1)]
+
+moves = st.lists(
+    st.tuples(
+        st.integers(0, len(ACCOUNTS) - 1),
+        st.integers(0, len(ACCOUNTS) - 1),
+        st.integers(1, 5_000),
+    ),
+    min_size=1,
+    max_size=3,
+)
+streams = st.lists(
+    st.tuples(moves, st.sampled_from(DAYS), st.sampled_from(["MESURE", "ECO"])),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _transaction(index: int, spec: tuple) -> TransactionPosted:
+    pairs, day, currency = spec
+    debits, credits = [], []
+    for payer, payee, amount in pairs:
+        debits.append(leg(*ACCOUNTS[payer][:2], ACCOUNTS[payer][2], -amount))
+        credits.append(leg(*ACCOUNTS[payee][:2], ACCOUNTS[payee][2], amount))
+    return TransactionPosted(
+        transaction_id=f"tx{index}",
+        currency=currency,
+        kind="transfer",
+        postings=[*debits, *credits],
+        effective_date=day,
+    )
+
+
+@pytest.fixture(scope="module")
+def aggregates_db(migrated_database: Callable[[str], str]) -> str:
+    return migrated_database("diagnostics")
+
+
+async def _replay(url: str, stream: list[tuple]) -> None:
+    engine = make_engine(url, pool_size=2, max_overflow=0)
+    factory = make_session_factory(engine)
+    try:
+        async with factory() as session, session.begin():
+            await session.execute(text("TRUNCATE currency_transfers, currency_aggregates, outbox"))
+        for index, spec in enumerate(stream):
+            payload = _transaction(index, spec)
+            event = new_event(payload, source="/proxima/ledger", subject=payload.transaction_id)
+            async with factory() as session, session.begin():
+                await apply_transaction(session, event)
+        async with factory() as session:
+            live = await repo.all_counters(session)
+            rebuilt = await recompute_from_transfers(session)
+        assert live == rebuilt
+        assert all(c.transactions >= 1 for c in live.values())
+    finally:
+        await engine.dispose()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(stream=streams)
+def test_incremental_aggregates_equal_a_recomputation_from_raw_transfers(
+    aggregates_db: str, stream: list[tuple]
+) -> None:
+    asyncio.run(_replay(aggregates_db, stream))

@@ -1,0 +1,83 @@
+"""Helpers to drive a ledger app under test: settings, tokens, API factories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.ledger.settings import LedgerSettings
+from tests.support.tokens import bearer, jwks_json
+
+CURRENCY = "GONETTE"
+OTHER = "MESURE"
+
+
+def ledger_settings(db_url: str, events_url: str, **overrides: Any) -> LedgerSettings:
+    return LedgerSettings(
+        env="test",
+        database_url=db_url,
+        events_database_url=events_url,
+        jwks_json=jwks_json(),
+        log_json=False,
+        hold_sweep_interval_s=0.1,
+        relay_poll_interval_s=0.1,
+        **overrides,
+    )
+
+
+def operator(
+    *currencies: str,
+    scopes: tuple[str, ...] = ("ledger:admin", "ledger:post", "ledger:read"),
+    client_id: str = "operator",
+) -> dict[str, str]:
+    """Headers of an operator bound to ``currencies`` with ``scopes``."""
+    return bearer(scopes=scopes, tenants={"currencies": list(currencies)}, client_id=client_id)
+
+
+class Ledger:
+    """Small factories over the API, as one operator bound to both test currencies."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.headers = operator(CURRENCY, OTHER, "EUR", "WIR", "HOURS")
+
+    async def currency(
+        self, code: str = CURRENCY, kind: str = "euro_backed", **rules: Any
+    ) -> dict[str, Any]:
+        body = {"code": code, "kind": kind, "operator": "association", "rules": rules}
+        r = await self.client.post("/currencies", json=body, headers=self.headers)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def account(self, currency: str = CURRENCY, type: str = "member", **extra: Any) -> str:
+        r = await self.client.post(
+            "/accounts", json={"currency": currency, "type": type, **extra}, headers=self.headers
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    async def transfer(
+        self, source: str, dest: str, amount: int, currency: str = CURRENCY, **extra: Any
+    ) -> httpx.Response:
+        body = {
+            "postings": [
+                {"account_id": source, "currency": currency, "amount": -amount},
+                {"account_id": dest, "currency": currency, "amount": amount},
+            ],
+            **extra,
+        }
+        return await self.client.post("/transactions", json=body, headers=self.headers)
+
+    async def balance(self, account: str) -> dict[str, Any]:
+        r = await self.client.get(f"/accounts/{account}/balance", headers=self.headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def funded(self, amount: int = 10_000, currency: str = CURRENCY) -> tuple[str, str]:
+        """(issuer, member) with ``amount`` moved from the issuer to the member."""
+        issuer = await self.account(currency, "issuer")
+        member = await self.account(currency, "member")
+        r = await self.transfer(issuer, member, amount, currency)
+        assert r.status_code == 201, r.text
+        return issuer, member

@@ -1,0 +1,110 @@
+"""Events: every posting goes to the outbox; funding's payment orders are paid once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from services.ledger.store.models import transactions
+from shared.events.catalog.funding import PaymentOrdered
+from shared.events.envelope import encode, new_event
+from shared.events.registry import topic_for
+from shared.events.tables import outbox
+from shared.events.transports.base import OutgoingRecord
+from tests.integration.ledger.ledger_support import CURRENCY, Ledger
+from tests.support.waiting import eventually
+
+
+async def outbox_events(ledger: Ledger, event_type: str) -> list[dict[str, Any]]:
+    factory = ledger.client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(outbox.c.payload)
+                    .where(outbox.c.event_type == event_type)
+                    .order_by(outbox.c.position)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [json.loads(bytes(r))["data"] for r in rows]
+
+
+async def test_a_posted_transaction_is_in_the_outbox_with_leg_types_and_territories(
+    ledger: Ledger,
+) -> None:
+    issuer, member = await ledger.funded(500)
+    merchant = await ledger.account(type="merchant", territory="69123")
+    tx = (await ledger.transfer(member, merchant, 120)).json()
+    events = await outbox_events(ledger, "proxima.ledger.transaction.posted.v1")
+    posted = next(e for e in events if e["transaction_id"] == tx["id"])
+    assert posted["currency"] == CURRENCY and posted["kind"] == "transfer"
+    legs = {leg["account_id"]: leg for leg in posted["postings"]}
+    assert legs[merchant] == {
+        "account_id": merchant,
+        "account_type": "merchant",
+        "territory": "69123",
+        "amount": 120,
+    }
+    assert legs[member]["amount"] == -120
+    refused = await ledger.transfer(member, merchant, 10_000)
+    assert refused.status_code == 409
+    assert len(await outbox_events(ledger, "proxima.ledger.transaction.posted.v1")) == len(events)
+
+
+async def publish(ledger: Ledger, order: PaymentOrdered) -> None:
+    event = new_event(order, source="/proxima/funding", subject=order.application_id)
+    producer = ledger.client.app.state.events.producer  # type: ignore[attr-defined]
+    await producer.send_many(
+        [OutgoingRecord(topic=topic_for(event.type), key=event.subject, value=encode(event))]
+    )
+
+
+async def settlements(ledger: Ledger) -> list[dict[str, Any]]:
+    return await outbox_events(ledger, "proxima.ledger.payment.settled.v1")
+
+
+async def test_a_payment_order_is_paid_once_and_answered(ledger: Ledger) -> None:
+    issuer, fund = await ledger.funded(10_000)
+    beneficiary = await ledger.account(type="merchant", territory="38185")
+    order = PaymentOrdered(
+        order_id=str(uuid.uuid4()),
+        application_id="app-1",
+        tranche_id="t-1",
+        programme_code="IDECLIC",
+        currency=CURRENCY,
+        amount=2_500,
+        beneficiary_account_id=beneficiary,
+        funding_account_id=fund,
+    )
+    await publish(ledger, order)
+    await publish(ledger, order)  # the same order again, under a new event id
+    answers = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 1)
+    assert answers[0]["status"] == "settled" and answers[0]["order_id"] == order.order_id
+    assert (await ledger.balance(beneficiary))["posted"] == 2_500
+    tx = await ledger.client.get(
+        f"/transactions/{answers[0]['transaction_id']}", headers=ledger.headers
+    )
+    assert tx.json()["kind"] == "grant_payment"
+
+    failing = order.model_copy(update={"order_id": str(uuid.uuid4()), "amount": 1_000_000})
+    await publish(ledger, failing)
+    answers = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 2)
+    assert answers[1]["status"] == "failed" and answers[1]["reason"].startswith(
+        "insufficient-funds"
+    )
+    assert (await ledger.balance(beneficiary))["posted"] == 2_500
+    factory = ledger.client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session:
+        grants = (
+            await session.execute(
+                select(transactions.c.id).where(transactions.c.kind == "grant_payment")
+            )
+        ).all()
+    assert len(grants) == 1
+    assert len(await settlements(ledger)) == 2

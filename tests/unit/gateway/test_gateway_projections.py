@@ -1,0 +1,100 @@
+"""What the dashboard keeps of each event, and how the summary folds it."""
+
+from datetime import date
+
+from services.gateway.domain.dashboard import state_update, summarize
+from services.gateway.domain.projections import project, streamed_types
+from shared.events.catalog.diagnostics import AggregateUpdated
+from shared.events.catalog.funding import PaymentOrdered
+from shared.events.catalog.ledger import PostedLeg, TransactionPosted
+from shared.events.envelope import new_event
+
+
+def _event(payload):
+    return new_event(payload, source="/tests", subject="s")
+
+
+def _transaction(*legs: tuple[str | None, int]) -> TransactionPosted:
+    return TransactionPosted(
+        transaction_id="tx-1", currency="MESURE", kind="transfer",
+        effective_date=date(2026, 11, 27),
+        postings=[PostedLeg(account_id=f"acc-{i}", account_type="member", territory=t, amount=a)
+                  for i, (t, a) in enumerate(legs)],
+    )
+
+
+def test_the_three_fixed_types_are_streamed():
+    assert {
+        "proxima.diagnostics.aggregate.updated.v1",
+        "proxima.ledger.transaction.posted.v1",
+        "proxima.funding.payment.ordered.v1",
+    } <= set(streamed_types())
+
+
+def test_a_transaction_inside_one_territory_is_one_row_with_its_volume():
+    (row,) = project(_event(_transaction(("38185", -500), ("38185", 500))))
+    assert row.tags.territory == "38185" and row.tags.currency == "MESURE"
+    assert row.data["amount"] == 500
+
+
+def test_a_transaction_across_territories_is_one_row_per_territory():
+    rows = project(_event(_transaction(("38185", -500), ("69123", 500))))
+    assert [(r.tags.territory, r.data["amount"]) for r in rows] == [("38185", 500), ("69123", 500)]
+
+
+def test_account_ids_never_reach_the_stream():
+    (row,) = project(_event(_transaction(("38185", -500), ("38185", 500))))
+    assert "acc-0" not in str(row.data)
+
+
+def test_issuance_from_an_untagged_system_account_counts_in_the_member_territory():
+    (row,) = project(_event(_transaction((None, -1000), ("38185", 1000))))
+    assert row.tags.territory == "38185" and row.data["amount"] == 1000
+
+
+def test_a_payment_is_tagged_with_its_programme():
+    payment = PaymentOrdered(
+        order_id="o", application_id="a", tranche_id="t", programme_code="IDECLIC",
+        territory="38185", currency="EUR", amount=120_000, beneficiary_account_id="b",
+        funding_account_id="f",
+    )
+    (row,) = project(_event(payment))
+    tags = row.tags
+    assert (tags.programme, tags.currency, tags.territory) == ("IDECLIC", "EUR", "38185")
+    assert state_update(row).mode == "add"  # type: ignore[union-attr]
+
+
+def test_an_overlong_territory_code_is_clipped_rather_than_dead_lettered():
+    aggregate = AggregateUpdated(
+        territory="x" * 300, metric="velocity", period="2026-11", value=1.0, unit="ratio"
+    )
+    (row,) = project(_event(aggregate))
+    assert len(row.tags.territory or "") == 100
+
+
+def test_the_summary_keeps_latest_aggregates_and_groups_engine_shares():
+    rows = [
+        {"kind": "aggregate", "territory": "38185", "currency": "MESURE",
+         "metric": "currency_volume", "value": 10.0, "unit": "EUR", "period": "2026-11",
+         "programme": None, "amount": 0, "count": 2},
+        {"kind": "aggregate", "territory": "38185", "currency": None,
+         "metric": "share_productive", "value": 0.25, "unit": "ratio", "period": "2026",
+         "programme": None, "amount": 0, "count": 1},
+        {"kind": "payment", "territory": "38185", "currency": "EUR", "programme": "CAE",
+         "metric": None, "value": None, "unit": None, "period": None, "amount": 300, "count": 2},
+        {"kind": "payment", "territory": "69123", "currency": "EUR", "programme": "CAE",
+         "metric": None, "value": None, "unit": None, "period": None, "amount": 200, "count": 1},
+        {"kind": "commitment", "territory": "69123", "currency": "EUR", "programme": "CAE",
+         "metric": None, "value": None, "unit": None, "period": None, "amount": 1000,
+         "count": 1},
+    ]
+    summary = summarize(rows)
+    assert summary["territories"] == [
+        {"territory": "38185", "currency": "MESURE",
+         "metrics": {"currency_volume": {"value": 10.0, "unit": "EUR", "period": "2026-11"}}}
+    ]
+    assert summary["engine_shares"] == [{"territory": "38185", "shares": {"productive": 0.25}}]
+    assert summary["programmes"] == [
+        {"programme": "CAE", "currency": "EUR", "committed": 1000, "paid": 500, "payments": 3,
+         "applications": 1}
+    ]
