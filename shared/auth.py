@@ -169,7 +169,7 @@ class QueryTokenScopeRequirement(ScopeRequirement):
     and tokens short-lived.
     """
 
-    async def __call__(  # type: ignore[override]
+    async def __call__(
         self,
         request: Request,
         access_token: str | None = Query(

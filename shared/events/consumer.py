@@ -81,6 +81,10 @@ class ConsumerRunner:
                 continue
             for record in records:
                 await self._until_done("process", self.process, record)
+            # One offset commit per partition per batch: the database already holds every
+            # effect, and a crash before this line only means redelivery into the inbox.
+            last_per_partition = {(r.topic, r.partition): r for r in records}
+            for record in last_per_partition.values():
                 await self._until_done("commit", self.consumer.commit, record)
 
     async def _until_done(

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from deploy.local.postgres import REPO
 from deploy.local.stack import ServiceProcess
 from shared.events.catalog.diagnostics import AggregateUpdated
-from shared.events.catalog.funding import PaymentOrdered
+from shared.events.catalog.funding import BudgetCommitted, PaymentOrdered, PaymentPaid
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import encode, new_event
 from shared.events.registry import EventPayload, topic_for
@@ -195,16 +195,42 @@ def initial_region() -> list[EventPayload]:
         )
     )
     events.append(
+        BudgetCommitted(
+            envelope_id="env-1",
+            envelope_code="IDECLIC-2026",
+            programme_code="IDECLIC-PROJET",
+            year=2026,
+            territory="38",
+            application_id="dossier-17",
+            amount_cents=4_000_000,
+            committed_cents=4_000_000,
+            ap_cents=90_000_000,
+        )
+    )
+    events.append(
         PaymentOrdered(
             order_id="o-1",
             application_id="dossier-17",
             tranche_id="t-1",
             programme_code="IDECLIC-PROJET",
-            territory="38185",
+            territory="38",
             currency="EUR",
             amount=1_500_000,
             beneficiary_account_id="b",
             funding_account_id="f",
+        )
+    )
+    events.append(
+        PaymentPaid(
+            order_id="o-1",
+            application_id="dossier-17",
+            tranche_id="t-1",
+            programme_code="IDECLIC-PROJET",
+            envelope_code="IDECLIC-2026",
+            territory="38",
+            mode="euro",
+            currency="EUR",
+            amount=1_500_000,
         )
     )
     return events
@@ -249,11 +275,13 @@ def test_the_dashboard_logs_in_and_updates_live(gateway: tuple[str, str]) -> Non
             expect(grenoble.locator('[data-col="volume"]')).to_have_text(
                 re.compile(f"48{SPACES}250 €")
             )
-            expect(
-                page.locator(
-                    '#table-programmes tr[data-key="IDECLIC-PROJET|EUR"] [data-col="verse"]'
-                )
-            ).to_have_text(re.compile(f"15{SPACES}000,00 EUR"))
+            programme = page.locator('#table-programmes tr[data-key="IDECLIC-PROJET|EUR"]')
+            expect(programme.locator('[data-col="engage"]')).to_have_text(
+                re.compile(f"40{SPACES}000,00 EUR")
+            )
+            expect(programme.locator('[data-col="verse"]')).to_have_text(
+                re.compile(f"15{SPACES}000,00 EUR")
+            )
             expect(
                 page.locator('#table-moteurs tr[data-key="69123"] [data-col="productive"]')
             ).to_have_text(re.compile(r"41\s?%"))

@@ -13,7 +13,7 @@ async def eventually(
     probe: Callable[[], Awaitable[T]],
     done: Callable[[T], bool],
     *,
-    timeout: float = 30,
+    timeout: float = 60,
     every: float = 0.1,
 ) -> T:
     """Poll ``probe`` until ``done`` holds; fail with the last value seen."""

@@ -85,8 +85,11 @@ def decode_cursor(cursor: str | None, parse: Callable[[list[Any]], T]) -> T | No
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list):
             raise ValueError("not a list")
+        for item in raw:
+            if isinstance(item, str):
+                _check_text(item)
         return parse(raw)
-    except (ValueError, TypeError, IndexError, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, IndexError, UnicodeDecodeError, UnreadableBody) as exc:
         raise InvalidCursor("cursor is not one this API returned") from exc
 
 
@@ -138,6 +141,8 @@ async def read_table(request: Request) -> tuple[list[str], list[dict[Any, object
         return _json_table(body)
     try:
         text = body.decode("utf-8-sig")
+        if "\x00" in text:
+            raise UnreadableBody("NUL characters are not allowed")
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = list(reader.fieldnames or [])
         rows: list[dict[Any, object]] = [dict(row) for row in reader]
@@ -156,8 +161,22 @@ def _json_table(body: bytes) -> tuple[list[str], list[dict[Any, object]]]:
         raise UnreadableBody('expected {"rows": [ {column: value, ...}, ... ]}')
     header: dict[str, None] = {}
     for row in rows:
-        header.update(dict.fromkeys(str(k) for k in row))
+        for key, value in row.items():
+            _check_text(key)
+            if isinstance(value, str):
+                _check_text(value)
+        header.update(dict.fromkeys(row))
     return list(header), rows
+
+
+def _check_text(value: str) -> None:
+    """PostgreSQL stores neither NUL characters nor lone surrogates: refuse them up front."""
+    if "\x00" in value:
+        raise UnreadableBody("NUL characters are not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnreadableBody("strings must be valid Unicode (no lone surrogates)") from exc
 
 
 DOMAIN_ERRORS = (DiagnosticsDomainError,)

@@ -217,7 +217,7 @@ async def list_documents(
 @router.get(
     "/documents/{document_id}/content",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}, **errors()},
+    responses={200: {"content": {"*/*": {}}}, **errors()},
 )
 async def read_document(
     document_id: uuid.UUID, session: DbSession, principal: Reader, blobs: Blobs

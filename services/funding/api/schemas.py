@@ -31,6 +31,14 @@ def _text(max_length: int) -> Any:
     ]
 
 
+def _sane_moment(value: datetime) -> datetime:
+    # Far-away years overflow once converted to UTC; no grant lives outside this range.
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("must be between the years 1900 and 2200")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
 Name = _text(200)
 LongText = _text(20_000)
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
@@ -120,8 +128,8 @@ class EnvelopeRead(Schema):
 
 class CallCreate(Schema):
     title: Name
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
+    opens_at: Moment
+    closes_at: Moment
     criteria: _text(20_000) | None = None
     required_documents: list[Name] = Field(default_factory=list, max_length=50)
 
@@ -272,7 +280,7 @@ class DocumentRead(Schema):
 class SessionCreate(Schema):
     programme_code: Code
     title: Name
-    scheduled_at: AwareDatetime
+    scheduled_at: Moment
     members: list[Identifier] = Field(min_length=1, max_length=50)
     quorum: int | None = Field(default=None, ge=1, le=50)
 

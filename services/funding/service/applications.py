@@ -15,7 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.domain import budget, routing
-from services.funding.domain.errors import FundingDomainError, NotEligibleError
+from services.funding.domain.errors import (
+    FundingDomainError,
+    MissingFieldsError,
+    NotEligibleError,
+)
 from services.funding.domain.territory import departement_of, match_commune
 from services.funding.domain.workflow import (
     Action,
@@ -155,8 +159,16 @@ async def _prepare_fields(
     given: Mapping[str, Any],
 ) -> dict[str, Any]:
     fields = dict(given)
-    if action in _ROUTED_ACTIONS and not fields.get("instructor_id"):
-        fields["instructor_id"] = await _route(session, application)
+    if action in _ROUTED_ACTIONS:
+        if not fields.get("instructor_id"):
+            fields["instructor_id"] = await _route(session, application)
+        else:
+            chosen = str(fields["instructor_id"])
+            if len(chosen) > 100 or await session.get(Accompanist, chosen) is None:
+                raise MissingFieldsError({"instructor_id": "not a registered accompanist"})
+    reference = fields.get("convention_reference")
+    if isinstance(reference, str) and len(reference) > 100:
+        raise MissingFieldsError({"convention_reference": "at most 100 characters"})
     if action is Action.START_PAYMENT:
         # Facts of the file, never taken from the request.
         fields["granted_amount_cents"] = application.granted_amount_cents

@@ -91,4 +91,6 @@ async def policy_snapshot(
             Client.rate_limit_per_minute.is_not(None), Client.revoked_at.is_(None)
         )
     )
-    return set(revoked.scalars()), {cid: int(rate) for cid, rate in overrides.all()}
+    return set(revoked.scalars()), {
+        cid: int(rate) for cid, rate in overrides.all() if rate is not None
+    }

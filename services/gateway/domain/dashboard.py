@@ -1,6 +1,9 @@
 """The regional dashboard's state: how each stream row updates it, and how the summary is
 laid out. Pure; ``static/dashboard.js`` applies the same rules to live events, so the page
 and ``/api/dashboard/summary`` always agree.
+
+Grants: *committed* is what envelopes committed to applications minus what was released,
+*ordered* what tranches were ordered for payment, *paid* what was actually paid.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from typing import Any, Literal
 
 from services.gateway.domain.projections import (
     AGGREGATE_TYPE,
-    APPLICATION_PREFIX,
-    PAYMENT_TYPE,
+    BUDGET_COMMITTED_TYPE,
+    BUDGET_RELEASED_TYPE,
+    PAYMENT_ORDERED_TYPE,
+    PAYMENT_PAID_TYPE,
     TRANSACTION_TYPE,
     StreamRow,
 )
@@ -21,15 +26,17 @@ from services.gateway.domain.tenancy import Tags
 
 ENGINE_METRIC = re.compile(r"^(?:engine_)?share_(?P<engine>productive|residential|public|social)$")
 Mode = Literal["replace", "add"]
+Kind = Literal["aggregate", "ledger", "ordered", "paid", "committed"]
+GRANT_KINDS: tuple[Kind, ...] = ("committed", "ordered", "paid")
 
 
 @dataclass(frozen=True, slots=True)
 class StateUpdate:
     """One upsert into ``dashboard_state``: ``replace`` keeps the latest value, ``add``
-    accumulates ``amount`` and counts one more."""
+    accumulates ``amount`` (signed) and counts one more."""
 
     key: str
-    kind: str
+    kind: Kind
     tags: Tags
     mode: Mode
     metric: str | None = None
@@ -48,22 +55,30 @@ def state_update(row: StreamRow) -> StateUpdate | None:
             metric=d["metric"], value=float(d["value"]), unit=d["unit"], period=d["period"],
         )
     if row.event_type == TRANSACTION_TYPE:
-        key = f"ledger|{t.territory or ''}|{t.currency}"
-        return StateUpdate(key, "ledger", t, "add", amount=int(d["amount"]))
-    if row.event_type == PAYMENT_TYPE:
-        key = f"payment|{t.programme}|{t.currency}|{t.territory or ''}"
-        return StateUpdate(key, "payment", t, "add", amount=int(d["amount"]))
-    if row.event_type.startswith(APPLICATION_PREFIX) and "committed_amount" in d:
-        key = f"commitment|{d['application_id']}"
-        return StateUpdate(key, "commitment", t, "replace", amount=int(d["committed_amount"]))
-    return None
+        return StateUpdate(_key("ledger", t), "ledger", t, "add", amount=int(d["amount"]))
+    kind, sign = _GRANT_MOVES.get(row.event_type, (None, 0))
+    if kind is None:
+        return None
+    return StateUpdate(_key(kind, t), kind, t, "add", amount=sign * int(d["amount"]))
+
+
+_GRANT_MOVES: dict[str, tuple[Kind, int]] = {
+    BUDGET_COMMITTED_TYPE: ("committed", 1),
+    BUDGET_RELEASED_TYPE: ("committed", -1),
+    PAYMENT_ORDERED_TYPE: ("ordered", 1),
+    PAYMENT_PAID_TYPE: ("paid", 1),
+}
+
+
+def _key(kind: str, t: Tags) -> str:
+    return f"{kind}|{t.programme or ''}|{t.currency or ''}|{t.territory or ''}"
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Lay ``dashboard_state`` rows out as the page shows them (sorted, stable)."""
-    territories: dict[tuple[str, str | None], dict[str, Any]] = {}
+    territories: dict[tuple[str, str], dict[str, Any]] = {}
     engines: dict[str, dict[str, float]] = {}
-    programmes: dict[tuple[str, str | None], dict[str, Any]] = {}
+    programmes: dict[tuple[str, str], dict[str, Any]] = {}
     ledger: list[dict[str, Any]] = []
     for r in rows:
         kind = r["kind"]
@@ -73,7 +88,7 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any
                 engines.setdefault(r["territory"], {})[match["engine"]] = r["value"]
                 continue
             entry = territories.setdefault(
-                (r["territory"], r["currency"]),
+                (r["territory"] or "", r["currency"] or ""),
                 {"territory": r["territory"], "currency": r["currency"], "metrics": {}},
             )
             entry["metrics"][r["metric"]] = {
@@ -84,27 +99,20 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any
                 {"territory": r["territory"], "currency": r["currency"],
                  "volume": int(r["amount"]), "transactions": int(r["count"])}
             )
-        elif kind in ("payment", "commitment"):
+        elif kind in GRANT_KINDS:
             entry = programmes.setdefault(
-                (r["programme"] or "", r["currency"]),
+                (r["programme"] or "", r["currency"] or ""),
                 {"programme": r["programme"], "currency": r["currency"], "committed": 0,
-                 "paid": 0, "payments": 0, "applications": 0},
+                 "ordered": 0, "paid": 0, "payments": 0},
             )
-            if kind == "payment":
-                entry["paid"] += int(r["amount"])
+            entry[kind] += int(r["amount"])
+            if kind == "paid":
                 entry["payments"] += int(r["count"])
-            else:
-                entry["committed"] += int(r["amount"])
-                entry["applications"] += 1
     return {
-        "territories": [territories[k] for k in sorted(territories, key=_sort_key)],
+        "territories": [territories[k] for k in sorted(territories)],
         "engine_shares": [
             {"territory": name, "shares": engines[name]} for name in sorted(engines)
         ],
-        "programmes": [programmes[k] for k in sorted(programmes, key=_sort_key)],
+        "programmes": [programmes[k] for k in sorted(programmes)],
         "ledger": sorted(ledger, key=lambda e: (e["territory"] or "", e["currency"] or "")),
     }
-
-
-def _sort_key(key: tuple[str | None, str | None]) -> tuple[str, str]:
-    return (key[0] or "", key[1] or "")

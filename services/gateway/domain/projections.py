@@ -3,28 +3,36 @@ with its tenant tags. Pure, so each mapping is tested without a bus or a databas
 
 A ledger transaction becomes one row per territory it touches, carrying only the amount
 that moved there: a territory-bound viewer then sees its own activity and nothing of the
-other side's accounts. Account ids never reach the stream.
+other side's accounts. Account ids, actors and free-text reasons never reach the stream.
+
+Funding events are read as plain dictionaries of their documented fields rather than
+through their classes, so the funding service can grow its catalogue without breaking
+the gateway; a type this module does not know is simply not streamed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from services.gateway.domain.tenancy import Tags
 from shared.events.catalog.diagnostics import AggregateUpdated
-from shared.events.catalog.funding import PaymentOrdered
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import Event
 from shared.events.registry import registered_types
 
 AGGREGATE_TYPE = AggregateUpdated.event_type
 TRANSACTION_TYPE = TransactionPosted.event_type
-PAYMENT_TYPE = PaymentOrdered.event_type
+PAYMENT_ORDERED_TYPE = "proxima.funding.payment.ordered.v1"
+PAYMENT_PAID_TYPE = "proxima.funding.payment.paid.v1"
+BUDGET_COMMITTED_TYPE = "proxima.funding.budget.committed.v1"
+BUDGET_RELEASED_TYPE = "proxima.funding.budget.released.v1"
+DECISION_TYPE = "proxima.funding.decision.recorded.v1"
 APPLICATION_PREFIX = "proxima.funding.application."
-# Fields a funding application event may carry for the amount committed to it.
-COMMITTED_AMOUNT_FIELDS = ("committed_amount", "amount_committed", "granted_amount", "amount")
+# Budget amounts are euro cents.
+BUDGET_CURRENCY = "EUR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +43,12 @@ class StreamRow:
 
 
 def streamed_types() -> list[str]:
-    """Event types the gateway streams: three fixed ones plus every funding application
-    event the catalog declares (the funding service adds them as its workflow grows)."""
-    fixed = [AGGREGATE_TYPE, TRANSACTION_TYPE, PAYMENT_TYPE]
-    return fixed + [t for t in registered_types() if t.startswith(APPLICATION_PREFIX)]
+    """The types the gateway subscribes to, among those the catalogue declares: the
+    regional aggregates, ledger transactions, grant commitments and payments, committee
+    decisions and every application workflow step."""
+    known = registered_types()
+    wanted = [t for t in (AGGREGATE_TYPE, TRANSACTION_TYPE, *_FUNDING) if t in known]
+    return wanted + [t for t in known if t.startswith(APPLICATION_PREFIX)]
 
 
 def project(event: Event) -> list[StreamRow]:
@@ -46,10 +56,11 @@ def project(event: Event) -> list[StreamRow]:
         return [_aggregate(event)]
     if event.type == TRANSACTION_TYPE:
         return _transaction(event)
-    if event.type == PAYMENT_TYPE:
-        return [_payment(event)]
+    raw = event.data.model_dump(mode="json")
+    if event.type in _FUNDING:
+        return [_FUNDING[event.type](event.type, raw)]
     if event.type.startswith(APPLICATION_PREFIX):
-        return [_application(event)]
+        return [_application(event.type, raw)]
     return []
 
 
@@ -72,7 +83,7 @@ def _transaction(event: Event) -> list[StreamRow]:
     debits: dict[str | None, int] = defaultdict(int)
     for leg in p.postings:
         (credits if leg.amount > 0 else debits)[leg.territory] += abs(leg.amount)
-    touched = [t for t in {*credits, *debits} if t is not None] or [None]
+    touched: list[str | None] = [t for t in {*credits, *debits} if t is not None] or [None]
     rows = []
     for territory in sorted(touched, key=lambda t: t or ""):
         if territory is None:
@@ -90,52 +101,53 @@ def _transaction(event: Event) -> list[StreamRow]:
     return rows
 
 
-def _payment(event: Event) -> StreamRow:
-    p = event.data
-    assert isinstance(p, PaymentOrdered)
-    data = {
-        "order_id": p.order_id,
-        "application_id": p.application_id,
-        "tranche_id": p.tranche_id,
-        "amount": p.amount,
-    }
-    return StreamRow(event.type, _tags(p.territory, p.currency, p.programme_code), data)
+def _payment(event_type: str, raw: Mapping[str, Any]) -> StreamRow:
+    data = _pick(raw, "order_id", "application_id", "tranche_id", "amount", "mode")
+    tags = _tags(raw.get("territory"), raw["currency"], raw["programme_code"])
+    return StreamRow(event_type, tags, data)
 
 
-def _application(event: Event) -> StreamRow:
-    raw = event.data.model_dump(mode="json")
-    programme = raw.get("programme_code") or raw.get("programme")
-    tags = _tags(
-        _str_or_none(raw.get("territory")),
-        _str_or_none(raw.get("currency")),
-        _str_or_none(programme),
-    )
-    data: dict[str, Any] = {
-        "application_id": _clip(str(raw.get("application_id") or event.subject), 200),
-        "verb": event.type.removeprefix(APPLICATION_PREFIX).rsplit(".", 1)[0],
-    }
-    for name in ("state", "status", "decision"):
-        if isinstance(raw.get(name), str):
-            data[name] = raw[name]
-    for name in COMMITTED_AMOUNT_FIELDS:
-        if isinstance(raw.get(name), int):
-            data["committed_amount"] = raw[name]
-            break
-    return StreamRow(event.type, tags, data)
+def _budget(event_type: str, raw: Mapping[str, Any]) -> StreamRow:
+    data = _pick(raw, "application_id", "envelope_code", "year", "amount_cents")
+    data["amount"] = data.pop("amount_cents")
+    tags = _tags(raw.get("territory"), BUDGET_CURRENCY, raw["programme_code"])
+    return StreamRow(event_type, tags, data)
 
 
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
+def _decision(event_type: str, raw: Mapping[str, Any]) -> StreamRow:
+    data = _pick(raw, "application_id", "outcome", "amount_cents", "requested_amount_cents")
+    tags = _tags(raw.get("territory"), BUDGET_CURRENCY, raw["programme_code"])
+    return StreamRow(event_type, tags, data)
+
+
+def _application(event_type: str, raw: Mapping[str, Any]) -> StreamRow:
+    data = _pick(raw, "application_id", "from_state", "to_state")
+    data["verb"] = event_type.removeprefix(APPLICATION_PREFIX).rsplit(".", 1)[0]
+    tags = _tags(raw.get("territory"), None, raw.get("programme_code"))
+    return StreamRow(event_type, tags, data)
+
+
+_FUNDING: dict[str, Callable[[str, Mapping[str, Any]], StreamRow]] = {
+    PAYMENT_ORDERED_TYPE: _payment,
+    PAYMENT_PAID_TYPE: _payment,
+    BUDGET_COMMITTED_TYPE: _budget,
+    BUDGET_RELEASED_TYPE: _budget,
+    DECISION_TYPE: _decision,
+}
+
+
+def _pick(raw: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {name: raw.get(name) for name in names}
 
 
 def _clip(value: str, size: int) -> str:
     return value[:size]
 
 
-def _tags(territory: str | None, currency: str | None, programme: str | None = None) -> Tags:
+def _tags(territory: Any, currency: Any, programme: Any = None) -> Tags:
     """Tags fit their columns (100 characters): a long code must not dead-letter an event."""
-    return Tags(
-        territory=None if territory is None else _clip(territory, 100),
-        currency=None if currency is None else _clip(currency, 100),
-        programme=None if programme is None else _clip(programme, 100),
-    )
+
+    def fit(value: Any) -> str | None:
+        return None if value is None else _clip(str(value), 100)
+
+    return Tags(territory=fit(territory), currency=fit(currency), programme=fit(programme))

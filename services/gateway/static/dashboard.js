@@ -7,9 +7,38 @@
   const TYPES = {
     aggregate: "proxima.diagnostics.aggregate.updated.v1",
     transaction: "proxima.ledger.transaction.posted.v1",
-    payment: "proxima.funding.payment.ordered.v1",
+    ordered: "proxima.funding.payment.ordered.v1",
+    paid: "proxima.funding.payment.paid.v1",
+    committed: "proxima.funding.budget.committed.v1",
+    released: "proxima.funding.budget.released.v1",
+    decision: "proxima.funding.decision.recorded.v1",
   };
   const APPLICATION_PREFIX = "proxima.funding.application.";
+  // How each grant event moves a programme's figures (domain/dashboard.py, _GRANT_MOVES).
+  const GRANT_MOVES = {
+    [TYPES.committed]: ["committed", 1],
+    [TYPES.released]: ["committed", -1],
+    [TYPES.ordered]: ["ordered", 1],
+    [TYPES.paid]: ["paid", 1],
+  };
+  const VERB_LABELS = {
+    submitted: "déposé",
+    withdrawn: "retiré",
+    eligibility_check_started: "contrôle d'éligibilité",
+    instruction_started: "en instruction",
+    declared_eligible: "déclaré éligible",
+    declared_ineligible: "déclaré inéligible",
+    correction_requested: "complément demandé",
+    sent_to_committee: "transmis au comité",
+    resubmitted: "déposé à nouveau",
+    closed_without_follow_up: "classé sans suite",
+    adjourned: "ajourné",
+    returned_to_instruction: "renvoyé en instruction",
+    convention_signed: "convention signée",
+    payment_started: "mis en paiement",
+    final_report_rejected: "rapport final refusé",
+    closed: "clôturé",
+  };
   const ENGINES = ["productive", "residential", "public", "social"];
   const ENGINE_METRIC = /^(?:engine_)?share_(productive|residential|public|social)$/;
   const METRIC_LABELS = {
@@ -68,7 +97,7 @@
   function programmeEntry(programme, currency) {
     const k = key(programme, currency);
     if (!state.programmes.has(k)) {
-      state.programmes.set(k, { programme, currency, committed: 0, paid: 0, payments: 0, applications: 0 });
+      state.programmes.set(k, { programme, currency, committed: 0, ordered: 0, paid: 0, payments: 0 });
     }
     return state.programmes.get(k);
   }
@@ -96,15 +125,11 @@
       entry.transactions += 1;
       state.ledger.set(k, entry);
       changed.add(`monnaie:${k}`);
-    } else if (item.type === TYPES.payment) {
+    } else if (item.type in GRANT_MOVES) {
+      const [field, sign] = GRANT_MOVES[item.type];
       const entry = programmeEntry(item.programme, item.currency);
-      entry.paid += d.amount;
-      entry.payments += 1;
-      changed.add(`programme:${key(item.programme, item.currency)}`);
-    } else if (item.type.startsWith(APPLICATION_PREFIX) && d.committed_delta !== undefined) {
-      const entry = programmeEntry(item.programme, item.currency);
-      entry.committed += d.committed_delta;
-      if (d.committed_new) entry.applications += 1;
+      entry[field] += sign * d.amount;
+      if (field === "paid") entry.payments += 1;
       changed.add(`programme:${key(item.programme, item.currency)}`);
     }
   }
@@ -251,6 +276,7 @@
       cell(tr, p.programme || "—", { col: "programme" });
       cell(tr, p.currency || "—", { col: "monnaie" });
       cell(tr, amount(p.committed, p.currency), { className: "nombre", col: "engage" });
+      cell(tr, amount(p.ordered, p.currency), { className: "nombre", col: "ordonnance" });
       cell(tr, amount(p.paid, p.currency), { className: "nombre", col: "verse" });
       cell(tr, number.format(p.payments), { className: "nombre", col: "versements" });
       const gauge = cell(tr, "", { col: "taux" });
@@ -319,10 +345,17 @@
     if (item.type === TYPES.transaction) {
       return `Transaction (${KIND_LABELS[d.kind] || d.kind}) · ${item.territory || "hors territoire"} · ${amount(d.amount, item.currency)}`;
     }
-    if (item.type === TYPES.payment) {
-      return `Paiement ordonné · programme ${item.programme} · ${amount(d.amount, item.currency)}`;
+    const programme = item.programme ? ` · programme ${item.programme}` : "";
+    if (item.type === TYPES.ordered) return `Paiement ordonnancé${programme} · ${amount(d.amount, item.currency)}`;
+    if (item.type === TYPES.paid) return `Versement effectué${programme} · ${amount(d.amount, item.currency)}`;
+    if (item.type === TYPES.committed) return `Engagement budgétaire${programme} · ${amount(d.amount, item.currency)}`;
+    if (item.type === TYPES.released) return `Dégagement budgétaire${programme} · ${amount(d.amount, item.currency)}`;
+    if (item.type === TYPES.decision) {
+      const outcome = d.outcome === "approved" ? "accordé" : "refusé";
+      const granted = d.amount_cents ? ` (${amount(d.amount_cents, item.currency)})` : "";
+      return `Décision du comité · dossier ${d.application_id} · ${outcome}${granted}${programme}`;
     }
-    return `Dossier ${d.application_id} · ${d.verb || "mis à jour"}${item.programme ? ` · programme ${item.programme}` : ""}`;
+    return `Dossier ${d.application_id} · ${VERB_LABELS[d.verb] || d.verb || "mis à jour"}${programme}`;
   }
 
   function renderFeed() {

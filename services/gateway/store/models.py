@@ -106,8 +106,8 @@ class DashboardState(Base):
     hundred rows instead of scanning the stream, and survives the stream's retention.
 
     kinds: ``aggregate`` (latest value of a diagnostics metric), ``ledger`` (volume and count
-    of transactions per territory and currency), ``payment`` (grant payments ordered per
-    programme), ``commitment`` (latest committed amount of one application).
+    of transactions per territory and currency), and per programme, currency and territory
+    ``committed`` (budget committed minus released), ``ordered`` and ``paid`` (tranches).
     """
 
     __tablename__ = "dashboard_state"

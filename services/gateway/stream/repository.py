@@ -32,10 +32,6 @@ async def record(session: AsyncSession, event: Event, rows: Sequence[StreamRow])
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
     positions = []
     for row in rows:
-        update = state_update(row)
-        data = row.data
-        if update is not None and update.kind == "commitment":
-            data = {**data, **await _commitment_change(session, update)}
         position = (
             await session.execute(
                 insert(StreamEvent)
@@ -46,27 +42,16 @@ async def record(session: AsyncSession, event: Event, rows: Sequence[StreamRow])
                     territory=row.tags.territory,
                     currency=row.tags.currency,
                     programme=row.tags.programme,
-                    data=data,
+                    data=row.data,
                 )
                 .returning(StreamEvent.position)
             )
         ).scalar_one()
         positions.append(position)
+        update = state_update(row)
         if update is not None:
             await _apply(session, update, position)
     return positions
-
-
-async def _commitment_change(session: AsyncSession, update: StateUpdate) -> dict[str, Any]:
-    """How a new committed amount changes the programme's total: live clients add the
-    delta instead of re-reading every application."""
-    previous = (
-        await session.execute(select(STATE.c.amount).where(STATE.c.key == update.key))
-    ).scalar_one_or_none()
-    return {
-        "committed_delta": update.amount - (previous or 0),
-        "committed_new": previous is None,
-    }
 
 
 async def _apply(session: AsyncSession, update: StateUpdate, position: int) -> None:

@@ -68,8 +68,11 @@ def _algorithm_of(key: Any) -> str:
 
 def _public_jwk(key: Any, algorithm: str) -> dict[str, Any]:
     public = key.public_key()
-    exporter = {"ES256": ECAlgorithm, "RS256": RSAAlgorithm, "EdDSA": OKPAlgorithm}[algorithm]
-    return dict(exporter.to_jwk(public, as_dict=True))
+    if algorithm == "ES256":
+        return dict(ECAlgorithm.to_jwk(public, as_dict=True))
+    if algorithm == "RS256":
+        return dict(RSAAlgorithm.to_jwk(public, as_dict=True))
+    return dict(OKPAlgorithm.to_jwk(public, as_dict=True))
 
 
 def thumbprint(jwk: dict[str, Any]) -> str:

@@ -171,9 +171,9 @@ def _bearer_token(scope: Scope) -> str | None:
     header = _header(scope, b"authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
-        return token.strip() or None if scheme.lower() == "bearer" else None
+        return str(token.strip()) or None if scheme.lower() == "bearer" else None
     if scope["path"] == "/api/stream":
         for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
             if name == "access_token" and value:
-                return value
+                return str(value)
     return None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from services.ledger import service
 from services.ledger.api.common import (
@@ -23,6 +24,14 @@ from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies", tags=["currencies"])
+
+CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
+
+
+def currency_code(raw: str) -> str:
+    if not re.fullmatch(CODE, raw):
+        raise ValueError("not a currency code")
+    return raw
 
 
 def _view(row: Any) -> dict[str, Any]:
@@ -59,7 +68,7 @@ async def list_currencies(
     rows = await repo.list_currencies(
         session,
         visible=principal.visible("currencies"),
-        after=decode_cursor(cursor, str),
+        after=decode_cursor(cursor, currency_code),
         limit=limit,
     )
     return page([_view(r) for r in rows], limit=limit, key=lambda c: c["code"])
@@ -68,7 +77,9 @@ async def list_currencies(
 @router.get(
     "/{code}", response_model=CurrencyRead, responses={**AUTH_ERRORS, **problem_responses(NotFound)}
 )
-async def get_currency(code: str, principal: Reader, session: DbSession) -> Any:
+async def get_currency(
+    code: Annotated[str, Path(pattern=CODE)], principal: Reader, session: DbSession
+) -> Any:
     """One currency and its rules."""
     principal.ensure_access("currencies", code)
     row = await repo.get_currency(session, code)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from services.ledger.domain.accounts import AccountStatus, AccountType
 from services.ledger.domain.currencies import CurrencyKind
@@ -15,9 +15,24 @@ from services.ledger.domain.postings import MAX_AMOUNT
 CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 INSEE = r"^(\d{5}|2[AB]\d{3})$"
 
+
+def storable(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and lone surrogates are not UTF-8: refuse both."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable)]
+
 Amount = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Signed minor units")
 PositiveAmount = Field(gt=0, le=MAX_AMOUNT, description="Minor units")
 Metadata = Field(default_factory=dict, max_length=50, description="Free key/value pairs")
+MetadataMap = dict[Text, Text]
 
 
 class Schema(BaseModel):
@@ -37,7 +52,7 @@ class Out(BaseModel):
 
 class ReconversionFeesIn(Schema):
     default_bp: int = Field(default=0, ge=0, lt=10_000)
-    by_category: dict[str, int] = Field(default_factory=dict, max_length=100)
+    by_category: dict[Text, int] = Field(default_factory=dict, max_length=100)
 
 
 class DemurrageIn(Schema):
@@ -66,7 +81,7 @@ class CurrencyCreate(Schema):
     code: str = Field(pattern=CODE)
     kind: CurrencyKind
     scale: int = Field(default=2, ge=0, le=6)
-    operator: str = Field(min_length=1, max_length=200)
+    operator: Text = Field(min_length=1, max_length=200)
     rules: CurrencyRulesIn = Field(default_factory=CurrencyRulesIn)
 
 
@@ -89,11 +104,11 @@ class CurrencyPage(Out):
 class AccountCreate(Schema):
     currency: str = Field(pattern=CODE)
     type: AccountType
-    name: str = Field(default="", max_length=200)
+    name: Text = Field(default="", max_length=200)
     credit_limit: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     territory: str | None = Field(default=None, pattern=INSEE, description="INSEE commune code")
-    merchant_category: str | None = Field(default=None, min_length=1, max_length=60)
-    metadata: dict[str, str] = Metadata
+    merchant_category: Text | None = Field(default=None, min_length=1, max_length=60)
+    metadata: MetadataMap = Metadata
 
 
 class AccountRead(Out):
@@ -124,7 +139,7 @@ class StatusChange(Schema):
 
 class CreditLimitChange(Schema):
     credit_limit: int = Field(ge=0, le=MAX_AMOUNT)
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 class LimitChangeRead(Out):
@@ -188,13 +203,13 @@ class PostingIn(Schema):
 class TransactionFields(Schema):
     kind: str = Field(default="transfer", pattern=r"^[a-z][a-z_]{0,39}$")
     effective_date: date | None = None
-    description: str = Field(default="", max_length=500)
-    metadata: dict[str, str] = Metadata
+    description: Text = Field(default="", max_length=500)
+    metadata: MetadataMap = Metadata
     postings: list[PostingIn] = Field(min_length=1, max_length=100)
 
 
 class TransactionCreate(TransactionFields):
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 class PostingRead(Out):
@@ -220,8 +235,8 @@ class TransactionPage(Out):
 
 
 class ReversalCreate(Schema):
-    description: str = Field(default="", max_length=500)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=500)
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 # --- holds --------------------------------------------------------------------------------
@@ -233,8 +248,8 @@ class HoldCreate(Schema):
     currency: str = Field(pattern=CODE)
     amount: StrictInt = PositiveAmount
     expires_at: AwareDatetime
-    metadata: dict[str, str] = Metadata
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    metadata: MetadataMap = Metadata
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 class HoldCapture(Schema):
@@ -265,7 +280,7 @@ class HoldPage(Out):
 class BatchCreate(Schema):
     mode: Literal["atomic", "independent"] = "atomic"
     items: list[TransactionFields] = Field(min_length=1, max_length=1000)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 class BatchItemResult(Out):

@@ -78,7 +78,7 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
         # The first event is delivered twice: the inbox applies it once.
         await producer.send_many([records[0], records[0], *records[1:]])
         rows = await eventually(
-            lambda: _aggregates(client, "38"), lambda r: r and r[0]["transactions"] == 3
+            lambda: _aggregates(client, "38"), lambda r: r and r[0]["transactions"] == 4
         )
         own = rows[0]
         assert own["period"] == "2026-11"

@@ -74,7 +74,9 @@ def events_db(new_database: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-async def client(funding_db: str, events_db: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    funding_db: str, events_db: str, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = funding_settings(funding_db, events_db, tmp_path / "documents")
     async with serve(create_app, settings) as c:
         yield c
@@ -104,7 +106,11 @@ class Funding:
         return ok(await self.client.post("/programmes", json=body, headers=ADMIN), 201)
 
     async def envelope(
-        self, code: str = ENVELOPE, *, programme: str = PROGRAMME, ap: int = 10_000_000,
+        self,
+        code: str = ENVELOPE,
+        *,
+        programme: str = PROGRAMME,
+        ap: int = 10_000_000,
         cp: int = 10_000_000,
     ) -> dict[str, Any]:
         body = {"code": code, "year": 2026, "ap_cents": ap, "cp_cents": cp}
@@ -113,7 +119,9 @@ class Funding:
             201,
         )
 
-    async def accompanist(self, ident: str = "acc-isere", territories: tuple[str, ...] = ("38",)) -> None:
+    async def accompanist(
+        self, ident: str = "acc-isere", territories: tuple[str, ...] = ("38",)
+    ) -> None:
         body = {"id": ident, "name": "Accompagnateur Isère", "territories": list(territories)}
         ok(await self.client.post("/accompanists", json=body, headers=ADMIN), 201)
 
@@ -123,7 +131,11 @@ class Funding:
         await self.accompanist()
 
     async def draft(
-        self, *, amount: int = 1_500_000, commune: str = COMMUNE, headers: dict[str, str] = APPLICANT,
+        self,
+        *,
+        amount: int = 1_500_000,
+        commune: str = COMMUNE,
+        headers: dict[str, str] = APPLICANT,
         envelope: str = ENVELOPE,
     ) -> dict[str, Any]:
         body = {
@@ -153,7 +165,9 @@ class Funding:
         ok(await self.act(application_id, "start_instruction", INSTRUCTOR))
         ok(
             await self.act(
-                application_id, "send_to_committee", INSTRUCTOR,
+                application_id,
+                "send_to_committee",
+                INSTRUCTOR,
                 instruction_summary="Solid project, local anchoring",
             )
         )
@@ -170,7 +184,11 @@ class Funding:
         }
         if quorum is not None:
             body["quorum"] = quorum
-        return str(ok(await self.client.post("/committee-sessions", json=body, headers=COMMITTEE), 201)["id"])
+        return str(
+            ok(await self.client.post("/committee-sessions", json=body, headers=COMMITTEE), 201)[
+                "id"
+            ]
+        )
 
     async def on_agenda(self, session_id: str, application_id: str) -> None:
         ok(
@@ -190,7 +208,9 @@ class Funding:
             )
         )
 
-    async def vote(self, session_id: str, application_id: str, member: str, choice: str) -> httpx.Response:
+    async def vote(
+        self, session_id: str, application_id: str, member: str, choice: str
+    ) -> httpx.Response:
         return await self.client.post(
             f"/committee-sessions/{session_id}/votes",
             json={"application_id": application_id, "member_id": member, "choice": choice},
@@ -217,18 +237,27 @@ class Funding:
             ok(await self.vote(session_id, application_id, member, "for"), 204)
         ok(
             await self.decide(
-                session_id, application_id, outcome="approved", amount_cents=amount,
+                session_id,
+                application_id,
+                outcome="approved",
+                amount_cents=amount,
                 deliberation_number=deliberation,
             ),
             201,
         )
         return application_id
 
-    async def tranches(self, application_id: str, headers: dict[str, str] = OFFICER) -> list[dict[str, Any]]:
-        page = ok(await self.client.get(f"/applications/{application_id}/tranches", headers=headers))
+    async def tranches(
+        self, application_id: str, headers: dict[str, str] = OFFICER
+    ) -> list[dict[str, Any]]:
+        page = ok(
+            await self.client.get(f"/applications/{application_id}/tranches", headers=headers)
+        )
         return sorted(page["items"], key=lambda t: t["number"])
 
-    async def application(self, application_id: str, headers: dict[str, str] = OFFICER) -> dict[str, Any]:
+    async def application(
+        self, application_id: str, headers: dict[str, str] = OFFICER
+    ) -> dict[str, Any]:
         return ok(await self.client.get(f"/applications/{application_id}", headers=headers))
 
     async def envelope_figures(self, code: str = ENVELOPE) -> dict[str, Any]:

@@ -15,8 +15,13 @@ from tests.integration.funding.conftest import (
 )
 
 PARTNER_38 = actor(
-    "territorial_partner", "funding:instruct", "funding:read", client_id="cddra-38",
-    programmes=(), territories=("38",), envelopes=("IDECLIC-2026-38",),
+    "territorial_partner",
+    "funding:instruct",
+    "funding:read",
+    client_id="cddra-38",
+    programmes=(),
+    territories=("38",),
+    envelopes=("IDECLIC-2026-38",),
 )
 OTHER_APPLICANT = actor("applicant", "funding:apply", "funding:read", client_id="asso-7")
 OTHER_PROGRAMME = actor(
@@ -68,7 +73,12 @@ async def test_an_applicant_sees_only_its_own_files_and_no_private_notes(
     ok(
         await client.post(
             f"/applications/{mine}/opinions",
-            json={"expert": "ESS expert", "verdict": "reserved", "body": "Fragile", "confidential": True},
+            json={
+                "expert": "ESS expert",
+                "verdict": "reserved",
+                "body": "Fragile",
+                "confidential": True,
+            },
             headers=OFFICER,
         ),
         201,
@@ -119,7 +129,8 @@ async def test_every_endpoint_declares_a_scope_and_refuses_anonymous_calls(
 
     app = client.app  # type: ignore[attr-defined]
     contexts = [
-        c for c in iter_route_contexts(app.routes)
+        c
+        for c in iter_route_contexts(app.routes)
         if isinstance(c.original_route, APIRoute)
         and c.path not in {"/healthz", "/readyz", "/openapi.json", "/docs"}
     ]
@@ -139,5 +150,7 @@ async def test_a_missing_scope_is_forbidden(funding: Funding, client: httpx.Asyn
     )
     assert response.status_code == 403
     draft = str((await funding.draft())["id"])
-    submit = await funding.act(draft, "submit", actor("applicant", "funding:read", client_id="scic-42"))
+    submit = await funding.act(
+        draft, "submit", actor("applicant", "funding:read", client_id="scic-42")
+    )
     assert submit.status_code == 403

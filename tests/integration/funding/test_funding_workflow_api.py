@@ -23,7 +23,10 @@ async def _outbox_types(engine_for, funding_db: str) -> list[str]:  # type: igno
 
 
 async def test_a_file_goes_from_draft_to_closed_with_committee_and_tranches_paid(
-    funding: Funding, client: httpx.AsyncClient, engine_for, funding_db: str  # type: ignore[no-untyped-def]
+    funding: Funding,
+    client: httpx.AsyncClient,
+    engine_for,
+    funding_db: str,  # type: ignore[no-untyped-def]
 ) -> None:
     application_id = await funding.approved(amount=1_200_000)
     application = await funding.application(application_id)
@@ -75,8 +78,14 @@ async def test_a_file_goes_from_draft_to_closed_with_committee_and_tranches_paid
 
     trail = ok(await client.get(f"/applications/{application_id}/transitions", headers=OFFICER))
     assert [t["to_state"] for t in trail["items"]] == [
-        "draft", "submitted", "in_instruction", "in_committee", "approved", "in_payment",
-        "final_report_received", "closed",
+        "draft",
+        "submitted",
+        "in_instruction",
+        "in_committee",
+        "approved",
+        "in_payment",
+        "final_report_received",
+        "closed",
     ]
     audit = ok(await client.get(f"/applications/{application_id}/audit", headers=OFFICER))
     assert audit["chain_valid"] and audit["entries"] == 8
@@ -147,7 +156,10 @@ async def test_a_committee_rejection_needs_a_reason(funding: Funding) -> None:
     )
     assert no_reason.status_code == 422 and no_reason.json()["fields"] == {"reason": "missing"}
     rejected = await funding.decide(
-        session_id, application_id, outcome="rejected", deliberation_number="CP-1",
+        session_id,
+        application_id,
+        outcome="rejected",
+        deliberation_number="CP-1",
         reason="Outside the programme's priorities",
     )
     assert rejected.status_code == 201
@@ -164,7 +176,13 @@ async def test_the_wrong_role_is_forbidden(funding: Funding) -> None:
 async def test_a_decision_above_the_remaining_envelope_is_refused_with_the_remaining_amount(
     funding: Funding, client: httpx.AsyncClient
 ) -> None:
-    ok(await client.put(f"/envelopes/{ENVELOPE}/credits", json={"ap_cents": 1_000_000, "cp_cents": 1_000_000}, headers=funding_admin()))
+    ok(
+        await client.put(
+            f"/envelopes/{ENVELOPE}/credits",
+            json={"ap_cents": 1_000_000, "cp_cents": 1_000_000},
+            headers=funding_admin(),
+        )
+    )
     application_id = await funding.to_committee(amount=1_500_000)
     session_id = await funding.session()
     await funding.on_agenda(session_id, application_id)
@@ -172,7 +190,10 @@ async def test_a_decision_above_the_remaining_envelope_is_refused_with_the_remai
     for member in ("m1", "m2"):
         ok(await funding.vote(session_id, application_id, member, "for"), 204)
     response = await funding.decide(
-        session_id, application_id, outcome="approved", amount_cents=1_500_000,
+        session_id,
+        application_id,
+        outcome="approved",
+        amount_cents=1_500_000,
         deliberation_number="CP-9",
     )
     assert response.status_code == 409
@@ -182,7 +203,9 @@ async def test_a_decision_above_the_remaining_envelope_is_refused_with_the_remai
     assert (await funding.envelope_figures())["committed_cents"] == 0
 
 
-async def test_a_member_with_a_declared_conflict_cannot_vote(funding: Funding, client: httpx.AsyncClient) -> None:
+async def test_a_member_with_a_declared_conflict_cannot_vote(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
     application_id = await funding.to_committee()
     session_id = await funding.session()
     await funding.on_agenda(session_id, application_id)

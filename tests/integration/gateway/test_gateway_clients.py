@@ -154,12 +154,14 @@ async def test_revocation_reaches_a_second_gateway_replica(
     issued = await token(gateway, created["client_id"], created["client_secret"])
     replica = create_app(make_settings(client_policy_refresh_s=0.1))
     async with running(replica) as other:
-        assert (await other.get("/api/dashboard/summary", headers=bearer(issued))).status_code == 200
+        before = await other.get("/api/dashboard/summary", headers=bearer(issued))
+        assert before.status_code == 200
         await gateway.post(
             f"/admin/clients/{created['client_id']}/revoke", json={"reason": "x"}, headers=admin
         )
         await replica.state.client_policy.refresh(replica.state.session_factory)
-        assert (await other.get("/api/dashboard/summary", headers=bearer(issued))).status_code == 401
+        after = await other.get("/api/dashboard/summary", headers=bearer(issued))
+        assert after.status_code == 401
 
 
 async def test_scope_and_tenant_changes_apply_to_new_tokens(gateway: httpx.AsyncClient):
@@ -203,6 +205,8 @@ async def test_the_bootstrap_admin_secret_changes_with_the_environment(
     new_secret = "a-brand-new-admin-secret-for-recovery"
     replica = create_app(make_settings(bootstrap_admin_secret=new_secret))
     async with running(replica) as other:
-        assert (await other.post("/oauth/token", data=_form("admin", new_secret))).status_code == 200
+        new = await other.post("/oauth/token", data=_form("admin", new_secret))
+        assert new.status_code == 200
         # The previous one still works: nothing was taken away from running operators.
-        assert (await other.post("/oauth/token", data=_form("admin", ADMIN_SECRET))).status_code == 200
+        previous = await other.post("/oauth/token", data=_form("admin", ADMIN_SECRET))
+        assert previous.status_code == 200

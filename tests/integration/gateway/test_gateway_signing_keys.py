@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -11,10 +12,10 @@ from pathlib import Path
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from services.gateway.app import create_app
-from shared.auth import TokenVerifier
+from shared.auth import AUDIENCE, ISSUER, TokenVerifier
 from tests.integration.gateway.conftest import (
     ADMIN_SECRET,
     MakeSettings,
@@ -69,10 +70,6 @@ async def test_a_key_is_retired_only_once_its_tokens_have_expired(
 
 
 async def test_a_token_signed_by_an_unknown_key_is_refused(gateway: httpx.AsyncClient):
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from shared.auth import AUDIENCE, ISSUER
-
     rogue = ec.generate_private_key(ec.SECP256R1())
     now = int(time.time())
     forged = jwt.encode(
@@ -89,8 +86,6 @@ async def test_tampered_expired_and_wrong_audience_tokens_are_401(gateway: httpx
     header, payload, signature = good.split(".")
     claims = jwt.decode(good, options={"verify_signature": False})
     claims["scope"] = "admin ledger:post"
-    import base64
-
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     tampered = f"{header}.{forged_payload}.{signature}"
     assert (await gateway.get("/admin/clients", headers=bearer(tampered))).status_code == 401
@@ -98,9 +93,9 @@ async def test_tampered_expired_and_wrong_audience_tokens_are_401(gateway: httpx
     ring = gateway.app.state.key_ring  # type: ignore[attr-defined]
     key = ring.signing_key
     now = int(time.time())
-    base = {"iss": "proxima-gateway", "sub": "admin", "scope": "admin"}
+    base = {"iss": ISSUER, "sub": "admin", "scope": "admin"}
     expired = jwt.encode(
-        base | {"aud": "proxima", "iat": now - 120, "exp": now - 60},
+        base | {"aud": AUDIENCE, "iat": now - 120, "exp": now - 60},
         key.private_key, algorithm="ES256", headers={"kid": key.kid},
     )
     wrong_audience = jwt.encode(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.events.catalog.diagnostics import AggregateUpdated
-from shared.events.catalog.funding import PaymentOrdered
+from shared.events.catalog.funding import BudgetCommitted, PaymentOrdered, PaymentPaid
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import Event, encode, new_event
 from shared.events.registry import EventPayload, topic_for
@@ -209,17 +209,31 @@ async def test_ledger_and_funding_events_feed_the_summary(http, stream_settings)
         programme_code=programme, territory=territory, currency="MESURE", amount=10_000,
         beneficiary_account_id="b", funding_account_id="f",
     )
-    await publish(stream_settings, transaction, transaction.model_copy(), payment)
+    committed = BudgetCommitted(
+        envelope_id="e", envelope_code="ENV", programme_code=programme, year=2026,
+        territory=territory, application_id="app-1", amount_cents=30_000,
+        committed_cents=30_000, ap_cents=1_000_000,
+    )
+    paid = PaymentPaid(
+        order_id="o", application_id="app-1", tranche_id="t1", programme_code=programme,
+        envelope_code="ENV", territory=territory, mode="local_currency", currency="MESURE",
+        amount=10_000,
+    )
+    await publish(
+        stream_settings, transaction, transaction.model_copy(), payment, committed, paid
+    )
     body = await summary_when(
         http, token,
-        lambda b: any(p["programme"] == programme for p in b["programmes"])
+        lambda b: any(p["programme"] == programme and p["paid"] for p in b["programmes"])
         and any(entry["territory"] == territory for entry in b["ledger"]),
     )
     (ledger,) = [e for e in body["ledger"] if e["territory"] == territory]
     assert ledger == {"territory": territory, "currency": "MESURE", "volume": 5000,
                       "transactions": 2}
-    (grant,) = [p for p in body["programmes"] if p["programme"] == programme]
-    assert grant["paid"] == 10_000 and grant["payments"] == 1
+    grants = {p["currency"]: p for p in body["programmes"] if p["programme"] == programme}
+    assert grants["MESURE"] == {"programme": programme, "currency": "MESURE", "committed": 0,
+                                "ordered": 10_000, "paid": 10_000, "payments": 1}
+    assert grants["EUR"]["committed"] == 30_000
 
 
 async def test_engine_shares_are_grouped_per_territory(http, stream_settings):

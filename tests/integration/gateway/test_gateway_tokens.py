@@ -62,7 +62,9 @@ async def test_a_service_verifies_the_token_with_the_published_jwks(gateway: htt
 
 async def test_http_basic_authentication_is_accepted(gateway: httpx.AsyncClient):
     response = await gateway.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic("admin", ADMIN_SECRET)
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic("admin", ADMIN_SECRET),
     )
     assert response.status_code == 200, response.text
 
@@ -70,7 +72,9 @@ async def test_http_basic_authentication_is_accepted(gateway: httpx.AsyncClient)
 async def test_a_requested_scope_subset_narrows_the_token(gateway: httpx.AsyncClient):
     admin = await admin_headers(gateway)
     created = await register(gateway, admin=admin, scopes=["ledger:read", "ledger:post"])
-    access = await token(gateway, created["client_id"], created["client_secret"], scope="ledger:read")
+    access = await token(
+        gateway, created["client_id"], created["client_secret"], scope="ledger:read"
+    )
     assert jwt.decode(access, options={"verify_signature": False})["scope"] == "ledger:read"
 
 

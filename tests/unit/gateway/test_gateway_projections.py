@@ -5,7 +5,12 @@ from datetime import date
 from services.gateway.domain.dashboard import state_update, summarize
 from services.gateway.domain.projections import project, streamed_types
 from shared.events.catalog.diagnostics import AggregateUpdated
-from shared.events.catalog.funding import PaymentOrdered
+from shared.events.catalog.funding import (
+    APPLICATION_EVENTS,
+    BudgetCommitted,
+    BudgetReleased,
+    PaymentOrdered,
+)
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import new_event
 
@@ -23,12 +28,40 @@ def _transaction(*legs: tuple[str | None, int]) -> TransactionPosted:
     )
 
 
-def test_the_three_fixed_types_are_streamed():
+def test_aggregates_transactions_payments_and_application_steps_are_streamed():
+    streamed = set(streamed_types())
     assert {
         "proxima.diagnostics.aggregate.updated.v1",
         "proxima.ledger.transaction.posted.v1",
         "proxima.funding.payment.ordered.v1",
-    } <= set(streamed_types())
+    } <= streamed
+    assert any(t.startswith("proxima.funding.application.") for t in streamed)
+    assert "proxima.platform.probe.emitted.v1" not in streamed
+
+
+def test_budget_movements_are_signed_commitments_in_euros():
+    committed = BudgetCommitted(
+        envelope_id="e", envelope_code="ENV-2026", programme_code="CAE", year=2026,
+        territory="38", application_id="a-1", amount_cents=50_000, committed_cents=50_000,
+        ap_cents=1_000_000,
+    )
+    released = BudgetReleased(**{**committed.model_dump(), "amount_cents": 20_000})
+    updates = [state_update(project(_event(e))[0]) for e in (committed, released)]
+    assert [(u.kind, u.amount) for u in updates] == [("committed", 50_000),  # type: ignore[union-attr]
+                                                     ("committed", -20_000)]
+    assert updates[0].tags.currency == "EUR" and updates[0].tags.programme == "CAE"  # type: ignore[union-attr]
+
+
+def test_an_application_step_keeps_no_actor():
+    step = APPLICATION_EVENTS["proxima.funding.application.submitted.v1"](
+        application_id="a-1", programme_code="CAE", envelope_code="ENV", territory="38",
+        action="submit", from_state="draft", to_state="submitted", actor="jane@example",
+        actor_role="applicant",
+    )
+    (row,) = project(_event(step))
+    assert row.data == {"application_id": "a-1", "from_state": "draft",
+                        "to_state": "submitted", "verb": "submitted"}
+    assert state_update(row) is None
 
 
 def test_a_transaction_inside_one_territory_is_one_row_with_its_volume():
@@ -61,7 +94,8 @@ def test_a_payment_is_tagged_with_its_programme():
     (row,) = project(_event(payment))
     tags = row.tags
     assert (tags.programme, tags.currency, tags.territory) == ("IDECLIC", "EUR", "38185")
-    assert state_update(row).mode == "add"  # type: ignore[union-attr]
+    update = state_update(row)
+    assert update is not None and (update.kind, update.mode) == ("ordered", "add")
 
 
 def test_an_overlong_territory_code_is_clipped_rather_than_dead_lettered():
@@ -80,11 +114,13 @@ def test_the_summary_keeps_latest_aggregates_and_groups_engine_shares():
         {"kind": "aggregate", "territory": "38185", "currency": None,
          "metric": "share_productive", "value": 0.25, "unit": "ratio", "period": "2026",
          "programme": None, "amount": 0, "count": 1},
-        {"kind": "payment", "territory": "38185", "currency": "EUR", "programme": "CAE",
+        {"kind": "paid", "territory": "38185", "currency": "EUR", "programme": "CAE",
          "metric": None, "value": None, "unit": None, "period": None, "amount": 300, "count": 2},
-        {"kind": "payment", "territory": "69123", "currency": "EUR", "programme": "CAE",
+        {"kind": "paid", "territory": "69123", "currency": "EUR", "programme": "CAE",
          "metric": None, "value": None, "unit": None, "period": None, "amount": 200, "count": 1},
-        {"kind": "commitment", "territory": "69123", "currency": "EUR", "programme": "CAE",
+        {"kind": "ordered", "territory": "69123", "currency": "EUR", "programme": "CAE",
+         "metric": None, "value": None, "unit": None, "period": None, "amount": 700, "count": 3},
+        {"kind": "committed", "territory": "69123", "currency": "EUR", "programme": "CAE",
          "metric": None, "value": None, "unit": None, "period": None, "amount": 1000,
          "count": 1},
     ]
@@ -95,6 +131,6 @@ def test_the_summary_keeps_latest_aggregates_and_groups_engine_shares():
     ]
     assert summary["engine_shares"] == [{"territory": "38185", "shares": {"productive": 0.25}}]
     assert summary["programmes"] == [
-        {"programme": "CAE", "currency": "EUR", "committed": 1000, "paid": 500, "payments": 3,
-         "applications": 1}
+        {"programme": "CAE", "currency": "EUR", "committed": 1000, "ordered": 700, "paid": 500,
+         "payments": 3}
     ]
