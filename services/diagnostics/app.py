@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.diagnostics.api import aggregates, imports, territories
 from services.diagnostics.api.common import DOMAIN_ERRORS
-from services.diagnostics.consumers import SUBSCRIPTION
+from services.diagnostics.consumers import subscription
 from services.diagnostics.settings import DiagnosticsSettings
 from shared.service_app import build_service_app
 
@@ -19,6 +19,6 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             "peers, reports, and the live local-currency aggregates fed by the ledger."
         ),
         routers=[imports.router, territories.router, aggregates.router],
-        subscriptions=[SUBSCRIPTION],
+        subscriptions=[subscription(settings.consumer_group)],
         domain_errors=DOMAIN_ERRORS,
     )

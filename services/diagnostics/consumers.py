@@ -1,11 +1,13 @@
 """Event handlers of the diagnostics service: the ledger's posted transactions feed the
-live currency aggregates."""
+live currency aggregates, the funding service's budget and payment events the grant ones."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.service.aggregates import apply_transaction
+from services.diagnostics.service.grants import apply_budget_movement, apply_payment
+from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.consumer import Subscription
 from shared.events.envelope import Event
@@ -18,6 +20,14 @@ async def on_transaction_posted(session: AsyncSession, event: Event) -> None:
     await apply_transaction(session, event)
 
 
-SUBSCRIPTION = Subscription(
-    group=GROUP, handlers={TransactionPosted.event_type: on_transaction_posted}
-)
+def subscription(group: str = GROUP) -> Subscription:
+    """The handlers of this service under a consumer group (a new group replays from 0)."""
+    return Subscription(
+        group=group,
+        handlers={
+            TransactionPosted.event_type: on_transaction_posted,
+            BudgetCommitted.event_type: apply_budget_movement,
+            BudgetReleased.event_type: apply_budget_movement,
+            PaymentPaid.event_type: apply_payment,
+        },
+    )

@@ -79,6 +79,7 @@ async def load_demo_data(session: AsyncSession) -> dict[str, int]:
             for r in jobs.rows
         ],
     )
+    await repo.bump_data_version(session)
     await session.flush()
     return {
         "territories": len(territories.rows),

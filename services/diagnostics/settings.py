@@ -6,3 +6,6 @@ from shared.settings import ServiceSettings
 class DiagnosticsSettings(ServiceSettings):
     service_name: str = "diagnostics"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_diagnostics"
+    # A new group name replays the ledger's log from offset 0 into an empty database:
+    # that is how the live aggregates are rebuilt from the event log.
+    consumer_group: str = "diagnostics"

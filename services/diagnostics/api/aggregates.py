@@ -14,7 +14,13 @@ from services.diagnostics.api.common import (
     errors,
     next_cursor,
 )
-from services.diagnostics.api.schemas import AggregatePage, AggregateRead, CirculationRead
+from services.diagnostics.api.schemas import (
+    AggregatePage,
+    AggregateRead,
+    CirculationRead,
+    GrantPage,
+    GrantRead,
+)
 from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 from services.diagnostics.domain.ledger_postings import Counters, month_bounds
 from services.diagnostics.service.analysis import year_circulation
@@ -26,7 +32,7 @@ router = APIRouter(tags=["aggregates"])
 
 Period = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="ISO month")]
 TerritoryFilter = Annotated[str, Query(min_length=2, max_length=9, pattern=r"^[0-9AB]+$")]
-CurrencyFilter = Annotated[str, Query(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
+CurrencyFilter = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.get("/aggregates", response_model=AggregatePage, responses=errors(InvalidCursor))
@@ -53,6 +59,9 @@ async def list_aggregates(
         period=period,
         visible=principal.visible("territories"),
     )
+    active = await repo.active_account_counts(
+        session, [(r.territory, r.currency, r.period) for r in rows]
+    )
     items = []
     for r in rows:
         c = Counters(
@@ -70,6 +79,7 @@ async def list_aggregates(
                 period=r.period,
                 **c.as_dict(),
                 volume=c.volume,
+                active_accounts=active.get((r.territory, r.currency, r.period), 0),
                 local_respend_share=c.share("spent_locally"),
                 external_spend_share=c.share("spent_outside"),
                 reconversion_leakage=c.share("reconverted"),
@@ -122,4 +132,56 @@ async def get_circulation(
         r2=c.multiplier.r2,
         r3=c.multiplier.r3,
         lm3=share(lambda: c.multiplier.lm3),
+    )
+
+
+ProgrammeFilter = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@router.get("/grants", response_model=GrantPage, responses=errors(InvalidCursor))
+async def list_grants(
+    session: DbSession,
+    principal: Reader,
+    territory: TerritoryFilter | None = None,
+    programme: ProgrammeFilter | None = None,
+    period: Period | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> GrantPage:
+    """Per territory, programme, currency and month: commitments and releases (euro cents),
+    payments and amounts paid (minor units of the paying currency)."""
+    if territory is not None:
+        principal.ensure_access("territories", territory)
+    if programme is not None:
+        principal.ensure_access("programmes", programme)
+    after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2]), str(raw[3])))
+    rows = await repo.list_grants(
+        session,
+        after=after,
+        limit=limit,
+        territory=territory,
+        programme=programme,
+        period=period,
+        territories=principal.visible("territories"),
+        programmes=principal.visible("programmes"),
+    )
+    return GrantPage(
+        items=[
+            GrantRead(
+                territory=r.territory,
+                programme=r.programme,
+                currency=r.currency,
+                period=r.period,
+                committed=r.committed,
+                released=r.released,
+                net_committed=r.committed - r.released,
+                payments=r.payments,
+                paid=r.paid,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ],
+        next_cursor=next_cursor(
+            rows, limit=limit, key=lambda r: [r.territory, r.programme, r.currency, r.period]
+        ),
     )

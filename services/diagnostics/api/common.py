@@ -43,7 +43,7 @@ Currency = Annotated[
     str | None,
     Query(
         min_length=1,
-        max_length=20,
+        max_length=40,
         pattern=r"^[A-Za-z0-9_-]+$",
         description="A local currency code: adds its circulation indicators over the year",
     ),

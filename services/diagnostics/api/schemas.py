@@ -140,6 +140,7 @@ class AggregateRead(Schema):
     spent_outside: int
     reconverted: int
     volume: int
+    active_accounts: int
     local_respend_share: float | None
     external_spend_share: float | None
     reconversion_leakage: float | None
@@ -173,3 +174,21 @@ class DemoLoaded(Schema):
     territories: int
     territory_years: int
     sector_rows: int
+
+
+class GrantRead(Schema):
+    territory: str
+    programme: str
+    currency: str
+    period: str
+    committed: int
+    released: int
+    net_committed: int
+    payments: int
+    paid: int
+    updated_at: datetime
+
+
+class GrantPage(Schema):
+    items: list[GrantRead]
+    next_cursor: str | None

@@ -41,6 +41,7 @@ from services.diagnostics.service.errors import (
 )
 from services.diagnostics.store import repository as repo
 from shared.auth import Principal
+from shared.problems import Forbidden
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["territories"])
@@ -282,3 +283,31 @@ async def get_perimeter(
         valid_to=perimeter.valid_to,
         communes=communes,
     )
+
+
+@router.get(
+    "/perimeters/{kind}/{code}/rollup",
+    response_model=RollupRead,
+    responses=errors(PerimeterNotFound, NoDataForYear),
+)
+async def get_perimeter_rollup(
+    kind: PerimeterKind,
+    code: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")],
+    year: Year,
+    session: DbSession,
+    principal: Reader,
+    at: Annotated[
+        date | None, Query(description="Perimeter date (default: 1 July of year)")
+    ] = None,
+) -> RollupRead:
+    """Sums over the communes of a contract perimeter (as it stood on ``at``) with data."""
+    when = at or date(year, 7, 1)
+    found = await repo.perimeter_at(session, kind=kind, code=code, at=when)
+    if found is None:
+        raise PerimeterNotFound(f"no {kind} perimeter {code} on {when}")
+    perimeter, communes = found
+    visible = principal.visible("territories")
+    if visible is not None and not set(communes) <= visible:
+        raise Forbidden(f"client {principal.client_id!r} is not bound to every commune of {code}")
+    data = await analysis.load_year(session, year)
+    return RollupRead(**analysis.rollup(data, f"{kind}:{code}", communes))

@@ -202,3 +202,27 @@ def recompute(stored: Iterable[StoredTransfer]) -> dict[Key, Counters]:
             reconverted=flows.reconverted,
         )
     return out
+
+
+def active_accounts(transfers: Iterable[Transfer]) -> set[tuple[str, str]]:
+    """(territory, account) of every circulating account a transfer debits or credits.
+
+    Issuance credits a member, reconversion debits one, a payment does both; accounts
+    outside circulation (issuer, reserve, fund, programme) are never counted.
+    """
+    found: set[tuple[str, str]] = set()
+    for t in transfers:
+        if t.kind is not TransferKind.ISSUANCE and t.payer_territory is not None:
+            found.add((t.payer_territory, t.payer_account))
+        if t.kind is not TransferKind.RECONVERSION and t.payee_territory is not None:
+            found.add((t.payee_territory, t.payee_account))
+    return found
+
+
+def recompute_active_accounts(stored: Iterable[StoredTransfer]) -> dict[Key, int]:
+    """Number of distinct active accounts per (territory, currency, month), from raw transfers."""
+    accounts: dict[Key, set[str]] = {}
+    for row in stored:
+        for territory, account in active_accounts([row.transfer]):
+            accounts.setdefault((territory, row.currency, row.period), set()).add(account)
+    return {key: len(found) for key, found in accounts.items()}

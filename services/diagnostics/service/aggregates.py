@@ -11,10 +11,12 @@ from services.diagnostics.domain.ledger_postings import (
     Counters,
     Key,
     Leg,
+    active_accounts,
     instant_within,
     month_bounds,
     period_of,
     recompute,
+    recompute_active_accounts,
     transaction_counters,
     transfers_from_legs,
 )
@@ -46,10 +48,14 @@ async def apply_transaction(session: AsyncSession, event: Event) -> dict[Key, Co
         period=period,
         transfers=transfers,
     )
+    await repo.add_active_accounts(
+        session, currency=posted.currency, period=period, accounts=active_accounts(transfers)
+    )
     deltas = transaction_counters(transfers, currency=posted.currency, period=period)
     totals = await repo.add_counters(session, deltas)
+    active = await repo.active_account_counts(session, list(totals))
     for key, counters in totals.items():
-        await _publish(session, key, counters)
+        await _publish(session, key, counters, active.get(key, 0))
     return totals
 
 
@@ -58,12 +64,10 @@ async def territory_velocity(
 ) -> float | None:
     """Velocity of the currency in the territory over the month (None when nothing held)."""
     start, end = month_bounds(period)
-    stored = await repo.stored_transfers(session, currency=currency, before=end)
-    transfers = [
-        s.transfer
-        for s in stored
-        if territory in (s.transfer.payer_territory, s.transfer.payee_territory)
-    ]
+    stored = await repo.stored_transfers(
+        session, currency=currency, before=end, territory=territory
+    )
+    transfers = [s.transfer for s in stored]
     try:
         return velocity(transfers, start=start, end=end, territory=territory)
     except UndefinedIndicator:
@@ -83,9 +87,10 @@ def metrics(counters: Counters) -> dict[str, tuple[float | None, str]]:
     }
 
 
-async def _publish(session: AsyncSession, key: Key, counters: Counters) -> None:
+async def _publish(session: AsyncSession, key: Key, counters: Counters, active: int) -> None:
     territory, currency, period = key
     values = metrics(counters)
+    values["active_accounts"] = (float(active), "count")
     values["velocity"] = (
         await territory_velocity(session, territory=territory, currency=currency, period=period),
         "per month",
@@ -111,3 +116,8 @@ async def _publish(session: AsyncSession, key: Key, counters: Counters) -> None:
 async def recompute_from_transfers(session: AsyncSession) -> dict[Key, Counters]:
     """Every aggregate rebuilt from the stored raw transfers (equal to the live rows)."""
     return recompute(await repo.stored_transfers(session))
+
+
+async def recompute_active_accounts_from_transfers(session: AsyncSession) -> dict[Key, int]:
+    """Active accounts per key rebuilt from the stored raw transfers."""
+    return recompute_active_accounts(await repo.stored_transfers(session))

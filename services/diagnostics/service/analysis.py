@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,8 +112,31 @@ def year_data_from(
     )
 
 
+_CACHE: OrderedDict[tuple[str, int, int], YearData] = OrderedDict()
+_CACHE_SIZE = 16
+
+
 async def load_year(session: AsyncSession, year: int) -> YearData:
-    """Load and compute a year; NoDataForYear when nothing was imported for it."""
+    """Load and compute a year; NoDataForYear when nothing was imported for it.
+
+    Computed years are cached per database and data version: every import bumps the
+    version in the transaction that writes the data, so a cached year is never served
+    after a change (the version is read first, so the rows read are at least as new).
+    """
+    database = session.bind.url.render_as_string(hide_password=True) if session.bind else ""
+    key = (database, year, await repo.data_version(session))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        _CACHE.move_to_end(key)
+        return cached
+    data = await _compute_year(session, year)
+    _CACHE[key] = data
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return data
+
+
+async def _compute_year(session: AsyncSession, year: int) -> YearData:
     rows = await repo.territory_years(session, year)
     if not rows:
         raise NoDataForYear(f"no territory has data for {year}", year=year)

@@ -275,6 +275,7 @@ async def run_import(
             [RowError(None, ErrorKind.INVALID_VALUE, f"the database refused the data: {exc.orig}")],
             plan.rows_checked,
         )
+    await repo.bump_data_version(session)
     await repo.set_import(
         session,
         import_id,

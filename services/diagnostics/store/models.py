@@ -169,6 +169,17 @@ class SectorEmployment(Base):
     import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
 
+class DataVersion(Base):
+    """One row counting changes to the structural data, so computed years can be cached:
+    every import and demo load bumps it in the same transaction as its writes."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 IMPORT_STATUSES = ("running", "succeeded", "rejected")
 
 
@@ -204,17 +215,19 @@ class CurrencyTransfer(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("kind IN ('issuance', 'payment', 'reconversion')", name="kind"),
         Index("ix_currency_transfers_currency_at", "currency", "at", "seq"),
+        Index("ix_currency_transfers_payer", "currency", "payer_territory", "at"),
+        Index("ix_currency_transfers_payee", "currency", "payee_territory", "at"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    transaction_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    currency: Mapped[str] = mapped_column(String(20), nullable=False)
+    transaction_id: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    currency: Mapped[str] = mapped_column(Text, nullable=False)
     period: Mapped[str] = mapped_column(String(7), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    payer_account: Mapped[str] = mapped_column(String(64), nullable=False)
-    payee_account: Mapped[str] = mapped_column(String(64), nullable=False)
-    payer_territory: Mapped[str | None] = mapped_column(String(9))
-    payee_territory: Mapped[str | None] = mapped_column(String(9))
+    payer_account: Mapped[str] = mapped_column(Text, nullable=False)
+    payee_account: Mapped[str] = mapped_column(Text, nullable=False)
+    payer_territory: Mapped[str | None] = mapped_column(Text)
+    payee_territory: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
@@ -235,8 +248,8 @@ class CurrencyAggregate(Base):
         )
     )
 
-    territory: Mapped[str] = mapped_column(String(9), primary_key=True)
-    currency: Mapped[str] = mapped_column(String(20), primary_key=True)
+    territory: Mapped[str] = mapped_column(Text, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     transactions: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     issued: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
@@ -244,6 +257,40 @@ class CurrencyAggregate(Base):
     spent_locally: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     spent_outside: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     reconverted: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CurrencyActiveAccount(Base):
+    """A circulating account that moved units in a territory, currency and month."""
+
+    __tablename__ = "currency_active_accounts"
+
+    territory: Mapped[str] = mapped_column(Text, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    account: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class GrantAggregate(Base):
+    """Grants of one programme in one territory for one month, in one currency (minor
+    units): commitments and releases come in euro cents; payments in the paying currency."""
+
+    __tablename__ = "grant_aggregates"
+    __table_args__ = tuple(
+        CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative")
+        for c in ("committed", "released", "payments", "paid")
+    )
+
+    territory: Mapped[str] = mapped_column(Text, primary_key=True)
+    programme: Mapped[str] = mapped_column(Text, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    committed: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    released: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    payments: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    paid: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )

@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.diagnostics.domain.currency_flows import Transfer
 from services.diagnostics.domain.ledger_postings import Counters, Key, StoredTransfer
 from services.diagnostics.store.models import (
+    CurrencyActiveAccount,
     CurrencyAggregate,
     CurrencyTransfer,
+    DataVersion,
+    GrantAggregate,
     Import,
     Perimeter,
     PerimeterCommune,
@@ -95,6 +98,17 @@ async def upsert_territories(session: AsyncSession, rows: Sequence[dict[str, Any
 
 
 # --- sectors and yearly data ---------------------------------------------------------------
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The current version of the structural data (see `DataVersion`)."""
+    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
+
+
+async def bump_data_version(session: AsyncSession) -> None:
+    await session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
+    )
 
 
 async def sector_spheres(session: AsyncSession) -> dict[str, str]:
@@ -345,6 +359,38 @@ async def add_counters(
     return out
 
 
+async def add_active_accounts(
+    session: AsyncSession, *, currency: str, period: str, accounts: Collection[tuple[str, str]]
+) -> None:
+    if not accounts:
+        return
+    await session.execute(
+        pg_insert(CurrencyActiveAccount)
+        .values(
+            [
+                {"territory": t, "currency": currency, "period": period, "account": a}
+                for t, a in sorted(accounts)
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def active_account_counts(
+    session: AsyncSession, keys: Collection[Key] | None = None
+) -> dict[Key, int]:
+    """Distinct active accounts per (territory, currency, period), for ``keys`` or all."""
+    table = CurrencyActiveAccount
+    query = select(table.territory, table.currency, table.period, func.count()).group_by(
+        table.territory, table.currency, table.period
+    )
+    if keys is not None:
+        if not keys:
+            return {}
+        query = query.where(tuple_(table.territory, table.currency, table.period).in_(list(keys)))
+    return {(t, c, p): n for t, c, p, n in (await session.execute(query)).all()}
+
+
 async def list_aggregates(
     session: AsyncSession,
     *,
@@ -403,13 +449,81 @@ def _transfer(row: CurrencyTransfer) -> Transfer:
 
 
 async def stored_transfers(
-    session: AsyncSession, *, currency: str | None = None, before: datetime | None = None
+    session: AsyncSession,
+    *,
+    currency: str | None = None,
+    before: datetime | None = None,
+    territory: str | None = None,
 ) -> list[StoredTransfer]:
-    """Raw transfers in posting order (of one currency, before an instant, if given)."""
+    """Raw transfers in posting order (of one currency, before an instant, with a payer or
+    payee in one territory, when given)."""
     query = select(CurrencyTransfer).order_by(CurrencyTransfer.at, CurrencyTransfer.seq)
+    if territory is not None:
+        query = query.where(
+            or_(
+                CurrencyTransfer.payer_territory == territory,
+                CurrencyTransfer.payee_territory == territory,
+            )
+        )
     if currency is not None:
         query = query.where(CurrencyTransfer.currency == currency)
     if before is not None:
         query = query.where(CurrencyTransfer.at < before)
     rows = (await session.scalars(query)).all()
     return [StoredTransfer(r.transaction_id, r.currency, r.period, _transfer(r)) for r in rows]
+
+
+# --- live grant aggregates ---------------------------------------------------------------
+
+GrantKey = tuple[str, str, str, str]
+"""(territory, programme, currency, period)."""
+
+
+async def add_grant(session: AsyncSession, key: GrantKey, **deltas: int) -> None:
+    """Add ``deltas`` (committed, released, payments, paid) to a row created at zero."""
+    territory, programme, currency, period = key
+    values = {name: deltas.get(name, 0) for name in ("committed", "released", "payments", "paid")}
+    stmt = pg_insert(GrantAggregate).values(
+        territory=territory, programme=programme, currency=currency, period=period, **values
+    )
+    table = GrantAggregate.__table__
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                GrantAggregate.territory,
+                GrantAggregate.programme,
+                GrantAggregate.currency,
+                GrantAggregate.period,
+            ],
+            set_={
+                **{name: table.c[name] + stmt.excluded[name] for name in values},
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def list_grants(
+    session: AsyncSession,
+    *,
+    after: GrantKey | None,
+    limit: int,
+    territory: str | None,
+    programme: str | None,
+    period: str | None,
+    territories: Collection[str] | None,
+    programmes: Collection[str] | None,
+) -> list[GrantAggregate]:
+    g = GrantAggregate
+    key = (g.territory, g.programme, g.currency, g.period)
+    query = select(g).order_by(*key).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(*key) > after)
+    for column, value in ((g.territory, territory), (g.programme, programme), (g.period, period)):
+        if value is not None:
+            query = query.where(column == value)
+    if territories is not None:
+        query = query.where(g.territory.in_(list(territories)))
+    if programmes is not None:
+        query = query.where(g.programme.in_(list(programmes)))
+    return list((await session.scalars(query)).all())

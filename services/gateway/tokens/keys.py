@@ -103,12 +103,20 @@ def new_es256_pem() -> bytes:
 
 
 class KeyRing:
-    def __init__(self, *, keys_dir: str = "", bundle_file: str = "", token_ttl_s: int = 900):
+    def __init__(
+        self,
+        *,
+        keys_dir: str = "",
+        bundle_file: str = "",
+        token_ttl_s: int = 900,
+        rescan_interval_s: float = RESCAN_MIN_INTERVAL_S,
+    ) -> None:
         if bool(keys_dir) == bool(bundle_file):
             raise ValueError("set exactly one of signing_keys_dir and jwt_private_keys_file")
         self.keys_dir = Path(keys_dir) if keys_dir else None
         self.bundle_file = Path(bundle_file) if bundle_file else None
         self.token_ttl_s = token_ttl_s
+        self.rescan_interval_s = rescan_interval_s
         self._keys: list[SigningKey] = []  # signing key first
         self._fingerprint: tuple[tuple[str, float], ...] = ()
         self._last_scan = 0.0
@@ -197,7 +205,7 @@ class KeyRing:
             for key in self._keys:
                 if key.kid == kid:
                     return key.private_key.public_key()
-            if attempt == 0 and time.monotonic() - self._last_scan >= RESCAN_MIN_INTERVAL_S:
+            if attempt == 0 and time.monotonic() - self._last_scan >= self.rescan_interval_s:
                 self.refresh()
             else:
                 break

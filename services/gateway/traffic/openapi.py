@@ -174,7 +174,7 @@ class MergedOpenAPI:
     async def _fetch(self, name: str) -> Fetched:
         upstream = self.pool.upstreams[name]
         try:
-            response = await upstream.client.get("/openapi.json", timeout=3.0)
+            response = await upstream.client.get("/openapi.json", timeout=10.0)
             response.raise_for_status()
             document = response.json()
             if not isinstance(document, dict) or "paths" not in document:

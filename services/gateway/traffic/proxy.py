@@ -53,6 +53,9 @@ HOP_BY_HOP = frozenset(
 OWN_RESPONSE_HEADERS = frozenset({"x-request-id", "x-correlation-id"})
 RETRYABLE_STATUSES = frozenset({502, 503})
 BREAKER_FAILURE_STATUSES = frozenset({502, 503, 504})
+# Answers up to this size are read whole and sent in one piece: cheaper than streaming them
+# (no task group, one ASGI message). Larger or unsized ones are streamed through.
+BUFFERED_RESPONSE_BYTES = 256 * 1024
 RETRYABLE_ERRORS = (
     httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError,
     httpx.ReadError, httpx.WriteError,
@@ -227,12 +230,13 @@ async def _backoff(attempt: int, base_s: float) -> None:
     await asyncio.sleep(base_s * 2 ** (attempt - 1) * (0.5 + random.random()))
 
 
-def _response_headers(response: httpx.Response) -> dict[str, str]:
-    return {
-        k: v
+def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+    """Every header the service sent, repeated ones (Set-Cookie, Link…) included."""
+    return [
+        (k.lower().encode("latin-1"), v.encode("latin-1"))
         for k, v in response.headers.multi_items()
         if k.lower() not in HOP_BY_HOP and k.lower() not in OWN_RESPONSE_HEADERS
-    }
+    ]
 
 
 async def _relay(response: httpx.Response) -> Response:
@@ -240,12 +244,24 @@ async def _relay(response: httpx.Response) -> Response:
     if response.status_code >= 400 and not _is_json(content_type):
         await response.aclose()
         raise UpstreamError(response.status_code)
-    return StreamingResponse(
-        response.aiter_raw(),
-        status_code=response.status_code,
-        headers=_response_headers(response),
-        background=BackgroundTask(response.aclose),
-    )
+    length = response.headers.get("content-length", "")
+    relayed: Response
+    if length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES:
+        try:
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        except httpx.TransportError as exc:
+            raise BadGateway(f"the service broke off its answer: {type(exc).__name__}") from exc
+        finally:
+            await response.aclose()
+        relayed = Response(body, status_code=response.status_code)
+    else:
+        relayed = StreamingResponse(
+            response.aiter_raw(),
+            status_code=response.status_code,
+            background=BackgroundTask(response.aclose),
+        )
+    relayed.raw_headers = _response_headers(response)
+    return relayed
 
 
 def _is_json(content_type: str) -> bool:

@@ -15,7 +15,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from services.diagnostics.app import create_app
-from services.diagnostics.service.aggregates import apply_transaction, recompute_from_transfers
+from services.diagnostics.service.aggregates import (
+    apply_transaction,
+    recompute_active_accounts_from_transfers,
+    recompute_from_transfers,
+)
 from services.diagnostics.store import repository as repo
 from shared.db import make_engine, make_session_factory
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
@@ -89,10 +93,12 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
             2_000,
         )
         assert own["volume"] == 5_000
+        assert own["active_accounts"] == 2  # m1 and s1; the issuer does not circulate
         assert own["reconversion_leakage"] == pytest.approx(2_000 / 7_000)
         assert own["local_respend_share"] == pytest.approx(4_000 / 7_000)
         lyon = (await _aggregates(client, "69"))[0]
         assert (lyon["transactions"], lyon["received_from_outside"]) == (1, 1_000)
+        assert lyon["active_accounts"] == 1
 
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
         async with factory() as session:
@@ -100,9 +106,9 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
                 json.loads(bytes(row))
                 for row in (
                     await session.scalars(
-                        select(outbox.c.payload).where(
-                            outbox.c.event_type == "proxima.diagnostics.aggregate.updated.v1"
-                        )
+                        select(outbox.c.payload)
+                        .where(outbox.c.event_type == "proxima.diagnostics.aggregate.updated.v1")
+                        .order_by(outbox.c.position)
                     )
                 ).all()
             ]
@@ -111,6 +117,7 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
         assert latest[("38", "currency_volume")]["value"] == 5_000
         assert latest[("38", "reconversion_leakage")]["value"] == pytest.approx(2 / 7)
         assert latest[("38", "velocity")]["unit"] == "per month"
+        assert latest[("38", "active_accounts")]["value"] == 2
         assert {e["subject"] for e in published} == {"38", "69"}
 
         circulation = await client.get(
@@ -183,7 +190,12 @@ async def _replay(url: str, stream: list[tuple]) -> None:
     factory = make_session_factory(engine)
     try:
         async with factory() as session, session.begin():
-            await session.execute(text("TRUNCATE currency_transfers, currency_aggregates, outbox"))
+            await session.execute(
+                text(
+                    "TRUNCATE currency_transfers, currency_aggregates, "
+                    "currency_active_accounts, outbox"
+                )
+            )
         for index, spec in enumerate(stream):
             payload = _transaction(index, spec)
             event = new_event(payload, source="/proxima/ledger", subject=payload.transaction_id)
@@ -193,6 +205,10 @@ async def _replay(url: str, stream: list[tuple]) -> None:
             live = await repo.all_counters(session)
             rebuilt = await recompute_from_transfers(session)
         assert live == rebuilt
+        async with factory() as session:
+            active = await repo.active_account_counts(session)
+            assert active == await recompute_active_accounts_from_transfers(session)
+        assert set(active) <= set(live)
         assert all(c.transactions >= 1 for c in live.values())
     finally:
         await engine.dispose()
@@ -208,3 +224,54 @@ def test_incremental_aggregates_equal_a_recomputation_from_raw_transfers(
     aggregates_db: str, stream: list[tuple]
 ) -> None:
     asyncio.run(_replay(aggregates_db, stream))
+
+
+async def _applied(client: httpx.AsyncClient) -> int:
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session:
+        return int(await session.scalar(text("SELECT count(*) FROM processed_events")) or 0)
+
+
+async def _counters(client: httpx.AsyncClient) -> dict:
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session:
+        return {
+            "counters": await repo.all_counters(session),
+            "active": await repo.active_account_counts(session),
+        }
+
+
+async def test_replaying_the_log_from_offset_zero_rebuilds_the_same_aggregates(
+    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
+) -> None:
+    events_url = new_database("events")
+    stream = [_transaction(i, spec) for i, spec in enumerate(REPLAY_STREAM)]
+    live_settings = settings_for(migrated_database("diagnostics"), events_url)
+    async with serve(create_app, live_settings) as live:
+        producer = live.app.state.events.producer  # type: ignore[attr-defined]
+        events = [new_event(p, source="/proxima/ledger", subject=p.transaction_id) for p in stream]
+        await producer.send_many(
+            [
+                OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
+                for e in events
+            ]
+        )
+        await eventually(lambda: _applied(live), lambda n: n == len(stream))
+        live_counters = await _counters(live)
+        # A new consumer group on an empty database reads the ledger's log from offset 0.
+        rebuild_settings = settings_for(
+            migrated_database("diagnostics"), events_url, consumer_group="diagnostics-rebuild"
+        )
+        async with serve(create_app, rebuild_settings) as rebuilt:
+            await eventually(lambda: _applied(rebuilt), lambda n: n == len(stream))
+            assert await _counters(rebuilt) == live_counters
+    assert len(live_counters["counters"]) == 3  # (38, MESURE), (69, MESURE), (69, ECO)
+
+
+REPLAY_STREAM = [
+    ([(0, 2, 5_000), (1, 3, 300)], DAYS[1], "MESURE"),
+    ([(2, 3, 1_200)], DAYS[1], "MESURE"),
+    ([(3, 4, 700), (3, 0, 200)], DAYS[2], "MESURE"),
+    ([(0, 5, 900)], DAYS[3], "ECO"),
+    ([(5, 6, 400)], DAYS[3], "ECO"),
+]

@@ -16,6 +16,7 @@ from services.diagnostics.domain.validation import (
 )
 from tests.integration.diagnostics.diagnostics_support import (
     ADMIN,
+    IMPORT_ALL,
     READ_ALL,
     READ_ISERE,
     demo_file,
@@ -214,3 +215,32 @@ async def test_loading_the_demo_twice_changes_nothing(demo_client):
     again = await demo_client.post("/admin/demo", headers=ADMIN)
     assert again.json() == {"territories": 15, "territory_years": 28, "sector_rows": 252}
     assert (await demo_client.get("/territories", headers=READ_ALL)).json() == first
+
+
+async def test_a_perimeter_rolls_up_its_communes(demo_client):
+    body = (
+        "perimeter_kind,perimeter_code,name,commune_code,valid_from,valid_to\n"
+        "cddra,ALPES,CDDRA test,74056,2010-01-01,\n"
+        "cddra,ALPES,CDDRA test,01283,2010-01-01,\n"
+    )
+    created = await demo_client.post(
+        "/imports/perimeters",
+        content=body.encode(),
+        headers={**IMPORT_ALL, "Content-Type": "text/csv"},
+    )
+    assert created.status_code == 201, created.text
+    rollup = await demo_client.get(
+        "/perimeters/cddra/ALPES/rollup", params={"year": 2019}, headers=READ_ALL
+    )
+    assert rollup.status_code == 200, rollup.text
+    rows = {
+        row["insee_code"]: int(row["population"])
+        for row in _table("territory_years.csv")[1]
+        if row["year"] == "2019"
+    }
+    assert rollup.json()["members"] == ["01283", "74056"]
+    assert rollup.json()["population"] == rows["01283"] + rows["74056"]
+    refused = await demo_client.get(
+        "/perimeters/cddra/ALPES/rollup", params={"year": 2019}, headers=READ_ISERE
+    )
+    assert refused.status_code == 403

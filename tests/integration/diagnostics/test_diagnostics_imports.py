@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from shared.problems import PROBLEM_MEDIA_TYPE
@@ -11,6 +13,7 @@ from tests.integration.diagnostics.diagnostics_support import (
     demo_file,
 )
 from tests.support.tokens import bearer
+from tests.support.waiting import eventually
 
 CSV = {"Content-Type": "text/csv"}
 
@@ -190,3 +193,64 @@ async def test_perimeters_keep_their_history(client):
         (3, "invalid-date"),
         (3, "unknown-code"),
     ]
+
+
+async def test_reimporting_a_year_replaces_it_and_the_indicators_follow(client):
+    await _load_reference(client)
+    header, first, *_ = demo_file("territory_years.csv").splitlines()
+    assert (await _post(client, "territory-years", f"{header}\n{first}\n")).status_code == 201
+
+    async def population_based_value() -> float:
+        response = await client.get(
+            "/territories/01/indicators", params={"year": 2014}, headers=READ_ALL
+        )
+        values = {i["name"]: i["value"] for i in response.json()["indicators"]}
+        return values["basic_income_per_inhabitant"]
+
+    before = await population_based_value()
+    doubled = first.replace("01,2014,631877", "01,2014,1263754", 1)
+    assert (await _post(client, "territory-years", f"{header}\n{doubled}\n")).status_code == 201
+    assert await population_based_value() == before / 2
+
+
+async def test_a_long_import_reports_its_progress_while_it_runs(client, monkeypatch):
+    from services.diagnostics.service import imports
+
+    await _load_reference(client)
+    assert (await _post(client, "territory-years", demo_file("territory_years.csv"))).is_success
+    monkeypatch.setattr(imports, "PROGRESS_CHUNK", 50)
+    written, resume = [], asyncio.Event()
+    original = imports._write
+
+    async def slow_write(session, kind, batch):
+        await original(session, kind, batch)
+        written.append(len(batch))
+        if len(written) == 3:
+            await resume.wait()  # hold the import once two chunks are reported
+
+    monkeypatch.setattr(imports, "_write", slow_write)
+    task = asyncio.create_task(
+        _post(client, "sector-employment", demo_file("employment_by_sector.csv"))
+    )
+
+    async def running() -> list[dict]:
+        listed = (await client.get("/imports", headers=IMPORT_ALL)).json()["items"]
+        return [i for i in listed if i["status"] == "running"]
+
+    async def sector_concentration() -> float | None:
+        response = await client.get(
+            "/territories/38/indicators", params={"year": 2019}, headers=READ_ALL
+        )
+        return {i["name"]: i["value"] for i in response.json()["indicators"]}[
+            "sector_concentration"
+        ]
+
+    seen = await eventually(running, lambda items: items and items[0]["rows_done"] == 100)
+    assert seen[0]["rows_total"] == 252
+    # nothing the import wrote is visible to readers before it commits
+    assert await sector_concentration() is None
+    resume.set()
+    response = await task
+    assert response.status_code == 201, response.text
+    assert (response.json()["rows_done"], response.json()["status"]) == (252, "succeeded")
+    assert await sector_concentration() is not None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.funding.conftest import (
+    ADMIN,
     APPLICANT,
+    COMMITTEE,
     ENVELOPE,
     INSTRUCTOR,
     OFFICER,
@@ -15,8 +20,10 @@ from tests.integration.funding.conftest import (
     ok,
 )
 
+EngineFor = Callable[[str], AsyncEngine]
 
-async def _outbox_types(engine_for, funding_db: str) -> list[str]:  # type: ignore[no-untyped-def]
+
+async def _outbox_types(engine_for: EngineFor, funding_db: str) -> list[str]:
     async with engine_for(funding_db).connect() as conn:
         rows = await conn.execute(text("SELECT event_type FROM outbox ORDER BY position"))
         return [r[0] for r in rows]
@@ -25,8 +32,8 @@ async def _outbox_types(engine_for, funding_db: str) -> list[str]:  # type: igno
 async def test_a_file_goes_from_draft_to_closed_with_committee_and_tranches_paid(
     funding: Funding,
     client: httpx.AsyncClient,
-    engine_for,
-    funding_db: str,  # type: ignore[no-untyped-def]
+    engine_for: EngineFor,
+    funding_db: str,
 ) -> None:
     application_id = await funding.approved(amount=1_200_000)
     application = await funding.application(application_id)
@@ -110,7 +117,7 @@ async def test_a_file_goes_from_draft_to_closed_with_committee_and_tranches_paid
 async def test_a_grant_above_the_threshold_needs_a_signed_convention_and_pays_an_advance(
     funding: Funding, client: httpx.AsyncClient
 ) -> None:
-    await client.post("/programmes", json={})  # unauthenticated: refused before anything
+    assert (await client.post("/programmes", json={})).status_code == 401
     application_id = await funding.approved(amount=3_000_000)
     skipped = await funding.act(application_id, "start_payment", OFFICER)
     assert skipped.status_code == 409 and skipped.json()["code"] == "convention-required"
@@ -180,7 +187,7 @@ async def test_a_decision_above_the_remaining_envelope_is_refused_with_the_remai
         await client.put(
             f"/envelopes/{ENVELOPE}/credits",
             json={"ap_cents": 1_000_000, "cp_cents": 1_000_000},
-            headers=funding_admin(),
+            headers=ADMIN,
         )
     )
     application_id = await funding.to_committee(amount=1_500_000)
@@ -213,7 +220,7 @@ async def test_a_member_with_a_declared_conflict_cannot_vote(
         await client.post(
             f"/committee-sessions/{session_id}/conflicts",
             json={"application_id": application_id, "member_id": "m2"},
-            headers=funding_committee(),
+            headers=COMMITTEE,
         )
     )
     await funding.open(session_id)
@@ -235,15 +242,3 @@ async def test_the_programme_report_counts_commitments_states_and_territories(
     assert {t["territory"]: t["applications"] for t in report["by_territory"]} == {"26": 1, "38": 1}
     envelope = ok(await client.get(f"/reports/envelopes/{ENVELOPE}", headers=OFFICER))
     assert envelope["envelopes"][0]["remaining_ap_cents"] == 9_000_000
-
-
-def funding_admin() -> dict[str, str]:
-    from tests.integration.funding.conftest import ADMIN
-
-    return ADMIN
-
-
-def funding_committee() -> dict[str, str]:
-    from tests.integration.funding.conftest import COMMITTEE
-
-    return COMMITTEE

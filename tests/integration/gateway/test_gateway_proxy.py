@@ -57,6 +57,7 @@ async def test_requests_reach_the_service_with_path_query_and_body(proxied):
     assert echoed["query"] == "limit=5&x=%C3%A9"
     assert echoed["body_bytes"] == 2
     assert response.headers["x-upstream"] == "echo"
+    assert len(response.headers.get_list("set-cookie")) == 2
 
 
 async def test_authorization_and_trace_ids_are_forwarded(proxied):

@@ -24,7 +24,7 @@ def echo_app() -> FastAPI:
     async def echo(request: Request, rest: str) -> JSONResponse:
         body = await request.body()
         calls[f"echo:{rest}"] += 1
-        return JSONResponse(
+        response = JSONResponse(
             {
                 "method": request.method,
                 "path": request.url.path,
@@ -33,8 +33,11 @@ def echo_app() -> FastAPI:
                 "headers": {k.lower(): v for k, v in request.headers.items()},
                 "body_bytes": len(body),
             },
-            headers={"X-Upstream": "echo", "Set-Cookie": "a=1"},
+            headers={"X-Upstream": "echo"},
         )
+        response.set_cookie("a", "1")
+        response.set_cookie("b", "2")
+        return response
 
     @app.api_route("/flaky/{key}", methods=["GET", "POST"])
     async def flaky(key: str, failures: int = 1) -> JSONResponse:

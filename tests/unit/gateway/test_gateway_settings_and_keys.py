@@ -1,10 +1,11 @@
 """Refusing default secrets outside development; key ids that every replica agrees on."""
 
+import jwt
 import pytest
 from pydantic import ValidationError
 
 from services.gateway.settings import GatewaySettings
-from services.gateway.tokens.keys import load_key, new_es256_pem, thumbprint
+from services.gateway.tokens.keys import KeyRing, load_key, new_es256_pem, thumbprint
 
 
 def test_the_default_bootstrap_secret_is_refused_in_production():
@@ -46,3 +47,23 @@ def test_rfc7638_example_thumbprint():
         "kid": "2011-04-29",
     }
     assert thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_a_replica_picks_up_a_key_another_replica_rotated_in(tmp_path):
+    first = KeyRing(keys_dir=str(tmp_path), rescan_interval_s=0)
+    first.load()
+    second = KeyRing(keys_dir=str(tmp_path), rescan_interval_s=0)
+    second.load()
+    new_key, _ = first.rotate()
+    assert second.public_key_for(new_key.kid) is not None  # re-scanned on the unknown kid
+    assert second.signing_key.kid == new_key.kid
+    with pytest.raises(jwt.InvalidKeyError):
+        second.public_key_for("forged-kid")
+
+
+def test_an_empty_directory_gets_a_private_key_readable_by_its_owner_only(tmp_path):
+    ring = KeyRing(keys_dir=str(tmp_path / "keys"))
+    ring.load()
+    (pem,) = (tmp_path / "keys").glob("*.pem")
+    assert pem.stat().st_mode & 0o077 == 0
+    assert ring.signing_key.algorithm == "ES256"
