@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv tools run test lint unit integration contract e2e bench bench-ledger bench-loop docs clean
+.PHONY: help venv tools run test lint unit bench bench-ledger bench-diagnostics bench-loop docs clean
 
 help:
 	@echo "make run    start PostgreSQL, the four services and the gateway on http://127.0.0.1:8000"
@@ -44,6 +44,15 @@ unit: venv
 
 bench: venv
 	$(PY) -m bench.run
+
+bench-ledger: venv
+	$(PY) -m bench.run ledger
+
+bench-diagnostics: venv
+	$(PY) -m bench.run diagnostics
+
+bench-loop: venv
+	$(PY) -m bench.run loop
 
 docs: venv
 	$(PY) -m shared.events.docs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,8 @@ from shared.db import make_engine
 from shared.migrate import upgrade
 from tests.support.ports import free_port
 
-TEST_ROOT = REPO / ".cache" / "test"
+# One folder per pytest process, so concurrent runs (developers, CI) never share a server.
+TEST_ROOT = REPO / ".cache" / "test" / f"run-{os.getpid()}"
 _db_counter = itertools.count(1)
 
 
@@ -31,6 +33,7 @@ def postgres() -> Iterator[LocalPostgres]:
         yield server
     finally:
         server.destroy()
+        shutil.rmtree(TEST_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger import service
-from services.ledger.api import accounts, batches, currencies, holds, transactions
+from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.settings import LedgerSettings
@@ -65,6 +65,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[
             currencies.router,
+            reserves.router,
             accounts.router,
             transactions.router,
             holds.router,

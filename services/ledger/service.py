@@ -16,6 +16,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.conversions import check_reserves
 from services.ledger.domain import holds as hold_rules
 from services.ledger.domain.accounts import (
     AccountStatus,
@@ -307,6 +308,7 @@ async def post(
             )
     except IntegrityError as exc:
         raise _bounds_error(exc) from exc
+    await check_reserves(session, list(locked))
     for currency in sorted({leg.currency for leg in canonical}):
         await emit(
             session,

@@ -25,7 +25,7 @@ from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 from services.diagnostics.domain.ledger_postings import Counters, month_bounds
 from services.diagnostics.service.analysis import year_circulation
 from services.diagnostics.service.errors import InvalidCursor
-from services.diagnostics.store import repository as repo
+from services.diagnostics.store import live
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["aggregates"])
@@ -50,7 +50,7 @@ async def list_aggregates(
     if territory is not None:
         principal.ensure_access("territories", territory)
     after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2])))
-    rows = await repo.list_aggregates(
+    rows = await live.list_aggregates(
         session,
         after=after,
         limit=limit,
@@ -59,7 +59,7 @@ async def list_aggregates(
         period=period,
         visible=principal.visible("territories"),
     )
-    active = await repo.active_account_counts(
+    active = await live.active_account_counts(
         session, [(r.territory, r.currency, r.period) for r in rows]
     )
     items = []
@@ -155,7 +155,7 @@ async def list_grants(
     if programme is not None:
         principal.ensure_access("programmes", programme)
     after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2]), str(raw[3])))
-    rows = await repo.list_grants(
+    rows = await live.list_grants(
         session,
         after=after,
         limit=limit,

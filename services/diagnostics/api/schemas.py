@@ -192,3 +192,50 @@ class GrantRead(Schema):
 class GrantPage(Schema):
     items: list[GrantRead]
     next_cursor: str | None
+
+
+class TypologyRead(Schema):
+    model: str
+    rule: str
+    explanation: str
+    quotients: dict[str, float]
+    threshold: float
+
+
+class FindingRead(Schema):
+    kind: str
+    rule: str
+    indicator: str
+    value: float
+    threshold: float
+    message: str
+    levers: list[str]
+
+
+class ReportPeer(Schema):
+    territory: str
+    distance: float
+    name: str
+    income_per_proximity_job: float | None
+    basic_income_per_inhabitant: float | None
+
+
+class LeverRead(Schema):
+    lever: str
+    text: str
+
+
+class ReportRead(Schema):
+    territory: str
+    name: str
+    year: int
+    population: int
+    source: str
+    engine_bases_eur: dict[str, int]
+    engine_shares: dict[str, float] | None
+    typology: TypologyRead | None
+    indicators: list[IndicatorRead]
+    peers: list[ReportPeer]
+    strengths: list[FindingRead]
+    fragilities: list[FindingRead]
+    levers: list[LeverRead]

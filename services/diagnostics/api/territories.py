@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
@@ -26,6 +26,7 @@ from services.diagnostics.api.schemas import (
     PerimeterDetail,
     PerimeterPage,
     PerimeterRead,
+    ReportRead,
     RollupRead,
     TerritoryPage,
     TerritoryRead,
@@ -115,7 +116,7 @@ async def get_indicators(
         territory=code,
         year=year,
         currency=currency,
-        indicators=analysis.indicator_rows(data, code, indicators),  # type: ignore[arg-type]
+        indicators=analysis.indicator_rows(data, code, indicators),
     )
 
 
@@ -137,14 +138,14 @@ async def get_peers(
     return PeersRead(
         territory=code,
         year=year,
-        peers=analysis.peers_of(data, code, k),  # type: ignore[arg-type]
+        peers=analysis.peers_of(data, code, k),
         percentiles=data.table.percentiles(code),
     )
 
 
 @router.get(
     "/territories/{code}/report",
-    response_model=dict[str, Any],
+    response_model=ReportRead,
     responses=errors(TerritoryNotFound, NoDataForYear),
 )
 async def get_report(
@@ -153,12 +154,12 @@ async def get_report(
     session: DbSession,
     principal: Reader,
     currency: Currency = None,
-) -> dict[str, Any]:
+) -> ReportRead:
     """The diagnostic: indicators with peers, engine shares, typology, strengths, fragilities
     and suggested levers."""
     await _territory(session, principal, code)
     data = await analysis.load_year(session, year)
-    return await analysis.report_of(session, data, code, currency)
+    return ReportRead.model_validate(await analysis.report_of(session, data, code, currency))
 
 
 @router.get(
@@ -217,7 +218,7 @@ async def get_typology(
     ][:limit]
     return TypologyPage(
         year=year,
-        items=rows,  # type: ignore[arg-type]
+        items=rows,
         next_cursor=next_cursor(rows, limit=limit, key=lambda r: [r["territory"]]),
         clusters=result["clusters"],
         agreement=result["agreement"],

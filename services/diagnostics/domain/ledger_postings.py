@@ -43,15 +43,17 @@ def transfers_from_legs(legs: Sequence[Leg], *, at: datetime) -> list[Transfer]:
     """Pair debits with credits in posting order; keep the movements that touch circulation."""
     if sum(leg.amount for leg in legs) != 0:
         raise InvalidInput("the postings of a transaction must sum to zero")
-    debits = [[leg, -leg.amount] for leg in legs if leg.amount < 0]
-    credits = [[leg, leg.amount] for leg in legs if leg.amount > 0]
+    debits = [leg for leg in legs if leg.amount < 0]
+    credits = [leg for leg in legs if leg.amount > 0]
+    to_pay = [-leg.amount for leg in debits]
+    to_receive = [leg.amount for leg in credits]
     out: list[Transfer] = []
     i = j = 0
     while i < len(debits) and j < len(credits):
-        payer, payee = debits[i][0], credits[j][0]
-        amount = min(debits[i][1], credits[j][1])
-        debits[i][1] -= amount
-        credits[j][1] -= amount
+        payer, payee = debits[i], credits[j]
+        amount = min(to_pay[i], to_receive[j])
+        to_pay[i] -= amount
+        to_receive[j] -= amount
         kind = _kind(payer.account_type, payee.account_type)
         if kind is not None and payer.account_id != payee.account_id:
             out.append(
@@ -65,8 +67,8 @@ def transfers_from_legs(legs: Sequence[Leg], *, at: datetime) -> list[Transfer]:
                     kind=kind,
                 )
             )
-        i += debits[i][1] == 0
-        j += credits[j][1] == 0
+        i += to_pay[i] == 0
+        j += to_receive[j] == 0
     return out
 
 

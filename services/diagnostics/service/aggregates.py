@@ -20,7 +20,7 @@ from services.diagnostics.domain.ledger_postings import (
     transaction_counters,
     transfers_from_legs,
 )
-from services.diagnostics.store import repository as repo
+from services.diagnostics.store import live
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import Event
@@ -41,19 +41,19 @@ async def apply_transaction(session: AsyncSession, event: Event) -> dict[Key, Co
     at = instant_within(posted.effective_date, event.time)
     period = period_of(posted.effective_date)
     transfers = transfers_from_legs(legs, at=at)
-    await repo.add_transfers(
+    await live.add_transfers(
         session,
         transaction_id=posted.transaction_id,
         currency=posted.currency,
         period=period,
         transfers=transfers,
     )
-    await repo.add_active_accounts(
+    await live.add_active_accounts(
         session, currency=posted.currency, period=period, accounts=active_accounts(transfers)
     )
     deltas = transaction_counters(transfers, currency=posted.currency, period=period)
-    totals = await repo.add_counters(session, deltas)
-    active = await repo.active_account_counts(session, list(totals))
+    totals = await live.add_counters(session, deltas)
+    active = await live.active_account_counts(session, list(totals))
     for key, counters in totals.items():
         await _publish(session, key, counters, active.get(key, 0))
     return totals
@@ -64,7 +64,7 @@ async def territory_velocity(
 ) -> float | None:
     """Velocity of the currency in the territory over the month (None when nothing held)."""
     start, end = month_bounds(period)
-    stored = await repo.stored_transfers(
+    stored = await live.stored_transfers(
         session, currency=currency, before=end, territory=territory
     )
     transfers = [s.transfer for s in stored]
@@ -115,9 +115,9 @@ async def _publish(session: AsyncSession, key: Key, counters: Counters, active: 
 
 async def recompute_from_transfers(session: AsyncSession) -> dict[Key, Counters]:
     """Every aggregate rebuilt from the stored raw transfers (equal to the live rows)."""
-    return recompute(await repo.stored_transfers(session))
+    return recompute(await live.stored_transfers(session))
 
 
 async def recompute_active_accounts_from_transfers(session: AsyncSession) -> dict[Key, int]:
     """Active accounts per key rebuilt from the stored raw transfers."""
-    return recompute_active_accounts(await repo.stored_transfers(session))
+    return recompute_active_accounts(await live.stored_transfers(session))

@@ -32,6 +32,7 @@ from services.diagnostics.domain.typology import (
     compare_typologies,
 )
 from services.diagnostics.service.errors import NoDataForYear
+from services.diagnostics.store import live
 from services.diagnostics.store import repository as repo
 from services.diagnostics.store.models import TerritoryYearRow
 
@@ -123,7 +124,8 @@ async def load_year(session: AsyncSession, year: int) -> YearData:
     version in the transaction that writes the data, so a cached year is never served
     after a change (the version is read first, so the rows read are at least as new).
     """
-    database = session.bind.url.render_as_string(hide_password=True) if session.bind else ""
+    url = getattr(session.bind, "url", None)
+    database = url.render_as_string(hide_password=True) if url is not None else ""
     key = (database, year, await repo.data_version(session))
     cached = _CACHE.get(key)
     if cached is not None:
@@ -153,7 +155,7 @@ async def year_circulation(
     session: AsyncSession, *, code: str, currency: str, start: datetime, end: datetime
 ) -> Circulation:
     """Velocity, flows and LM3 of one currency in one territory over [start, end)."""
-    stored = await repo.stored_transfers(session, currency=currency, before=end)
+    stored = await live.stored_transfers(session, currency=currency, before=end)
     return circulation([s.transfer for s in stored], territory=code, start=start, end=end)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.domain.ledger_postings import period_of
-from services.diagnostics.store import repository as repo
+from services.diagnostics.store import live
 from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
 from shared.events.envelope import Event
 
@@ -19,7 +19,7 @@ async def apply_budget_movement(session: AsyncSession, event: Event) -> None:
     assert isinstance(moved, BudgetCommitted | BudgetReleased)
     field = "committed" if isinstance(moved, BudgetCommitted) else "released"
     key = (moved.territory, moved.programme_code, EURO, period_of(event.time.date()))
-    await repo.add_grant(session, key, **{field: moved.amount_cents})
+    await live.add_grant(session, key, **{field: moved.amount_cents})
 
 
 async def apply_payment(session: AsyncSession, event: Event) -> None:
@@ -27,4 +27,4 @@ async def apply_payment(session: AsyncSession, event: Event) -> None:
     paid = event.data
     assert isinstance(paid, PaymentPaid)
     key = (paid.territory, paid.programme_code, paid.currency, period_of(event.time.date()))
-    await repo.add_grant(session, key, payments=1, paid=paid.amount)
+    await live.add_grant(session, key, payments=1, paid=paid.amount)

@@ -28,6 +28,7 @@ from services.diagnostics.domain.validation import (
     TERRITORY_YEAR_SCHEMA,
     ErrorKind,
     RowError,
+    ValidationReport,
     validate_table,
 )
 from services.diagnostics.service.errors import ImportRejected
@@ -101,34 +102,7 @@ async def _plan(
             known_codes=known,
             expected_years=expected_years,
         )
-        plan.errors, plan.rows_checked = list(table.errors), table.rows_checked
-        for row in table.rows:
-            values = dict(row.values)
-            potential = values.get("consumption_potential_eur")
-            spending = values.get("local_spending_eur")
-            if potential is not None and spending is not None and spending > potential:
-                plan.errors.append(
-                    RowError(
-                        row.line,
-                        ErrorKind.INVALID_VALUE,
-                        "local_spending_eur must not exceed consumption_potential_eur",
-                        "local_spending_eur",
-                        row.code,
-                    )
-                )
-                continue
-            values.setdefault("consumption_potential_eur", None)
-            values.setdefault("local_spending_eur", None)
-            plan.rows.append(
-                {
-                    "code": row.code,
-                    "year": row.year,
-                    **values,
-                    "source": row.text.get("source", ""),
-                    "import_id": import_id,
-                }
-            )
-            plan.codes.add(row.code)
+        _plan_territory_years(plan, table, import_id)
     else:
         table = validate_table(
             header,
@@ -137,31 +111,65 @@ async def _plan(
             known_codes=known,
             expected_years=expected_years,
         )
-        plan.errors, plan.rows_checked = list(table.errors), table.rows_checked
-        sectors = await repo.sector_spheres(session)
-        for row in table.rows:
-            if row.keys[0] not in sectors:
-                plan.errors.append(
-                    RowError(
-                        row.line,
-                        ErrorKind.UNKNOWN_CODE,
-                        f"unknown sector '{row.keys[0]}'",
-                        "sector",
-                        row.code,
-                    )
-                )
-                continue
-            plan.rows.append(
-                {
-                    "code": row.code,
-                    "year": row.year,
-                    "sector": row.keys[0],
-                    "jobs": row.values["jobs"],
-                    "import_id": import_id,
-                }
-            )
-            plan.codes.add(row.code)
+        _plan_sector_jobs(plan, table, import_id, await repo.sector_spheres(session))
     return plan
+
+
+def _plan_territory_years(plan: _Plan, table: ValidationReport, import_id: uuid.UUID) -> None:
+    """Yearly rows, refusing local spending above the consumption potential."""
+    plan.errors, plan.rows_checked = list(table.errors), table.rows_checked
+    for row in table.rows:
+        values: dict[str, int | None] = dict(row.values)
+        potential = values.get("consumption_potential_eur")
+        spending = values.get("local_spending_eur")
+        if potential is not None and spending is not None and spending > potential:
+            plan.errors.append(
+                RowError(
+                    row.line,
+                    ErrorKind.INVALID_VALUE,
+                    "local_spending_eur must not exceed consumption_potential_eur",
+                    "local_spending_eur",
+                    row.code,
+                )
+            )
+            continue
+        values.setdefault("consumption_potential_eur", None)
+        values.setdefault("local_spending_eur", None)
+        source = row.text.get("source", "")
+        plan.rows.append(
+            {"code": row.code, "year": row.year, **values, "source": source, "import_id": import_id}
+        )
+        plan.codes.add(row.code)
+
+
+def _plan_sector_jobs(
+    plan: _Plan, table: ValidationReport, import_id: uuid.UUID, sectors: Collection[str]
+) -> None:
+    """Jobs by sector, refusing sectors that were not imported first."""
+    plan.errors, plan.rows_checked = list(table.errors), table.rows_checked
+    for row in table.rows:
+        sector = row.keys[0]
+        if sector not in sectors:
+            plan.errors.append(
+                RowError(
+                    row.line,
+                    ErrorKind.UNKNOWN_CODE,
+                    f"unknown sector '{sector}'",
+                    "sector",
+                    row.code,
+                )
+            )
+            continue
+        plan.rows.append(
+            {
+                "code": row.code,
+                "year": row.year,
+                "sector": sector,
+                "jobs": row.values["jobs"],
+                "import_id": import_id,
+            }
+        )
+        plan.codes.add(row.code)
 
 
 async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) -> None:

@@ -295,3 +295,43 @@ class BatchRead(Out):
     posted: int
     failed: int
     results: list[BatchItemResult]
+
+
+# --- euro-backed reserves -------------------------------------------------------------------
+
+
+class ReserveConfig(Schema):
+    issuer_account_id: UUID
+    reserve_account_id: UUID
+    external_account_id: UUID
+    fund_account_id: UUID | None = None
+
+
+class ReserveRead(Out):
+    currency: str
+    issuer_account_id: UUID
+    reserve_account_id: UUID
+    external_account_id: UUID
+    fund_account_id: UUID | None
+
+
+class IssuanceCreate(Schema):
+    account_id: UUID
+    euros: StrictInt = PositiveAmount
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ReconversionCreate(Schema):
+    account_id: UUID
+    units: StrictInt = PositiveAmount
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class Reconciliation(Out):
+    currency: str
+    units_in_circulation: int
+    reserve_balance: int
+    reported_bank_balance: int
+    ledger_drift: int
+    bank_drift: int
+    balanced: bool

@@ -124,3 +124,13 @@ idempotency_keys = Table(
     Column("response", JSONB),
     Column("created_at", DateTime(timezone=True)),
 )
+
+currency_reserves = Table(
+    "currency_reserves",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("issuer_account", Uuid, nullable=False),
+    Column("reserve_account", Uuid, nullable=False),
+    Column("external_account", Uuid, nullable=False),
+    Column("fund_account", Uuid),
+)

@@ -24,6 +24,7 @@ from services.ledger.store.models import (
     account_limit_changes,
     accounts,
     currencies,
+    currency_reserves,
     holds,
     idempotency_keys,
     postings,
@@ -372,3 +373,33 @@ async def remember_response(
     )
 
 
+# --- reserves -------------------------------------------------------------------------------
+
+
+async def upsert_reserve(session: AsyncSession, **values: Any) -> None:
+    stmt = pg_insert(currency_reserves).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[currency_reserves.c.currency],
+        set_={k: stmt.excluded[k] for k in values if k != "currency"},
+    )
+    await session.execute(stmt)
+
+
+async def get_reserve(session: AsyncSession, currency: str) -> RowMapping | None:
+    stmt = select(currency_reserves).where(currency_reserves.c.currency == currency)
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def reserves_touching(session: AsyncSession, ids: Sequence[UUID]) -> Sequence[RowMapping]:
+    """Reserve configurations whose issuer or reserve account is among ``ids``."""
+    stmt = select(currency_reserves).where(
+        currency_reserves.c.issuer_account.in_(ids) | currency_reserves.c.reserve_account.in_(ids)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def posted_balances(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, int]:
+    stmt = select(account_balances.c.account_id, account_balances.c.posted).where(
+        account_balances.c.account_id.in_(ids)
+    )
+    return {row.account_id: row.posted for row in (await session.execute(stmt)).all()}

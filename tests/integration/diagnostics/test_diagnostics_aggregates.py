@@ -20,7 +20,7 @@ from services.diagnostics.service.aggregates import (
     recompute_active_accounts_from_transfers,
     recompute_from_transfers,
 )
-from services.diagnostics.store import repository as repo
+from services.diagnostics.store import live as live_store
 from shared.db import make_engine, make_session_factory
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import encode, new_event
@@ -112,7 +112,7 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
                     )
                 ).all()
             ]
-            assert await recompute_from_transfers(session) == await repo.all_counters(session)
+            assert await recompute_from_transfers(session) == await live_store.all_counters(session)
         latest = {(e["data"]["territory"], e["data"]["metric"]): e["data"] for e in published}
         assert latest[("38", "currency_volume")]["value"] == 5_000
         assert latest[("38", "reconversion_leakage")]["value"] == pytest.approx(2 / 7)
@@ -202,11 +202,11 @@ async def _replay(url: str, stream: list[tuple]) -> None:
             async with factory() as session, session.begin():
                 await apply_transaction(session, event)
         async with factory() as session:
-            live = await repo.all_counters(session)
+            live = await live_store.all_counters(session)
             rebuilt = await recompute_from_transfers(session)
         assert live == rebuilt
         async with factory() as session:
-            active = await repo.active_account_counts(session)
+            active = await live_store.active_account_counts(session)
             assert active == await recompute_active_accounts_from_transfers(session)
         assert set(active) <= set(live)
         assert all(c.transactions >= 1 for c in live.values())
@@ -236,8 +236,8 @@ async def _counters(client: httpx.AsyncClient) -> dict:
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     async with factory() as session:
         return {
-            "counters": await repo.all_counters(session),
-            "active": await repo.active_account_counts(session),
+            "counters": await live_store.all_counters(session),
+            "active": await live_store.active_account_counts(session),
         }
 
 

@@ -11,10 +11,14 @@ from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, Payme
 from shared.events.envelope import encode, new_event
 from shared.events.registry import EventPayload, topic_for
 from shared.events.transports.base import OutgoingRecord
-from tests.integration.diagnostics.diagnostics_support import READ_ALL, settings_for
+from tests.integration.diagnostics.diagnostics_support import settings_for
 from tests.support.apps import serve
 from tests.support.tokens import bearer
 from tests.support.waiting import eventually
+
+READ_ALL = bearer(
+    scopes=["diagnostics:read"], tenants={"territories": ["*"], "programmes": ["*"]}, ttl_s=7200
+)
 
 
 def _budget(cls: type, amount: int, application: str) -> EventPayload:
@@ -79,6 +83,6 @@ async def test_commitments_releases_and_payments_add_up_once(
         other = bearer(
             scopes=["diagnostics:read"], tenants={"territories": ["*"], "programmes": ["CAE"]}
         )
-        assert await _grants(client, other) == []
+        assert await _grants(client, other) == []  # bound to another programme: sees nothing
         refused = await client.get("/grants", params={"programme": "IDECLIC"}, headers=other)
         assert refused.status_code == 403

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.routing import APIRoute
 
-from services.ledger.api import accounts, batches, currencies, holds, transactions
+from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
 from shared.auth import declared_scopes
 from tests.integration.ledger.ledger_support import CURRENCY, OTHER, Ledger, operator
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
@@ -15,11 +15,11 @@ from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 def test_every_ledger_route_declares_a_scope() -> None:
     routes = [
         route
-        for module in (accounts, batches, currencies, holds, transactions)
+        for module in (accounts, batches, currencies, holds, reserves, transactions)
         for route in module.router.routes
         if isinstance(route, APIRoute)
     ]
-    assert len(routes) == 18
+    assert len(routes) == 26
     for route in routes:
         assert declared_scopes(route), route.path
 

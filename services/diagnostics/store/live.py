@@ -1,0 +1,251 @@
+"""Every SQL query of the live aggregates (currency flows from the ledger, grants from
+funding); the structural data's queries are in `repository`."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.domain.currency_flows import Transfer
+from services.diagnostics.domain.ledger_postings import Counters, Key, StoredTransfer
+from services.diagnostics.store.models import (
+    CurrencyActiveAccount,
+    CurrencyAggregate,
+    CurrencyTransfer,
+    GrantAggregate,
+)
+
+# --- live currency aggregates ------------------------------------------------------------
+
+
+async def add_transfers(
+    session: AsyncSession,
+    *,
+    transaction_id: str,
+    currency: str,
+    period: str,
+    transfers: Sequence[Transfer],
+) -> None:
+    if not transfers:
+        return
+    await session.execute(
+        pg_insert(CurrencyTransfer).values(
+            [
+                {
+                    "transaction_id": transaction_id,
+                    "currency": currency,
+                    "period": period,
+                    "kind": t.kind.value,
+                    "payer_account": t.payer_account,
+                    "payee_account": t.payee_account,
+                    "payer_territory": t.payer_territory,
+                    "payee_territory": t.payee_territory,
+                    "amount": t.amount,
+                    "at": t.at,
+                }
+                for t in transfers
+            ]
+        )
+    )
+
+
+async def add_counters(
+    session: AsyncSession, deltas: Mapping[Key, Counters]
+) -> dict[Key, Counters]:
+    """Add each delta to its row (created at zero) and return the rows' new values."""
+    out: dict[Key, Counters] = {}
+    for (territory, currency, period), delta in sorted(deltas.items()):
+        values = delta.as_dict()
+        stmt = pg_insert(CurrencyAggregate).values(
+            territory=territory, currency=currency, period=period, **values
+        )
+        table = CurrencyAggregate.__table__
+        row = await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    CurrencyAggregate.territory,
+                    CurrencyAggregate.currency,
+                    CurrencyAggregate.period,
+                ],
+                set_={
+                    **{name: table.c[name] + stmt.excluded[name] for name in values},
+                    "updated_at": func.now(),
+                },
+            ).returning(*(table.c[name] for name in values))
+        )
+        out[(territory, currency, period)] = Counters(*row.one())
+    return out
+
+
+async def add_active_accounts(
+    session: AsyncSession, *, currency: str, period: str, accounts: Collection[tuple[str, str]]
+) -> None:
+    if not accounts:
+        return
+    await session.execute(
+        pg_insert(CurrencyActiveAccount)
+        .values(
+            [
+                {"territory": t, "currency": currency, "period": period, "account": a}
+                for t, a in sorted(accounts)
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def active_account_counts(
+    session: AsyncSession, keys: Collection[Key] | None = None
+) -> dict[Key, int]:
+    """Distinct active accounts per (territory, currency, period), for ``keys`` or all."""
+    table = CurrencyActiveAccount
+    query = select(table.territory, table.currency, table.period, func.count()).group_by(
+        table.territory, table.currency, table.period
+    )
+    if keys is not None:
+        if not keys:
+            return {}
+        query = query.where(tuple_(table.territory, table.currency, table.period).in_(list(keys)))
+    return {(t, c, p): n for t, c, p, n in (await session.execute(query)).all()}
+
+
+async def list_aggregates(
+    session: AsyncSession,
+    *,
+    after: Key | None,
+    limit: int,
+    territory: str | None,
+    currency: str | None,
+    period: str | None,
+    visible: Collection[str] | None,
+) -> list[CurrencyAggregate]:
+    table = CurrencyAggregate
+    query = select(table).order_by(table.territory, table.currency, table.period).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(table.territory, table.currency, table.period) > after)
+    filters = [
+        column == value
+        for column, value in (
+            (table.territory, territory),
+            (table.currency, currency),
+            (table.period, period),
+        )
+        if value is not None
+    ]
+    if filters:
+        query = query.where(and_(*filters))
+    if visible is not None:
+        query = query.where(table.territory.in_(list(visible)))
+    return list((await session.scalars(query)).all())
+
+
+async def all_counters(session: AsyncSession) -> dict[Key, Counters]:
+    rows = await session.scalars(select(CurrencyAggregate))
+    return {
+        (r.territory, r.currency, r.period): Counters(
+            r.transactions,
+            r.issued,
+            r.received_from_outside,
+            r.spent_locally,
+            r.spent_outside,
+            r.reconverted,
+        )
+        for r in rows.all()
+    }
+
+
+def _transfer(row: CurrencyTransfer) -> Transfer:
+    return Transfer(
+        payer_account=row.payer_account,
+        payee_account=row.payee_account,
+        payer_territory=row.payer_territory,
+        payee_territory=row.payee_territory,
+        amount=row.amount,
+        at=row.at,
+        kind=row.kind,  # type: ignore[arg-type]
+    )
+
+
+async def stored_transfers(
+    session: AsyncSession,
+    *,
+    currency: str | None = None,
+    before: datetime | None = None,
+    territory: str | None = None,
+) -> list[StoredTransfer]:
+    """Raw transfers in posting order (of one currency, before an instant, with a payer or
+    payee in one territory, when given)."""
+    query = select(CurrencyTransfer).order_by(CurrencyTransfer.at, CurrencyTransfer.seq)
+    if territory is not None:
+        query = query.where(
+            or_(
+                CurrencyTransfer.payer_territory == territory,
+                CurrencyTransfer.payee_territory == territory,
+            )
+        )
+    if currency is not None:
+        query = query.where(CurrencyTransfer.currency == currency)
+    if before is not None:
+        query = query.where(CurrencyTransfer.at < before)
+    rows = (await session.scalars(query)).all()
+    return [StoredTransfer(r.transaction_id, r.currency, r.period, _transfer(r)) for r in rows]
+
+
+# --- live grant aggregates ---------------------------------------------------------------
+
+GrantKey = tuple[str, str, str, str]
+"""(territory, programme, currency, period)."""
+
+
+async def add_grant(session: AsyncSession, key: GrantKey, **deltas: int) -> None:
+    """Add ``deltas`` (committed, released, payments, paid) to a row created at zero."""
+    territory, programme, currency, period = key
+    values = {name: deltas.get(name, 0) for name in ("committed", "released", "payments", "paid")}
+    stmt = pg_insert(GrantAggregate).values(
+        territory=territory, programme=programme, currency=currency, period=period, **values
+    )
+    table = GrantAggregate.__table__
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                GrantAggregate.territory,
+                GrantAggregate.programme,
+                GrantAggregate.currency,
+                GrantAggregate.period,
+            ],
+            set_={
+                **{name: table.c[name] + stmt.excluded[name] for name in values},
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def list_grants(
+    session: AsyncSession,
+    *,
+    after: GrantKey | None,
+    limit: int,
+    territory: str | None,
+    programme: str | None,
+    period: str | None,
+    territories: Collection[str] | None,
+    programmes: Collection[str] | None,
+) -> list[GrantAggregate]:
+    g = GrantAggregate
+    key = (g.territory, g.programme, g.currency, g.period)
+    query = select(g).order_by(*key).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(*key) > after)
+    for column, value in ((g.territory, territory), (g.programme, programme), (g.period, period)):
+        if value is not None:
+            query = query.where(column == value)
+    if territories is not None:
+        query = query.where(g.territory.in_(list(territories)))
+    if programmes is not None:
+        query = query.where(g.programme.in_(list(programmes)))
+    return list((await session.scalars(query)).all())

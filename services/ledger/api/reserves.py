@@ -1,0 +1,168 @@
+"""Euro-backed currencies: reserve accounts, issuance, reconversion, reconciliation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from services.ledger import conversions
+from services.ledger.api.common import (
+    AUTH_ERRORS,
+    Admin,
+    IdempotencyHeader,
+    Poster,
+    Reader,
+    idempotent,
+    pick_key,
+)
+from services.ledger.api.schemas import (
+    IssuanceCreate,
+    Reconciliation,
+    ReconversionCreate,
+    ReserveConfig,
+    ReserveRead,
+    TransactionRead,
+)
+from services.ledger.api.transactions import POSTING_ERRORS
+from services.ledger.domain import errors as e
+from services.ledger.domain.postings import MAX_AMOUNT
+from shared.auth import Principal
+from shared.problems import problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(prefix="/currencies/{code}", tags=["reserves"])
+
+Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
+CONVERSION_ERRORS = (
+    *POSTING_ERRORS,
+    e.ConversionNotAllowed,
+    e.ReconversionForbidden,
+    e.ReconversionTooSmall,
+    e.FundAccountRequired,
+    e.ReserveInvariantViolated,
+    e.UnknownCurrency,
+)
+REPLAY = {200: {"model": TransactionRead, "description": "Replay of an idempotent request"}}
+
+
+async def _ensure_reserve_access(session: Any, principal: Principal, code: str) -> None:
+    """The operator needs the currency and the euro currency its reserve is kept in."""
+    principal.ensure_access("currencies", code)
+    cfg = await conversions.require_reserve(session, code)
+    principal.ensure_access("currencies", await conversions.euro_code(session, cfg))
+
+
+@router.put(
+    "/reserve",
+    response_model=ReserveRead,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(
+            e.UnknownCurrency,
+            e.UnknownAccount,
+            e.ConversionNotAllowed,
+            e.CurrencyMismatch,
+            e.ReserveInvariantViolated,
+        ),
+    },
+)
+async def configure_reserve(
+    code: Code, body: ReserveConfig, principal: Admin, session: DbSession
+) -> Any:
+    """Name the issuer, euro reserve, external euro and fund accounts of a currency."""
+    principal.ensure_access("currencies", code)
+    view = await conversions.configure_reserve(
+        session,
+        currency=code,
+        issuer=body.issuer_account_id,
+        reserve=body.reserve_account_id,
+        external=body.external_account_id,
+        fund=body.fund_account_id,
+    )
+    await _ensure_reserve_access(session, principal, code)
+    return view
+
+
+@router.post(
+    "/issuances",
+    status_code=201,
+    response_model=TransactionRead,
+    responses={**REPLAY, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
+)
+async def issue(
+    code: Code,
+    body: IssuanceCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Euros paid into the guarantee fund become units on the account (plus any bonus)."""
+    await _ensure_reserve_access(session, principal, code)
+    key = pick_key(idempotency_key, body.idempotency_key)
+    return await idempotent(
+        session,
+        model=TransactionRead,
+        principal=principal,
+        key=key,
+        route=f"POST /currencies/{code}/issuances",
+        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
+        run=lambda: conversions.issue(
+            session,
+            currency=code,
+            account_id=body.account_id,
+            euros=body.euros,
+            client_id=principal.client_id,
+        ),
+    )
+
+
+@router.post(
+    "/reconversions",
+    status_code=201,
+    response_model=TransactionRead,
+    responses={**REPLAY, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
+)
+async def reconvert(
+    code: Code,
+    body: ReconversionCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Units of a merchant go back to euros, minus the fee of its category."""
+    await _ensure_reserve_access(session, principal, code)
+    key = pick_key(idempotency_key, body.idempotency_key)
+    return await idempotent(
+        session,
+        model=TransactionRead,
+        principal=principal,
+        key=key,
+        route=f"POST /currencies/{code}/reconversions",
+        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
+        run=lambda: conversions.reconvert(
+            session,
+            currency=code,
+            account_id=body.account_id,
+            units=body.units,
+            client_id=principal.client_id,
+        ),
+    )
+
+
+@router.get(
+    "/reconciliation",
+    response_model=Reconciliation,
+    responses={**AUTH_ERRORS, **problem_responses(e.ConversionNotAllowed)},
+)
+async def reconcile(
+    code: Code,
+    principal: Reader,
+    session: DbSession,
+    reported_bank_balance: Annotated[
+        int, Query(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Euro cents on the bank statement")
+    ],
+) -> Any:
+    """Compare units in circulation, the reserve account and the bank's balance."""
+    await _ensure_reserve_access(session, principal, code)
+    return await conversions.reconcile(session, currency=code, reported=reported_bank_balance)
