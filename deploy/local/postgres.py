@@ -89,7 +89,7 @@ class LocalPostgres:
 
     def _cmd(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         result: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
-            args, check=True, text=True, user=self.user, **kwargs
+            args, check=True, text=True, **self._identity(), **kwargs
         )
         return result
 
@@ -113,11 +113,18 @@ class LocalPostgres:
             capture_output=True,
         )
 
+    def _identity(self) -> dict[str, object]:
+        """Run as the server user with ITS group only: keeping root's group would make a
+        root-owned folder's group bits (often ---) apply instead of the "others" bits."""
+        if self.user is None:
+            return {}
+        return {"user": self.user, "group": self.user, "extra_groups": []}
+
     def is_running(self) -> bool:
-        result = subprocess.run(
+        result = subprocess.run(  # type: ignore[call-overload]
             [self.bin("pg_ctl"), "-D", str(self.pgdata), "status"],
             capture_output=True,
-            user=self.user,
+            **self._identity(),
         )
         return result.returncode == 0
 

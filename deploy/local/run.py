@@ -44,7 +44,7 @@ def _banner(stack: Stack, started: float) -> str:
         lines += ["", "Demo clients (OAuth2 client credentials):", credentials.read_text().rstrip()]
     took = time.monotonic() - started
     return "\n".join(
-        [f"\nProxima is running (ready in {took:.1f}s). Ctrl-C stops everything.", *lines, ""]
+        [f"\nProxima is running (ready in {took:.1f}s):", *lines, "", "Ctrl-C stops everything.", ""]
     )
 
 

@@ -77,6 +77,9 @@ class ProgrammeCreate(Schema):
     project_stages: list[ProjectStage] = Field(min_length=1, max_length=10)
     convention_threshold_cents: Cents = 2_300_000
     advance_percent: int = Field(default=0, ge=0, le=99)
+    intermediate_percents: list[Annotated[int, Field(ge=1, le=99)]] = Field(
+        default_factory=list, max_length=5, description="One tranche per accepted report"
+    )
 
 
 class ProgrammeRead(Schema):
@@ -89,6 +92,7 @@ class ProgrammeRead(Schema):
     project_stages: list[str]
     convention_threshold_cents: int
     advance_percent: int
+    intermediate_percents: list[int]
     created_at: datetime
 
 
@@ -274,6 +278,41 @@ class DocumentRead(Schema):
     created_at: datetime
 
 
+class ReportCreate(Schema):
+    """A progress report: indicators of the project and its evaluation."""
+
+    kind: Literal["intermediate", "final"]
+    jobs_created: int = Field(ge=0, le=100_000)
+    members: int = Field(ge=0, le=10_000_000)
+    turnover_cents: CentsOrZero
+    economic_evaluation: _text(20_000) | None = None
+    social_evaluation: _text(20_000) | None = None
+    environmental_evaluation: _text(20_000) | None = None
+
+
+class ReportReview(Schema):
+    decision: Literal["accepted", "rejected"]
+    note: LongText | None = None
+
+
+class ReportRead(Schema):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    kind: str
+    number: int
+    submitted_by: str
+    jobs_created: int
+    members: int
+    turnover_cents: int
+    economic_evaluation: str
+    social_evaluation: str
+    environmental_evaluation: str
+    status: str
+    reviewed_by: str | None
+    review_note: str | None
+    created_at: datetime
+
+
 # --- committee ------------------------------------------------------------------------------
 
 
@@ -401,8 +440,18 @@ class EnvelopeFigures(Schema):
     unpaid_commitments_cents: int
 
 
+class Indicators(Schema):
+    """Sums over the latest accepted report of each funded project."""
+
+    projects_reporting: int
+    jobs_created: int
+    members: int
+    turnover_cents: int
+
+
 class ProgrammeReport(Schema):
     programme_code: str
+    indicators: Indicators
     envelopes: list[EnvelopeFigures]
     committed_cents: int
     paid_cents: int

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.domain import budget
@@ -222,7 +223,15 @@ async def decide(
         votes_against=decided.tally.votes_against,
         abstentions=decided.tally.abstentions,
     )
-    session.add(decision)
+    try:
+        async with session.begin_nested():
+            session.add(decision)
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent decision took the same number
+        raise rules.DuplicateDeliberationNumberError(
+            f"deliberation {decided.deliberation_number} already recorded",
+            deliberation_number=decided.deliberation_number,
+        ) from exc
     if decided.workflow_action is Action.APPROVE:
         assert decided.amount_cents is not None
         await _commit_budget(session, application, envelope, programme, decided.amount_cents)

@@ -31,6 +31,8 @@ async def _insert(session: AsyncSession, row: Base, what: str) -> None:
 async def create_programme(session: AsyncSession, principal: Principal, data: Any) -> Programme:
     principal.ensure_access("programmes", data.code)
     territories = validate_territories(data.eligible_territories)
+    if data.advance_percent + sum(data.intermediate_percents) >= 100:
+        raise InvalidEligibilityRulesError("advance and intermediate tranches must leave a balance")
     row = Programme(
         code=data.code,
         name=data.name,
@@ -40,6 +42,7 @@ async def create_programme(session: AsyncSession, principal: Principal, data: An
         project_stages=sorted({str(s) for s in data.project_stages}),
         convention_threshold_cents=data.convention_threshold_cents,
         advance_percent=data.advance_percent,
+        intermediate_percents=list(data.intermediate_percents),
     )
     await _insert(session, row, f"programme {data.code!r}")
     return row

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.domain import budget
@@ -26,18 +26,33 @@ from services.funding.service.events import (
 )
 from services.funding.store import repository
 from services.funding.store.ids import uuid7
-from services.funding.store.models import Application, Envelope, Programme, Tranche
+from services.funding.store.models import (
+    Application,
+    Envelope,
+    Programme,
+    ProgressReport,
+    Tranche,
+)
 from shared.auth import Principal
 
 _PAYING_STATES = frozenset({"in_payment", "final_report_received"})
 
 
-def progress_of(application: Application) -> rules.Progress:
+async def progress_of(session: AsyncSession, application: Application) -> rules.Progress:
     """The facts of the file that release tranches."""
+    accepted = await session.scalar(
+        select(func.count())
+        .select_from(ProgressReport)
+        .where(
+            ProgressReport.application_id == application.id,
+            ProgressReport.kind == "intermediate",
+            ProgressReport.status == "accepted",
+        )
+    )
     return rules.Progress(
         decision_notified=application.granted_amount_cents is not None,
         convention_signed=application.convention_reference is not None,
-        intermediate_reports_accepted=0,
+        intermediate_reports_accepted=int(accepted or 0),
         final_report_accepted=application.state in {"final_report_received", "closed"},
     )
 
@@ -70,6 +85,7 @@ async def create_schedule(
     schedule = rules.build_schedule(
         application.granted_amount_cents,
         advance_percent=programme.advance_percent,
+        intermediate_percents=tuple(programme.intermediate_percents),
         convention_threshold_cents=programme.convention_threshold_cents,
     )
     for t in schedule.tranches:
@@ -95,7 +111,7 @@ async def announce_payable(
     if not rows or application.state not in _PAYING_STATES | {"approved", "convention_signed"}:
         return
     schedule = schedule_of(application, rows, programme.convention_threshold_cents)
-    progress = progress_of(application)
+    progress = await progress_of(session, application)
     for row in rows:
         if row.payable_since is not None or row.status != "scheduled":
             continue
@@ -155,7 +171,7 @@ async def order(
     _, payment = rules.order_payment(
         schedule,
         tranche.number,
-        progress=progress_of(application),
+        progress=await progress_of(session, application),
         mode=mode,
         currency_code=currency_code,
     )

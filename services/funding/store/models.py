@@ -62,6 +62,9 @@ class Programme(Base):
     project_stages: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False)
     convention_threshold_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     advance_percent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    intermediate_percents: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default="{}"
+    )
     created_at: Mapped[datetime] = _created()
 
     __table_args__ = (
@@ -433,4 +436,40 @@ class Tranche(Base):
             name="ordered_has_order",
         ),
         CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL", name="failed_reason"),
+    )
+
+
+class ProgressReport(Base):
+    """A progress report of a funded project, with its indicators and evaluation; accepting
+    the n-th intermediate report releases the tranche that waits for it."""
+
+    __tablename__ = "progress_reports"
+
+    id: Mapped[uuid.UUID] = _pk()
+    application_id: Mapped[uuid.UUID] = _fk("applications.id")
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    submitted_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    jobs_created: Mapped[int] = mapped_column(Integer, nullable=False)
+    members: Mapped[int] = mapped_column(Integer, nullable=False)
+    turnover_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    economic_evaluation: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    social_evaluation: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    environmental_evaluation: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="submitted")
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "kind", "number", name="uq_report_number"),
+        CheckConstraint(_in("kind", ("intermediate", "final")), name="kind_known"),
+        CheckConstraint(_in("status", ("submitted", "accepted", "rejected")), name="status_known"),
+        CheckConstraint(
+            "number >= 1 AND jobs_created >= 0 AND members >= 0 AND turnover_cents >= 0",
+            name="figures_non_negative",
+        ),
+        CheckConstraint(
+            "(status = 'submitted') = (reviewed_by IS NULL)", name="reviewed_when_decided"
+        ),
     )
