@@ -2,7 +2,15 @@
 
 from fastapi import FastAPI
 
-from services.funding.api import applications, catalogue, committee, instruction, payments, reports
+from services.funding.api import (
+    applications,
+    catalogue,
+    committee,
+    instruction,
+    payments,
+    progress,
+    reports,
+)
 from services.funding.consumers import subscription
 from services.funding.domain.errors import FundingDomainError
 from services.funding.settings import FundingSettings
@@ -27,6 +35,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
             instruction.router,
             committee.router,
             payments.router,
+            progress.router,
             reports.router,
         ],
         subscriptions=[subscription],

@@ -292,20 +292,21 @@ async def post(
         {"account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
         for leg in canonical
     ]
+    # No savepoint: a refused insert aborts the caller's unit of work, which is what every
+    # caller wants except per-item batches and reversals, which open their own savepoint.
     try:
-        async with session.begin_nested():
-            tx = await repo.insert_transaction(
-                session,
-                legs=rows,
-                id=tx_id,
-                kind=kind,
-                effective_date=effective_date or datetime.now(UTC).date(),
-                description=description,
-                metadata=dict(metadata or {}),
-                client_id=client_id,
-                idempotency_key=idempotency_key,
-                reverses=reverses,
-            )
+        tx = await repo.insert_transaction(
+            session,
+            legs=rows,
+            id=tx_id,
+            kind=kind,
+            effective_date=effective_date or datetime.now(UTC).date(),
+            description=description,
+            metadata=dict(metadata or {}),
+            client_id=client_id,
+            idempotency_key=idempotency_key,
+            reverses=reverses,
+        )
     except IntegrityError as exc:
         raise _bounds_error(exc) from exc
     await check_reserves(session, list(locked))
@@ -435,17 +436,16 @@ async def authorize_hold(
     )
     hold_id = repo.new_id()
     try:
-        async with session.begin_nested():
-            row = await repo.insert_hold(
-                session,
-                id=hold_id,
-                payer=payer,
-                payee=payee,
-                currency=currency,
-                amount=hold.amount,
-                expires_at=hold.expires_at,
-                metadata=dict(metadata),
-            )
+        row = await repo.insert_hold(
+            session,
+            id=hold_id,
+            payer=payer,
+            payee=payee,
+            currency=currency,
+            amount=hold.amount,
+            expires_at=hold.expires_at,
+            metadata=dict(metadata),
+        )
     except IntegrityError as exc:
         raise _bounds_error(exc) from exc
     await emit(

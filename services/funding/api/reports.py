@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 
 from services.funding.api.dependencies import Reader, errors
 from services.funding.api.schemas import ProgrammeReport
-from services.funding.service import programmes, reporting
+from services.funding.service import opendata, programmes, reporting
 from services.funding.store import repository
 from services.funding.store.models import Envelope
 from shared.service_app import DbSession
@@ -51,3 +51,16 @@ async def envelope_report(
     """One envelope's figures."""
     envelope, programme = await programmes.envelope_for(session, principal, code)
     return await reporting.report(session, principal, programme, [envelope])
+
+
+@router.get(
+    "/awarded-grants.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **errors()},
+)
+async def awarded_grants(request: Request, session: DbSession, principal: Reader) -> Response:
+    """Awarded grants in the national SCDL "subventions" open-data CSV format."""
+    content = await opendata.awarded_grants_csv(
+        session, principal, attribuant_siret=request.app.state.settings.attribuant_siret
+    )
+    return Response(content=content, media_type="text/csv")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.service import access
-from services.funding.store.models import Application, Envelope, Programme
+from services.funding.store.models import Application, Envelope, Programme, ProgressReport
 from shared.auth import Principal
 
 
@@ -73,6 +74,7 @@ async def report(
     figures = [_envelope_figures(e) for e in visible]
     return {
         "programme_code": programme.code,
+        "indicators": await _indicators(session, filters),
         "envelopes": figures,
         "committed_cents": sum(f["committed_cents"] for f in figures),
         "paid_cents": sum(f["paid_cents"] for f in figures),
@@ -88,4 +90,40 @@ async def report(
             }
             for territory, count, requested, granted_sum, paid in territory_rows
         ],
+    }
+
+
+async def _indicators(session: AsyncSession, filters: list[Any]) -> dict[str, int]:
+    """Sums over the latest accepted report (final first, then the last intermediate)."""
+    latest = (
+        select(
+            ProgressReport.jobs_created,
+            ProgressReport.members,
+            ProgressReport.turnover_cents,
+        )
+        .join(Application, Application.id == ProgressReport.application_id)
+        .where(ProgressReport.status == "accepted", *filters)
+        .ext(distinct_on(ProgressReport.application_id))
+        .order_by(
+            ProgressReport.application_id,
+            (ProgressReport.kind == "final").desc(),
+            ProgressReport.number.desc(),
+        )
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(latest.c.jobs_created), 0),
+                func.coalesce(func.sum(latest.c.members), 0),
+                func.coalesce(func.sum(latest.c.turnover_cents), 0),
+            ).select_from(latest)
+        )
+    ).one()
+    return {
+        "projects_reporting": int(row[0]),
+        "jobs_created": int(row[1]),
+        "members": int(row[2]),
+        "turnover_cents": int(row[3]),
     }

@@ -121,6 +121,9 @@ class KeyRing:
         self._fingerprint: tuple[tuple[str, float], ...] = ()
         self._last_scan = 0.0
         self._lock = threading.Lock()
+        # Bumped whenever the published set changes, so caches of verified tokens know to
+        # forget tokens whose key was withdrawn (a leaked key is removed at once).
+        self.version = 0
 
     @property
     def writable(self) -> bool:
@@ -157,6 +160,8 @@ class KeyRing:
                 return False
             changed = [k.kid for k in keys] != [k.kid for k in self._keys]
             self._keys, self._fingerprint = keys, fingerprint
+            if changed:
+                self.version += 1
         if changed:
             log.info("signing_keys_loaded", signing=keys[0].kid, published=[k.kid for k in keys])
         return changed

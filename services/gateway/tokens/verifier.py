@@ -18,12 +18,17 @@ class GatewayTokenVerifier:
     may_block = False
 
     def __init__(self, ring: KeyRing, policy: ClientPolicy, *, max_entries: int = 20_000):
+        self._ring = ring
+        self._ring_version = ring.version
         self._inner = TokenVerifier(key_lookup=ring.public_key_for)
         self._policy = policy
         self._max_entries = max_entries
         self._cache: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
+        if self._ring_version != self._ring.version:
+            self._cache.clear()  # a key may have been withdrawn: verify everything again
+            self._ring_version = self._ring.version
         key = hashlib.blake2b(token.encode(), digest_size=20).digest()
         cached = self._cache.get(key)
         if cached is not None and cached[1] > time.time():

@@ -242,3 +242,19 @@ async def test_the_programme_report_counts_commitments_states_and_territories(
     assert {t["territory"]: t["applications"] for t in report["by_territory"]} == {"26": 1, "38": 1}
     envelope = ok(await client.get(f"/reports/envelopes/{ENVELOPE}", headers=OFFICER))
     assert envelope["envelopes"][0]["remaining_ap_cents"] == 9_000_000
+
+
+async def test_awarded_grants_are_published_in_the_scdl_open_data_format(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    await funding.approved(amount=1_234_567, deliberation="CP-2026-11-042")
+    await funding.draft()  # not awarded: not published
+    response = await client.get("/reports/awarded-grants.csv", headers=OFFICER)
+    assert response.status_code == 200
+    header, line = response.text.strip().split("\n")
+    assert header.startswith("nomAttribuant,idAttribuant,dateConvention,referenceDecision")
+    fields = dict(zip(header.split(","), line.split(","), strict=True))
+    assert fields["montant"] == "12345.67"
+    assert fields["referenceDecision"] == "CP-2026-11-042"
+    assert fields["nomAttribuant"] == "Région Rhône-Alpes"
+    assert fields["nature"] == "aide en numéraire" and fields["notificationUE"] == "non"

@@ -200,3 +200,10 @@ async def test_unknown_gateway_routes_are_404_problems(proxied):
     response = await client.get("/nowhere")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_wrong_method_is_a_405_problem(proxied):
+    client, _ = proxied
+    response = await client.delete("/oauth/token")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM

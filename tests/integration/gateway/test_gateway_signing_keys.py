@@ -130,3 +130,16 @@ async def test_a_pem_bundle_file_signs_with_its_first_key(
         assert (await _service_verifier(client)).verify(access).client_id == "admin"
         refused = await client.post("/admin/signing-keys/rotate", headers=bearer(access))
         assert refused.status_code == 409
+
+
+async def test_tokens_of_a_withdrawn_key_are_refused_at_once(gateway: httpx.AsyncClient):
+    """A leaked key is deleted: its tokens stop working even if already verified once."""
+    ring = gateway.app.state.key_ring  # type: ignore[attr-defined]
+    leaked = await token(gateway, "admin", ADMIN_SECRET)
+    assert (await gateway.get("/admin/signing-keys", headers=bearer(leaked))).status_code == 200
+    old_key = ring.signing_key
+    await gateway.post("/admin/signing-keys/rotate", headers=bearer(leaked))
+    old_key.path.unlink()
+    ring.refresh()
+    response = await gateway.get("/admin/signing-keys", headers=bearer(leaked))
+    assert response.status_code == 401

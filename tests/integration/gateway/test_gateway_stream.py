@@ -287,3 +287,47 @@ async def test_the_summary_needs_the_dashboard_scope(http):
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
 
+
+
+async def test_an_idle_stream_carries_heartbeats(http):
+    token = await viewer(http, territories=["*"], currencies=["*"])
+    async with http.stream("GET", "/api/stream", headers=bearer(token)) as response:
+
+        async def first_comment() -> str:
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    return line
+            raise AssertionError("stream ended")
+
+        comment = await asyncio.wait_for(first_comment(), timeout=5)
+    assert comment.startswith(": ping")
+
+
+@pytest.mark.kafka
+async def test_the_stream_is_fed_from_apache_kafka_too(
+    kafka, make_settings_for_kafka
+) -> None:
+    settings = make_settings_for_kafka(kafka.bootstrap)
+    with serve(create_app(settings), lifespan="on") as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            token = await viewer(client, territories=["*"], currencies=["*"])
+            territory = unique_id("kafka")
+            await publish(settings, aggregate(territory, "currency_volume", 42.0))
+            body = await summary_when(
+                client, token, lambda b: any(t["territory"] == territory
+                                             for t in b["territories"]),
+                timeout=60,
+            )
+    (entry,) = [t for t in body["territories"] if t["territory"] == territory]
+    assert entry["metrics"]["currency_volume"]["value"] == 42.0
+
+
+@pytest.fixture
+def make_settings_for_kafka(stream_settings: GatewaySettings, tmp_path):
+    def make(bootstrap: str) -> GatewaySettings:
+        return stream_settings.model_copy(
+            update={"event_bus": "kafka", "kafka_bootstrap": bootstrap,
+                    "signing_keys_dir": str(tmp_path / "keys")}
+        )
+
+    return make

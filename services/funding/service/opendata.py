@@ -1,0 +1,102 @@
+"""Open data: awarded grants in the national SCDL "subventions" CSV format (v2.1).
+
+One line per approved decision; amounts in euros with two decimals, dates ISO 8601, as the
+schema published on schema.data.gouv.fr asks. The beneficiary's SIRET is not collected yet,
+so ``idBeneficiaire`` (optional in the schema) stays empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.funding.service import access
+from services.funding.store import repository
+from services.funding.store.models import Application, Decision, Envelope, Programme, Tranche
+from shared.auth import Principal
+
+SCDL_COLUMNS = (
+    "nomAttribuant",
+    "idAttribuant",
+    "dateConvention",
+    "referenceDecision",
+    "nomBeneficiaire",
+    "idBeneficiaire",
+    "rnaBeneficiaire",
+    "objet",
+    "montant",
+    "nature",
+    "conditionsVersement",
+    "datesPeriodeVersement",
+    "idRAE",
+    "notificationUE",
+    "pourcentageSubvention",
+    "dispositifAide",
+)
+
+
+def _euros(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+async def awarded_grants_csv(
+    session: AsyncSession, principal: Principal, *, attribuant_siret: str
+) -> str:
+    """The awarded grants this client may see, as SCDL subventions CSV."""
+    rows = (
+        await session.execute(
+            select(Decision, Application, Envelope, Programme)
+            .join(Application, Application.id == Decision.application_id)
+            .join(Envelope, Envelope.id == Application.envelope_id)
+            .join(Programme, Programme.id == Application.programme_id)
+            .where(Decision.outcome == "approved")
+            .order_by(Decision.created_at, Decision.id)
+        )
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SCDL_COLUMNS)
+    for decision, application, envelope, programme in rows:
+        if not access.may_use_envelope(principal, envelope, programme):
+            continue
+        if not access.may_see_territory(principal, application):
+            continue
+        tranches = await repository.tranches_of(session, application.id)
+        writer.writerow(_line(decision, application, programme, tranches, attribuant_siret))
+    return out.getvalue()
+
+
+def _line(
+    decision: Decision,
+    application: Application,
+    programme: Programme,
+    tranches: Sequence[Tranche],
+    attribuant_siret: str,
+) -> tuple[str, ...]:
+    paid_on = sorted(
+        t.settled_at.date().isoformat() for t in tranches if t.status == "paid" and t.settled_at
+    )
+    decided_on = decision.created_at.date().isoformat()
+    period = f"{paid_on[0]}_{paid_on[-1]}" if len(paid_on) > 1 else (paid_on or [decided_on])[0]
+    return (
+        programme.operator,
+        attribuant_siret,
+        decided_on,
+        decision.deliberation_number or "",
+        application.applicant_name,
+        "",
+        "",
+        application.title,
+        _euros(decision.amount_cents or 0),
+        "aide en numéraire",
+        "échelonné" if len(tranches) > 1 else "unique",
+        period,
+        "",
+        "non",
+        "1",
+        programme.name,
+    )
