@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger import service
+from services.ledger import holding
 from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
@@ -25,39 +25,53 @@ DESCRIPTION = (
 )
 
 
-async def sweep_holds(factory: async_sessionmaker[AsyncSession], *, interval_s: float) -> None:
-    """Expire due holds forever, one short transaction per round."""
-    while True:
+async def sweep_holds(
+    factory: async_sessionmaker[AsyncSession], *, interval_s: float, stop: asyncio.Event
+) -> None:
+    """Expire due holds until ``stop`` is set, one short transaction per round.
+
+    Why a stop event rather than cancellation: cancelling a task in the middle of a query
+    can leave its pooled connection half-closed and stall the engine's disposal at shutdown.
+    """
+    while not stop.is_set():
+        expired = 0
         try:
             async with factory() as session, session.begin():
-                expired = await service.expire_due_holds(session)
+                expired = await holding.expire_due_holds(session)
             if expired:
                 log.info("holds_expired", count=expired)
-                continue
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("hold_sweep_failed")
-        await asyncio.sleep(interval_s)
+        if not expired:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
 
 
 def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     settings = settings or LedgerSettings()
 
+    stop = asyncio.Event()
+
     async def start_sweeper(app: FastAPI) -> None:
         app.state.hold_sweeper = None
         if settings.run_background_tasks:
+            stop.clear()
             app.state.hold_sweeper = asyncio.create_task(
-                sweep_holds(app.state.session_factory, interval_s=settings.hold_sweep_interval_s),
+                sweep_holds(
+                    app.state.session_factory, interval_s=settings.hold_sweep_interval_s, stop=stop
+                ),
                 name="hold-sweeper",
             )
 
     async def stop_sweeper(app: FastAPI) -> None:
         task = app.state.hold_sweeper
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            log.warning("hold_sweeper_did_not_stop")
 
     return build_service_app(
         settings,

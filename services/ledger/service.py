@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.conversions import check_reserves
-from services.ledger.domain import holds as hold_rules
 from services.ledger.domain.accounts import (
     AccountStatus,
     AccountType,
@@ -48,7 +47,6 @@ from services.ledger.domain.errors import (
 )
 from services.ledger.domain.postings import (
     Posting,
-    check_positive,
     reversal_of,
     validate_transaction,
 )
@@ -57,10 +55,6 @@ from shared.events.catalog.ledger import (
     AccountOpened,
     AccountStatusChanged,
     CurrencyCreated,
-    HoldAuthorized,
-    HoldCaptured,
-    HoldExpired,
-    HoldVoided,
     PostedLeg,
     TransactionPosted,
     TransactionReversed,
@@ -243,7 +237,7 @@ def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, RowMapping]) -> No
         )
 
 
-def _bounds_error(exc: IntegrityError) -> Exception:
+def bounds_error(exc: IntegrityError) -> Exception:
     """The domain error for a CHECK constraint the database enforced, else ``exc`` itself."""
     name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
     if name.endswith("lower_bound"):
@@ -308,7 +302,7 @@ async def post(
             reverses=reverses,
         )
     except IntegrityError as exc:
-        raise _bounds_error(exc) from exc
+        raise bounds_error(exc) from exc
     await check_reserves(session, list(locked))
     for currency in sorted({leg.currency for leg in canonical}):
         await emit(
@@ -380,143 +374,3 @@ async def reverse(
         str(original_id),
     )
     return view
-
-
-# --- holds ----------------------------------------------------------------------------------
-
-
-def hold_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "payer": str(row["payer"]),
-        "payee": str(row["payee"]),
-        "currency": row["currency"],
-        "amount": row["amount"],
-        "captured": row["captured"],
-        "status": row["status"],
-        "expires_at": row["expires_at"].isoformat(),
-        "transaction_id": str(row["transaction_id"]) if row["transaction_id"] else None,
-        "metadata": row["metadata"],
-    }
-
-
-def _hold_domain(row: Mapping[str, Any]) -> hold_rules.Hold:
-    return hold_rules.Hold(
-        payer=row["payer"],
-        payee=row["payee"],
-        currency=row["currency"],
-        amount=row["amount"],
-        expires_at=row["expires_at"],
-        status=hold_rules.HoldStatus(row["status"]),
-        captured=row["captured"],
-    )
-
-
-async def authorize_hold(
-    session: AsyncSession,
-    *,
-    payer: UUID,
-    payee: UUID,
-    currency: str,
-    amount: int,
-    expires_at: datetime,
-    metadata: Mapping[str, Any],
-) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    hold = hold_rules.authorize(
-        payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at, now=now
-    )
-    locked = await repo.lock_accounts(session, (payer, payee))
-    check_legs(
-        [
-            Posting(account_id=payer, currency=currency, amount=-amount),
-            Posting(account_id=payee, currency=currency, amount=amount),
-        ],
-        locked,
-    )
-    hold_id = repo.new_id()
-    try:
-        row = await repo.insert_hold(
-            session,
-            id=hold_id,
-            payer=payer,
-            payee=payee,
-            currency=currency,
-            amount=hold.amount,
-            expires_at=hold.expires_at,
-            metadata=dict(metadata),
-        )
-    except IntegrityError as exc:
-        raise _bounds_error(exc) from exc
-    await emit(
-        session,
-        HoldAuthorized(
-            hold_id=str(hold_id),
-            currency=currency,
-            payer=str(payer),
-            payee=str(payee),
-            amount=amount,
-            expires_at=hold.expires_at,
-        ),
-        str(hold_id),
-    )
-    return hold_view(row)
-
-
-async def require_hold(session: AsyncSession, hold_id: UUID, *, lock: bool = False) -> RowMapping:
-    row = await repo.get_hold(session, hold_id, lock=lock)
-    if row is None:
-        raise NotFound(f"no hold {hold_id}")
-    return row
-
-
-async def capture_hold(
-    session: AsyncSession, *, hold_id: UUID, amount: int | None, client_id: str
-) -> dict[str, Any]:
-    row = await require_hold(session, hold_id, lock=True)
-    if amount is not None:
-        check_positive(amount)
-    captured = hold_rules.capture(_hold_domain(row), now=datetime.now(UTC), amount=amount)
-    await repo.lock_accounts(session, (row["payer"], row["payee"]))
-    # Capturing releases the hold (trigger on holds) before the payment is posted against
-    # the same funds; both happen in this one transaction.
-    await repo.finish_hold(session, hold_id, status="captured", captured=captured.captured)
-    view = await post(
-        session,
-        client_id=client_id,
-        legs=hold_rules.capture_postings(captured),
-        kind="hold_capture",
-        metadata={"hold_id": str(hold_id)},
-    )
-    done = await repo.finish_hold(
-        session,
-        hold_id,
-        status="captured",
-        captured=captured.captured,
-        transaction_id=UUID(view["id"]),
-    )
-    await emit(
-        session,
-        HoldCaptured(hold_id=str(hold_id), captured=captured.captured, transaction_id=view["id"]),
-        str(hold_id),
-    )
-    return hold_view(done)
-
-
-async def void_hold(session: AsyncSession, *, hold_id: UUID) -> dict[str, Any]:
-    row = await require_hold(session, hold_id, lock=True)
-    hold_rules.void(_hold_domain(row), now=datetime.now(UTC))
-    done = await repo.finish_hold(session, hold_id, status="voided")
-    await emit(session, HoldVoided(hold_id=str(hold_id)), str(hold_id))
-    return hold_view(done)
-
-
-async def expire_due_holds(session: AsyncSession, *, limit: int = 500) -> int:
-    """Expire authorized holds past their deadline; returns how many."""
-    now = datetime.now(UTC)
-    due = await repo.due_holds(session, now=now, limit=limit)
-    for row in due:
-        hold_rules.expire(_hold_domain(row), now=now)
-        await repo.finish_hold(session, row["id"], status="expired")
-        await emit(session, HoldExpired(hold_id=str(row["id"])), str(row["id"]))
-    return len(due)

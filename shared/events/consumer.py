@@ -11,8 +11,10 @@ retried with exponential backoff, then dead-lettered, so later events keep flowi
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 from sqlalchemy import insert
@@ -30,6 +32,7 @@ from shared.observability import correlation_id_var
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,17 +82,15 @@ class ConsumerRunner:
                 log.exception("consumer_fetch_failed", consumer=self.group)
                 await asyncio.sleep(1.0)
                 continue
-            for record in records:
-                await self._until_done("process", self.process, record)
+            if records:
+                await self._until_done("process", self.process_batch, records)
             # One offset commit per partition per batch: the database already holds every
             # effect, and a crash before this line only means redelivery into the inbox.
             last_per_partition = {(r.topic, r.partition): r for r in records}
             for record in last_per_partition.values():
                 await self._until_done("commit", self.consumer.commit, record)
 
-    async def _until_done(
-        self, step: str, action: Callable[[Record], Awaitable[None]], record: Record
-    ) -> None:
+    async def _until_done(self, step: str, action: Callable[[T], Awaitable[None]], item: T) -> None:
         """Retry an infrastructure step (database or bus down) until it succeeds.
 
         Moving on would skip the record: Kafka's in-memory position is already past it.
@@ -99,7 +100,7 @@ class ConsumerRunner:
         delay = 0.2
         while True:
             try:
-                await action(record)
+                await action(item)
                 return
             except asyncio.CancelledError:
                 raise
@@ -108,7 +109,57 @@ class ConsumerRunner:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def process(self, record: Record) -> None:
+    async def process_batch(self, records: list[Record]) -> None:
+        """Apply a batch in ONE transaction (one commit instead of one per event: what keeps
+        a consumer ahead of a busy producer). If anything in it fails, fall back to one
+        transaction per event, so only the failing event is retried and dead-lettered."""
+        if len(records) > 1:
+            try:
+                outcomes = await self._apply_all(records)
+            except asyncio.CancelledError:
+                raise
+            except _BatchFailed as failure:
+                if is_infrastructure_error(failure.error):
+                    raise failure.error from None
+                log.info(
+                    "batch_falls_back_to_single_events",
+                    consumer=self.group,
+                    error=repr(failure.error),
+                )
+                failed_at = failure.index
+            else:
+                for event_type, outcome in outcomes:
+                    EVENTS_CONSUMED.labels(self.group, event_type, outcome).inc()
+                return
+        else:
+            failed_at = -1
+        for index, record in enumerate(records):
+            # The batch attempt counts as the failing event's first try.
+            tried = 1 if index == failed_at else 0
+            await self._until_done("process", functools.partial(self.process, tried=tried), record)
+
+    async def _apply_all(self, records: list[Record]) -> list[tuple[str, str]]:
+        outcomes: list[tuple[str, str]] = []
+        index = -1
+        try:
+            async with self.session_factory() as session, session.begin():
+                for index, record in enumerate(records):  # noqa: B007 - read in the handler below
+                    event = decode(record.value)  # a bad one aborts the batch: handled singly
+                    handler = self.subscription.handlers.get(event.type)
+                    if handler is None:
+                        outcomes.append((event.type, "ignored"))
+                        continue
+                    applied = await self._apply_in(session, event, handler)
+                    outcomes.append((event.type, "applied" if applied else "duplicate"))
+        except asyncio.CancelledError:
+            raise
+        except EnvelopeError as exc:
+            raise _BatchFailed(-1, exc) from exc  # not a handler try: dead-lettered singly
+        except Exception as exc:
+            raise _BatchFailed(index, exc) from exc
+        return outcomes
+
+    async def process(self, record: Record, *, tried: int = 0) -> None:
         try:
             event = decode(record.value)
         except EnvelopeError as exc:
@@ -119,7 +170,7 @@ class ConsumerRunner:
             EVENTS_CONSUMED.labels(self.group, event.type, "ignored").inc()
             return
         last_error: Exception | None = None
-        for attempt in range(1, self.max_attempts + 1):
+        for attempt in range(tried + 1, self.max_attempts + 1):
             try:
                 applied = await self._apply(event, handler)
                 EVENTS_CONSUMED.labels(
@@ -151,19 +202,23 @@ class ConsumerRunner:
         )
 
     async def _apply(self, event: Event, handler: Handler) -> bool:
+        async with self.session_factory() as session, session.begin():
+            return await self._apply_in(session, event, handler)
+
+    async def _apply_in(self, session: AsyncSession, event: Event, handler: Handler) -> bool:
+        """Inbox row and handler effects in the caller's transaction; False if already seen."""
         token = correlation_id_var.set(event.correlation_id)
         try:
-            async with self.session_factory() as session, session.begin():
-                inserted = await session.execute(
-                    pg_insert(processed_events)
-                    .values(consumer=self.group, dedup_key=event.dedup_key, event_type=event.type)
-                    .on_conflict_do_nothing()
-                    .returning(processed_events.c.dedup_key)
-                )
-                if inserted.first() is None:
-                    return False
-                await handler(session, event)
-                return True
+            inserted = await session.execute(
+                pg_insert(processed_events)
+                .values(consumer=self.group, dedup_key=event.dedup_key, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(processed_events.c.dedup_key)
+            )
+            if inserted.first() is None:
+                return False
+            await handler(session, event)
+            return True
         finally:
             correlation_id_var.reset(token)
 
@@ -209,6 +264,15 @@ class ConsumerRunner:
                 )
             ]
         )
+
+
+class _BatchFailed(Exception):
+    """Which event of a batch failed (-1: none of the handlers), and why."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.index = index
+        self.error = error
 
 
 def is_infrastructure_error(exc: BaseException) -> bool:

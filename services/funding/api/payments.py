@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.funding.api.dependencies import PageParams, Payer, Reader, errors
 from services.funding.api.schemas import Page, PaymentOrderCreate, SettlementCreate, TrancheRead
-from services.funding.domain.errors import InvalidPaymentModeError
+from services.funding.domain.errors import InvalidPaymentModeError, TrancheStatusError
 from services.funding.domain.tranches import PaymentMode
 from services.funding.service import access, applications, tranches
 from services.funding.store import repository
@@ -82,7 +82,7 @@ async def settle_euro_payment(
     tranche = await repository.get(session, Tranche, tranche_id)
     await applications.load(session, principal, tranche.application_id)
     if tranche.order_id is None:
-        raise tranches.TrancheStatusError(
+        raise TrancheStatusError(
             f"tranche {tranche.number} was never ordered", tranche_status=tranche.status
         )
     if tranche.payment_mode != PaymentMode.EURO:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -23,12 +23,8 @@ def _storable(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=max_length, pattern=r"^[^\x00]*\S[^\x00]*$"),
-        AfterValidator(_storable),
-    ]
+_NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"
+_STORABLE = AfterValidator(_storable)
 
 
 def _sane_moment(value: datetime) -> datetime:
@@ -39,8 +35,15 @@ def _sane_moment(value: datetime) -> datetime:
 
 
 Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
-Name = _text(200)
-LongText = _text(20_000)
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=_NOT_BLANK), _STORABLE
+]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=_NOT_BLANK), _STORABLE
+]
+LongText = Annotated[
+    str, StringConstraints(min_length=1, max_length=20_000, pattern=_NOT_BLANK), _STORABLE
+]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
 EnvelopeCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,59}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")]
@@ -48,7 +51,7 @@ TerritoryCode = Annotated[str, StringConstraints(pattern=r"^(?:\d{2,3}|2[AB]|\d{
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^(?:\d{5}|2[AB]\d{3})$")]
 Cents = Annotated[int, Field(gt=0, le=10**13, description="Euro cents")]
 CentsOrZero = Annotated[int, Field(ge=0, le=10**13, description="Euro cents")]
-FieldValue = _text(20_000) | Annotated[int, Field(ge=-(10**13), le=10**13)] | bool
+FieldValue = LongText | Annotated[int, Field(ge=-(10**13), le=10**13)] | bool
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,39}$")]
 
 T = TypeVar("T")
@@ -134,7 +137,7 @@ class CallCreate(Schema):
     title: Name
     opens_at: Moment
     closes_at: Moment
-    criteria: _text(20_000) | None = None
+    criteria: LongText | None = None
     required_documents: list[Name] = Field(default_factory=list, max_length=50)
 
 
@@ -285,9 +288,9 @@ class ReportCreate(Schema):
     jobs_created: int = Field(ge=0, le=100_000)
     members: int = Field(ge=0, le=10_000_000)
     turnover_cents: CentsOrZero
-    economic_evaluation: _text(20_000) | None = None
-    social_evaluation: _text(20_000) | None = None
-    environmental_evaluation: _text(20_000) | None = None
+    economic_evaluation: LongText | None = None
+    social_evaluation: LongText | None = None
+    environmental_evaluation: LongText | None = None
 
 
 class ReportReview(Schema):
@@ -359,7 +362,7 @@ class DecisionCreate(Schema):
     application_id: uuid.UUID
     outcome: Literal["approved", "rejected", "adjourned"]
     amount_cents: Cents | None = None
-    deliberation_number: _text(100) | None = None
+    deliberation_number: ShortText | None = None
     reason: LongText | None = None
 
 

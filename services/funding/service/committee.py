@@ -16,7 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.domain import budget
 from services.funding.domain import committee as rules
-from services.funding.domain.errors import AgendaError, FundingDomainError
+from services.funding.domain.errors import (
+    AgendaError,
+    DuplicateDeliberationNumberError,
+    FundingDomainError,
+)
 from services.funding.domain.workflow import Action, ApplicationState, Role, apply_transition
 from services.funding.service import applications, tranches
 from services.funding.service.events import budget_event, decision_event
@@ -194,7 +198,7 @@ async def decide(
         )
         is not None
     ):
-        raise rules.DuplicateDeliberationNumberError(
+        raise DuplicateDeliberationNumberError(
             f"deliberation {data.deliberation_number} already recorded",
             deliberation_number=data.deliberation_number,
         )
@@ -228,7 +232,7 @@ async def decide(
             session.add(decision)
             await session.flush()
     except IntegrityError as exc:  # a concurrent decision took the same number
-        raise rules.DuplicateDeliberationNumberError(
+        raise DuplicateDeliberationNumberError(
             f"deliberation {decided.deliberation_number} already recorded",
             deliberation_number=decided.deliberation_number,
         ) from exc

@@ -65,7 +65,7 @@ async def decision_event(
         programme_code=programme.code,
         envelope_code=envelope.code,
         territory=application.territory,
-        outcome=decision.outcome,  # type: ignore[arg-type]
+        outcome="approved" if decision.outcome == "approved" else "rejected",
         amount_cents=decision.amount_cents,
         requested_amount_cents=application.requested_amount_cents,
         deliberation_number=decision.deliberation_number or "",

@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.domain import budget
 from services.funding.domain import tranches as rules
-from services.funding.domain.errors import TrancheNotPayableError, TrancheStatusError
+from services.funding.domain.errors import (
+    InvalidPaymentModeError,
+    TrancheNotPayableError,
+    TrancheStatusError,
+)
 from services.funding.service import access
 from services.funding.service.events import (
     payment_ordered_event,
@@ -158,7 +162,7 @@ async def order(
     programme = await repository.get(session, Programme, application.programme_id)
     access.ensure_application(principal, application, envelope, programme)
     if mode is not rules.PaymentMode.EURO and not (beneficiary_account_id and funding_account_id):
-        raise rules.InvalidPaymentModeError(
+        raise InvalidPaymentModeError(
             "payments through the ledger need beneficiary_account_id and funding_account_id"
         )
     rows = await repository.tranches_of(session, application.id, lock=True)

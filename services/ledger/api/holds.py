@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from services.ledger import service
+from services.ledger import holding
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Cursor,
@@ -57,7 +57,7 @@ TRANSITION_ERRORS = (
 
 
 async def _visible_hold(session: Any, principal: Principal, hold_id: UUID, *, lock: bool) -> Any:
-    row = await service.require_hold(session, hold_id, lock=lock)
+    row = await holding.require_hold(session, hold_id, lock=lock)
     principal.ensure_access("currencies", row["currency"])
     return row
 
@@ -88,7 +88,7 @@ async def authorize_hold(
         key=key,
         route="POST /holds",
         body=body.model_dump(mode="json", exclude={"idempotency_key"}),
-        run=lambda: service.authorize_hold(
+        run=lambda: holding.authorize_hold(
             session,
             payer=body.payer,
             payee=body.payee,
@@ -115,7 +115,7 @@ async def list_holds(
     rows = await repo.list_holds(
         session, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
     )
-    return page([service.hold_view(r) for r in rows], limit=limit, key=lambda h: h["id"])
+    return page([holding.hold_view(r) for r in rows], limit=limit, key=lambda h: h["id"])
 
 
 @router.get(
@@ -123,7 +123,7 @@ async def list_holds(
 )
 async def get_hold(hold_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One hold."""
-    return service.hold_view(await _visible_hold(session, principal, hold_id, lock=False))
+    return holding.hold_view(await _visible_hold(session, principal, hold_id, lock=False))
 
 
 @router.post(
@@ -136,7 +136,7 @@ async def capture_hold(
 ) -> Any:
     """Settle all or part of a hold; the rest is released."""
     await _visible_hold(session, principal, hold_id, lock=True)
-    return await service.capture_hold(
+    return await holding.capture_hold(
         session, hold_id=hold_id, amount=body.amount, client_id=principal.client_id
     )
 
@@ -149,4 +149,4 @@ async def capture_hold(
 async def void_hold(hold_id: UUID, principal: Poster, session: DbSession) -> Any:
     """Cancel a hold, releasing its funds."""
     await _visible_hold(session, principal, hold_id, lock=True)
-    return await service.void_hold(session, hold_id=hold_id)
+    return await holding.void_hold(session, hold_id=hold_id)

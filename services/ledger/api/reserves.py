@@ -1,12 +1,13 @@
-"""Euro-backed currencies: reserve accounts, issuance, reconversion, reconciliation."""
+"""Currency operations: reserve accounts, issuance, reconversion, reconciliation, demurrage."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from services.ledger import conversions
+from services.ledger import conversions, demurrage_runs
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
@@ -17,6 +18,8 @@ from services.ledger.api.common import (
     pick_key,
 )
 from services.ledger.api.schemas import (
+    DemurrageRunCreate,
+    DemurrageRunRead,
     IssuanceCreate,
     Reconciliation,
     ReconversionCreate,
@@ -28,7 +31,7 @@ from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.domain import errors as e
 from services.ledger.domain.postings import MAX_AMOUNT
 from shared.auth import Principal
-from shared.problems import problem_responses
+from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies/{code}", tags=["reserves"])
@@ -166,3 +169,37 @@ async def reconcile(
     """Compare units in circulation, the reserve account and the bank's balance."""
     await _ensure_reserve_access(session, principal, code)
     return await conversions.reconcile(session, currency=code, reported=reported_bank_balance)
+
+
+@router.post(
+    "/demurrage-runs",
+    response_model=DemurrageRunRead,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(e.UnknownCurrency, e.DemurrageNotConfigured, e.InvalidPeriod),
+    },
+)
+async def run_demurrage(
+    code: Code, body: DemurrageRunCreate, principal: Admin, request: Request
+) -> Any:
+    """Charge demurrage for one closed period; asking again resumes or returns the run."""
+    principal.ensure_access("currencies", code)
+    return await demurrage_runs.run_demurrage(
+        request.app.state.session_factory,
+        currency=code,
+        period_start=body.period_start,
+        fund=body.fund_account_id,
+    )
+
+
+@router.get(
+    "/demurrage-runs/{period_start}",
+    response_model=DemurrageRunRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+)
+async def get_demurrage_run(
+    code: Code, period_start: date, principal: Reader, session: DbSession
+) -> Any:
+    """Progress of a demurrage run."""
+    principal.ensure_access("currencies", code)
+    return await demurrage_runs.get_run(session, currency=code, period_start=period_start)

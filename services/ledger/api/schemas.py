@@ -335,3 +335,23 @@ class Reconciliation(Out):
     ledger_drift: int
     bank_drift: int
     balanced: bool
+
+
+# --- demurrage ------------------------------------------------------------------------------
+
+
+class DemurrageRunCreate(Schema):
+    period_start: date = Field(description="First day of a closed demurrage period")
+    fund_account_id: UUID
+
+
+class DemurrageRunRead(Out):
+    run_key: str
+    currency: str
+    period_start: date
+    period_end: date
+    fund_account_id: UUID
+    status: str
+    accounts_total: int
+    accounts_done: int
+    charged_total: int

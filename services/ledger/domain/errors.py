@@ -288,3 +288,9 @@ class InvalidCursor(LedgerDomainError):
 
     code, title = "invalid-cursor", "Invalid pagination cursor"
 
+
+
+class DemurrageNotConfigured(LedgerDomainError):
+    """The currency has no demurrage rule, or the named fund cannot receive the charges."""
+
+    code, title = "demurrage-not-configured", "Demurrage is not configured for this currency"

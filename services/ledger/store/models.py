@@ -134,3 +134,19 @@ currency_reserves = Table(
     Column("external_account", Uuid, nullable=False),
     Column("fund_account", Uuid),
 )
+
+demurrage_runs = Table(
+    "demurrage_runs",
+    Base.metadata,
+    Column("run_key", Text, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("fund_account", Uuid, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("accounts_total", BigInteger, nullable=False),
+    Column("accounts_done", BigInteger, nullable=False),
+    Column("charged_total", BigInteger, nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+)

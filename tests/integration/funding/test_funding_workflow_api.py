@@ -258,3 +258,36 @@ async def test_awarded_grants_are_published_in_the_scdl_open_data_format(
     assert fields["referenceDecision"] == "CP-2026-11-042"
     assert fields["nomAttribuant"] == "Région Rhône-Alpes"
     assert fields["nature"] == "aide en numéraire" and fields["notificationUE"] == "non"
+
+
+async def test_closing_an_approved_file_without_follow_up_releases_its_commitment(
+    funding: Funding, engine_for: EngineFor, funding_db: str
+) -> None:
+    application_id = await funding.approved(amount=900_000)
+    assert (await funding.envelope_figures())["committed_cents"] == 900_000
+    no_reason = await funding.act(application_id, "close_without_follow_up", OFFICER)
+    assert no_reason.status_code == 422
+    closed = ok(
+        await funding.act(
+            application_id, "close_without_follow_up", OFFICER, reason="Project abandoned"
+        )
+    )
+    assert closed["state"] == "closed_without_follow_up"
+    assert (await funding.envelope_figures())["committed_cents"] == 0
+    assert "proxima.funding.budget.released.v1" in await _outbox_types(engine_for, funding_db)
+
+
+async def test_lists_are_paginated_by_keyset(funding: Funding, client: httpx.AsyncClient) -> None:
+    created = [str((await funding.draft())["id"]) for _ in range(5)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = ok(await client.get("/applications", params=params, headers=OFFICER))
+        seen += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == created  # time-ordered ids: creation order, nothing twice, nothing lost
+    bad = await client.get("/applications", params={"cursor": "nope"}, headers=OFFICER)
+    assert bad.status_code == 422

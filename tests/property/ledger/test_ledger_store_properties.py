@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from services.ledger import service
+from services.ledger import holding, service
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting
@@ -167,7 +167,7 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
         return (await service.post(s, client_id="prop", legs=legs))["id"]
     if kind == "hold":
         _, src, dst, amt = op
-        view = await service.authorize_hold(
+        view = await holding.authorize_hold(
             s,
             payer=ids[src],
             payee=ids[dst],
@@ -183,8 +183,8 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
             raise LedgerDomainError("no such hold in this scenario")
         hold_id = UUID(model.holds[index]["id"])
         if kind == "void":
-            return await service.void_hold(s, hold_id=hold_id)
-        view = await service.capture_hold(s, hold_id=hold_id, amount=op[2], client_id="prop")
+            return await holding.void_hold(s, hold_id=hold_id)
+        view = await holding.capture_hold(s, hold_id=hold_id, amount=op[2], client_id="prop")
         return view["transaction_id"]
     index = op[1]
     if index >= len(model.txs):

@@ -1,0 +1,197 @@
+"""The regional loop's figures, measured in one run with Kafka on: the sustained posting rate
+through the gateway (peak, with concurrent clients), then the end-to-end latency from a
+transaction posted at 50 % of that peak to its arrival on the dashboard stream (p50/p99).
+
+    make bench-loop      → bench/results/loop.json (rate_per_s, e2e_p50_ms, e2e_p99_ms)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from typing import Any
+
+import httpx
+
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.postgres import REPO, LocalPostgres
+from deploy.local.stack import Stack, running_stack
+
+RESULTS = REPO / "bench" / "results" / "loop.json"
+WORK = REPO / ".cache" / "bench" / "loop"
+CURRENCY = "LOOPBENCH"
+TERRITORY = "69123"
+ADMIN_SECRET = "bench-admin-secret"
+PAIRS = 16
+
+
+async def _setup(api: httpx.AsyncClient) -> list[tuple[str, str]]:
+    r = await api.post(
+        "/ledger/currencies",
+        json={
+            "code": CURRENCY,
+            "kind": "mutual_credit",
+            "operator": "Bench",
+            "rules": {"credit_limit": {"default_limit": 10**12, "max_limit": 10**12}},
+        },
+    )
+    r.raise_for_status()
+    pairs = []
+    for _ in range(PAIRS):
+        ids = []
+        for limit in (10**12, None):
+            body: dict[str, Any] = {"currency": CURRENCY, "type": "member", "territory": TERRITORY}
+            if limit:
+                body["credit_limit"] = limit
+            r = await api.post("/ledger/accounts", json=body)
+            r.raise_for_status()
+            ids.append(r.json()["id"])
+        pairs.append((ids[0], ids[1]))
+    return pairs
+
+
+def _body(pair: tuple[str, str], amount: int) -> dict[str, Any]:
+    return {
+        "kind": "transfer",
+        "postings": [
+            {"account_id": pair[0], "currency": CURRENCY, "amount": -amount},
+            {"account_id": pair[1], "currency": CURRENCY, "amount": amount},
+        ],
+    }
+
+
+async def _peak_rate(api: httpx.AsyncClient, pairs: list[tuple[str, str]], seconds: float) -> float:
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            r = await api.post("/ledger/transactions", json=_body(pairs[i % PAIRS], 1))
+            if r.status_code == 201:
+                done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(PAIRS)))
+    return done / (time.perf_counter() - started)
+
+
+async def _latency(
+    api: httpx.AsyncClient, pairs: list[tuple[str, str]], rate: float, seconds: float
+) -> list[float]:
+    posted_at: dict[str, float] = {}
+    arrived_at: dict[str, float] = {}
+    ready = asyncio.Event()
+
+    async def listen() -> None:
+        async with api.stream("GET", "/stream", timeout=None) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("event: hello"):
+                    ready.set()
+                if line.startswith("data:"):
+                    try:
+                        data = json.loads(line[5:])
+                    except ValueError:
+                        continue
+                    inner = data.get("data") if isinstance(data, dict) else None
+                    tx = inner.get("transaction_id") if isinstance(inner, dict) else None
+                    if tx:
+                        arrived_at.setdefault(tx, time.perf_counter())
+
+    listener = asyncio.create_task(listen())
+    await asyncio.wait_for(ready.wait(), 30)
+    # Let the backlog of the peak phase drain: a marker must come through before we time.
+    r = await api.post("/ledger/transactions", json=_body(pairs[0], 1))
+    marker = r.json()["id"]
+    drain_deadline = time.perf_counter() + 180
+    while marker not in arrived_at and time.perf_counter() < drain_deadline:
+        await asyncio.sleep(0.1)
+    interval = 1.0 / rate
+    sends: list[asyncio.Task[None]] = []
+
+    async def send(i: int) -> None:
+        t0 = time.perf_counter()
+        r = await api.post("/ledger/transactions", json=_body(pairs[i % PAIRS], 1))
+        if r.status_code == 201:
+            posted_at[r.json()["id"]] = t0
+
+    start = time.perf_counter()
+    i = 0
+    while time.perf_counter() - start < seconds:
+        sends.append(asyncio.create_task(send(i)))
+        i += 1
+        await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
+    await asyncio.gather(*sends)
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline and any(t not in arrived_at for t in posted_at):
+        await asyncio.sleep(0.1)
+    listener.cancel()
+    return [(arrived_at[t] - posted_at[t]) * 1000 for t in posted_at if t in arrived_at]
+
+
+async def _measure(stack: Stack) -> dict[str, Any]:
+    token = (
+        await httpx.AsyncClient().post(
+            f"{stack.gateway_url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "admin",
+                "client_secret": ADMIN_SECRET,
+            },
+        )
+    ).json()["access_token"]
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(
+        base_url=f"{stack.gateway_url}/api",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+        limits=limits,
+    ) as api:
+        pairs = await _setup(api)
+        await _peak_rate(api, pairs, 3)  # warm-up
+        peak = await _peak_rate(api, pairs, 15)
+        latencies = sorted(await _latency(api, pairs, peak * 0.5, 20))
+    p99_index = max(0, int(len(latencies) * 0.99) - 1)
+    return {
+        "rate_per_s": round(peak, 1),
+        "latency_probe_rate_per_s": round(peak * 0.5, 1),
+        "e2e_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "e2e_p99_ms": round(latencies[p99_index], 1) if latencies else None,
+        "e2e_samples": len(latencies),
+        "event_bus": "kafka",
+    }
+
+
+def main() -> int:
+    postgres = LocalPostgres(data_dir=WORK / "postgres", port=55432)
+    broker = KafkaBroker(port=59092, data_dir=WORK / "kafka")
+    postgres.destroy()
+    postgres.start()
+    try:
+        broker.start()
+        stack = Stack(
+            postgres=postgres,
+            run_dir=WORK / "run",
+            event_bus="kafka",
+            kafka_bootstrap=broker.bootstrap,
+            base_port=58000,
+            db_prefix="bench",
+            extra_env={
+                "PROXIMA_ENV": "test",
+                "PROXIMA_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
+                "PROXIMA_RATE_LIMIT_PER_MINUTE": "10000000",
+                "PROXIMA_RATE_LIMIT_BURST": "1000000",
+                "PROXIMA_LOG_LEVEL": "WARNING",
+            },
+        )
+        with running_stack(stack):
+            figures = asyncio.run(_measure(stack))
+    finally:
+        broker.stop()
+        postgres.destroy()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    return 0
