@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from services.diagnostics import publisher
 from services.diagnostics.api import aggregates, imports, territories
 from services.diagnostics.api.common import DOMAIN_ERRORS
 from services.diagnostics.consumers import subscription
@@ -21,4 +22,6 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
         routers=[imports.router, territories.router, aggregates.router],
         subscriptions=[subscription(settings.consumer_group)],
         domain_errors=DOMAIN_ERRORS,
+        on_startup=[publisher.start],
+        on_shutdown=[publisher.stop],
     )

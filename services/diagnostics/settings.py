@@ -9,3 +9,5 @@ class DiagnosticsSettings(ServiceSettings):
     # A new group name replays the ledger's log from offset 0 into an empty database:
     # that is how the live aggregates are rebuilt from the event log.
     consumer_group: str = "diagnostics"
+    # Live aggregates are published at most once per row per interval (coalesced).
+    aggregate_publish_interval_s: float = 1.0

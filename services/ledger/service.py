@@ -265,6 +265,39 @@ def transaction_view(tx: RowMapping, legs: Sequence[Mapping[str, Any]]) -> dict[
     }
 
 
+async def emit_posted(
+    session: AsyncSession,
+    *,
+    tx: Mapping[str, Any],
+    legs: Sequence[Posting],
+    accounts: Mapping[UUID, Mapping[str, Any]],
+) -> None:
+    """One TransactionPosted per currency of the transaction, each leg with its account's
+    type and territory (what the diagnostics service maps flows with)."""
+    for currency in sorted({leg.currency for leg in legs}):
+        await emit(
+            session,
+            TransactionPosted(
+                transaction_id=str(tx["id"]),
+                currency=currency,
+                kind=tx["kind"],
+                effective_date=tx["effective_date"],
+                reverses=str(tx["reverses"]) if tx["reverses"] else None,
+                postings=[
+                    PostedLeg(
+                        account_id=str(leg.account_id),
+                        account_type=accounts[leg.account_id]["type"],
+                        territory=accounts[leg.account_id]["territory"],
+                        amount=leg.amount,
+                    )
+                    for leg in legs
+                    if leg.currency == currency
+                ],
+            ),
+            str(tx["id"]),
+        )
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -304,28 +337,7 @@ async def post(
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
     await check_reserves(session, list(locked))
-    for currency in sorted({leg.currency for leg in canonical}):
-        await emit(
-            session,
-            TransactionPosted(
-                transaction_id=str(tx_id),
-                currency=currency,
-                kind=kind,
-                effective_date=tx["effective_date"],
-                reverses=str(reverses) if reverses else None,
-                postings=[
-                    PostedLeg(
-                        account_id=str(leg.account_id),
-                        account_type=locked[leg.account_id]["type"],
-                        territory=locked[leg.account_id]["territory"],
-                        amount=leg.amount,
-                    )
-                    for leg in canonical
-                    if leg.currency == currency
-                ],
-            ),
-            str(tx_id),
-        )
+    await emit_posted(session, tx=tx, legs=canonical, accounts=locked)
     return transaction_view(tx, rows)
 
 

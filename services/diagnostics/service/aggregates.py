@@ -31,7 +31,8 @@ MINOR_UNITS = "minor units"
 
 
 async def apply_transaction(session: AsyncSession, event: Event) -> dict[Key, Counters]:
-    """Store the transaction's transfers, add its counters, record AggregateUpdated events.
+    """Store the transaction's transfers, add its counters, and mark the changed rows for
+    publication (`publish_pending` sends the AggregateUpdated events, coalesced).
 
     Runs inside the consumer's inbox transaction, so it takes effect exactly once.
     """
@@ -53,10 +54,26 @@ async def apply_transaction(session: AsyncSession, event: Event) -> dict[Key, Co
     )
     deltas = transaction_counters(transfers, currency=posted.currency, period=period)
     totals = await live.add_counters(session, deltas)
-    active = await live.active_account_counts(session, list(totals))
-    for key, counters in totals.items():
-        await _publish(session, key, counters, active.get(key, 0))
+    await live.mark_pending(session, list(totals))
     return totals
+
+
+async def publish_pending(session: AsyncSession, *, limit: int = 200) -> int:
+    """Publish the current value of every aggregate row changed since its last publication,
+    in the caller's transaction; return how many rows were published.
+
+    Coalescing keeps the live stream proportional to what changed per interval rather than
+    to the transaction rate: one busy territory makes ~9 events per interval, not per
+    transaction, and velocity (a scan of the month's transfers) is computed once per row.
+    """
+    keys = await live.take_pending(session, limit=limit)
+    if not keys:
+        return 0
+    counters = await live.counters_for(session, keys)
+    active = await live.active_account_counts(session, keys)
+    for key in sorted(counters):
+        await _publish(session, key, counters[key], active.get(key, 0))
+    return len(keys)
 
 
 async def territory_velocity(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import Table, and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from services.diagnostics.store.models import (
     CurrencyAggregate,
     CurrencyTransfer,
     GrantAggregate,
+    PendingPublication,
 )
 
 # --- live currency aggregates ------------------------------------------------------------
@@ -249,3 +250,58 @@ async def list_grants(
     if programmes is not None:
         query = query.where(g.programme.in_(list(programmes)))
     return list((await session.scalars(query)).all())
+
+
+async def mark_pending(session: AsyncSession, keys: Collection[Key]) -> None:
+    """Note that these aggregate rows must be published at the next flush."""
+    if not keys:
+        return
+    await session.execute(
+        pg_insert(PendingPublication)
+        .values([{"territory": t, "currency": c, "period": p} for t, c, p in sorted(keys)])
+        .on_conflict_do_nothing()
+    )
+
+
+async def take_pending(session: AsyncSession, *, limit: int) -> list[Key]:
+    """Remove and return up to ``limit`` pending keys; rows another flusher holds are skipped,
+    so two replicas never publish the same key twice in one round."""
+    table = PendingPublication.__table__
+    assert isinstance(table, Table)
+    chosen = (
+        select(table.c.territory, table.c.currency, table.c.period)
+        .order_by(table.c.marked_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("chosen")
+    )
+    rows = await session.execute(
+        delete(table)
+        .where(
+            tuple_(table.c.territory, table.c.currency, table.c.period).in_(
+                select(chosen.c.territory, chosen.c.currency, chosen.c.period)
+            )
+        )
+        .returning(table.c.territory, table.c.currency, table.c.period)
+    )
+    return [(t, c, p) for t, c, p in rows.all()]
+
+
+async def counters_for(session: AsyncSession, keys: Collection[Key]) -> dict[Key, Counters]:
+    if not keys:
+        return {}
+    table = CurrencyAggregate
+    rows = await session.scalars(
+        select(table).where(tuple_(table.territory, table.currency, table.period).in_(list(keys)))
+    )
+    return {
+        (r.territory, r.currency, r.period): Counters(
+            r.transactions,
+            r.issued,
+            r.received_from_outside,
+            r.spent_locally,
+            r.spent_outside,
+            r.reconverted,
+        )
+        for r in rows.all()
+    }

@@ -294,3 +294,18 @@ class GrantAggregate(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
+
+
+class PendingPublication(Base):
+    """An aggregate row changed since it was last published on the live stream.
+
+    Publishing coalesces: a burst of transactions on one (territory, currency, month) makes
+    one AggregateUpdated per metric per publish interval, not one per transaction.
+    """
+
+    __tablename__ = "pending_publications"
+
+    territory: Mapped[str] = mapped_column(Text, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    marked_at: Mapped[datetime] = _created()

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger import bulk
 from services.ledger.api.common import (
     AUTH_ERRORS,
     IdempotencyHeader,
@@ -16,7 +17,7 @@ from services.ledger.api.common import (
     pick_key,
 )
 from services.ledger.api.schemas import BatchCreate, BatchRead
-from services.ledger.api.transactions import POSTING_ERRORS, post_fields
+from services.ledger.api.transactions import POSTING_ERRORS, legs_of, post_fields
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.store import repository as repo
 from shared.auth import Principal
@@ -37,21 +38,38 @@ def _problem(exc: LedgerDomainError | Problem, index: int) -> dict[str, Any]:
     )
 
 
-async def run_batch(
+async def run_atomic(
     session: AsyncSession, principal: Principal, body: BatchCreate
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
+    """Every item or none, through the bulk path."""
+    currencies = sorted({p.currency for item in body.items for p in item.postings})
+    for currency in currencies:
+        principal.ensure_access("currencies", currency)
+    views = await bulk.post_atomic(
+        session,
+        client_id=principal.client_id,
+        items=[
+            {
+                "legs": legs_of(item),
+                "kind": item.kind,
+                "effective_date": item.effective_date,
+                "description": item.description,
+                "metadata": item.metadata,
+            }
+            for item in body.items
+        ],
+    )
+    return [{"index": i, "status": 201, "transaction": v} for i, v in enumerate(views)]
+
+
+async def run_independent(
+    session: AsyncSession, principal: Principal, body: BatchCreate
+) -> list[dict[str, Any]]:
+    """Each item in its own savepoint, with its own result."""
     # Lock every account of the batch at once, in id order: two batches never deadlock.
     await repo.lock_accounts(session, (p.account_id for item in body.items for p in item.postings))
     results: list[dict[str, Any]] = []
     for index, item in enumerate(body.items):
-        if body.mode == "atomic":
-            try:
-                view = await post_fields(session, principal, item, None)
-            except (LedgerDomainError, Problem) as exc:
-                exc.extra["item"] = index
-                raise
-            results.append({"index": index, "status": 201, "transaction": view})
-            continue
         try:
             async with session.begin_nested():
                 view = await post_fields(session, principal, item, None)
@@ -72,6 +90,14 @@ async def run_batch(
                     ),
                 }
             )
+    return results
+
+
+async def run_batch(
+    session: AsyncSession, principal: Principal, body: BatchCreate
+) -> dict[str, Any]:
+    run = run_atomic if body.mode == "atomic" else run_independent
+    results = await run(session, principal, body)
     posted = sum(1 for r in results if r["status"] == 201)
     return {
         "mode": body.mode,

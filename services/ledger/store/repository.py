@@ -473,3 +473,13 @@ async def movements_between(
         )
     )
     return [(row.effective_date, row.amount) for row in (await session.execute(stmt)).all()]
+
+
+async def insert_transactions(
+    session: AsyncSession, *, rows: Sequence[dict[str, Any]], legs: Sequence[dict[str, Any]]
+) -> list[RowMapping]:
+    """Many transactions and their postings in two multi-row statements."""
+    result = await session.execute(insert(transactions).returning(transactions), list(rows))
+    inserted = list(result.mappings().all())
+    await session.execute(insert(postings), list(legs))
+    return inserted

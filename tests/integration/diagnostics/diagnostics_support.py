@@ -36,5 +36,6 @@ def settings_for(db_url: str, events_url: str, **overrides: object) -> Diagnosti
         jwks_json=jwks_json(),
         log_json=False,
         relay_poll_interval_s=0.05,
+        aggregate_publish_interval_s=0.05,
         **overrides,  # type: ignore[arg-type]
     )

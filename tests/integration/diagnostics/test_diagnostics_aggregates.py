@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -101,17 +102,32 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
         assert lyon["active_accounts"] == 1
 
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
+
+        async def published_updates() -> list[dict[str, Any]]:
+            async with factory() as session:
+                return [
+                    json.loads(bytes(row))
+                    for row in (
+                        await session.scalars(
+                            select(outbox.c.payload)
+                            .where(
+                                outbox.c.event_type == "proxima.diagnostics.aggregate.updated.v1"
+                            )
+                            .order_by(outbox.c.position)
+                        )
+                    ).all()
+                ]
+
+        def settled(events: list[dict[str, Any]]) -> bool:
+            volumes = {
+                e["data"]["territory"]: e["data"]["value"]
+                for e in events
+                if e["data"]["metric"] == "currency_volume"
+            }
+            return volumes.get("38") == 5_000 and "69" in volumes
+
+        published = await eventually(published_updates, settled)
         async with factory() as session:
-            published = [
-                json.loads(bytes(row))
-                for row in (
-                    await session.scalars(
-                        select(outbox.c.payload)
-                        .where(outbox.c.event_type == "proxima.diagnostics.aggregate.updated.v1")
-                        .order_by(outbox.c.position)
-                    )
-                ).all()
-            ]
             assert await recompute_from_transfers(session) == await live_store.all_counters(session)
         latest = {(e["data"]["territory"], e["data"]["metric"]): e["data"] for e in published}
         assert latest[("38", "currency_volume")]["value"] == 5_000
