@@ -214,6 +214,9 @@ async def _send_with_retries(
                 await _backoff(attempt, backoff_s)
                 continue
             raise BadGateway(f"{upstream.name} unreachable: {type(exc).__name__}") from exc
+        except Exception:
+            breaker.release()  # not the service's fault: never leave a half-open trial stuck
+            raise
         if response.status_code in BREAKER_FAILURE_STATUSES:
             breaker.record_failure(time.monotonic())
         else:
