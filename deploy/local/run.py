@@ -44,7 +44,7 @@ def _banner(stack: Stack, started: float) -> str:
         lines += ["", "Demo clients (OAuth2 client credentials):", credentials.read_text().rstrip()]
     took = time.monotonic() - started
     return "\n".join(
-        [f"\nProxima is running (ready in {took:.1f}s):", *lines, "", "Ctrl-C stops everything.", ""]
+        [f"\nProxima is running (ready in {took:.1f}s):", *lines, "", "Ctrl-C stops everything."]
     )
 
 
@@ -110,7 +110,7 @@ def _seed(stack: Stack) -> None:
     """Load the demo region if the seeding module exists (it is idempotent)."""
     seed_module = Path(REPO / "deploy" / "local" / "seed.py")
     if seed_module.exists():
-        from deploy.local import seed  # type: ignore[attr-defined]
+        from deploy.local import seed
 
         seed.seed_demo_region(stack)
 

@@ -1,0 +1,361 @@
+"""The demo region `make run` loads (skip with ``PROXIMA_SEED=0``): everything goes through
+the gateway's public API with the bootstrap admin's token, exactly as a partner would do
+it, and every step tolerates "already there", so running it twice changes nothing.
+
+- diagnostics: the Rhône-Alpes demo territories and their figures;
+- ledger: the euro, two euro-backed local currencies (La Gonette in Lyon; Le Cairn in
+  Grenoble, with demurrage), a mutual-credit B2B network, a time bank and an M'Ra-style
+  youth-card voucher programme, with members, merchants, issuances and payments;
+- funding: the IDéclic Solidaire programme, its 2026 envelope, a call and a few applications;
+- gateway: one demo client per role, whose secrets are printed and written to
+  ``.run/demo-credentials.txt``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from deploy.local.stack import Stack
+
+ALL = ["*"]
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    client_id: str
+    name: str
+    role: str
+    scopes: tuple[str, ...]
+    tenants: dict[str, list[str]]
+
+
+DEMO_CLIENTS = (
+    DemoClient(
+        "dashboard-region",
+        "Tableau de bord régional",
+        "dashboard",
+        ("dashboard:read", "diagnostics:read"),
+        {"currencies": ALL, "programmes": ALL, "envelopes": ALL, "territories": ALL},
+    ),
+    DemoClient(
+        "gonette-operator",
+        "Association La Gonette",
+        "currency_operator",
+        ("ledger:read", "ledger:post", "ledger:admin"),
+        {"currencies": ["GONETTE", "EUR"]},
+    ),
+    DemoClient(
+        "cairn-operator",
+        "Association Le Cairn",
+        "currency_operator",
+        ("ledger:read", "ledger:post", "ledger:admin"),
+        {"currencies": ["CAIRN", "EUR"]},
+    ),
+    DemoClient(
+        "ideclic-officer",
+        "Chargé de programme IDéclic",
+        "programme_officer",
+        ("funding:read", "funding:instruct", "funding:decide", "funding:pay", "funding:admin"),
+        {"programmes": ["IDECLIC"], "envelopes": ALL, "territories": ALL},
+    ),
+    DemoClient(
+        "accompanist-isere",
+        "Accompagnateur territorial Isère",
+        "territorial_accompanist",
+        ("funding:read", "funding:instruct"),
+        {"programmes": ["IDECLIC"], "territories": ["38"]},
+    ),
+    DemoClient(
+        "partner-app",
+        "Application partenaire (lecture)",
+        "partner_app",
+        ("ledger:read", "funding:read", "diagnostics:read"),
+        {"currencies": ALL, "programmes": ALL, "territories": ALL},
+    ),
+)
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+class Api:
+    """Thin client that treats 409 "already exists" as success, for idempotent seeding."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.http = httpx.Client(
+            base_url=f"{base}/api", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+
+    def post(
+        self, path: str, body: dict[str, Any], *, key: str | None = None
+    ) -> dict[str, Any] | None:
+        headers = {"Idempotency-Key": key} if key else {}
+        response = self.http.post(path, json=body, headers=headers)
+        if response.status_code == 409 and key is None:
+            return None
+        if response.status_code not in (200, 201):
+            raise SeedError(f"POST {path} → {response.status_code}: {response.text[:500]}")
+        return response.json()  # type: ignore[no-any-return]
+
+    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.put(path, json=body)
+        if response.status_code not in (200, 201):
+            raise SeedError(f"PUT {path} → {response.status_code}: {response.text[:500]}")
+        return response.json()  # type: ignore[no-any-return]
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        response = self.http.get(path, params=params)
+        if response.status_code != 200:
+            raise SeedError(f"GET {path} → {response.status_code}: {response.text[:500]}")
+        return response.json()  # type: ignore[no-any-return]
+
+
+def admin_token(gateway: str) -> str:
+    secret = os.environ.get("PROXIMA_BOOTSTRAP_ADMIN_SECRET", "change-me")
+    response = httpx.post(
+        f"{gateway}/oauth/token",
+        timeout=30,
+        data={"grant_type": "client_credentials", "client_id": "admin", "client_secret": secret},
+    )
+    if response.status_code != 200:
+        raise SeedError(f"admin token refused: {response.text[:300]}")
+    return str(response.json()["access_token"])
+
+
+def seed_clients(gateway: str, token: str) -> list[tuple[str, str, str]]:
+    """Create each demo client, or rotate its secret if it exists (secrets are never stored
+    in clear, so a re-run can only print fresh ones)."""
+    http = httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    out = []
+    for c in DEMO_CLIENTS:
+        body = {
+            "client_id": c.client_id,
+            "name": c.name,
+            "role": c.role,
+            "scopes": list(c.scopes),
+            "tenants": c.tenants,
+        }
+        response = http.post("/admin/clients", json=body)
+        if response.status_code == 409:
+            response = http.post(
+                f"/admin/clients/{c.client_id}/rotate-secret", json={"grace_period_s": 0}
+            )
+        if response.status_code not in (200, 201):
+            raise SeedError(f"client {c.client_id}: {response.status_code} {response.text[:300]}")
+        out.append((c.client_id, c.role, str(response.json()["client_secret"])))
+    return out
+
+
+def _account(api: Api, currency: str, kind: str, territory: str | None = None, **extra: Any) -> str:
+    body: dict[str, Any] = {"currency": currency, "type": kind, **extra}
+    if territory:
+        body["territory"] = territory
+    created = api.post("/ledger/accounts", body)
+    assert created is not None
+    return str(created["id"])
+
+
+def seed_ledger(api: Api) -> None:
+    if (
+        api.post(
+            "/ledger/currencies", {"code": "EUR", "kind": "eur", "operator": "Banques partenaires"}
+        )
+        is None
+    ):
+        return  # seeded before: accounts and movements exist already
+    external = _account(api, "EUR", "issuer", name="Euros hors système")
+    for code, operator, town, rules in (
+        ("GONETTE", "Association La Gonette", "69123", {}),
+        (
+            "CAIRN",
+            "Association Le Cairn",
+            "38185",
+            {"demurrage": {"rate_ppm": 20_000, "period": 3}},
+        ),
+    ):
+        api.post(
+            "/ledger/currencies",
+            {
+                "code": code,
+                "kind": "euro_backed",
+                "operator": operator,
+                "rules": {
+                    "convertible": True,
+                    "reconversion_fees": {"default_bp": 300, "by_category": {"alimentation": 200}},
+                    **rules,
+                },
+            },
+        )
+        issuer = _account(api, code, "issuer", name=f"Émission {code}")
+        fund = _account(api, code, "fund", name=f"Fonds de l'association {code}")
+        reserve = _account(api, "EUR", "reserve", name=f"Fonds de garantie {code}")
+        api.put(
+            f"/ledger/currencies/{code}/reserve",
+            {
+                "issuer_account_id": issuer,
+                "reserve_account_id": reserve,
+                "external_account_id": external,
+                "fund_account_id": fund,
+            },
+        )
+        members = [_account(api, code, "member", town, name=f"Adhérent {i}") for i in range(1, 4)]
+        merchants = [
+            _account(api, code, "merchant", town, name=f"Commerce {i}", merchant_category=cat)
+            for i, cat in enumerate(("alimentation", "librairie"), start=1)
+        ]
+        for i, member in enumerate(members):
+            api.post(
+                f"/ledger/currencies/{code}/issuances",
+                {"account_id": member, "euros": 10_000 * (i + 1)},
+                key=f"seed-issue-{code}-{i}",
+            )
+        for i, member in enumerate(members):
+            merchant = merchants[i % len(merchants)]
+            api.post(
+                "/ledger/transactions",
+                {
+                    "kind": "payment",
+                    "postings": [
+                        {"account_id": member, "currency": code, "amount": -4_500},
+                        {"account_id": merchant, "currency": code, "amount": 4_500},
+                    ],
+                },
+                key=f"seed-pay-{code}-{i}",
+            )
+        api.post(
+            f"/ledger/currencies/{code}/reconversions",
+            {"account_id": merchants[0], "units": 2_000},
+            key=f"seed-reconvert-{code}",
+        )
+    api.post(
+        "/ledger/currencies",
+        {
+            "code": "RESEAU_B2B",
+            "kind": "mutual_credit",
+            "operator": "Réseau interentreprises Rhône-Alpes",
+            "rules": {"credit_limit": {"default_limit": 500_000, "max_limit": 2_000_000}},
+        },
+    )
+    b2b = [
+        _account(api, "RESEAU_B2B", "member", town, credit_limit=500_000, name=f"Entreprise {i}")
+        for i, town in enumerate(("42218", "69123", "38185"), start=1)
+    ]
+    api.post(
+        "/ledger/transactions",
+        {
+            "kind": "transfer",
+            "postings": [
+                {"account_id": b2b[0], "currency": "RESEAU_B2B", "amount": -120_000},
+                {"account_id": b2b[1], "currency": "RESEAU_B2B", "amount": 120_000},
+            ],
+        },
+        key="seed-b2b-1",
+    )
+    api.post(
+        "/ledger/currencies",
+        {
+            "code": "HEURES",
+            "kind": "time",
+            "scale": 2,
+            "operator": "Accorderie de Grenoble",
+            "rules": {"credit_limit": {"default_limit": 1_000, "max_limit": 2_000}},
+        },
+    )
+    hours = [
+        _account(api, "HEURES", "member", "38185", credit_limit=1_000, name=f"Accordeur {i}")
+        for i in (1, 2)
+    ]
+    api.post(
+        "/ledger/transactions",
+        {
+            "kind": "transfer",
+            "postings": [
+                {"account_id": hours[0], "currency": "HEURES", "amount": -150},
+                {"account_id": hours[1], "currency": "HEURES", "amount": 150},
+            ],
+        },
+        key="seed-hours-1",
+    )
+    api.post(
+        "/ledger/currencies", {"code": "MRA", "kind": "voucher", "operator": "Région (carte M'Ra)"}
+    )
+    for i, category in enumerate(("livres", "culture", "sport"), start=1):
+        _account(
+            api,
+            "MRA",
+            "merchant",
+            "69123",
+            merchant_category=category,
+            name=f"Partenaire agréé {i}",
+        )
+    _account(api, "MRA", "programme", name="Programme carte M'Ra 2026")
+
+
+def seed_funding(api: Api) -> None:
+    created = api.post(
+        "/funding/programmes",
+        {
+            "code": "IDECLIC",
+            "name": "IDéclic Solidaire – projets de monnaie locale",
+            "operator": "Région Rhône-Alpes",
+            "eligible_territories": ["01", "07", "26", "38", "42", "69", "73", "74"],
+            "legal_forms": ["association", "scic", "scop"],
+            "project_stages": ["emergence", "creation", "development"],
+            "advance_percent": 30,
+            "intermediate_percents": [40],
+        },
+    )
+    if created is None:
+        return
+    api.post(
+        "/funding/programmes/IDECLIC/envelopes",
+        {"code": "IDECLIC-2026", "year": 2026, "ap_cents": 50_000_000, "cp_cents": 30_000_000},
+    )
+    now = datetime.now(UTC)
+    call = api.post(
+        "/funding/programmes/IDECLIC/calls",
+        {
+            "title": "Appel à projets monnaies locales 2026",
+            "opens_at": (now - timedelta(days=30)).isoformat(),
+            "closes_at": (now + timedelta(days=60)).isoformat(),
+            "required_documents": ["statuts", "budget prévisionnel"],
+        },
+    )
+    assert call is not None
+    for name, commune, amount in (
+        ("Association Monnaie du Vercors", "38185", 1_800_000),
+        ("La Gonette – extension Villeurbanne", "69266", 3_500_000),
+        ("Le Sou Savoyard", "73065", 1_200_000),
+    ):
+        api.post(
+            "/funding/applications",
+            {
+                "envelope_code": "IDECLIC-2026",
+                "call_id": call["id"],
+                "applicant_name": name,
+                "legal_form": "association",
+                "project_stage": "creation",
+                "title": f"Projet de monnaie locale – {name}",
+                "commune_insee_code": commune,
+                "requested_amount_cents": amount,
+            },
+        )
+
+
+def seed_demo_region(stack: Stack) -> None:
+    gateway = stack.gateway_url
+    token = admin_token(gateway)
+    api = Api(gateway, token)
+    api.post("/diagnostics/admin/demo", {})
+    seed_ledger(api)
+    seed_funding(api)
+    credentials = seed_clients(gateway, token)
+    lines = [f"  {cid:<20} {role:<24} {secret}" for cid, role, secret in credentials]
+    lines.append(f"  {'admin':<20} {'admin':<24} (PROXIMA_BOOTSTRAP_ADMIN_SECRET)")
+    (stack.run_dir / "demo-credentials.txt").write_text("\n".join(lines) + "\n")
