@@ -35,6 +35,7 @@ lint: venv
 	$(VENV)/bin/mypy shared
 	$(VENV)/bin/lint-imports
 	$(PY) -m shared.events.docs --check
+	$(PY) -m deploy.config_reference --check
 
 test: venv tools lint
 	$(PY) -m pytest tests
@@ -56,6 +57,7 @@ bench-loop: venv
 
 docs: venv
 	$(PY) -m shared.events.docs
+	$(PY) -m deploy.config_reference
 
 clean:
 	rm -rf .cache/test .run
