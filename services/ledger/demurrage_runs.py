@@ -20,6 +20,7 @@ from services.ledger.domain import demurrage
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import DemurrageNotConfigured, InvalidPeriod
 from services.ledger.store import repository as repo
+from shared.events.catalog.ledger import DemurrageCharged
 from shared.problems import NotFound
 
 CHUNK = 200
@@ -151,6 +152,18 @@ async def run_demurrage(
             )
             run = await repo.get_demurrage_run(session, run["run_key"])
             assert run is not None
+            if done:
+                await service.emit(
+                    session,
+                    DemurrageCharged(
+                        currency=currency,
+                        period_start=run["period_start"],
+                        period_end=run["period_end"],
+                        charged_total=run["charged_total"],
+                        accounts=run["accounts_done"],
+                    ),
+                    run["run_key"],
+                )
             after = ids[-1] if ids else after
     return run_view(run)
 

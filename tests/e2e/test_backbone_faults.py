@@ -117,7 +117,8 @@ async def test_consumer_killed_mid_handler_redelivery_applied_once(
             MARKER_FILE=str(marker),
         )
         await eventually(lambda: asyncio.sleep(0, marker.exists()), bool, timeout=60)
-        assert await effects(engine, probe) == [0, 1, 2, 3, 4]
+        # Events before 5 are committed, or still in the hung batch's open transaction.
+        assert await effects(engine, probe) in ([], [0, 1, 2, 3, 4])
         victim.kill()
         await asyncio.to_thread(victim.wait)
         await run.runner(

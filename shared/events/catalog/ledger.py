@@ -105,3 +105,14 @@ class HoldExpired(EventPayload):
     """A hold reached its deadline uncaptured; its funds are available again."""
 
     hold_id: str
+
+
+@event_type("proxima.ledger.demurrage.charged.v1")
+class DemurrageCharged(EventPayload):
+    """A currency's demurrage run for one period completed (each charge is also posted)."""
+
+    currency: str
+    period_start: date
+    period_end: date
+    charged_total: int = Field(description="Minor units moved into the fund")
+    accounts: int = Field(description="Holding accounts visited")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -21,8 +23,17 @@ def ledger_db(migrated_database: Callable[[str], str]) -> str:
 async def client(
     ledger_db: str, new_database: Callable[[str], str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app, ledger_settings(ledger_db, new_database("events"))) as c:
+    running = serve(create_app, ledger_settings(ledger_db, new_database("events")))
+    c = await running.__aenter__()
+    try:
         yield c
+    finally:
+        stopping = asyncio.ensure_future(running.__aexit__(None, None, None))
+        done, _ = await asyncio.wait({stopping}, timeout=60)
+        if not done:  # say what hangs instead of hanging the whole run
+            for task in asyncio.all_tasks():
+                task.print_stack(file=sys.stderr)
+            raise RuntimeError("the ledger app did not stop within 60 s")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
+from tests.integration.ledger.test_ledger_events import outbox_events
 
 MONTHLY_2_PERCENT = {"demurrage": {"rate_ppm": 20_000, "period": 1}}
 
@@ -42,6 +43,14 @@ async def test_a_run_charges_each_holder_once_per_period(ledger: Ledger) -> None
         "/currencies/FONTE/demurrage-runs/2026-01-01", headers=ledger.headers
     )
     assert progress.json() == run
+    charged = await outbox_events(ledger, "proxima.ledger.demurrage.charged.v1")
+    assert [(e["currency"], e["charged_total"]) for e in charged] == [("FONTE", 199)]
+    demurrage_posts = [
+        e
+        for e in await outbox_events(ledger, "proxima.ledger.transaction.posted.v1")
+        if e["kind"] == "demurrage"
+    ]
+    assert len(demurrage_posts) == 2
 
 
 async def test_demurrage_refusals(ledger: Ledger) -> None:

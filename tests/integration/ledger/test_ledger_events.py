@@ -108,3 +108,19 @@ async def test_a_payment_order_is_paid_once_and_answered(ledger: Ledger) -> None
         ).all()
     assert len(grants) == 1
     assert len(await settlements(ledger)) == 2
+
+
+async def test_an_atomic_batch_records_one_event_per_transaction(ledger: Ledger) -> None:
+    issuer, member = await ledger.funded(500)
+    merchant = await ledger.account(type="merchant")
+    legs = {
+        "postings": [
+            {"account_id": member, "currency": CURRENCY, "amount": -1},
+            {"account_id": merchant, "currency": CURRENCY, "amount": 1},
+        ]
+    }
+    r = await ledger.client.post("/batches", json={"items": [legs] * 3}, headers=ledger.headers)
+    assert r.status_code == 201, r.text
+    ids = {t["transaction"]["id"] for t in r.json()["results"]}
+    posted = await outbox_events(ledger, "proxima.ledger.transaction.posted.v1")
+    assert ids <= {e["transaction_id"] for e in posted}
