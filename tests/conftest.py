@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import os
 import shutil
+import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,12 @@ from tests.support.ports import free_port
 # One folder per pytest process, so concurrent runs (developers, CI) never share a server.
 TEST_ROOT = REPO / ".cache" / "test" / f"run-{os.getpid()}"
 _db_counter = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM (CI's timeout, a parent's kill) unwinds like Ctrl-C, so session fixtures stop
+    # PostgreSQL and Kafka instead of leaving them orphaned.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

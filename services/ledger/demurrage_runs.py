@@ -108,7 +108,7 @@ async def run_demurrage(
         fund_row = await repo.get_account(session, fund)
         if fund_row is None or fund_row["currency"] != currency or fund_row["type"] != "fund":
             raise DemurrageNotConfigured("name a fund account of this currency")
-        run = await repo.start_demurrage_run(
+        run: Any = await repo.start_demurrage_run(
             session,
             run_key=demurrage.period_key(currency, period_start),
             currency=currency,

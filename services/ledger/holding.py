@@ -25,7 +25,7 @@ from shared.problems import NotFound
 # --- holds ----------------------------------------------------------------------------------
 
 
-def hold_view(row: Mapping[str, Any]) -> dict[str, Any]:
+def hold_view(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "payer": str(row["payer"]),
@@ -40,7 +40,7 @@ def hold_view(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _hold_domain(row: Mapping[str, Any]) -> hold_rules.Hold:
+def _hold_domain(row: Mapping[Any, Any]) -> hold_rules.Hold:
     return hold_rules.Hold(
         payer=row["payer"],
         payee=row["payee"],
@@ -60,7 +60,7 @@ async def authorize_hold(
     currency: str,
     amount: int,
     expires_at: datetime,
-    metadata: Mapping[str, Any],
+    metadata: Mapping[Any, Any],
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     hold = hold_rules.authorize(

@@ -73,7 +73,7 @@ async def emit(session: AsyncSession, payload: EventPayload, subject: str) -> No
 # --- currencies ---------------------------------------------------------------------------
 
 
-def rules_from(code: str, kind: str, scale: int, rules: Mapping[str, Any]) -> CurrencyRules:
+def rules_from(code: str, kind: str, scale: int, rules: Mapping[Any, Any]) -> CurrencyRules:
     """Build (and so validate) a currency's rules from their stored JSON form."""
     fees = rules.get("reconversion_fees") or {}
     demurrage = rules.get("demurrage")
@@ -216,7 +216,7 @@ async def change_credit_limit(
 # --- transactions ---------------------------------------------------------------------------
 
 
-def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, RowMapping]) -> None:
+def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]) -> None:
     """Refuse legs on unknown, closed or frozen accounts, wrong currencies, or out of bounds."""
     for leg in legs:
         account = locked.get(leg.account_id)
@@ -249,7 +249,7 @@ def bounds_error(exc: IntegrityError) -> Exception:
     return exc
 
 
-def transaction_view(tx: RowMapping, legs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def transaction_view(tx: RowMapping, legs: Sequence[Mapping[Any, Any]]) -> dict[str, Any]:
     return {
         "id": str(tx["id"]),
         "kind": tx["kind"],
@@ -268,9 +268,9 @@ def transaction_view(tx: RowMapping, legs: Sequence[Mapping[str, Any]]) -> dict[
 async def emit_posted(
     session: AsyncSession,
     *,
-    tx: Mapping[str, Any],
+    tx: Mapping[Any, Any],
     legs: Sequence[Posting],
-    accounts: Mapping[UUID, Mapping[str, Any]],
+    accounts: Mapping[UUID, Mapping[Any, Any]],
 ) -> None:
     """One TransactionPosted per currency of the transaction, each leg with its account's
     type and territory (what the diagnostics service maps flows with)."""
@@ -306,7 +306,7 @@ async def post(
     kind: str = "transfer",
     effective_date: date | None = None,
     description: str = "",
-    metadata: Mapping[str, Any] | None = None,
+    metadata: Mapping[Any, Any] | None = None,
     reverses: UUID | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:

@@ -4,7 +4,8 @@ consumer runners of its subscriptions, started and stopped with the app's lifesp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -78,15 +79,27 @@ class EventRuntime:
             consumers=[s.group for s in self.subscriptions],
         )
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace_s: float = 10.0) -> None:
+        """Stop within a bounded time: a shutdown that hangs is worse than one that
+        abandons a connection (everything here is at-least-once and redelivered)."""
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in stuck:
+                log.error("event_task_did_not_stop", task=task.get_name())
         self._tasks.clear()
         for runner in self.runners:
-            await runner.consumer.stop()
+            await _bounded(runner.consumer.stop(), grace_s, "consumer")
         self.runners.clear()
-        await self.producer.stop()
+        await _bounded(self.producer.stop(), grace_s, "producer")
 
     async def ping(self) -> None:
         await self.producer.ping()
+
+
+async def _bounded(step: Coroutine[Any, Any, None], timeout_s: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(step, timeout_s)
+    except TimeoutError:
+        log.error("event_transport_stop_timed_out", what=what)

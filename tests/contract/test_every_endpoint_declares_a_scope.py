@@ -19,8 +19,14 @@ from shared.auth import declared_scopes
 SERVICES = ("ledger", "funding", "diagnostics", "gateway")
 PUBLIC_PATHS = frozenset(
     {
-        "/healthz", "/readyz", "/metrics", "/oauth/token", "/.well-known/jwks.json", "/docs",
-        "/openapi.json", "/dashboard",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/oauth/token",
+        "/.well-known/jwks.json",
+        "/docs",
+        "/openapi.json",
+        "/dashboard",
     }
 )
 PUBLIC_PREFIXES = ("/static/",)
@@ -65,4 +71,3 @@ def test_the_check_catches_an_undeclared_endpoint() -> None:
         return {}
 
     assert _undeclared(app) == ["GET /secrets"]
-

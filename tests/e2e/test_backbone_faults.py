@@ -116,11 +116,13 @@ async def test_consumer_killed_mid_handler_redelivery_applied_once(
             HANG_ON_SEQUENCE="5",
             MARKER_FILE=str(marker),
         )
-        await eventually(lambda: asyncio.sleep(0, marker.exists()), bool, timeout=60)
-        # Events before 5 are committed, or still in the hung batch's open transaction.
-        assert await effects(engine, probe) in ([], [0, 1, 2, 3, 4])
-        victim.kill()
-        await asyncio.to_thread(victim.wait)
+        try:
+            await eventually(lambda: asyncio.sleep(0, marker.exists()), bool, timeout=60)
+            # Events before 5 are committed, or still in the hung batch's open transaction.
+            assert await effects(engine, probe) in ([], [0, 1, 2, 3, 4])
+        finally:
+            victim.kill()  # SIGKILL mid-handler (and never a leaked process)
+            await asyncio.to_thread(victim.wait)
         await run.runner(
             bus, engine, group=group
         )  # takes the partitions over after the session timeout

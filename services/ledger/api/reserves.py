@@ -46,7 +46,9 @@ CONVERSION_ERRORS = (
     e.ReserveInvariantViolated,
     e.UnknownCurrency,
 )
-REPLAY = {200: {"model": TransactionRead, "description": "Replay of an idempotent request"}}
+REPLAY: dict[int | str, dict[str, Any]] = {
+    200: {"model": TransactionRead, "description": "Replay of an idempotent request"}
+}
 
 
 async def _ensure_reserve_access(session: Any, principal: Principal, code: str) -> None:

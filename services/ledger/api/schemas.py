@@ -31,7 +31,7 @@ Text = Annotated[str, AfterValidator(storable)]
 
 Amount = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Signed minor units")
 PositiveAmount = Field(gt=0, le=MAX_AMOUNT, description="Minor units")
-Metadata = Field(default_factory=dict, max_length=50, description="Free key/value pairs")
+Metadata: Any = Field(default_factory=dict, max_length=50, description="Free key/value pairs")
 MetadataMap = dict[Text, Text]
 
 

@@ -47,7 +47,8 @@ def new_id() -> UUID:
 async def insert_currency(session: AsyncSession, **values: Any) -> RowMapping | None:
     """Insert a currency; None if the code is taken."""
     stmt = pg_insert(currencies).values(**values).on_conflict_do_nothing().returning(currencies)
-    return (await session.execute(stmt)).mappings().first()
+    row: RowMapping | None = (await session.execute(stmt)).mappings().first()
+    return row
 
 
 async def get_currency(session: AsyncSession, code: str) -> RowMapping | None:
@@ -187,7 +188,7 @@ async def limit_history(
 async def insert_transaction(
     session: AsyncSession, *, legs: Sequence[dict[str, Any]], **values: Any
 ) -> RowMapping:
-    row = (
+    row: RowMapping = (
         (await session.execute(insert(transactions).values(**values).returning(transactions)))
         .mappings()
         .one()
@@ -288,7 +289,8 @@ async def balance_at(session: AsyncSession, *, account_id: UUID, moment: datetim
 
 async def insert_hold(session: AsyncSession, **values: Any) -> RowMapping:
     stmt = insert(holds).values(**values).returning(holds)
-    return (await session.execute(stmt)).mappings().one()
+    row: RowMapping = (await session.execute(stmt)).mappings().one()
+    return row
 
 
 async def get_hold(
@@ -319,7 +321,8 @@ async def finish_hold(
         )
         .returning(holds)
     )
-    return (await session.execute(stmt)).mappings().one()
+    row: RowMapping = (await session.execute(stmt)).mappings().one()
+    return row
 
 
 async def list_holds(

@@ -70,8 +70,11 @@ class EmbeddedProducer:
 
     async def stop(self) -> None:
         if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), 5)
+            except TimeoutError:
+                pool.terminate()  # a connection still held by a cancelled task
 
     async def send_many(self, records: Sequence[OutgoingRecord]) -> None:
         assert self._pool is not None, "producer not started"
@@ -119,9 +122,9 @@ class EmbeddedConsumer:
 
     async def stop(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
             self._leader = False
+            await conn.close(timeout=5)
 
     async def _ensure_leader(self) -> bool:
         assert self._conn is not None

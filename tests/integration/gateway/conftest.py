@@ -134,8 +134,13 @@ def serve(app: Any, *, lifespan: str = "off", port: int | None = None) -> Iterat
     """A real uvicorn serving ``app`` in a thread (on a free port unless given); yields its
     base URL and stops it on exit."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan=lifespan,
-        access_log=False, timeout_graceful_shutdown=2,
+        app,
+        host="127.0.0.1",
+        port=port or free_port(),
+        log_level="warning",
+        lifespan=lifespan,
+        access_log=False,
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

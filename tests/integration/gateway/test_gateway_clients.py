@@ -40,11 +40,15 @@ async def test_secrets_are_stored_as_argon2id_hashes_only(gateway: httpx.AsyncCl
     engine = gateway.app.state.engine  # type: ignore[attr-defined]
     async with engine.connect() as conn:
         hashes = (
-            await conn.execute(
-                text("SELECT secret_hash FROM client_secrets WHERE client_id = :c"),
-                {"c": created["client_id"]},
+            (
+                await conn.execute(
+                    text("SELECT secret_hash FROM client_secrets WHERE client_id = :c"),
+                    {"c": created["client_id"]},
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert len(hashes) == 1
     assert hashes[0].startswith("$argon2id$")
     assert created["client_secret"] not in hashes[0]
@@ -55,8 +59,12 @@ async def test_a_duplicate_client_id_is_a_409_conflict(gateway: httpx.AsyncClien
     created = await register(gateway, admin=admin)
     again = await gateway.post(
         "/admin/clients",
-        json={"client_id": created["client_id"], "name": "x", "role": "partner_app",
-              "scopes": ["ledger:read"]},
+        json={
+            "client_id": created["client_id"],
+            "name": "x",
+            "role": "partner_app",
+            "scopes": ["ledger:read"],
+        },
         headers=admin,
     )
     assert again.status_code == 409
@@ -70,8 +78,13 @@ async def test_invalid_client_definitions_are_422_problems(gateway: httpx.AsyncC
         {"client_id": "UPPER", "name": "x", "role": "partner_app", "scopes": ["ledger:read"]},
         {"client_id": "ok-id", "name": "x", "role": "emperor", "scopes": ["ledger:read"]},
         {"client_id": "ok-id", "name": "x", "role": "partner_app", "scopes": []},
-        {"client_id": "ok-id", "name": "x", "role": "partner_app", "scopes": ["ledger:read"],
-         "tenants": {"planets": ["mars"]}},
+        {
+            "client_id": "ok-id",
+            "name": "x",
+            "role": "partner_app",
+            "scopes": ["ledger:read"],
+            "tenants": {"planets": ["mars"]},
+        },
     ):
         response = await gateway.post("/admin/clients", json=body, headers=admin)
         assert response.status_code == 422, body

@@ -28,8 +28,9 @@ async def test_the_merged_document_has_every_service_under_its_prefix(
     make_settings: MakeSettings,
 ):
     with serve(echo_app()) as upstream:
-        app = create_app(make_settings(ledger_url=upstream, funding_url=upstream,
-                                       diagnostics_url=DOWN))
+        app = create_app(
+            make_settings(ledger_url=upstream, funding_url=upstream, diagnostics_url=DOWN)
+        )
         async with running(app) as client:
             response = await client.get("/openapi.json")
     assert response.status_code == 200
@@ -67,8 +68,14 @@ async def test_the_last_good_copy_is_served_when_a_service_goes_down(
     make_settings: MakeSettings,
 ):
     port = free_port()
-    app = create_app(make_settings(ledger_url=f"http://127.0.0.1:{port}", funding_url=DOWN,
-                                   diagnostics_url=DOWN, openapi_cache_ttl_s=0))
+    app = create_app(
+        make_settings(
+            ledger_url=f"http://127.0.0.1:{port}",
+            funding_url=DOWN,
+            diagnostics_url=DOWN,
+            openapi_cache_ttl_s=0,
+        )
+    )
     async with running(app) as client:
         with serve(echo_app(), port=port):
             assert "/api/ledger/items" in (await client.get("/openapi.json")).json()["paths"]

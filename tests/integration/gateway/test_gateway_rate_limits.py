@@ -64,7 +64,10 @@ async def test_a_client_specific_limit_overrides_the_default(make_settings: Make
     async with running(app) as client:
         admin = bearer(await token(client, "admin", ADMIN_SECRET))
         generous = await register(
-            client, admin=admin, role="dashboard", scopes=["dashboard:read"],
+            client,
+            admin=admin,
+            role="dashboard",
+            scopes=["dashboard:read"],
             rate_limit_per_minute=600,
         )
         viewer = bearer(await token(client, generous["client_id"], generous["client_secret"]))
@@ -88,8 +91,9 @@ async def test_anonymous_callers_are_limited_per_ip(make_settings: MakeSettings)
             base_url="http://gateway",
         )
         async with first_ip, second_ip:
-            statuses = [(await first_ip.post("/oauth/token", data=wrong)).status_code
-                        for _ in range(5)]
+            statuses = [
+                (await first_ip.post("/oauth/token", data=wrong)).status_code for _ in range(5)
+            ]
             assert statuses == [401, 401, 401, 401, 429]
             assert (await second_ip.post("/oauth/token", data=wrong)).status_code == 401
 

@@ -73,9 +73,17 @@ async def test_a_token_signed_by_an_unknown_key_is_refused(gateway: httpx.AsyncC
     rogue = ec.generate_private_key(ec.SECP256R1())
     now = int(time.time())
     forged = jwt.encode(
-        {"iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "scope": "admin", "iat": now,
-         "exp": now + 60},
-        rogue, algorithm="ES256", headers={"kid": "rogue"},
+        {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "admin",
+            "scope": "admin",
+            "iat": now,
+            "exp": now + 60,
+        },
+        rogue,
+        algorithm="ES256",
+        headers={"kid": "rogue"},
     )
     response = await gateway.get("/admin/clients", headers=bearer(forged))
     assert response.status_code == 401
@@ -96,11 +104,15 @@ async def test_tampered_expired_and_wrong_audience_tokens_are_401(gateway: httpx
     base = {"iss": ISSUER, "sub": "admin", "scope": "admin"}
     expired = jwt.encode(
         base | {"aud": AUDIENCE, "iat": now - 120, "exp": now - 60},
-        key.private_key, algorithm="ES256", headers={"kid": key.kid},
+        key.private_key,
+        algorithm="ES256",
+        headers={"kid": key.kid},
     )
     wrong_audience = jwt.encode(
         base | {"aud": "elsewhere", "iat": now, "exp": now + 60},
-        key.private_key, algorithm="ES256", headers={"kid": key.kid},
+        key.private_key,
+        algorithm="ES256",
+        headers={"kid": key.kid},
     )
     for bad in (expired, wrong_audience):
         response = await gateway.get("/admin/clients", headers=bearer(bad))

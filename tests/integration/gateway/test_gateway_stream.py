@@ -35,12 +35,21 @@ from tests.integration.gateway.conftest import (
 def stream_settings(gateway_databases: tuple[str, str], tmp_path_factory) -> GatewaySettings:
     database_url, events_url = gateway_databases
     return GatewaySettings(
-        env="test", database_url=database_url, events_database_url=events_url,
+        env="test",
+        database_url=database_url,
+        events_database_url=events_url,
         signing_keys_dir=str(tmp_path_factory.mktemp("keys")),
-        bootstrap_admin_secret=ADMIN_SECRET, argon2_time_cost=1, argon2_memory_kib=1024,
-        argon2_parallelism=1, anonymous_rate_limit_burst=10_000, rate_limit_burst=10_000,
-        log_json=False, log_level="WARNING", relay_poll_interval_s=0.2,
-        stream_poll_interval_s=0.5, stream_heartbeat_s=1,
+        bootstrap_admin_secret=ADMIN_SECRET,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        anonymous_rate_limit_burst=10_000,
+        rate_limit_burst=10_000,
+        log_json=False,
+        log_level="WARNING",
+        relay_poll_interval_s=0.2,
+        stream_poll_interval_s=0.5,
+        stream_heartbeat_s=1,
     )
 
 
@@ -63,8 +72,10 @@ async def publish(settings: GatewaySettings, *payloads: EventPayload) -> list[Ev
     try:
         events = [new_event(p, source="/tests", subject=unique_id("subject")) for p in payloads]
         await producer.send_many(
-            [OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
-             for e in events]
+            [
+                OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
+                for e in events
+            ]
         )
         return events
     finally:
@@ -122,7 +133,11 @@ async def summary_when(http: httpx.AsyncClient, token: str, predicate, timeout: 
 
 def aggregate(territory: str, metric: str, value: float, currency: str | None = "MESURE"):
     return AggregateUpdated(
-        territory=territory, metric=metric, period="2026-11", currency=currency, value=value,
+        territory=territory,
+        metric=metric,
+        period="2026-11",
+        currency=currency,
+        value=value,
         unit="EUR" if metric == "currency_volume" else "ratio",
     )
 
@@ -139,8 +154,12 @@ async def test_a_published_aggregate_reaches_a_connected_client(http, stream_set
         (event,) = await read_events(response, count=1)
     assert event["type"] == "proxima.diagnostics.aggregate.updated.v1"
     assert event["territory"] == territory
-    assert event["data"] == {"metric": "currency_volume", "period": "2026-11",
-                             "value": 1234.5, "unit": "EUR"}
+    assert event["data"] == {
+        "metric": "currency_volume",
+        "period": "2026-11",
+        "value": 1234.5,
+        "unit": "EUR",
+    }
     assert event["id"] == str(event["position"])
 
 
@@ -197,7 +216,9 @@ async def test_ledger_and_funding_events_feed_the_summary(http, stream_settings)
     token = await viewer(http, territories=["*"], currencies=["*"], programmes=["*"])
     territory, programme = unique_id("city"), unique_id("PROG")
     transaction = TransactionPosted(
-        transaction_id=unique_id("tx"), currency="MESURE", kind="transfer",
+        transaction_id=unique_id("tx"),
+        currency="MESURE",
+        kind="transfer",
         effective_date=date(2026, 11, 27),
         postings=[
             PostedLeg(account_id="a", account_type="member", territory=territory, amount=-2500),
@@ -205,34 +226,63 @@ async def test_ledger_and_funding_events_feed_the_summary(http, stream_settings)
         ],
     )
     payment = PaymentOrdered(
-        order_id=unique_id("order"), application_id="app-1", tranche_id="t1",
-        programme_code=programme, territory=territory, currency="MESURE", amount=10_000,
-        beneficiary_account_id="b", funding_account_id="f",
+        order_id=unique_id("order"),
+        application_id="app-1",
+        tranche_id="t1",
+        programme_code=programme,
+        territory=territory,
+        currency="MESURE",
+        amount=10_000,
+        beneficiary_account_id="b",
+        funding_account_id="f",
     )
     committed = BudgetCommitted(
-        envelope_id="e", envelope_code="ENV", programme_code=programme, year=2026,
-        territory=territory, application_id="app-1", amount_cents=30_000,
-        committed_cents=30_000, ap_cents=1_000_000,
+        envelope_id="e",
+        envelope_code="ENV",
+        programme_code=programme,
+        year=2026,
+        territory=territory,
+        application_id="app-1",
+        amount_cents=30_000,
+        committed_cents=30_000,
+        ap_cents=1_000_000,
     )
     paid = PaymentPaid(
-        order_id="o", application_id="app-1", tranche_id="t1", programme_code=programme,
-        envelope_code="ENV", territory=territory, mode="local_currency", currency="MESURE",
+        order_id="o",
+        application_id="app-1",
+        tranche_id="t1",
+        programme_code=programme,
+        envelope_code="ENV",
+        territory=territory,
+        mode="local_currency",
+        currency="MESURE",
         amount=10_000,
     )
-    await publish(
-        stream_settings, transaction, transaction.model_copy(), payment, committed, paid
-    )
+    await publish(stream_settings, transaction, transaction.model_copy(), payment, committed, paid)
     body = await summary_when(
-        http, token,
-        lambda b: any(p["programme"] == programme and p["paid"] for p in b["programmes"])
-        and any(entry["territory"] == territory for entry in b["ledger"]),
+        http,
+        token,
+        lambda b: (
+            any(p["programme"] == programme and p["paid"] for p in b["programmes"])
+            and any(entry["territory"] == territory for entry in b["ledger"])
+        ),
     )
     (ledger,) = [e for e in body["ledger"] if e["territory"] == territory]
-    assert ledger == {"territory": territory, "currency": "MESURE", "volume": 5000,
-                      "transactions": 2}
+    assert ledger == {
+        "territory": territory,
+        "currency": "MESURE",
+        "volume": 5000,
+        "transactions": 2,
+    }
     grants = {p["currency"]: p for p in body["programmes"] if p["programme"] == programme}
-    assert grants["MESURE"] == {"programme": programme, "currency": "MESURE", "committed": 0,
-                                "ordered": 10_000, "paid": 10_000, "payments": 1}
+    assert grants["MESURE"] == {
+        "programme": programme,
+        "currency": "MESURE",
+        "committed": 0,
+        "ordered": 10_000,
+        "paid": 10_000,
+        "payments": 1,
+    }
     assert grants["EUR"]["committed"] == 30_000
 
 
@@ -241,18 +291,25 @@ async def test_engine_shares_are_grouped_per_territory(http, stream_settings):
     territory = unique_id("engines")
     await publish(
         stream_settings,
-        *(aggregate(territory, f"share_{engine}", share, currency=None)
-          for engine, share in (("productive", 0.3), ("residential", 0.4),
-                                ("public", 0.2), ("social", 0.1))),
+        *(
+            aggregate(territory, f"share_{engine}", share, currency=None)
+            for engine, share in (
+                ("productive", 0.3),
+                ("residential", 0.4),
+                ("public", 0.2),
+                ("social", 0.1),
+            )
+        ),
     )
     body = await summary_when(
-        http, token,
-        lambda b: any(e["territory"] == territory and len(e["shares"]) == 4
-                      for e in b["engine_shares"]),
+        http,
+        token,
+        lambda b: any(
+            e["territory"] == territory and len(e["shares"]) == 4 for e in b["engine_shares"]
+        ),
     )
     (entry,) = [e for e in body["engine_shares"] if e["territory"] == territory]
-    assert entry["shares"] == {"productive": 0.3, "residential": 0.4, "public": 0.2,
-                               "social": 0.1}
+    assert entry["shares"] == {"productive": 0.3, "residential": 0.4, "public": 0.2, "social": 0.1}
 
 
 async def test_a_redelivered_event_is_applied_once(http, stream_settings, engine_for):
@@ -267,8 +324,9 @@ async def test_a_redelivered_event_is_applied_once(http, stream_settings, engine
     await producer.stop()
     marker = unique_id("after")
     await publish(stream_settings, aggregate(marker, "currency_volume", 1.0))
-    await summary_when(http, token, lambda b: any(t["territory"] == marker
-                                                   for t in b["territories"]))
+    await summary_when(
+        http, token, lambda b: any(t["territory"] == marker for t in b["territories"])
+    )
     engine = engine_for(stream_settings.database_url)
     async with engine.connect() as conn:
         count = (
@@ -288,7 +346,6 @@ async def test_the_summary_needs_the_dashboard_scope(http):
     assert response.headers["content-type"] == "application/problem+json"
 
 
-
 async def test_an_idle_stream_carries_heartbeats(http):
     token = await viewer(http, territories=["*"], currencies=["*"])
     async with http.stream("GET", "/api/stream", headers=bearer(token)) as response:
@@ -304,9 +361,7 @@ async def test_an_idle_stream_carries_heartbeats(http):
 
 
 @pytest.mark.kafka
-async def test_the_stream_is_fed_from_apache_kafka_too(
-    kafka, make_settings_for_kafka
-) -> None:
+async def test_the_stream_is_fed_from_apache_kafka_too(kafka, make_settings_for_kafka) -> None:
     settings = make_settings_for_kafka(kafka.bootstrap)
     with serve(create_app(settings), lifespan="on") as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
@@ -314,8 +369,9 @@ async def test_the_stream_is_fed_from_apache_kafka_too(
             territory = unique_id("kafka")
             await publish(settings, aggregate(territory, "currency_volume", 42.0))
             body = await summary_when(
-                client, token, lambda b: any(t["territory"] == territory
-                                             for t in b["territories"]),
+                client,
+                token,
+                lambda b: any(t["territory"] == territory for t in b["territories"]),
                 timeout=60,
             )
     (entry,) = [t for t in body["territories"] if t["territory"] == territory]
@@ -326,8 +382,11 @@ async def test_the_stream_is_fed_from_apache_kafka_too(
 def make_settings_for_kafka(stream_settings: GatewaySettings, tmp_path):
     def make(bootstrap: str) -> GatewaySettings:
         return stream_settings.model_copy(
-            update={"event_bus": "kafka", "kafka_bootstrap": bootstrap,
-                    "signing_keys_dir": str(tmp_path / "keys")}
+            update={
+                "event_bus": "kafka",
+                "kafka_bootstrap": bootstrap,
+                "signing_keys_dir": str(tmp_path / "keys"),
+            }
         )
 
     return make

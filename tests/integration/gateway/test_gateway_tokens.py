@@ -27,13 +27,19 @@ async def _jwks_verifier(client: httpx.AsyncClient) -> TokenVerifier:
 async def test_client_secret_post_yields_a_short_lived_es256_token(gateway: httpx.AsyncClient):
     admin = await admin_headers(gateway)
     created = await register(
-        gateway, admin=admin, role="currency_operator", scopes=["ledger:post", "ledger:read"],
+        gateway,
+        admin=admin,
+        role="currency_operator",
+        scopes=["ledger:post", "ledger:read"],
         tenants={"currencies": ["MESURE"], "territories": ["38185", "38421"]},
     )
     response = await gateway.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": created["client_id"],
-              "client_secret": created["client_secret"]},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+        },
     )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -83,8 +89,12 @@ async def test_a_scope_not_granted_is_refused_with_invalid_scope(gateway: httpx.
     created = await register(gateway, admin=admin, scopes=["ledger:read"])
     response = await gateway.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": created["client_id"],
-              "client_secret": created["client_secret"], "scope": "ledger:post"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+            "scope": "ledger:post",
+        },
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM

@@ -59,8 +59,14 @@ def echo_app() -> FastAPI:
     @app.get("/conflict")
     async def conflict() -> JSONResponse:
         return JSONResponse(
-            {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "taken",
-             "instance": "/conflict", "code": "conflict"},
+            {
+                "type": "about:blank",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "taken",
+                "instance": "/conflict",
+                "code": "conflict",
+            },
             status_code=409,
             media_type="application/problem+json",
         )

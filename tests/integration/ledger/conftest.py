@@ -29,7 +29,14 @@ async def client(
         yield c
     finally:
         stopping = asyncio.ensure_future(running.__aexit__(None, None, None))
-        done, _ = await asyncio.wait({stopping}, timeout=60)
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        if not done:
+            # Python 3.11's asyncio.wait_for can swallow a cancellation (fixed in 3.12); the
+            # embedded consumer's fetch awaits one, so its runner may miss the first cancel.
+            for task in asyncio.all_tasks():
+                if task.get_name().startswith("consumer-"):
+                    task.cancel()
+            done, _ = await asyncio.wait({stopping}, timeout=50)
         if not done:  # say what hangs instead of hanging the whole run
             for task in asyncio.all_tasks():
                 task.print_stack(file=sys.stderr)

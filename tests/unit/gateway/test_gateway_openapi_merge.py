@@ -9,19 +9,34 @@ def _service(schema_name: str, schema: dict) -> dict:
     return {
         "openapi": "3.1.0",
         "paths": {
-            "/accounts": {"get": {
-                "operationId": "list_accounts", "tags": ["accounts"],
-                "responses": {"200": {"description": "ok", "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}},
-            }},
+            "/accounts": {
+                "get": {
+                    "operationId": "list_accounts",
+                    "tags": ["accounts"],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": f"#/components/schemas/{schema_name}"}
+                                }
+                            },
+                        }
+                    },
+                }
+            },
             "/healthz": {"get": {"operationId": "healthz", "responses": {}}},
         },
         "components": {"schemas": {schema_name: schema, "Problem": PROBLEM}},
     }
 
 
-GATEWAY = {"openapi": "3.1.0", "info": {"title": "gw", "version": "1"},
-           "paths": {"/oauth/token": {}}, "components": {"schemas": {"Problem": PROBLEM}}}
+GATEWAY = {
+    "openapi": "3.1.0",
+    "info": {"title": "gw", "version": "1"},
+    "paths": {"/oauth/token": {}},
+    "components": {"schemas": {"Problem": PROBLEM}},
+}
 
 
 def test_paths_are_prefixed_and_operational_ones_left_out():
@@ -35,15 +50,18 @@ def test_paths_are_prefixed_and_operational_ones_left_out():
 def test_clashing_component_names_are_prefixed_and_refs_follow():
     merged = merge(
         GATEWAY,
-        {"ledger": _service("Page", {"type": "object", "title": "ledger page"}),
-         "funding": _service("Page", {"type": "object", "title": "funding page"})},
+        {
+            "ledger": _service("Page", {"type": "object", "title": "ledger page"}),
+            "funding": _service("Page", {"type": "object", "title": "funding page"}),
+        },
         {},
     )
     schemas = merged["components"]["schemas"]
     assert schemas["Page"]["title"] == "funding page"  # first merged (sorted) keeps the name
     assert schemas["LedgerPage"]["title"] == "ledger page"
     ref = merged["paths"]["/api/ledger/accounts"]["get"]["responses"]["200"]["content"][
-        "application/json"]["schema"]["$ref"]
+        "application/json"
+    ]["schema"]["$ref"]
     assert ref == "#/components/schemas/LedgerPage"
 
 

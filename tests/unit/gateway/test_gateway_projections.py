@@ -21,10 +21,14 @@ def _event(payload):
 
 def _transaction(*legs: tuple[str | None, int]) -> TransactionPosted:
     return TransactionPosted(
-        transaction_id="tx-1", currency="MESURE", kind="transfer",
+        transaction_id="tx-1",
+        currency="MESURE",
+        kind="transfer",
         effective_date=date(2026, 11, 27),
-        postings=[PostedLeg(account_id=f"acc-{i}", account_type="member", territory=t, amount=a)
-                  for i, (t, a) in enumerate(legs)],
+        postings=[
+            PostedLeg(account_id=f"acc-{i}", account_type="member", territory=t, amount=a)
+            for i, (t, a) in enumerate(legs)
+        ],
     )
 
 
@@ -41,26 +45,44 @@ def test_aggregates_transactions_payments_and_application_steps_are_streamed():
 
 def test_budget_movements_are_signed_commitments_in_euros():
     committed = BudgetCommitted(
-        envelope_id="e", envelope_code="ENV-2026", programme_code="CAE", year=2026,
-        territory="38", application_id="a-1", amount_cents=50_000, committed_cents=50_000,
+        envelope_id="e",
+        envelope_code="ENV-2026",
+        programme_code="CAE",
+        year=2026,
+        territory="38",
+        application_id="a-1",
+        amount_cents=50_000,
+        committed_cents=50_000,
         ap_cents=1_000_000,
     )
     released = BudgetReleased(**{**committed.model_dump(), "amount_cents": 20_000})
     updates = [state_update(project(_event(e))[0]) for e in (committed, released)]
-    assert [(u.kind, u.amount) for u in updates] == [("committed", 50_000),  # type: ignore[union-attr]
-                                                     ("committed", -20_000)]
+    assert [(u.kind, u.amount) for u in updates] == [
+        ("committed", 50_000),  # type: ignore[union-attr]
+        ("committed", -20_000),
+    ]
     assert updates[0].tags.currency == "EUR" and updates[0].tags.programme == "CAE"  # type: ignore[union-attr]
 
 
 def test_an_application_step_keeps_no_actor():
     step = APPLICATION_EVENTS["proxima.funding.application.submitted.v1"](
-        application_id="a-1", programme_code="CAE", envelope_code="ENV", territory="38",
-        action="submit", from_state="draft", to_state="submitted", actor="jane@example",
+        application_id="a-1",
+        programme_code="CAE",
+        envelope_code="ENV",
+        territory="38",
+        action="submit",
+        from_state="draft",
+        to_state="submitted",
+        actor="jane@example",
         actor_role="applicant",
     )
     (row,) = project(_event(step))
-    assert row.data == {"application_id": "a-1", "from_state": "draft",
-                        "to_state": "submitted", "verb": "submitted"}
+    assert row.data == {
+        "application_id": "a-1",
+        "from_state": "draft",
+        "to_state": "submitted",
+        "verb": "submitted",
+    }
     assert state_update(row) is None
 
 
@@ -87,8 +109,14 @@ def test_issuance_from_an_untagged_system_account_counts_in_the_member_territory
 
 def test_a_payment_is_tagged_with_its_programme():
     payment = PaymentOrdered(
-        order_id="o", application_id="a", tranche_id="t", programme_code="IDECLIC",
-        territory="38185", currency="EUR", amount=120_000, beneficiary_account_id="b",
+        order_id="o",
+        application_id="a",
+        tranche_id="t",
+        programme_code="IDECLIC",
+        territory="38185",
+        currency="EUR",
+        amount=120_000,
+        beneficiary_account_id="b",
         funding_account_id="f",
     )
     (row,) = project(_event(payment))
@@ -108,29 +136,95 @@ def test_an_overlong_territory_code_is_clipped_rather_than_dead_lettered():
 
 def test_the_summary_keeps_latest_aggregates_and_groups_engine_shares():
     rows = [
-        {"kind": "aggregate", "territory": "38185", "currency": "MESURE",
-         "metric": "currency_volume", "value": 10.0, "unit": "EUR", "period": "2026-11",
-         "programme": None, "amount": 0, "count": 2},
-        {"kind": "aggregate", "territory": "38185", "currency": None,
-         "metric": "share_productive", "value": 0.25, "unit": "ratio", "period": "2026",
-         "programme": None, "amount": 0, "count": 1},
-        {"kind": "paid", "territory": "38185", "currency": "EUR", "programme": "CAE",
-         "metric": None, "value": None, "unit": None, "period": None, "amount": 300, "count": 2},
-        {"kind": "paid", "territory": "69123", "currency": "EUR", "programme": "CAE",
-         "metric": None, "value": None, "unit": None, "period": None, "amount": 200, "count": 1},
-        {"kind": "ordered", "territory": "69123", "currency": "EUR", "programme": "CAE",
-         "metric": None, "value": None, "unit": None, "period": None, "amount": 700, "count": 3},
-        {"kind": "committed", "territory": "69123", "currency": "EUR", "programme": "CAE",
-         "metric": None, "value": None, "unit": None, "period": None, "amount": 1000,
-         "count": 1},
+        {
+            "kind": "aggregate",
+            "territory": "38185",
+            "currency": "MESURE",
+            "metric": "currency_volume",
+            "value": 10.0,
+            "unit": "EUR",
+            "period": "2026-11",
+            "programme": None,
+            "amount": 0,
+            "count": 2,
+        },
+        {
+            "kind": "aggregate",
+            "territory": "38185",
+            "currency": None,
+            "metric": "share_productive",
+            "value": 0.25,
+            "unit": "ratio",
+            "period": "2026",
+            "programme": None,
+            "amount": 0,
+            "count": 1,
+        },
+        {
+            "kind": "paid",
+            "territory": "38185",
+            "currency": "EUR",
+            "programme": "CAE",
+            "metric": None,
+            "value": None,
+            "unit": None,
+            "period": None,
+            "amount": 300,
+            "count": 2,
+        },
+        {
+            "kind": "paid",
+            "territory": "69123",
+            "currency": "EUR",
+            "programme": "CAE",
+            "metric": None,
+            "value": None,
+            "unit": None,
+            "period": None,
+            "amount": 200,
+            "count": 1,
+        },
+        {
+            "kind": "ordered",
+            "territory": "69123",
+            "currency": "EUR",
+            "programme": "CAE",
+            "metric": None,
+            "value": None,
+            "unit": None,
+            "period": None,
+            "amount": 700,
+            "count": 3,
+        },
+        {
+            "kind": "committed",
+            "territory": "69123",
+            "currency": "EUR",
+            "programme": "CAE",
+            "metric": None,
+            "value": None,
+            "unit": None,
+            "period": None,
+            "amount": 1000,
+            "count": 1,
+        },
     ]
     summary = summarize(rows)
     assert summary["territories"] == [
-        {"territory": "38185", "currency": "MESURE",
-         "metrics": {"currency_volume": {"value": 10.0, "unit": "EUR", "period": "2026-11"}}}
+        {
+            "territory": "38185",
+            "currency": "MESURE",
+            "metrics": {"currency_volume": {"value": 10.0, "unit": "EUR", "period": "2026-11"}},
+        }
     ]
     assert summary["engine_shares"] == [{"territory": "38185", "shares": {"productive": 0.25}}]
     assert summary["programmes"] == [
-        {"programme": "CAE", "currency": "EUR", "committed": 1000, "ordered": 700, "paid": 500,
-         "payments": 3}
+        {
+            "programme": "CAE",
+            "currency": "EUR",
+            "committed": 1000,
+            "ordered": 700,
+            "paid": 500,
+            "payments": 3,
+        }
     ]

@@ -10,8 +10,10 @@ EVERYONE = Principal(client_id="a", role="admin", scopes=frozenset({"admin"}))
 
 
 def _items(first: int, count: int, territory: str = "38185") -> list[StreamItem]:
-    return [StreamItem(p, Tags(territory=territory), f'{{"position":{p}}}')
-            for p in range(first, first + count)]
+    return [
+        StreamItem(p, Tags(territory=territory), f'{{"position":{p}}}')
+        for p in range(first, first + count)
+    ]
 
 
 def test_a_client_that_does_not_read_is_dropped_and_the_others_get_everything():
@@ -46,8 +48,12 @@ def test_dispatch_never_waits_for_a_full_queue():
 def test_clients_receive_only_what_their_tenants_allow():
     async def scenario() -> None:
         hub = StreamHub(queue_size=10)
-        local = Principal(client_id="l", role="dashboard", scopes=frozenset({"dashboard:read"}),
-                          tenants={"territories": frozenset({"38185"})})
+        local = Principal(
+            client_id="l",
+            role="dashboard",
+            scopes=frozenset({"dashboard:read"}),
+            tenants={"territories": frozenset({"38185"})},
+        )
         subscriber = hub.subscribe(local)
         hub.dispatch(_items(1, 2, "69123") + _items(3, 2, "38185"))
         got = [subscriber.queue.get_nowait().position for _ in range(subscriber.queue.qsize())]

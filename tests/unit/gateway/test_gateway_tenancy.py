@@ -6,7 +6,9 @@ from shared.auth import Principal
 
 def viewer(**tenants: set[str]) -> Principal:
     return Principal(
-        client_id="v", role="dashboard", scopes=frozenset({"dashboard:read"}),
+        client_id="v",
+        role="dashboard",
+        scopes=frozenset({"dashboard:read"}),
         tenants={k: frozenset(v) for k, v in tenants.items()},
     )
 
