@@ -20,8 +20,14 @@ class UnknownRoleError(FundingDomainError):
     status, code, title = 403, "unknown-role", "Role unknown to the funding workflow"
 
 
+# Gateway roles that play a workflow role under another name.
+ROLE_ALIASES = {"territorial_accompanist": Role.INSTRUCTOR, "admin": Role.REGIONAL_ADMIN}
+
+
 def role_of(principal: Principal) -> Role:
     """The principal's workflow role, or 403."""
+    if principal.role in ROLE_ALIASES:
+        return ROLE_ALIASES[principal.role]
     try:
         return Role(principal.role)
     except ValueError:
@@ -80,7 +86,7 @@ def ensure_application(
 
 def is_staff(principal: Principal) -> bool:
     """Instruction staff: may read confidential opinions and private annotations."""
-    return principal.is_admin or principal.role in {
+    return principal.is_admin or principal.role in ROLE_ALIASES or principal.role in {
         Role.INSTRUCTOR,
         Role.PROGRAMME_OFFICER,
         Role.REGIONAL_ADMIN,

@@ -9,14 +9,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.gateway.store.models import Client
 
+# One vocabulary for every service: the funding workflow's roles (applicant, instructor,
+# programme_officer, committee, regional_admin, territorial_partner) are among them.
 Role = Literal[
     "partner_app",
     "currency_operator",
+    "applicant",
+    "instructor",
     "programme_officer",
     "territorial_accompanist",
+    "territorial_partner",
     "committee",
     "expert",
     "dashboard",
+    "regional_admin",
     "admin",
 ]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -29,14 +30,16 @@ async def client(
         yield c
     finally:
         stopping = asyncio.ensure_future(running.__aexit__(None, None, None))
-        done, _ = await asyncio.wait({stopping}, timeout=10)
-        if not done:
+        done: set[asyncio.Future[Any]] = set()
+        for _ in range(6):
+            done, _ = await asyncio.wait({stopping}, timeout=10)
+            if done:
+                break
             # Python 3.11's asyncio.wait_for can swallow a cancellation (fixed in 3.12); the
-            # embedded consumer's fetch awaits one, so its runner may miss the first cancel.
+            # event runtime's relay and consumers await one, so they may miss the first cancel.
             for task in asyncio.all_tasks():
-                if task.get_name().startswith("consumer-"):
+                if task.get_name() == "outbox-relay" or task.get_name().startswith("consumer-"):
                     task.cancel()
-            done, _ = await asyncio.wait({stopping}, timeout=50)
         if not done:  # say what hangs instead of hanging the whole run
             for task in asyncio.all_tasks():
                 task.print_stack(file=sys.stderr)
