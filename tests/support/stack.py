@@ -84,3 +84,39 @@ def admin_token(gateway_url: str) -> str:
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
+
+
+def role_token(
+    gateway_url: str,
+    admin: str,
+    *,
+    client_id: str,
+    role: str,
+    scopes: list[str],
+    tenants: dict[str, list[str]] | None = None,
+) -> str:
+    """Register a client through the gateway's admin API and return a token it obtained."""
+    created = httpx.post(
+        f"{gateway_url}/admin/clients",
+        headers={"Authorization": f"Bearer {admin}"},
+        json={
+            "client_id": client_id,
+            "name": client_id,
+            "role": role,
+            "scopes": scopes,
+            "tenants": tenants or {},
+        },
+        timeout=30,
+    )
+    created.raise_for_status()
+    response = httpx.post(
+        f"{gateway_url}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": created.json()["client_secret"],
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])

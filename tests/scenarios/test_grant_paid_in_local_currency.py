@@ -1,0 +1,338 @@
+"""Scenario 1 of the regional loop, through the gateway only, on real Kafka: a currency
+project applies to IDéclic Solidaire, is instructed, approved in committee, signs its
+convention; its first tranche is paid in local currency by the ledger; the money is spent
+at merchants of the same territory and partly reconverted; the diagnostics aggregates and
+the dashboard stream show the volumes and the leakage for that territory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.local.postgres import LocalPostgres
+from deploy.local.stack import Stack
+from tests.support.stack import admin_token, e2e_stack, role_token
+from tests.support.sync_waiting import wait_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+COMMUNE = "38185"  # Grenoble
+CURRENCY = "CAIRN"
+PROGRAMME = "IDECLIC"
+
+
+@pytest.fixture(scope="module")
+def stack(
+    postgres: LocalPostgres, kafka: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    with e2e_stack(
+        postgres=postgres, kafka=kafka, run_dir=tmp_path_factory.mktemp("grant")
+    ) as running:
+        yield running
+
+
+class As:
+    """One actor's view of the API, through the gateway."""
+
+    def __init__(self, stack: Stack, token: str) -> None:
+        self.http = httpx.Client(
+            base_url=f"{stack.gateway_url}/api",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+    def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
+        response = self.http.request(method, path, **kw)
+        assert response.status_code == status, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+
+def _ledger_setup(admin: As) -> dict[str, str]:
+    """A euro-backed currency with its reserve; the Region buys units for its grant fund."""
+    admin.ok(
+        "POST",
+        "/ledger/currencies",
+        201,
+        json={"code": "EUR", "kind": "eur", "operator": "Banques"},
+    )
+    admin.ok(
+        "POST",
+        "/ledger/currencies",
+        201,
+        json={
+            "code": CURRENCY,
+            "kind": "euro_backed",
+            "operator": "Association Le Cairn",
+            "rules": {"convertible": True, "reconversion_fees": {"default_bp": 300}},
+        },
+    )
+
+    def account(currency: str, kind: str, **extra: Any) -> str:
+        return str(
+            admin.ok(
+                "POST", "/ledger/accounts", 201, json={"currency": currency, "type": kind, **extra}
+            )["id"]
+        )
+
+    ids = {
+        "issuer": account(CURRENCY, "issuer"),
+        "fund": account(CURRENCY, "fund"),
+        "reserve": account("EUR", "reserve"),
+        "external": account("EUR", "issuer"),
+        "region": account(CURRENCY, "member", name="Région – fonds IDéclic", territory="69123"),
+        "project": account(
+            CURRENCY, "member", name="Association Monnaie du Grésivaudan", territory=COMMUNE
+        ),
+        "bakery": account(
+            CURRENCY, "merchant", territory=COMMUNE, merchant_category="alimentation"
+        ),
+        "bookshop": account(CURRENCY, "merchant", territory=COMMUNE, merchant_category="librairie"),
+    }
+    admin.ok(
+        "PUT",
+        f"/ledger/currencies/{CURRENCY}/reserve",
+        json={
+            "issuer_account_id": ids["issuer"],
+            "reserve_account_id": ids["reserve"],
+            "external_account_id": ids["external"],
+            "fund_account_id": ids["fund"],
+        },
+    )
+    admin.ok(
+        "POST",
+        f"/ledger/currencies/{CURRENCY}/issuances",
+        201,
+        json={"account_id": ids["region"], "euros": 5_000_000, "idempotency_key": "region-buys"},
+    )
+    return ids
+
+
+def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(stack: Stack) -> None:
+    gw = stack.gateway_url
+    admin_tok = admin_token(gw)
+    admin = As(stack, admin_tok)
+    accounts = _ledger_setup(admin)
+
+    tenants = {"programmes": [PROGRAMME], "territories": ["38"], "envelopes": ["*"]}
+    applicant = As(
+        stack,
+        role_token(
+            gw,
+            admin_tok,
+            client_id="scic-gresivaudan",
+            role="applicant",
+            scopes=["funding:apply", "funding:read"],
+            tenants=tenants,
+        ),
+    )
+    instructor = As(
+        stack,
+        role_token(
+            gw,
+            admin_tok,
+            client_id="acc-isere",
+            role="instructor",
+            scopes=["funding:instruct", "funding:read"],
+            tenants=tenants,
+        ),
+    )
+    committee = As(
+        stack,
+        role_token(
+            gw,
+            admin_tok,
+            client_id="secretariat",
+            role="committee",
+            scopes=["funding:decide", "funding:read"],
+            tenants=tenants,
+        ),
+    )
+    officer = As(
+        stack,
+        role_token(
+            gw,
+            admin_tok,
+            client_id="officer",
+            role="programme_officer",
+            scopes=["funding:instruct", "funding:read", "funding:pay"],
+            tenants=tenants,
+        ),
+    )
+    dashboard_tok = role_token(
+        gw,
+        admin_tok,
+        client_id="dash",
+        role="dashboard",
+        scopes=["dashboard:read"],
+        tenants={"currencies": ["*"], "programmes": ["*"], "territories": ["*"]},
+    )
+
+    admin.ok(
+        "POST",
+        "/funding/programmes",
+        201,
+        json={
+            "code": PROGRAMME,
+            "name": "IDéclic Solidaire",
+            "operator": "Région Rhône-Alpes",
+            "eligible_territories": ["38", "69"],
+            "legal_forms": ["association", "scic"],
+            "project_stages": ["creation"],
+            "advance_percent": 30,
+        },
+    )
+    admin.ok(
+        "POST",
+        f"/funding/programmes/{PROGRAMME}/envelopes",
+        201,
+        json={"code": "IDECLIC-2026", "year": 2026, "ap_cents": 10_000_000, "cp_cents": 10_000_000},
+    )
+    admin.ok(
+        "POST",
+        "/funding/accompanists",
+        201,
+        json={"id": "acc-isere", "name": "Accompagnateur Isère", "territories": ["38"]},
+    )
+
+    app_id = applicant.ok(
+        "POST",
+        "/funding/applications",
+        201,
+        json={
+            "envelope_code": "IDECLIC-2026",
+            "applicant_name": "SCIC Monnaie du Grésivaudan",
+            "legal_form": "scic",
+            "project_stage": "creation",
+            "title": "Lancer une monnaie locale",
+            "commune_insee_code": COMMUNE,
+            "requested_amount_cents": 3_000_000,
+        },
+    )["id"]
+
+    def act(who: As, action: str, **fields: Any) -> None:
+        who.ok(
+            "POST",
+            f"/funding/applications/{app_id}/transitions",
+            json={"action": action, "fields": fields},
+        )
+
+    act(applicant, "submit")
+    act(instructor, "start_instruction")
+    act(instructor, "send_to_committee", instruction_summary="Projet ancré localement")
+    session = committee.ok(
+        "POST",
+        "/funding/committee-sessions",
+        201,
+        json={
+            "programme_code": PROGRAMME,
+            "title": "Comité IDéclic",
+            "scheduled_at": "2026-11-30T09:00:00+01:00",
+            "members": ["m1", "m2", "m3"],
+        },
+    )["id"]
+    committee.ok(
+        "POST", f"/funding/committee-sessions/{session}/agenda", json={"application_id": app_id}
+    )
+    committee.ok(
+        "POST",
+        f"/funding/committee-sessions/{session}/open",
+        json={"attendees": ["m1", "m2", "m3"]},
+    )
+    for member in ("m1", "m2", "m3"):
+        committee.ok(
+            "POST",
+            f"/funding/committee-sessions/{session}/votes",
+            204,
+            json={"application_id": app_id, "member_id": member, "choice": "for"},
+        )
+    committee.ok(
+        "POST",
+        f"/funding/committee-sessions/{session}/decisions",
+        201,
+        json={
+            "application_id": app_id,
+            "outcome": "approved",
+            "amount_cents": 3_000_000,
+            "deliberation_number": "CP-2026-11-042",
+        },
+    )
+    act(officer, "sign_convention", convention_reference="CV-2026-042")
+    act(officer, "start_payment")
+
+    tranches = sorted(
+        officer.ok("GET", f"/funding/applications/{app_id}/tranches")["items"],
+        key=lambda t: t["number"],
+    )
+    advance = tranches[0]
+    assert advance["kind"] == "advance" and advance["amount_cents"] == 900_000
+    officer.ok(
+        "POST",
+        f"/funding/tranches/{advance['id']}/payment-orders",
+        json={
+            "mode": "local_currency",
+            "currency_code": CURRENCY,
+            "beneficiary_account_id": accounts["project"],
+            "funding_account_id": accounts["region"],
+        },
+    )
+
+    def tranche_status() -> str:
+        items = officer.ok("GET", f"/funding/applications/{app_id}/tranches")["items"]
+        return str(next(t for t in items if t["id"] == advance["id"])["status"])
+
+    assert wait_until(tranche_status, lambda s: s in ("paid", "failed"), timeout=90) == "paid"
+    assert admin.ok("GET", f"/ledger/accounts/{accounts['project']}/balance")["posted"] == 900_000
+
+    # the grant circulates in Grenoble, then a merchant reconverts part of it
+    for merchant, amount in (("bakery", 300_000), ("bookshop", 200_000)):
+        admin.ok(
+            "POST",
+            "/ledger/transactions",
+            201,
+            json={
+                "kind": "payment",
+                "postings": [
+                    {"account_id": accounts["project"], "currency": CURRENCY, "amount": -amount},
+                    {"account_id": accounts[merchant], "currency": CURRENCY, "amount": amount},
+                ],
+            },
+        )
+    admin.ok(
+        "POST",
+        f"/ledger/currencies/{CURRENCY}/reconversions",
+        201,
+        json={"account_id": accounts["bakery"], "units": 100_000, "idempotency_key": "bakery-1"},
+    )
+
+    period = date.today().strftime("%Y-%m")
+
+    def aggregate() -> dict[str, Any] | None:
+        items = admin.ok(
+            "GET",
+            "/diagnostics/aggregates",
+            params={"territory": COMMUNE, "currency": CURRENCY, "period": period},
+        )["items"]
+        return items[0] if items else None
+
+    row = wait_until(aggregate, lambda r: r is not None and r["reconverted"] > 0, timeout=90)
+    assert row is not None
+    assert row["received_from_outside"] == 900_000  # the grant, paid from Lyon's Region account
+    assert row["spent_locally"] == 500_000
+    assert row["reconverted"] >= 100_000 - 3_000  # net of the 3 % fee kept in the fund
+    assert 0 < row["reconversion_leakage"] < 1
+
+    # the regional dashboard sees the grant and the territory's live aggregates
+    summary = httpx.get(
+        f"{gw}/api/dashboard/summary",
+        headers={"Authorization": f"Bearer {dashboard_tok}"},
+        timeout=30,
+    )
+    assert summary.status_code == 200, summary.text
+    text = summary.text
+    assert PROGRAMME in text and COMMUNE in text
