@@ -115,7 +115,8 @@ class OutboxRelay:
                 while await self.publish_pending() == self.batch_size:
                     pass
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+                    async with asyncio.timeout(self.poll_interval_s):  # not wait_for: 3.11
+                        await self._wake.wait()  # wait_for can swallow a cancellation
                 except TimeoutError:
                     # The lock lives on this connection: check it is still alive.
                     await conn.fetchval("SELECT 1")

@@ -100,6 +100,7 @@ class EventRuntime:
 
 async def _bounded(step: Coroutine[Any, Any, None], timeout_s: float, what: str) -> None:
     try:
-        await asyncio.wait_for(step, timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await step
     except TimeoutError:
         log.error("event_transport_stop_timed_out", what=what)

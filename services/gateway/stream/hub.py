@@ -121,7 +121,8 @@ class StreamHub:
                     while await self._pump(conn) == BATCH:
                         pass
                     try:
-                        await asyncio.wait_for(wake.wait(), timeout=poll_interval_s)
+                        async with asyncio.timeout(poll_interval_s):  # not wait_for (3.11)
+                            await wake.wait()
                     except TimeoutError:
                         pass
             except asyncio.CancelledError:

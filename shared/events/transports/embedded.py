@@ -72,7 +72,8 @@ class EmbeddedProducer:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             try:
-                await asyncio.wait_for(pool.close(), 5)
+                async with asyncio.timeout(5):
+                    await pool.close()
             except TimeoutError:
                 pool.terminate()  # a connection still held by a cancelled task
 
@@ -144,7 +145,10 @@ class EmbeddedConsumer:
                 return rows
         self._wake.clear()
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as the wait completes, and the task never stops.
+            async with asyncio.timeout(timeout_s):
+                await self._wake.wait()
         except TimeoutError:
             pass
         if not await self._ensure_leader():
