@@ -10,7 +10,15 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger import holding
-from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
+from services.ledger.api import (
+    accounts,
+    batches,
+    currencies,
+    holds,
+    programmes,
+    reserves,
+    transactions,
+)
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.settings import LedgerSettings
@@ -84,6 +92,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             transactions.router,
             holds.router,
             batches.router,
+            programmes.router,
         ],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_sweeper],

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.conversions import check_reserves
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting, validate_transaction
-from services.ledger.service import bounds_error, check_legs, emit_posted, transaction_view
+from services.ledger.service import (
+    bounds_error,
+    check_legs,
+    check_voucher_debits,
+    emit_posted,
+    transaction_view,
+)
 from services.ledger.store import repository as repo
 
 
@@ -42,6 +48,7 @@ async def post_atomic(
     for index, (item, legs) in enumerate(zip(items, canonical, strict=True)):
         try:
             check_legs(legs, running)
+            await check_voucher_debits(session, legs, running)
         except LedgerDomainError as exc:
             exc.extra["item"] = index
             raise

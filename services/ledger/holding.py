@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.domain import holds as hold_rules
 from services.ledger.domain.postings import Posting, check_positive
-from services.ledger.service import bounds_error, check_legs, emit, post
+from services.ledger.service import bounds_error, check_legs, check_voucher_debits, emit, post
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import HoldAuthorized, HoldCaptured, HoldExpired, HoldVoided
 from shared.problems import NotFound
@@ -67,13 +67,12 @@ async def authorize_hold(
         payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at, now=now
     )
     locked = await repo.lock_accounts(session, (payer, payee))
-    check_legs(
-        [
-            Posting(account_id=payer, currency=currency, amount=-amount),
-            Posting(account_id=payee, currency=currency, amount=amount),
-        ],
-        locked,
-    )
+    legs = [
+        Posting(account_id=payer, currency=currency, amount=-amount),
+        Posting(account_id=payee, currency=currency, amount=amount),
+    ]
+    check_legs(legs, locked)
+    await check_voucher_debits(session, legs, locked)
     hold_id = repo.new_id()
     try:
         row = await repo.insert_hold(

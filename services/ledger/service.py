@@ -44,12 +44,14 @@ from services.ledger.domain.errors import (
     InsufficientFunds,
     UnknownAccount,
     UnknownCurrency,
+    VoucherCreditRestricted,
 )
 from services.ledger.domain.postings import (
     Posting,
     reversal_of,
     validate_transaction,
 )
+from services.ledger.store import programmes as programme_store
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import (
     AccountOpened,
@@ -215,6 +217,40 @@ async def change_credit_limit(
 
 # --- transactions ---------------------------------------------------------------------------
 
+_currency_kinds: dict[tuple[str, str], str] = {}
+
+
+async def currency_kind(session: AsyncSession, code: str) -> str | None:
+    """A currency's kind, cached per database: kinds never change once created."""
+    key = (str(session.get_bind().engine.url), code)
+    kind = _currency_kinds.get(key)
+    if kind is None:
+        row = await repo.get_currency(session, code)
+        if row is None:
+            return None
+        kind = _currency_kinds[key] = str(row["kind"])
+    return kind
+
+
+async def check_voucher_debits(
+    session: AsyncSession, legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]
+) -> None:
+    """Refuse debiting a member account of a voucher currency outside the programme paths.
+
+    Why: a beneficiary's voucher balance is the sum of its credit lots; only purchases
+    (which draw on lots) and expiry sweeps may take it out, or lots and balance would drift
+    apart and the sweep could no longer return expired credit.
+    """
+    for leg in legs:
+        account = locked.get(leg.account_id)
+        if leg.amount >= 0 or account is None or account["type"] != AccountType.MEMBER.value:
+            continue
+        if await currency_kind(session, account["currency"]) == CurrencyKind.VOUCHER.value:
+            raise VoucherCreditRestricted(
+                "voucher credit of a beneficiary is spent through the programme's purchases",
+                account_id=str(leg.account_id),
+            )
+
 
 def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]) -> None:
     """Refuse legs on unknown, closed or frozen accounts, wrong currencies, or out of bounds."""
@@ -309,11 +345,18 @@ async def post(
     metadata: Mapping[Any, Any] | None = None,
     reverses: UUID | None = None,
     idempotency_key: str | None = None,
+    programme_debit: bool = False,
 ) -> dict[str, Any]:
-    """Post one balanced transaction; returns its JSON view."""
+    """Post one balanced transaction; returns its JSON view.
+
+    ``programme_debit`` is set only by programme purchases and expiry sweeps, which may
+    debit a voucher beneficiary (see ``check_voucher_debits``).
+    """
     canonical = validate_transaction(legs)
     locked = await repo.lock_accounts(session, (leg.account_id for leg in canonical))
     check_legs(canonical, locked)
+    if not programme_debit:
+        await check_voucher_debits(session, canonical, locked)
     tx_id = repo.new_id()
     rows = [
         {"account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
@@ -359,6 +402,12 @@ async def reverse(
 ) -> dict[str, Any]:
     """Post the exact opposite of ``original``, linked to it; a transaction reverses once."""
     original_id = UUID(original["id"])
+    if await programme_store.is_programme_movement(session, original_id):
+        raise VoucherCreditRestricted(
+            "programme credits, purchases and expiries are not reversed: their lots would no "
+            "longer match the balances",
+            transaction_id=str(original_id),
+        )
     if await repo.reversal_of(session, original_id) is not None:
         raise AlreadyReversed(f"transaction {original_id} is already reversed")
     legs = reversal_of(

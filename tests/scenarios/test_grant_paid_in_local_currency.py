@@ -1,6 +1,7 @@
 """Scenario 1 of the regional loop, through the gateway only, on real Kafka: a currency
 project applies to IDéclic Solidaire, is instructed, approved in committee, signs its
-convention; its first tranche is paid in local currency by the ledger; the money is spent
+convention; its first tranche is paid in local currency by the ledger, exactly once even
+though the funding service is killed right after ordering it; the money is spent
 at merchants of the same territory and partly reconverted; the diagnostics aggregates and
 the dashboard stream show the volumes and the leakage for that territory."""
 
@@ -282,12 +283,29 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(st
         },
     )
 
+    # the funding service dies right after ordering: its outbox and the ledger's idempotency
+    # by order id must still pay the tranche exactly once
+    stack.services["funding"].kill()
+    stack.start_service("funding").wait_ready(90)
+
     def tranche_status() -> str:
         items = officer.ok("GET", f"/funding/applications/{app_id}/tranches")["items"]
         return str(next(t for t in items if t["id"] == advance["id"])["status"])
 
     assert wait_until(tranche_status, lambda s: s in ("paid", "failed"), timeout=90) == "paid"
     assert admin.ok("GET", f"/ledger/accounts/{accounts['project']}/balance")["posted"] == 900_000
+    assert (
+        admin.ok("GET", f"/ledger/accounts/{accounts['region']}/balance")["posted"]
+        == 5_000_000 - 900_000
+    )
+    grant_payments = [
+        t
+        for t in admin.ok(
+            "GET", "/ledger/transactions", params={"currency": CURRENCY, "limit": 100}
+        )["items"]
+        if t["kind"] == "grant_payment"
+    ]
+    assert len(grant_payments) == 1
 
     # the grant circulates in Grenoble, then a merchant reconverts part of it
     for merchant, amount in (("bakery", 300_000), ("bookshop", 200_000)):

@@ -42,6 +42,7 @@ HOLD_ERRORS = (
     e.CreditLimitExceeded,
     e.BalanceLimitExceeded,
     e.IdempotencyKeyReused,
+    e.VoucherCreditRestricted,
     Unprocessable,
 )
 TRANSITION_ERRORS = (

@@ -355,3 +355,122 @@ class DemurrageRunRead(Out):
     accounts_total: int
     accounts_done: int
     charged_total: int
+
+
+# --- voucher programmes ----------------------------------------------------------------------
+
+Category = Annotated[Text, Field(min_length=1, max_length=64)]
+
+
+class ProgrammeConfig(Schema):
+    allowed_categories: list[Category] = Field(min_length=1, max_length=100)
+    category_caps: dict[Category, Annotated[StrictInt, Field(le=MAX_AMOUNT)]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Most a beneficiary may spend per category within one cap period",
+    )
+    cap_period: Literal["month", "year", "programme"] = Field(
+        default="month", description="Window of the caps: calendar month, year (UTC), or ever"
+    )
+    approved_merchants: list[UUID] = Field(default_factory=list, max_length=1000)
+    funders: list[UUID] = Field(min_length=1, max_length=100)
+
+
+class ProgrammeRead(Out):
+    currency: str
+    allowed_categories: list[str]
+    category_caps: dict[str, int]
+    cap_period: str
+    approved_merchants: list[UUID]
+    funders: list[UUID]
+
+
+class CreditGrantCreate(Schema):
+    funder_account_id: UUID
+    beneficiary_account_id: UUID
+    amount: StrictInt = PositiveAmount
+    expires_at: AwareDatetime
+    categories: list[Category] | None = Field(
+        default=None, min_length=1, max_length=100, description="Earmark; null = any allowed"
+    )
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class LotRead(Out):
+    id: UUID
+    currency: str
+    beneficiary_account_id: UUID
+    funder_account_id: UUID
+    amount: int
+    remaining: int
+    expires_at: datetime
+    categories: list[str] | None
+    grant_transaction_id: UUID
+
+
+class LotPage(Out):
+    items: list[LotRead]
+    next_cursor: str | None
+
+
+class CreditGrantRead(Out):
+    lot: LotRead
+    transaction: TransactionRead
+
+
+class PurchaseCreate(Schema):
+    beneficiary_account_id: UUID
+    merchant_account_id: UUID
+    amount: StrictInt = PositiveAmount
+    category: Category | None = Field(
+        default=None, description="Defaults to the merchant account's category"
+    )
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class DrawRead(Out):
+    lot_id: UUID
+    funder_account_id: UUID
+    amount: int
+
+
+class PurchaseRead(Out):
+    category: str
+    transaction: TransactionRead
+    draws: list[DrawRead]
+
+
+class ExpirySweepRead(Out):
+    currency: str
+    lots_swept: int
+    transactions: int
+    amount_swept: int
+    more: bool = Field(description="More expired lots are waiting: call again")
+
+
+class CategorySpend(Out):
+    category: str
+    amount: int
+
+
+class MerchantSpend(Out):
+    merchant_account_id: UUID
+    amount: int
+
+
+class FunderReport(Out):
+    funder_account_id: UUID
+    lots: int
+    granted: int
+    spent: int
+    swept: int = Field(description="Expired credit returned to this funder")
+    outstanding: int = Field(description="Still spendable in unexpired lots")
+    expired_unswept: int = Field(description="Expired, waiting for the next sweep")
+    by_category: list[CategorySpend]
+    by_merchant: list[MerchantSpend]
+
+
+class ProgrammeReport(Out):
+    currency: str
+    items: list[FunderReport]
+    next_cursor: str | None

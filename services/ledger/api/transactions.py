@@ -50,6 +50,7 @@ POSTING_ERRORS = (
     e.CreditLimitExceeded,
     e.BalanceLimitExceeded,
     e.IdempotencyKeyReused,
+    e.VoucherCreditRestricted,
     Unprocessable,
 )
 CODE = r"^[A-Z][A-Z0-9_]{1,15}$"

@@ -238,6 +238,42 @@ class InsufficientVoucherCredit(LedgerDomainError):
     status, code, title = 409, "insufficient-voucher-credit", "Not enough usable credit"
 
 
+class NotAVoucherCurrency(LedgerDomainError):
+    """Programme credits exist only in currencies of kind ``voucher``."""
+
+    code, title = "not-a-voucher-currency", "Not a voucher currency"
+
+
+class ProgrammeNotConfigured(LedgerDomainError):
+    """The voucher currency has no programme rules yet (PUT .../programme first)."""
+
+    status, code, title = 409, "programme-not-configured", "Programme not configured"
+
+
+class FunderNotApproved(LedgerDomainError):
+    """Credits can only be granted from one of the programme's funder accounts."""
+
+    code, title = "funder-not-approved", "Funder not approved for this programme"
+
+
+class InvalidProgrammeAccount(LedgerDomainError):
+    """An account named by a programme has the wrong type for its role."""
+
+    code, title = "invalid-programme-account", "Wrong account type for this programme role"
+
+
+class VoucherCreditRestricted(LedgerDomainError):
+    """A beneficiary's voucher credit leaves only through programme purchases and sweeps."""
+
+    code, title = "voucher-credit-restricted", "Voucher credit can only be spent by purchase"
+
+
+class InvalidLotExpiry(LedgerDomainError):
+    """A credit lot must expire in the future."""
+
+    code, title = "invalid-lot-expiry", "Invalid credit lot expiry"
+
+
 def error_types() -> tuple[type[LedgerDomainError], ...]:
     """Every concrete rule error, e.g. to document them all or check codes are unique."""
     found: list[type[LedgerDomainError]] = []
@@ -287,7 +323,6 @@ class InvalidCursor(LedgerDomainError):
     """A pagination cursor was not produced by this API."""
 
     code, title = "invalid-cursor", "Invalid pagination cursor"
-
 
 
 class DemurrageNotConfigured(LedgerDomainError):

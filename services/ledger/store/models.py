@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from shared.db import ServiceBase, make_metadata
 
@@ -149,4 +149,55 @@ demurrage_runs = Table(
     Column("charged_total", BigInteger, nullable=False),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+)
+
+voucher_programmes = Table(
+    "voucher_programmes",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("allowed_categories", ARRAY(Text), nullable=False),
+    Column("category_caps", JSONB, nullable=False),
+    Column("cap_period", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+programme_merchants = Table(
+    "programme_merchants",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("account_id", Uuid, primary_key=True),
+)
+
+programme_funders = Table(
+    "programme_funders",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("account_id", Uuid, primary_key=True),
+)
+
+credit_lots = Table(
+    "credit_lots",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("beneficiary", Uuid, nullable=False),
+    Column("funder", Uuid, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("categories", ARRAY(Text)),
+    Column("grant_transaction", Uuid, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+lot_draws = Table(
+    "lot_draws",
+    Base.metadata,
+    Column("transaction_id", Uuid, primary_key=True),
+    Column("lot_id", Uuid, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("category", Text),
+    Column("merchant", Uuid),
+    Column("created_at", DateTime(timezone=True)),
 )

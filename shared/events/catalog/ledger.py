@@ -116,3 +116,15 @@ class DemurrageCharged(EventPayload):
     period_end: date
     charged_total: int = Field(description="Minor units moved into the fund")
     accounts: int = Field(description="Holding accounts visited")
+
+
+@event_type("proxima.ledger.voucher_lot.expired.v1")
+class VoucherLotExpired(EventPayload):
+    """An expired programme credit lot was swept back to the funder that granted it."""
+
+    lot_id: str
+    currency: str
+    beneficiary_account_id: str
+    funder_account_id: str
+    amount: int = Field(description="Minor units returned to the funder")
+    transaction_id: str = Field(description="The programme_expiry transaction that moved them")

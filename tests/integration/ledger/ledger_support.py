@@ -40,7 +40,7 @@ class Ledger:
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
-        self.headers = operator(CURRENCY, OTHER, "EUR", "WIR", "HOURS", "FONTE")
+        self.headers = operator(CURRENCY, OTHER, "EUR", "WIR", "HOURS", "FONTE", "PASSJ")
 
     async def currency(
         self, code: str = CURRENCY, kind: str = "euro_backed", **rules: Any

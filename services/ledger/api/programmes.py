@@ -1,0 +1,240 @@
+"""Voucher programmes (M'Ra / OURA-style youth cards): rules, credits, purchases, expiry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query
+
+from services.ledger import programme_credits as pc
+from services.ledger.api.common import (
+    AUTH_ERRORS,
+    Admin,
+    Cursor,
+    IdempotencyHeader,
+    Limit,
+    Poster,
+    Reader,
+    decode_cursor,
+    idempotent,
+    page,
+    parse_uuid,
+    pick_key,
+)
+from services.ledger.api.schemas import (
+    CreditGrantCreate,
+    CreditGrantRead,
+    ExpirySweepRead,
+    LotPage,
+    ProgrammeConfig,
+    ProgrammeRead,
+    ProgrammeReport,
+    PurchaseCreate,
+    PurchaseRead,
+)
+from services.ledger.api.transactions import POSTING_ERRORS
+from services.ledger.domain import errors as e
+from shared.problems import problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(prefix="/currencies/{code}", tags=["programmes"])
+
+Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
+PROGRAMME_ERRORS = (e.UnknownCurrency, e.NotAVoucherCurrency, e.ProgrammeNotConfigured)
+GRANT_ERRORS = (
+    *POSTING_ERRORS,
+    *PROGRAMME_ERRORS,
+    e.FunderNotApproved,
+    e.InvalidProgrammeAccount,
+    e.InvalidLotExpiry,
+    e.CategoryNotAllowed,
+)
+PURCHASE_ERRORS = (
+    *POSTING_ERRORS,
+    *PROGRAMME_ERRORS,
+    e.InvalidProgrammeAccount,
+    e.MerchantNotApproved,
+    e.CategoryNotAllowed,
+    e.CategoryCapExceeded,
+    e.InsufficientVoucherCredit,
+)
+
+
+def _replay(model: type) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": "Replay of an idempotent request"}}
+
+
+@router.put(
+    "/programme",
+    response_model=ProgrammeRead,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(
+            e.UnknownCurrency,
+            e.NotAVoucherCurrency,
+            e.InvalidProgrammeRules,
+            e.UnknownAccount,
+            e.CurrencyMismatch,
+            e.InvalidProgrammeAccount,
+        ),
+    },
+)
+async def configure_programme(
+    code: Code, body: ProgrammeConfig, principal: Admin, session: DbSession
+) -> Any:
+    """Set the voucher currency's programme: approved merchants, categories, caps, funders."""
+    principal.ensure_access("currencies", code)
+    return await pc.configure(
+        session,
+        currency=code,
+        allowed_categories=body.allowed_categories,
+        category_caps=body.category_caps,
+        cap_period=body.cap_period,
+        merchants=body.approved_merchants,
+        funders=body.funders,
+    )
+
+
+@router.get(
+    "/programme",
+    response_model=ProgrammeRead,
+    responses={**AUTH_ERRORS, **problem_responses(*PROGRAMME_ERRORS)},
+)
+async def get_programme(code: Code, principal: Reader, session: DbSession) -> Any:
+    """The voucher currency's programme rules."""
+    principal.ensure_access("currencies", code)
+    return (await pc.load_programme(session, code)).view()
+
+
+@router.post(
+    "/credits",
+    status_code=201,
+    response_model=CreditGrantRead,
+    responses={**_replay(CreditGrantRead), **AUTH_ERRORS, **problem_responses(*GRANT_ERRORS)},
+)
+async def grant_credits(
+    code: Code,
+    body: CreditGrantCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """A funder grants a beneficiary credits, as one lot usable until ``expires_at``."""
+    principal.ensure_access("currencies", code)
+    key = pick_key(idempotency_key, body.idempotency_key)
+    return await idempotent(
+        session,
+        model=CreditGrantRead,
+        principal=principal,
+        key=key,
+        route=f"POST /currencies/{code}/credits",
+        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
+        run=lambda: pc.grant(
+            session,
+            currency=code,
+            funder=body.funder_account_id,
+            beneficiary=body.beneficiary_account_id,
+            amount=body.amount,
+            expires_at=body.expires_at,
+            categories=body.categories,
+            client_id=principal.client_id,
+        ),
+    )
+
+
+@router.get(
+    "/credits",
+    response_model=LotPage,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(e.UnknownCurrency, e.NotAVoucherCurrency, e.InvalidCursor),
+    },
+)
+async def list_credits(
+    code: Code,
+    principal: Reader,
+    session: DbSession,
+    beneficiary: Annotated[UUID | None, Query(description="Only this account's lots")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Any:
+    """Credit lots of the currency (or of one beneficiary), oldest first."""
+    principal.ensure_access("currencies", code)
+    items = await pc.lots(
+        session,
+        currency=code,
+        beneficiary=beneficiary,
+        after=decode_cursor(cursor, parse_uuid),
+        limit=limit,
+    )
+    return page(items, limit=limit, key=lambda lot: lot["id"])
+
+
+@router.post(
+    "/purchases",
+    status_code=201,
+    response_model=PurchaseRead,
+    responses={**_replay(PurchaseRead), **AUTH_ERRORS, **problem_responses(*PURCHASE_ERRORS)},
+)
+async def purchase(
+    code: Code,
+    body: PurchaseCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """A beneficiary pays an approved merchant from its lots, earliest expiry first."""
+    principal.ensure_access("currencies", code)
+    key = pick_key(idempotency_key, body.idempotency_key)
+    return await idempotent(
+        session,
+        model=PurchaseRead,
+        principal=principal,
+        key=key,
+        route=f"POST /currencies/{code}/purchases",
+        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
+        run=lambda: pc.purchase(
+            session,
+            currency=code,
+            beneficiary=body.beneficiary_account_id,
+            merchant=body.merchant_account_id,
+            amount=body.amount,
+            category=body.category,
+            client_id=principal.client_id,
+        ),
+    )
+
+
+@router.post(
+    "/expiry-sweeps",
+    response_model=ExpirySweepRead,
+    responses={**AUTH_ERRORS, **problem_responses(*POSTING_ERRORS, *PROGRAMME_ERRORS)},
+)
+async def sweep_expired(code: Code, principal: Admin, session: DbSession) -> Any:
+    """Return what expired lots still hold to their funders; repeating it finds nothing."""
+    principal.ensure_access("currencies", code)
+    return await pc.sweep(session, currency=code, client_id=principal.client_id)
+
+
+@router.get(
+    "/programme-report",
+    response_model=ProgrammeReport,
+    responses={**AUTH_ERRORS, **problem_responses(*PROGRAMME_ERRORS, e.InvalidCursor)},
+)
+async def programme_report(
+    code: Code,
+    principal: Reader,
+    session: DbSession,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Any:
+    """Per funder (keyset by funder id): granted, spent by category and merchant, swept."""
+    principal.ensure_access("currencies", code)
+    items = await pc.report(
+        session, currency=code, after=decode_cursor(cursor, parse_uuid), limit=limit
+    )
+    return {
+        "currency": code,
+        **page(items, limit=limit, key=lambda item: item["funder_account_id"]),
+    }
