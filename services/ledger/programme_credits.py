@@ -312,6 +312,9 @@ async def sweep(session: AsyncSession, *, currency: str, client_id: str) -> dict
     groups: dict[tuple[UUID, UUID], list[RowMapping]] = defaultdict(list)
     for row in rows:
         groups[(row["beneficiary"], row["funder"])].append(row)
+    # Every balance the sweep moves, locked at once in id order (after the lots, as purchases
+    # do): posting group by group would otherwise lock them in an order a grant may cross.
+    await repo.lock_accounts(session, (account for group in groups for account in group))
     transactions = 0
     swept_total = 0
     for (beneficiary, funder), lots in sorted(groups.items()):

@@ -115,7 +115,8 @@ def test_nothing_lost_or_doubled_when_services_and_broker_die_under_load(
     payer, payee = _setup(api)
     load = Load()
     stop_at = time.monotonic() + 150
-    total = 600
+    total = 5_000  # an upper bound: the load stops once the last outage is over
+    enough = threading.Event()
     counter = iter(range(total))
     counter_lock = threading.Lock()
 
@@ -123,7 +124,7 @@ def test_nothing_lost_or_doubled_when_services_and_broker_die_under_load(
         while True:
             with counter_lock:
                 n = next(counter, None)
-            if n is None or time.monotonic() > stop_at:
+            if n is None or enough.is_set() or time.monotonic() > stop_at:
                 return
             amount = 1 + n % 97
             body = {
@@ -162,6 +163,9 @@ def test_nothing_lost_or_doubled_when_services_and_broker_die_under_load(
             proc = stack.services[service]
             outage(service, proc.kill, lambda s=service: stack.start_service(s).wait_ready(90))
         outage("kafka", lambda: None, kafka.restart)
+        after = acked()
+        wait_until(acked, lambda n: n >= after + 50, timeout=60)  # steady again after the last
+        enough.set()
         for f in futures:
             f.result()
 
