@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv tools run test lint unit bench bench-ledger bench-diagnostics bench-loop docs clean
+.PHONY: help venv tools run test lint unit bench bench-ledger bench-diagnostics bench-loop bench-gateway docs clean
 
 help:
 	@echo "make run    start PostgreSQL, the four services and the gateway on http://127.0.0.1:8000"
@@ -54,6 +54,9 @@ bench-diagnostics: venv
 
 bench-loop: venv
 	$(PY) -m bench.run loop
+
+bench-gateway: venv
+	$(PY) -m bench.run gateway
 
 docs: venv
 	$(PY) -m shared.events.docs
