@@ -51,7 +51,13 @@ CHECKS = [
 ]
 
 # "METHOD /path" → why it fails; found by this test, reported, not yet fixed.
-KNOWN_DEFECTS: dict[str, str] = {}
+KNOWN_DEFECTS: dict[str, str] = {
+    "POST /admin/clients": (
+        "500 when `name` holds a NUL character: ClientCreate.name has no NUL-free pattern "
+        "(the funding schemas have one) and PostgreSQL refuses 0x00 in text "
+        "(asyncpg CharacterNotInRepertoireError); should be a 422"
+    ),
+}
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.ledger.ledger_support import Ledger, operator
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
+from tests.integration.ledger.test_ledger_events import outbox_events
 
 PASS = "PASSJ"
 BASE = f"/currencies/{PASS}"
@@ -189,6 +190,13 @@ async def test_expired_lots_sweep_back_to_their_funder_once(
     swept = await programme.sweep()
     assert (swept["lots_swept"], swept["transactions"], swept["amount_swept"]) == (1, 1, 800)
     assert (await programme.sweep())["lots_swept"] == 0  # idempotent
+    (expired,) = await outbox_events(ledger, "proxima.ledger.voucher_lot.expired.v1")
+    assert expired["lot_id"] == short["lot"]["id"] and expired["amount"] == 800
+    assert expired["funder_account_id"] == programme.a["dept"]
+    posted = await outbox_events(ledger, "proxima.ledger.transaction.posted.v1")
+    assert [e["kind"] for e in posted if e["transaction_id"] == expired["transaction_id"]] == [
+        "programme_expiry"
+    ]
     assert await programme.posted("dept") == 100_000
     assert await programme.posted("youth") == 300
     dept = (await programme.report())[programme.a["dept"]]
