@@ -102,6 +102,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         on_startup=[start],
         on_shutdown=[stop],
     )
+    # No slash redirects: `/api/<unknown>` must be a problem+json 404, not a 307 that
+    # reveals routing and that API clients rarely follow for POSTs.
+    app.router.redirect_slashes = False
     app.state.key_ring = ring
     app.state.client_policy = policy
     app.state.secret_hasher = SecretHasher(
