@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 
 from shared.events.transports.base import OutgoingRecord, Record
+
+log = structlog.get_logger(__name__)
 
 
 class KafkaProducer:
@@ -98,9 +101,22 @@ class KafkaConsumer:
         return out
 
     async def commit(self, record: Record) -> None:
-        await self._consumer.commit(
-            {TopicPartition(record.topic, record.partition): record.offset + 1}
-        )
+        """Commit, unless the group rebalanced meanwhile (a broker restart, a member joining):
+        then the partition's new owner re-reads from the last committed offset and the inbox
+        absorbs the repeats. Retrying such a commit could never succeed and would stall the
+        consumer forever."""
+        partition = TopicPartition(record.topic, record.partition)
+        if partition not in self._consumer.assignment():
+            return  # revoked since it was fetched
+        try:
+            await self._consumer.commit({partition: record.offset + 1})
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning(
+                "offset_commit_dropped_after_rebalance",
+                topic=record.topic,
+                partition=record.partition,
+                error=repr(exc),
+            )
 
 
 async def ensure_topics(
