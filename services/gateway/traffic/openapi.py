@@ -32,8 +32,7 @@ GATEWAY_ERRORS = {
     "401": "Missing, invalid, expired or revoked token (checked by the gateway)",
     "413": "Request body too large",
     "429": "Rate limit exceeded; see Retry-After",
-    "502": "The service could not be reached",
-    "503": "The service is unavailable (circuit open); see Retry-After",
+    "503": "The service is unreachable, restarting or its circuit is open; see Retry-After",
     "504": "The service did not answer in time",
 }
 

@@ -7,9 +7,10 @@
   PATCH carrying an ``Idempotency-Key``; on connection failures and 502/503 answers, with
   a short exponential backoff.
 - A circuit breaker per service; when open, 503 at once with ``Retry-After``.
-- Transport failures become problem+json: connection refused or broken 502, timeouts 504,
-  a saturated connection pool 503. A service error that is not already problem+json is
-  wrapped into one, without its body (it may hold internals).
+- Transport failures become problem+json: a service that cannot be reached or breaks off
+  its answer (down, restarting) is 503 with ``Retry-After`` — the client's cue to retry,
+  safely with its idempotency key; timeouts are 504. A service error that is not already
+  problem+json is wrapped into one, without its body (it may hold internals).
 
 This is a plain Starlette route, not a FastAPI one: the operations it serves are described
 by each service's own OpenAPI, merged into the gateway's (`traffic.openapi`).
@@ -68,10 +69,6 @@ class ProxyProblem(Problem):
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail, **extra)
         self.headers = headers or {}
-
-
-class BadGateway(ProxyProblem):
-    status, code, title = 502, "bad-gateway", "The service could not be reached"
 
 
 class GatewayTimeout(ProxyProblem):
@@ -213,7 +210,9 @@ async def _send_with_retries(
             if isinstance(exc, RETRYABLE_ERRORS) and not last:
                 await _backoff(attempt, backoff_s)
                 continue
-            raise BadGateway(f"{upstream.name} unreachable: {type(exc).__name__}") from exc
+            raise UpstreamUnavailable(
+                f"{upstream.name} unreachable: {type(exc).__name__}", retry_after=1
+            ) from exc
         except Exception:
             breaker.release()  # not the service's fault: never leave a half-open trial stuck
             raise
@@ -253,7 +252,9 @@ async def _relay(response: httpx.Response) -> Response:
         try:
             body = b"".join([chunk async for chunk in response.aiter_raw()])
         except httpx.TransportError as exc:
-            raise BadGateway(f"the service broke off its answer: {type(exc).__name__}") from exc
+            raise UpstreamUnavailable(
+                f"the service broke off its answer: {type(exc).__name__}", retry_after=1
+            ) from exc
         finally:
             await response.aclose()
         relayed = Response(body, status_code=response.status_code)

@@ -127,12 +127,13 @@ async def test_a_post_with_an_idempotency_key_is_retried(proxied):
     assert calls[f"flaky:{key}"] == 2
 
 
-async def test_an_unreachable_service_is_a_502_problem(proxied):
+async def test_an_unreachable_service_is_a_503_problem_with_retry_after(proxied):
     client, auth = proxied
     response = await client.get("/api/diagnostics/territories", headers=auth)
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["code"] == "bad-gateway"
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["code"] == "upstream-unavailable"
 
 
 async def test_a_slow_service_is_a_504_problem(proxied):
