@@ -15,7 +15,7 @@ import pytest
 
 from deploy.local.postgres import REPO, LocalPostgres
 from tests.support.ports import free_port
-from tests.support.stack import _free_block
+from tests.support.stack import free_port_block
 
 pytestmark = [pytest.mark.slow]
 
@@ -39,7 +39,7 @@ def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> 
 def test_make_run_serves_every_service_through_the_gateway_and_stops_cleanly(
     tmp_path: Path,
 ) -> None:
-    base, pg_port = _free_block(), free_port()
+    base, pg_port = free_port_block(), free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),

@@ -26,7 +26,7 @@ def e2e_stack(
     run_dir: Path,
     extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
-    base = _free_block()
+    base = free_port_block()
     stack = Stack(
         postgres=postgres,
         run_dir=run_dir,
@@ -51,7 +51,7 @@ def e2e_stack(
         yield running
 
 
-def _free_block() -> int:
+def free_port_block() -> int:
     """Four consecutive free ports (gateway, ledger, funding, diagnostics)."""
     for _ in range(50):
         base = free_port()

@@ -13,8 +13,7 @@ from services.ledger.api.common import (
     AUTH_ERRORS,
     IdempotencyHeader,
     Poster,
-    idempotent,
-    pick_key,
+    idempotent_request,
 )
 from services.ledger.api.schemas import BatchCreate, BatchRead
 from services.ledger.api.transactions import POSTING_ERRORS, legs_of, post_fields
@@ -124,13 +123,12 @@ async def post_batch(
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """Post up to 1,000 transactions: ``atomic`` (all or nothing) or ``independent`` (per item)."""
-    key = pick_key(idempotency_key, body.idempotency_key)
-    return await idempotent(
+    return await idempotent_request(
         session,
         model=BatchRead,
         principal=principal,
-        key=key,
+        header_key=idempotency_key,
+        request=body,
         route="POST /batches",
-        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: run_batch(session, principal, body),
     )

@@ -114,3 +114,27 @@ async def idempotent(
     result = await result_json()
     await repo.remember_response(session, client_id=principal.client_id, key=key, response=result)
     return JSONResponse(result, status_code=status_code)
+
+
+async def idempotent_request(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    header_key: str | None,
+    request: BaseModel,
+    route: str,
+    run: Callable[[], Awaitable[Any]],
+    model: type[BaseModel],
+) -> JSONResponse:
+    """`idempotent` for a request body carrying an optional ``idempotency_key`` field: the
+    key comes from the header or the body (they must agree), and the rest of the body is
+    what a replay must repeat."""
+    return await idempotent(
+        session,
+        principal=principal,
+        key=pick_key(header_key, getattr(request, "idempotency_key", None)),
+        route=route,
+        body=request.model_dump(mode="json", exclude={"idempotency_key"}),
+        run=run,
+        model=model,
+    )

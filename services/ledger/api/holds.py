@@ -16,9 +16,8 @@ from services.ledger.api.common import (
     Poster,
     Reader,
     decode_cursor,
-    idempotent,
+    idempotent_request,
     page,
-    pick_key,
 )
 from services.ledger.api.schemas import HoldCapture, HoldCreate, HoldPage, HoldRead
 from services.ledger.domain import errors as e
@@ -81,14 +80,13 @@ async def authorize_hold(
 ) -> Any:
     """Reserve funds on the payer's account until ``expires_at``."""
     principal.ensure_access("currencies", body.currency)
-    key = pick_key(idempotency_key, body.idempotency_key)
-    return await idempotent(
+    return await idempotent_request(
         session,
         model=HoldRead,
         principal=principal,
-        key=key,
+        header_key=idempotency_key,
+        request=body,
         route="POST /holds",
-        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: holding.authorize_hold(
             session,
             payer=body.payer,

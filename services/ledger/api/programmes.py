@@ -17,10 +17,9 @@ from services.ledger.api.common import (
     Poster,
     Reader,
     decode_cursor,
-    idempotent,
+    idempotent_request,
     page,
     parse_uuid,
-    pick_key,
 )
 from services.ledger.api.schemas import (
     CreditGrantCreate,
@@ -122,14 +121,13 @@ async def grant_credits(
 ) -> Any:
     """A funder grants a beneficiary credits, as one lot usable until ``expires_at``."""
     principal.ensure_access("currencies", code)
-    key = pick_key(idempotency_key, body.idempotency_key)
-    return await idempotent(
+    return await idempotent_request(
         session,
         model=CreditGrantRead,
         principal=principal,
-        key=key,
+        header_key=idempotency_key,
+        request=body,
         route=f"POST /currencies/{code}/credits",
-        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: pc.grant(
             session,
             currency=code,
@@ -186,14 +184,13 @@ async def purchase(
 ) -> Any:
     """A beneficiary pays an approved merchant from its lots, earliest expiry first."""
     principal.ensure_access("currencies", code)
-    key = pick_key(idempotency_key, body.idempotency_key)
-    return await idempotent(
+    return await idempotent_request(
         session,
         model=PurchaseRead,
         principal=principal,
-        key=key,
+        header_key=idempotency_key,
+        request=body,
         route=f"POST /currencies/{code}/purchases",
-        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: pc.purchase(
             session,
             currency=code,

@@ -14,8 +14,7 @@ from services.ledger.api.common import (
     IdempotencyHeader,
     Poster,
     Reader,
-    idempotent,
-    pick_key,
+    idempotent_request,
 )
 from services.ledger.api.schemas import (
     DemurrageRunCreate,
@@ -104,14 +103,13 @@ async def issue(
 ) -> Any:
     """Euros paid into the guarantee fund become units on the account (plus any bonus)."""
     await _ensure_reserve_access(session, principal, code)
-    key = pick_key(idempotency_key, body.idempotency_key)
-    return await idempotent(
+    return await idempotent_request(
         session,
         model=TransactionRead,
         principal=principal,
-        key=key,
+        header_key=idempotency_key,
+        request=body,
         route=f"POST /currencies/{code}/issuances",
-        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: conversions.issue(
             session,
             currency=code,
@@ -137,14 +135,13 @@ async def reconvert(
 ) -> Any:
     """Units of a merchant go back to euros, minus the fee of its category."""
     await _ensure_reserve_access(session, principal, code)
-    key = pick_key(idempotency_key, body.idempotency_key)
-    return await idempotent(
+    return await idempotent_request(
         session,
         model=TransactionRead,
         principal=principal,
-        key=key,
+        header_key=idempotency_key,
+        request=body,
         route=f"POST /currencies/{code}/reconversions",
-        body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: conversions.reconvert(
             session,
             currency=code,
