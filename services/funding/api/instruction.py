@@ -127,9 +127,7 @@ async def post_message(
     application_id: uuid.UUID, body: NoteCreate, session: DbSession, principal: Reader
 ) -> Any:
     """Write to the other side of the file (applicant to staff, or staff to applicant)."""
-    access.ensure_scope(
-        principal, "funding:apply" if access.is_applicant(principal) else "funding:instruct"
-    )
+    access.ensure_may_write_on_file(principal)
     await applications.load(session, principal, application_id)
     row = Message(
         application_id=application_id,
@@ -173,9 +171,7 @@ async def attach_document(
     blobs: Blobs,
 ) -> Any:
     """Attach a document (base64 content); its SHA-256 is recorded and checked on reading."""
-    access.ensure_scope(
-        principal, "funding:apply" if access.is_applicant(principal) else "funding:instruct"
-    )
+    access.ensure_may_write_on_file(principal)
     await applications.load(session, principal, application_id)
     try:
         content = base64.b64decode(body.content_base64, validate=True)

@@ -62,6 +62,11 @@ def may_use_envelope(principal: Principal, envelope: Envelope, programme: Progra
     return principal.may_access("programmes", programme.code)
 
 
+def ensure_may_write_on_file(principal: Principal) -> None:
+    """Applicants write on their file with ``funding:apply``, staff with ``funding:instruct``."""
+    ensure_scope(principal, "funding:apply" if is_applicant(principal) else "funding:instruct")
+
+
 def ensure_envelope(principal: Principal, envelope: Envelope, programme: Programme) -> None:
     if not may_use_envelope(principal, envelope, programme):
         raise Forbidden(

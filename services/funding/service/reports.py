@@ -33,9 +33,7 @@ async def submit(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID, data: Any
 ) -> ProgressReport:
     """File a progress report (the applicant, or staff on its behalf)."""
-    access.ensure_scope(
-        principal, "funding:apply" if access.is_applicant(principal) else "funding:instruct"
-    )
+    access.ensure_may_write_on_file(principal)
     application, _, _ = await applications.load(session, principal, application_id, lock=True)
     allowed = _REPORTING_STATES if data.kind == "intermediate" else _FINAL_STATES
     if application.state not in allowed:
