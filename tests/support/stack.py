@@ -4,6 +4,7 @@ gateway's own ``/oauth/token``."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,6 @@ import httpx
 
 from deploy.local.postgres import LocalPostgres
 from deploy.local.stack import Stack, running_stack
-from tests.support.ports import free_port
 
 ADMIN_SECRET = "e2e-admin-secret-not-a-default"
 
@@ -52,11 +52,11 @@ def e2e_stack(
 
 
 def free_port_block() -> int:
-    """Four consecutive free ports (gateway, ledger, funding, diagnostics)."""
-    for _ in range(50):
-        base = free_port()
-        if base > 60000:
-            continue
+    """Four consecutive free ports (gateway, ledger, funding, diagnostics), below Linux's
+    ephemeral range (32768+): a port the kernel just handed out as free may be handed out
+    again to an outgoing connection before uvicorn binds it."""
+    for _ in range(200):
+        base = random.randrange(20_000, 32_000)
         ports = [base + i for i in range(4)]
         if all(_is_free(p) for p in ports):
             return base
