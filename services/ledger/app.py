@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.ledger import holding
 from services.ledger.api import (
     accounts,
+    audit,
     batches,
+    cards,
     currencies,
     holds,
     programmes,
@@ -93,6 +95,8 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             holds.router,
             batches.router,
             programmes.router,
+            audit.router,
+            cards.router,
         ],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_sweeper],
