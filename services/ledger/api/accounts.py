@@ -183,7 +183,7 @@ async def statement(
     row = await _visible_account(session, principal, account_id)
     if since.tzinfo is None or until.tzinfo is None or since >= until:
         raise InvalidPeriod("need timezone-aware since < until")
-    opening = await repo.balance_at(session, account_id=account_id, moment=since)
+    opening = await repo.balance_at(session, account_id=account_id, moment=since, inclusive=False)
     entries = await repo.account_history(
         session, account_id=account_id, after=None, limit=STATEMENT_MAX, since=since, until=until
     )

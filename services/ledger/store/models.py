@@ -71,6 +71,8 @@ account_balances = Table(
     Column("held", BigInteger, nullable=False),
     Column("lower_bound", BigInteger),
     Column("upper_bound", BigInteger),
+    Column("postings", BigInteger, nullable=False),
+    Column("last_posted_at", DateTime(timezone=True)),
 )
 
 transactions = Table(
@@ -96,6 +98,10 @@ postings = Table(
     Column("account_id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("amount", BigInteger, nullable=False),
+    # Set by the posting trigger (ledger_0006): running balance, rank and instant per account.
+    Column("balance_after", BigInteger, nullable=False),
+    Column("account_seq", BigInteger, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
 )
 
 holds = Table(

@@ -268,20 +268,31 @@ async def account_history(
     if after is not None:
         stmt = stmt.where(postings.c.seq > after)
     if since is not None:
-        stmt = stmt.where(transactions.c.inserted_at >= since)
+        stmt = stmt.where(postings.c.posted_at >= since)
     if until is not None:
-        stmt = stmt.where(transactions.c.inserted_at < until)
+        stmt = stmt.where(postings.c.posted_at < until)
     return (await session.execute(stmt)).mappings().all()
 
 
-async def balance_at(session: AsyncSession, *, account_id: UUID, moment: datetime) -> int:
-    """Posted balance as it stood at ``moment`` (sum of postings inserted before it)."""
+async def balance_at(
+    session: AsyncSession, *, account_id: UUID, moment: datetime, inclusive: bool = True
+) -> int:
+    """Posted balance as it stood at ``moment``: postings at or before it (strictly before
+    with ``inclusive=False``, the opening of a period starting at ``moment``).
+
+    One index descent on ``ix_postings_account_posted_at``: ``posted_at`` never decreases
+    along an account's postings (ledger_0006), so the last posting not after ``moment``
+    carries the balance in its ``balance_after``.
+    """
+    when = postings.c.posted_at <= moment if inclusive else postings.c.posted_at < moment
     stmt = (
-        select(func.coalesce(func.sum(postings.c.amount), 0))
-        .join(transactions, transactions.c.id == postings.c.transaction_id)
-        .where(postings.c.account_id == account_id, transactions.c.inserted_at <= moment)
+        select(postings.c.balance_after)
+        .where(postings.c.account_id == account_id, when)
+        .order_by(postings.c.posted_at.desc(), postings.c.account_seq.desc())
+        .limit(1)
     )
-    return int((await session.execute(stmt)).scalar_one())
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    return int(found or 0)
 
 
 # --- holds --------------------------------------------------------------------------------
