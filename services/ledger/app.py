@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger import holding
+from services.ledger import audit_sealer, holding
 from services.ledger.api import (
     accounts,
     audit,
@@ -83,6 +83,8 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         except TimeoutError:
             log.warning("hold_sweeper_did_not_stop")
 
+    start_sealer, stop_sealer = audit_sealer.lifecycle(settings)
+
     return build_service_app(
         settings,
         title="Proxima ledger",
@@ -99,7 +101,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             cards.router,
         ],
         subscriptions=SUBSCRIPTIONS,
-        on_startup=[start_sweeper],
-        on_shutdown=[stop_sweeper],
+        on_startup=[start_sweeper, start_sealer],
+        on_shutdown=[stop_sealer, stop_sweeper],
         domain_errors=(LedgerDomainError,),
     )

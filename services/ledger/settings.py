@@ -8,3 +8,10 @@ class LedgerSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_ledger"
     # How often the background sweeper expires holds past their deadline.
     hold_sweep_interval_s: float = 1.0
+    # Key of the HMAC that fingerprints card numbers and tokens (the numbers are never
+    # stored); keep it outside the database. Changing it orphans every issued card.
+    card_fingerprint_secret: str = "change-me"
+    # How often the audit sealer appends newly committed transactions to the hash chains.
+    audit_seal_interval_s: float = 1.0
+    # Safety margin (seconds) when the sealer advances its watermark past settled rows.
+    audit_seal_margin_s: float = 1.0

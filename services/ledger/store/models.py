@@ -207,3 +207,65 @@ lot_draws = Table(
     Column("merchant", Uuid),
     Column("created_at", DateTime(timezone=True)),
 )
+
+# --- cards and caps (ledger_0008) -------------------------------------------------------------
+
+currency_debt = Table(
+    "currency_debt",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("total_debt", BigInteger, nullable=False),
+    Column("cap", BigInteger),
+)
+
+account_load_caps = Table(
+    "account_load_caps",
+    Base.metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("cap", BigInteger, nullable=False),
+)
+
+account_monthly_loads = Table(
+    "account_monthly_loads",
+    Base.metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("loaded", BigInteger, nullable=False),
+    Column("cap", BigInteger, nullable=False),
+)
+
+cards = Table(
+    "cards",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("last4", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("block_reason", Text),
+    Column("blocked_at", DateTime(timezone=True)),
+    Column("blocked_by", Text),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+audit_chain = Table(
+    "audit_chain",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("transaction_id", Uuid, nullable=False),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("sealed_at", DateTime(timezone=True)),
+)
+
+audit_sealer_state = Table(
+    "audit_sealer_state",
+    Base.metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("watermark_seq", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
+)

@@ -1,0 +1,188 @@
+"""The sealer: appends committed transactions to their currencies' audit chains.
+
+Why after commit, in its own short transactions: a chain head locked inside each posting
+transaction would serialise every transfer of a currency. Here posting never waits for the
+chain; the chain trails by one polling interval.
+
+Order: each round takes the unsealed committed transactions in ``seq`` order; a transaction
+that commits late (lower ``seq`` than one already sealed) joins the chain at the next round,
+so a chain's order is sealing order, which ``seq`` order approximates.
+
+Exactly once: one sealer leads (PostgreSQL advisory lock). Should two run anyway, the
+watermark row lock makes the second wait and its round fail, and the unique constraints
+(currency, position) and (transaction_id, currency) refuse any double link.
+
+The watermark (why it is safe): every ``seq`` at or below it belongs to a sealed or a never
+committed transaction. It advances to the highest ``seq`` inserted before the horizon
+(start of the oldest transaction open before the round's snapshot) minus a margin. A
+transaction still open then took its ``seq`` after the horizon, so (identity values being
+handed out in time order) above the new watermark. Transactions above the watermark are
+found by an anti-join, so a late commit is never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.ledger.domain.audit_chain import link_hash
+from services.ledger.store import audit as store
+
+log = structlog.get_logger(__name__)
+
+LOCK_KEY = zlib.crc32(b"ledger-audit-sealer")
+PAGE = 500
+
+
+async def seal_pending(
+    factory: async_sessionmaker[AsyncSession], *, limit: int = PAGE, margin_s: float = 1.0
+) -> int:
+    """Seal one page of unsealed transactions in one transaction; how many were sealed."""
+    async with factory() as session, session.begin():
+        cutoff = await store.horizon(session) - timedelta(seconds=margin_s)
+    async with factory() as session, session.begin():
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        watermark = await store.lock_watermark(session)
+        page = await store.unsealed(session, after_seq=watermark, limit=limit)
+        await store.append_links(session, await _links(session, page))
+        settled = await store.settled_seq(session, after_seq=watermark, before=cutoff)
+        upto = settled if settled is not None else watermark
+        if len(page) == limit:
+            upto = min(upto, page[-1]["seq"])
+        # Written even when unchanged: a concurrent sealer waiting on this row then fails
+        # at once on the update conflict instead of racing on stale reads.
+        await store.set_watermark(session, max(upto, watermark))
+        return len(page)
+
+
+async def _links(session: AsyncSession, page: Sequence[RowMapping]) -> list[dict[str, Any]]:
+    legs = await store.legs_by_currency(session, [r["id"] for r in page])
+    currencies_of: dict[Any, set[str]] = {}
+    for tx, currency in legs:
+        currencies_of.setdefault(tx, set()).add(currency)
+    heads: dict[str, tuple[int, str]] = {}
+    links: list[dict[str, Any]] = []
+    for row in page:
+        for currency in sorted(currencies_of.get(row["id"], ())):
+            if currency not in heads:
+                heads[currency] = await store.chain_head(session, currency)
+            position, prev = heads[currency]
+            item = store.sealable(row, currency=currency, legs=legs[(row["id"], currency)])
+            digest = link_hash(item, position=position + 1, prev_hash=prev)
+            heads[currency] = (position + 1, digest)
+            links.append(
+                {
+                    "currency": currency,
+                    "position": position + 1,
+                    "transaction_id": row["id"],
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+    return links
+
+
+async def seal_all(factory: async_sessionmaker[AsyncSession], **options: Any) -> int:
+    """Seal until a round finds less than a full page; the total sealed."""
+    limit = options.get("limit", PAGE)
+    total = 0
+    while True:
+        sealed = await seal_pending(factory, **options)
+        total += sealed
+        if sealed < limit:
+            return total
+
+
+async def run_sealer(
+    engine: AsyncEngine,
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    interval_s: float,
+    margin_s: float,
+    stop: asyncio.Event,
+) -> None:
+    """Lead (advisory lock held on one connection) and seal every ``interval_s`` until
+    ``stop``; replicas wait for the lock. A stop event, not cancellation, ends it, for the
+    same reason as the hold sweeper: a cancelled query can stall the pool's disposal."""
+    while not stop.is_set():
+        try:
+            async with engine.connect() as conn:
+                try:
+                    await _lead(conn, factory, interval_s=interval_s, margin_s=margin_s, stop=stop)
+                finally:
+                    await conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                    await conn.commit()
+        except Exception:
+            log.exception("audit_sealer_failed")
+            await _pause(stop, interval_s)
+
+
+async def _lead(
+    conn: Any,
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    interval_s: float,
+    margin_s: float,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        got = (await conn.execute(text(f"SELECT pg_try_advisory_lock({LOCK_KEY})"))).scalar()
+        await conn.commit()
+        if got:
+            break
+        await _pause(stop, interval_s)
+    while not stop.is_set():
+        try:
+            sealed = await seal_all(factory, margin_s=margin_s)
+            if sealed:
+                log.debug("audit_sealed", count=sealed)
+        except Exception:
+            # A serialisation failure or a lost race is retried at the next round.
+            log.warning("audit_seal_round_failed", exc_info=True)
+        await _pause(stop, interval_s)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def lifecycle(settings: Any) -> tuple[Any, Any]:
+    """(on_startup, on_shutdown) hooks that run the sealer beside the app."""
+    stop = asyncio.Event()
+
+    async def start(app: Any) -> None:
+        app.state.audit_sealer = None
+        if settings.run_background_tasks:
+            stop.clear()
+            app.state.audit_sealer = asyncio.create_task(
+                run_sealer(
+                    app.state.engine,
+                    app.state.session_factory,
+                    interval_s=settings.audit_seal_interval_s,
+                    margin_s=settings.audit_seal_margin_s,
+                    stop=stop,
+                ),
+                name="audit-sealer",
+            )
+
+    async def stop_sealer(app: Any) -> None:
+        task = app.state.audit_sealer
+        if task is None:
+            return
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            log.warning("audit_sealer_did_not_stop")
+
+    return start, stop_sealer

@@ -1,0 +1,179 @@
+"""SQL of the audit chain: what the sealer appends and what verification reads back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger.domain.audit_chain import GENESIS, Sealable, StoredLink
+from services.ledger.store.models import (
+    audit_chain,
+    audit_sealer_state,
+    postings,
+    transactions,
+)
+
+_sealed = (
+    select(audit_chain.c.transaction_id)
+    .where(audit_chain.c.transaction_id == transactions.c.id)
+    .exists()
+)
+
+
+async def horizon(session: AsyncSession) -> datetime:
+    """Start of the oldest other transaction open in this database right now (or now).
+
+    A transaction still uncommitted now was begun at or after this instant, so every row
+    it inserts carries ``inserted_at`` at or after it (``clock_timestamp()`` at insert).
+    Needs the ledger's sessions to be visible: one database role, or ``pg_read_all_stats``.
+    """
+    stmt = text(
+        "SELECT coalesce(min(xact_start), clock_timestamp()) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    value: datetime = (await session.execute(stmt)).scalar_one()
+    return value
+
+
+async def lock_watermark(session: AsyncSession) -> int:
+    """The sealer's watermark, row-locked: a second sealer waits here, then fails its round."""
+    stmt = select(audit_sealer_state.c.watermark_seq).where(audit_sealer_state.c.id == 1)
+    return int((await session.execute(stmt.with_for_update())).scalar_one())
+
+
+async def set_watermark(session: AsyncSession, seq: int) -> None:
+    await session.execute(
+        update(audit_sealer_state)
+        .where(audit_sealer_state.c.id == 1)
+        .values(watermark_seq=seq, updated_at=func.now())
+    )
+
+
+async def unsealed(session: AsyncSession, *, after_seq: int, limit: int) -> Sequence[RowMapping]:
+    """Committed transactions above the watermark with no link yet, in ``seq`` order."""
+    stmt = (
+        select(
+            transactions.c.id,
+            transactions.c.seq,
+            transactions.c.kind,
+            transactions.c.effective_date,
+            transactions.c.inserted_at,
+            transactions.c.reverses,
+        )
+        .where(transactions.c.seq > after_seq, ~_sealed)
+        .order_by(transactions.c.seq)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def settled_seq(session: AsyncSession, *, after_seq: int, before: datetime) -> int | None:
+    """Highest ``seq`` above ``after_seq`` of a transaction inserted before ``before``."""
+    stmt = (
+        select(transactions.c.seq)
+        .where(transactions.c.seq > after_seq, transactions.c.inserted_at < before)
+        .order_by(transactions.c.seq.desc())
+        .limit(1)
+    )
+    value: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return value
+
+
+async def legs_by_currency(
+    session: AsyncSession, transaction_ids: Sequence[UUID], *, currency: str | None = None
+) -> dict[tuple[UUID, str], list[tuple[UUID, int]]]:
+    """Postings of ``transaction_ids`` grouped by (transaction, currency)."""
+    found: dict[tuple[UUID, str], list[tuple[UUID, int]]] = defaultdict(list)
+    if not transaction_ids:
+        return found
+    stmt = select(
+        postings.c.transaction_id, postings.c.currency, postings.c.account_id, postings.c.amount
+    ).where(postings.c.transaction_id.in_(transaction_ids))
+    if currency is not None:
+        stmt = stmt.where(postings.c.currency == currency)
+    for row in (await session.execute(stmt)).all():
+        found[(row.transaction_id, row.currency)].append((row.account_id, row.amount))
+    return found
+
+
+async def chain_head(session: AsyncSession, currency: str) -> tuple[int, str]:
+    """(position, hash) of the currency's last link; (0, genesis) for an empty chain."""
+    stmt = (
+        select(audit_chain.c.position, audit_chain.c.hash)
+        .where(audit_chain.c.currency == currency)
+        .order_by(audit_chain.c.position.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    return (0, GENESIS) if row is None else (int(row.position), str(row.hash))
+
+
+async def append_links(session: AsyncSession, links: Sequence[dict[str, Any]]) -> None:
+    if links:
+        await session.execute(insert(audit_chain), list(links))
+
+
+async def chain_page(
+    session: AsyncSession, *, currency: str, after_position: int, limit: int
+) -> list[StoredLink]:
+    stmt = (
+        select(audit_chain)
+        .where(audit_chain.c.currency == currency, audit_chain.c.position > after_position)
+        .order_by(audit_chain.c.position)
+        .limit(limit)
+    )
+    return [
+        StoredLink(r.position, r.transaction_id, r.prev_hash, r.hash)
+        for r in (await session.execute(stmt)).all()
+    ]
+
+
+async def sealables(
+    session: AsyncSession, *, currency: str, transaction_ids: Sequence[UUID]
+) -> dict[UUID, Sealable]:
+    """The transactions as a link of ``currency`` commits to them (only those that exist
+    and have postings in that currency)."""
+    if not transaction_ids:
+        return {}
+    stmt = select(transactions).where(transactions.c.id.in_(transaction_ids))
+    rows = (await session.execute(stmt)).mappings().all()
+    legs = await legs_by_currency(session, transaction_ids, currency=currency)
+    return {
+        r["id"]: sealable(r, currency=currency, legs=legs[(r["id"], currency)])
+        for r in rows
+        if legs.get((r["id"], currency))
+    }
+
+
+def sealable(row: RowMapping, *, currency: str, legs: Sequence[tuple[UUID, int]]) -> Sealable:
+    return Sealable(
+        currency=currency,
+        transaction_id=row["id"],
+        kind=row["kind"],
+        effective_date=row["effective_date"],
+        inserted_at=row["inserted_at"],
+        reverses=row["reverses"],
+        postings=tuple(legs),
+    )
+
+
+async def count_unsealed(session: AsyncSession, *, currency: str) -> int:
+    """Committed transactions touching ``currency`` not yet in its chain (all of them lie
+    above the sealer's watermark, which keeps this cheap)."""
+    watermark = select(audit_sealer_state.c.watermark_seq).where(audit_sealer_state.c.id == 1)
+    touches = (
+        select(postings.c.transaction_id)
+        .where(postings.c.transaction_id == transactions.c.id, postings.c.currency == currency)
+        .exists()
+    )
+    stmt = select(func.count()).where(
+        transactions.c.seq > watermark.scalar_subquery(), touches, ~_sealed
+    )
+    return int((await session.execute(stmt)).scalar_one())
