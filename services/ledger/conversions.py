@@ -23,6 +23,7 @@ from services.ledger.domain.errors import (
     UnknownAccount,
 )
 from services.ledger.store import repository as repo
+from shared.events.catalog.ledger import CurrencyIssued, CurrencyReconverted
 
 
 async def check_reserves(session: AsyncSession, account_ids: Sequence[UUID]) -> None:
@@ -134,13 +135,26 @@ async def issue(
         bonus_fund=cfg["fund_account"],
         euro_currency=await euro_code(session, cfg),
     )
-    return await service.post(
+    view = await service.post(
         session,
         client_id=client_id,
         legs=result.postings,
         kind="issuance",
         metadata={"euros": str(euros), "bonus": str(result.bonus)},
     )
+    await service.emit(
+        session,
+        CurrencyIssued(
+            currency=currency,
+            account_id=str(account_id),
+            euros=euros,
+            units=euros + result.bonus,
+            bonus=result.bonus,
+            transaction_id=view["id"],
+        ),
+        currency,
+    )
+    return view
 
 
 async def reconvert(
@@ -166,13 +180,26 @@ async def reconvert(
         fee_fund=cfg["fund_account"],
         euro_currency=await euro_code(session, cfg),
     )
-    return await service.post(
+    view = await service.post(
         session,
         client_id=client_id,
         legs=result.postings,
         kind="reconversion",
         metadata={"units": str(units), "fee": str(result.fee)},
     )
+    await service.emit(
+        session,
+        CurrencyReconverted(
+            currency=currency,
+            account_id=str(account_id),
+            units=units,
+            fee=result.fee,
+            euros=units - result.fee,
+            transaction_id=view["id"],
+        ),
+        currency,
+    )
+    return view
 
 
 async def reconcile(session: AsyncSession, *, currency: str, reported: int) -> dict[str, Any]:

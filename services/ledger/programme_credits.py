@@ -181,8 +181,12 @@ async def grant(
     expires_at: datetime,
     categories: Sequence[str] | None,
     client_id: str,
+    metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Move ``amount`` from a funder to a beneficiary as one lot expiring at ``expires_at``."""
+    """Move ``amount`` from a funder to a beneficiary as one lot expiring at ``expires_at``.
+
+    ``metadata`` adds to the transaction's (a grant paid for funding names its order).
+    """
     programme = await load_programme(session, currency)
     if funder not in programme.funders:
         raise FunderNotApproved(f"{funder} is not a funder of {currency}", account_id=str(funder))
@@ -206,7 +210,11 @@ async def grant(
         legs=legs,
         kind="programme_credit",
         description="programme credit",
-        metadata={"lot_id": str(lot_id), "expires_at": expires_at.isoformat()},
+        metadata={
+            **(metadata or {}),
+            "lot_id": str(lot_id),
+            "expires_at": expires_at.isoformat(),
+        },
     )
     lot = await store.insert_lot(
         session,

@@ -41,7 +41,9 @@ from services.ledger.domain.errors import (
     CreditLimitExceeded,
     CurrencyExists,
     CurrencyMismatch,
+    DebtCapExceeded,
     InsufficientFunds,
+    MonthlyLoadCapExceeded,
     UnknownAccount,
     UnknownCurrency,
     VoucherCreditRestricted,
@@ -274,8 +276,21 @@ def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]
 
 
 def bounds_error(exc: IntegrityError) -> Exception:
-    """The domain error for a CHECK constraint the database enforced, else ``exc`` itself."""
+    """The domain error for a CHECK constraint the database enforced, else ``exc`` itself.
+
+    The two caps exist only in the database (counter rows updated by triggers in the
+    posting's transaction, see migration ``ledger_0008``), so this is where they surface.
+    """
     name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
+    if name == "ck_account_monthly_loads_cap":
+        return MonthlyLoadCapExceeded(
+            "credits received this calendar month (UTC) would exceed the currency's "
+            "monthly load cap"
+        )
+    if name == "ck_currency_debt_cap":
+        return DebtCapExceeded(
+            "the sum of negative balances of the currency would exceed its max_total_debt"
+        )
     if name.endswith("lower_bound"):
         return InsufficientFunds("the database refused a balance below its lower bound")
     if name.endswith("upper_bound"):

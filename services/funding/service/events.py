@@ -130,6 +130,7 @@ async def payment_ordered_event(
         amount=tranche.amount_cents,
         beneficiary_account_id=tranche.beneficiary_account_id or "",
         funding_account_id=tranche.funding_account_id or "",
+        mode=tranche.payment_mode or "local_currency",
     )
     await record_event(session, payload, source=SOURCE, subject=str(application.id))
 

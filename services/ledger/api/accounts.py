@@ -19,6 +19,7 @@ from services.ledger.api.common import (
     decode_cursor,
     page,
 )
+from services.ledger.api.media import CSV_MEDIA_TYPE, CsvResponse, attachment
 from services.ledger.api.schemas import (
     AccountCreate,
     AccountPage,
@@ -40,6 +41,7 @@ from services.ledger.domain.errors import (
     InvalidStatusTransition,
     UnknownCurrency,
 )
+from services.ledger.domain.statement_csv import statement_csv
 from services.ledger.store import repository as repo
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
@@ -200,6 +202,32 @@ async def statement(
         "total_debits": debits,
         "entries": [dict(e) for e in entries],
     }
+
+
+@router.get(
+    "/{account_id}/statement.csv",
+    response_class=CsvResponse,
+    responses={
+        200: {"description": "The statement as CSV: opening row, entries, closing row"},
+        **AUTH_ERRORS,
+        **problem_responses(NotFound, InvalidPeriod),
+    },
+)
+async def statement_as_csv(
+    account_id: UUID,
+    principal: Reader,
+    session: DbSession,
+    since: Annotated[datetime, Query(description="Start (inclusive, timezone-aware)")],
+    until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
+) -> Any:
+    """The statement over ``[since, until)`` as CSV, for spreadsheets and accountants."""
+    data = await statement(account_id, principal, session, since, until)
+    name = f"statement-{account_id}-{since:%Y%m%d}-{until:%Y%m%d}.csv"
+    return CsvResponse(
+        statement_csv(data),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers=attachment(name),
+    )
 
 
 @router.post(

@@ -1,7 +1,233 @@
-"""Cards and tokens: a card maps to an account; card payments are a hold then a capture."""
+"""Cards and tokens: a card maps to an account; card payments are a hold then a capture.
+
+Scopes: issuing a card is ``ledger:admin`` (it gives spending power over an account).
+Blocking is ``ledger:post``: it only ever removes spending power, is final, and must be
+possible at once from whatever front line hears of a lost card (the holder's app, a
+merchant's terminal software, the operator's hotline), not only from an administrator.
+Payments are ``ledger:post``; reads are ``ledger:read``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+
+from services.ledger import cards
+from services.ledger.api.common import (
+    AUTH_ERRORS,
+    Admin,
+    Cursor,
+    IdempotencyHeader,
+    Limit,
+    Poster,
+    Reader,
+    decode_cursor,
+    idempotent,
+    page,
+    parse_uuid,
+    pick_key,
+)
+from services.ledger.api.holds import HOLD_ERRORS
+from services.ledger.api.programmes import PURCHASE_ERRORS
+from services.ledger.api.schemas import (
+    CardAuthorizationCreate,
+    CardBlock,
+    CardCreate,
+    CardIssued,
+    CardPage,
+    CardPurchaseCreate,
+    CardPurchaseRead,
+    CardRead,
+    HoldRead,
+    PresentedCard,
+)
+from services.ledger.domain import errors as e
+from services.ledger.domain.cards import CardIdentity, identify
+from services.ledger.service import require_account
+from services.ledger.store import cards as store
+from shared.auth import Principal
+from shared.problems import NotFound, problem_responses
+from shared.service_app import DbSession
 
 router = APIRouter(prefix="/cards", tags=["cards"])
+
+PRESENT_ERRORS = (e.InvalidCardNumber, e.UnknownCard, e.CardBlocked)
+
+
+def _key(request: Request) -> bytes:
+    return str(request.app.state.settings.card_fingerprint_secret).encode()
+
+
+def _identity(body: PresentedCard | CardCreate) -> CardIdentity:
+    return identify(number=body.card_number, token=body.token)
+
+
+def _replay_body(body: PresentedCard, identity: CardIdentity, key: bytes) -> dict[str, Any]:
+    """What a replay must repeat, with the card's fingerprint instead of its number: the
+    idempotency table must not hold a plain hash of a card number either."""
+    fields = body.model_dump(mode="json", exclude={"card_number", "token", "idempotency_key"})
+    return {**fields, "card": identity.fingerprint(key)}
+
+
+async def _visible_card(session: Any, principal: Principal, card_id: UUID, *, lock: bool) -> Any:
+    row = await store.get_card(session, card_id, lock=lock)
+    if row is None or not principal.may_access("currencies", row["currency"]):
+        raise NotFound(f"no card {card_id}")
+    return row
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CardIssued,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(
+            NotFound, e.UnknownAccount, e.AccountClosed, e.InvalidCardNumber, e.CardAlreadyIssued
+        ),
+    },
+)
+async def issue_card(
+    body: CardCreate, principal: Admin, session: DbSession, request: Request
+) -> Any:
+    """Map a card number or token to an account; with neither, generate a token (shown once)."""
+    account = await require_account(session, body.account_id)
+    principal.ensure_access("currencies", account["currency"])
+    identity = None
+    if body.card_number is not None or body.token is not None:
+        identity = _identity(body)
+    return await cards.issue(
+        session, account_id=body.account_id, identity=identity, label=body.label, key=_key(request)
+    )
+
+
+@router.get(
+    "",
+    response_model=CardPage,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, e.InvalidCursor)},
+)
+async def list_cards(
+    principal: Reader,
+    session: DbSession,
+    account_id: Annotated[UUID, Query(description="The account whose cards to list")],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Cards of one account, oldest first (numbers are never shown, only the last four)."""
+    account = await require_account(session, account_id)
+    principal.ensure_access("currencies", account["currency"])
+    rows = await store.list_cards(
+        session, account_id=account_id, after=decode_cursor(cursor, parse_uuid), limit=limit
+    )
+    return page([cards.card_view(r) for r in rows], limit=limit, key=lambda c: c["id"])
+
+
+@router.get(
+    "/{card_id}", response_model=CardRead, responses={**AUTH_ERRORS, **problem_responses(NotFound)}
+)
+async def get_card(card_id: UUID, principal: Reader, session: DbSession) -> Any:
+    """One card."""
+    return cards.card_view(await _visible_card(session, principal, card_id, lock=False))
+
+
+@router.post(
+    "/{card_id}/block",
+    response_model=CardRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+)
+async def block_card(card_id: UUID, body: CardBlock, principal: Poster, session: DbSession) -> Any:
+    """Block a lost or stolen card at once and for good (a new card must be issued)."""
+    row = await _visible_card(session, principal, card_id, lock=False)
+    reason = f"{body.reason}: {body.note}" if body.note else body.reason
+    return await cards.block(session, card=row, reason=reason, blocked_by=principal.client_id)
+
+
+@router.post(
+    "/authorizations",
+    status_code=201,
+    response_model=HoldRead,
+    responses={
+        200: {"model": HoldRead, "description": "Replay of an idempotent request"},
+        **AUTH_ERRORS,
+        **problem_responses(
+            *PRESENT_ERRORS, *HOLD_ERRORS, e.InvalidCardMerchant, e.CardNotForVoucher
+        ),
+    },
+)
+async def authorize(
+    body: CardAuthorizationCreate,
+    principal: Poster,
+    session: DbSession,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Authorise a card payment at a merchant: a hold, captured later via /holds/{id}/capture."""
+    identity = _identity(body)
+    key = _key(request)
+
+    async def run() -> Any:
+        card = await cards.presented(session, identity=identity, key=key, principal=principal)
+        return await cards.authorize(
+            session,
+            card=card,
+            merchant=body.merchant_account_id,
+            amount=body.amount,
+            expires_at=body.expires_at,
+            metadata=body.metadata,
+        )
+
+    return await idempotent(
+        session,
+        principal=principal,
+        key=pick_key(idempotency_key, body.idempotency_key),
+        route="POST /cards/authorizations",
+        body=_replay_body(body, identity, key),
+        run=run,
+        model=HoldRead,
+    )
+
+
+@router.post(
+    "/purchases",
+    status_code=201,
+    response_model=CardPurchaseRead,
+    responses={
+        200: {"model": CardPurchaseRead, "description": "Replay of an idempotent request"},
+        **AUTH_ERRORS,
+        **problem_responses(*PRESENT_ERRORS, *PURCHASE_ERRORS, e.CardRequiresVoucher),
+    },
+)
+async def purchase(
+    body: CardPurchaseCreate,
+    principal: Poster,
+    session: DbSession,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Pay with a programme-credit card: one step, under the programme's merchant, category
+    and cap rules, from the earliest-expiring credit lots."""
+    identity = _identity(body)
+    key = _key(request)
+
+    async def run() -> Any:
+        card = await cards.presented(session, identity=identity, key=key, principal=principal)
+        return await cards.purchase(
+            session,
+            card=card,
+            merchant=body.merchant_account_id,
+            amount=body.amount,
+            category=body.category,
+            client_id=principal.client_id,
+        )
+
+    return await idempotent(
+        session,
+        principal=principal,
+        key=pick_key(idempotency_key, body.idempotency_key),
+        route="POST /cards/purchases",
+        body=_replay_body(body, identity, key),
+        run=run,
+        model=CardPurchaseRead,
+    )

@@ -5,6 +5,7 @@ sharing one payload shape; decisions, budget movements, tranches and payments ca
 programme code, the territory and the amounts the regional dashboard aggregates.
 """
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -25,6 +26,18 @@ class PaymentOrdered(EventPayload):
     amount: int = Field(gt=0, description="Minor units of the currency")
     beneficiary_account_id: str
     funding_account_id: str
+    # Added after v1 shipped, with defaults, so orders published before them still parse.
+    mode: Literal["local_currency", "programme_credits"] = Field(
+        default="local_currency",
+        description="programme_credits: the ledger grants a credit lot in a voucher currency",
+    )
+    credit_expires_at: datetime | None = Field(
+        default=None,
+        description="Expiry of the programme credit lot; null = the ledger's default (1 year)",
+    )
+    credit_categories: list[str] | None = Field(
+        default=None, description="Categories the lot is earmarked for; null = any allowed"
+    )
 
 
 class ApplicationTransitioned(EventPayload):

@@ -128,3 +128,57 @@ class VoucherLotExpired(EventPayload):
     funder_account_id: str
     amount: int = Field(description="Minor units returned to the funder")
     transaction_id: str = Field(description="The programme_expiry transaction that moved them")
+
+
+@event_type("proxima.ledger.card.issued.v1")
+class CardIssued(EventPayload):
+    """A card or token was mapped to an account (the number itself never leaves the ledger)."""
+
+    card_id: str
+    account_id: str
+    currency: str
+    kind: Literal["pan", "token"]
+    last4: str = Field(description="Last four characters, to tell a holder's cards apart")
+
+
+@event_type("proxima.ledger.card.blocked.v1")
+class CardBlocked(EventPayload):
+    """A card was blocked for good (lost, stolen); it authorises nothing from now on."""
+
+    card_id: str
+    account_id: str
+    currency: str
+    reason: str
+
+
+@event_type("proxima.ledger.currency.issued.v1")
+class CurrencyIssued(EventPayload):
+    """Euros came into a euro-backed currency's reserve and units were issued for them."""
+
+    currency: str
+    account_id: str = Field(description="The account credited with the new units")
+    euros: int = Field(description="Euro cents paid into the reserve")
+    units: int = Field(description="Units credited, bonus included")
+    bonus: int = Field(description="Part of the units paid by the currency's bonus fund")
+    transaction_id: str
+
+
+@event_type("proxima.ledger.currency.reconverted.v1")
+class CurrencyReconverted(EventPayload):
+    """Units went back to euros (leakage out of the local circulation), minus a fee."""
+
+    currency: str
+    account_id: str = Field(description="The account whose units were reconverted")
+    units: int = Field(description="Units taken from the account")
+    fee: int = Field(description="Units kept by the currency's fund as the reconversion fee")
+    euros: int = Field(description="Euro cents paid out of the reserve")
+    transaction_id: str
+
+
+@event_type("proxima.ledger.payment.rejected.v1")
+class PaymentRejected(EventPayload):
+    """The ledger cannot pay a funding payment order; nothing was posted for it."""
+
+    order_id: str
+    code: str = Field(description="Problem code of the refusal, e.g. insufficient-funds")
+    reason: str = Field(description="Human-readable detail")

@@ -1,0 +1,111 @@
+"""Journal exports of a currency: the French FEC and plain CSV, streamed.
+
+Scope ``ledger:read``: the journal shows nothing a reader of the currency cannot already
+page through (transactions, postings, accounts); an accountant or auditor gets a read
+token bound to the currency, not the operator's admin rights.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
+
+from services.ledger.api.audit import visible_currency
+from services.ledger.api.common import AUTH_ERRORS, Reader
+from services.ledger.api.media import (
+    CSV_MEDIA_TYPE,
+    FEC_MEDIA_TYPE,
+    CsvResponse,
+    FecResponse,
+    attachment,
+)
+from services.ledger.domain.errors import InvalidPeriod
+from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
+from shared.problems import NotFound, problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(prefix="/currencies", tags=["audit"])
+
+CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
+Code = Annotated[str, Path(pattern=CODE)]
+From = Annotated[
+    date | None, Query(alias="from", description="First effective date included (YYYY-MM-DD)")
+]
+To = Annotated[
+    date | None, Query(alias="to", description="Last effective date included (YYYY-MM-DD)")
+]
+ERRORS = {**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod)}
+
+
+def _period(date_from: date | None, date_to: date | None) -> None:
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise InvalidPeriod("from must not be after to")
+
+
+def _file_date(date_to: date | None) -> str:
+    return (date_to or date.today()).strftime("%Y%m%d")
+
+
+@router.get(
+    "/{code}/journal.fec",
+    response_class=FecResponse,
+    responses={200: {"description": "The FEC file (tab-separated, ISO-8859-15)"}, **ERRORS},
+)
+async def journal_fec(
+    code: Code,
+    request: Request,
+    principal: Reader,
+    session: DbSession,
+    date_from: From = None,
+    date_to: To = None,
+) -> Any:
+    """The currency's sealed journal as a French FEC file (Fichier des Écritures
+    Comptables): one line per posting, tab-separated, a positive posting is a Credit."""
+    _period(date_from, date_to)
+    currency = dict(await visible_currency(session, principal, code))
+    lines = journal_lines(
+        request.app.state.session_factory,
+        currency=currency,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    name = f"{code}FEC{_file_date(date_to)}.txt"
+    return StreamingResponse(
+        fec_stream(lines),
+        media_type=f"{FEC_MEDIA_TYPE}; charset=iso-8859-15",
+        headers=attachment(name),
+    )
+
+
+@router.get(
+    "/{code}/journal.csv",
+    response_class=CsvResponse,
+    responses={200: {"description": "The journal as CSV (UTF-8, header row)"}, **ERRORS},
+)
+async def journal_csv(
+    code: Code,
+    request: Request,
+    principal: Reader,
+    session: DbSession,
+    date_from: From = None,
+    date_to: To = None,
+) -> Any:
+    """The currency's sealed journal as CSV, one row per posting, amounts in minor units
+    (``amount``) and in units with a dot (``amount_decimal``)."""
+    _period(date_from, date_to)
+    currency = dict(await visible_currency(session, principal, code))
+    lines = journal_lines(
+        request.app.state.session_factory,
+        currency=currency,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    name = f"{code}-journal-{_file_date(date_to)}.csv"
+    return StreamingResponse(
+        csv_stream(lines),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers=attachment(name),
+    )

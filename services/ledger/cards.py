@@ -1,0 +1,209 @@
+"""Cards and tokens: issue, block, and card payments at a merchant.
+
+Decisions:
+- A card maps to one account for life; an account may carry several cards (a plastic card
+  and a phone token). The ledger keeps a keyed fingerprint and the last four characters
+  only (see ``domain.cards``).
+- A card payment in a local, mutual-credit or time currency is a hold (authorisation) from
+  the card's account to the merchant, captured in full or in part later through the hold
+  endpoints: the existing two-phase machinery, its bounds checks and its expiry.
+- A card holding programme credits (voucher currency) pays in one step, as a programme
+  purchase: the hold machinery cannot reserve credit lots, and the purchase path is where
+  approved merchants, categories, caps and earliest-expiry-first consumption are enforced.
+  Authorising such a card is refused (``card-voucher-purchase-only``).
+- Blocking is immediate and final. A payment share-locks the card row while it checks the
+  status, and a block updates that row: a block waits for payments already running, and
+  every payment that starts after the block committed is refused (``card-blocked``).
+  Authorisations granted before the block stay capturable (the sale happened) or expire.
+- A card the caller may not see (another currency's tenant) is reported as unknown, so card
+  numbers cannot be probed across tenants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger import holding, service
+from services.ledger import programme_credits as pc
+from services.ledger.domain.accounts import AccountStatus, AccountType
+from services.ledger.domain.cards import CardIdentity, new_token
+from services.ledger.domain.currencies import CurrencyKind
+from services.ledger.domain.errors import (
+    AccountClosed,
+    CardAlreadyIssued,
+    CardBlocked,
+    CardNotForVoucher,
+    CardRequiresVoucher,
+    InvalidCardMerchant,
+    UnknownAccount,
+    UnknownCard,
+)
+from services.ledger.store import cards as store
+from services.ledger.store import repository as repo
+from shared.auth import Principal
+from shared.events.catalog.ledger import CardBlocked as CardBlockedEvent
+from shared.events.catalog.ledger import CardIssued
+
+DEFAULT_AUTHORISATION_TTL = timedelta(days=7)
+"""How long an authorisation waits for its capture when the terminal names no deadline."""
+
+
+def card_view(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "account_id": str(row["account_id"]),
+        "currency": row["currency"],
+        "kind": row["kind"],
+        "last4": row["last4"],
+        "label": row["label"],
+        "status": row["status"],
+        "block_reason": row["block_reason"],
+        "blocked_at": row["blocked_at"].isoformat() if row["blocked_at"] else None,
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    account_id: UUID,
+    identity: CardIdentity | None,
+    label: str,
+    key: bytes,
+) -> dict[str, Any]:
+    """Map a card (or a fresh virtual token when ``identity`` is None) to an account.
+
+    A generated token is returned once, in this response, and never again.
+    """
+    account = await repo.get_account(session, account_id)
+    if account is None:
+        raise UnknownAccount(f"no account {account_id}", account_id=str(account_id))
+    if account["status"] == AccountStatus.CLOSED.value:
+        raise AccountClosed("a closed account cannot receive a card")
+    generated = identity is None
+    card = identity or new_token()
+    card_id = repo.new_id()
+    row = await store.insert_card(
+        session,
+        id=card_id,
+        account_id=account_id,
+        currency=account["currency"],
+        kind=card.kind.value,
+        fingerprint=card.fingerprint(key),
+        last4=card.last4,
+        label=label,
+    )
+    if row is None:
+        raise CardAlreadyIssued("this card number or token is already issued")
+    await service.emit(
+        session,
+        CardIssued(
+            card_id=str(card_id),
+            account_id=str(account_id),
+            currency=account["currency"],
+            kind=card.kind.value,  # type: ignore[arg-type]
+            last4=card.last4,
+        ),
+        str(account_id),
+    )
+    return {**card_view(row), "token": card.secret if generated else None}
+
+
+async def block(
+    session: AsyncSession, *, card: RowMapping, reason: str, blocked_by: str
+) -> dict[str, Any]:
+    """Block a card at once and for good; blocking a blocked card changes nothing."""
+    row = await store.get_card(session, card["id"], lock=True)
+    assert row is not None
+    if row["status"] == "blocked":
+        return card_view(row)
+    row = await store.block_card(session, card["id"], reason=reason, blocked_by=blocked_by)
+    await service.emit(
+        session,
+        CardBlockedEvent(
+            card_id=str(row["id"]),
+            account_id=str(row["account_id"]),
+            currency=row["currency"],
+            reason=reason,
+        ),
+        str(row["account_id"]),
+    )
+    return card_view(row)
+
+
+async def presented(
+    session: AsyncSession, *, identity: CardIdentity, key: bytes, principal: Principal
+) -> RowMapping:
+    """The active card presented at a terminal, share-locked until the payment commits."""
+    row = await store.card_by_fingerprint(session, identity.fingerprint(key))
+    if row is None or not principal.may_access("currencies", row["currency"]):
+        raise UnknownCard("no card with this number or token")
+    if row["status"] != "active":
+        raise CardBlocked("this card is blocked; it authorises nothing", card_id=str(row["id"]))
+    return row
+
+
+async def _merchant(session: AsyncSession, card: RowMapping, merchant: UUID) -> RowMapping:
+    row = await repo.get_account(session, merchant)
+    if row is None:
+        raise UnknownAccount(f"no merchant account {merchant}", account_id=str(merchant))
+    if row["type"] != AccountType.MERCHANT.value or row["currency"] != card["currency"]:
+        raise InvalidCardMerchant(
+            f"the payee must be a merchant account in {card['currency']}",
+            account_id=str(merchant),
+        )
+    return row
+
+
+async def authorize(
+    session: AsyncSession,
+    *,
+    card: RowMapping,
+    merchant: UUID,
+    amount: int,
+    expires_at: datetime | None,
+    metadata: Mapping[str, str],
+) -> dict[str, Any]:
+    """Hold ``amount`` from the card's account for the merchant; capture it via /holds."""
+    if await service.currency_kind(session, card["currency"]) == CurrencyKind.VOUCHER.value:
+        raise CardNotForVoucher("programme credits are spent with POST /cards/purchases")
+    await _merchant(session, card, merchant)
+    return await holding.authorize_hold(
+        session,
+        payer=card["account_id"],
+        payee=merchant,
+        currency=card["currency"],
+        amount=amount,
+        expires_at=expires_at or datetime.now(UTC) + DEFAULT_AUTHORISATION_TTL,
+        metadata={**metadata, "card_id": str(card["id"]), "card_last4": card["last4"]},
+    )
+
+
+async def purchase(
+    session: AsyncSession,
+    *,
+    card: RowMapping,
+    merchant: UUID,
+    amount: int,
+    category: str | None,
+    client_id: str,
+) -> dict[str, Any]:
+    """Pay an approved merchant from the card account's credit lots, under programme rules."""
+    if await service.currency_kind(session, card["currency"]) != CurrencyKind.VOUCHER.value:
+        raise CardRequiresVoucher("this card pays by authorisation: POST /cards/authorizations")
+    result = await pc.purchase(
+        session,
+        currency=card["currency"],
+        beneficiary=card["account_id"],
+        merchant=merchant,
+        amount=amount,
+        category=category,
+        client_id=client_id,
+    )
+    return {**result, "card_id": str(card["id"])}
