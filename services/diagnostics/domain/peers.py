@@ -3,6 +3,12 @@
 The seed's "sessions collectives" confront each territory's diagnostic with others;
 this module answers "who looks like us?" and "where do we stand?" for a table of
 indicator values (territory code → indicator name → value, ``None`` when undefined).
+
+A report is built for every territory of a year, so each question is asked of every
+territory: percentiles are ranked once per indicator, and peers are searched for all
+territories at once with numpy. The one-territory definitions (:func:`percentile_rank`,
+:meth:`IndicatorTable.nearest_peers_reference`) stay the reference the batch results
+must reproduce exactly (tests/property/diagnostics).
 """
 
 from __future__ import annotations
@@ -14,7 +20,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
+import numpy as np
+
 from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+
+_BLOCK = 64
+"""Targets per block of the batch peer search: a block's distances stay in cache."""
+
+_RELATIVE_SLACK = 1e-12
+"""Tolerance between numpy's squared distances and ``math.dist``: wide enough that a
+near-tie can never drop the true k-th peer from the exact re-ranking (both err by a few
+ulps, i.e. ~1e-15 relative), narrow enough that the re-ranked set stays a handful."""
+
+_ABSOLUTE_SLACK = 1e-300
+"""Squared differences below ~1e-308 underflow in numpy but not in ``math.dist``."""
 
 
 def percentile_rank(value: float, population: Sequence[float]) -> float:
@@ -33,6 +52,19 @@ def _sorted_percentile(value: float, ordered: Sequence[float]) -> float:
     return 100 * (below + (equal_or_below - below) / 2) / len(ordered)
 
 
+def percentile_ranks(values: Sequence[float]) -> list[float]:
+    """:func:`percentile_rank` of every value among ``values``, from one sort.
+
+    Same arithmetic in the same order as the scalar formula, so the floats are identical.
+    """
+    column = np.asarray(values, dtype=np.float64)
+    ordered = np.sort(column)
+    below = np.searchsorted(ordered, column, side="left")
+    equal_or_below = np.searchsorted(ordered, column, side="right")
+    ranks = 100 * (below + (equal_or_below - below) / 2) / len(column)
+    return ranks.tolist()  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class Peer:
     """A comparable territory and its distance in standardised indicator space."""
@@ -40,6 +72,65 @@ class Peer:
     territory: str
     distance: float
     """Euclidean distance between z-scores (dimensionless)."""
+
+
+class _PeerSpace:
+    """Territories defining every indicator of one set, as rows of z-scores sorted by code."""
+
+    def __init__(self, codes: list[str], vectors: list[tuple[float, ...]]) -> None:
+        order = sorted(range(len(codes)), key=codes.__getitem__)
+        self.codes = [codes[i] for i in order]
+        self.vectors = [vectors[i] for i in order]
+        self.position = {code: i for i, code in enumerate(self.codes)}
+        self.matrix = np.array(self.vectors, dtype=np.float64).reshape(len(order), -1)
+        self.nearest: dict[int, dict[str, list[Peer]]] = {}
+
+    def all_nearest(self, k: int) -> dict[str, list[Peer]]:
+        """The k nearest peers of every territory of the space (memoised per k)."""
+        found = self.nearest.get(k)
+        if found is None:
+            found = {}
+            n = len(self.codes)
+            columns = np.ascontiguousarray(self.matrix.T)
+            squared, scratch = np.empty((_BLOCK, n)), np.empty((_BLOCK, n))
+            for start in range(0, n, _BLOCK):
+                stop = min(start + _BLOCK, n)
+                block, work = squared[: stop - start], scratch[: stop - start]
+                block.fill(0.0)
+                # In place, one indicator at a time: no temporaries bigger than a block.
+                for column in columns:
+                    np.subtract(column[start:stop, None], column[None, :], out=work)
+                    np.multiply(work, work, out=work)
+                    np.add(block, work, out=block)
+                found.update(self._rerank(block, start, k))
+            self.nearest[k] = found
+        return found
+
+    def _rerank(self, squared: np.ndarray, start: int, k: int) -> dict[str, list[Peer]]:
+        # numpy ranks every candidate; only the few within rounding of the (k+1)-th
+        # smallest are re-measured with math.dist and ranked by (distance, code) as the
+        # reference does, so the result is the reference's to the last bit.
+        targets, n = squared.shape
+        if k + 1 < n:
+            kth = np.partition(squared, k, axis=1)[:, k]
+            cutoff = kth * (1 + _RELATIVE_SLACK) + _ABSOLUTE_SLACK
+            rows, columns = np.nonzero(squared <= cutoff[:, None])
+        else:
+            rows, columns = np.nonzero(np.ones_like(squared, dtype=bool))
+        bounds = np.searchsorted(rows, np.arange(targets + 1)).tolist()
+        columns_list = columns.tolist()
+        out: dict[str, list[Peer]] = {}
+        for row in range(targets):
+            target = start + row
+            origin = self.vectors[target]
+            candidates = columns_list[bounds[row] : bounds[row + 1]]
+            ranked = heapq.nsmallest(
+                k + 1,
+                ((math.dist(origin, self.vectors[c]), self.codes[c]) for c in candidates),
+            )
+            code = self.codes[target]
+            out[code] = [Peer(c, d) for d, c in ranked if c != code][:k]
+        return out
 
 
 class IndicatorTable:
@@ -62,20 +153,21 @@ class IndicatorTable:
                 defined[name] = float(value)
             self._rows[code] = defined
         names = sorted({name for values in self._rows.values() for name in values})
-        self._sorted: dict[str, list[float]] = {}
+        self._columns: dict[str, dict[str, float]] = {}
         self._z: dict[str, dict[str, float]] = {code: {} for code in self._rows}
         for name in names:
             column = {code: v[name] for code, v in self._rows.items() if name in v}
-            self._sorted[name] = sorted(column.values())
+            self._columns[name] = column
             mean = math.fsum(column.values()) / len(column)
             sd = math.sqrt(math.fsum((x - mean) ** 2 for x in column.values()) / len(column))
             if sd > 0:
                 for code, x in column.items():
                     self._z[code][name] = (x - mean) / sd
-        self._vector_cache: dict[tuple[str, ...], tuple[list[str], list[tuple[float, ...]]]] = {}
         self._informative = frozenset(
             name for name in names if any(name in z for z in self._z.values())
         )
+        self._percentiles: dict[str, dict[str, float]] | None = None
+        self._spaces: dict[tuple[str, ...], _PeerSpace] = {}
 
     @property
     def territories(self) -> tuple[str, ...]:
@@ -88,7 +180,7 @@ class IndicatorTable:
     @property
     def indicators(self) -> tuple[str, ...]:
         """Names of every indicator defined for at least one territory, sorted."""
-        return tuple(self._sorted)
+        return tuple(self._columns)
 
     def _row(self, territory: str) -> dict[str, float]:
         try:
@@ -96,16 +188,41 @@ class IndicatorTable:
         except KeyError:
             raise InvalidInput(f"unknown territory {territory}", territory=territory) from None
 
+    def _all_percentiles(self) -> dict[str, dict[str, float]]:
+        # Every report asks for every percentile, so rank each column once for all.
+        if self._percentiles is None:
+            ranked: dict[str, dict[str, float]] = {code: {} for code in self._rows}
+            for name, column in self._columns.items():
+                for code, rank in zip(column, percentile_ranks(list(column.values())), strict=True):
+                    ranked[code][name] = rank
+            self._percentiles = ranked
+        return self._percentiles
+
     def percentile(self, territory: str, indicator: str) -> float:
         """Mid-rank percentile (0–100) of the territory among those defining the indicator."""
-        row = self._row(territory)
-        if indicator not in row:
+        self._row(territory)
+        found = self._all_percentiles()[territory].get(indicator)
+        if found is None:
             raise UndefinedIndicator(f"{indicator} is undefined for {territory}")
-        return _sorted_percentile(row[indicator], self._sorted[indicator])
+        return found
 
     def percentiles(self, territory: str) -> dict[str, float]:
         """Percentile of the territory for every indicator it has a value for."""
-        return {name: self.percentile(territory, name) for name in sorted(self._row(territory))}
+        self._row(territory)
+        ranked = self._all_percentiles()[territory]
+        return {name: ranked[name] for name in sorted(ranked)}
+
+    def _used(
+        self, territory: str, k: int, indicators: Sequence[str] | None
+    ) -> tuple[str, ...] | None:
+        if k < 0:
+            raise InvalidInput("k must not be negative")
+        target = self._row(territory)
+        if k == 0:
+            return None
+        wanted = self.indicators if indicators is None else tuple(indicators)
+        used = tuple(name for name in wanted if name in target and name in self._informative)
+        return used or None
 
     def nearest_peers(
         self, territory: str, *, k: int = 5, indicators: Sequence[str] | None = None
@@ -114,27 +231,33 @@ class IndicatorTable:
 
         Uses the given indicators (default: all) that the target has and that vary across
         territories; candidates must have all of them. Ties are broken by territory code.
+        The first call for a set of indicators searches the peers of every territory
+        sharing it (a report is built for each), later calls are look-ups.
         """
-        if k < 0:
-            raise InvalidInput("k must not be negative")
-        target = self._row(territory)
-        if k == 0:
+        used = self._used(territory, k, indicators)
+        if used is None:
             return []
-        wanted = self.indicators if indicators is None else tuple(indicators)
-        used = [name for name in wanted if name in target and name in self._informative]
-        if not used:
+        return list(self._space(used).all_nearest(k)[territory])
+
+    def nearest_peers_reference(
+        self, territory: str, *, k: int = 5, indicators: Sequence[str] | None = None
+    ) -> list[Peer]:
+        """:meth:`nearest_peers` for one territory in plain Python: the definition to match."""
+        used = self._used(territory, k, indicators)
+        if used is None:
             return []
         origin = tuple(self._z[territory][name] for name in used)
-        codes, vectors = self._vectors(tuple(used))
+        codes = [code for code, z in self._z.items() if all(name in z for name in used)]
+        vectors = [tuple(self._z[code][name] for name in used) for code in codes]
         distances = map(math.dist, repeat(origin, len(vectors)), vectors)
         nearest = heapq.nsmallest(k + 1, zip(distances, codes, strict=True))
         return [Peer(code, distance) for distance, code in nearest if code != territory][:k]
 
-    def _vectors(self, used: tuple[str, ...]) -> tuple[list[str], list[tuple[float, ...]]]:
-        """Codes and z-vectors of territories defining every indicator of ``used`` (memoised)."""
-        cached = self._vector_cache.get(used)
-        if cached is None:
-            complete = [code for code, z in self._z.items() if all(name in z for name in used)]
-            cached = (complete, [tuple(self._z[code][name] for name in used) for code in complete])
-            self._vector_cache[used] = cached
-        return cached
+    def _space(self, used: tuple[str, ...]) -> _PeerSpace:
+        space = self._spaces.get(used)
+        if space is None:
+            codes = [code for code, z in self._z.items() if all(name in z for name in used)]
+            vectors = [tuple(self._z[code][name] for name in used) for code in codes]
+            space = _PeerSpace(codes, vectors)
+            self._spaces[used] = space
+        return space

@@ -1,0 +1,80 @@
+"""The batch peer search and percentile ranking give exactly what the one-territory
+reference definitions give, on random tables full of ties, gaps and extreme values."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.diagnostics.domain.peers import IndicatorTable, percentile_rank, percentile_ranks
+
+NAMES = ("a", "b", "c", "d")
+
+# A few repeated values make ties (equal distances, equal ranks) common; the wide floats
+# make near-ties and very different scales.
+value = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, 1.0, 2.0, -1.0, 1e-200, 3.5]),
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False),
+)
+row = st.fixed_dictionaries({}, optional=dict.fromkeys(NAMES, value))
+table_rows = st.dictionaries(
+    st.text(alphabet="ABCDEFGH", min_size=1, max_size=2), row, min_size=1, max_size=40
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=table_rows,
+    k=st.integers(0, 8),
+    indicators=st.none() | st.lists(st.sampled_from(NAMES), unique=True, max_size=4),
+)
+def test_batch_nearest_peers_equal_the_reference(rows, k, indicators):
+    table = IndicatorTable(rows)
+    for code in rows:
+        assert table.nearest_peers(
+            code, k=k, indicators=indicators
+        ) == table.nearest_peers_reference(code, k=k, indicators=indicators)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    points=st.lists(
+        st.tuples(*(st.integers(-3, 3) for _ in NAMES)), min_size=2, max_size=60, unique=False
+    )
+)
+def test_batch_nearest_peers_equal_the_reference_on_a_lattice(points):
+    # Integer points give many exactly equal distances, decided by territory code.
+    table = IndicatorTable(
+        {f"T{i:03d}": dict(zip(NAMES, map(float, p), strict=True)) for i, p in enumerate(points)}
+    )
+    for code in table.territories:
+        assert table.nearest_peers(code, k=5) == table.nearest_peers_reference(code, k=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, -0.0, 1.0, 2.5]),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_percentile_ranks_equal_the_scalar_rank_of_each_value(values):
+    assert percentile_ranks(values) == [percentile_rank(v, values) for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=table_rows)
+def test_table_percentiles_equal_the_scalar_rank_among_defined_values(rows):
+    table = IndicatorTable(rows)
+    for code, values in rows.items():
+        expected = {
+            name: percentile_rank(v, [r[name] for r in rows.values() if r.get(name) is not None])
+            for name, v in sorted(values.items())
+            if v is not None
+        }
+        assert table.percentiles(code) == expected
