@@ -142,3 +142,33 @@ async def test_a_payment_beyond_the_payment_credits_is_refused_and_writes_nothin
     assert refused.json()["remaining_cents"] == 600_000
     assert (await funding.tranches(tranche["application_id"]))[0]["status"] == "scheduled"
     assert (await funding.envelope_figures())["ordered_cents"] == 0
+
+
+async def test_a_ledger_rejection_fails_the_tranche_with_its_code_and_frees_the_credits(
+    funding: Funding, client: httpx.AsyncClient, events_db: str
+) -> None:
+    from shared.events.catalog.ledger import PaymentRejected
+
+    tranche = await _payable_tranche(funding, 400_000)
+    path = f"/tranches/{tranche['id']}/payment-orders"
+    order_id = ok(await client.post(path, json=LOCAL_ORDER, headers=OFFICER))["order_id"]
+    payload = PaymentRejected(order_id=order_id, code="account-frozen", reason="Account is frozen")
+    event = new_event(payload, source="/proxima/ledger", subject=order_id)
+    producer = EmbeddedProducer(events_db)
+    await producer.start()
+    try:
+        record = OutgoingRecord(
+            topic=topic_for(payload.event_type), key=order_id, value=encode(event)
+        )
+        await producer.send_many([record, record])  # delivered twice: applied once
+    finally:
+        await producer.stop()
+
+    async def current() -> dict[str, Any]:
+        return (await funding.tranches(tranche["application_id"]))[0]
+
+    failed = await eventually(current, lambda t: t["status"] == "failed")
+    assert failed["failure_reason"] == "account-frozen: Account is frozen"
+    assert (await funding.envelope_figures())["ordered_cents"] == 0
+    reordered = ok(await client.post(path, json=LOCAL_ORDER, headers=OFFICER))
+    assert reordered["status"] == "ordered"

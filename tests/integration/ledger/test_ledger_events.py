@@ -69,6 +69,10 @@ async def settlements(ledger: Ledger) -> list[dict[str, Any]]:
     return await outbox_events(ledger, "proxima.ledger.payment.settled.v1")
 
 
+async def rejections(ledger: Ledger) -> list[dict[str, Any]]:
+    return await outbox_events(ledger, "proxima.ledger.payment.rejected.v1")
+
+
 async def test_a_payment_order_is_paid_once_and_answered(ledger: Ledger) -> None:
     issuer, fund = await ledger.funded(10_000)
     beneficiary = await ledger.account(type="merchant", territory="38185")
@@ -94,10 +98,10 @@ async def test_a_payment_order_is_paid_once_and_answered(ledger: Ledger) -> None
 
     failing = order.model_copy(update={"order_id": str(uuid.uuid4()), "amount": 1_000_000})
     await publish(ledger, failing)
-    answers = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 2)
-    assert answers[1]["status"] == "failed" and answers[1]["reason"].startswith(
-        "insufficient-funds"
-    )
+    await publish(ledger, failing)
+    rejected = await eventually(lambda: rejections(ledger), lambda s: len(s) >= 1)
+    assert rejected[0]["order_id"] == failing.order_id
+    assert rejected[0]["code"] == "insufficient-funds"
     assert (await ledger.balance(beneficiary))["posted"] == 2_500
     factory = ledger.client.app.state.session_factory  # type: ignore[attr-defined]
     async with factory() as session:
@@ -107,7 +111,8 @@ async def test_a_payment_order_is_paid_once_and_answered(ledger: Ledger) -> None
             )
         ).all()
     assert len(grants) == 1
-    assert len(await settlements(ledger)) == 2
+    assert len(await settlements(ledger)) == 1
+    assert len(await rejections(ledger)) == 1
 
 
 async def test_an_atomic_batch_records_one_event_per_transaction(ledger: Ledger) -> None:
