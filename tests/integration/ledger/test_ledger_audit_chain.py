@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.ledger.audit_sealer import seal_all, seal_pending
+from services.ledger.audit_sealer import LOCK_KEY, run_sealer, seal_all, seal_pending
 from services.ledger.audit_verify import verify_chain
 from services.ledger.domain.audit_chain import GENESIS
 from shared.db import make_session_factory
@@ -256,3 +256,34 @@ async def test_a_late_commit_below_the_sealed_seq_is_still_sealed(
     await seal_all(factory, margin_s=0)
     assert [tx for _, tx, _, _ in await chain(db, "WIR")] == [late]
     assert (await verify(factory, "WIR"))["unsealed_transactions"] == 0
+
+
+async def test_two_sealer_processes_elect_one_leader_and_chain_everything_once(
+    db: AsyncEngine, factory: Factory
+) -> None:
+    stop = asyncio.Event()
+    sealers = [
+        asyncio.create_task(run_sealer(db, factory, interval_s=0.05, margin_s=0, stop=stop))
+        for _ in range(2)
+    ]
+    try:
+        for amount in range(1, 21):
+            await transfer(db, amount)
+        for _ in range(200):
+            if (await verify(factory))["unsealed_transactions"] == 0:
+                break
+            await asyncio.sleep(0.05)
+        async with db.connect() as conn:
+            holders = await conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k"),
+                {"k": LOCK_KEY & 0xFFFFFFFF},
+            )
+            assert holders.scalar() == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*sealers), timeout=30)
+
+    links = await chain(db, "GONETTE")
+    assert [p for p, _, _, _ in links] == list(range(1, 21))
+    assert len({tx for _, tx, _, _ in links}) == 20
+    assert (await verify(factory))["first_broken"] is None
