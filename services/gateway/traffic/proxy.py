@@ -23,12 +23,20 @@ import random
 import time
 from typing import Any
 
-import httpx
 import structlog
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from services.gateway.traffic.http1 import (
+    ConnectFailed,
+    ConnectionBroken,
+    ConnectTimedOut,
+    PoolTimedOut,
+    UpstreamResponse,
+    UpstreamTimeout,
+    UpstreamTransportError,
+)
 from services.gateway.traffic.upstreams import Upstream, UpstreamPool
 from shared.auth import Principal
 from shared.observability import correlation_id_var, request_id_var
@@ -46,21 +54,44 @@ log = structlog.get_logger(__name__)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 HOP_BY_HOP = frozenset(
     {
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-        "trailer", "transfer-encoding", "upgrade", "host",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
     }
 )
+# Request headers the gateway sets itself: the ids and forwarding details, and the framing
+# of a body it has read whole (``Expect: 100-continue`` was answered to the caller already).
+OWN_REQUEST_HEADERS = frozenset(
+    {
+        b"x-request-id",
+        b"x-correlation-id",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-forwarded-prefix",
+        b"content-length",
+        b"expect",
+    }
+)
+NOT_FORWARDED = HOP_BY_HOP | OWN_REQUEST_HEADERS
 # The gateway's own request-context middleware sets these on the way out.
-OWN_RESPONSE_HEADERS = frozenset({"x-request-id", "x-correlation-id"})
+OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-correlation-id"})
+NOT_RELAYED = HOP_BY_HOP | OWN_RESPONSE_HEADERS
 RETRYABLE_STATUSES = frozenset({502, 503})
 BREAKER_FAILURE_STATUSES = frozenset({502, 503, 504})
 # Answers up to this size are read whole and sent in one piece: cheaper than streaming them
 # (no task group, one ASGI message). Larger or unsized ones are streamed through.
 BUFFERED_RESPONSE_BYTES = 256 * 1024
-RETRYABLE_ERRORS = (
-    httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError,
-    httpx.ReadError, httpx.WriteError,
-)
+# Failures that happen before the service could act on the request, or that leave no
+# answer: safe to repeat for idempotent requests.
+RETRYABLE_ERRORS = (ConnectFailed, ConnectTimedOut, ConnectionBroken)
+JSON_MEDIA_TYPES = frozenset({PROBLEM_MEDIA_TYPE.encode(), b"application/json"})
 
 
 class ProxyProblem(Problem):
@@ -94,26 +125,42 @@ class UnknownService(NotFound):
     code, title = "unknown-service", "No such service"
 
 
-def is_retryable(method: str, headers: httpx.Headers) -> bool:
+def is_retryable(method: str, headers: list[tuple[bytes, bytes]]) -> bool:
     if method in IDEMPOTENT_METHODS:
         return True
-    return method in {"POST", "PATCH"} and bool(headers.get("idempotency-key"))
-
-
-def forwarded_headers(request: Request, service: str) -> httpx.Headers:
-    headers = httpx.Headers(
-        [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+    return method in {"POST", "PATCH"} and any(
+        name == b"idempotency-key" and value for name, value in headers
     )
+
+
+def forwarded_headers(request: Request, service: str) -> list[tuple[bytes, bytes]]:
+    """The caller's headers minus hop-by-hop ones, plus ids and ``X-Forwarded-*``.
+
+    Raw ASGI pairs (already lower-case bytes) are copied as they are: no decoding, no
+    case-insensitive multidict, which is most of what building headers used to cost."""
+    scope = request.scope
+    headers: list[tuple[bytes, bytes]] = []
+    prior_for = host = b""
+    for name, value in scope["headers"]:
+        if name in NOT_FORWARDED:
+            if name == b"x-forwarded-for":
+                prior_for = value
+            elif name == b"host":
+                host = value
+            continue
+        headers.append((name, value))
     if (rid := request_id_var.get()) is not None:
-        headers["X-Request-ID"] = rid
+        headers.append((b"x-request-id", rid.encode("latin-1")))
     if (cid := correlation_id_var.get()) is not None:
-        headers["X-Correlation-ID"] = cid
-    client_ip = request.client.host if request.client else ""
-    prior = headers.get("x-forwarded-for")
-    headers["X-Forwarded-For"] = f"{prior}, {client_ip}" if prior else client_ip
-    headers["X-Forwarded-Proto"] = request.url.scheme
-    headers["X-Forwarded-Host"] = request.headers.get("host", "")
-    headers["X-Forwarded-Prefix"] = f"/api/{service}"
+        headers.append((b"x-correlation-id", cid.encode("latin-1")))
+    client = scope.get("client")
+    client_ip = client[0].encode("latin-1") if client else b""
+    headers += (
+        (b"x-forwarded-for", prior_for + b", " + client_ip if prior_for else client_ip),
+        (b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")),
+        (b"x-forwarded-host", host),
+        (b"x-forwarded-prefix", f"/api/{service}".encode("latin-1")),
+    )
     return headers
 
 
@@ -126,9 +173,9 @@ def upstream_path(request: Request, service: str) -> str:
 
 
 def authenticate(request: Request) -> Principal:
-    principal = getattr(request.state, "principal", None)
+    principal = request.scope.get("state", {}).get("principal")
     if isinstance(principal, Principal):
-        return principal
+        return principal  # the rate limiter verified the token already
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -148,8 +195,12 @@ async def proxy(request: Request) -> Response:
         return await _forward(request, service, upstream)
     except ProxyProblem as exc:
         body = problem_body(
-            status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
-            instance=request.url.path, **exc.extra,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            instance=request.url.path,
+            **exc.extra,
         )
         return problem_response(request, body, exc.headers)
 
@@ -176,11 +227,11 @@ async def _send_with_retries(
     *,
     method: str,
     url: str,
-    headers: httpx.Headers,
+    headers: list[tuple[bytes, bytes]],
     body: bytes,
     attempts: int,
     backoff_s: float,
-) -> httpx.Response:
+) -> UpstreamResponse:
     for attempt in range(1, attempts + 1):
         breaker = upstream.breaker
         if not breaker.allow(time.monotonic()):
@@ -190,22 +241,21 @@ async def _send_with_retries(
             )
         last = attempt == attempts
         try:
-            request = upstream.client.build_request(method, url, headers=headers, content=body)
-            response = await upstream.client.send(request, stream=True)
+            response = await upstream.http.send(method, url, headers, body)
         except asyncio.CancelledError:
             breaker.release()
             raise
-        except httpx.TimeoutException as exc:
+        except UpstreamTimeout as exc:
             breaker.record_failure(time.monotonic())
-            if isinstance(exc, httpx.PoolTimeout):
+            if isinstance(exc, PoolTimedOut):
                 raise UpstreamUnavailable(
                     f"too many requests in flight to {upstream.name}", retry_after=1
                 ) from exc
-            if isinstance(exc, httpx.ConnectTimeout) and not last:
+            if isinstance(exc, ConnectTimedOut) and not last:
                 await _backoff(attempt, backoff_s)
                 continue
             raise GatewayTimeout(f"{upstream.name} did not answer in time") from exc
-        except httpx.TransportError as exc:
+        except UpstreamTransportError as exc:
             breaker.record_failure(time.monotonic())
             if isinstance(exc, RETRYABLE_ERRORS) and not last:
                 await _backoff(attempt, backoff_s)
@@ -232,42 +282,49 @@ async def _backoff(attempt: int, base_s: float) -> None:
     await asyncio.sleep(base_s * 2 ** (attempt - 1) * (0.5 + random.random()))
 
 
-def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+def _response_headers(response: UpstreamResponse) -> list[tuple[bytes, bytes]]:
     """Every header the service sent, repeated ones (Set-Cookie, Link…) included."""
-    return [
-        (k.lower().encode("latin-1"), v.encode("latin-1"))
-        for k, v in response.headers.multi_items()
-        if k.lower() not in HOP_BY_HOP and k.lower() not in OWN_RESPONSE_HEADERS
-    ]
+    return [(k, v) for k, v in response.headers if k not in NOT_RELAYED]
 
 
-async def _relay(response: httpx.Response) -> Response:
-    content_type = response.headers.get("content-type", "")
+class _RelayedResponse(Response):
+    """A complete answer whose headers are already final: skips `Response`'s header
+    building (Content-Type guessing, charset), which the relayed headers replace anyway."""
+
+    def __init__(self, body: bytes, *, status_code: int, raw_headers: list[tuple[bytes, bytes]]):
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = raw_headers
+
+
+async def _relay(response: UpstreamResponse) -> Response:
+    content_type = response.header(b"content-type") or b""
     if response.status_code >= 400 and not _is_json(content_type):
         await response.aclose()
         raise UpstreamError(response.status_code)
-    length = response.headers.get("content-length", "")
-    relayed: Response
+    length = response.header(b"content-length") or b""
     if length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES:
         try:
-            body = b"".join([chunk async for chunk in response.aiter_raw()])
-        except httpx.TransportError as exc:
+            body = await response.read()
+        except UpstreamTransportError as exc:
             raise UpstreamUnavailable(
                 f"the service broke off its answer: {type(exc).__name__}", retry_after=1
             ) from exc
         finally:
             await response.aclose()
-        relayed = Response(body, status_code=response.status_code)
-    else:
-        relayed = StreamingResponse(
-            response.aiter_raw(),
-            status_code=response.status_code,
-            background=BackgroundTask(response.aclose),
+        return _RelayedResponse(
+            body, status_code=response.status_code, raw_headers=_response_headers(response)
         )
+    relayed = StreamingResponse(
+        response.iter_body(),
+        status_code=response.status_code,
+        background=BackgroundTask(response.aclose),
+    )
     relayed.raw_headers = _response_headers(response)
     return relayed
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media in {PROBLEM_MEDIA_TYPE, "application/json"}
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media in JSON_MEDIA_TYPES

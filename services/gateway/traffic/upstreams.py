@@ -1,4 +1,6 @@
-"""The services behind the gateway: one pooled HTTP client and one circuit breaker each."""
+"""The services behind the gateway: per service, the lean keep-alive client the proxy uses
+(`http1`), an httpx client for the gateway's own occasional calls (OpenAPI documents), and
+one circuit breaker."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import httpx
 
 from services.gateway.domain.circuit_breaker import CircuitBreaker
 from services.gateway.settings import GatewaySettings
+from services.gateway.traffic.http1 import Timeouts, UpstreamClient
+
+KEEPALIVE_EXPIRY_S = 30.0
 
 
 @dataclass
@@ -16,6 +21,7 @@ class Upstream:
     base_url: str
     client: httpx.AsyncClient
     breaker: CircuitBreaker
+    http: UpstreamClient
 
 
 class UpstreamPool:
@@ -29,7 +35,7 @@ class UpstreamPool:
         limits = httpx.Limits(
             max_connections=settings.upstream_max_connections,
             max_keepalive_connections=settings.upstream_max_keepalive,
-            keepalive_expiry=30.0,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
         )
         self.upstreams = {
             name: Upstream(
@@ -48,6 +54,17 @@ class UpstreamPool:
                     failure_threshold=settings.breaker_failure_threshold,
                     reset_timeout_s=settings.breaker_reset_timeout_s,
                 ),
+                http=UpstreamClient(
+                    url,
+                    timeouts=Timeouts(
+                        connect_s=settings.upstream_connect_timeout_s,
+                        read_s=settings.upstream_read_timeout_s,
+                        pool_s=settings.upstream_pool_timeout_s,
+                    ),
+                    max_connections=settings.upstream_max_connections,
+                    max_idle=settings.upstream_max_keepalive,
+                    idle_expiry_s=KEEPALIVE_EXPIRY_S,
+                ),
             )
             for name, url in settings.upstreams.items()
         }
@@ -57,4 +74,5 @@ class UpstreamPool:
 
     async def close(self) -> None:
         for upstream in self.upstreams.values():
+            await upstream.http.aclose()
             await upstream.client.aclose()
