@@ -316,6 +316,33 @@ def transaction_view(tx: RowMapping, legs: Sequence[Mapping[Any, Any]]) -> dict[
     }
 
 
+def posted_events(
+    *, tx: Mapping[Any, Any], legs: Sequence[Posting], accounts: Mapping[UUID, Mapping[Any, Any]]
+) -> list[TransactionPosted]:
+    """One TransactionPosted per currency of the transaction, each leg with its account's
+    type and territory (what the diagnostics service maps flows with)."""
+    return [
+        TransactionPosted(
+            transaction_id=str(tx["id"]),
+            currency=currency,
+            kind=tx["kind"],
+            effective_date=tx["effective_date"],
+            reverses=str(tx["reverses"]) if tx["reverses"] else None,
+            postings=[
+                PostedLeg(
+                    account_id=str(leg.account_id),
+                    account_type=accounts[leg.account_id]["type"],
+                    territory=accounts[leg.account_id]["territory"],
+                    amount=leg.amount,
+                )
+                for leg in legs
+                if leg.currency == currency
+            ],
+        )
+        for currency in sorted({leg.currency for leg in legs})
+    ]
+
+
 async def emit_posted(
     session: AsyncSession,
     *,
@@ -323,30 +350,9 @@ async def emit_posted(
     legs: Sequence[Posting],
     accounts: Mapping[UUID, Mapping[Any, Any]],
 ) -> None:
-    """One TransactionPosted per currency of the transaction, each leg with its account's
-    type and territory (what the diagnostics service maps flows with)."""
-    for currency in sorted({leg.currency for leg in legs}):
-        await emit(
-            session,
-            TransactionPosted(
-                transaction_id=str(tx["id"]),
-                currency=currency,
-                kind=tx["kind"],
-                effective_date=tx["effective_date"],
-                reverses=str(tx["reverses"]) if tx["reverses"] else None,
-                postings=[
-                    PostedLeg(
-                        account_id=str(leg.account_id),
-                        account_type=accounts[leg.account_id]["type"],
-                        territory=accounts[leg.account_id]["territory"],
-                        amount=leg.amount,
-                    )
-                    for leg in legs
-                    if leg.currency == currency
-                ],
-            ),
-            str(tx["id"]),
-        )
+    """Record `posted_events` in the outbox."""
+    for payload in posted_events(tx=tx, legs=legs, accounts=accounts):
+        await emit(session, payload, str(tx["id"]))
 
 
 async def post(
