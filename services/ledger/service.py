@@ -300,7 +300,7 @@ def bounds_error(exc: IntegrityError) -> Exception:
     return exc
 
 
-def transaction_view(tx: RowMapping, legs: Sequence[Mapping[Any, Any]]) -> dict[str, Any]:
+def transaction_view(tx: Mapping[Any, Any], legs: Sequence[Mapping[Any, Any]]) -> dict[str, Any]:
     return {
         "id": str(tx["id"]),
         "kind": tx["kind"],
