@@ -17,7 +17,12 @@ committed transaction. It advances to the highest ``seq`` inserted before the ho
 (start of the oldest transaction open before the round's snapshot) minus a margin. A
 transaction still open then took its ``seq`` after the horizon, so (identity values being
 handed out in time order) above the new watermark. Transactions above the watermark are
-found by an anti-join, so a late commit is never skipped.
+found by an anti-join, so a late commit is never skipped. Assumptions this rests on, worth
+re-checking if the posting path changes: ``transactions.inserted_at`` comes from its
+``clock_timestamp()`` default (never from the client), ``transactions.seq`` is an identity
+without a per-session cache, and the sealer can see the ledger's sessions in
+``pg_stat_activity`` (same role, or ``pg_read_all_stats``). If one breaks, only the
+watermark is wrong: ``unsealed_transactions`` may undercount a late commit below it.
 """
 
 from __future__ import annotations
