@@ -21,8 +21,9 @@ found by an anti-join, so a late commit is never skipped. Assumptions this rests
 re-checking if the posting path changes: ``transactions.inserted_at`` comes from its
 ``clock_timestamp()`` default (never from the client), ``transactions.seq`` is an identity
 without a per-session cache, and the sealer can see the ledger's sessions in
-``pg_stat_activity`` (same role, or ``pg_read_all_stats``). If one breaks, only the
-watermark is wrong: ``unsealed_transactions`` may undercount a late commit below it.
+``pg_stat_activity`` (same role, or ``pg_read_all_stats``). Should one break, a late commit
+could fall below the watermark: each new leader first sweeps below it (`seal_stragglers`,
+one full anti-join) so such a transaction is chained at the next restart at the latest.
 """
 
 from __future__ import annotations
@@ -67,6 +68,24 @@ async def seal_pending(
         # at once on the update conflict instead of racing on stale reads.
         await store.set_watermark(session, max(upto, watermark))
         return len(page)
+
+
+async def seal_stragglers(factory: async_sessionmaker[AsyncSession], *, limit: int = PAGE) -> int:
+    """Seal committed transactions at or below the watermark that have no link (none, if
+    the watermark's assumptions hold); how many. Costs a full anti-join: leaders run it once."""
+    total = 0
+    while True:
+        async with factory() as session, session.begin():
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            watermark = await store.lock_watermark(session)
+            page = await store.unsealed(session, after_seq=0, upto_seq=watermark, limit=limit)
+            await store.append_links(session, await _links(session, page))
+            await store.set_watermark(session, watermark)
+        total += len(page)
+        if len(page) < limit:
+            if total:
+                log.warning("audit_stragglers_sealed", count=total)
+            return total
 
 
 async def _links(session: AsyncSession, page: Sequence[RowMapping]) -> list[dict[str, Any]]:
@@ -145,6 +164,8 @@ async def _lead(
         if got:
             break
         await _pause(stop, interval_s)
+    if not stop.is_set():
+        await seal_stragglers(factory)
     while not stop.is_set():
         try:
             sealed = await seal_all(factory, margin_s=margin_s)

@@ -56,8 +56,10 @@ async def set_watermark(session: AsyncSession, seq: int) -> None:
     )
 
 
-async def unsealed(session: AsyncSession, *, after_seq: int, limit: int) -> Sequence[RowMapping]:
-    """Committed transactions above the watermark with no link yet, in ``seq`` order."""
+async def unsealed(
+    session: AsyncSession, *, after_seq: int, limit: int, upto_seq: int | None = None
+) -> Sequence[RowMapping]:
+    """Committed transactions in ``(after_seq, upto_seq]`` with no link yet, by ``seq``."""
     stmt = (
         select(
             transactions.c.id,
@@ -71,6 +73,8 @@ async def unsealed(session: AsyncSession, *, after_seq: int, limit: int) -> Sequ
         .order_by(transactions.c.seq)
         .limit(limit)
     )
+    if upto_seq is not None:
+        stmt = stmt.where(transactions.c.seq <= upto_seq)
     return (await session.execute(stmt)).mappings().all()
 
 

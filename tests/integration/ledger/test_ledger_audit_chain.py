@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.ledger.audit_sealer import LOCK_KEY, run_sealer, seal_all, seal_pending
+from services.ledger.audit_sealer import (
+    LOCK_KEY,
+    run_sealer,
+    seal_all,
+    seal_pending,
+    seal_stragglers,
+)
 from services.ledger.audit_verify import verify_chain
 from services.ledger.domain.audit_chain import GENESIS
 from shared.db import make_session_factory
@@ -287,3 +293,23 @@ async def test_two_sealer_processes_elect_one_leader_and_chain_everything_once(
     assert [p for p, _, _, _ in links] == list(range(1, 21))
     assert len({tx for _, tx, _, _ in links}) == 20
     assert (await verify(factory))["first_broken"] is None
+
+
+async def test_a_transaction_left_below_the_watermark_is_swept_by_the_next_leader(
+    db: AsyncEngine, factory: Factory
+) -> None:
+    first = await transfer(db)
+    straggler = await transfer(db)
+    async with db.begin() as conn:  # as if the watermark's assumptions had been broken
+        await conn.execute(
+            text(
+                "UPDATE audit_sealer_state SET watermark_seq = (SELECT max(seq) FROM transactions)"
+            )
+        )
+    await seal_all(factory, margin_s=0)
+    assert await chain(db, "GONETTE") == []
+
+    assert await seal_stragglers(factory, limit=1) == 2
+
+    assert [tx for _, tx, _, _ in await chain(db, "GONETTE")] == [first, straggler]
+    assert (await verify(factory))["verified_links"] == 2
