@@ -107,7 +107,7 @@ async def issue(
             card_id=str(card_id),
             account_id=str(account_id),
             currency=account["currency"],
-            kind=card.kind.value,  # type: ignore[arg-type]
+            kind=card.kind.value,
             last4=card.last4,
         ),
         str(account_id),
