@@ -56,20 +56,21 @@ class BasicIncome:
     social_transfers: int = 0
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for name in _COMPONENT_NAMES:
+            value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInput(
-                    f"{field.name} must be a whole number of euros", component=field.name
-                )
+                raise InvalidInput(f"{name} must be a whole number of euros", component=name)
             if value < 0:
-                raise InvalidInput(
-                    f"{field.name} must not be negative (got {value})", component=field.name
-                )
+                raise InvalidInput(f"{name} must not be negative (got {value})", component=name)
 
     def components(self) -> dict[str, int]:
         """Every component by name, in euros."""
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {name: getattr(self, name) for name in _COMPONENT_NAMES}
+
+
+_COMPONENT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(BasicIncome))
+"""Looked up once: ``dataclasses.fields`` costs more than the checks it feeds, and every
+territory-year builds a BasicIncome."""
 
 
 COMPONENTS: Mapping[Engine, tuple[str, ...]] = MappingProxyType(

@@ -145,8 +145,7 @@ _BALANCE_NAMES = (
 )
 
 
-def _engine_indicators(t: TerritoryYear) -> list[Indicator]:
-    bases = engine_bases(t.income)
+def _engine_indicators(t: TerritoryYear, bases: Mapping[Engine, int]) -> list[Indicator]:
     rb = sum(bases.values())
     out = [
         Indicator("basic_income", float(rb)),
@@ -167,9 +166,8 @@ def _engine_indicators(t: TerritoryYear) -> list[Indicator]:
 
 
 def _employment_indicators(
-    t: TerritoryYear, reference_sectors: Mapping[str, int] | None
+    t: TerritoryYear, rb: int, reference_sectors: Mapping[str, int] | None
 ) -> list[Indicator]:
-    rb = sum(engine_bases(t.income).values())
     pres, prod = t.jobs_presentielle, t.jobs_productive
     out = [
         _measure("income_per_proximity_job", lambda: employment.income_per_proximity_job(rb, pres)),
@@ -234,9 +232,10 @@ def compute_indicators(
     Invalid data (a negative amount, local spending above potential) raises InvalidInput;
     a zero denominator gives an :class:`Indicator` with ``value=None`` and a ``flag``.
     """
+    bases = engine_bases(territory.income)
     computed = [
-        *_engine_indicators(territory),
-        *_employment_indicators(territory, reference_sectors),
+        *_engine_indicators(territory, bases),
+        *_employment_indicators(territory, sum(bases.values()), reference_sectors),
         *_retention_indicators(territory),
         *_currency_indicators(circulation),
     ]

@@ -9,6 +9,7 @@ points to levers quoted from seed II.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +17,6 @@ from types import MappingProxyType
 
 from services.diagnostics.domain.currency_flows import Circulation
 from services.diagnostics.domain.engines import Engine, engine_bases
-from services.diagnostics.domain.errors import UndefinedIndicator
 from services.diagnostics.domain.indicators import (
     INDICATORS,
     Indicator,
@@ -164,11 +164,12 @@ class _Rule:
     levers: tuple[Lever, ...] = ()
 
     def fires(self, value: float, threshold: float) -> bool:
-        if self.comparison == ">=":
-            return value >= threshold
-        if self.comparison == "<=":
-            return value <= threshold
-        return value < threshold
+        return _COMPARISONS[self.comparison](value, threshold)
+
+
+_COMPARISONS: Mapping[str, Callable[[float, float], bool]] = MappingProxyType(
+    {">=": operator.ge, "<=": operator.le, "<": operator.lt}
+)
 
 
 _RULES: tuple[_Rule, ...] = (
@@ -275,8 +276,10 @@ def findings(
         )
     for rule in _RULES:
         value = indicators[rule.indicator].value
+        if value is None:
+            continue
         threshold = rule.threshold(thresholds)
-        if value is not None and rule.fires(value, threshold):
+        if rule.fires(value, threshold):
             message = rule.message.format(value=value, threshold=threshold)
             found.append(
                 Finding(
@@ -289,14 +292,12 @@ def findings(
 def _readings(
     code: str, indicators: Mapping[str, Indicator], table: IndicatorTable | None
 ) -> tuple[IndicatorReading, ...]:
+    # One look-up of the territory's ranks (the table ranks every column once for all
+    # territories); an indicator the table lacks, such as currency figures, has none.
+    ranks = table.percentiles(code) if table is not None and code in table else {}
     readings = []
     for name, indicator in indicators.items():
-        percentile = None
-        if table is not None and indicator.value is not None and code in table:
-            try:
-                percentile = table.percentile(code, name)
-            except UndefinedIndicator:
-                percentile = None
+        percentile = ranks.get(name) if indicator.value is not None else None
         spec = INDICATORS[name]
         readings.append(
             IndicatorReading(

@@ -9,9 +9,9 @@ Two ways to assign a model, meant to be compared:
 * :func:`classify`: a transparent rule set on engine *quotients* q_e = s_e / r_e, the
   territory's engine share over the reference (regional) share. Every territory relies
   mostly on its residential base in absolute terms, so the rules look at relative weight.
-* :func:`cluster_engine_shares`: deterministic k-means (k-means++ seeded with a fixed
-  seed on territories sorted by code, Lloyd iterations) on the four engine shares; each
-  cluster is then named by applying the same rules to its mean shares.
+* :func:`cluster_engine_shares`: deterministic k-means (:mod:`.kmeans`: k-means++ seeded
+  with a fixed seed on territories sorted by code, Lloyd iterations) on the four engine
+  shares; each cluster is then named by applying the same rules to its mean shares.
 
 Nearest peers and percentile positions live in :mod:`.peers` and are re-exported here.
 """
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from services.diagnostics.domain import kmeans
 from services.diagnostics.domain.engines import ENGINES, Engine, shares
 from services.diagnostics.domain.errors import InvalidInput
 from services.diagnostics.domain.peers import IndicatorTable, Peer, percentile_rank
@@ -192,55 +193,6 @@ class Clustering:
     iterations: int
 
 
-def _distance2(a: Sequence[float], b: Sequence[float]) -> float:
-    return math.dist(a, b) ** 2
-
-
-def _nearest(point: Sequence[float], centroids: Sequence[Sequence[float]]) -> int:
-    distances = [math.dist(point, centroid) for centroid in centroids]
-    return distances.index(min(distances))
-
-
-def _mean(points: Sequence[Sequence[float]]) -> tuple[float, ...]:
-    return tuple(math.fsum(column) / len(points) for column in zip(*points, strict=True))
-
-
-def _seed_centroids(
-    points: Sequence[tuple[float, ...]], k: int, rng: random.Random
-) -> list[tuple[float, ...]]:
-    """k-means++: first centre drawn uniformly, then each with probability ∝ d²."""
-    centroids = [points[rng.randrange(len(points))]]
-    while len(centroids) < k:
-        weights = [min(_distance2(p, c) for c in centroids) for p in points]
-        centroids.append(rng.choices(points, weights=weights)[0])
-    return centroids
-
-
-def _lloyd(
-    points: Sequence[tuple[float, ...]], centroids: list[tuple[float, ...]], max_iterations: int
-) -> tuple[list[int], int]:
-    assignment = [_nearest(p, centroids) for p in points]
-    iterations = 0
-    while iterations < max_iterations:
-        iterations += 1
-        for c in range(len(centroids)):
-            members = [p for p, a in zip(points, assignment, strict=True) if a == c]
-            if members:
-                centroids[c] = _mean(members)
-            else:
-                # Re-seed an empty cluster with the point farthest from its own centre.
-                far = max(
-                    range(len(points)),
-                    key=lambda i: (_distance2(points[i], centroids[assignment[i]]), -i),
-                )
-                centroids[c] = points[far]
-        updated = [_nearest(p, centroids) for p in points]
-        if updated == assignment:
-            break
-        assignment = updated
-    return assignment, iterations
-
-
 def _standardised(rows: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
     columns = list(zip(*rows, strict=True))
     means = [math.fsum(col) / len(col) for col in columns]
@@ -281,7 +233,9 @@ def cluster_engine_shares(
     points = _standardised(raw) if standardise else raw
     k = min(k, len(set(points)))
     rng = random.Random(seed)
-    assignment, iterations = _lloyd(points, _seed_centroids(points, k, rng), max_iterations)
+    assignment, iterations = kmeans.lloyd(
+        points, kmeans.seed_centroids(points, k, rng), max_iterations
+    )
     renumber: dict[int, int] = {}
     for cluster in assignment:
         renumber.setdefault(cluster, len(renumber))
@@ -289,7 +243,7 @@ def cluster_engine_shares(
     cluster_shares: list[Mapping[Engine, float]] = []
     for cluster in range(len(renumber)):
         members = [row for row, label in zip(raw, labels, strict=True) if label == cluster]
-        mean = _mean(members)
+        mean = kmeans.mean(members)
         cluster_shares.append(MappingProxyType(dict(zip(ENGINES, mean, strict=True))))
     return Clustering(
         assignments=MappingProxyType(dict(zip(codes, labels, strict=True))),
