@@ -1,5 +1,6 @@
 """Atomic batches in bulk: one lock of every account, checks against running balances in
-Python, then all transactions and postings in a few multi-row statements.
+Python, then all transactions, all postings and all their events in three array statements,
+whatever the batch size.
 
 The database still checks everything it always does (per-posting balance triggers and
 bound CHECKs, per-transaction zero-sum at commit); this path only saves round trips.
@@ -18,13 +19,18 @@ from services.ledger.conversions import check_reserves
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting, validate_transaction
 from services.ledger.service import (
+    SOURCE,
     bounds_error,
     check_legs,
     check_voucher_debits,
-    emit_posted,
+    posted_events,
     transaction_view,
 )
 from services.ledger.store import repository as repo
+from shared.events.envelope import encode, new_event
+from shared.events.metrics import EVENTS_RECORDED
+from shared.events.registry import EventPayload, topic_for
+from shared.observability import correlation_id_var
 
 
 async def post_atomic(
@@ -84,9 +90,10 @@ async def post_atomic(
     await check_reserves(session, list(locked))
     by_id = {row["id"]: row for row in inserted}
     views = []
+    events: list[tuple[EventPayload, str]] = []
     for row, legs in zip(tx_rows, canonical, strict=True):
         tx = by_id[row["id"]]
-        await emit_posted(session, tx=tx, legs=legs, accounts=locked)
+        events += [(p, str(tx["id"])) for p in posted_events(tx=tx, legs=legs, accounts=locked)]
         views.append(
             transaction_view(
                 tx,
@@ -96,4 +103,16 @@ async def post_atomic(
                 ],
             )
         )
+    await record_events(session, events)
     return views
+
+
+async def record_events(session: AsyncSession, events: Sequence[tuple[EventPayload, str]]) -> None:
+    """`shared.events.outbox.record_event` for many events in one statement (same rows)."""
+    correlation_id = correlation_id_var.get()
+    rows = []
+    for payload, subject in events:
+        event = new_event(payload, source=SOURCE, subject=subject, correlation_id=correlation_id)
+        rows.append((event.id, event.type, topic_for(event.type), subject, encode(event)))
+        EVENTS_RECORDED.labels(event.type).inc()
+    await repo.insert_outbox(session, rows)
