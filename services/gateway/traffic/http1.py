@@ -93,6 +93,7 @@ class _Connection(asyncio.Protocol):
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
         self.complete = False
+        self.keep_alive = False
         self.error: UpstreamTransportError | None = None
         self._head_request = False
         self._informational = False
@@ -139,6 +140,8 @@ class _Connection(asyncio.Protocol):
             self.headers = []
             return
         self.status = status
+        # Asked now: once the message is complete, llhttp has reset the flags it reads.
+        self.keep_alive = self._parser.should_keep_alive()
         if self._head_request:
             # httptools cannot be told to expect no body after HEAD: finish here, and never
             # reuse this connection (the parser would wait for Content-Length bytes).
@@ -240,7 +243,7 @@ class _Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        return self.complete and not self.closed and self._parser.should_keep_alive()
+        return self.complete and self.keep_alive and not self.closed
 
     def is_stale(self, now: float) -> bool:
         """A close the event loop has not delivered yet (idle connections only)."""
