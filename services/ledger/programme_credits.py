@@ -41,6 +41,7 @@ from services.ledger.domain.errors import (
 )
 from services.ledger.domain.postings import transfer
 from services.ledger.store import programmes as store
+from services.ledger.store import reimbursements as reimbursement_store
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import VoucherLotExpired
 
@@ -374,13 +375,17 @@ async def sweep(session: AsyncSession, *, currency: str, client_id: str) -> dict
 async def report(
     session: AsyncSession, *, currency: str, after: UUID | None, limit: int
 ) -> list[dict[str, Any]]:
-    """Per funder: granted, spent by category and by merchant, swept back, still open."""
+    """Per funder: granted, spent by category and by merchant, swept back, reimbursed to
+    merchants in euros from the funder's euro account, still open."""
     await load_programme(session, currency)
     now = now_utc()
     funders = await store.funders_page(
         session, currency=currency, after=after, limit=limit, now=now
     )
     draws = await store.draws_by_funder(
+        session, currency=currency, funders=[f["funder"] for f in funders]
+    )
+    reimbursed = await reimbursement_store.reimbursed_by_funder(
         session, currency=currency, funders=[f["funder"] for f in funders]
     )
     by_funder: dict[UUID, list[RowMapping]] = defaultdict(list)
@@ -404,6 +409,7 @@ async def report(
                 "granted": int(f["granted"]),
                 "spent": sum(categories.values()),
                 "swept": swept,
+                "reimbursed": reimbursed.get(f["funder"], 0),
                 "outstanding": int(f["outstanding"]),
                 "expired_unswept": int(f["expired_unswept"]),
                 "by_category": [

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 
 from services.ledger import programme_credits as pc
+from services.ledger import reimbursements
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
@@ -31,10 +32,14 @@ from services.ledger.api.schemas import (
     ProgrammeReport,
     PurchaseCreate,
     PurchaseRead,
+    ReimbursementConfig,
+    ReimbursementConfigRead,
+    ReimbursementCreate,
+    ReimbursementRead,
 )
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.domain import errors as e
-from shared.problems import problem_responses
+from shared.problems import Forbidden, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies/{code}", tags=["programmes"])
@@ -235,3 +240,73 @@ async def programme_report(
         "currency": code,
         **page(items, limit=limit, key=lambda item: item["funder_account_id"]),
     }
+
+
+@router.put(
+    "/programme/reimbursement",
+    response_model=ReimbursementConfigRead,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(
+            *PROGRAMME_ERRORS,
+            e.UnknownAccount,
+            e.CurrencyMismatch,
+            e.InvalidProgrammeAccount,
+            e.FunderNotApproved,
+        ),
+    },
+)
+async def configure_reimbursement(
+    code: Code, body: ReimbursementConfig, principal: Admin, session: DbSession
+) -> Any:
+    """Name each funder's euro account and the voucher issuer that retires bought-back units."""
+    principal.ensure_access("currencies", code)
+    return await reimbursements.configure(
+        session,
+        currency=code,
+        issuer=body.issuer_account_id,
+        euro_accounts={a.funder_account_id: a.euro_account_id for a in body.funder_euro_accounts},
+        principal=principal,
+    )
+
+
+@router.post(
+    "/reimbursements",
+    status_code=201,
+    response_model=ReimbursementRead,
+    responses={
+        **_replay(ReimbursementRead),
+        **AUTH_ERRORS,
+        **problem_responses(
+            *POSTING_ERRORS,
+            *PROGRAMME_ERRORS,
+            e.ReimbursementNotConfigured,
+            e.NothingToReimburse,
+            Forbidden,
+        ),
+    },
+)
+async def reimburse_merchant(
+    code: Code,
+    body: ReimbursementCreate,
+    principal: Poster,
+    session: DbSession,
+    idempotency_key: IdempotencyHeader = None,
+) -> Any:
+    """Buy back in euros the voucher units a merchant received, each funder paying its share."""
+    principal.ensure_access("currencies", code)
+    return await idempotent_request(
+        session,
+        model=ReimbursementRead,
+        principal=principal,
+        header_key=idempotency_key,
+        request=body,
+        route=f"POST /currencies/{code}/reimbursements",
+        run=lambda: reimbursements.reimburse(
+            session,
+            currency=code,
+            merchant=body.merchant_account_id,
+            merchant_euro_account=body.merchant_euro_account_id,
+            principal=principal,
+        ),
+    )

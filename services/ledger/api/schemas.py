@@ -464,6 +464,9 @@ class FunderReport(Out):
     granted: int
     spent: int
     swept: int = Field(description="Expired credit returned to this funder")
+    reimbursed: int = Field(
+        default=0, description="Spent credit this funder bought back from merchants in euros"
+    )
     outstanding: int = Field(description="Still spendable in unexpired lots")
     expired_unswept: int = Field(description="Expired, waiting for the next sweep")
     by_category: list[CategorySpend]
@@ -545,3 +548,48 @@ class CardPurchaseCreate(PresentedCard):
 
 class CardPurchaseRead(PurchaseRead):
     card_id: UUID
+
+
+# --- voucher merchants reimbursed in euros ------------------------------------------------------
+
+
+class FunderEuroAccount(Schema):
+    funder_account_id: UUID
+    euro_account_id: UUID
+
+
+class ReimbursementConfig(Schema):
+    issuer_account_id: UUID = Field(description="Voucher issuer that retires bought-back units")
+    funder_euro_accounts: list[FunderEuroAccount] = Field(min_length=1, max_length=100)
+
+
+class FunderEuroAccountRead(Out):
+    funder_account_id: UUID
+    euro_account_id: UUID
+
+
+class ReimbursementConfigRead(Out):
+    currency: str
+    issuer_account_id: UUID
+    funder_euro_accounts: list[FunderEuroAccountRead]
+
+
+class ReimbursementCreate(Schema):
+    merchant_account_id: UUID
+    merchant_euro_account_id: UUID
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class FunderReimbursement(Out):
+    funder_account_id: UUID
+    euro_account_id: UUID
+    units: int
+
+
+class ReimbursementRead(Out):
+    currency: str
+    merchant_account_id: UUID
+    units: int = Field(description="Voucher units bought back = euro cents paid")
+    euro_currency: str
+    by_funder: list[FunderReimbursement]
+    transaction: TransactionRead

@@ -319,6 +319,18 @@ class InvalidCardMerchant(LedgerDomainError):
     code, title = "invalid-card-merchant", "Card payee must be a merchant of the card's currency"
 
 
+class ReimbursementNotConfigured(LedgerDomainError):
+    """The programme names no euro account for a funder, or no voucher issuer to retire to."""
+
+    status, code, title = 409, "reimbursement-not-configured", "Euro reimbursement not configured"
+
+
+class NothingToReimburse(LedgerDomainError):
+    """Every purchase paid to this merchant was already reimbursed in euros."""
+
+    status, code, title = 409, "nothing-to-reimburse", "Nothing to reimburse"
+
+
 def error_types() -> tuple[type[LedgerDomainError], ...]:
     """Every concrete rule error, e.g. to document them all or check codes are unique."""
     found: list[type[LedgerDomainError]] = []

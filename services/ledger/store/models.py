@@ -269,3 +269,30 @@ audit_sealer_state = Table(
     Column("watermark_seq", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True)),
 )
+
+programme_reimbursement = Table(
+    "programme_reimbursement",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("issuer_account", Uuid, nullable=False),
+)
+
+programme_funder_euro_accounts = Table(
+    "programme_funder_euro_accounts",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("funder", Uuid, primary_key=True),
+    Column("euro_account", Uuid, nullable=False),
+)
+
+voucher_reimbursements = Table(
+    "voucher_reimbursements",
+    Base.metadata,
+    Column("transaction_id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("merchant", Uuid, nullable=False),
+    Column("funder", Uuid, primary_key=True),
+    Column("euro_account", Uuid, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+)

@@ -23,6 +23,9 @@ and its whole transaction rolls back (the API maps the constraint name to a prob
 - ``cards``: a card or token maps to one account. Only a keyed fingerprint (HMAC-SHA256
   with a secret kept outside the database) and the last four characters are stored,
   never the number; a blocked card stays blocked (trigger).
+- ``programme_reimbursement``, ``programme_funder_euro_accounts``, ``voucher_reimbursements``:
+  voucher merchants are reimbursed in euros from each funder's euro account, for what that
+  funder's lots paid them; each reimbursement row is append-only history.
 
 Revision ID: ledger_0008
 Revises: ledger_0007
@@ -208,6 +211,51 @@ STATEMENTS = (
     CREATE TRIGGER tr_cards_guard BEFORE UPDATE OR DELETE ON cards
         FOR EACH ROW EXECUTE FUNCTION ledger_cards_guard()
     """,
+    # --- voucher merchants reimbursed in euros ------------------------------------------------
+    """
+    CREATE TABLE programme_reimbursement (
+        currency text PRIMARY KEY CONSTRAINT fk_programme_reimbursement_currency
+            REFERENCES voucher_programmes (currency) ON DELETE CASCADE,
+        issuer_account uuid NOT NULL,
+        CONSTRAINT fk_programme_reimbursement_issuer FOREIGN KEY (issuer_account, currency)
+            REFERENCES accounts (id, currency)
+    )
+    """,
+    """
+    CREATE TABLE programme_funder_euro_accounts (
+        currency text NOT NULL CONSTRAINT fk_programme_funder_euro_accounts_currency
+            REFERENCES programme_reimbursement (currency) ON DELETE CASCADE,
+        funder uuid NOT NULL,
+        euro_account uuid NOT NULL CONSTRAINT fk_programme_funder_euro_accounts_euro
+            REFERENCES accounts (id),
+        PRIMARY KEY (currency, funder),
+        CONSTRAINT fk_programme_funder_euro_accounts_funder FOREIGN KEY (funder, currency)
+            REFERENCES accounts (id, currency)
+    )
+    """,
+    """
+    CREATE TABLE voucher_reimbursements (
+        transaction_id uuid NOT NULL CONSTRAINT fk_voucher_reimbursements_transaction
+            REFERENCES transactions (id),
+        currency text NOT NULL,
+        merchant uuid NOT NULL CONSTRAINT fk_voucher_reimbursements_merchant
+            REFERENCES accounts (id),
+        funder uuid NOT NULL CONSTRAINT fk_voucher_reimbursements_funder REFERENCES accounts (id),
+        euro_account uuid NOT NULL CONSTRAINT fk_voucher_reimbursements_euro
+            REFERENCES accounts (id),
+        units bigint NOT NULL CONSTRAINT ck_voucher_reimbursements_units CHECK (units > 0),
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (transaction_id, funder)
+    )
+    """,
+    "CREATE INDEX ix_voucher_reimbursements_merchant ON voucher_reimbursements (merchant, funder)",
+    "CREATE INDEX ix_voucher_reimbursements_funder ON voucher_reimbursements (currency, funder)",
+    # History, like lot draws: never changed or removed.
+    """
+    CREATE TRIGGER tr_voucher_reimbursements_append_only
+        BEFORE UPDATE OR DELETE ON voucher_reimbursements
+        FOR EACH ROW EXECUTE FUNCTION lot_draws_immutable()
+    """,
 )
 
 
@@ -217,6 +265,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE IF EXISTS voucher_reimbursements")
+    op.execute("DROP TABLE IF EXISTS programme_funder_euro_accounts")
+    op.execute("DROP TABLE IF EXISTS programme_reimbursement")
     op.execute("DROP TABLE IF EXISTS cards")
     op.execute("DROP FUNCTION IF EXISTS ledger_cards_guard()")
     op.execute("DROP TRIGGER IF EXISTS tr_postings_count_load ON postings")
