@@ -151,6 +151,8 @@ class _Connection(asyncio.Protocol):
         _wake(self._headers_waiter)
 
     def on_body(self, body: bytes) -> None:
+        if self.complete:  # after HEAD: bytes that cannot belong to this answer
+            return
         self.chunks.append(body)
         self.buffered += len(body)
         if self.buffered > _HIGH_WATER and not self._paused and not self.closed:
