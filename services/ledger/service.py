@@ -53,6 +53,7 @@ from services.ledger.domain.postings import (
     reversal_of,
     validate_transaction,
 )
+from services.ledger.store import cards as cap_store
 from services.ledger.store import programmes as programme_store
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import (
@@ -275,6 +276,18 @@ def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]
         )
 
 
+def debt_may_grow(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]) -> bool:
+    """True if a debit takes a bounded account below zero: only then can the currency's
+    total debt grow, so only then is the debt cap checked before commit (two statements,
+    never on a transfer between positive balances)."""
+    return any(
+        leg.amount < 0
+        and locked[leg.account_id]["lower_bound"] is not None
+        and locked[leg.account_id]["posted"] + leg.amount < 0
+        for leg in legs
+    )
+
+
 def bounds_error(exc: IntegrityError) -> Exception:
     """The domain error for a CHECK constraint the database enforced, else ``exc`` itself.
 
@@ -400,7 +413,12 @@ async def post(
         )
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
-    await check_reserves(session, list(locked))
+    if debt_may_grow(canonical, locked):
+        try:
+            await cap_store.check_debt_caps_now(session)
+        except IntegrityError as exc:
+            raise bounds_error(exc) from exc
+    await check_reserves(session, list(locked), debt_checked=True)
     await emit_posted(session, tx=tx, legs=canonical, accounts=locked)
     return transaction_view(tx, rows)
 

@@ -7,12 +7,17 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import account_monthly_loads, cards, currency_debt
+from services.ledger.store.models import (
+    account_balances,
+    account_monthly_loads,
+    cards,
+    currency_debt,
+)
 
 
 async def insert_card(session: AsyncSession, **values: Any) -> RowMapping | None:
@@ -77,3 +82,22 @@ async def monthly_load(
 async def debt_of(session: AsyncSession, currency: str) -> RowMapping | None:
     stmt = select(currency_debt).where(currency_debt.c.currency == currency)
     return (await session.execute(stmt)).mappings().first()
+
+
+async def check_debt_caps_now(session: AsyncSession) -> None:
+    """Run the deferred debt-cap check on what this transaction wrote so far, then defer it
+    again so postings written later are checked as a whole too."""
+    await session.execute(text("SET CONSTRAINTS tr_currency_debt_cap IMMEDIATE"))
+    await session.execute(text("SET CONSTRAINTS tr_currency_debt_cap DEFERRED"))
+
+
+async def any_debtor(session: AsyncSession, account_ids: Sequence[UUID]) -> bool:
+    """True if one of the accounts is in debt (negative balance with a lower bound)."""
+    stmt = select(
+        exists().where(
+            account_balances.c.account_id.in_(account_ids),
+            account_balances.c.posted < 0,
+            account_balances.c.lower_bound.is_not(None),
+        )
+    )
+    return bool((await session.execute(stmt)).scalar_one())

@@ -135,3 +135,44 @@ async def test_concurrent_borrowing_never_exceeds_the_debt_cap(ledger: Ledger) -
     total = await scalar(ledger, "SELECT total_debt FROM currency_debt WHERE currency = :c", c=WIR)
     assert negatives == total == 2_400
     assert (await ledger.balance(shop))["posted"] == 2_400
+
+
+async def test_a_transfer_that_moves_debt_between_members_at_the_cap_is_accepted(
+    ledger: Ledger,
+) -> None:
+    a, b, c = await wir(ledger, members=3, max_total_debt=1_000)
+    assert (await ledger.transfer(a, c, 1_000, WIR)).status_code == 201
+    # b borrows 600 and pays it to a, who is in debt: total debt 1,000 -> 1,000, although it
+    # passes through 1,600 between the two postings.
+    assert (await ledger.transfer(b, a, 600, WIR)).status_code == 201
+    total = await scalar(ledger, "SELECT total_debt FROM currency_debt WHERE currency = :c", c=WIR)
+    assert total == 1_000
+
+
+async def test_an_atomic_batch_over_the_debt_cap_is_refused_whole(ledger: Ledger) -> None:
+    a, b, c = await wir(ledger, members=3, max_total_debt=1_000)
+
+    def leg(src: str, amount: int) -> dict[str, Any]:
+        return {
+            "postings": [
+                {"account_id": src, "currency": WIR, "amount": -amount},
+                {"account_id": c, "currency": WIR, "amount": amount},
+            ]
+        }
+
+    r = await ledger.client.post(
+        "/batches", json={"items": [leg(a, 600), leg(b, 600)]}, headers=ledger.headers
+    )
+    await expect_problem(r, 409, "debt-cap-exceeded")
+    assert (await ledger.balance(c))["posted"] == 0
+    independent = await ledger.client.post(
+        "/batches",
+        json={"mode": "independent", "items": [leg(a, 600), leg(b, 600), leg(b, 400)]},
+        headers=ledger.headers,
+    )
+    assert independent.status_code == 201, independent.text
+    statuses = [
+        (i["status"], (i["problem"] or {}).get("code")) for i in independent.json()["results"]
+    ]
+    assert statuses == [(201, None), (409, "debt-cap-exceeded"), (201, None)]
+    assert (await ledger.balance(c))["posted"] == 1_000

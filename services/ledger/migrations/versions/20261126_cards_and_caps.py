@@ -2,10 +2,10 @@
 
 Both caps are enforced by the database, like the balance bounds, so that every posting
 path (single transfers, atomic and independent batches, holds, programme movements,
-grant payments) obeys them without calling anything, and concurrent writers cannot both
-slip under a cap: each cap is a counter row updated by a trigger in the posting's own
-transaction, with a CHECK constraint. A writer that would cross the cap fails the CHECK
-and its whole transaction rolls back (the API maps the constraint name to a problem code).
+grant payments) obeys them, and concurrent writers cannot both slip under a cap: each cap
+is a counter row updated by a trigger in the posting's own transaction (its row lock
+serialises writers). A breach fails the whole transaction; the API maps the constraint
+name to a problem code.
 
 - ``currency_debt``: one row per currency that allows credit (``mutual_credit``, ``time``),
   created by a trigger when the currency is created. ``total_debt`` is the sum of the
@@ -13,11 +13,16 @@ and its whole transaction rolls back (the API maps the constraint name to a prob
   ones without a lower bound, mirror issuance and are not debt). It is maintained by a
   trigger on ``account_balances`` that fires only when a negative balance is involved, so
   transfers between positive balances never touch the row. ``cap`` comes from the
-  currency's ``credit_limit.max_total_debt`` (rules are immutable once created).
+  currency's ``credit_limit.max_total_debt`` (rules are immutable once created). The cap
+  is checked by a deferred constraint trigger, not a CHECK: within one transfer the
+  counter may pass above the cap between two postings (one debt grows before another
+  shrinks); writers fire the check early with ``SET CONSTRAINTS … IMMEDIATE``, and commit
+  fires it in any case.
 - ``account_load_caps``: the monthly load cap of each member account of a currency that
   sets ``monthly_load_cap``, written by a trigger when the account is opened.
   ``account_monthly_loads``: per account and calendar month (UTC), the credits received,
-  upserted by a trigger on postings for positive postings to capped accounts only.
+  upserted by a trigger on postings for positive postings to capped accounts only, with a
+  CHECK (loads only ever grow, so no intermediate state can be wrongly refused).
   Reversals are neutral: a reversal credit gives back what was taken, it is not a load,
   and a reversal debit does not give back room.
 - ``cards``: a card or token maps to one account. Only a keyed fingerprint (HMAC-SHA256
@@ -49,9 +54,32 @@ STATEMENTS = (
             REFERENCES currencies (code),
         total_debt bigint NOT NULL DEFAULT 0 CONSTRAINT ck_currency_debt_total
             CHECK (total_debt >= 0),
-        cap bigint,
-        CONSTRAINT ck_currency_debt_cap CHECK (cap IS NULL OR total_debt <= cap)
+        cap bigint
     )
+    """,
+    # Checked once the transaction's postings are all in (at commit, or earlier when the
+    # writer asks with SET CONSTRAINTS ... IMMEDIATE), not per posting: a transfer from a
+    # member into one in debt raises one debt and lowers another, and the counter may pass
+    # through a value above the cap between the two postings.
+    """
+    CREATE FUNCTION ledger_check_debt_cap() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        row currency_debt%ROWTYPE;
+    BEGIN
+        SELECT * INTO row FROM currency_debt WHERE currency = NEW.currency;
+        IF row.cap IS NOT NULL AND row.total_debt > row.cap THEN
+            RAISE EXCEPTION 'total debt of % would be %, above its cap %',
+                row.currency, row.total_debt, row.cap
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_currency_debt_cap';
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE CONSTRAINT TRIGGER tr_currency_debt_cap AFTER UPDATE ON currency_debt
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+        WHEN (NEW.total_debt > OLD.total_debt)
+        EXECUTE FUNCTION ledger_check_debt_cap()
     """,
     """
     CREATE FUNCTION ledger_currency_debt_row() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -281,3 +309,4 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS tr_currencies_debt_row ON currencies")
     op.execute("DROP FUNCTION IF EXISTS ledger_currency_debt_row()")
     op.execute("DROP TABLE IF EXISTS currency_debt")
+    op.execute("DROP FUNCTION IF EXISTS ledger_check_debt_cap()")

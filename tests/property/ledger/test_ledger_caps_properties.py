@@ -1,0 +1,144 @@
+"""Hypothesis drives random transfers against the real store with both caps set, and a
+simple model: the store accepts exactly what the model accepts, the debt counter always
+equals the sum of negative balances and stays under the cap, and no member receives more
+than its monthly load cap."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from services.ledger import service
+from services.ledger.domain.accounts import AccountType
+from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.domain.postings import Posting
+from services.ledger.store.models import account_balances, account_monthly_loads, currency_debt
+from shared.db import make_engine, make_session_factory
+
+LIMIT = 60
+DEBT_CAP = 100
+LOAD_CAP = 150
+MEMBERS = 4
+_codes = itertools.count(1)
+
+transfers = st.lists(
+    st.tuples(st.integers(0, MEMBERS - 1), st.integers(0, MEMBERS - 1), st.integers(1, 70)),
+    max_size=25,
+)
+
+
+async def _open(s: Any, code: str, rules: dict[str, Any]) -> list[UUID]:
+    await service.create_currency(
+        s, code=code, kind="mutual_credit", scale=2, operator="prop", rules=rules
+    )
+    ids = []
+    for i in range(MEMBERS):
+        row = await service.open_account(
+            s,
+            currency=code,
+            account_type=AccountType.MEMBER,
+            credit_limit=None,
+            name=f"m{i}",
+            territory=None,
+            merchant_category=None,
+            metadata={},
+        )
+        ids.append(row["id"])
+    return ids
+
+
+async def scenario(url: str, ops: list[tuple[int, int, int]]) -> None:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    factory = make_session_factory(engine)
+    code = f"CAP{next(_codes)}"
+    rules = {
+        "credit_limit": {
+            "default_limit": LIMIT,
+            "max_limit": LIMIT,
+            "max_total_debt": DEBT_CAP,
+        },
+        "monthly_load_cap": LOAD_CAP,
+    }
+    try:
+        async with factory() as s, s.begin():
+            ids = await _open(s, code, rules)
+        posted = [0] * MEMBERS
+        loaded = [0] * MEMBERS
+        for src, dst, amount in ops:
+            after = posted.copy()
+            after[src] -= amount
+            after[dst] += amount
+            expected = (
+                src != dst
+                and after[src] >= -LIMIT
+                and sum(max(0, -b) for b in after) <= DEBT_CAP
+                and loaded[dst] + amount <= LOAD_CAP
+            )
+            try:
+                async with factory() as s, s.begin():
+                    legs = [Posting(ids[src], code, -amount), Posting(ids[dst], code, amount)]
+                    await service.post(s, client_id="prop", legs=legs)
+                accepted = True
+            except LedgerDomainError:
+                accepted = False
+            assert accepted == expected, (src, dst, amount, posted, loaded)
+            if accepted:
+                posted = after
+                loaded[dst] += amount
+            await check(factory, code, ids, posted, loaded)
+    finally:
+        await engine.dispose()
+
+
+async def check(
+    factory: Callable[[], Any], code: str, ids: list[UUID], posted: list[int], loaded: list[int]
+) -> None:
+    async with factory() as s:
+        rows = dict(
+            (
+                await s.execute(
+                    select(account_balances.c.account_id, account_balances.c.posted).where(
+                        account_balances.c.account_id.in_(ids)
+                    )
+                )
+            ).all()
+        )
+        debt = (
+            await s.execute(
+                select(currency_debt.c.total_debt).where(currency_debt.c.currency == code)
+            )
+        ).scalar_one()
+        loads = dict(
+            (
+                await s.execute(
+                    select(
+                        account_monthly_loads.c.account_id, account_monthly_loads.c.loaded
+                    ).where(account_monthly_loads.c.account_id.in_(ids))
+                )
+            ).all()
+        )
+    assert [rows[i] for i in ids] == posted
+    assert debt == sum(max(0, -b) for b in posted) <= DEBT_CAP
+    assert [loads.get(i, 0) for i in ids] == loaded
+    assert all(x <= LOAD_CAP for x in loaded)
+
+
+@pytest.fixture(scope="module")
+def caps_db(migrated_database: Callable[[str], str]) -> str:
+    return migrated_database("ledger")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(ops=transfers)
+def test_the_caps_hold_and_their_counters_match_the_balances(
+    caps_db: str, ops: list[tuple[int, int, int]]
+) -> None:
+    asyncio.run(scenario(caps_db, ops))
