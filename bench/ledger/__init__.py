@@ -154,7 +154,7 @@ def wrk(port: int, mode: str, *, connections: int, seconds: float, **params: Any
 # --- an account with a long history ---------------------------------------------------------
 
 HISTORY = int(os.environ.get("BENCH_LEDGER_HISTORY", "1000000"))
-HISTORY_CHUNK = 20_000
+HISTORY_CHUNK = int(os.environ.get("BENCH_LEDGER_HISTORY_CHUNK", "2000"))
 HISTORY_SQL = """
 WITH tx AS (
     INSERT INTO transactions (id, kind, effective_date, client_id)
@@ -220,23 +220,47 @@ def build_history(url: str, hot: str, others: list[str]) -> tuple[float, float, 
 # --- the run -----------------------------------------------------------------------------------
 
 
+KIND = os.environ.get("BENCH_LEDGER_KIND", "euro_backed")
+FUNDING = 10**12
+
+
 def prepare_ledger(base: str, token: str) -> list[str]:
+    """``ACCOUNTS`` member accounts of one currency, each funded from its issuer.
+
+    A euro-backed currency by default, the common case: members never go negative. A
+    ``mutual_credit`` one (``BENCH_LEDGER_KIND``) also exercises the per-currency debt row
+    that every negative balance change updates.
+    """
     headers = {"Authorization": f"Bearer {token}"}
+    rules = {"credit_limit": {"default_limit": 10**9, "max_limit": 10**9}}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         r = client.post(
             "/currencies",
             json={
                 "code": CURRENCY,
-                "kind": "mutual_credit",
+                "kind": KIND,
                 "operator": "bench",
-                "rules": {"credit_limit": {"default_limit": 10**9, "max_limit": 10**9}},
+                "rules": rules if KIND == "mutual_credit" else {},
             },
         )
         r.raise_for_status()
-        return [
+        issuer = client.post("/accounts", json={"currency": CURRENCY, "type": "issuer"})
+        issuer.raise_for_status()
+        members = [
             client.post("/accounts", json={"currency": CURRENCY, "type": "member"}).json()["id"]
             for _ in range(ACCOUNTS)
         ]
+        funding = [
+            {
+                "postings": [
+                    {"account_id": issuer.json()["id"], "currency": CURRENCY, "amount": -FUNDING},
+                    {"account_id": member, "currency": CURRENCY, "amount": FUNDING},
+                ]
+            }
+            for member in members
+        ]
+        client.post("/batches", json={"mode": "atomic", "items": funding}).raise_for_status()
+        return members
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -374,7 +398,7 @@ def main() -> int:
             # Profiling aid: keep the stack up and print how to reach it.
             print(
                 json.dumps(
-                    {"port": port, "pid": proc.pid, "token": token, "accounts": accounts[:3]}
+                    {"port": port, "pid": proc.pid, "token": token, "accounts": accounts}
                 ),
                 flush=True,
             )

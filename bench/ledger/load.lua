@@ -14,7 +14,7 @@ end
 function init(args)
   params = dofile(args[1])
   math.randomseed(params.seed + (thread_no or 0) * 7919)
-  key_prefix = string.format("wrk-%d-%d-%d-", params.seed, thread_no or 0, math.random(1e9))
+  key_prefix = string.format("wrk-%d-%d-%d-%d-", params.seed, os.time(), thread_no or 0, math.random(1e9))
   counter = 0
   wrk.headers["Authorization"] = "Bearer " .. params.token
   wrk.headers["Content-Type"] = "application/json"
