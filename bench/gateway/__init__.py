@@ -6,19 +6,31 @@ the ledger's port and through the gateway (``/api/ledger/currencies/{code}``).
 
 The load generator is ``wrk`` when it is installed (C, event loop, keep-alive: it costs the
 machine far less than the servers it measures); otherwise an asyncio httpx client with the
-same number of concurrent connections. Rounds alternate direct and gateway so drift (CPU
-boost, caches, autovacuum) hits both sides alike; the median round of each side is kept.
+same number of concurrent connections. Fair by construction: the same token, request and
+connection count on both sides, one warm-up per side, the same ledger process answering
+both (so the upstream is configured alike), and rounds in ABBA order (direct, gateway,
+gateway, direct…) so drift (CPU boost, caches, autovacuum, other load) hits both sides
+alike; the median round of each side is kept.
+
+Throughput on a small machine depends on everything else running, so the JSON also gives
+CPU time per request of the gateway and of the ledger on each side (from /proc, Linux),
+the steadier figure: on two cores every millisecond the gateway spends is taken from the
+ledger behind it. Services run under uvicorn's defaults, which pick uvloop and httptools
+when installed (``server`` in the JSON says which were importable).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import os
 import re
 import shutil
 import statistics
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,8 +43,8 @@ WORK = REPO / ".cache" / "bench" / "gateway"
 ADMIN_SECRET = "bench-gateway-admin-secret"
 CURRENCY = "GWBENCH"
 CONNECTIONS = 32
-ROUND_S = 8
-ROUNDS = 3
+ROUND_S = 6
+ROUNDS = 5
 WARMUP_S = 3
 
 
@@ -60,7 +72,14 @@ def _setup(stack: Stack, token: str) -> None:
     response.raise_for_status()
 
 
-def _wrk_rate(wrk: str, url: str, token: str, seconds: float) -> tuple[float, int]:
+class Rate:
+    """One timed run: 2xx answers per second, failures, and all requests answered."""
+
+    def __init__(self, rps: float, failed: int, total: int) -> None:
+        self.rps, self.failed, self.total = rps, failed, total
+
+
+def _wrk_rate(wrk: str, url: str, token: str, seconds: float) -> Rate:
     """Requests per second (2xx only) and the count of other answers, measured by wrk."""
     out = subprocess.run(
         [
@@ -84,7 +103,7 @@ def _wrk_rate(wrk: str, url: str, token: str, seconds: float) -> tuple[float, in
     failed = (int(bad.group(1)) if bad else 0) + (
         sum(int(g) for g in errors.groups()) if errors else 0
     )
-    return (total - (int(bad.group(1)) if bad else 0)) / elapsed, failed
+    return Rate((total - (int(bad.group(1)) if bad else 0)) / elapsed, failed, total)
 
 
 def _duration_s(text: str) -> float:
@@ -92,7 +111,7 @@ def _duration_s(text: str) -> float:
     return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-async def _httpx_rate_async(url: str, token: str, seconds: float) -> tuple[float, int]:
+async def _httpx_rate_async(url: str, token: str, seconds: float) -> Rate:
     ok = failed = 0
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(
@@ -111,14 +130,34 @@ async def _httpx_rate_async(url: str, token: str, seconds: float) -> tuple[float
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        return ok / (time.perf_counter() - started), failed
+        return Rate(ok / (time.perf_counter() - started), failed, ok + failed)
 
 
-def _rate(url: str, token: str, seconds: float) -> tuple[float, int]:
+def _rate(url: str, token: str, seconds: float) -> Rate:
     wrk = shutil.which("wrk")
     if wrk:
         return _wrk_rate(wrk, url, token, seconds)
     return asyncio.run(_httpx_rate_async(url, token, seconds))
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (None where /proc is not available)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ms_per_request(before: float | None, after: float | None, requests: int) -> float | None:
+    if before is None or after is None or not requests:
+        return None
+    return (after - before) * 1000 / requests
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 3) if known else None
 
 
 def _measure(stack: Stack) -> dict[str, Any]:
@@ -128,17 +167,38 @@ def _measure(stack: Stack) -> dict[str, Any]:
         "direct": f"{stack.services['ledger'].url}/currencies/{CURRENCY}",
         "gateway": f"{stack.gateway_url}/api/ledger/currencies/{CURRENCY}",
     }
+    pids: dict[str, int] = {}
+    for name in ("gateway", "ledger"):
+        process = stack.services[name].process
+        assert process is not None
+        pids[name] = process.pid
     for url in urls.values():  # same answer both ways before timing anything
         response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert response.status_code == 200, (url, response.status_code, response.text)
         _rate(url, token, WARMUP_S)
     rates: dict[str, list[float]] = {"direct": [], "gateway": []}
+    cpu: dict[str, list[float | None]] = {
+        "gateway": [],
+        "ledger_direct": [],
+        "ledger_via_gateway": [],
+    }
     failures = 0
-    for _ in range(ROUNDS):
-        for side, url in urls.items():
-            rate, failed = _rate(url, token, ROUND_S)
-            rates[side].append(rate)
-            failures += failed
+    for round_no in range(ROUNDS):
+        order = ["direct", "gateway"] if round_no % 2 == 0 else ["gateway", "direct"]
+        for side in order:
+            before = {name: _cpu_s(pid) for name, pid in pids.items()}
+            rate = _rate(urls[side], token, ROUND_S)
+            after = {name: _cpu_s(pid) for name, pid in pids.items()}
+            rates[side].append(rate.rps)
+            failures += rate.failed
+            per_request = {
+                name: _cpu_ms_per_request(before[name], after[name], rate.total) for name in pids
+            }
+            if side == "gateway":
+                cpu["gateway"].append(per_request["gateway"])
+                cpu["ledger_via_gateway"].append(per_request["ledger"])
+            else:
+                cpu["ledger_direct"].append(per_request["ledger"])
     direct = statistics.median(rates["direct"])
     gateway = statistics.median(rates["gateway"])
     return {
@@ -150,10 +210,20 @@ def _measure(stack: Stack) -> dict[str, Any]:
         "connections": CONNECTIONS,
         "rounds": ROUNDS,
         "round_s": ROUND_S,
+        "round_order": "ABBA (direct first in even rounds, gateway first in odd ones)",
         "rounds_direct_rps": [round(r, 1) for r in rates["direct"]],
         "rounds_gateway_rps": [round(r, 1) for r in rates["gateway"]],
+        # CPU per request, medians over rounds: what the hop costs whatever else runs.
+        "gateway_cpu_ms_per_request": _median(cpu["gateway"]),
+        "ledger_cpu_ms_per_request_direct": _median(cpu["ledger_direct"]),
+        "ledger_cpu_ms_per_request_via_gateway": _median(cpu["ledger_via_gateway"]),
         "non_2xx_or_errors": failures,
         "load_generator": "wrk" if shutil.which("wrk") else "httpx-asyncio",
+        "server": {
+            "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        },
+        "cpus": os.cpu_count(),
         "event_bus": "embedded",
     }
 
