@@ -91,7 +91,8 @@ def multiplier_from_local_propensity(propensity: float) -> float:
 def _totals(local: Mapping[str, int], reference: Mapping[str, int]) -> tuple[int, int]:
     for name, table in (("local", local), ("reference", reference)):
         for sector, jobs in table.items():
-            _non_negative(f"{name} jobs in {sector}", jobs)
+            if jobs < 0:  # the field name is only formatted for the error
+                _non_negative(f"{name} jobs in {sector}", jobs)
     for sector, jobs in local.items():
         if jobs > 0 and reference.get(sector, 0) == 0:
             raise InvalidInput(
@@ -190,7 +191,8 @@ def shift_share(
         ("reference_end", reference_end),
     ):
         for sector, jobs in table.items():
-            _non_negative(f"{name}[{sector}]", jobs)
+            if jobs < 0:
+                _non_negative(f"{name}[{sector}]", jobs)
     reference_total_start = sum(reference_start.values())
     if reference_total_start == 0:
         raise UndefinedIndicator("shift-share is undefined when the reference starts with no jobs")

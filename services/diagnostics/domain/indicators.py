@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from services.diagnostics.domain import employment, retention
 from services.diagnostics.domain.currency_flows import Circulation
 from services.diagnostics.domain.engines import (
+    ENGINES,
     BasicIncome,
     Engine,
     basic_income_per_inhabitant,
@@ -48,6 +50,15 @@ class TerritoryYear:
     sector_jobs: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
+        if (
+            self.population >= 0
+            and self.jobs_presentielle >= 0
+            and self.jobs_productive >= 0
+            and (self.consumption_potential or 0) >= 0
+            and (self.local_spending or 0) >= 0
+            and all(jobs >= 0 for jobs in self.sector_jobs.values())
+        ):
+            return  # valid: the field names below are only formatted for the error
         counts = {
             "population": self.population,
             "jobs_presentielle": self.jobs_presentielle,
@@ -127,9 +138,10 @@ class Indicator:
     flag: str | None = None
 
 
-def _measure(name: str, compute: Callable[[], float]) -> Indicator:
+def _measure(name: str, compute: Callable[..., float], *args: Any, **kwargs: Any) -> Indicator:
+    # Arguments rather than a lambda: no closure allocated per indicator per territory.
     try:
-        return Indicator(name, compute())
+        return Indicator(name, compute(*args, **kwargs))
     except UndefinedIndicator as undefined:
         return Indicator(name, None, undefined.detail)
 
@@ -138,8 +150,13 @@ def _missing(name: str, reason: str) -> Indicator:
     return Indicator(name, None, reason)
 
 
+SHARE_INDICATORS: Mapping[Engine, str] = MappingProxyType(
+    {engine: f"share_{engine.value}" for engine in ENGINES}
+)
+"""Name of each engine's share indicator (spelled once: enum ``.value`` is a slow property)."""
+
 _BALANCE_NAMES = (
-    *(f"share_{engine.value}" for engine in Engine),
+    *SHARE_INDICATORS.values(),
     "engine_concentration",
     "engine_evenness",
 )
@@ -149,9 +166,7 @@ def _engine_indicators(t: TerritoryYear, bases: Mapping[Engine, int]) -> list[In
     rb = sum(bases.values())
     out = [
         Indicator("basic_income", float(rb)),
-        _measure(
-            "basic_income_per_inhabitant", lambda: basic_income_per_inhabitant(rb, t.population)
-        ),
+        _measure("basic_income_per_inhabitant", basic_income_per_inhabitant, rb, t.population),
     ]
     if rb == 0:
         reason = "engine shares are undefined with zero basic income"
@@ -159,7 +174,7 @@ def _engine_indicators(t: TerritoryYear, bases: Mapping[Engine, int]) -> list[In
     engine_share = shares(bases)
     return [
         *out,
-        *(Indicator(f"share_{e.value}", engine_share[e]) for e in Engine),
+        *(Indicator(name, engine_share[e]) for e, name in SHARE_INDICATORS.items()),
         Indicator("engine_concentration", normalised_herfindahl(bases)),
         Indicator("engine_evenness", shannon_entropy(bases, normalised=True)),
     ]
@@ -170,17 +185,15 @@ def _employment_indicators(
 ) -> list[Indicator]:
     pres, prod = t.jobs_presentielle, t.jobs_productive
     out = [
-        _measure("income_per_proximity_job", lambda: employment.income_per_proximity_job(rb, pres)),
-        _measure(
-            "proximity_jobs_per_million", lambda: employment.proximity_jobs_per_million(rb, pres)
-        ),
+        _measure("income_per_proximity_job", employment.income_per_proximity_job, rb, pres),
+        _measure("proximity_jobs_per_million", employment.proximity_jobs_per_million, rb, pres),
         _measure(
             "presentielle_share",
-            lambda: employment.presentielle_share(presentielle_jobs=pres, productive_jobs=prod),
+            employment.presentielle_share,
+            presentielle_jobs=pres,
+            productive_jobs=prod,
         ),
-        _measure(
-            "base_multiplier_jobs", lambda: employment.base_multiplier_jobs(pres + prod, prod)
-        ),
+        _measure("base_multiplier_jobs", employment.base_multiplier_jobs, pres + prod, prod),
     ]
     sectors = t.sector_jobs
     if not sectors:
@@ -190,11 +203,10 @@ def _employment_indicators(
             _missing("sector_concentration", reason),
             _missing("krugman_specialisation", reason),
         ]
-    out.append(_measure("sector_concentration", lambda: employment.sector_hhi(sectors)))
+    out.append(_measure("sector_concentration", employment.sector_hhi, sectors))
     if reference_sectors:
-        reference = reference_sectors
         out.append(
-            _measure("krugman_specialisation", lambda: employment.krugman_index(sectors, reference))
+            _measure("krugman_specialisation", employment.krugman_index, sectors, reference_sectors)
         )
     else:
         out.append(_missing("krugman_specialisation", "no reference employment by sector"))
@@ -208,15 +220,15 @@ def _retention_indicators(t: TerritoryYear) -> list[Indicator]:
     return [
         _measure(
             "retention_rate",
-            lambda: retention.retention_rate(
-                consumption_potential=potential, local_spending=spending
-            ),
+            retention.retention_rate,
+            consumption_potential=potential,
+            local_spending=spending,
         ),
         _measure(
             "leakage_rate",
-            lambda: retention.leakage_rate(
-                consumption_potential=potential, local_spending=spending
-            ),
+            retention.leakage_rate,
+            consumption_potential=potential,
+            local_spending=spending,
         ),
     ]
 
@@ -243,15 +255,22 @@ def compute_indicators(
     return {name: by_name[name] for name in INDICATORS}
 
 
-def _currency_indicators(circulation: Circulation | None) -> list[Indicator]:
-    names = (
-        "currency_velocity",
-        "currency_local_respend",
-        "currency_reconversion_leakage",
-        "currency_lm3",
-    )
+_CURRENCY_NAMES = (
+    "currency_velocity",
+    "currency_local_respend",
+    "currency_reconversion_leakage",
+    "currency_lm3",
+)
+_NO_CURRENCY = tuple(_missing(name, "no local currency data") for name in _CURRENCY_NAMES)
+"""Most territories have no local currency: Indicator is immutable, so share one set."""
+
+
+def _currency_indicators(
+    circulation: Circulation | None,
+) -> list[Indicator] | tuple[Indicator, ...]:
+    names = _CURRENCY_NAMES
     if circulation is None:
-        return [_missing(name, "no local currency data") for name in names]
+        return _NO_CURRENCY
     c = circulation
     velocity = (
         Indicator(names[0], c.velocity)

@@ -88,10 +88,14 @@ class _PeerSpace:
         self.vectors = [vectors[i] for i in order]
         self.position = {code: i for i, code in enumerate(self.codes)}
         self.matrix = np.array(self.vectors, dtype=np.float64).reshape(len(order), -1)
-        self.nearest: dict[int, dict[str, list[Peer]]] = {}
+        self.nearest: dict[int, dict[str, tuple[tuple[str, float], ...]]] = {}
 
-    def all_nearest(self, k: int) -> dict[str, list[Peer]]:
-        """The k nearest peers of every territory of the space (memoised per k)."""
+    def all_nearest(self, k: int) -> dict[str, tuple[tuple[str, float], ...]]:
+        """(code, distance) of the k nearest peers of every territory (memoised per k).
+
+        Plain tuples, not Peer objects: the collector does not track tuples of strings
+        and floats, so a year's worth of cached peers costs full collections nothing.
+        """
         found = self.nearest.get(k)
         if found is None:
             found = {}
@@ -111,7 +115,9 @@ class _PeerSpace:
             self.nearest[k] = found
         return found
 
-    def _rerank(self, squared: np.ndarray, start: int, k: int) -> dict[str, list[Peer]]:
+    def _rerank(
+        self, squared: np.ndarray, start: int, k: int
+    ) -> dict[str, tuple[tuple[str, float], ...]]:
         # numpy ranks every candidate; only the few within rounding of the (k+1)-th
         # smallest are re-measured with math.dist and ranked by (distance, code) as the
         # reference does, so the result is the reference's to the last bit.
@@ -124,14 +130,14 @@ class _PeerSpace:
             rows, columns = np.nonzero(np.ones_like(squared, dtype=bool))
         bounds = np.searchsorted(rows, np.arange(targets + 1)).tolist()
         columns_list = columns.tolist()
-        out: dict[str, list[Peer]] = {}
+        out: dict[str, tuple[tuple[str, float], ...]] = {}
         vectors, codes, dist = self.vectors, self.codes, math.dist
         for row in range(targets):
             origin, code = vectors[start + row], codes[start + row]
             candidates = columns_list[bounds[row] : bounds[row + 1]]
             # sorted(...)[:k + 1] is heapq.nsmallest(k + 1, ...), cheaper on a handful.
             ranked = sorted([(dist(origin, vectors[c]), codes[c]) for c in candidates])
-            out[code] = [Peer(c, d) for d, c in ranked[: k + 1] if c != code][:k]
+            out[code] = tuple((c, d) for d, c in ranked[: k + 1] if c != code)[:k]
         return out
 
 
@@ -239,7 +245,7 @@ class IndicatorTable:
         used = self._used(territory, k, indicators)
         if used is None:
             return []
-        return list(self._space(used).all_nearest(k)[territory])
+        return [Peer(c, d) for c, d in self._space(used).all_nearest(k)[territory]]
 
     def nearest_peers_reference(
         self, territory: str, *, k: int = 5, indicators: Sequence[str] | None = None

@@ -19,6 +19,7 @@ from services.diagnostics.domain.currency_flows import Circulation
 from services.diagnostics.domain.engines import Engine, engine_bases
 from services.diagnostics.domain.indicators import (
     INDICATORS,
+    SHARE_INDICATORS,
     Indicator,
     TerritoryYear,
     compute_indicators,
@@ -330,7 +331,7 @@ def build_report(
         indicators = compute_indicators(
             territory, reference_sectors=reference_sectors, circulation=circulation
         )
-    shares = {e: indicators[f"share_{e.value}"].value for e in Engine}
+    shares = {e: indicators[name].value for e, name in SHARE_INDICATORS.items()}
     engine_share = {e: v for e, v in shares.items() if v is not None}
     typology = classify(engine_share, typology_rules) if len(engine_share) == len(shares) else None
     peers: tuple[Peer, ...] = ()

@@ -114,9 +114,10 @@ class Classification:
 
 
 def _checked_shares(engine_shares: Mapping[Engine, float]) -> dict[Engine, float]:
-    if set(engine_shares) != set(ENGINES):
+    # Four distinct keys that include the four engines are exactly the engines.
+    if len(engine_shares) != len(ENGINES) or not all(e in engine_shares for e in ENGINES):
         raise InvalidInput("engine shares must give a share for each of the 4 engines")
-    if any(not 0 <= share <= 1 for share in engine_shares.values()):
+    if not all(0 <= share <= 1 for share in engine_shares.values()):
         raise InvalidInput("engine shares must each be between 0 and 1")
     if not math.isclose(sum(engine_shares.values()), 1.0, abs_tol=1e-6):
         raise InvalidInput(
@@ -138,7 +139,10 @@ def classify(
     """
     s = _checked_shares(engine_shares)
     quotients = {e: s[e] / rules.reference_shares[e] for e in ENGINES}
-    top = max(ENGINES, key=lambda e: (quotients[e], -ENGINES.index(e)))
+    top = ENGINES[0]
+    for engine in ENGINES[1:]:  # strictly greater: the earlier engine keeps a tie
+        if quotients[engine] > quotients[top]:
+            top = engine
     frozen = MappingProxyType(quotients)
     threshold = rules.dominance_quotient
     if quotients[top] < threshold:

@@ -14,6 +14,7 @@ from services.diagnostics.domain.currency_flows import Circulation, circulation
 from services.diagnostics.domain.engines import ENGINES, BasicIncome, Engine, engine_bases
 from services.diagnostics.domain.indicators import (
     INDICATORS,
+    SHARE_INDICATORS,
     Indicator,
     TerritoryYear,
     compute_indicators,
@@ -37,6 +38,7 @@ from services.diagnostics.store import repository as repo
 from services.diagnostics.store.models import TerritoryYearRow
 
 COMPONENTS = tuple(BasicIncome.__dataclass_fields__)
+_COLUMNS = tuple((c, f"{c}_eur") for c in COMPONENTS)
 
 
 def territory_year(row: TerritoryYearRow, name: str, sectors: Mapping[str, int]) -> TerritoryYear:
@@ -46,7 +48,7 @@ def territory_year(row: TerritoryYearRow, name: str, sectors: Mapping[str, int])
         name=name,
         year=row.year,
         population=row.population,
-        income=BasicIncome(**{c: getattr(row, f"{c}_eur") for c in COMPONENTS}),
+        income=BasicIncome(**{c: getattr(row, column) for c, column in _COLUMNS}),
         jobs_presentielle=row.jobs_presentielle,
         jobs_productive=row.jobs_productive,
         consumption_potential=row.consumption_potential_eur,
@@ -207,7 +209,7 @@ def engine_share_table(data: YearData) -> dict[str, dict[Engine, float]]:
     """Engine shares of every territory whose basic income is positive."""
     out: dict[str, dict[Engine, float]] = {}
     for code, indicators in data.indicators.items():
-        shares = {e: indicators[f"share_{e.value}"].value for e in ENGINES}
+        shares = {e: indicators[name].value for e, name in SHARE_INDICATORS.items()}
         if all(v is not None for v in shares.values()):
             out[code] = {e: float(v) for e, v in shares.items() if v is not None}
     return out
