@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.conversions import check_reserves
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting, validate_transaction
+from services.ledger.outbox_rows import outbox_rows
 from services.ledger.service import (
     SOURCE,
     bounds_error,
@@ -27,10 +28,7 @@ from services.ledger.service import (
     transaction_view,
 )
 from services.ledger.store import repository as repo
-from shared.events.envelope import encode, new_event
-from shared.events.metrics import EVENTS_RECORDED
-from shared.events.registry import EventPayload, topic_for
-from shared.observability import correlation_id_var
+from shared.events.registry import EventPayload
 
 
 async def post_atomic(
@@ -103,16 +101,5 @@ async def post_atomic(
                 ],
             )
         )
-    await record_events(session, events)
+    await repo.insert_outbox(session, outbox_rows(events, source=SOURCE))
     return views
-
-
-async def record_events(session: AsyncSession, events: Sequence[tuple[EventPayload, str]]) -> None:
-    """`shared.events.outbox.record_event` for many events in one statement (same rows)."""
-    correlation_id = correlation_id_var.get()
-    rows = []
-    for payload, subject in events:
-        event = new_event(payload, source=SOURCE, subject=subject, correlation_id=correlation_id)
-        rows.append((event.id, event.type, topic_for(event.type), subject, encode(event)))
-        EVENTS_RECORDED.labels(event.type).inc()
-    await repo.insert_outbox(session, rows)

@@ -53,6 +53,7 @@ from services.ledger.domain.postings import (
     reversal_of,
     validate_transaction,
 )
+from services.ledger.outbox_rows import outbox_rows
 from services.ledger.store import cards as cap_store
 from services.ledger.store import programmes as programme_store
 from services.ledger.store import repository as repo
@@ -356,18 +357,6 @@ def posted_events(
     ]
 
 
-async def emit_posted(
-    session: AsyncSession,
-    *,
-    tx: Mapping[Any, Any],
-    legs: Sequence[Posting],
-    accounts: Mapping[UUID, Mapping[Any, Any]],
-) -> None:
-    """Record `posted_events` in the outbox."""
-    for payload in posted_events(tx=tx, legs=legs, accounts=accounts):
-        await emit(session, payload, str(tx["id"]))
-
-
 async def post(
     session: AsyncSession,
     *,
@@ -398,13 +387,22 @@ async def post(
     ]
     # No savepoint: a refused insert aborts the caller's unit of work, which is what every
     # caller wants except per-item batches and reversals, which open their own savepoint.
+    effective = effective_date or datetime.now(UTC).date()
+    # The events go out with the transaction's own INSERT (one round trip); a refusal
+    # below rolls them back with it.
+    events = posted_events(
+        tx={"id": tx_id, "kind": kind, "effective_date": effective, "reverses": reverses},
+        legs=canonical,
+        accounts=locked,
+    )
     try:
         tx = await repo.insert_transaction(
             session,
             legs=rows,
+            outbox=outbox_rows(((e, str(tx_id)) for e in events), source=SOURCE),
             id=tx_id,
             kind=kind,
-            effective_date=effective_date or datetime.now(UTC).date(),
+            effective_date=effective,
             description=description,
             metadata=dict(metadata or {}),
             client_id=client_id,
@@ -419,7 +417,6 @@ async def post(
         except IntegrityError as exc:
             raise bounds_error(exc) from exc
     await check_reserves(session, list(locked), debt_checked=True)
-    await emit_posted(session, tx=tx, legs=canonical, accounts=locked)
     return transaction_view(tx, rows)
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.outbox_rows import OutboxRow
 from services.ledger.store.models import (
     account_balances,
     account_limit_changes,
@@ -285,6 +286,9 @@ WITH tx AS (
     SELECT tx.id, leg.account_id, leg.currency, leg.amount
     FROM tx, unnest($9::uuid[], $10::text[], $11::bigint[])
         AS leg (account_id, currency, amount)
+), events AS (
+    INSERT INTO outbox (event_id, event_type, topic, key, payload)
+    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
 )
 SELECT tx.*, EXISTS (
     SELECT 1 FROM currency_reserves
@@ -296,9 +300,13 @@ _NO_RESERVE = "ledger.no_reserve_among"
 
 
 async def insert_transaction(
-    session: AsyncSession, *, legs: Sequence[dict[str, Any]], **values: Any
+    session: AsyncSession,
+    *,
+    legs: Sequence[dict[str, Any]],
+    outbox: Sequence[OutboxRow] = (),
+    **values: Any,
 ) -> Row:
-    """A transaction and its postings in one statement (one round trip).
+    """A transaction, its postings and its outbox rows in one statement (one round trip).
 
     The postings' trigger reads the transaction row written by the same statement: a
     data-modifying CTE's rows reach the main query (and so the trigger) before it inserts.
@@ -317,6 +325,7 @@ async def insert_transaction(
         [leg["account_id"] for leg in legs],
         [leg["currency"] for leg in legs],
         [leg["amount"] for leg in legs],
+        *_columns(outbox, 5),
     )
     assert row is not None
     found = dict(row)
@@ -671,9 +680,12 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]
 """
 
 
-async def insert_outbox(
-    session: AsyncSession, rows: Sequence[tuple[str, str, str, str, bytes]]
-) -> None:
-    """Outbox rows (event id, type, topic, key, encoded envelope), in order, in one statement."""
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as ``width`` column arrays (for ``unnest``), empty arrays for no rows."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+async def insert_outbox(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+    """Outbox rows, in order, in one statement."""
     if rows:
-        await _fetch(session, _INSERT_OUTBOX, *(list(column) for column in zip(*rows, strict=True)))
+        await _fetch(session, _INSERT_OUTBOX, *_columns(rows, 5))
