@@ -39,7 +39,7 @@ from services.gateway.traffic.middleware import (
     on_body_too_large,
 )
 from services.gateway.traffic.openapi import MergedOpenAPI, docs_endpoint, openapi_endpoint
-from services.gateway.traffic.proxy import proxy
+from services.gateway.traffic.proxy import PROXY_PATH, KnownServiceRoute, proxy
 from services.gateway.traffic.upstreams import UpstreamPool
 from shared.db import plain_dsn
 from shared.service_app import build_service_app
@@ -96,8 +96,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         settings,
         title="Proxima gateway",
         description="Tokens, clients, routing and the live regional dashboard.",
-        routers=[token_router, signing_keys_router, clients_router, stream_router,
-                 dashboard_router],
+        routers=[
+            token_router,
+            signing_keys_router,
+            clients_router,
+            stream_router,
+            dashboard_router,
+        ],
         subscriptions=[stream_subscription()],
         on_startup=[start],
         on_shutdown=[stop],
@@ -142,8 +147,12 @@ def _install_traffic(app: FastAPI, settings: GatewaySettings, policy: ClientPoli
     ]
     app.add_route("/openapi.json", openapi_endpoint, include_in_schema=False)
     app.add_route("/docs", docs_endpoint, include_in_schema=False)
-    app.add_route("/api/{service}/{path:path}", proxy, methods=PROXY_METHODS,
-                  include_in_schema=False)
+    # Known services first: the most frequent requests then skip matching against every
+    # gateway route; any other /api/<name>/… still reaches the proxy last (a 404 problem).
+    app.router.routes.insert(
+        0, KnownServiceRoute(PROXY_PATH, proxy, methods=PROXY_METHODS, services=settings.upstreams)
+    )
+    app.add_route(PROXY_PATH, proxy, methods=PROXY_METHODS, include_in_schema=False)
     app.mount(STATIC_PREFIX, static_files(), name="dashboard-static")
     app.add_exception_handler(BodyTooLarge, on_body_too_large)
 
@@ -176,7 +185,8 @@ async def _prune_forever(app: FastAPI, settings: GatewaySettings) -> None:
         try:
             async with app.state.session_factory() as session, session.begin():
                 removed = await stream_repository.prune(
-                    session, retention_s=settings.stream_retention_s,
+                    session,
+                    retention_s=settings.stream_retention_s,
                     max_rows=settings.stream_max_rows,
                 )
             if removed:

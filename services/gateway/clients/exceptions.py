@@ -32,7 +32,10 @@ class InvalidClient(OAuthProblem):
 
 class UnsupportedGrantType(OAuthProblem):
     status, code, title, oauth_error = (
-        400, "unsupported-grant-type", "Unsupported grant type", "unsupported_grant_type",
+        400,
+        "unsupported-grant-type",
+        "Unsupported grant type",
+        "unsupported_grant_type",
     )
 
 

@@ -29,9 +29,7 @@ ClientId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}
 Scope = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*(:[a-z0-9_-]+)*$", max_length=100)
 ]
-TenantValue = Annotated[
-    str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,99})$")
-]
+TenantValue = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,99})$")]
 TenantList = Annotated[list[TenantValue], Field(max_length=1000)]
 
 

@@ -51,8 +51,14 @@ def state_update(row: StreamRow) -> StateUpdate | None:
     if row.event_type == AGGREGATE_TYPE:
         key = f"aggregate|{t.territory}|{t.currency or ''}|{d['metric']}"
         return StateUpdate(
-            key, "aggregate", t, "replace",
-            metric=d["metric"], value=float(d["value"]), unit=d["unit"], period=d["period"],
+            key,
+            "aggregate",
+            t,
+            "replace",
+            metric=d["metric"],
+            value=float(d["value"]),
+            unit=d["unit"],
+            period=d["period"],
         )
     if row.event_type == TRANSACTION_TYPE:
         return StateUpdate(_key("ledger", t), "ledger", t, "add", amount=int(d["amount"]))
@@ -92,27 +98,37 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any
                 {"territory": r["territory"], "currency": r["currency"], "metrics": {}},
             )
             entry["metrics"][r["metric"]] = {
-                "value": r["value"], "unit": r["unit"], "period": r["period"]
+                "value": r["value"],
+                "unit": r["unit"],
+                "period": r["period"],
             }
         elif kind == "ledger":
             ledger.append(
-                {"territory": r["territory"], "currency": r["currency"],
-                 "volume": int(r["amount"]), "transactions": int(r["count"])}
+                {
+                    "territory": r["territory"],
+                    "currency": r["currency"],
+                    "volume": int(r["amount"]),
+                    "transactions": int(r["count"]),
+                }
             )
         elif kind in GRANT_KINDS:
             entry = programmes.setdefault(
                 (r["programme"] or "", r["currency"] or ""),
-                {"programme": r["programme"], "currency": r["currency"], "committed": 0,
-                 "ordered": 0, "paid": 0, "payments": 0},
+                {
+                    "programme": r["programme"],
+                    "currency": r["currency"],
+                    "committed": 0,
+                    "ordered": 0,
+                    "paid": 0,
+                    "payments": 0,
+                },
             )
             entry[kind] += int(r["amount"])
             if kind == "paid":
                 entry["payments"] += int(r["count"])
     return {
         "territories": [territories[k] for k in sorted(territories)],
-        "engine_shares": [
-            {"territory": name, "shares": engines[name]} for name in sorted(engines)
-        ],
+        "engine_shares": [{"territory": name, "shares": engines[name]} for name in sorted(engines)],
         "programmes": [programmes[k] for k in sorted(programmes)],
         "ledger": sorted(ledger, key=lambda e: (e["territory"] or "", e["currency"] or "")),
     }

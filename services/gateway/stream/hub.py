@@ -51,8 +51,9 @@ class StreamItem:
             "occurred_at": occurred.isoformat() if isinstance(occurred, datetime) else occurred,
             "data": row["data"] if isinstance(row["data"], dict) else json.loads(row["data"]),
         }
-        tags = Tags(territory=row["territory"], currency=row["currency"],
-                    programme=row["programme"])
+        tags = Tags(
+            territory=row["territory"], currency=row["currency"], programme=row["programme"]
+        )
         return cls(row["position"], tags, json.dumps(body, separators=(",", ":")))
 
 

@@ -73,13 +73,16 @@ async def _apply(session: AsyncSession, update: StateUpdate, position: int) -> N
     new = statement.excluded
     changes: dict[str, Any] = {"position": new.position, "updated_at": func.now()}
     if update.mode == "add":
-        changes.update(
-            amount=DashboardState.amount + new.amount, count=DashboardState.count + 1
-        )
+        changes.update(amount=DashboardState.amount + new.amount, count=DashboardState.count + 1)
     else:
         changes.update(
-            territory=new.territory, currency=new.currency, programme=new.programme,
-            value=new.value, unit=new.unit, period=new.period, amount=new.amount,
+            territory=new.territory,
+            currency=new.currency,
+            programme=new.programme,
+            value=new.value,
+            unit=new.unit,
+            period=new.period,
+            amount=new.amount,
             count=DashboardState.count + 1,
         )
     await session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=changes))

@@ -24,9 +24,7 @@ from shared.problems import Forbidden, Unauthorized, problem_responses
 DASHBOARD_SCOPE = "dashboard:read"
 router = APIRouter(tags=["live dashboard"], responses=problem_responses(Unauthorized, Forbidden))
 Viewer = Annotated[Principal, Depends(require_scope(DASHBOARD_SCOPE))]
-StreamViewer = Annotated[
-    Principal, Depends(require_scope(DASHBOARD_SCOPE, allow_query_token=True))
-]
+StreamViewer = Annotated[Principal, Depends(require_scope(DASHBOARD_SCOPE, allow_query_token=True))]
 
 
 class DashboardSummary(BaseModel):
@@ -125,9 +123,7 @@ async def _replay(
             return
         position = resume
         while True:
-            rows = await repository.rows_after(
-                conn, position=position, tenants=tenants, limit=500
-            )
+            rows = await repository.rows_after(conn, position=position, tenants=tenants, limit=500)
             for row in rows:
                 item = StreamItem.of(row._mapping)
                 yield ServerSentEvent(data=item.payload, id=str(item.position)), item.position

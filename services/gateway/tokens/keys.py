@@ -78,7 +78,9 @@ def _public_jwk(key: Any, algorithm: str) -> dict[str, Any]:
 def thumbprint(jwk: dict[str, Any]) -> str:
     """RFC 7638: SHA-256 over the required members, sorted, without whitespace."""
     required = {
-        "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")
+        "EC": ("crv", "kty", "x", "y"),
+        "RSA": ("e", "kty", "n"),
+        "OKP": ("crv", "kty", "x"),
     }
     members = {name: jwk[name] for name in required[jwk["kty"]]}
     digest = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode())

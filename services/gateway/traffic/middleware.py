@@ -40,7 +40,10 @@ async def on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BodyTooLarge)
     problem = PayloadTooLarge(str(exc.detail))
     body = problem_body(
-        status=413, code=problem.code, title=problem.title, detail=problem.detail,
+        status=413,
+        code=problem.code,
+        title=problem.title,
+        detail=problem.detail,
         instance=request.url.path,
     )
     return problem_response(request, body, {"Connection": "close"})

@@ -122,8 +122,10 @@ def _prefixed_item(service: str, item: Mapping[str, Any]) -> dict[str, Any]:
                 continue
             responses.setdefault(
                 status,
-                {"description": description,
-                 "content": {"application/problem+json": {"schema": PROBLEM_REF}}},
+                {
+                    "description": description,
+                    "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+                },
             )
         operation["responses"] = responses
         out[method] = operation
@@ -155,7 +157,8 @@ class MergedOpenAPI:
         async with self._lock:
             now = time.monotonic()
             stale = [
-                name for name in self.pool.upstreams
+                name
+                for name in self.pool.upstreams
                 if name not in self._fetched or now - self._fetched[name].fetched_at > self.ttl_s
             ]
             if stale:

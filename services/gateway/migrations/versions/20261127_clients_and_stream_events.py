@@ -21,9 +21,7 @@ STREAM_CHANNEL = "proxima_gateway_stream"
 
 
 def _array(name: str) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(
-        name, postgresql.ARRAY(sa.String(100)), nullable=False, server_default="{}"
-    )
+    return sa.Column(name, postgresql.ARRAY(sa.String(100)), nullable=False, server_default="{}")
 
 
 def upgrade() -> None:
@@ -38,10 +36,12 @@ def upgrade() -> None:
         _array("envelopes"),
         _array("territories"),
         sa.Column("rate_limit_per_minute", sa.Integer()),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
         sa.Column("revoked_reason", sa.String(500)),
         sa.PrimaryKeyConstraint("client_id", name="pk_clients"),
@@ -58,12 +58,15 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("client_id", sa.String(64), nullable=False),
         sa.Column("secret_hash", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("expires_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("id", name="pk_client_secrets"),
         sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.client_id"], ondelete="CASCADE",
+            ["client_id"],
+            ["clients.client_id"],
+            ondelete="CASCADE",
             name="fk_client_secrets_client_id_clients",
         ),
         sa.CheckConstraint(
@@ -78,8 +81,9 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(200), nullable=False),
         sa.Column("event_key", sa.String(400), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("territory", sa.String(100)),
         sa.Column("currency", sa.String(100)),
         sa.Column("programme", sa.String(100)),
@@ -87,9 +91,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("position", name="pk_stream_events"),
     )
     op.create_index("ix_stream_events_recorded_at", "stream_events", ["recorded_at"])
-    op.create_index(
-        "ix_stream_events_type_position", "stream_events", ["event_type", "position"]
-    )
+    op.create_index("ix_stream_events_type_position", "stream_events", ["event_type", "position"])
     op.create_table(
         "dashboard_state",
         sa.Column("key", sa.String(600), nullable=False),
@@ -104,8 +106,9 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("count", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("key", name="pk_dashboard_state"),
         sa.CheckConstraint(
             "kind IN ('aggregate', 'ledger', 'payment', 'commitment')",
