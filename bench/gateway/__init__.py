@@ -229,7 +229,9 @@ def _measure(stack: Stack) -> dict[str, Any]:
 
 
 def main() -> int:
-    postgres = LocalPostgres(data_dir=WORK / "postgres", port=55442)
+    # Ports below Linux's ephemeral range (32768+): one the kernel hands to an outgoing
+    # connection meanwhile would stop a service from binding it (a lost run).
+    postgres = LocalPostgres(data_dir=WORK / "postgres", port=29190)
     postgres.destroy()
     postgres.start()
     try:
@@ -237,7 +239,7 @@ def main() -> int:
             postgres=postgres,
             run_dir=WORK / "run",
             event_bus="embedded",
-            base_port=58100,
+            base_port=29100,
             db_prefix="benchgw",
             extra_env={
                 "PROXIMA_ENV": "test",
