@@ -199,6 +199,8 @@ class _Connection(asyncio.Protocol):
         # One timer per exchange, pushed back lazily: re-arming it on every chunk received
         # would cost a heap operation per chunk.
         idle = self.loop.time() - self._last_activity
+        if self._paused:  # we stopped reading (a slow caller downstream): not the service
+            idle = 0.0
         if idle < self._read_timeout:
             self._timer = self.loop.call_later(self._read_timeout - idle, self._on_timer)
             return

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import structlog
@@ -338,12 +338,23 @@ async def _relay(response: UpstreamResponse) -> Response:
             body, status_code=response.status_code, raw_headers=_response_headers(response)
         )
     relayed = StreamingResponse(
-        response.iter_body(),
+        _streamed(response),
         status_code=response.status_code,
         background=BackgroundTask(response.aclose),
     )
     relayed.raw_headers = _response_headers(response)
     return relayed
+
+
+async def _streamed(response: UpstreamResponse) -> AsyncIterator[bytes]:
+    """The body, giving the connection back however the relay ends: the background task
+    does not run when the caller goes away mid-stream, and a connection never given back
+    would hold one of the pool's slots for good."""
+    try:
+        async for chunk in response.iter_body():
+            yield chunk
+    finally:
+        await response.aclose()
 
 
 def _is_json(content_type: bytes) -> bool:

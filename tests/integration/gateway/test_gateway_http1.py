@@ -18,6 +18,7 @@ from services.gateway.traffic.http1 import (
     Timeouts,
     UpstreamClient,
 )
+from services.gateway.traffic.proxy import _streamed
 
 Run = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -199,6 +200,30 @@ def test_a_large_answer_streams_through_flow_control(run: Run) -> None:
             await asyncio.sleep(0)  # a slow reader: the client pauses the socket meanwhile
         await response.aclose()
         assert received == size
+        await client.aclose()
+        server.close()
+
+    run(main())
+
+
+def test_a_relay_abandoned_mid_stream_gives_its_connection_back(run: Run) -> None:
+    async def endless(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        if path == "/endless":
+            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+            for _ in range(100):
+                writer.write(b"4\r\nmore\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.01)
+            return False
+        return await _ok(path, body, writer)
+
+    async def main() -> None:
+        server, _ = await _serve(endless)
+        client = _client(server, max_connections=1)
+        relay = _streamed(await client.send("GET", "/endless", [], b""))
+        assert await relay.__anext__() == b"more"
+        await relay.aclose()  # what cancelling the caller's response does to the generator
+        assert (await _get(client, "/"))[0] == 200  # the only slot is free again
         await client.aclose()
         server.close()
 

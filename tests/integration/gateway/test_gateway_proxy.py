@@ -196,6 +196,20 @@ async def test_an_oversized_chunked_body_is_a_413_too(proxied):
     assert response.json()["code"] == "payload-too-large"
 
 
+async def test_answers_of_unknown_length_are_streamed_through_whole(proxied):
+    client, auth = proxied
+    response = await client.get("/api/ledger/chunks?count=40&size=10000", headers=auth)
+    assert response.status_code == 200
+    assert response.content == b"".join(str(i % 10).encode() * 10_000 for i in range(40))
+
+
+async def test_gateway_routes_under_api_are_not_taken_for_services(proxied):
+    client, auth = proxied
+    response = await client.get("/api/dashboard/summary", headers=auth)
+    assert response.status_code == 200
+    assert "unknown-service" not in response.text
+
+
 async def test_unknown_gateway_routes_are_404_problems(proxied):
     client, _ = proxied
     response = await client.get("/nowhere")

@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
 calls: Counter[str] = Counter()
@@ -70,6 +70,17 @@ def echo_app() -> FastAPI:
             status_code=409,
             media_type="application/problem+json",
         )
+
+    @app.get("/chunks")
+    async def chunks(count: int = 3, size: int = 10) -> StreamingResponse:
+        """A chunked answer of unknown length, the kind the gateway streams through."""
+
+        async def pieces():  # type: ignore[no-untyped-def]
+            for i in range(count):
+                yield str(i % 10).encode() * size
+                await asyncio.sleep(0)
+
+        return StreamingResponse(pieces(), media_type="text/plain")
 
     @app.post("/items", response_model=Item, status_code=201)
     async def create_item(item: Item) -> Item:
