@@ -9,9 +9,10 @@ PostgreSQL server, in one run.
    ``CLIENTS`` connections busy with single transfers, then 1,000-transfer atomic batches,
    then balance reads; then single transfers again, paced at half the peak rate, for the
    p99 there.
-3. One account gets 1,000,000 postings (set-based ``INSERT … SELECT generate_series``
-   through the real triggers, in balanced transactions); balance-at-instant reads at random
-   instants of its history are timed through the API, one connection at a time.
+3. With the ledger stopped, one account gets 1,000,000 postings (set-based ``INSERT …
+   SELECT generate_series`` through the real triggers, in balanced two-leg transactions);
+   then a ledger without background tasks answers balance-at-instant reads at random
+   instants of that history, one connection, timed by wrk.
 4. Figures and ratios go to stdout and ``bench/results/ledger.json``.
 
 On a small machine wrk, the server and PostgreSQL share the cores: the ratios are the
@@ -277,9 +278,13 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 WORKERS = int(os.environ.get("BENCH_LEDGER_WORKERS", "1"))
+# The app factory uvicorn runs; another one (a variant under study) can be named here.
+APP = os.environ.get("BENCH_LEDGER_APP", "services.ledger.app:create_app")
 
 
-def start_ledger(server: LocalPostgres, jwks: str, port: int) -> subprocess.Popen[bytes]:
+def start_ledger(
+    server: LocalPostgres, jwks: str, port: int, *, background: bool = True
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PROXIMA_ENV": "development",
@@ -287,13 +292,14 @@ def start_ledger(server: LocalPostgres, jwks: str, port: int) -> subprocess.Pope
         "PROXIMA_EVENTS_DATABASE_URL": server.database_url("bench_events"),
         "PROXIMA_JWKS_JSON": jwks,
         "PROXIMA_LOG_LEVEL": "WARNING",
+        "PROXIMA_RUN_BACKGROUND_TASKS": "true" if background else "false",
     }
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "services.ledger.app:create_app",
+            APP,
             "--factory",
             "--port",
             str(port),
@@ -308,37 +314,92 @@ def start_ledger(server: LocalPostgres, jwks: str, port: int) -> subprocess.Pope
     )
 
 
-def measure(port: int, token: str, accounts: list[str], url: str) -> dict[str, Any]:
+def stop_ledger(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and its children (uvicorn workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def settle(pid: int, *, limit_s: float = 180) -> float:
+    """Wait until the ledger is idle (under 10 % of a core for half a second), so the next
+    phase does not pay for the previous one's deferred work (the outbox relay publishing,
+    the audit sealer hashing); returns how long that took."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        before = _cpu_s(pid)
+        time.sleep(0.5)
+        if _cpu_s(pid) - before < 0.05:
+            break
+    return time.monotonic() - started
+
+
+def measure_load(port: int, pid: int, token: str, accounts: list[str]) -> dict[str, Any]:
     common = {"token": token, "accounts": accounts, "currency": CURRENCY}
     phase = {"connections": CLIENTS, "seconds": SECONDS}
     single = wrk(port, "single", **phase, **common)
+    drain = {"single": settle(pid)}
     batch = wrk(port, "batch", **phase, batch=BATCH, **common)
+    drain["batch"] = settle(pid)
     reads = wrk(port, "read", **phase, **common)
     # Half the peak rate: each connection waits so that CLIENTS of them ask for about
     # single_tps / 2 in all; what they achieved is reported next to the p99.
     target = single["per_s"] / 2
     delay_ms = max(0, round(1000 * CLIENTS / target - single["p50_ms"]))
     half = wrk(port, "single", **phase, delay_ms=delay_ms, **common)
-    hot, *others = accounts
-    built_s, first, last = build_history(url, hot, others)
-    at = wrk(
-        port,
-        "balance_at",
-        connections=1,
-        seconds=min(SECONDS, 5),
-        hot=hot,
-        **{"from": first, "to": last},
-        **common,
-    )
     return {
         "single": single,
         "batch": batch,
         "reads": reads,
         "half": half,
         "half_target": target,
-        "at": at,
-        "history_build_s": built_s,
+        "drain": drain,
     }
+
+
+def measure_balance_at(
+    server: LocalPostgres, jwks: str, token: str, accounts: list[str]
+) -> dict[str, Any]:
+    """Build the long history with no ledger running, then time balance-at reads on a
+    ledger started without background tasks: the audit sealer would otherwise spend minutes
+    hashing the million synthetic transactions, on the same two cores, during the reads."""
+    hot, *others = accounts
+    built_s, first, last = build_history(server.database_url("bench_ledger"), hot, others)
+    port = free_port()
+    proc = start_ledger(server, jwks, port, background=False)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc)
+        at = wrk(
+            port,
+            "balance_at",
+            connections=1,
+            seconds=min(SECONDS, 5),
+            hot=hot,
+            token=token,
+            accounts=accounts,
+            currency=CURRENCY,
+            **{"from": first, "to": last},
+        )
+    finally:
+        stop_ledger(proc)
+    return {"at": at, "history_build_s": built_s}
 
 
 def figures(baseline: float, m: dict[str, Any]) -> dict[str, Any]:
@@ -362,6 +423,8 @@ def figures(baseline: float, m: dict[str, Any]) -> dict[str, Any]:
         "batch_p50_ms": round(batch["p50_ms"], 2),
         "batch_p99_ms": round(batch["p99_ms"], 2),
         "batch_errors": batch["errors"],
+        "drain_after_single_s": round(m["drain"]["single"], 1),
+        "drain_after_batch_s": round(m["drain"]["batch"], 1),
         "balance_reads_per_s": round(reads["per_s"], 1),
         "balance_read_p99_ms": round(reads["p99_ms"], 2),
         "balance_reads_errors": reads["errors"],
@@ -397,23 +460,21 @@ def main() -> int:
         if os.environ.get("BENCH_LEDGER_HOLD"):
             # Profiling aid: keep the stack up and print how to reach it.
             print(
-                json.dumps(
-                    {"port": port, "pid": proc.pid, "token": token, "accounts": accounts}
-                ),
+                json.dumps({"port": port, "pid": proc.pid, "token": token, "accounts": accounts}),
                 flush=True,
             )
             proc.wait()
-        result = figures(baseline, measure(port, token, accounts, url))
+        settle(proc.pid)
+        measured = measure_load(port, proc.pid, token, accounts)
+        stop_ledger(proc)
+        proc = None
+        measured |= measure_balance_at(server, jwks, token, accounts)
+        result = figures(baseline, measured)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result, indent=2))
         return 0
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_ledger(proc)
         server.destroy()
