@@ -8,10 +8,15 @@ process) says how much the whole diagnostic costs over that floor. ``seconds`` i
 time with the years spread over the machine's cores (years are independent); the
 one-process time is reported next to it. Data are synthetic (seeded) but shaped like
 the demo data: 9 sectors, two spheres, four engines.
+
+The machine is shared, so wall time moves with other people's load: ``cpu_seconds`` (the
+workers' CPU time for the same timed work) and the load average when the run started are
+reported too, to tell a slower diagnostic from a busier machine.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -96,11 +101,13 @@ def _worker(years: list[int], ready: Any, go: Any, results: Any) -> None:
     data = {year: synthetic_year(year, random.Random(year)) for year in years}
     ready.release()
     go.wait()
+    started = time.process_time()
     reports = sum(full_diagnostic(d, year) for year, d in data.items())
-    results.put((reports, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    cpu = time.process_time() - started
+    results.put((reports, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cpu))
 
 
-def parallel_seconds(workers: int) -> tuple[float, int, float]:
+def parallel_seconds(workers: int) -> tuple[float, int, float, float]:
     """Wall time of the years split over ``workers`` processes (years are independent)."""
     context = multiprocessing.get_context("fork")
     ready, go, results = context.Semaphore(0), context.Event(), context.Queue()
@@ -118,7 +125,12 @@ def parallel_seconds(workers: int) -> tuple[float, int, float]:
     seconds = time.perf_counter() - started
     for process in processes:
         process.join()
-    return seconds, sum(r for r, _ in outcomes), max(m for _, m in outcomes)
+    return (
+        seconds,
+        sum(r for r, _, _ in outcomes),
+        max(m for _, m, _ in outcomes),
+        sum(c for _, _, c in outcomes),
+    )
 
 
 def _timed(action: Any) -> float:
@@ -127,15 +139,25 @@ def _timed(action: Any) -> float:
     return time.perf_counter() - started
 
 
-def main() -> int:
+def one_process() -> tuple[float, float, int]:
+    """Baseline seconds, full diagnostic seconds and reports, all years in this process."""
     years = {year: synthetic_year(year, random.Random(year)) for year in YEARS}
     baseline_s = min(_timed(lambda: [baseline(d) for d in years.values()]) for _ in range(5))
     started = time.perf_counter()
     reports = sum(full_diagnostic(data, year) for year, data in years.items())
-    sequential = time.perf_counter() - started
+    return baseline_s, time.perf_counter() - started, reports
+
+
+def main() -> int:
+    load_average = os.getloadavg()[0]
+    baseline_s, sequential, reports = one_process()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = max(1, min(len(YEARS), os.cpu_count() or 1))
-    seconds, parallel_reports, worker_rss_mb = parallel_seconds(workers)
+    # The workers make their own data; the one-process run's copy is gone by now, and
+    # collecting it here keeps its garbage from being inherited, walked by the workers'
+    # collector and copied page by page on write.
+    gc.collect()
+    seconds, parallel_reports, worker_rss_mb, cpu_seconds = parallel_seconds(workers)
     assert parallel_reports == reports
     result = {
         "territories": TERRITORIES + DEPARTEMENTS,
@@ -143,6 +165,8 @@ def main() -> int:
         "reports": reports,
         "seconds": round(seconds, 3),
         "workers": workers,
+        "cpu_seconds": round(cpu_seconds, 3),
+        "load_average_at_start": round(load_average, 2),
         "seconds_one_process": round(sequential, 3),
         "peak_rss_mb": round(max(peak_rss_mb, worker_rss_mb), 1),
         "baseline_seconds": round(baseline_s, 4),
