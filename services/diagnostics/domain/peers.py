@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from types import MappingProxyType
 
 import numpy as np
 
@@ -219,6 +220,11 @@ class IndicatorTable:
         self._row(territory)
         ranked = self._all_percentiles()[territory]
         return {name: ranked[name] for name in sorted(ranked)}
+
+    def percentile_map(self, territory: str) -> Mapping[str, float]:
+        """:meth:`percentiles` as a read-only view in no particular order (no copy, no sort)."""
+        self._row(territory)
+        return MappingProxyType(self._all_percentiles()[territory])
 
     def _used(
         self, territory: str, k: int, indicators: Sequence[str] | None

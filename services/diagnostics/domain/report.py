@@ -295,17 +295,23 @@ def _readings(
 ) -> tuple[IndicatorReading, ...]:
     # One look-up of the territory's ranks (the table ranks every column once for all
     # territories); an indicator the table lacks, such as currency figures, has none.
-    ranks = table.percentiles(code) if table is not None and code in table else {}
-    readings = []
-    for name, indicator in indicators.items():
-        percentile = ranks.get(name) if indicator.value is not None else None
-        spec = INDICATORS[name]
-        readings.append(
-            IndicatorReading(
-                name, indicator.value, spec.unit, spec.description, indicator.flag, percentile
-            )
+    ranks = table.percentile_map(code) if table is not None and code in table else {}
+    return tuple(
+        IndicatorReading(
+            name,
+            indicator.value,
+            *_SPECS[name],
+            indicator.flag,
+            ranks.get(name) if indicator.value is not None else None,
         )
-    return tuple(readings)
+        for name, indicator in indicators.items()
+    )
+
+
+_SPECS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {name: (spec.unit, spec.description) for name, spec in INDICATORS.items()}
+)
+"""(unit, description) of every indicator, unpacked straight into each reading."""
 
 
 def build_report(

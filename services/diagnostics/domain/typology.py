@@ -114,16 +114,19 @@ class Classification:
 
 
 def _checked_shares(engine_shares: Mapping[Engine, float]) -> dict[Engine, float]:
+    # Runs twice per territory-year (rules and clustering): plain loops, no generators.
+    checked = {e: engine_shares[e] for e in ENGINES if e in engine_shares}
     # Four distinct keys that include the four engines are exactly the engines.
-    if len(engine_shares) != len(ENGINES) or not all(e in engine_shares for e in ENGINES):
+    if len(checked) != len(ENGINES) or len(engine_shares) != len(ENGINES):
         raise InvalidInput("engine shares must give a share for each of the 4 engines")
-    if not all(0 <= share <= 1 for share in engine_shares.values()):
-        raise InvalidInput("engine shares must each be between 0 and 1")
+    for share in checked.values():
+        if not 0 <= share <= 1:
+            raise InvalidInput("engine shares must each be between 0 and 1")
     if not math.isclose(sum(engine_shares.values()), 1.0, abs_tol=1e-6):
         raise InvalidInput(
             f"engine shares must add up to 1 (they add up to {sum(engine_shares.values()):.6f})"
         )
-    return {engine: engine_shares[engine] for engine in ENGINES}
+    return checked
 
 
 def classify(

@@ -28,6 +28,7 @@ from services.diagnostics.domain.report import (
     build_report,
 )
 from services.diagnostics.domain.typology import (
+    Model,
     classify_all,
     cluster_engine_shares,
     compare_typologies,
@@ -215,6 +216,10 @@ def engine_share_table(data: YearData) -> dict[str, dict[Engine, float]]:
     return out
 
 
+_VALUES: Mapping[Engine | Model, str] = {member: member.value for member in (*ENGINES, *Model)}
+"""Enum ``.value`` is a property lookup; a typology row needs five per territory."""
+
+
 def typology(data: YearData, *, k: int) -> dict[str, Any]:
     """Rule-based models, k-means clusters and their comparison for the year."""
     shares = engine_share_table(data)
@@ -228,12 +233,12 @@ def typology(data: YearData, *, k: int) -> dict[str, Any]:
             "territory": code,
             "name": data.territories[code].name,
             "level": data.levels.get(code),
-            "engine_shares": {e.value: s for e, s in shares[code].items()},
-            "rule_model": rules[code].model.value,
+            "engine_shares": {_VALUES[e]: s for e, s in shares[code].items()},
+            "rule_model": _VALUES[rules[code].model],
             "rule": rules[code].rule,
             "explanation": rules[code].explanation,
             "cluster": clustering.assignments[code],
-            "cluster_model": clustering.cluster_models[clustering.assignments[code]].value,
+            "cluster_model": _VALUES[clustering.cluster_models[clustering.assignments[code]]],
         }
         for code in sorted(shares)
     ]
