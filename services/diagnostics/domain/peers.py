@@ -89,52 +89,50 @@ class _PeerSpace:
         self.vectors = [vectors[i] for i in order]
         self.position = {code: i for i, code in enumerate(self.codes)}
         self.matrix = np.array(self.vectors, dtype=np.float64).reshape(len(order), -1)
-        self.nearest: dict[int, dict[str, tuple[tuple[str, float], ...]]] = {}
+        self.found: dict[int, dict[str, tuple[tuple[str, float], ...]]] = {}
 
-    def all_nearest(self, k: int) -> dict[str, tuple[tuple[str, float], ...]]:
-        """(code, distance) of the k nearest peers of every territory (memoised per k).
+    def nearest(self, k: int, targets: Sequence[str]) -> dict[str, tuple[tuple[str, float], ...]]:
+        """(code, distance) of the k nearest peers of each target (memoised per k).
 
         Plain tuples, not Peer objects: the collector does not track tuples of strings
         and floats, so a year's worth of cached peers costs full collections nothing.
         """
-        found = self.nearest.get(k)
-        if found is None:
-            found = {}
-            n = len(self.codes)
-            columns = np.ascontiguousarray(self.matrix.T)
-            squared, scratch = np.empty((_BLOCK, n)), np.empty((_BLOCK, n))
-            for start in range(0, n, _BLOCK):
-                stop = min(start + _BLOCK, n)
-                block, work = squared[: stop - start], scratch[: stop - start]
-                block.fill(0.0)
-                # In place, one indicator at a time: no temporaries bigger than a block.
-                for column in columns:
-                    np.subtract(column[start:stop, None], column[None, :], out=work)
-                    np.multiply(work, work, out=work)
-                    np.add(block, work, out=block)
-                found.update(self._rerank(block, start, k))
-            self.nearest[k] = found
+        found = self.found.setdefault(k, {})
+        rows = [self.position[code] for code in targets if code not in found]
+        n = len(self.codes)
+        columns = np.ascontiguousarray(self.matrix.T)
+        squared, scratch = np.empty((_BLOCK, n)), np.empty((_BLOCK, n))
+        for start in range(0, len(rows), _BLOCK):
+            block_rows = rows[start : start + _BLOCK]
+            block, work = squared[: len(block_rows)], scratch[: len(block_rows)]
+            block.fill(0.0)
+            # In place, one indicator at a time: no temporaries bigger than a block.
+            for column in columns:
+                np.subtract(column[block_rows, None], column[None, :], out=work)
+                np.multiply(work, work, out=work)
+                np.add(block, work, out=block)
+            found.update(self._rerank(block, block_rows, k))
         return found
 
     def _rerank(
-        self, squared: np.ndarray, start: int, k: int
+        self, squared: np.ndarray, targets: list[int], k: int
     ) -> dict[str, tuple[tuple[str, float], ...]]:
         # numpy ranks every candidate; only the few within rounding of the (k+1)-th
         # smallest are re-measured with math.dist and ranked by (distance, code) as the
         # reference does, so the result is the reference's to the last bit.
-        targets, n = squared.shape
+        n = squared.shape[1]
         if k + 1 < n:
             kth = np.partition(squared, k, axis=1)[:, k]
             cutoff = kth * (1 + _RELATIVE_SLACK) + _ABSOLUTE_SLACK
             rows, columns = np.nonzero(squared <= cutoff[:, None])
         else:
             rows, columns = np.nonzero(np.ones_like(squared, dtype=bool))
-        bounds = np.searchsorted(rows, np.arange(targets + 1)).tolist()
+        bounds = np.searchsorted(rows, np.arange(len(targets) + 1)).tolist()
         columns_list = columns.tolist()
         out: dict[str, tuple[tuple[str, float], ...]] = {}
         vectors, codes, dist = self.vectors, self.codes, math.dist
-        for row in range(targets):
-            origin, code = vectors[start + row], codes[start + row]
+        for row, target in enumerate(targets):
+            origin, code = vectors[target], codes[target]
             candidates = columns_list[bounds[row] : bounds[row + 1]]
             # sorted(...)[:k + 1] is heapq.nsmallest(k + 1, ...), cheaper on a handful.
             ranked = sorted([(dist(origin, vectors[c]), codes[c]) for c in candidates])
@@ -177,6 +175,7 @@ class IndicatorTable:
         )
         self._percentiles: dict[str, dict[str, float]] | None = None
         self._spaces: dict[tuple[str, ...], _PeerSpace] = {}
+        self._groups: dict[tuple[str, ...], dict[tuple[str, ...], list[str]]] = {}
 
     @property
     def territories(self) -> tuple[str, ...]:
@@ -226,17 +225,36 @@ class IndicatorTable:
         self._row(territory)
         return MappingProxyType(self._all_percentiles()[territory])
 
+    def _wanted(self, k: int, indicators: Sequence[str] | None) -> tuple[str, ...]:
+        if k < 0:
+            raise InvalidInput("k must not be negative")
+        return self.indicators if indicators is None else tuple(indicators)
+
+    def _used_by(self, territory: str, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        row = self._row(territory)
+        return tuple(name for name in wanted if name in row and name in self._informative)
+
     def _used(
         self, territory: str, k: int, indicators: Sequence[str] | None
     ) -> tuple[str, ...] | None:
-        if k < 0:
-            raise InvalidInput("k must not be negative")
-        target = self._row(territory)
-        if k == 0:
-            return None
-        wanted = self.indicators if indicators is None else tuple(indicators)
-        used = tuple(name for name in wanted if name in target and name in self._informative)
-        return used or None
+        wanted = self._wanted(k, indicators)
+        used = self._used_by(territory, wanted)
+        return used if used and k > 0 else None
+
+    def _sharing(self, wanted: tuple[str, ...], used: tuple[str, ...]) -> list[str]:
+        """Territories whose peers are searched on exactly ``used`` (when asked ``wanted``).
+
+        They are searched together; a territory missing an indicator has its own, smaller
+        set and is searched with its own group, so no search covers territories that will
+        never ask for it.
+        """
+        groups = self._groups.get(wanted)
+        if groups is None:
+            groups = {}
+            for code in self._rows:
+                groups.setdefault(self._used_by(code, wanted), []).append(code)
+            self._groups[wanted] = groups
+        return groups[used]
 
     def nearest_peers(
         self, territory: str, *, k: int = 5, indicators: Sequence[str] | None = None
@@ -245,13 +263,18 @@ class IndicatorTable:
 
         Uses the given indicators (default: all) that the target has and that vary across
         territories; candidates must have all of them. Ties are broken by territory code.
-        The first call for a set of indicators searches the peers of every territory
-        sharing it (a report is built for each), later calls are look-ups.
+        The first call searches the peers of every territory comparable on the same
+        indicators (a report is built for each), later calls are look-ups.
         """
-        used = self._used(territory, k, indicators)
-        if used is None:
+        wanted = self._wanted(k, indicators)
+        used = self._used_by(territory, wanted)
+        if not used or k == 0:
             return []
-        return [Peer(c, d) for c, d in self._space(used).all_nearest(k)[territory]]
+        space = self._space(used)
+        found = space.found.get(k, {}).get(territory)
+        if found is None:
+            found = space.nearest(k, self._sharing(wanted, used))[territory]
+        return [Peer(c, d) for c, d in found]
 
     def nearest_peers_reference(
         self, territory: str, *, k: int = 5, indicators: Sequence[str] | None = None
