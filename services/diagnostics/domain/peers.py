@@ -105,12 +105,14 @@ class _PeerSpace:
         for start in range(0, len(rows), _BLOCK):
             block_rows = rows[start : start + _BLOCK]
             block, work = squared[: len(block_rows)], scratch[: len(block_rows)]
-            block.fill(0.0)
-            # In place, one indicator at a time: no temporaries bigger than a block.
-            for column in columns:
-                np.subtract(column[block_rows, None], column[None, :], out=work)
-                np.multiply(work, work, out=work)
-                np.add(block, work, out=block)
+            # In place, one indicator at a time: no temporaries bigger than a block (and
+            # no zero-fill: the first indicator's squares start the sum).
+            for index, column in enumerate(columns):
+                target = block if index == 0 else work
+                np.subtract(column[block_rows, None], column[None, :], out=target)
+                np.multiply(target, target, out=target)
+                if index:
+                    np.add(block, work, out=block)
             found.update(self._rerank(block, block_rows, k))
         return found
 
