@@ -13,6 +13,11 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.traffic.http1 import Timeouts, UpstreamClient
 
 KEEPALIVE_EXPIRY_S = 30.0
+# The proxy's connections are dropped after 4 s idle, before uvicorn's default keep-alive
+# timeout (5 s) closes them from the other end: reusing a connection just as the service
+# closes it fails the request, and a POST without Idempotency-Key cannot be retried. Under
+# load connections are idle for microseconds, so this costs nothing there.
+PROXY_IDLE_EXPIRY_S = 4.0
 
 
 @dataclass
@@ -63,7 +68,7 @@ class UpstreamPool:
                     ),
                     max_connections=settings.upstream_max_connections,
                     max_idle=settings.upstream_max_keepalive,
-                    idle_expiry_s=KEEPALIVE_EXPIRY_S,
+                    idle_expiry_s=PROXY_IDLE_EXPIRY_S,
                 ),
             )
             for name, url in settings.upstreams.items()

@@ -106,6 +106,20 @@ def test_keep_alive_connections_are_reused(run: Run) -> None:
     run(main())
 
 
+def test_a_connection_idle_past_its_expiry_is_replaced(run: Run) -> None:
+    async def main() -> None:
+        server, accepted = await _serve(_ok)
+        client = _client(server, idle_expiry_s=0.05)
+        assert (await _get(client, "/"))[0] == 200
+        await asyncio.sleep(0.1)
+        assert (await _get(client, "/"))[0] == 200
+        assert len(accepted) == 2
+        await client.aclose()
+        server.close()
+
+    run(main())
+
+
 def test_repeated_headers_arrive_in_order(run: Run) -> None:
     async def main() -> None:
         server, _ = await _serve(_ok)
