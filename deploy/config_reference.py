@@ -41,6 +41,9 @@ def _comments(cls: type) -> dict[str, str]:
     pending_used = False
     for line in inspect.getsource(cls).splitlines():
         stripped = line.strip()
+        if stripped.startswith("# ---"):  # a section heading, not a description
+            pending, pending_used = [], False
+            continue
         if stripped.startswith("#"):
             if pending and pending_used:
                 pending, pending_used = [], False

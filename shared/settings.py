@@ -27,13 +27,23 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PROXIMA_", extra="ignore")
 
+    # development | test | production: outside development and test, default secrets are refused.
     env: Environment = Environment.development
+
+    # Names the service in logs, metrics and event sources.
     service_name: str = "proxima"
+
+    # The service's own database (one database per service, never shared).
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima"
+
+    # `kafka` in production; `embedded` keeps the event log in PostgreSQL (dev, tests).
     event_bus: Literal["embedded", "kafka"] = "embedded"
+
+    # Kafka brokers, and how topics are created when they are missing.
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
+
     # The embedded bus is a log kept in its own database, shared by every service.
     events_database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_events"
     log_level: str = "INFO"

@@ -14,23 +14,54 @@ class GatewaySettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_gateway"
 
     # --- upstreams ------------------------------------------------------------------------
+    # Base URL of each service the gateway routes /api/{service}/... to.
     ledger_url: str = "http://127.0.0.1:8001"
     funding_url: str = "http://127.0.0.1:8002"
     diagnostics_url: str = "http://127.0.0.1:8003"
-    upstream_connect_timeout_s: float = 2.0
-    upstream_read_timeout_s: float = 30.0
-    upstream_pool_timeout_s: float = 5.0
-    upstream_max_connections: int = Field(default=200, ge=1)
-    upstream_max_keepalive: int = Field(default=50, ge=0)
-    # Extra attempts for idempotent requests (GET/HEAD/PUT/DELETE/OPTIONS, POST+Idempotency-Key).
-    upstream_retries: int = Field(default=2, ge=0, le=5)
-    upstream_retry_backoff_s: float = 0.05
-    breaker_failure_threshold: int = Field(default=5, ge=1)
-    breaker_reset_timeout_s: float = 10.0
-    openapi_cache_ttl_s: float = 60.0
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    upstream_connect_timeout_s: float = Field(
+        default=2.0, description="Seconds to open a connection to a service."
+    )
+    upstream_read_timeout_s: float = Field(
+        default=30.0, description="Seconds to wait for a service's answer (then 504)."
+    )
+    upstream_pool_timeout_s: float = Field(
+        default=5.0, description="Seconds to wait for a free pooled connection."
+    )
+    upstream_max_connections: int = Field(
+        default=200, ge=1, description="Connections per service, at most."
+    )
+    upstream_max_keepalive: int = Field(
+        default=50, ge=0, description="Idle keep-alive connections kept per service."
+    )
+    upstream_retries: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="Extra attempts for idempotent requests "
+        "(GET/HEAD/PUT/DELETE/OPTIONS, POST+Idempotency-Key).",
+    )
+    upstream_retry_backoff_s: float = Field(
+        default=0.05, description="Pause before a retry (doubles each attempt)."
+    )
+
+    breaker_failure_threshold: int = Field(
+        default=5, ge=1, description="Consecutive failures that open a service's breaker."
+    )
+    breaker_reset_timeout_s: float = Field(
+        default=10.0, description="Seconds an open breaker waits before one trial request."
+    )
+
+    openapi_cache_ttl_s: float = Field(
+        default=60.0, description="Seconds the merged OpenAPI is cached."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (then 413)."
+    )
 
     # --- rate limits (token bucket, per gateway process) ------------------------------------
+    # Per client (and, for anonymous calls, per address): refill rate and bucket size; 429 +
+    # Retry-After when the bucket is empty.
     rate_limit_per_minute: int = Field(default=1200, ge=1)
     rate_limit_burst: int = Field(default=200, ge=1)
     anonymous_rate_limit_per_minute: int = Field(default=120, ge=1)
@@ -44,16 +75,32 @@ class GatewaySettings(ServiceSettings):
     # compose `jwtkeys` volume): the FIRST key signs, the others are only published, so an
     # operator pre-publishes the next key, waits for caches, then moves it first.
     jwt_private_keys_file: str = ""
-    bootstrap_admin_secret: str = DEFAULT_SECRET
-    token_ttl_s: int = Field(default=900, ge=30, le=86_400)
-    secret_grace_period_s: int = Field(default=86_400, ge=0)
-    client_policy_refresh_s: float = 5.0
+
+    bootstrap_admin_secret: str = Field(
+        default=DEFAULT_SECRET,
+        description="Secret of the bootstrap admin client; refused at its default or under "
+        "16 characters outside development.",
+    )
+    token_ttl_s: int = Field(
+        default=900, ge=30, le=86_400, description="Lifetime of issued access tokens."
+    )
+    secret_grace_period_s: int = Field(
+        default=86_400, ge=0, description="How long a rotated-out client secret still works."
+    )
+    client_policy_refresh_s: float = Field(
+        default=5.0, description="How often revocations and client changes are reloaded."
+    )
+
     # argon2id cost (RFC 9106 low-memory profile by default); tests lower it for speed.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65_536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
 
     # --- live stream ------------------------------------------------------------------------
+    # Live stream: events are kept this long (and at most this many rows) for Last-Event-ID
+    # resume; a client's queue holds this many events before the client is dropped; a
+    # heartbeat every so many seconds; at most this many events replayed on resume; how often
+    # other gateway replicas' events are picked up from the database.
     stream_retention_s: int = Field(default=7 * 86_400, ge=60)
     stream_max_rows: int = Field(default=200_000, ge=100)
     stream_queue_size: int = Field(default=512, ge=1)
