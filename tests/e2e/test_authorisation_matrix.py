@@ -281,25 +281,45 @@ def world(stack: Stack) -> World:
         return response.json()
 
     for code in (CUR_A, CUR_B):
-        ok("POST", "/ledger/currencies",
-           json={"code": code, "kind": "mutual_credit", "operator": f"Operator of {code}"})
+        ok(
+            "POST",
+            "/ledger/currencies",
+            json={"code": code, "kind": "mutual_credit", "operator": f"Operator of {code}"},
+        )
     for code in (PROG_1, PROG_2):
-        ok("POST", "/funding/programmes", json={
-            "code": code, "name": code, "operator": "Région",
-            "eligible_territories": [OWN_TERRITORY, OTHER_TERRITORY],
-            "legal_forms": ["association"], "project_stages": ["creation"],
-        })
-    ok("POST", f"/funding/programmes/{PROG_1}/envelopes",
-       json={"code": "MXP1-2026", "year": 2026, "ap_cents": 10**9, "cp_cents": 10**9})
+        ok(
+            "POST",
+            "/funding/programmes",
+            json={
+                "code": code,
+                "name": code,
+                "operator": "Région",
+                "eligible_territories": [OWN_TERRITORY, OTHER_TERRITORY],
+                "legal_forms": ["association"],
+                "project_stages": ["creation"],
+            },
+        )
+    ok(
+        "POST",
+        f"/funding/programmes/{PROG_1}/envelopes",
+        json={"code": "MXP1-2026", "year": 2026, "ap_cents": 10**9, "cp_cents": 10**9},
+    )
     ok("POST", "/diagnostics/admin/demo")
     ids = {}
     for name, commune in (("app_38", "38185"), ("app_69", "69123")):
-        ids[name] = ok("POST", "/funding/applications", json={
-            "envelope_code": "MXP1-2026", "applicant_name": f"Asso {commune}",
-            "legal_form": "association", "project_stage": "creation",
-            "title": f"Projet {commune}", "commune_insee_code": commune,
-            "requested_amount_cents": 100_000,
-        })["id"]
+        ids[name] = ok(
+            "POST",
+            "/funding/applications",
+            json={
+                "envelope_code": "MXP1-2026",
+                "applicant_name": f"Asso {commune}",
+                "legal_form": "association",
+                "project_stage": "creation",
+                "title": f"Projet {commune}",
+                "commune_insee_code": commune,
+                "requested_amount_cents": 100_000,
+            },
+        )["id"]
     tokens = {"admin": admin}
     for name, spec in ROLES.items():
         tokens[name] = role_token(gateway, admin, client_id=f"mx-{name.replace('_', '-')}", **spec)

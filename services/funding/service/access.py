@@ -91,10 +91,15 @@ def ensure_application(
 
 def is_staff(principal: Principal) -> bool:
     """Instruction staff: may read confidential opinions and private annotations."""
-    return principal.is_admin or principal.role in ROLE_ALIASES or principal.role in {
-        Role.INSTRUCTOR,
-        Role.PROGRAMME_OFFICER,
-        Role.REGIONAL_ADMIN,
-        Role.TERRITORIAL_PARTNER,
-        Role.COMMITTEE,
-    }
+    return (
+        principal.is_admin
+        or principal.role in ROLE_ALIASES
+        or principal.role
+        in {
+            Role.INSTRUCTOR,
+            Role.PROGRAMME_OFFICER,
+            Role.REGIONAL_ADMIN,
+            Role.TERRITORIAL_PARTNER,
+            Role.COMMITTEE,
+        }
+    )
