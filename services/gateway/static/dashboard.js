@@ -200,7 +200,9 @@
       const period = (metrics.currency_volume || metrics.velocity || {}).period;
       cell(tr, period || "—", { col: "periode" });
       const volume = metrics.currency_volume;
-      cell(tr, volume ? withUnit(volume.value, volume.unit) : "—", { className: "nombre", col: "volume" });
+      // Volumes come in the currency's minor units: shown in the currency itself, never as euros.
+      const volumeText = !volume ? "—" : volume.unit === "minor units" ? amount(volume.value, currency) : withUnit(volume.value, volume.unit);
+      cell(tr, volumeText, { className: "nombre", col: "volume" });
       const velocity = metrics.velocity;
       cell(tr, velocity ? withUnit(velocity.value, velocity.unit) : "—", { className: "nombre", col: "velocite" });
       cell(tr, live ? number.format(live.transactions) : "0", { className: "nombre", col: "transactions" });
