@@ -49,6 +49,8 @@ POSTING_ERRORS = (
     e.InsufficientFunds,
     e.CreditLimitExceeded,
     e.BalanceLimitExceeded,
+    e.MonthlyLoadCapExceeded,
+    e.DebtCapExceeded,
     e.IdempotencyKeyReused,
     e.VoucherCreditRestricted,
     Unprocessable,
