@@ -20,7 +20,7 @@ from services.ledger.domain import demurrage
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import DemurrageNotConfigured, InvalidPeriod
 from services.ledger.store import repository as repo
-from shared.events.catalog.ledger import DemurrageCharged
+from shared.events.catalog.ledger import DemurrageApplied
 from shared.problems import NotFound
 
 CHUNK = 200
@@ -155,7 +155,7 @@ async def run_demurrage(
             if done:
                 await service.emit(
                     session,
-                    DemurrageCharged(
+                    DemurrageApplied(
                         currency=currency,
                         period_start=run["period_start"],
                         period_end=run["period_end"],

@@ -19,7 +19,7 @@ from services.ledger.domain import holds as hold_rules
 from services.ledger.domain.postings import Posting, check_positive
 from services.ledger.service import bounds_error, check_legs, check_voucher_debits, emit, post
 from services.ledger.store import repository as repo
-from shared.events.catalog.ledger import HoldAuthorized, HoldCaptured, HoldExpired, HoldVoided
+from shared.events.catalog.ledger import HoldCaptured, HoldCreated, HoldExpired, HoldVoided
 from shared.problems import NotFound
 
 # --- holds ----------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ async def authorize_hold(
         raise bounds_error(exc) from exc
     await emit(
         session,
-        HoldAuthorized(
+        HoldCreated(
             hold_id=str(hold_id),
             currency=currency,
             payer=str(payer),

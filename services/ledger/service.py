@@ -58,8 +58,10 @@ from services.ledger.store import cards as cap_store
 from services.ledger.store import programmes as programme_store
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import (
+    AccountClosed,
+    AccountFrozen,
     AccountOpened,
-    AccountStatusChanged,
+    AccountReactivated,
     CurrencyCreated,
     PostedLeg,
     TransactionPosted,
@@ -70,6 +72,11 @@ from shared.events.registry import EventPayload
 from shared.problems import NotFound
 
 SOURCE = "/proxima/ledger"
+STATUS_EVENTS: dict[AccountStatus, type[AccountFrozen | AccountReactivated | AccountClosed]] = {
+    AccountStatus.FROZEN: AccountFrozen,
+    AccountStatus.ACTIVE: AccountReactivated,
+    AccountStatus.CLOSED: AccountClosed,
+}
 
 
 async def emit(session: AsyncSession, payload: EventPayload, subject: str) -> None:
@@ -183,11 +190,8 @@ async def change_status(
     if target is AccountStatus.CLOSED:
         check_closable(posted=account["posted"], held=account["held"])
     await repo.set_account_status(session, account["id"], target.value)
-    await emit(
-        session,
-        AccountStatusChanged(account_id=str(account["id"]), status=target.value),
-        str(account["id"]),
-    )
+    event = STATUS_EVENTS[target](account_id=str(account["id"]))
+    await emit(session, event, str(account["id"]))
     return await require_account(session, account["id"])
 
 

@@ -64,16 +64,32 @@ class AccountOpened(EventPayload):
     territory: str | None = None
 
 
-@event_type("proxima.ledger.account.status_changed.v1")
-class AccountStatusChanged(EventPayload):
-    """An account was frozen, reactivated or closed."""
+@event_type("proxima.ledger.account.frozen.v1")
+class AccountFrozen(EventPayload):
+    """An account was frozen: it can neither pay nor be paid until reactivated."""
 
     account_id: str
-    status: Literal["active", "frozen", "closed"]
+    status: Literal["frozen"] = "frozen"
 
 
-@event_type("proxima.ledger.hold.authorized.v1")
-class HoldAuthorized(EventPayload):
+@event_type("proxima.ledger.account.reactivated.v1")
+class AccountReactivated(EventPayload):
+    """A frozen account was made active again."""
+
+    account_id: str
+    status: Literal["active"] = "active"
+
+
+@event_type("proxima.ledger.account.closed.v1")
+class AccountClosed(EventPayload):
+    """An account was closed for good (its balance and holds were zero)."""
+
+    account_id: str
+    status: Literal["closed"] = "closed"
+
+
+@event_type("proxima.ledger.hold.created.v1")
+class HoldCreated(EventPayload):
     """Funds were reserved on a payer's account until a deadline."""
 
     hold_id: str
@@ -107,8 +123,8 @@ class HoldExpired(EventPayload):
     hold_id: str
 
 
-@event_type("proxima.ledger.demurrage.charged.v1")
-class DemurrageCharged(EventPayload):
+@event_type("proxima.ledger.demurrage.applied.v1")
+class DemurrageApplied(EventPayload):
     """A currency's demurrage run for one period completed (each charge is also posted)."""
 
     currency: str

@@ -43,7 +43,7 @@ async def test_a_run_charges_each_holder_once_per_period(ledger: Ledger) -> None
         "/currencies/FONTE/demurrage-runs/2026-01-01", headers=ledger.headers
     )
     assert progress.json() == run
-    charged = await outbox_events(ledger, "proxima.ledger.demurrage.charged.v1")
+    charged = await outbox_events(ledger, "proxima.ledger.demurrage.applied.v1")
     assert [(e["currency"], e["charged_total"]) for e in charged] == [("FONTE", 199)]
     demurrage_posts = [
         e
