@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.ledger.outbox_rows import OutboxRow
 from services.ledger.store.models import (
@@ -214,11 +214,31 @@ SELECT currency, posted, held FROM account_balances WHERE account_id = $1
 """
 
 
-async def current_balance(session: AsyncSession, account_id: UUID) -> Row | None:
-    """Currency, posted and held of one account: one primary-key read, no join, and no
-    transaction of its own (one statement sees one consistent snapshot anyway)."""
-    row: Row | None = await (await pg(session, begin=False)).fetchrow(_BALANCE, account_id)
+async def read_one(engine: AsyncEngine, sql: str, *args: Any) -> asyncpg.Record | None:
+    """One read-only statement on a pooled connection, with no session and no transaction.
+
+    For the hottest reads (a balance), where a request's `AsyncSession` (created, begun,
+    committed, closed) cost more CPU than the query: one statement sees one consistent
+    snapshot anyway. The connection comes from the service's own pool (pinged after idling
+    like any other checkout) and goes back to it; one that failed mid-statement is
+    discarded, since its protocol state is unknown.
+    """
+    proxied = await engine.raw_connection()
+    try:
+        row: asyncpg.Record | None = await proxied.driver_connection.fetchrow(sql, *args)
+    except asyncpg.PostgresError:
+        proxied.close()  # the server refused the statement; the connection is fine
+        raise
+    except BaseException:
+        proxied.invalidate()
+        raise
+    proxied.close()
     return row
+
+
+async def current_balance(engine: AsyncEngine, account_id: UUID) -> Row | None:
+    """Currency, posted and held of one account: one primary-key read, no join."""
+    return await read_one(engine, _BALANCE, account_id)
 
 
 async def set_account_status(session: AsyncSession, account_id: UUID, status: str) -> None:
@@ -426,6 +446,23 @@ async def balance_at(
     """
     sql = _BALANCE_AT[inclusive]
     return int(await (await pg(session, begin=False)).fetchval(sql, account_id, moment))
+
+
+_BALANCE_AT_NOW = """
+SELECT b.currency,
+       coalesce((SELECT p.balance_after FROM postings p
+                 WHERE p.account_id = $1 AND p.posted_at <= $2
+                 ORDER BY p.posted_at DESC, p.account_seq DESC LIMIT 1), 0) AS posted
+FROM account_balances b WHERE b.account_id = $1
+"""
+
+
+async def balance_at_with_currency(
+    engine: AsyncEngine, *, account_id: UUID, moment: datetime
+) -> Row | None:
+    """The account's currency and its posted balance at ``moment`` (see `balance_at`) in
+    one statement; None for an unknown account."""
+    return await read_one(engine, _BALANCE_AT_NOW, account_id, moment)
 
 
 _BALANCE_AT = {

@@ -1,0 +1,131 @@
+"""CPU per request of the ledger and of PostgreSQL, phase by phase: the figure to compare
+between two versions on a shared machine, where rates move with the neighbours' load.
+
+    python -m bench.ledger.cpu [single batch read at] (BENCH_LEDGER_SECONDS, _CLIENTS, …)
+
+Starts the same stack as ``make bench-ledger`` (embedded PostgreSQL, migrated database, the
+ledger under uvicorn, ``ACCOUNTS`` funded members), then for each phase named runs wrk and
+reads from /proc the CPU seconds used by the ledger's processes and by PostgreSQL's (the
+postmaster and its children: backends, walwriter, checkpointer), divided by the requests
+answered. ``BENCH_LEDGER_PYSPY=/path/to/py-spy`` also records a sampling profile of each
+phase into ``.cache/bench/ledger/profile-<mode>.txt`` (collapsed stacks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench import ledger as b
+from deploy.local.postgres import LocalPostgres
+from shared.migrate import upgrade
+
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds of ``root`` and of its direct children."""
+    return b._cpu_s(root)
+
+
+def postmaster_pid(server: LocalPostgres) -> int:
+    return int((server.pgdata / "postmaster.pid").read_text().split()[0])
+
+
+def phase(
+    port: int, ledger: int, pg: int, mode: str, **params: Any
+) -> dict[str, float | int | str]:
+    spy = None
+    if (tool := os.environ.get("BENCH_LEDGER_PYSPY")) is not None:
+        # Sampling profile of the phase, as collapsed stacks (flamegraph.pl or speedscope)
+        seconds = str(round(params["seconds"]))
+        out_path = b.ROOT / f"profile-{mode}.txt"
+        spy = subprocess.Popen(
+            [
+                tool,
+                "record",
+                "-p",
+                str(ledger),
+                "--subprocesses",
+                "-r",
+                "250",
+                "-d",
+                seconds,
+                "--format",
+                "raw",
+                "-o",
+                str(out_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+    c0, p0, t0 = _tree_cpu_s(ledger), _tree_cpu_s(pg), time.perf_counter()
+    out = b.wrk(port, mode, **params)
+    wall = time.perf_counter() - t0
+    c1, p1 = _tree_cpu_s(ledger), _tree_cpu_s(pg)
+    if spy is not None:
+        spy.wait()
+    n = max(1, out["requests"])
+    return {
+        "mode": mode,
+        "requests": out["requests"],
+        "errors": out["errors"],
+        "per_s": round(out["per_s"], 1),
+        "p50_ms": round(out["p50_ms"], 2),
+        "p99_ms": round(out["p99_ms"], 2),
+        "ledger_cpu_ms_per_req": round(1000 * (c1 - c0) / n, 3),
+        "pg_cpu_ms_per_req": round(1000 * (p1 - p0) / n, 3),
+        "ledger_cores": round((c1 - c0) / wall, 2),
+        "pg_cores": round((p1 - p0) / wall, 2),
+    }
+
+
+def main(modes: list[str]) -> int:
+    modes = modes or ["single", "batch", "read"]
+    root = b.ROOT.parent / "ledger-cpu"
+    server = LocalPostgres(data_dir=root / "postgres", port=b.free_port())
+    server.start()
+    proc = None
+    try:
+        for name in ("bench_ledger", "bench_events"):
+            server.create_database(name, recreate=True)
+        upgrade("ledger", server.database_url("bench_ledger"))
+        jwks, token = b.signing_material()
+        port = b.free_port()
+        proc = b.start_ledger(server, jwks, port)
+        b.wait_ready(f"http://127.0.0.1:{port}", proc)
+        accounts = b.prepare_ledger(f"http://127.0.0.1:{port}", token)
+        pg = postmaster_pid(server)
+        b.ROOT.mkdir(parents=True, exist_ok=True)
+        common = {"token": token, "accounts": accounts, "currency": b.CURRENCY}
+        run = {"connections": b.CLIENTS, "seconds": b.SECONDS}
+        print(json.dumps({"pid": proc.pid, "port": port, "workers": b.WORKERS}), flush=True)
+        for mode in modes:
+            b.settle(proc.pid)
+            extra = {"batch": b.BATCH} if mode == "batch" else {}
+            if mode == "at":
+                result = phase(
+                    port,
+                    proc.pid,
+                    pg,
+                    "balance_at",
+                    **run,
+                    **common,
+                    hot=accounts[0],
+                    **{"from": time.time() - 3600, "to": time.time()},
+                )
+            else:
+                result = phase(port, proc.pid, pg, mode, **run, **extra, **common)
+            print(json.dumps(result), flush=True)
+        return 0
+    finally:
+        if proc is not None:
+            b.stop_ledger(proc)
+        server.destroy()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
