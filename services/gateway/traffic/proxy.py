@@ -31,7 +31,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from services.gateway.traffic.http1 import (
+from services.gateway.traffic.upstream_http import (
     ConnectFailed,
     ConnectionBroken,
     ConnectTimedOut,
@@ -146,21 +146,20 @@ class UnknownService(NotFound):
     code, title = "unknown-service", "No such service"
 
 
-def is_retryable(method: str, headers: list[tuple[bytes, bytes]]) -> bool:
+def is_retryable(method: str, headers: list[tuple[str, str]]) -> bool:
     if method in IDEMPOTENT_METHODS:
         return True
     return method in {"POST", "PATCH"} and any(
-        name == b"idempotency-key" and value for name, value in headers
+        name == "idempotency-key" and value for name, value in headers
     )
 
 
-def forwarded_headers(request: Request, service: str) -> list[tuple[bytes, bytes]]:
+def forwarded_headers(request: Request, service: str) -> list[tuple[str, str]]:
     """The caller's headers minus hop-by-hop ones, plus ids and ``X-Forwarded-*``.
 
-    Raw ASGI pairs (already lower-case bytes) are copied as they are: no decoding, no
-    case-insensitive multidict, which is most of what building headers used to cost."""
+    Read from the raw ASGI pairs (already lower-case), repeated headers kept in order."""
     scope = request.scope
-    headers: list[tuple[bytes, bytes]] = []
+    headers: list[tuple[str, str]] = []
     prior_for = host = b""
     for name, value in scope["headers"]:
         if name in NOT_FORWARDED:
@@ -169,20 +168,30 @@ def forwarded_headers(request: Request, service: str) -> list[tuple[bytes, bytes
             elif name == b"host":
                 host = value
             continue
-        headers.append((name, value))
+        headers.append((name.decode("latin-1"), _text(value)))
     if (rid := request_id_var.get()) is not None:
-        headers.append((b"x-request-id", rid.encode("latin-1")))
+        headers.append(("x-request-id", rid))
     if (cid := correlation_id_var.get()) is not None:
-        headers.append((b"x-correlation-id", cid.encode("latin-1")))
+        headers.append(("x-correlation-id", cid))
     client = scope.get("client")
-    client_ip = client[0].encode("latin-1") if client else b""
+    client_ip = client[0] if client else ""
+    prior = _text(prior_for)
     headers += (
-        (b"x-forwarded-for", prior_for + b", " + client_ip if prior_for else client_ip),
-        (b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")),
-        (b"x-forwarded-host", host),
-        (b"x-forwarded-prefix", f"/api/{service}".encode("latin-1")),
+        ("x-forwarded-for", f"{prior}, {client_ip}" if prior else client_ip),
+        ("x-forwarded-proto", scope.get("scheme", "http")),
+        ("x-forwarded-host", _text(host)),
+        ("x-forwarded-prefix", f"/api/{service}"),
     )
     return headers
+
+
+def _text(value: bytes) -> str:
+    """A header value as aiohttp takes it (it writes header text as UTF-8): UTF-8 and ASCII
+    values go through byte for byte; other bytes (obsolete, rare) are read as Latin-1."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def upstream_path(request: Request, service: str) -> str:
@@ -248,7 +257,7 @@ async def _send_with_retries(
     *,
     method: str,
     url: str,
-    headers: list[tuple[bytes, bytes]],
+    headers: list[tuple[str, str]],
     body: bytes,
     attempts: int,
     backoff_s: float,

@@ -1,6 +1,6 @@
-"""The services behind the gateway: per service, the lean keep-alive client the proxy uses
-(`http1`), an httpx client for the gateway's own occasional calls (OpenAPI documents), and
-one circuit breaker."""
+"""The services behind the gateway: per service, the aiohttp client the proxy uses
+(`upstream_http`), an httpx client for the gateway's own occasional calls (OpenAPI
+documents), and one circuit breaker."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 
 from services.gateway.domain.circuit_breaker import CircuitBreaker
 from services.gateway.settings import GatewaySettings
-from services.gateway.traffic.http1 import Timeouts, UpstreamClient
+from services.gateway.traffic.upstream_http import Timeouts, UpstreamClient
 
 KEEPALIVE_EXPIRY_S = 30.0
 # The proxy's connections are dropped after 4 s idle, before uvicorn's default keep-alive
@@ -67,7 +67,6 @@ class UpstreamPool:
                         pool_s=settings.upstream_pool_timeout_s,
                     ),
                     max_connections=settings.upstream_max_connections,
-                    max_idle=settings.upstream_max_keepalive,
                     idle_expiry_s=PROXY_IDLE_EXPIRY_S,
                 ),
             )

@@ -203,6 +203,14 @@ async def test_answers_of_unknown_length_are_streamed_through_whole(proxied):
     assert response.content == b"".join(str(i % 10).encode() * 10_000 for i in range(40))
 
 
+async def test_server_sent_events_are_relayed(proxied):
+    client, auth = proxied
+    response = await client.get("/api/ledger/events?count=3", headers=auth)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text == "".join(f"id: {i}\ndata: tick {i}\n\n" for i in range(3))
+
+
 async def test_gateway_routes_under_api_are_not_taken_for_services(proxied):
     client, auth = proxied
     response = await client.get("/api/dashboard/summary", headers=auth)

@@ -82,6 +82,17 @@ def echo_app() -> FastAPI:
 
         return StreamingResponse(pieces(), media_type="text/plain")
 
+    @app.get("/events")
+    async def events(count: int = 3) -> StreamingResponse:
+        """A short server-sent event stream."""
+
+        async def ticks():  # type: ignore[no-untyped-def]
+            for i in range(count):
+                yield f"id: {i}\ndata: tick {i}\n\n".encode()
+                await asyncio.sleep(0.01)
+
+        return StreamingResponse(ticks(), media_type="text/event-stream")
+
     @app.post("/items", response_model=Item, status_code=201)
     async def create_item(item: Item) -> Item:
         return item

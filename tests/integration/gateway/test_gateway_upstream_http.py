@@ -1,16 +1,18 @@
-"""The gateway's upstream HTTP/1.1 client against a scripted server on a real socket, on
-both event loops it meets (asyncio in tests, uvloop under uvicorn)."""
+"""The proxy's upstream client (aiohttp, configured to forward) against a scripted server
+on a real socket, on both event loops it meets (asyncio in tests, uvloop under uvicorn)."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
 import uvloop
 
-from services.gateway.traffic.http1 import (
+from services.gateway.traffic.proxy import _streamed
+from services.gateway.traffic.upstream_http import (
     ConnectFailed,
     ConnectionBroken,
     PoolTimedOut,
@@ -18,7 +20,6 @@ from services.gateway.traffic.http1 import (
     Timeouts,
     UpstreamClient,
 )
-from services.gateway.traffic.proxy import _streamed
 
 Run = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -32,15 +33,31 @@ Script = Callable[[str, bytes, asyncio.StreamWriter], Awaitable[bool]]
 """Answers one request (path, body); returns False to close the connection."""
 
 
-async def _serve(script: Script) -> tuple[asyncio.Server, list[int]]:
-    """A server running ``script`` per request; the list counts accepted connections."""
+class Scripted:
+    """A server running a script per request; counts connections, keeps request heads."""
+
+    def __init__(self, server: asyncio.Server, accepted: list[int], heads: list[bytes]):
+        self.server, self.accepted, self.heads = server, accepted, heads
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    def sent_headers(self, index: int = -1) -> list[tuple[str, str]]:
+        lines = self.heads[index].decode("utf-8").split("\r\n")[1:]
+        return [(k.lower(), v) for k, _, v in (line.partition(": ") for line in lines if line)]
+
+
+async def _serve(script: Script) -> Scripted:
     accepted: list[int] = []
+    heads: list[bytes] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         accepted.append(1)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                heads.append(head)
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
                 length = next(
@@ -59,19 +76,17 @@ async def _serve(script: Script) -> tuple[asyncio.Server, list[int]]:
         writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    return server, accepted
+    return Scripted(server, accepted, heads)
 
 
-def _client(server: asyncio.Server, **overrides: Any) -> UpstreamClient:
-    port = server.sockets[0].getsockname()[1]
+def _client(served: Scripted, **overrides: Any) -> UpstreamClient:
     values: dict[str, Any] = {
         "timeouts": Timeouts(connect_s=1.0, read_s=1.0, pool_s=0.2),
         "max_connections": 4,
-        "max_idle": 4,
         "idle_expiry_s": 30.0,
     }
     values.update(overrides)
-    return UpstreamClient(f"http://127.0.0.1:{port}", **values)
+    return UpstreamClient(served.url, **values)
 
 
 async def _ok(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
@@ -93,44 +108,104 @@ async def _get(client: UpstreamClient, path: str, body: bytes = b"") -> tuple[in
 
 def test_keep_alive_connections_are_reused(run: Run) -> None:
     async def main() -> None:
-        server, accepted = await _serve(_ok)
-        client = _client(server)
+        served = await _serve(_ok)
+        client = _client(served)
         for i in range(5):
             status, body = await _get(client, f"/n/{i}?q=1", b"x" * i)
             assert status == 200
             assert body == f'{{"path": "/n/{i}?q=1", "body": {i}}}'.encode()
-        assert len(accepted) == 1
+        assert len(served.accepted) == 1
         await client.aclose()
-        server.close()
+        served.server.close()
+
+    run(main())
+
+
+def test_the_request_goes_out_as_the_caller_sent_it(run: Run) -> None:
+    """No header of aiohttp's own, no cookie jar, the path as encoded, the body's length."""
+
+    async def main() -> None:
+        served = await _serve(_ok)
+        client = UpstreamClient(
+            served.url + "/base/",
+            timeouts=Timeouts(connect_s=1.0, read_s=1.0, pool_s=0.2),
+            max_connections=2,
+            idle_expiry_s=30.0,
+        )
+        for _ in range(2):  # the second one would carry the cookies set by the first
+            response = await client.send(
+                "POST",
+                "/a%2Fb/%C3%A9?x=%20y&z",
+                [("x-name", "Zoë"), ("x-many", "1"), ("x-many", "2")],
+                b"{}",
+            )
+            assert response.status_code == 200
+            await response.read()
+            await response.aclose()
+        assert served.heads[-1].startswith(b"POST /base/a%2Fb/%C3%A9?x=%20y&z HTTP/1.1\r\n")
+        sent = served.sent_headers()
+        names = [name for name, _ in sent]
+        assert not {"accept", "accept-encoding", "user-agent", "content-type", "cookie"} & set(
+            names
+        )
+        assert ("x-name", "Zoë") in sent
+        assert [v for k, v in sent if k == "x-many"] == ["1", "2"]
+        assert ("content-length", "2") in sent
+        assert ("host", served.url.removeprefix("http://")) in sent
+        await client.aclose()
+        served.server.close()
+
+    run(main())
+
+
+def test_compressed_answers_are_relayed_as_they_came(run: Run) -> None:
+    packed = gzip.compress(b'{"a": 1}')
+
+    async def gzipped(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: %d\r\n\r\n%s"
+            % (len(packed), packed)
+        )
+        return True
+
+    async def main() -> None:
+        served = await _serve(gzipped)
+        client = _client(served)
+        response = await client.send("GET", "/", [("accept-encoding", "gzip")], b"")
+        assert response.header(b"content-encoding") == b"gzip"
+        assert await response.read() == packed
+        await response.aclose()
+        await client.aclose()
+        served.server.close()
 
     run(main())
 
 
 def test_a_connection_idle_past_its_expiry_is_replaced(run: Run) -> None:
     async def main() -> None:
-        server, accepted = await _serve(_ok)
-        client = _client(server, idle_expiry_s=0.05)
+        served = await _serve(_ok)
+        client = _client(served, idle_expiry_s=0.05)
         assert (await _get(client, "/"))[0] == 200
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
         assert (await _get(client, "/"))[0] == 200
-        assert len(accepted) == 2
+        assert len(served.accepted) == 2
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
 
 def test_repeated_headers_arrive_in_order(run: Run) -> None:
     async def main() -> None:
-        server, _ = await _serve(_ok)
-        client = _client(server)
-        response = await client.send("GET", "/", [(b"x-a", b"1")], b"")
+        served = await _serve(_ok)
+        client = _client(served)
+        response = await client.send("GET", "/", [("x-a", "1")], b"")
         assert [v for k, v in response.headers if k == b"set-cookie"] == [b"a=1", b"b=2"]
         assert response.header(b"content-type") == b"application/json"
         await response.read()
         await response.aclose()
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -141,14 +216,14 @@ def test_a_connection_the_service_closed_is_not_reused(run: Run) -> None:
         return False
 
     async def main() -> None:
-        server, accepted = await _serve(close_after)
-        client = _client(server)
+        served = await _serve(close_after)
+        client = _client(served)
         for _ in range(3):
             assert (await _get(client, "/"))[0] == 200
             await asyncio.sleep(0.05)  # the close reaches the client
-        assert len(accepted) == 3
+        assert len(served.accepted) == 3
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -159,13 +234,13 @@ def test_connection_close_and_unsized_answers_end_with_the_connection(run: Run) 
         return False
 
     async def main() -> None:
-        server, accepted = await _serve(until_close)
-        client = _client(server)
+        served = await _serve(until_close)
+        client = _client(served)
         assert await _get(client, "/") == (200, b"all of it")
         assert await _get(client, "/") == (200, b"all of it")
-        assert len(accepted) == 2
+        assert len(served.accepted) == 2
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -181,15 +256,49 @@ def test_chunked_answers_are_decoded_and_streamed(run: Run) -> None:
         return True
 
     async def main() -> None:
-        server, accepted = await _serve(chunked)
-        client = _client(server)
+        served = await _serve(chunked)
+        client = _client(served)
         response = await client.send("GET", "/", [], b"")
         assert b"".join([c async for c in response.iter_body()]) == b"hello chunked world"
         await response.aclose()
         assert await _get(client, "/") == (200, b"hello chunked world")
-        assert len(accepted) == 1
+        assert len(served.accepted) == 1
         await client.aclose()
-        server.close()
+        served.server.close()
+
+    run(main())
+
+
+def test_events_are_relayed_as_they_arrive(run: Run) -> None:
+    """An event stream: each event reaches the reader before the next one is written."""
+    release = asyncio.Event()
+
+    async def events(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        for n in range(3):
+            event = b"id: %d\ndata: tick\n\n" % n
+            writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+            await writer.drain()
+            await release.wait()
+            release.clear()
+        writer.write(b"0\r\n\r\n")
+        return True
+
+    async def main() -> None:
+        served = await _serve(events)
+        client = _client(served)
+        response = await client.send("GET", "/stream", [], b"")
+        received = []
+        async for chunk in response.iter_body():
+            received.append(chunk)
+            release.set()
+        await response.aclose()
+        assert received == [b"id: %d\ndata: tick\n\n" % n for n in range(3)]
+        await client.aclose()
+        served.server.close()
 
     run(main())
 
@@ -205,17 +314,21 @@ def test_a_large_answer_streams_through_flow_control(run: Run) -> None:
         return True
 
     async def main() -> None:
-        server, _ = await _serve(big)
-        client = _client(server)
+        served = await _serve(big)
+        client = _client(served, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
         response = await client.send("GET", "/", [], b"")
         received = 0
         async for chunk in response.iter_body():
+            if not received:
+                # A slow reader: the client pauses the socket, and the silence meanwhile
+                # (longer than the read timeout) is not taken for the service's.
+                await asyncio.sleep(0.5)
             received += len(chunk)
-            await asyncio.sleep(0)  # a slow reader: the client pauses the socket meanwhile
+            await asyncio.sleep(0)
         await response.aclose()
         assert received == size
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -232,14 +345,15 @@ def test_a_relay_abandoned_mid_stream_gives_its_connection_back(run: Run) -> Non
         return await _ok(path, body, writer)
 
     async def main() -> None:
-        server, _ = await _serve(endless)
-        client = _client(server, max_connections=1)
+        served = await _serve(endless)
+        client = _client(served, max_connections=1)
         relay = _streamed(await client.send("GET", "/endless", [], b""))
         assert await relay.__anext__() == b"more"
         await relay.aclose()  # what cancelling the caller's response does to the generator
         assert (await _get(client, "/"))[0] == 200  # the only slot is free again
+        assert len(served.accepted) == 2  # the half-read connection was not reused
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -250,12 +364,12 @@ def test_interim_answers_are_skipped(run: Run) -> None:
         return await _ok(path, body, writer)
 
     async def main() -> None:
-        server, _ = await _serve(continue_first)
-        client = _client(server)
+        served = await _serve(continue_first)
+        client = _client(served)
         assert (await _get(client, "/x"))[0] == 200
         assert (await _get(client, "/y"))[0] == 200
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -268,15 +382,16 @@ def test_head_answers_end_at_the_headers(run: Run) -> None:
         return await _ok(path, body, writer)
 
     async def main() -> None:
-        server, _ = await _serve(head_then_ok)
-        client = _client(server)
+        served = await _serve(head_then_ok)
+        client = _client(served)
         response = await client.send("HEAD", "/head", [], b"")
         assert response.status_code == 200
+        assert response.header(b"content-length") == b"24"
         assert await response.read() == b""
         await response.aclose()
         assert (await _get(client, "/"))[0] == 200
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
 
@@ -287,12 +402,31 @@ def test_a_silent_service_times_out(run: Run) -> None:
         return False
 
     async def main() -> None:
-        server, _ = await _serve(silent)
-        client = _client(server, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
+        served = await _serve(silent)
+        client = _client(served, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
         with pytest.raises(ReadTimedOut):
             await client.send("GET", "/", [], b"")
         await client.aclose()
-        server.close()
+        served.server.close()
+
+    run(main())
+
+
+def test_a_service_silent_mid_answer_times_out(run: Run) -> None:
+    async def stalls(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")
+        await asyncio.sleep(2)
+        return False
+
+    async def main() -> None:
+        served = await _serve(stalls)
+        client = _client(served, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
+        response = await client.send("GET", "/", [], b"")
+        with pytest.raises(ReadTimedOut):
+            await response.read()
+        await response.aclose()
+        await client.aclose()
+        served.server.close()
 
     run(main())
 
@@ -302,12 +436,46 @@ def test_a_service_that_hangs_up_without_answering_is_a_broken_connection(run: R
         return False
 
     async def main() -> None:
-        server, _ = await _serve(hang_up)
-        client = _client(server)
+        served = await _serve(hang_up)
+        client = _client(served)
         with pytest.raises(ConnectionBroken):
             await client.send("GET", "/", [], b"")
         await client.aclose()
-        server.close()
+        served.server.close()
+
+    run(main())
+
+
+def test_an_answer_cut_short_is_a_broken_connection(run: Run) -> None:
+    async def cut(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")
+        return False
+
+    async def main() -> None:
+        served = await _serve(cut)
+        client = _client(served)
+        response = await client.send("GET", "/", [], b"")
+        with pytest.raises(ConnectionBroken):
+            await response.read()
+        await response.aclose()
+        await client.aclose()
+        served.server.close()
+
+    run(main())
+
+
+def test_a_malformed_answer_is_a_broken_connection(run: Run) -> None:
+    async def garbage(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        return True
+
+    async def main() -> None:
+        served = await _serve(garbage)
+        client = _client(served)
+        with pytest.raises(ConnectionBroken):
+            await client.send("GET", "/", [], b"")
+        await client.aclose()
+        served.server.close()
 
     run(main())
 
@@ -318,27 +486,28 @@ def test_nothing_listening_is_a_connect_failure(run: Run) -> None:
             "http://127.0.0.1:9",
             timeouts=Timeouts(connect_s=1.0, read_s=1.0, pool_s=0.2),
             max_connections=1,
-            max_idle=1,
             idle_expiry_s=30.0,
         )
         with pytest.raises(ConnectFailed):
             await client.send("GET", "/", [], b"")
         with pytest.raises(ConnectFailed):  # the failed attempt gave its slot back
             await client.send("GET", "/", [], b"")
+        await client.aclose()
 
     run(main())
 
 
 def test_a_full_pool_is_a_pool_timeout(run: Run) -> None:
     async def main() -> None:
-        server, _ = await _serve(_ok)
-        client = _client(server, max_connections=1)
+        served = await _serve(_ok)
+        client = _client(served, max_connections=1)
         held = await client.send("GET", "/", [], b"")
         with pytest.raises(PoolTimedOut):
             await client.send("GET", "/", [], b"")
+        await held.read()
         await held.aclose()
         assert (await _get(client, "/"))[0] == 200
         await client.aclose()
-        server.close()
+        served.server.close()
 
     run(main())
