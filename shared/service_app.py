@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.api_docs import install_offline_docs
 from shared.auth import TokenVerifier
 from shared.db import make_engine, make_session_factory
 from shared.events.consumer import Subscription
@@ -81,7 +82,15 @@ def build_service_app(
             await runtime.stop()
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_offline_docs(app, title=title)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
 from services.gateway.traffic.upstreams import UpstreamPool
+from shared.api_docs import swagger_page
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Per-process endpoints of each service: reach them on the service, not through the gateway.
@@ -194,4 +194,4 @@ async def openapi_endpoint(request: Request) -> JSONResponse:
 
 
 async def docs_endpoint(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Proxima API")
+    return swagger_page(openapi_url="/openapi.json", title="Proxima API")

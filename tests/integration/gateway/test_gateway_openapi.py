@@ -88,5 +88,11 @@ async def test_docs_serves_swagger_ui_on_the_merged_document(make_settings: Make
     app = create_app(make_settings())
     async with running(app) as client:
         response = await client.get("/docs")
+        script = await client.get("/docs/assets/swagger-ui-bundle.js")
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+    # Served by the gateway itself: the page works on a network without the public CDN.
+    assert "cdn" not in response.text
+    assert "/docs/assets/swagger-ui-bundle.js" in response.text
+    assert script.status_code == 200
+    assert len(script.content) > 100_000
