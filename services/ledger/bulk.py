@@ -3,103 +3,153 @@ Python, then all transactions, all postings and all their events in three array 
 whatever the batch size.
 
 The database still checks everything it always does (per-posting balance triggers and
-bound CHECKs, per-transaction zero-sum at commit); this path only saves round trips.
+bound CHECKs, per-transaction zero-sum at commit); this path only saves round trips and
+Python objects: the accounts of a batch are locked until commit, so everything built
+after the lock (rows, events) is built from plain tuples, and the response is written by
+the caller straight from the rows returned here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.conversions import check_reserves
+from services.ledger.domain.currencies import CurrencyKind
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting, validate_transaction
-from services.ledger.outbox_rows import outbox_rows
+from services.ledger.outbox_rows import PostedLegRow, posted_rows
 from services.ledger.service import (
     SOURCE,
     bounds_error,
     check_legs,
     check_voucher_debits,
-    posted_events,
-    transaction_view,
+    currency_kind,
 )
 from services.ledger.store import repository as repo
-from shared.events.registry import EventPayload
 
 
-async def post_atomic(
-    session: AsyncSession, *, client_id: str, items: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Post every item or none; a refusal names its item (``extra["item"]``)."""
+class LegIn(Protocol):
+    account_id: UUID
+    currency: str
+    amount: int
+
+
+class ItemIn(Protocol):
+    """One transaction of a batch, as the request schema validated it."""
+
+    kind: str
+    effective_date: Any
+    description: str
+    metadata: dict[str, str]
+    postings: Sequence[LegIn]
+
+
+Posted = tuple[dict[str, Any], tuple[Posting, ...]]
+"""A posted transaction's row (as RETURNING gave it) and its legs in canonical order."""
+
+
+def _validated(items: Sequence[ItemIn]) -> list[tuple[Posting, ...]]:
     canonical: list[tuple[Posting, ...]] = []
     for index, item in enumerate(items):
         try:
-            canonical.append(validate_transaction(item["legs"]))
+            canonical.append(
+                validate_transaction(
+                    Posting(account_id=p.account_id, currency=p.currency, amount=p.amount)
+                    for p in item.postings
+                )
+            )
         except LedgerDomainError as exc:
             exc.extra["item"] = index
             raise
+    return canonical
+
+
+async def _voucher_currencies(session: AsyncSession, locked: dict[UUID, Any]) -> set[str]:
+    """Currencies of the locked member accounts that are voucher currencies: only debits of
+    those need `check_voucher_debits` (one cached look-up per currency, not per leg)."""
+    found = set()
+    for currency in {a["currency"] for a in locked.values() if a["type"] == "member"}:
+        if await currency_kind(session, currency) == CurrencyKind.VOUCHER.value:
+            found.add(currency)
+    return found
+
+
+async def post_atomic(
+    session: AsyncSession, *, client_id: str, items: Sequence[ItemIn]
+) -> list[Posted]:
+    """Post every item or none; a refusal names its item (``extra["item"]``)."""
+    canonical = _validated(items)
     locked = await repo.lock_accounts(
         session, (leg.account_id for legs in canonical for leg in legs)
     )
     running = {account_id: dict(row) for account_id, row in locked.items()}
+    vouchers = await _voucher_currencies(session, locked)
     today = datetime.now(UTC).date()
-    tx_rows: list[dict[str, Any]] = []
-    leg_rows: list[dict[str, Any]] = []
+    ids: list[UUID] = []
+    kinds: list[str] = []
+    days: list[Any] = []
+    descriptions: list[str] = []
+    metadata: list[str] = []
+    leg_tx: list[UUID] = []
+    leg_account: list[UUID] = []
+    leg_currency: list[str] = []
+    leg_amount: list[int] = []
     for index, (item, legs) in enumerate(zip(items, canonical, strict=True)):
         try:
             check_legs(legs, running)
-            await check_voucher_debits(session, legs, running)
+            if vouchers and any(leg.currency in vouchers for leg in legs):
+                await check_voucher_debits(session, legs, running)
         except LedgerDomainError as exc:
             exc.extra["item"] = index
             raise
+        tx_id = repo.new_id()
         for leg in legs:
             running[leg.account_id]["posted"] += leg.amount
-        tx_id = repo.new_id()
-        effective: date = item.get("effective_date") or today
-        tx_rows.append(
-            {
-                "id": tx_id,
-                "kind": item.get("kind", "transfer"),
-                "effective_date": effective,
-                "description": item.get("description", ""),
-                "metadata": dict(item.get("metadata") or {}),
-                "client_id": client_id,
-                "idempotency_key": None,
-                "reverses": None,
-            }
-        )
-        leg_rows += [
-            {
-                "transaction_id": tx_id,
-                "account_id": leg.account_id,
-                "currency": leg.currency,
-                "amount": leg.amount,
-            }
-            for leg in legs
-        ]
+            leg_tx.append(tx_id)
+            leg_account.append(leg.account_id)
+            leg_currency.append(leg.currency)
+            leg_amount.append(leg.amount)
+        ids.append(tx_id)
+        kinds.append(item.kind)
+        days.append(item.effective_date or today)
+        descriptions.append(item.description)
+        metadata.append(repo.json_text(item.metadata))
     try:
-        inserted = await repo.insert_transactions(session, rows=tx_rows, legs=leg_rows)
+        inserted = await repo.insert_transaction_columns(
+            session,
+            ids=ids,
+            kinds=kinds,
+            effective_dates=days,
+            descriptions=descriptions,
+            metadata=metadata,
+            client_id=client_id,
+            legs=(leg_tx, leg_account, leg_currency, leg_amount),
+        )
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
     await check_reserves(session, list(locked))
     by_id = {row["id"]: row for row in inserted}
-    views = []
-    events: list[tuple[EventPayload, str]] = []
-    for row, legs in zip(tx_rows, canonical, strict=True):
-        tx = by_id[row["id"]]
-        events += [(p, str(tx["id"])) for p in posted_events(tx=tx, legs=legs, accounts=locked)]
-        views.append(
-            transaction_view(
-                tx,
-                [
-                    {"account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
-                    for leg in legs
-                ],
-            )
+    posted = [(by_id[tx_id], legs) for tx_id, legs in zip(ids, canonical, strict=True)]
+    await repo.insert_outbox(
+        session, posted_rows((_event_of(tx, legs, locked) for tx, legs in posted), source=SOURCE)
+    )
+    return posted
+
+
+def _event_of(
+    tx: dict[str, Any], legs: tuple[Posting, ...], accounts: dict[UUID, Any]
+) -> tuple[str, str, Any, str | None, dict[str, list[PostedLegRow]]]:
+    by_currency: dict[str, list[PostedLegRow]] = {}
+    for leg in legs:
+        account = accounts[leg.account_id]
+        by_currency.setdefault(leg.currency, []).append(
+            (str(leg.account_id), account["type"], account["territory"], leg.amount)
         )
-    await repo.insert_outbox(session, outbox_rows(events, source=SOURCE))
-    return views
+    reverses = str(tx["reverses"]) if tx["reverses"] else None
+    return str(tx["id"]), tx["kind"], tx["effective_date"], reverses, by_currency

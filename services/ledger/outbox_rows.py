@@ -8,8 +8,14 @@ key), only the round trips differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
 
+from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import encode, new_event
 from shared.events.metrics import EVENTS_RECORDED
 from shared.events.registry import EventPayload, topic_for
@@ -27,4 +33,69 @@ def outbox_rows(events: Iterable[tuple[EventPayload, str]], *, source: str) -> l
         event = new_event(payload, source=source, subject=subject, correlation_id=correlation_id)
         rows.append((event.id, event.type, topic_for(event.type), subject, encode(event)))
         EVENTS_RECORDED.labels(event.type).inc()
+    return rows
+
+
+# --- transaction.posted, written directly --------------------------------------------------
+
+_POSTED = TransactionPosted.event_type
+_POSTED_TOPIC = topic_for(_POSTED)
+_POSTED_COUNTER = EVENTS_RECORDED.labels(_POSTED)
+
+PostedLegRow = tuple[str, str, str | None, int]
+"""(account id, account type, territory, amount) of one leg of one currency."""
+
+
+def cloudevents_time(value: datetime) -> str:
+    """An instant as the CloudEvents JSON format writes it (UTC as ``Z``)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def posted_rows(
+    transactions: Iterable[tuple[str, str, date, str | None, dict[str, list[PostedLegRow]]]],
+    *,
+    source: str,
+    now: datetime | None = None,
+    ids: Iterator[str] | None = None,
+) -> list[OutboxRow]:
+    """The outbox rows of ``transaction.posted`` events, one per currency of each
+    ``(transaction id, kind, effective date, reverses, legs by currency)``: the bytes
+    `shared.events.envelope.encode` writes for the same `TransactionPosted`, built without
+    the payload models (a 1,000-transfer batch spent a tenth of its CPU in them). The
+    values come from validated requests and locked account rows; a unit test holds the two
+    encoders to the same bytes.
+    """
+    correlation_id = correlation_id_var.get()
+    time = cloudevents_time(now or datetime.now(UTC))
+    ids = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
+    rows: list[OutboxRow] = []
+    for tx_id, kind, effective_date, reverses, by_currency in transactions:
+        day = effective_date.isoformat()
+        for currency in sorted(by_currency):
+            event_id = next(ids)
+            envelope: dict[str, Any] = {
+                "id": event_id,
+                "source": source,
+                "type": _POSTED,
+                "specversion": "1.0",
+                "subject": tx_id,
+                "time": time,
+                "datacontenttype": "application/json",
+            }
+            if correlation_id:
+                envelope["correlationid"] = correlation_id
+            envelope["data"] = {
+                "transaction_id": tx_id,
+                "currency": currency,
+                "kind": kind,
+                "postings": [
+                    {"account_id": a, "account_type": t, "territory": z, "amount": n}
+                    for a, t, z, n in by_currency[currency]
+                ],
+                "effective_date": day,
+                "reverses": reverses,
+            }
+            rows.append((event_id, _POSTED, _POSTED_TOPIC, tx_id, json.dumps(envelope).encode()))
+    _POSTED_COUNTER.inc(len(rows))
     return rows

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,10 +14,18 @@ from services.ledger.api.common import (
     AUTH_ERRORS,
     IdempotencyHeader,
     Poster,
-    idempotent_request,
+    body_digest,
+    body_schema,
+    idempotent_json,
+    json_text,
+    parse_body,
+    pick_key,
+    request_hash,
+    sort_metadata,
+    transaction_json,
 )
 from services.ledger.api.schemas import BatchCreate, BatchRead
-from services.ledger.api.transactions import POSTING_ERRORS, legs_of, post_fields
+from services.ledger.api.transactions import POSTING_ERRORS, post_fields
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.store import repository as repo
 from shared.auth import Principal
@@ -39,26 +48,26 @@ def _problem(exc: LedgerDomainError | Problem, index: int) -> dict[str, Any]:
 
 async def run_atomic(
     session: AsyncSession, principal: Principal, body: BatchCreate
-) -> list[dict[str, Any]]:
-    """Every item or none, through the bulk path."""
+) -> tuple[str, list[str]]:
+    """Every item or none, through the bulk path: the response as JSON text, and the ids
+    of the transactions posted."""
     currencies = sorted({p.currency for item in body.items for p in item.postings})
     for currency in currencies:
         principal.ensure_access("currencies", currency)
-    views = await bulk.post_atomic(
-        session,
-        client_id=principal.client_id,
-        items=[
-            {
-                "legs": legs_of(item),
-                "kind": item.kind,
-                "effective_date": item.effective_date,
-                "description": item.description,
-                "metadata": item.metadata,
-            }
-            for item in body.items
-        ],
+    posted = await bulk.post_atomic(session, client_id=principal.client_id, items=body.items)
+    text = atomic_json(
+        [(tx, ((p.account_id, p.currency, p.amount) for p in legs)) for tx, legs in posted]
     )
-    return [{"index": i, "status": 201, "transaction": v} for i, v in enumerate(views)]
+    return text, [str(tx["id"]) for tx, _ in posted]
+
+
+def atomic_json(posted: list[tuple[Any, Any]]) -> str:
+    """An atomic batch's response as ``BatchRead`` renders it, written directly."""
+    results = ",".join(
+        f'{{"index":{i},"status":201,"transaction":{transaction_json(tx, legs)},"problem":null}}'
+        for i, (tx, legs) in enumerate(posted)
+    )
+    return f'{{"mode":"atomic","posted":{len(posted)},"failed":0,"results":[{results}]}}'
 
 
 async def run_independent(
@@ -94,22 +103,39 @@ async def run_independent(
 
 async def run_batch(
     session: AsyncSession, principal: Principal, body: BatchCreate
-) -> dict[str, Any]:
-    run = run_atomic if body.mode == "atomic" else run_independent
-    results = await run(session, principal, body)
+) -> tuple[str, Any]:
+    """The response as JSON text, and what the idempotency key's row keeps of it: an
+    atomic batch's transaction ids (a replay reads them back), or an independent batch's
+    whole response (its refusals exist nowhere else)."""
+    if body.mode == "atomic":
+        text, ids = await run_atomic(session, principal, body)
+        return text, {"replay": "atomic-batch", "transactions": ids}
+    results = await run_independent(session, principal, body)
     posted = sum(1 for r in results if r["status"] == 201)
-    return {
+    view = {
         "mode": body.mode,
         "posted": posted,
         "failed": len(results) - posted,
         "results": results,
     }
+    record = BatchRead.model_validate(view).model_dump(mode="json")
+    return json_text(record), record
+
+
+async def replay_batch(session: AsyncSession, record: Any) -> str:
+    """A batch's response again, from what its idempotency key's row kept."""
+    if record.get("replay") != "atomic-batch":
+        return json_text(record)
+    ids = [UUID(i) for i in record["transactions"]]
+    found = await repo.transactions_with_legs(session, ids)
+    return atomic_json([found[i] for i in ids])
 
 
 @router.post(
     "",
     status_code=201,
     response_model=BatchRead,
+    openapi_extra=body_schema(BatchCreate),
     responses={
         200: {"model": BatchRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
@@ -117,18 +143,25 @@ async def run_batch(
     },
 )
 async def post_batch(
-    body: BatchCreate,
+    request: Request,
     principal: Poster,
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """Post up to 1,000 transactions: ``atomic`` (all or nothing) or ``independent`` (per item)."""
-    return await idempotent_request(
+    # The body is read and validated here, from its bytes, rather than by FastAPI (a JSON
+    # parse into dicts, then a validation of the dicts): a quarter of a 1,000-item batch's
+    # CPU. `body_schema` documents it as FastAPI would.
+    body = parse_body(BatchCreate, await request.body())
+    sort_metadata(body.items)
+    return await idempotent_json(
         session,
-        model=BatchRead,
-        principal=principal,
-        header_key=idempotency_key,
-        request=body,
-        route="POST /batches",
+        client_id=principal.client_id,
+        key=pick_key(idempotency_key, body.idempotency_key),
+        digest=lambda: body_digest("POST /batches", body),
+        legacy_digest=lambda: request_hash(
+            "POST /batches", body.model_dump(mode="json", exclude={"idempotency_key"})
+        ),
         run=lambda: run_batch(session, principal, body),
+        replay=lambda record: replay_batch(session, record),
     )

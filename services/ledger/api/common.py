@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Header, Query
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor
@@ -138,3 +140,128 @@ async def idempotent_request(
         run=run,
         model=model,
     )
+
+
+# --- the posting paths: bodies parsed from bytes, responses written directly ---------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], raw: bytes) -> M:
+    """``raw`` validated as ``model`` in one pass over the bytes (pydantic-core parses the
+    JSON itself: no intermediate dicts); a refusal is the same 422 FastAPI would give."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        for error in errors:
+            error["loc"] = ("body", *error["loc"])
+        raise RequestValidationError(errors) from None
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON body of ``model`` that the endpoint reads itself
+    (`parse_body`): the model's JSON schema with its definitions inlined."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline(schema)}},
+        }
+    }
+
+
+def json_text(value: Any) -> str:
+    """``value`` as `JSONResponse` renders it (compact, non-ASCII kept)."""
+    if not value and isinstance(value, dict | str):
+        return "{}" if isinstance(value, dict) else '""'
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def instant_text(value: datetime) -> str:
+    """An aware datetime as pydantic writes it in JSON (UTC as ``Z``)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def transaction_json(tx: Mapping[str, Any], legs: Iterable[tuple[Any, str, int]]) -> str:
+    """A transaction exactly as ``TransactionRead`` renders it, written without the model
+    (a unit test holds the two to the same text). Ids are UUIDs and currency codes match
+    ``ck_currencies_code``, so they are written without escaping."""
+    postings = ",".join(f'{{"account_id":"{a}","currency":"{c}","amount":{n}}}' for a, c, n in legs)
+    reverses = f'"{tx["reverses"]}"' if tx["reverses"] else "null"
+    return (
+        f'{{"id":"{tx["id"]}","kind":{json_text(tx["kind"])},'
+        f'"effective_date":"{tx["effective_date"].isoformat()}",'
+        f'"inserted_at":"{instant_text(tx["inserted_at"])}",'
+        f'"description":{json_text(tx["description"])},'
+        f'"metadata":{json_text(tx["metadata"])},"reverses":{reverses},"postings":[{postings}]}}'
+    )
+
+
+def body_digest(route: str, body: BaseModel) -> str:
+    """What a replay must repeat: the route and the validated body without its
+    ``idempotency_key``, serialised by pydantic-core (field order fixed by the model;
+    ``metadata`` maps sorted, as they are stored in jsonb where order means nothing)."""
+    canonical = body.model_dump_json(exclude={"idempotency_key"})
+    return hashlib.sha256(f"{route}\n{canonical}".encode()).hexdigest()
+
+
+def sort_metadata(items: Iterable[Any]) -> None:
+    """Sort the ``metadata`` map of each item in place (see `body_digest`)."""
+    for item in items:
+        if len(item.metadata) > 1:
+            item.metadata = dict(sorted(item.metadata.items()))
+
+
+JSON = "application/json"
+
+
+async def idempotent_json(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    key: str | None,
+    digest: Callable[[], str],
+    legacy_digest: Callable[[], str],
+    run: Callable[[], Awaitable[tuple[str, Any]]],
+    replay: Callable[[Any], Awaitable[str]],
+    status_code: int = 201,
+) -> Response:
+    """`idempotent` for the posting paths: ``run`` returns the response as JSON text and a
+    compact record of it (transaction ids, not the rendered transactions), which is what
+    the key's row stores; a replay renders that record again with ``replay``.
+
+    Same key and same body: the original result, with 200. Another body: 409. A key first
+    used before this change stored a hash of the older canonical form (``legacy_digest``,
+    computed only when the new one differs) and a full response (replayed as it is).
+    """
+    if key is None:
+        text, _ = await run()
+        return Response(text, status_code=status_code, media_type=JSON)
+    current = digest()
+    earlier = await repo.claim_idempotency_key(
+        session, client_id=client_id, key=key, request_hash=current
+    )
+    if earlier is not None:
+        same = earlier["request_hash"] == current or earlier["request_hash"] == legacy_digest()
+        if not same or earlier["response"] is None:
+            raise IdempotencyKeyReused(
+                "this idempotency key was used with a different request", idempotency_key=key
+            )
+        return Response(await replay(earlier["response"]), status_code=200, media_type=JSON)
+    text, record = await run()
+    await repo.remember_response(session, client_id=client_id, key=key, response=record)
+    return Response(text, status_code=status_code, media_type=JSON)

@@ -5,7 +5,7 @@ Locking discipline (why concurrent transfers never deadlock): a writer locks the
 id, before any write. Hold rows, when needed, are locked first, one at a time.
 
 The statements on the posting and balance-read paths (`lock_accounts`, `insert_transaction`,
-`insert_transactions`, idempotency keys, reserves, balances) go straight to the request's
+`insert_transaction_columns`, idempotency keys, reserves, balances) go straight to the request's
 asyncpg connection (`pg`), inside the session's transaction, as fixed SQL strings: asyncpg
 prepares each once per connection and reuses it, where building, compiling and processing
 a SQLAlchemy statement cost several times the round trip on a profile of the ledger under
@@ -103,9 +103,11 @@ async def _fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Reco
         raise _translated(exc, sql) from exc
 
 
-def _json(value: Any) -> str:
-    # SQLAlchemy's asyncpg dialect registers json/jsonb codecs on its connections: text in,
-    # Python objects out.
+def json_text(value: Any) -> str:
+    """A value for a json/jsonb parameter: SQLAlchemy's asyncpg dialect registers codecs on
+    its connections that take text in and give Python objects out."""
+    if isinstance(value, dict) and not value:
+        return "{}"
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -338,7 +340,7 @@ async def insert_transaction(
         values["kind"],
         values["effective_date"],
         values.get("description", ""),
-        _json(values.get("metadata") or {}),
+        json_text(values.get("metadata") or {}),
         values["client_id"],
         values.get("idempotency_key"),
         values.get("reverses"),
@@ -362,6 +364,26 @@ async def insert_transaction(
 async def get_transaction(session: AsyncSession, transaction_id: UUID) -> RowMapping | None:
     stmt = select(transactions).where(transactions.c.id == transaction_id)
     return (await session.execute(stmt)).mappings().first()
+
+
+_TRANSACTIONS_BY_ID = f"SELECT {_TX_COLUMNS} FROM transactions WHERE id = ANY($1::uuid[])"
+_POSTINGS_BY_TRANSACTION = """
+SELECT transaction_id, account_id, currency, amount FROM postings
+WHERE transaction_id = ANY($1::uuid[])
+ORDER BY transaction_id, currency, account_id
+"""
+
+
+async def transactions_with_legs(
+    session: AsyncSession, ids: Sequence[UUID]
+) -> dict[UUID, tuple[Row, list[tuple[UUID, str, int]]]]:
+    """Transactions by id with their legs (account, currency, amount) in canonical order;
+    two statements whatever the count (an idempotent replay of a batch)."""
+    rows = await _fetch(session, _TRANSACTIONS_BY_ID, list(ids))
+    legs: dict[UUID, list[tuple[UUID, str, int]]] = {row["id"]: [] for row in rows}
+    for leg in await _fetch(session, _POSTINGS_BY_TRANSACTION, list(ids)):
+        legs[leg["transaction_id"]].append((leg["account_id"], leg["currency"], leg["amount"]))
+    return {row["id"]: (dict(row), legs[row["id"]]) for row in rows}
 
 
 async def reversal_of(session: AsyncSession, transaction_id: UUID) -> UUID | None:
@@ -565,7 +587,7 @@ async def claim_idempotency_key(
 async def remember_response(
     session: AsyncSession, *, client_id: str, key: str, response: Any
 ) -> None:
-    await _fetch(session, _REMEMBER, client_id, key, _json(response))
+    await _fetch(session, _REMEMBER, client_id, key, json_text(response))
 
 
 # --- reserves -------------------------------------------------------------------------------
@@ -686,29 +708,31 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
 """
 
 
-async def insert_transactions(
-    session: AsyncSession, *, rows: Sequence[dict[str, Any]], legs: Sequence[dict[str, Any]]
-) -> list[Row]:
-    """Many transactions and their postings in two statements, arrays in, whatever the count."""
+async def insert_transaction_columns(
+    session: AsyncSession,
+    *,
+    ids: Sequence[UUID],
+    kinds: Sequence[str],
+    effective_dates: Sequence[date],
+    descriptions: Sequence[str],
+    metadata: Sequence[str],
+    client_id: str,
+    legs: tuple[Sequence[UUID], Sequence[UUID], Sequence[str], Sequence[int]],
+) -> list[asyncpg.Record]:
+    """Many transactions (one column array per field; ``metadata`` as JSON text) and their
+    postings (transaction id, account id, currency, amount arrays) in two statements."""
     inserted = await _fetch(
         session,
         _INSERT_TRANSACTIONS,
-        [r["id"] for r in rows],
-        [r["kind"] for r in rows],
-        [r["effective_date"] for r in rows],
-        [r["description"] for r in rows],
-        [_json(r["metadata"]) for r in rows],
-        [r["client_id"] for r in rows],
+        ids,
+        kinds,
+        effective_dates,
+        descriptions,
+        metadata,
+        [client_id] * len(ids),
     )
-    await _fetch(
-        session,
-        _INSERT_POSTINGS,
-        [leg["transaction_id"] for leg in legs],
-        [leg["account_id"] for leg in legs],
-        [leg["currency"] for leg in legs],
-        [leg["amount"] for leg in legs],
-    )
-    return [dict(row) for row in inserted]
+    await _fetch(session, _INSERT_POSTINGS, *legs)
+    return inserted
 
 
 _INSERT_OUTBOX = """
