@@ -175,3 +175,39 @@ async def test_an_independent_batch_reports_each_item(ledger: Ledger) -> None:
     assert [x["status"] for x in results] == [201, 409, 201]
     assert results[1]["problem"]["code"] == "insufficient-funds"
     assert (await ledger.balance(merchant))["posted"] == 100
+
+
+async def test_a_batch_replayed_under_its_key_returns_the_original_response(
+    ledger: Ledger,
+) -> None:
+    issuer, member = await ledger.funded(1_000)
+    merchant = await ledger.account(type="merchant")
+    items = [transfer_item(member, merchant, n) for n in (1, 2, 3)]
+    items[1]["metadata"] = {"z": "dernière", "a": "1"}
+    items[2]["description"] = 'café "3"'
+    headers = {**ledger.headers, "Idempotency-Key": "batch-1"}
+    first = await ledger.client.post("/batches", json={"items": items}, headers=headers)
+    assert first.status_code == 201, first.text
+    # the same body again, its metadata keys in another order and the key in the body
+    items[1]["metadata"] = {"a": "1", "z": "dernière"}
+    again = await ledger.client.post(
+        "/batches", json={"items": items, "idempotency_key": "batch-1"}, headers=ledger.headers
+    )
+    assert again.status_code == 200, again.text
+    assert again.content == first.content
+    assert (await ledger.balance(merchant))["posted"] == 6
+    other = await ledger.client.post("/batches", json={"items": items[:2]}, headers=headers)
+    await expect_problem(other, 409, "idempotency-key-reused")
+
+
+async def test_an_independent_batch_replays_its_refusals(ledger: Ledger) -> None:
+    issuer, member = await ledger.funded(100)
+    merchant = await ledger.account(type="merchant")
+    items = [transfer_item(member, merchant, 60), transfer_item(member, merchant, 60)]
+    body = {"mode": "independent", "items": items}
+    headers = {**ledger.headers, "Idempotency-Key": "batch-2"}
+    first = await ledger.client.post("/batches", json=body, headers=headers)
+    again = await ledger.client.post("/batches", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert [x["status"] for x in again.json()["results"]] == [201, 409]
