@@ -30,6 +30,15 @@ def _tree_cpu_s(root: int) -> float:
     return b._cpu_s(root)
 
 
+# Where PostgreSQL's time went in the phase (``BENCH_LEDGER_PGSS=1``): statements, nested
+# ones (trigger bodies) included, by total execution time.
+TOP_STATEMENTS = """
+SELECT round(total_exec_time::numeric, 0) AS ms, calls, toplevel,
+       left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25
+"""
+
+
 def postmaster_pid(server: LocalPostgres) -> int:
     return int((server.pgdata / "postmaster.pid").read_text().split()[0])
 
@@ -87,12 +96,22 @@ def main(modes: list[str]) -> int:
     modes = modes or ["single", "batch", "read"]
     root = b.ROOT.parent / "ledger-cpu"
     server = LocalPostgres(data_dir=root / "postgres", port=b.free_port())
+    statements = bool(os.environ.get("BENCH_LEDGER_PGSS"))
+    if statements:
+        server.init()
+        with (server.pgdata / "postgresql.auto.conf").open("a") as conf:
+            conf.write(
+                "shared_preload_libraries = 'pg_stat_statements'\n"
+                "pg_stat_statements.track = 'all'\n"
+            )
     server.start()
     proc = None
     try:
         for name in ("bench_ledger", "bench_events"):
             server.create_database(name, recreate=True)
         upgrade("ledger", server.database_url("bench_ledger"))
+        if statements:
+            server.psql("CREATE EXTENSION pg_stat_statements", database="bench_ledger")
         jwks, token = b.signing_material()
         port = b.free_port()
         proc = b.start_ledger(server, jwks, port)
@@ -120,6 +139,9 @@ def main(modes: list[str]) -> int:
             else:
                 result = phase(port, proc.pid, pg, mode, **run, **extra, **common)
             print(json.dumps(result), flush=True)
+            if statements:
+                print(server.psql(TOP_STATEMENTS, database="bench_ledger"), flush=True)
+                server.psql("SELECT pg_stat_statements_reset()", database="bench_ledger")
         return 0
     finally:
         if proc is not None:

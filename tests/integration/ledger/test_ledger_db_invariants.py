@@ -211,3 +211,82 @@ async def test_a_hold_beyond_the_available_balance_is_refused(db: AsyncEngine) -
                 ),
                 {"id": str(uuid.uuid4()), "p": MEMBER, "q": MERCHANT},
             )
+
+
+MANY = """
+INSERT INTO postings (transaction_id, account_id, currency, amount)
+SELECT CAST(tx AS uuid), CAST(account AS uuid), 'GONETTE', amount
+FROM jsonb_to_recordset(CAST(:legs AS jsonb)) AS legs (tx text, account text, amount bigint)
+"""
+
+
+async def post_many(engine: AsyncEngine, *transactions: tuple[int, ...]) -> None:
+    """Transactions of ISSUER -> MEMBER -> MERCHANT amounts, every posting of them in ONE
+    statement (as batches write them): each tuple is (issuer to member, member to merchant);
+    zero legs are left out."""
+    import json
+
+    legs = []
+    async with engine.begin() as conn:
+        for to_member, to_merchant in transactions:
+            tx = str(uuid.uuid4())
+            await conn.execute(
+                text(
+                    "INSERT INTO transactions (id, kind, effective_date, client_id) "
+                    "VALUES (:id, 'transfer', current_date, 'psql')"
+                ),
+                {"id": tx},
+            )
+            moves = ((ISSUER, -to_member), (MEMBER, to_member - to_merchant))
+            legs += [
+                {"tx": tx, "account": account, "amount": amount}
+                for account, amount in (*moves, (MERCHANT, to_merchant))
+                if amount
+            ]
+        await conn.execute(text(MANY), {"legs": json.dumps(legs)})
+
+
+async def test_postings_of_one_statement_are_numbered_and_summed_in_order(db: AsyncEngine) -> None:
+    await post(db, (ISSUER, "GONETTE", -10), (MEMBER, "GONETTE", 10))
+    await post_many(db, (100, 30), (50, 0), (0, 60))
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT amount, balance_after, account_seq FROM postings "
+                    "WHERE account_id = :a ORDER BY account_seq"
+                ),
+                {"a": MEMBER},
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [(10, 10, 1), (70, 80, 2), (50, 130, 3), (-60, 70, 4)]
+        stamps = (
+            await conn.execute(
+                text("SELECT posted_at FROM postings WHERE account_id = :a ORDER BY account_seq"),
+                {"a": MEMBER},
+            )
+        ).scalars()
+        stamps = list(stamps)
+        assert stamps == sorted(stamps)
+        counters = (
+            await conn.execute(
+                text("SELECT postings, last_posted_at FROM account_balances WHERE account_id = :a"),
+                {"a": MEMBER},
+            )
+        ).one()
+        assert tuple(counters) == (4, stamps[-1])
+    assert await balance(db, MEMBER) == (70, 0)
+    assert await balance(db, MERCHANT) == (90, 0)
+    assert await balance(db, ISSUER) == (-160, 0)
+
+
+async def test_a_bound_crossed_inside_one_statement_is_refused(db: AsyncEngine) -> None:
+    """The member ends at 20, but passes through -40 between two of the statement's
+    transactions: refused, as a posting-by-posting update would have been."""
+    await post(db, (ISSUER, "GONETTE", -20), (MEMBER, "GONETTE", 20))
+    with pytest.raises(DBAPIError, match="ck_account_balances_lower_bound"):
+        await post_many(db, (0, 60), (60, 0))
+    assert await balance(db, MEMBER) == (20, 0)
+    with pytest.raises(DBAPIError, match="ck_account_balances_upper_bound"):
+        await post_many(db, (99_990, 0), (0, 99_990))
+    assert await balance(db, MEMBER) == (20, 0)
