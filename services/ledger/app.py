@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from fastapi import FastAPI
@@ -26,6 +25,7 @@ from services.ledger.api import (
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.settings import LedgerSettings
+from shared.background import background_task, pause
 from shared.service_app import build_service_app
 
 log = structlog.get_logger(__name__)
@@ -40,11 +40,7 @@ DESCRIPTION = (
 async def sweep_holds(
     factory: async_sessionmaker[AsyncSession], *, interval_s: float, stop: asyncio.Event
 ) -> None:
-    """Expire due holds until ``stop`` is set, one short transaction per round.
-
-    Why a stop event rather than cancellation: cancelling a task in the middle of a query
-    can leave its pooled connection half-closed and stall the engine's disposal at shutdown.
-    """
+    """Expire due holds until ``stop`` is set, one short transaction per round."""
     while not stop.is_set():
         expired = 0
         try:
@@ -55,36 +51,20 @@ async def sweep_holds(
         except Exception:
             log.exception("hold_sweep_failed")
         if not expired:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            await pause(stop, interval_s)
 
 
 def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     settings = settings or LedgerSettings()
 
-    stop = asyncio.Event()
+    async def run_sweeper(app: FastAPI, stop: asyncio.Event) -> None:
+        await sweep_holds(
+            app.state.session_factory, interval_s=settings.hold_sweep_interval_s, stop=stop
+        )
 
-    async def start_sweeper(app: FastAPI) -> None:
-        app.state.hold_sweeper = None
-        if settings.run_background_tasks:
-            stop.clear()
-            app.state.hold_sweeper = asyncio.create_task(
-                sweep_holds(
-                    app.state.session_factory, interval_s=settings.hold_sweep_interval_s, stop=stop
-                ),
-                name="hold-sweeper",
-            )
-
-    async def stop_sweeper(app: FastAPI) -> None:
-        task = app.state.hold_sweeper
-        if task is None:
-            return
-        stop.set()
-        try:
-            await asyncio.wait_for(task, timeout=30)
-        except TimeoutError:
-            log.warning("hold_sweeper_did_not_stop")
-
+    start_sweeper, stop_sweeper = background_task(
+        "hold-sweeper", run_sweeper, enabled=settings.run_background_tasks
+    )
     start_sealer, stop_sealer = audit_sealer.lifecycle(settings)
 
     return build_service_app(

@@ -29,7 +29,6 @@ one full anti-join) so such a transaction is chained at the next restart at the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import zlib
 from collections.abc import Sequence
 from datetime import timedelta
@@ -42,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.ledger.domain.audit_chain import link_hash
 from services.ledger.store import audit as store
+from shared.background import Hook, background_task, pause
 
 log = structlog.get_logger(__name__)
 
@@ -147,7 +147,7 @@ async def run_sealer(
                     await conn.commit()
         except Exception:
             log.exception("audit_sealer_failed")
-            await _pause(stop, interval_s)
+            await pause(stop, interval_s)
 
 
 async def _lead(
@@ -163,7 +163,7 @@ async def _lead(
         await conn.commit()
         if got:
             break
-        await _pause(stop, interval_s)
+        await pause(stop, interval_s)
     if not stop.is_set():
         await seal_stragglers(factory)
     while not stop.is_set():
@@ -174,41 +174,19 @@ async def _lead(
         except Exception:
             # A serialisation failure or a lost race is retried at the next round.
             log.warning("audit_seal_round_failed", exc_info=True)
-        await _pause(stop, interval_s)
+        await pause(stop, interval_s)
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def lifecycle(settings: Any) -> tuple[Any, Any]:
+def lifecycle(settings: Any) -> tuple[Hook, Hook]:
     """(on_startup, on_shutdown) hooks that run the sealer beside the app."""
-    stop = asyncio.Event()
 
-    async def start(app: Any) -> None:
-        app.state.audit_sealer = None
-        if settings.run_background_tasks:
-            stop.clear()
-            app.state.audit_sealer = asyncio.create_task(
-                run_sealer(
-                    app.state.engine,
-                    app.state.session_factory,
-                    interval_s=settings.audit_seal_interval_s,
-                    margin_s=settings.audit_seal_margin_s,
-                    stop=stop,
-                ),
-                name="audit-sealer",
-            )
+    async def run(app: Any, stop: asyncio.Event) -> None:
+        await run_sealer(
+            app.state.engine,
+            app.state.session_factory,
+            interval_s=settings.audit_seal_interval_s,
+            margin_s=settings.audit_seal_margin_s,
+            stop=stop,
+        )
 
-    async def stop_sealer(app: Any) -> None:
-        task = app.state.audit_sealer
-        if task is None:
-            return
-        stop.set()
-        try:
-            await asyncio.wait_for(task, timeout=30)
-        except TimeoutError:
-            log.warning("audit_sealer_did_not_stop")
-
-    return start, stop_sealer
+    return background_task("audit-sealer", run, enabled=settings.run_background_tasks)
