@@ -32,6 +32,7 @@ run: venv
 
 lint: venv
 	$(VENV)/bin/ruff check shared services deploy tests bench
+	$(VENV)/bin/ruff format --check shared services deploy tests bench
 	$(VENV)/bin/mypy shared
 	$(VENV)/bin/lint-imports
 	$(PY) -m shared.events.docs --check
