@@ -40,6 +40,7 @@ from services.gateway.traffic.middleware import (
 )
 from services.gateway.traffic.openapi import MergedOpenAPI, docs_endpoint, openapi_endpoint
 from services.gateway.traffic.proxy import PROXY_PATH, KnownServiceRoute, proxy
+from services.gateway.traffic.replicas import ReplicaCensus
 from services.gateway.traffic.upstreams import UpstreamPool
 from shared.db import plain_dsn
 from shared.service_app import build_service_app
@@ -57,6 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     policy = ClientPolicy(token_ttl_s=settings.token_ttl_s)
     hub = StreamHub(queue_size=settings.stream_queue_size)
     pool = UpstreamPool(settings)
+    census = ReplicaCensus(every_s=settings.replica_heartbeat_s)
     tasks: list[asyncio.Task[None]] = []
 
     async def start(app: FastAPI) -> None:
@@ -67,8 +69,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
         log.info("bootstrap_admin", outcome=outcome)
         await policy.refresh(factory)
+        await census.beat(factory)
+        log.info("gateway_replicas", replicas=census.count, replica=census.replica_id)
         tasks.extend(
             [
+                asyncio.create_task(census.run(factory), name="replica-census"),
                 asyncio.create_task(
                     policy.run(factory, every_s=settings.client_policy_refresh_s),
                     name="client-policy",
@@ -91,6 +96,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await asyncio.gather(*tasks, return_exceptions=True)
         tasks.clear()
         await pool.close()
+        try:
+            await census.leave(app.state.session_factory)
+        except Exception as exc:
+            log.warning("gateway_leave_failed", error=repr(exc))
 
     app = build_service_app(
         settings,
@@ -121,7 +130,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.stream_hub = hub
     app.state.upstreams = pool
     app.state.merged_openapi = MergedOpenAPI(app, pool, ttl_s=settings.openapi_cache_ttl_s)
-    _install_traffic(app, settings, policy)
+    app.state.replica_census = census
+    _install_traffic(app, settings, policy, census)
     return app
 
 
@@ -140,7 +150,9 @@ def key_ring_for(settings: GatewaySettings) -> KeyRing:
     return KeyRing(keys_dir=keys_dir, bundle_file=bundle, token_ttl_s=settings.token_ttl_s)
 
 
-def _install_traffic(app: FastAPI, settings: GatewaySettings, policy: ClientPolicy) -> None:
+def _install_traffic(
+    app: FastAPI, settings: GatewaySettings, policy: ClientPolicy, census: ReplicaCensus
+) -> None:
     # FastAPI's own /openapi.json and /docs describe only the gateway: replace them.
     app.router.routes[:] = [
         r for r in app.router.routes if getattr(r, "path", None) not in FASTAPI_DOC_PATHS
@@ -158,7 +170,14 @@ def _install_traffic(app: FastAPI, settings: GatewaySettings, policy: ClientPoli
 
     def client_limit(client_id: str) -> tuple[int, int]:
         per_minute = policy.rate_limit_of(client_id) or settings.rate_limit_per_minute
-        return per_minute, max(settings.rate_limit_burst, per_minute // 6)
+        burst = max(settings.rate_limit_burst, per_minute // 6)
+        return census.share(per_minute), census.share(burst)
+
+    def anonymous_limit() -> tuple[int, int]:
+        return (
+            census.share(settings.anonymous_rate_limit_per_minute),
+            census.share(settings.anonymous_rate_limit_burst),
+        )
 
     # Appended, not added: they run inside the request-id middleware, so their 413 and 429
     # answers carry X-Request-ID and are counted in the metrics like any other response.
@@ -169,10 +188,7 @@ def _install_traffic(app: FastAPI, settings: GatewaySettings, policy: ClientPoli
                 limiter=RateLimiter(),
                 identify=lambda token: app.state.token_verifier.verify(token),
                 client_limit=client_limit,
-                anonymous_limit=(
-                    settings.anonymous_rate_limit_per_minute,
-                    settings.anonymous_rate_limit_burst,
-                ),
+                anonymous_limit=anonymous_limit,
             ),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ]

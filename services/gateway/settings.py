@@ -62,13 +62,19 @@ class GatewaySettings(ServiceSettings):
         default=1_048_576, ge=1024, description="Largest request body accepted (then 413)."
     )
 
-    # --- rate limits (token bucket, per gateway process) ------------------------------------
+    # --- rate limits (token bucket, shared between live replicas) -------------------------
     # Per client (and, for anonymous calls, per address): refill rate and bucket size; 429 +
     # Retry-After when the bucket is empty.
     rate_limit_per_minute: int = Field(default=1200, ge=1)
     rate_limit_burst: int = Field(default=200, ge=1)
     anonymous_rate_limit_per_minute: int = Field(default=120, ge=1)
     anonymous_rate_limit_burst: int = Field(default=30, ge=1)
+    replica_heartbeat_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often each gateway replica announces itself; every replica enforces "
+        "its share (limit / live replicas) of each rate limit.",
+    )
 
     # --- identity ---------------------------------------------------------------------------
     # Directory of PEM private keys: the newest signs, all are published. Generated on first

@@ -100,9 +100,9 @@ class BodySizeLimitMiddleware:
 
 class RateLimitMiddleware:
     """A token bucket per authenticated client (``sub`` of a valid token), else per client
-    IP. Limits are per gateway process: with N replicas a client gets up to N times the
-    rate, which the defaults allow for. An invalid token counts against the IP and the
-    endpoint then answers 401."""
+    IP. Buckets live in this process; the limits it is given are already this replica's
+    share of the gateway-wide limit (see ``replicas.py``). An invalid token counts against
+    the IP and the endpoint then answers 401."""
 
     def __init__(
         self,
@@ -111,7 +111,7 @@ class RateLimitMiddleware:
         limiter: RateLimiter,
         identify: Callable[[str], Principal],
         client_limit: Callable[[str], tuple[int, int]],
-        anonymous_limit: tuple[int, int],
+        anonymous_limit: Callable[[], tuple[int, int]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
@@ -160,7 +160,7 @@ class RateLimitMiddleware:
                 scope.setdefault("state", {})["principal"] = principal
                 return f"client:{principal.client_id}", self.client_limit(principal.client_id)
         client = scope.get("client")
-        return f"ip:{client[0] if client else 'unknown'}", self.anonymous_limit
+        return f"ip:{client[0] if client else 'unknown'}", self.anonymous_limit()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

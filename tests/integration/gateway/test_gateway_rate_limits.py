@@ -103,3 +103,27 @@ async def test_health_endpoints_are_never_rate_limited(make_settings: MakeSettin
     async with running(app) as client:
         statuses = {(await client.get("/healthz")).status_code for _ in range(10)}
         assert statuses == {200}
+
+
+async def test_two_live_replicas_each_enforce_half_of_a_limit(make_settings: MakeSettings):
+    """Limits hold for the gateway as a whole: with two replicas on one database each one
+    grants a client half the burst, so the client gets the configured limit, not twice it."""
+    settings = make_settings(rate_limit_per_minute=6, rate_limit_burst=4, replica_heartbeat_s=0.2)
+    first, second = create_app(settings), create_app(settings)  # type: ignore[arg-type]
+    async with running(first) as one, running(second) as two:
+        await first.state.replica_census.beat(first.state.session_factory)
+        assert first.state.replica_census.count == 2
+        assert second.state.replica_census.count == 2
+        admin = bearer(await token(one, "admin", ADMIN_SECRET))
+        statuses = [
+            (await client.get("/api/dashboard/summary", headers=admin)).status_code
+            for client in (one, one, one, two, two, two)
+        ]
+        assert statuses == [200, 200, 429, 200, 200, 429]
+    # A replica that shut down is no longer counted by the others.
+    solo = create_app(settings)  # type: ignore[arg-type]
+    async with running(solo) as client:
+        admin = bearer(await token(client, "admin", ADMIN_SECRET))
+        response = await client.get("/api/dashboard/summary", headers=admin)
+        assert solo.state.replica_census.count == 1
+        assert response.headers["ratelimit-limit"] == "4"
