@@ -23,7 +23,7 @@ from services.ledger.conversions import check_reserves
 from services.ledger.domain.currencies import CurrencyKind
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting, validate_transaction
-from services.ledger.outbox_rows import PostedLegRow, posted_rows
+from services.ledger.outbox_rows import posted_rows, posted_transaction
 from services.ledger.service import (
     SOURCE,
     bounds_error,
@@ -136,20 +136,16 @@ async def post_atomic(
     await check_reserves(session, list(locked))
     by_id = {row["id"]: row for row in inserted}
     posted = [(by_id[tx_id], legs) for tx_id, legs in zip(ids, canonical, strict=True)]
-    await repo.insert_outbox(
-        session, posted_rows((_event_of(tx, legs, locked) for tx, legs in posted), source=SOURCE)
-    )
-    return posted
-
-
-def _event_of(
-    tx: dict[str, Any], legs: tuple[Posting, ...], accounts: dict[UUID, Any]
-) -> tuple[str, str, Any, str | None, dict[str, list[PostedLegRow]]]:
-    by_currency: dict[str, list[PostedLegRow]] = {}
-    for leg in legs:
-        account = accounts[leg.account_id]
-        by_currency.setdefault(leg.currency, []).append(
-            (str(leg.account_id), account["type"], account["territory"], leg.amount)
+    events = (
+        posted_transaction(
+            tx_id=tx["id"],
+            kind=tx["kind"],
+            effective_date=tx["effective_date"],
+            reverses=tx["reverses"],
+            legs=legs,
+            accounts=locked,
         )
-    reverses = str(tx["reverses"]) if tx["reverses"] else None
-    return str(tx["id"]), tx["kind"], tx["effective_date"], reverses, by_currency
+        for tx, legs in posted
+    )
+    await repo.insert_outbox(session, posted_rows(events, source=SOURCE))
+    return posted

@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import encode, new_event
@@ -45,6 +46,30 @@ _POSTED_COUNTER = EVENTS_RECORDED.labels(_POSTED)
 PostedLegRow = tuple[str, str, str | None, int]
 """(account id, account type, territory, amount) of one leg of one currency."""
 
+PostedTransaction = tuple[str, str, date, str | None, dict[str, list[PostedLegRow]]]
+"""(transaction id, kind, effective date, reversed transaction id, legs by currency)"""
+
+
+def posted_transaction(
+    *,
+    tx_id: UUID,
+    kind: str,
+    effective_date: date,
+    reverses: UUID | None,
+    legs: Iterable[Any],
+    accounts: Mapping[UUID, Mapping[str, Any]],
+) -> PostedTransaction:
+    """What `posted_rows` needs of one transaction: its legs (``account_id``, ``currency``,
+    ``amount``) grouped by currency, each with its account's type and territory (what the
+    diagnostics service maps flows with)."""
+    by_currency: dict[str, list[PostedLegRow]] = {}
+    for leg in legs:
+        account = accounts[leg.account_id]
+        by_currency.setdefault(leg.currency, []).append(
+            (str(leg.account_id), account["type"], account["territory"], leg.amount)
+        )
+    return str(tx_id), kind, effective_date, str(reverses) if reverses else None, by_currency
+
 
 def cloudevents_time(value: datetime) -> str:
     """An instant as the CloudEvents JSON format writes it (UTC as ``Z``)."""
@@ -53,7 +78,7 @@ def cloudevents_time(value: datetime) -> str:
 
 
 def posted_rows(
-    transactions: Iterable[tuple[str, str, date, str | None, dict[str, list[PostedLegRow]]]],
+    transactions: Iterable[PostedTransaction],
     *,
     source: str,
     now: datetime | None = None,

@@ -53,7 +53,7 @@ from services.ledger.domain.postings import (
     reversal_of,
     validate_transaction,
 )
-from services.ledger.outbox_rows import outbox_rows
+from services.ledger.outbox_rows import posted_rows, posted_transaction
 from services.ledger.store import cards as cap_store
 from services.ledger.store import programmes as programme_store
 from services.ledger.store import repository as repo
@@ -63,8 +63,6 @@ from shared.events.catalog.ledger import (
     AccountOpened,
     AccountReactivated,
     CurrencyCreated,
-    PostedLeg,
-    TransactionPosted,
     TransactionReversed,
 )
 from shared.events.outbox import record_event
@@ -334,33 +332,6 @@ def transaction_view(tx: Mapping[Any, Any], legs: Sequence[Mapping[Any, Any]]) -
     }
 
 
-def posted_events(
-    *, tx: Mapping[Any, Any], legs: Sequence[Posting], accounts: Mapping[UUID, Mapping[Any, Any]]
-) -> list[TransactionPosted]:
-    """One TransactionPosted per currency of the transaction, each leg with its account's
-    type and territory (what the diagnostics service maps flows with)."""
-    return [
-        TransactionPosted(
-            transaction_id=str(tx["id"]),
-            currency=currency,
-            kind=tx["kind"],
-            effective_date=tx["effective_date"],
-            reverses=str(tx["reverses"]) if tx["reverses"] else None,
-            postings=[
-                PostedLeg(
-                    account_id=str(leg.account_id),
-                    account_type=accounts[leg.account_id]["type"],
-                    territory=accounts[leg.account_id]["territory"],
-                    amount=leg.amount,
-                )
-                for leg in legs
-                if leg.currency == currency
-            ],
-        )
-        for currency in sorted({leg.currency for leg in legs})
-    ]
-
-
 async def post(
     session: AsyncSession,
     *,
@@ -394,8 +365,11 @@ async def post(
     effective = effective_date or datetime.now(UTC).date()
     # The events go out with the transaction's own INSERT (one round trip); a refusal
     # below rolls them back with it.
-    events = posted_events(
-        tx={"id": tx_id, "kind": kind, "effective_date": effective, "reverses": reverses},
+    event = posted_transaction(
+        tx_id=tx_id,
+        kind=kind,
+        effective_date=effective,
+        reverses=reverses,
         legs=canonical,
         accounts=locked,
     )
@@ -403,7 +377,7 @@ async def post(
         tx = await repo.insert_transaction(
             session,
             legs=rows,
-            outbox=outbox_rows(((e, str(tx_id)) for e in events), source=SOURCE),
+            outbox=posted_rows([event], source=SOURCE),
             id=tx_id,
             kind=kind,
             effective_date=effective,

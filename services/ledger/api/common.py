@@ -211,6 +211,25 @@ def transaction_json(tx: Mapping[str, Any], legs: Iterable[tuple[Any, str, int]]
     )
 
 
+def view_json(view: Mapping[str, Any]) -> str:
+    """`transaction_json` for a transaction view of `service.transaction_view` (its
+    instants and ids already strings)."""
+    postings = ",".join(
+        f'{{"account_id":"{p["account_id"]}","currency":"{p["currency"]}","amount":{p["amount"]}}}'
+        for p in view["postings"]
+    )
+    inserted_at = view["inserted_at"]
+    if inserted_at.endswith("+00:00"):
+        inserted_at = inserted_at[:-6] + "Z"
+    reverses = f'"{view["reverses"]}"' if view["reverses"] else "null"
+    return (
+        f'{{"id":"{view["id"]}","kind":{json_text(view["kind"])},'
+        f'"effective_date":"{view["effective_date"]}","inserted_at":"{inserted_at}",'
+        f'"description":{json_text(view["description"])},'
+        f'"metadata":{json_text(view["metadata"])},"reverses":{reverses},"postings":[{postings}]}}'
+    )
+
+
 def body_digest(route: str, body: BaseModel) -> str:
     """What a replay must repeat: the route and the validated body without its
     ``idempotency_key``, serialised by pydantic-core (field order fixed by the model;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import service
@@ -16,10 +16,18 @@ from services.ledger.api.common import (
     Limit,
     Poster,
     Reader,
+    body_digest,
+    body_schema,
     decode_cursor,
     idempotent,
+    idempotent_json,
+    json_text,
     page,
+    parse_body,
     pick_key,
+    request_hash,
+    sort_metadata,
+    view_json,
 )
 from services.ledger.api.schemas import (
     ReversalCreate,
@@ -56,6 +64,7 @@ POSTING_ERRORS = (
     Unprocessable,
 )
 CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
+ROUTE = "POST /transactions"
 
 
 def legs_of(body: TransactionFields) -> list[Posting]:
@@ -92,6 +101,7 @@ def ensure_visible(principal: Principal, view: dict[str, Any]) -> None:
     "",
     status_code=201,
     response_model=TransactionRead,
+    openapi_extra=body_schema(TransactionCreate),
     responses={
         200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
@@ -99,22 +109,37 @@ def ensure_visible(principal: Principal, view: dict[str, Any]) -> None:
     },
 )
 async def post_transaction(
-    body: TransactionCreate,
+    request: Request,
     principal: Poster,
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """Post a balanced transaction: postings of each currency sum to zero."""
+    # The hottest write: the body is validated from its bytes (`parse_body`), the answer
+    # written without a response model, and the key's row keeps the transaction's id.
+    body = parse_body(TransactionCreate, await request.body())
+    sort_metadata((body,))
     key = pick_key(idempotency_key, body.idempotency_key)
-    fields = TransactionFields(**body.model_dump(exclude={"idempotency_key"}))
-    return await idempotent(
+
+    async def run() -> tuple[str, Any]:
+        view = await post_fields(session, principal, body, key)
+        return view_json(view), {"replay": "transaction", "id": view["id"]}
+
+    async def replay(record: Any) -> str:
+        if record.get("replay") != "transaction":
+            return json_text(record)
+        return view_json(await service.load_transaction(session, UUID(record["id"])))
+
+    return await idempotent_json(
         session,
-        model=TransactionRead,
-        principal=principal,
+        client_id=principal.client_id,
         key=key,
-        route="POST /transactions",
-        body=fields.model_dump(mode="json"),
-        run=lambda: post_fields(session, principal, fields, key),
+        digest=lambda: body_digest(ROUTE, body),
+        legacy_digest=lambda: request_hash(
+            ROUTE, body.model_dump(mode="json", exclude={"idempotency_key"})
+        ),
+        run=run,
+        replay=replay,
     )
 
 

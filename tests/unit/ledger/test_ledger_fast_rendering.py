@@ -8,9 +8,10 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.api.common import json_text, transaction_json
+from services.ledger.api.common import json_text, transaction_json, view_json
 from services.ledger.api.schemas import TransactionRead
 from services.ledger.outbox_rows import posted_rows
+from services.ledger.service import transaction_view
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import Event, encode
 from shared.observability import correlation_id_var
@@ -53,6 +54,8 @@ def test_a_transaction_is_written_as_transaction_read_renders_it(
     }
     legs = [(A, "EUSKO", -5), (B, "EUSKO", 3), (C, "EUSKO", 2)]
     assert transaction_json(tx, legs) == rendered_by_model(tx, legs)
+    view = transaction_view(tx, [{"account_id": a, "currency": c, "amount": n} for a, c, n in legs])
+    assert view_json(view) == rendered_by_model(tx, legs)
 
 
 @pytest.mark.parametrize("correlation", [None, "corr-1"])
