@@ -261,7 +261,8 @@ async def idempotent_json(
 ) -> Response:
     """`idempotent` for the posting paths: ``run`` returns the response as JSON text and a
     compact record of it (transaction ids, not the rendered transactions), which is what
-    the key's row stores; a replay renders that record again with ``replay``.
+    the key's row stores (``None``: ``run`` already stored it); a replay renders that
+    record again with ``replay``.
 
     Same key and same body: the original result, with 200. Another body: 409. A key first
     used before this change stored a hash of the older canonical form (``legacy_digest``,
@@ -282,5 +283,6 @@ async def idempotent_json(
             )
         return Response(await replay(earlier["response"]), status_code=200, media_type=JSON)
     text, record = await run()
-    await repo.remember_response(session, client_id=client_id, key=key, response=record)
+    if record is not None:  # None: ``run`` recorded it with its own writes
+        await repo.remember_response(session, client_id=client_id, key=key, response=record)
     return Response(text, status_code=status_code, media_type=JSON)

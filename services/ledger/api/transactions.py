@@ -121,9 +121,9 @@ async def post_transaction(
     sort_metadata((body,))
     key = pick_key(idempotency_key, body.idempotency_key)
 
-    async def run() -> tuple[str, Any]:
-        view = await post_fields(session, principal, body, key)
-        return view_json(view), {"replay": "transaction", "id": view["id"]}
+    async def run() -> tuple[str, None]:
+        # The transaction's INSERT also records it as the key's answer (`insert_transaction`).
+        return view_json(await post_fields(session, principal, body, key)), None
 
     async def replay(record: Any) -> str:
         if record.get("replay") != "transaction":

@@ -311,6 +311,10 @@ WITH tx AS (
 ), events AS (
     INSERT INTO outbox (event_id, event_type, topic, key, payload)
     SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+), remembered AS (
+    UPDATE idempotency_keys k
+    SET response = jsonb_build_object('replay', 'transaction', 'id', tx.id)
+    FROM tx WHERE k.client_id = $6 AND k.key = $7 AND k.response IS NULL
 )
 SELECT tx.*, EXISTS (
     SELECT 1 FROM currency_reserves
@@ -332,6 +336,11 @@ async def insert_transaction(
 
     The postings' trigger reads the transaction row written by the same statement: a
     data-modifying CTE's rows reach the main query (and so the trigger) before it inserts.
+
+    With an ``idempotency_key`` whose row this client claimed and has not answered yet,
+    the same statement records the answer as this transaction (``{"replay":
+    "transaction", "id": …}``, what `POST /transactions` replays); a caller that stores
+    another answer overwrites it later in the same database transaction.
     """
     row = await _fetchrow(
         session,

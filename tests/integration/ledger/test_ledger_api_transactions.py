@@ -3,10 +3,16 @@ problem+json and writes nothing."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger.api.common import request_hash
+from services.ledger.api.schemas import TransactionFields
 from shared.problems import PROBLEM_MEDIA_TYPE
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger
 
@@ -290,3 +296,58 @@ async def test_malformed_ids_are_validation_problems(ledger: Ledger, path: str) 
     await expect_problem(
         await ledger.client.get(path, headers=ledger.headers), 422, "validation-failed"
     )
+
+
+async def test_a_replay_is_the_original_response_byte_for_byte(ledger: Ledger) -> None:
+    issuer, member = await ledger.funded(500)
+    merchant = await ledger.account(type="merchant")
+    first = await ledger.transfer(
+        member,
+        merchant,
+        7,
+        idempotency_key="pay-bytes",
+        description="café",
+        metadata={"b": "2", "a": "1"},
+    )
+    again = await ledger.transfer(
+        member,
+        merchant,
+        7,
+        idempotency_key="pay-bytes",
+        description="café",
+        metadata={"a": "1", "b": "2"},
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.content == first.content
+
+
+async def test_a_key_answered_before_the_compact_records_still_replays(
+    ledger: Ledger, ledger_db: str, engine_for: Callable[[str], AsyncEngine]
+) -> None:
+    """Rows written by the previous version: hash of the older canonical form, and the
+    whole response stored."""
+    issuer, member = await ledger.funded(500)
+    merchant = await ledger.account(type="merchant")
+    body = {
+        "postings": [
+            {"account_id": member, "currency": CURRENCY, "amount": -5},
+            {"account_id": merchant, "currency": CURRENCY, "amount": 5},
+        ]
+    }
+    fields = TransactionFields.model_validate(body).model_dump(mode="json")
+    stored = {"id": "0195f3c4-1111-7abc-8def-0123456789ab", "kind": "transfer", "note": "old"}
+    async with engine_for(ledger_db).begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO idempotency_keys (client_id, key, request_hash, response) "
+                "VALUES ('operator', 'old-key', :h, CAST(:r AS jsonb))"
+            ),
+            {"h": request_hash("POST /transactions", fields), "r": json.dumps(stored)},
+        )
+    headers = {**ledger.headers, "Idempotency-Key": "old-key"}
+    replay = await ledger.client.post("/transactions", json=body, headers=headers)
+    assert replay.status_code == 200 and replay.json() == stored
+    body["postings"][0]["amount"], body["postings"][1]["amount"] = -6, 6
+    other = await ledger.client.post("/transactions", json=body, headers=headers)
+    await expect_problem(other, 409, "idempotency-key-reused")
+    assert (await ledger.balance(member))["posted"] == 500
