@@ -278,7 +278,11 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the ledger did not become ready")
 
 
-WORKERS = int(os.environ.get("BENCH_LEDGER_WORKERS", "1"))
+# Two uvicorn workers by default: measured with bench/ledger/cpu.py on this 2-core machine
+# (2026-11-26), the same CPU per request and more of it in parallel: balance reads 4,305/s
+# against 2,888/s with one worker (one process saturated one core), single transfers 652/s
+# against 580/s, batches 5.2/s against 4.5/s.
+WORKERS = int(os.environ.get("BENCH_LEDGER_WORKERS", "2"))
 # The app factory uvicorn runs; another one (a variant under study) can be named here.
 APP = os.environ.get("BENCH_LEDGER_APP", "services.ledger.app:create_app")
 
