@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
@@ -147,9 +147,28 @@ async def idempotent_request(
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_body(model: type[M], raw: bytes) -> M:
-    """``raw`` validated as ``model`` in one pass over the bytes (pydantic-core parses the
-    JSON itself: no intermediate dicts); a refusal is the same 422 FastAPI would give."""
+def is_json(content_type: str | None) -> bool:
+    """``application/json`` or ``application/…+json``, parameters aside."""
+    main, _, sub = (content_type or "").partition(";")[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+async def parse_body(model: type[M], request: Request) -> M:
+    """The request's body validated as ``model`` in one pass over its bytes (pydantic-core
+    parses the JSON itself: no intermediate dicts); a refusal is the 422 FastAPI gives,
+    including for a body not sent as JSON (FastAPI's strict content type)."""
+    raw = await request.body()
+    if not is_json(request.headers.get("content-type")):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "model_attributes_type",
+                    "loc": ("body",),
+                    "msg": "Input should be a valid dictionary or object to extract fields from",
+                    "input": None,
+                }
+            ]
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -117,7 +117,7 @@ async def post_transaction(
     """Post a balanced transaction: postings of each currency sum to zero."""
     # The hottest write: the body is validated from its bytes (`parse_body`), the answer
     # written without a response model, and the key's row keeps the transaction's id.
-    body = parse_body(TransactionCreate, await request.body())
+    body = await parse_body(TransactionCreate, request)
     sort_metadata((body,))
     key = pick_key(idempotency_key, body.idempotency_key)
 

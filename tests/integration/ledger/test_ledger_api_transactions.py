@@ -351,3 +351,25 @@ async def test_a_key_answered_before_the_compact_records_still_replays(
     other = await ledger.client.post("/transactions", json=body, headers=headers)
     await expect_problem(other, 409, "idempotency-key-reused")
     assert (await ledger.balance(member))["posted"] == 500
+
+
+async def test_a_body_not_sent_as_json_is_refused_like_fastapi_refuses_it(ledger: Ledger) -> None:
+    issuer, member = await ledger.funded(500)
+    body = json.dumps(
+        {
+            "postings": [
+                {"account_id": member, "currency": CURRENCY, "amount": -5},
+                {"account_id": issuer, "currency": CURRENCY, "amount": 5},
+            ]
+        }
+    )
+    for path in ("/transactions", "/batches"):
+        sent = body if path == "/transactions" else f'{{"items": [{body}]}}'
+        plain = {**ledger.headers, "Content-Type": "text/plain"}
+        refused = await ledger.client.post(path, content=sent, headers=plain)
+        await expect_problem(refused, 422, "validation-failed")
+        typed = {**ledger.headers, "Content-Type": "application/json; charset=utf-8"}
+        assert (await ledger.client.post(path, content=sent, headers=typed)).status_code == 201
+        broken = await ledger.client.post(path, content=sent[:-1], headers=typed)
+        await expect_problem(broken, 422, "validation-failed")
+    assert (await ledger.balance(member))["posted"] == 490
