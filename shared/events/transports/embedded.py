@@ -85,17 +85,16 @@ class EmbeddedProducer:
             # Appends are serialised so positions become visible in order: a reader that
             # has seen position N can never later find a committed position below N.
             await conn.execute("SELECT pg_advisory_xact_lock(727002)")
-            await conn.executemany(
-                "INSERT INTO event_log (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
-                [
-                    (
-                        r.topic,
-                        r.key,
-                        r.value,
-                        json.dumps([[k, v.decode("latin-1")] for k, v in r.headers]),
-                    )
-                    for r in records
-                ],
+            # One statement for the whole batch: a row per statement cost more than the
+            # rows themselves under load.
+            await conn.execute(
+                "INSERT INTO event_log (topic, key, value, headers)"
+                " SELECT t, k, v, h::jsonb FROM unnest($1::text[], $2::text[], $3::bytea[],"
+                " $4::text[]) AS r(t, k, v, h)",
+                [r.topic for r in records],
+                [r.key for r in records],
+                [r.value for r in records],
+                [json.dumps([[k, v.decode("latin-1")] for k, v in r.headers]) for r in records],
             )
 
     async def ping(self) -> None:
