@@ -2,11 +2,11 @@
 Python, then all transactions, all postings and all their events in three array statements,
 whatever the batch size.
 
-The database still checks everything it always does (per-posting balance triggers and
-bound CHECKs, per-transaction zero-sum at commit); this path only saves round trips and
-Python objects: the accounts of a batch are locked until commit, so everything built
-after the lock (rows, events) is built from plain tuples, and the response is written by
-the caller straight from the rows returned here.
+The database still checks everything it always does (balance triggers, per posting and
+per statement, with their bound checks; per-transaction zero-sum at commit); this path
+only saves round trips and Python objects: the accounts of a batch are locked until
+commit, so everything built after the lock (rows, events) is built from plain tuples, and
+the response is written by the caller straight from the rows returned here.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ async def post_atomic(
         kinds.append(item.kind)
         days.append(item.effective_date or today)
         descriptions.append(item.description)
-        metadata.append(repo.json_text(item.metadata))
+        metadata.append(repo.jsonb_param(item.metadata))
     try:
         inserted = await repo.insert_transaction_columns(
             session,

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+from services.ledger.domain._time import json_instant
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import encode, new_event
 from shared.events.metrics import EVENTS_RECORDED
@@ -71,12 +72,6 @@ def posted_transaction(
     return str(tx_id), kind, effective_date, str(reverses) if reverses else None, by_currency
 
 
-def cloudevents_time(value: datetime) -> str:
-    """An instant as the CloudEvents JSON format writes it (UTC as ``Z``)."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def posted_rows(
     transactions: Iterable[PostedTransaction],
     *,
@@ -92,7 +87,7 @@ def posted_rows(
     encoders to the same bytes.
     """
     correlation_id = correlation_id_var.get()
-    time = cloudevents_time(now or datetime.now(UTC))
+    time = json_instant(now or datetime.now(UTC))
     ids = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
     rows: list[OutboxRow] = []
     for tx_id, kind, effective_date, reverses, by_currency in transactions:

@@ -32,6 +32,7 @@ from services.ledger.api.schemas import (
     Statement,
     StatusChange,
 )
+from services.ledger.domain._time import json_instant
 from services.ledger.domain.accounts import AccountStatus
 from services.ledger.domain.errors import (
     AccountNotEmpty,
@@ -154,7 +155,7 @@ async def get_balance(
     posted = row["posted"]
     return Response(
         f'{{"account_id":"{account_id}","currency":"{row["currency"]}","posted":{posted},'
-        f'"held":0,"available":{posted},"at":"{at.isoformat()}"}}',
+        f'"held":0,"available":{posted},"at":"{json_instant(at)}"}}',
         media_type="application/json",
     )
 

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.domain._time import json_instant
 from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor
 from services.ledger.store import repository as repo
 from shared.auth import Principal, require_scope
@@ -209,12 +209,6 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def instant_text(value: datetime) -> str:
-    """An aware datetime as pydantic writes it in JSON (UTC as ``Z``)."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def transaction_json(tx: Mapping[str, Any], legs: Iterable[tuple[Any, str, int]]) -> str:
     """A transaction exactly as ``TransactionRead`` renders it, written without the model
     (a unit test holds the two to the same text). Ids are UUIDs and currency codes match
@@ -224,7 +218,7 @@ def transaction_json(tx: Mapping[str, Any], legs: Iterable[tuple[Any, str, int]]
     return (
         f'{{"id":"{tx["id"]}","kind":{json_text(tx["kind"])},'
         f'"effective_date":"{tx["effective_date"].isoformat()}",'
-        f'"inserted_at":"{instant_text(tx["inserted_at"])}",'
+        f'"inserted_at":"{json_instant(tx["inserted_at"])}",'
         f'"description":{json_text(tx["description"])},'
         f'"metadata":{json_text(tx["metadata"])},"reverses":{reverses},"postings":[{postings}]}}'
     )
@@ -238,7 +232,7 @@ def view_json(view: Mapping[str, Any]) -> str:
         for p in view["postings"]
     )
     inserted_at = view["inserted_at"]
-    if inserted_at.endswith("+00:00"):
+    if inserted_at.endswith("+00:00"):  # already a string: same rule as `json_instant`
         inserted_at = inserted_at[:-6] + "Z"
     reverses = f'"{view["reverses"]}"' if view["reverses"] else "null"
     return (

@@ -103,7 +103,7 @@ async def _fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Reco
         raise _translated(exc, sql) from exc
 
 
-def json_text(value: Any) -> str:
+def jsonb_param(value: Any) -> str:
     """A value for a json/jsonb parameter: SQLAlchemy's asyncpg dialect registers codecs on
     its connections that take text in and give Python objects out."""
     if isinstance(value, dict) and not value:
@@ -349,7 +349,7 @@ async def insert_transaction(
         values["kind"],
         values["effective_date"],
         values.get("description", ""),
-        json_text(values.get("metadata") or {}),
+        jsonb_param(values.get("metadata") or {}),
         values["client_id"],
         values.get("idempotency_key"),
         values.get("reverses"),
@@ -596,7 +596,7 @@ async def claim_idempotency_key(
 async def remember_response(
     session: AsyncSession, *, client_id: str, key: str, response: Any
 ) -> None:
-    await _fetch(session, _REMEMBER, client_id, key, json_text(response))
+    await _fetch(session, _REMEMBER, client_id, key, jsonb_param(response))
 
 
 # --- reserves -------------------------------------------------------------------------------

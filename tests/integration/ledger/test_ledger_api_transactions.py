@@ -276,6 +276,8 @@ async def test_statement_and_balance_at_an_instant(ledger: Ledger) -> None:
         f"/accounts/{member}/balance", params={"at": middle.isoformat()}, headers=ledger.headers
     )
     assert at.json()["posted"] == 1000
+    # The instant is written as every other answer writes one (UTC as Z).
+    assert at.json()["at"] == middle.isoformat().replace("+00:00", "Z")
     params = {"since": middle.isoformat(), "until": (middle + timedelta(hours=1)).isoformat()}
     statement = (
         await ledger.client.get(
