@@ -7,7 +7,7 @@ transactions' insertion time, like balances at an instant):
   merchant accounts (what holders could spend; negative mutual-credit balances are debts,
   not money in hand, and issuer/reserve/fund/programme accounts are the operator's side).
 - **transfers**: transactions of kind ``transfer``, ``hold_capture`` (card payments) or
-  ``purchase`` (voucher spending); **volume** = the sum of their positive postings in the
+  ``programme_purchase`` (voucher spending, card purchases included); **volume** = the sum of their positive postings in the
   currency (a two-legged transfer of 10 counts 10, not 20), **count** = how many.
 - **velocity** = volume / average circulation, where the average circulation is the mean
   of the circulation at the start and at the end of the window (trapezoid rule). It is the
@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 HOLDER_TYPES = ("member", "merchant")
-TRANSFER_KINDS = ("transfer", "hold_capture", "purchase")
+TRANSFER_KINDS = ("transfer", "hold_capture", "programme_purchase")
 PRECISION = 6
 
 

@@ -137,6 +137,21 @@ async def test_purchase_spends_the_earliest_expiring_lot_first_and_names_its_fun
     ]
 
 
+async def test_voucher_purchases_count_in_the_currency_figures(programme: Programme) -> None:
+    await programme.grant("region", 2_000)
+    assert (await programme.buy("bookshop", 1_200)).status_code == 201
+    assert (await programme.buy("club", 300)).status_code == 201
+
+    r = await programme.ledger.client.get(
+        f"{BASE}/figures", params={"window_days": 1}, headers=programme.ledger.headers
+    )
+
+    assert r.status_code == 200, r.text
+    # The setup's two plain transfers funding the funders (2 × 100000) and the two purchases
+    # (1200 + 300); the grant (a programme_credit) is not spending.
+    assert (r.json()["transfer_count"], r.json()["transfer_volume"]) == (4, 201_500)
+
+
 async def test_purchases_refused_by_the_programme_rules_write_nothing(
     programme: Programme,
 ) -> None:
