@@ -39,6 +39,16 @@ class TokenBucket:
         wait = (cost - self.tokens) / self.rate
         return Decision(False, 0, wait, self.capacity)
 
+    def resize(self, *, capacity: int, rate: float, now: float) -> None:
+        """New limits (a client's limit edited, or replicas joining or leaving): the bucket
+        keeps its level, capped at the new capacity, so a throttled caller is not handed a
+        fresh burst by the change."""
+        if capacity < 1 or rate <= 0:
+            raise ValueError("a bucket needs a capacity >= 1 and a positive rate")
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(float(capacity), self.tokens + elapsed * self.rate)
+        self.capacity, self.rate, self.updated = capacity, rate, now
+
     def is_full(self, now: float) -> bool:
         return self.tokens + max(0.0, now - self.updated) * self.rate >= self.capacity
 
@@ -55,13 +65,15 @@ class RateLimiter:
     def take(self, key: str, *, capacity: int, per_minute: int, now: float) -> Decision:
         rate = per_minute / 60.0
         bucket = self._buckets.get(key)
-        if bucket is None or bucket.capacity != capacity or bucket.rate != rate:
+        if bucket is None:
             bucket = TokenBucket(capacity=capacity, rate=rate, now=now)
             self._buckets[key] = bucket
             if len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
         else:
             self._buckets.move_to_end(key)
+            if bucket.capacity != capacity or bucket.rate != rate:
+                bucket.resize(capacity=capacity, rate=rate, now=now)
         return bucket.take(now)
 
     def __len__(self) -> int:

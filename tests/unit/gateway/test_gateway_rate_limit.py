@@ -56,10 +56,23 @@ def test_the_limiter_forgets_the_least_recently_seen_key_when_full():
     assert limiter.take("b", capacity=1, per_minute=60, now=0.0).allowed  # b was forgotten
 
 
-def test_a_changed_limit_applies_at_once():
+def test_a_changed_limit_applies_at_once_without_minting_a_fresh_burst():
     limiter = RateLimiter()
-    limiter.take("a", capacity=1, per_minute=60, now=0.0)
-    assert limiter.take("a", capacity=5, per_minute=600, now=0.0).allowed
+    assert limiter.take("a", capacity=1, per_minute=60, now=0.0).allowed
+    # Raised to 10/s: the empty bucket is not refilled by the change...
+    raised = limiter.take("a", capacity=5, per_minute=600, now=0.0)
+    assert not raised.allowed and raised.limit == 5
+    # ...but refills at the new rate at once: one token after 0.1 s, not after 1 s.
+    assert limiter.take("a", capacity=5, per_minute=600, now=0.1).allowed
+
+
+def test_a_lowered_capacity_caps_the_level_kept():
+    limiter = RateLimiter()
+    for _ in range(2):
+        assert limiter.take("a", capacity=10, per_minute=60, now=0.0).allowed
+    # 8 tokens left; a replica joining halves the capacity to 5: 5 remain, not 8.
+    decisions = [limiter.take("a", capacity=5, per_minute=30, now=0.0) for _ in range(6)]
+    assert [d.allowed for d in decisions] == [True] * 5 + [False]
 
 
 def test_invalid_buckets_are_refused():
