@@ -7,6 +7,8 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+from structlog.testing import capture_logs
+
 from shared.background import background_task, pause
 
 
@@ -63,6 +65,9 @@ async def test_a_crashing_loop_is_logged_not_raised_at_shutdown() -> None:
 
     start, finish = background_task("crasher", run, enabled=True)
     app = SimpleNamespace()
-    await start(app)
-    await asyncio.sleep(0.01)
-    await finish(app)
+    with capture_logs() as logs:
+        await start(app)
+        await asyncio.sleep(0.01)
+        await finish(app)
+
+    assert [e["event"] for e in logs] == ["background_task_crashed"]
