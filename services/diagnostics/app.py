@@ -7,11 +7,15 @@ from services.diagnostics.api import aggregates, imports, territories
 from services.diagnostics.api.common import DOMAIN_ERRORS
 from services.diagnostics.consumers import subscription
 from services.diagnostics.settings import DiagnosticsSettings
+from shared.background import background_task
 from shared.service_app import build_service_app
 
 
 def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
     settings = settings or DiagnosticsSettings()
+    start_publisher, stop_publisher = background_task(
+        "aggregate-publisher", publisher.run, enabled=settings.run_background_tasks
+    )
     return build_service_app(
         settings,
         title="Proxima diagnostics",
@@ -22,6 +26,6 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
         routers=[imports.router, territories.router, aggregates.router],
         subscriptions=[subscription(settings.consumer_group)],
         domain_errors=DOMAIN_ERRORS,
-        on_startup=[publisher.start],
-        on_shutdown=[publisher.stop],
+        on_startup=[start_publisher],
+        on_shutdown=[stop_publisher],
     )

@@ -1,45 +1,33 @@
-"""The background task that flushes pending aggregate publications to the outbox."""
+"""The background task that flushes pending aggregate publications to the outbox.
+
+Run through ``shared.background.background_task``: it stops on the stop event at the end of
+a round rather than by cancellation, so no pooled connection is left half-closed.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from fastapi import FastAPI
 
 from services.diagnostics.service.aggregates import publish_pending
+from shared.background import pause
 
 log = structlog.get_logger(__name__)
 
 
-async def _run(app: FastAPI, interval_s: float) -> None:
+async def run(app: FastAPI, stop: asyncio.Event) -> None:
+    """Drain the pending publications every ``aggregate_publish_interval_s`` until ``stop``."""
     factory = app.state.session_factory
-    while True:
+    interval_s = app.state.settings.aggregate_publish_interval_s
+    while not stop.is_set():
         try:
-            while True:
+            while not stop.is_set():
                 async with factory() as session, session.begin():
                     published = await publish_pending(session)
                 if published == 0:
                     break
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("aggregate_publication_failed")
-        await asyncio.sleep(interval_s)
-
-
-async def start(app: FastAPI) -> None:
-    settings = app.state.settings
-    if settings.run_background_tasks:
-        app.state.aggregate_publisher = asyncio.create_task(
-            _run(app, settings.aggregate_publish_interval_s), name="aggregate-publisher"
-        )
-
-
-async def stop(app: FastAPI) -> None:
-    task = getattr(app.state, "aggregate_publisher", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await pause(stop, interval_s)

@@ -42,13 +42,14 @@ from services.gateway.traffic.openapi import MergedOpenAPI, docs_endpoint, opena
 from services.gateway.traffic.proxy import PROXY_PATH, KnownServiceRoute, proxy
 from services.gateway.traffic.replicas import ReplicaCensus
 from services.gateway.traffic.upstreams import UpstreamPool
+from shared.background import background_task
 from shared.db import plain_dsn
 from shared.service_app import build_service_app
 
 log = structlog.get_logger(__name__)
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-FASTAPI_DOC_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+FASTAPI_DOC_PATHS = {"/openapi.json", "/docs"}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -60,6 +61,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     pool = UpstreamPool(settings)
     census = ReplicaCensus(every_s=settings.replica_heartbeat_s)
     tasks: list[asyncio.Task[None]] = []
+
+    async def run_census(app: FastAPI, stop: asyncio.Event) -> None:
+        await census.run(app.state.session_factory, stop)
+
+    # Always on, as before: the limits divide by the live replica count, and the loop stops
+    # on its event rather than by cancellation (see shared.background).
+    start_census, stop_census = background_task("replica-census", run_census, enabled=True)
 
     async def start(app: FastAPI) -> None:
         factory = app.state.session_factory
@@ -73,7 +81,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         log.info("gateway_replicas", replicas=census.count, replica=census.replica_id)
         tasks.extend(
             [
-                asyncio.create_task(census.run(factory), name="replica-census"),
                 asyncio.create_task(
                     policy.run(factory, every_s=settings.client_policy_refresh_s),
                     name="client-policy",
@@ -113,8 +120,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             dashboard_router,
         ],
         subscriptions=[stream_subscription()],
-        on_startup=[start],
-        on_shutdown=[stop],
+        # The census loop starts after `start`'s first beat and stops before `stop` leaves.
+        on_startup=[start, start_census],
+        on_shutdown=[stop_census, stop],
     )
     # No slash redirects: `/api/<unknown>` must be a problem+json 404, not a 307 that
     # reveals routing and that API clients rarely follow for POSTs.

@@ -19,6 +19,8 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.background import pause
+
 log = structlog.get_logger(__name__)
 
 # A replica silent for this many heartbeat intervals is no longer counted.
@@ -75,9 +77,12 @@ class ReplicaCensus:
         async with factory() as session, session.begin():
             await session.execute(LEAVE, {"replica_id": self.replica_id})
 
-    async def run(self, factory: async_sessionmaker[AsyncSession]) -> None:
-        while True:
-            await asyncio.sleep(self.every_s)
+    async def run(self, factory: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
+        """Beat every ``every_s`` until ``stop`` is set (the first beat is the caller's)."""
+        while not stop.is_set():
+            await pause(stop, self.every_s)
+            if stop.is_set():
+                break
             try:
                 before = self.count
                 if await self.beat(factory) != before:
