@@ -157,14 +157,45 @@ async def test_a_block_racing_payments_stops_every_payment_that_starts_after_it(
     _, member = await ledger.funded(100_000)
     shop = await ledger.account(type="merchant")
     card = (await issue(ledger, member, card_number=PAN)).json()
-    results: list[int] = []
+    responses: list[httpx.Response] = []
 
     async def pay() -> None:
-        results.append((await authorize(ledger, shop, 10)).status_code)
+        responses.append(await authorize(ledger, shop, 10))
 
     await asyncio.gather(*(pay() for _ in range(10)), block(ledger, card["id"]))
+    results = [r.status_code for r in responses]
     assert set(results) <= {201, 409}
     assert await count(ledger, "holds") == results.count(201)
+    for refused in (r for r in responses if r.status_code == 409):
+        await expect_problem(refused, 409, "card-blocked")
+    # The block takes the card row FOR UPDATE, so it waits for every payment that holds the
+    # card's share lock to commit, and only then stamps blocked_at (clock_timestamp()); a
+    # payment that starts later waits for the block and sees the card blocked. A hold's
+    # created_at is now(), its transaction's start, which precedes its commit: so every hold
+    # granted must have started no later than blocked_at. Without the lock, a payment whose
+    # transaction started after the block's UPDATE could still read the card as active and
+    # leave a hold stamped after blocked_at, which this catches.
+    factory = ledger.client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session:
+        blocked_at = (
+            await session.execute(
+                text("SELECT blocked_at FROM cards WHERE id = :id"), {"id": card["id"]}
+            )
+        ).scalar_one()
+        holds = (
+            await session.execute(
+                text(
+                    "SELECT h.id::text, h.created_at FROM holds h JOIN cards c"
+                    " ON h.payer = c.account_id WHERE c.id = :id"
+                ),
+                {"id": card["id"]},
+            )
+        ).all()
+    assert blocked_at is not None
+    late = [(hold_id, created) for hold_id, created in holds if created > blocked_at]
+    assert late == [], f"holds created after the block at {blocked_at}: {late}"
+    granted = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert {hold_id for hold_id, _ in holds} == granted
     after = await authorize(ledger, shop, 10)
     await expect_problem(after, 409, "card-blocked")
 
