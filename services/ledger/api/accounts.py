@@ -22,6 +22,7 @@ from services.ledger.api.common import (
 )
 from services.ledger.api.media import CSV_MEDIA_TYPE, CsvResponse, attachment
 from services.ledger.api.schemas import (
+    CODE,
     AccountCreate,
     AccountPage,
     AccountRead,
@@ -51,7 +52,6 @@ from shared.service_app import DbSession
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 STATEMENT_MAX = 10_000
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.api.common import AUTH_ERRORS, Reader
+from services.ledger.api.schemas import CODE
 from services.ledger.audit_verify import verify_chain
 from services.ledger.store import repository as repo
 from shared.auth import Principal
@@ -18,7 +19,6 @@ from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies", tags=["audit"])
 
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 Code = Annotated[str, Path(pattern=CODE)]
 
 

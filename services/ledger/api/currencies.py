@@ -17,15 +17,13 @@ from services.ledger.api.common import (
     decode_cursor,
     page,
 )
-from services.ledger.api.schemas import CurrencyCreate, CurrencyPage, CurrencyRead
+from services.ledger.api.schemas import CODE, CurrencyCreate, CurrencyPage, CurrencyRead
 from services.ledger.domain.errors import CurrencyExists, InvalidCurrencyRules, InvalidCursor
 from services.ledger.store import repository as repo
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies", tags=["currencies"])
-
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 
 
 def currency_code(raw: str) -> str:

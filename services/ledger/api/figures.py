@@ -12,14 +12,13 @@ from pydantic import BaseModel
 
 from services.ledger.api.audit import visible_currency
 from services.ledger.api.common import AUTH_ERRORS, Reader
+from services.ledger.api.schemas import CODE
 from services.ledger.domain.figures import figures
 from services.ledger.store import figures as store
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies", tags=["figures"])
-
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 
 
 class CurrencyFigures(BaseModel):

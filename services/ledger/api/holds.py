@@ -19,7 +19,7 @@ from services.ledger.api.common import (
     idempotent_request,
     page,
 )
-from services.ledger.api.schemas import HoldCapture, HoldCreate, HoldPage, HoldRead
+from services.ledger.api.schemas import CODE, HoldCapture, HoldCreate, HoldPage, HoldRead
 from services.ledger.domain import errors as e
 from services.ledger.store import repository as repo
 from shared.auth import Principal
@@ -28,7 +28,6 @@ from shared.service_app import DbSession
 
 router = APIRouter(prefix="/holds", tags=["holds"])
 
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 HOLD_ERRORS = (
     e.InvalidAmount,
     e.InvalidHoldExpiry,

@@ -22,6 +22,7 @@ from services.ledger.api.media import (
     FecResponse,
     attachment,
 )
+from services.ledger.api.schemas import CODE
 from services.ledger.domain.errors import InvalidPeriod
 from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
 from shared.problems import NotFound, problem_responses
@@ -29,7 +30,6 @@ from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies", tags=["audit"])
 
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 Code = Annotated[str, Path(pattern=CODE)]
 From = Annotated[
     date | None, Query(alias="from", description="First effective date included (YYYY-MM-DD)")

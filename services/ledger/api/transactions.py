@@ -30,6 +30,7 @@ from services.ledger.api.common import (
     view_json,
 )
 from services.ledger.api.schemas import (
+    CODE,
     ReversalCreate,
     TransactionCreate,
     TransactionFields,
@@ -63,7 +64,6 @@ POSTING_ERRORS = (
     e.VoucherCreditRestricted,
     Unprocessable,
 )
-CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 ROUTE = "POST /transactions"
 
 

@@ -28,7 +28,6 @@ from .errors import (
     DebtCapExceeded,
     InsufficientFunds,
     InvalidStatusTransition,
-    MonthlyLoadCapExceeded,
 )
 
 
@@ -132,17 +131,6 @@ def check_bounds(
             balance=posted,
             requested=delta,
             upper_bound=upper,
-        )
-
-
-def check_monthly_load(*, loaded_this_month: int, delta: int, cap: int | None) -> None:
-    """Refuse a credit that would bring this calendar month's credits above ``cap``."""
-    if cap is not None and delta > 0 and loaded_this_month + delta > cap:
-        raise MonthlyLoadCapExceeded(
-            f"credits this month would reach {loaded_this_month + delta}, above {cap}",
-            loaded_this_month=loaded_this_month,
-            requested=delta,
-            cap=cap,
         )
 
 

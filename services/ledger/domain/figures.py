@@ -7,8 +7,9 @@ transactions' insertion time, like balances at an instant):
   merchant accounts (what holders could spend; negative mutual-credit balances are debts,
   not money in hand, and issuer/reserve/fund/programme accounts are the operator's side).
 - **transfers**: transactions of kind ``transfer``, ``hold_capture`` (card payments) or
-  ``programme_purchase`` (voucher spending, card purchases included); **volume** = the sum of their positive postings in the
-  currency (a two-legged transfer of 10 counts 10, not 20), **count** = how many.
+  ``programme_purchase`` (voucher spending, card purchases included); **volume** = the sum
+  of their positive postings in the currency (a two-legged transfer of 10 counts 10, not
+  20), **count** = how many.
 - **velocity** = volume / average circulation, where the average circulation is the mean
   of the circulation at the start and at the end of the window (trapezoid rule). It is the
   number of times the average unit changed hands during the window; null when the average

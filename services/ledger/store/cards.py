@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.store.models import (
     account_balances,
-    account_monthly_loads,
     cards,
-    currency_debt,
 )
 
 
@@ -68,20 +65,6 @@ async def block_card(
     )
     row: RowMapping = (await session.execute(stmt)).mappings().one()
     return row
-
-
-async def monthly_load(
-    session: AsyncSession, *, account_id: UUID, month: date
-) -> RowMapping | None:
-    stmt = select(account_monthly_loads).where(
-        account_monthly_loads.c.account_id == account_id, account_monthly_loads.c.month == month
-    )
-    return (await session.execute(stmt)).mappings().first()
-
-
-async def debt_of(session: AsyncSession, currency: str) -> RowMapping | None:
-    stmt = select(currency_debt).where(currency_debt.c.currency == currency)
-    return (await session.execute(stmt)).mappings().first()
 
 
 async def check_debt_caps_now(session: AsyncSession) -> None:

@@ -9,7 +9,6 @@ from services.ledger.domain.accounts import (
     check_closable,
     check_credit_limit,
     check_debt_cap,
-    check_monthly_load,
     check_postable,
     debt_change,
     transition_status,
@@ -26,7 +25,6 @@ from services.ledger.domain.errors import (
     DebtCapExceeded,
     InsufficientFunds,
     InvalidStatusTransition,
-    MonthlyLoadCapExceeded,
 )
 
 ECO = CurrencyRules(code="ECO", kind=CurrencyKind.EURO_BACKED, max_balance=50_000)
@@ -107,14 +105,6 @@ def test_credit_limit_refused_where_currency_allows_no_credit():
 def test_credit_limit_outside_policy_is_refused(limit):
     with pytest.raises(CreditLimitOutOfPolicy):
         check_credit_limit(rules=BARTER, credit_limit=limit)
-
-
-def test_monthly_load_cap():
-    check_monthly_load(loaded_this_month=900, delta=100, cap=1000)
-    check_monthly_load(loaded_this_month=900, delta=10**9, cap=None)
-    check_monthly_load(loaded_this_month=2000, delta=-5, cap=1000)
-    with pytest.raises(MonthlyLoadCapExceeded):
-        check_monthly_load(loaded_this_month=900, delta=101, cap=1000)
 
 
 def test_debt_change_counts_only_the_negative_part():
