@@ -122,11 +122,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         sent_rid = sent_cid = None
-        for name, value in scope["headers"]:
-            key = name.lower()
-            if key == b"x-request-id":
+        for name, value in scope["headers"]:  # ASGI servers give header names lower-cased
+            if name == b"x-request-id":
                 sent_rid = value
-            elif key == b"x-correlation-id":
+            elif name == b"x-correlation-id":
                 sent_cid = value
         request_id = _clean_id(sent_rid) or new_id()
         correlation_id = _clean_id(sent_cid) or request_id
