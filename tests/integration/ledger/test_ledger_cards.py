@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import UUID
 
 import httpx
 from sqlalchemy import text
 
+from services.ledger import cards as card_service
+from services.ledger.store import cards as card_store
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger, operator
 from tests.integration.ledger.test_ledger_api_programmes import Programme
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
@@ -198,6 +201,33 @@ async def test_a_block_racing_payments_stops_every_payment_that_starts_after_it(
     assert {hold_id for hold_id, _ in holds} == granted
     after = await authorize(ledger, shop, 10)
     await expect_problem(after, 409, "card-blocked")
+
+
+async def test_a_payment_waits_for_an_uncommitted_block_and_is_then_refused(
+    ledger: Ledger,
+) -> None:
+    # Deterministic twin of the race above: the block holds the card row (FOR UPDATE, then
+    # UPDATE) in an open transaction; a payment must wait on its share lock rather than read
+    # the old, active row, and once the block commits it must be refused with nothing written.
+    _, member = await ledger.funded(1_000)
+    shop = await ledger.account(type="merchant")
+    card = (await issue(ledger, member, card_number=PAN)).json()
+    holds_before = await count(ledger, "holds")
+    factory = ledger.client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session:
+        row = await card_store.get_card(session, UUID(card["id"]))
+        assert row is not None
+        await card_service.block(session, card=row, reason="stolen", blocked_by="test")
+        payment = asyncio.create_task(authorize(ledger, shop, 100))
+        try:
+            done, _ = await asyncio.wait({payment}, timeout=0.5)
+            assert not done, f"the payment did not wait for the block: {payment.result().text}"
+        finally:
+            await session.commit()
+    refused = await asyncio.wait_for(payment, timeout=5)
+    await expect_problem(refused, 409, "card-blocked")
+    assert await count(ledger, "holds") == holds_before
+    assert (await ledger.balance(member))["available"] == 1_000
 
 
 async def test_cards_are_listed_per_account_with_keyset_pages(ledger: Ledger) -> None:
