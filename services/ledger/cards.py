@@ -72,7 +72,7 @@ def card_view(row: Mapping[Any, Any]) -> dict[str, Any]:
 async def issue(
     session: AsyncSession,
     *,
-    account_id: UUID,
+    account: Mapping[str, Any],
     identity: CardIdentity | None,
     label: str,
     key: bytes,
@@ -81,9 +81,7 @@ async def issue(
 
     A generated token is returned once, in this response, and never again.
     """
-    account = await repo.get_account(session, account_id)
-    if account is None:
-        raise UnknownAccount(f"no account {account_id}", account_id=str(account_id))
+    account_id = account["id"]
     if account["status"] == AccountStatus.CLOSED.value:
         raise AccountClosed("a closed account cannot receive a card")
     generated = identity is None
@@ -118,11 +116,10 @@ async def issue(
 async def block(
     session: AsyncSession, *, card: RowMapping, reason: str, blocked_by: str
 ) -> dict[str, Any]:
-    """Block a card at once and for good; blocking a blocked card changes nothing."""
-    row = await store.get_card(session, card["id"], lock=True)
-    assert row is not None
-    if row["status"] == "blocked":
-        return card_view(row)
+    """Block a card (``card``: its row, locked by the caller) at once and for good; blocking
+    a blocked card changes nothing."""
+    if card["status"] == "blocked":
+        return card_view(card)
     row = await store.block_card(session, card["id"], reason=reason, blocked_by=blocked_by)
     await service.emit(
         session,

@@ -19,6 +19,7 @@ from services.ledger.api.common import (
     Reader,
     decode_cursor,
     page,
+    visible_account,
 )
 from services.ledger.api.media import CSV_MEDIA_TYPE, CsvResponse, attachment
 from services.ledger.api.schemas import (
@@ -46,7 +47,6 @@ from services.ledger.domain.errors import (
 )
 from services.ledger.domain.statement_csv import statement_csv
 from services.ledger.store import repository as repo
-from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -59,12 +59,6 @@ def account_view(row: RowMapping) -> dict[str, Any]:
     view = {k: row[k] for k in AccountRead.model_fields if k != "available"}
     view["available"] = row["posted"] - row["held"]
     return view
-
-
-async def _visible_account(session: Any, principal: Principal, account_id: UUID) -> RowMapping:
-    row = await service.require_account(session, account_id)
-    principal.ensure_access("currencies", row["currency"])
-    return row
 
 
 @router.post(
@@ -114,7 +108,7 @@ async def list_accounts(
 )
 async def get_account(account_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One account with its current balance."""
-    return account_view(await _visible_account(session, principal, account_id))
+    return account_view(await visible_account(session, principal, account_id))
 
 
 @router.get(
@@ -173,7 +167,7 @@ async def account_history(
     cursor: Cursor = None,
 ) -> Any:
     """The account's postings, oldest first."""
-    await _visible_account(session, principal, account_id)
+    await visible_account(session, principal, account_id)
     rows = await repo.account_history(
         session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
     )
@@ -193,7 +187,7 @@ async def statement(
     until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
 ) -> Any:
     """Opening balance, entries and closing balance over ``[since, until)``."""
-    row = await _visible_account(session, principal, account_id)
+    row = await visible_account(session, principal, account_id)
     if since.tzinfo is None or until.tzinfo is None or since >= until:
         raise InvalidPeriod("need timezone-aware since < until")
     opening = await repo.balance_at(session, account_id=account_id, moment=since, inclusive=False)
@@ -253,7 +247,7 @@ async def change_status(
     account_id: UUID, body: StatusChange, principal: Admin, session: DbSession
 ) -> Any:
     """Freeze (a lost card: no more debits), reactivate or close an account."""
-    row = await _visible_account(session, principal, account_id)
+    row = await visible_account(session, principal, account_id)
     return account_view(await service.change_status(session, row, AccountStatus(body.status)))
 
 
@@ -269,7 +263,7 @@ async def change_credit_limit(
     account_id: UUID, body: CreditLimitChange, principal: Admin, session: DbSession
 ) -> Any:
     """Set a mutual-credit line; every change is kept in the account's limit history."""
-    row = await _visible_account(session, principal, account_id)
+    row = await visible_account(session, principal, account_id)
     updated = await service.change_credit_limit(
         session,
         row,
@@ -293,7 +287,7 @@ async def credit_limit_history(
     cursor: Cursor = None,
 ) -> Any:
     """Credit limit changes, oldest first."""
-    await _visible_account(session, principal, account_id)
+    await visible_account(session, principal, account_id)
     rows = await repo.limit_history(
         session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
     )

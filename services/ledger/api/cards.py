@@ -28,6 +28,7 @@ from services.ledger.api.common import (
     page,
     parse_uuid,
     pick_key,
+    visible_account,
 )
 from services.ledger.api.holds import HOLD_ERRORS
 from services.ledger.api.programmes import PURCHASE_ERRORS
@@ -45,7 +46,6 @@ from services.ledger.api.schemas import (
 )
 from services.ledger.domain import errors as e
 from services.ledger.domain.cards import CardIdentity, identify
-from services.ledger.service import require_account
 from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
@@ -84,22 +84,19 @@ async def _visible_card(session: Any, principal: Principal, card_id: UUID, *, lo
     response_model=CardIssued,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(
-            NotFound, e.UnknownAccount, e.AccountClosed, e.InvalidCardNumber, e.CardAlreadyIssued
-        ),
+        **problem_responses(NotFound, e.AccountClosed, e.InvalidCardNumber, e.CardAlreadyIssued),
     },
 )
 async def issue_card(
     body: CardCreate, principal: Admin, session: DbSession, request: Request
 ) -> Any:
     """Map a card number or token to an account; with neither, generate a token (shown once)."""
-    account = await require_account(session, body.account_id)
-    principal.ensure_access("currencies", account["currency"])
+    account = await visible_account(session, principal, body.account_id)
     identity = None
     if body.card_number is not None or body.token is not None:
         identity = _identity(body)
     return await cards.issue(
-        session, account_id=body.account_id, identity=identity, label=body.label, key=_key(request)
+        session, account=account, identity=identity, label=body.label, key=_key(request)
     )
 
 
@@ -116,8 +113,7 @@ async def list_cards(
     cursor: Cursor = None,
 ) -> Any:
     """Cards of one account, oldest first (numbers are never shown, only the last four)."""
-    account = await require_account(session, account_id)
-    principal.ensure_access("currencies", account["currency"])
+    await visible_account(session, principal, account_id)
     rows = await store.list_cards(
         session, account_id=account_id, after=decode_cursor(cursor, parse_uuid), limit=limit
     )
@@ -139,7 +135,7 @@ async def get_card(card_id: UUID, principal: Reader, session: DbSession) -> Any:
 )
 async def block_card(card_id: UUID, body: CardBlock, principal: Poster, session: DbSession) -> Any:
     """Block a lost or stolen card at once and for good (a new card must be issued)."""
-    row = await _visible_card(session, principal, card_id, lock=False)
+    row = await _visible_card(session, principal, card_id, lock=True)
     reason = f"{body.reason}: {body.note}" if body.note else body.reason
     return await cards.block(session, card=row, reason=reason, blocked_by=principal.client_id)
 

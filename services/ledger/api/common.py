@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.domain._time import json_instant
 from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor
+from services.ledger.service import require_account
 from services.ledger.store import repository as repo
 from shared.auth import Principal, require_scope
 from shared.problems import Forbidden, Unauthorized, Unprocessable, problem_responses
@@ -256,6 +257,14 @@ def sort_metadata(items: Iterable[Any]) -> None:
     for item in items:
         if len(item.metadata) > 1:
             item.metadata = dict(sorted(item.metadata.items()))
+
+
+async def visible_account(session: Any, principal: Principal, account_id: UUID) -> Any:
+    """The account, if the caller may see its currency (404 if it does not exist, 403 if
+    the caller's tenancy excludes it)."""
+    row = await require_account(session, account_id)
+    principal.ensure_access("currencies", row["currency"])
+    return row
 
 
 JSON = "application/json"
