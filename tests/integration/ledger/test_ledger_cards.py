@@ -215,7 +215,7 @@ async def test_a_payment_waits_for_an_uncommitted_block_and_is_then_refused(
     holds_before = await count(ledger, "holds")
     factory = ledger.client.app.state.session_factory  # type: ignore[attr-defined]
     async with factory() as session:
-        row = await card_store.get_card(session, UUID(card["id"]))
+        row = await card_store.get_card(session, UUID(card["id"]), lock=True)
         assert row is not None
         await card_service.block(session, card=row, reason="stolen", blocked_by="test")
         payment = asyncio.create_task(authorize(ledger, shop, 100))
