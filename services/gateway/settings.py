@@ -31,12 +31,6 @@ class GatewaySettings(ServiceSettings):
     upstream_max_connections: int = Field(
         default=200, ge=1, description="Connections per service, at most."
     )
-    upstream_max_keepalive: int = Field(
-        default=50,
-        ge=0,
-        description="Idle keep-alive connections kept for fetching OpenAPI documents (the proxy's "
-        "idle connections expire after 4 s instead).",
-    )
     upstream_retries: int = Field(
         default=2,
         ge=0,

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
+from services.gateway.traffic.upstream_http import UpstreamTransportError
 from services.gateway.traffic.upstreams import UpstreamPool
 from shared.api_docs import swagger_page
 
@@ -176,13 +177,18 @@ class MergedOpenAPI:
     async def _fetch(self, name: str) -> Fetched:
         upstream = self.pool.upstreams[name]
         try:
-            response = await upstream.client.get("/openapi.json", timeout=10.0)
-            response.raise_for_status()
-            document = response.json()
+            async with asyncio.timeout(10):
+                response = await upstream.http.send("GET", "/openapi.json", [], b"")
+                try:
+                    if response.status_code != 200:
+                        raise ValueError(f"answered {response.status_code}")
+                    document = json.loads(await response.read())
+                finally:
+                    await response.aclose()
             if not isinstance(document, dict) or "paths" not in document:
                 raise ValueError("not an OpenAPI document")
             return Fetched(document, time.monotonic())
-        except (httpx.HTTPError, ValueError) as exc:
+        except (UpstreamTransportError, TimeoutError, ValueError) as exc:
             reason = f"unavailable: {type(exc).__name__}"
             # Retry soon rather than after a full TTL: the service may just be starting.
             return Fetched(None, time.monotonic() - self.ttl_s + 5, reason)
