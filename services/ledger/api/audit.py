@@ -7,13 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.api.common import AUTH_ERRORS, Reader
+from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
 from services.ledger.api.schemas import CODE
 from services.ledger.audit_verify import verify_chain
-from services.ledger.store import repository as repo
-from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -35,15 +32,6 @@ class ChainVerification(BaseModel):
     verified_links: int
     unsealed_transactions: int
     first_broken: BrokenLink | None
-
-
-async def visible_currency(session: AsyncSession, principal: Principal, code: str) -> Any:
-    """The currency, once the caller's tenant binding allows it (403) and it exists (404)."""
-    principal.ensure_access("currencies", code)
-    row = await repo.get_currency(session, code)
-    if row is None:
-        raise NotFound(f"no currency {code}")
-    return row
 
 
 @router.get(

@@ -20,7 +20,13 @@ from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor
 from services.ledger.service import require_account
 from services.ledger.store import repository as repo
 from shared.auth import Principal, require_scope
-from shared.problems import Forbidden, Unauthorized, Unprocessable, problem_responses
+from shared.problems import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    problem_responses,
+)
 
 ADMIN = "ledger:admin"
 POST = "ledger:post"
@@ -264,6 +270,15 @@ async def visible_account(session: Any, principal: Principal, account_id: UUID) 
     the caller's tenancy excludes it)."""
     row = await require_account(session, account_id)
     principal.ensure_access("currencies", row["currency"])
+    return row
+
+
+async def visible_currency(session: AsyncSession, principal: Principal, code: str) -> Any:
+    """The currency, once the caller's tenant binding allows it (403) and it exists (404)."""
+    principal.ensure_access("currencies", code)
+    row = await repo.get_currency(session, code)
+    if row is None:
+        raise NotFound(f"no currency {code}")
     return row
 
 

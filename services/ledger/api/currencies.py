@@ -16,6 +16,7 @@ from services.ledger.api.common import (
     Reader,
     decode_cursor,
     page,
+    visible_currency,
 )
 from services.ledger.api.schemas import CODE, CurrencyCreate, CurrencyPage, CurrencyRead
 from services.ledger.domain.errors import CurrencyExists, InvalidCurrencyRules, InvalidCursor
@@ -79,8 +80,4 @@ async def get_currency(
     code: Annotated[str, Path(pattern=CODE)], principal: Reader, session: DbSession
 ) -> Any:
     """One currency and its rules."""
-    principal.ensure_access("currencies", code)
-    row = await repo.get_currency(session, code)
-    if row is None:
-        raise NotFound(f"no currency {code}")
-    return _view(row)
+    return _view(await visible_currency(session, principal, code))

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from services.ledger.api.audit import visible_currency
-from services.ledger.api.common import AUTH_ERRORS, Reader
+from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
 from services.ledger.api.schemas import CODE
 from services.ledger.domain.figures import figures
 from services.ledger.store import figures as store

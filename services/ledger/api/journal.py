@@ -13,8 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.ledger.api.audit import visible_currency
-from services.ledger.api.common import AUTH_ERRORS, Reader
+from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
 from services.ledger.api.media import (
     CSV_MEDIA_TYPE,
     FEC_MEDIA_TYPE,
