@@ -30,7 +30,9 @@ from services.ledger.service import (
     check_legs,
     check_voucher_debits,
     currency_kind,
+    enforce_debt_caps,
 )
+from services.ledger.store import cards as cap_store
 from services.ledger.store import repository as repo
 
 
@@ -133,6 +135,8 @@ async def post_atomic(
         )
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
+    if await cap_store.any_debtor(session, list(locked)):
+        await enforce_debt_caps(session)
     await check_reserves(session, list(locked))
     by_id = {row["id"]: row for row in inserted}
     posted = [(by_id[tx_id], legs) for tx_id, legs in zip(ids, canonical, strict=True)]

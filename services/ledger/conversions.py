@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.domain import conversion
@@ -23,28 +22,13 @@ from services.ledger.domain.errors import (
     CurrencyMismatch,
     UnknownAccount,
 )
-from services.ledger.store import cards as cap_store
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import CurrencyIssued, CurrencyReconverted
 
 
-async def check_reserves(
-    session: AsyncSession, account_ids: Sequence[UUID], *, debt_checked: bool = False
-) -> None:
-    """Refuse the transaction if it leaves a touched currency's circulation != its reserve,
-    or a mutual-credit currency's total debt above its cap.
-
-    Both are currency-wide invariants checked after the postings are in. ``debt_checked``
-    says the caller already ran the debt-cap check (``service.post`` does, knowing from its
-    legs whether any debt grew); otherwise it runs when a touched account is in debt.
-    """
-    if not debt_checked and account_ids and await cap_store.any_debtor(session, account_ids):
-        try:
-            await cap_store.check_debt_caps_now(session)
-        except IntegrityError as exc:
-            from services.ledger.service import bounds_error
-
-            raise bounds_error(exc) from exc
+async def check_reserves(session: AsyncSession, account_ids: Sequence[UUID]) -> None:
+    """Refuse the transaction if it leaves a touched currency's circulation != its reserve:
+    a currency-wide invariant checked after the postings are in."""
     for cfg in await repo.reserves_touching(session, account_ids):
         balances = await repo.posted_balances(
             session, [cfg["issuer_account"], cfg["reserve_account"]]

@@ -291,6 +291,15 @@ def debt_may_grow(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, An
     )
 
 
+async def enforce_debt_caps(session: AsyncSession) -> None:
+    """Run the (deferred) mutual-credit debt-cap check now, so a breach is this request's
+    409 rather than a failed commit."""
+    try:
+        await cap_store.check_debt_caps_now(session)
+    except IntegrityError as exc:
+        raise bounds_error(exc) from exc
+
+
 def bounds_error(exc: IntegrityError) -> Exception:
     """The domain error for a CHECK constraint the database enforced, else ``exc`` itself.
 
@@ -390,11 +399,8 @@ async def post(
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
     if debt_may_grow(canonical, locked):
-        try:
-            await cap_store.check_debt_caps_now(session)
-        except IntegrityError as exc:
-            raise bounds_error(exc) from exc
-    await check_reserves(session, list(locked), debt_checked=True)
+        await enforce_debt_caps(session)
+    await check_reserves(session, list(locked))
     return transaction_view(tx, rows)
 
 
