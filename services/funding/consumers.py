@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,28 +18,18 @@ log = structlog.get_logger(__name__)
 
 
 async def on_payment_settled(session: AsyncSession, event: Event) -> None:
-    """Mark the ordered tranche paid or failed; runs inside the inbox transaction."""
+    """Mark the ordered tranche paid (or failed: answers published before the ledger had
+    ``payment.rejected`` may still be in flight); runs inside the inbox transaction."""
     data = event.data
     assert isinstance(data, PaymentSettled)
-    try:
-        order_id = uuid.UUID(data.order_id)
-    except ValueError:
-        log.warning("payment_settled_unknown_order", order_id=data.order_id)
-        return
-    try:
-        tranche = await tranches.settle(
-            session,
-            order_id=order_id,
-            status="paid" if data.status == "settled" else "failed",
-            transaction_id=data.transaction_id,
-            reason=data.reason,
-        )
-    except TrancheStatusError as exc:
-        # A late answer contradicting one already recorded: keep the first, say so.
-        log.warning("payment_settled_ignored", order_id=data.order_id, detail=exc.detail)
-        return
-    if tranche is None:
-        log.warning("payment_settled_unknown_order", order_id=data.order_id)
+    await _settle(
+        session,
+        "payment_settled",
+        data.order_id,
+        status="paid" if data.status == "settled" else "failed",
+        transaction_id=data.transaction_id,
+        reason=data.reason,
+    )
 
 
 async def on_payment_rejected(session: AsyncSession, event: Event) -> None:
@@ -46,20 +37,30 @@ async def on_payment_rejected(session: AsyncSession, event: Event) -> None:
     go back to the envelope and the tranche may be ordered again (once the cause is fixed)."""
     data = event.data
     assert isinstance(data, PaymentRejected)
+    await _settle(
+        session,
+        "payment_rejected",
+        data.order_id,
+        status="failed",
+        reason=f"{data.code}: {data.reason}",
+    )
+
+
+async def _settle(session: AsyncSession, answer: str, raw_order_id: str, **outcome: Any) -> None:
+    """Record the ledger's answer on the tranche it names; an unknown order or a late
+    answer contradicting one already recorded is logged and dropped (the first one stands)."""
     try:
-        order_id = uuid.UUID(data.order_id)
+        order_id = uuid.UUID(raw_order_id)
     except ValueError:
-        log.warning("payment_rejected_unknown_order", order_id=data.order_id)
+        log.warning(f"{answer}_unknown_order", order_id=raw_order_id)
         return
     try:
-        tranche = await tranches.settle(
-            session, order_id=order_id, status="failed", reason=f"{data.code}: {data.reason}"
-        )
+        tranche = await tranches.settle(session, order_id=order_id, **outcome)
     except TrancheStatusError as exc:
-        log.warning("payment_rejected_ignored", order_id=data.order_id, detail=exc.detail)
+        log.warning(f"{answer}_ignored", order_id=raw_order_id, detail=exc.detail)
         return
     if tranche is None:
-        log.warning("payment_rejected_unknown_order", order_id=data.order_id)
+        log.warning(f"{answer}_unknown_order", order_id=raw_order_id)
 
 
 subscription = Subscription(
