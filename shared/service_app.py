@@ -24,6 +24,7 @@ from shared.auth import TokenVerifier
 from shared.db import make_engine, make_session_factory
 from shared.events.consumer import Subscription
 from shared.events.runtime import EventRuntime
+from shared.gc_pauses import freeze_startup_heap, thaw_heap
 from shared.observability import RequestContextMiddleware, configure_logging, metrics_endpoint
 from shared.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.settings import ServiceSettings
@@ -73,6 +74,7 @@ def build_service_app(
         await runtime.start()
         for hook in on_startup:
             await hook(app)
+        freeze_startup_heap()
         log.info("service_started", service=settings.service_name)
         try:
             yield
@@ -81,6 +83,7 @@ def build_service_app(
                 await hook(app)
             await runtime.stop()
             await engine.dispose()
+            thaw_heap()
 
     app = FastAPI(
         title=title,

@@ -122,6 +122,7 @@ def main(modes: list[str]) -> int:
         common = {"token": token, "accounts": accounts, "currency": b.CURRENCY}
         run = {"connections": b.CLIENTS, "seconds": b.SECONDS}
         print(json.dumps({"pid": proc.pid, "port": port, "workers": b.WORKERS}), flush=True)
+        last_single: dict[str, Any] = {}
         for mode in modes:
             b.settle(proc.pid)
             extra = {"batch": b.BATCH} if mode == "batch" else {}
@@ -136,8 +137,17 @@ def main(modes: list[str]) -> int:
                     hot=accounts[0],
                     **{"from": time.time() - 3600, "to": time.time()},
                 )
+            elif mode == "half":
+                # Single transfers paced at half the last single phase's rate, as the
+                # bench's half-rate run does (needs a ``single`` phase before it).
+                target = last_single["per_s"] / 2
+                delay_ms = round(1000 * b.CLIENTS / target - last_single["p50_ms"])
+                extra = {"delay_ms": max(0, delay_ms)}
+                result = phase(port, proc.pid, pg, "single", **run, **extra, **common)
             else:
                 result = phase(port, proc.pid, pg, mode, **run, **extra, **common)
+                if mode == "single":
+                    last_single = result
             print(json.dumps(result), flush=True)
             if statements:
                 print(server.psql(TOP_STATEMENTS, database="bench_ledger"), flush=True)

@@ -3,6 +3,7 @@ and problem+json for errors."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Callable
 
@@ -71,3 +72,17 @@ async def test_readiness_reports_an_unreachable_database(
         ready = await client.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"].startswith("unreachable")
+
+
+async def test_startup_heap_is_frozen_while_serving_and_thawed_at_shutdown(
+    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
+) -> None:
+    """The full collector passes skip what startup built (see ``shared/gc_pauses``), and a
+    stopped app hands it back so the objects can be collected."""
+    create_app = importlib.import_module("services.ledger.app").create_app
+    settings = _settings("ledger", migrated_database("ledger"), new_database("events"))
+    gc.unfreeze()
+    async with serve(create_app, settings) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
