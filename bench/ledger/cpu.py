@@ -8,7 +8,10 @@ ledger under uvicorn, ``ACCOUNTS`` funded members), then for each phase named ru
 reads from /proc the CPU seconds used by the ledger's processes and by PostgreSQL's (the
 postmaster and its children: backends, walwriter, checkpointer), divided by the requests
 answered. ``BENCH_LEDGER_PYSPY=/path/to/py-spy`` also records a sampling profile of each
-phase into ``.cache/bench/ledger/profile-<mode>.txt`` (collapsed stacks).
+phase into ``.cache/bench/ledger/profile-<mode>.txt`` (collapsed stacks);
+``BENCH_LEDGER_NO_BACKGROUND=1`` runs the ledger without its background tasks (relay,
+consumers, hold sweeper, audit sealer), to tell their share of the latency; ``half`` runs
+single transfers paced at half the preceding ``single`` phase's rate.
 """
 
 from __future__ import annotations
@@ -114,7 +117,9 @@ def main(modes: list[str]) -> int:
             server.psql("CREATE EXTENSION pg_stat_statements", database="bench_ledger")
         jwks, token = b.signing_material()
         port = b.free_port()
-        proc = b.start_ledger(server, jwks, port)
+        proc = b.start_ledger(
+            server, jwks, port, background=not os.environ.get("BENCH_LEDGER_NO_BACKGROUND")
+        )
         b.wait_ready(f"http://127.0.0.1:{port}", proc)
         accounts = b.prepare_ledger(f"http://127.0.0.1:{port}", token)
         pg = postmaster_pid(server)
@@ -140,9 +145,7 @@ def main(modes: list[str]) -> int:
             elif mode == "half":
                 # Single transfers paced at half the last single phase's rate, as the
                 # bench's half-rate run does (needs a ``single`` phase before it).
-                target = last_single["per_s"] / 2
-                delay_ms = round(1000 * b.CLIENTS / target - last_single["p50_ms"])
-                extra = {"delay_ms": max(0, delay_ms)}
+                extra = {"delay_ms": b.half_rate_delay_ms(port, last_single, common)}
                 result = phase(port, proc.pid, pg, "single", **run, **extra, **common)
             else:
                 result = phase(port, proc.pid, pg, mode, **run, **extra, **common)

@@ -60,11 +60,17 @@ function request()
   end
 end
 
--- Pacing for the half-peak run: each connection waits ``params.delay_ms`` before each
--- request (wrk2's constant-rate mode is not packaged in Debian); the achieved rate is
--- measured and reported, not assumed.
+-- Pacing for the half-peak run: each connection waits a random think time of mean
+-- ``params.delay_ms`` before each request (wrk2's constant-rate mode is not packaged in
+-- Debian), drawn from an exponential distribution so that the connections arrive as
+-- independent clients would (Poisson arrivals). A constant wait made all connections
+-- fire together after the first round and stay in step: bursts of CLIENTS simultaneous
+-- requests then silence, which measured the peak's queueing, not half the rate. The
+-- achieved rate is measured and reported, not assumed.
 function delay()
-  return params.delay_ms or 0
+  local mean = params.delay_ms or 0
+  if mean <= 0 then return 0 end
+  return math.floor(-mean * math.log(1 - math.random()) + 0.5)
 end
 
 function done(summary, latency, requests)

@@ -47,6 +47,7 @@ log = structlog.get_logger(__name__)
 
 LOCK_KEY = zlib.crc32(b"ledger-audit-sealer")
 PAGE = 500
+YIELD_EVERY = 25
 
 
 async def seal_pending(
@@ -95,7 +96,11 @@ async def _links(session: AsyncSession, page: Sequence[RowMapping]) -> list[dict
         currencies_of.setdefault(tx, set()).add(currency)
     heads: dict[str, tuple[int, str]] = {}
     links: list[dict[str, Any]] = []
-    for row in page:
+    for n, row in enumerate(page, 1):
+        if n % YIELD_EVERY == 0:
+            # Hashing a full page holds the event loop for tens of milliseconds; requests
+            # served by this worker would wait behind it (the posting path's p99).
+            await asyncio.sleep(0)
         for currency in sorted(currencies_of.get(row["id"], ())):
             if currency not in heads:
                 heads[currency] = await store.chain_head(session, currency)

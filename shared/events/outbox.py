@@ -76,6 +76,7 @@ class OutboxRelay:
         producer: Producer,
         batch_size: int = 500,
         poll_interval_s: float = 0.5,
+        coalesce_s: float = 0.02,
         after_publish: AfterPublishHook | None = None,
     ) -> None:
         self.service = service
@@ -83,6 +84,7 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self.coalesce_s = coalesce_s
         self.after_publish = after_publish
         self._wake = asyncio.Event()
 
@@ -120,6 +122,11 @@ class OutboxRelay:
                 except TimeoutError:
                     # The lock lives on this connection: check it is still alive.
                     await conn.fetchval("SELECT 1")
+                else:
+                    # Let the commits right behind this one join its batch: a round costs
+                    # about the same for 1 event as for 50, and one round per commit took
+                    # a tenth of a core at a few hundred commits a second.
+                    await asyncio.sleep(self.coalesce_s)
         finally:
             RELAY_IS_LEADER.set(0)
             await conn.close(timeout=2)

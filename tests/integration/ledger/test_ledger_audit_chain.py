@@ -313,3 +313,40 @@ async def test_a_transaction_left_below_the_watermark_is_swept_by_the_next_leade
 
     assert [tx for _, tx, _, _ in await chain(db, "GONETTE")] == [first, straggler]
     assert (await verify(factory))["verified_links"] == 2
+
+
+async def test_hashing_a_page_lets_the_event_loop_serve_others(
+    db: AsyncEngine, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's requests must not wait behind a whole page of hashing (the p99 of the
+    posting path): between two turns of another task, at most ``YIELD_EVERY`` links are
+    hashed."""
+    from services.ledger import audit_sealer
+
+    async with db.begin() as conn:
+        for amount in range(1, 101):
+            await insert(conn, (ISSUER, "GONETTE", -amount), (MEMBER, "GONETTE", amount))
+    streak = longest = 0
+    real_hash = audit_sealer.link_hash
+
+    def counted_hash(*args: object, **kwargs: object) -> str:
+        nonlocal streak, longest
+        streak += 1
+        longest = max(longest, streak)
+        return real_hash(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def other_request(done: asyncio.Event) -> None:
+        nonlocal streak
+        while not done.is_set():
+            streak = 0
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(audit_sealer, "link_hash", counted_hash)
+    done = asyncio.Event()
+    other = asyncio.create_task(other_request(done))
+    try:
+        assert await seal_pending(factory, margin_s=0) == 100
+    finally:
+        done.set()
+        await other
+    assert 0 < longest <= audit_sealer.YIELD_EVERY < 100
