@@ -288,7 +288,7 @@ APP = os.environ.get("BENCH_LEDGER_APP", "services.ledger.app:create_app")
 
 
 def start_ledger(
-    server: LocalPostgres, jwks: str, port: int, *, background: bool = True
+    server: LocalPostgres, jwks: str, port: int, *, background: bool = True, app: str = APP
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -304,7 +304,7 @@ def start_ledger(
             sys.executable,
             "-m",
             "uvicorn",
-            APP,
+            app,
             "--factory",
             "--port",
             str(port),
@@ -391,6 +391,21 @@ def measure_load(port: int, pid: int, token: str, accounts: list[str]) -> dict[s
     }
 
 
+def measure_floor(
+    server: LocalPostgres, jwks: str, token: str, accounts: list[str]
+) -> dict[str, Any]:
+    """The same single-transfer load against `bench.ledger.floor` (one round trip, nothing
+    else): the ceiling of one Python HTTP request per transfer on this machine."""
+    port = free_port()
+    proc = start_ledger(server, jwks, port, app="bench.ledger.floor:create_app")
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc)
+        common = {"token": token, "accounts": accounts, "currency": CURRENCY}
+        return {"floor": wrk(port, "single", connections=CLIENTS, seconds=SECONDS, **common)}
+    finally:
+        stop_ledger(proc)
+
+
 def measure_balance_at(
     server: LocalPostgres, jwks: str, token: str, accounts: list[str]
 ) -> dict[str, Any]:
@@ -451,6 +466,8 @@ def figures(baseline: float, m: dict[str, Any]) -> dict[str, Any]:
         "balance_at_p99_ms": round(at["p99_ms"], 2),
         "balance_at_reads": at["requests"],
         "balance_at_errors": at["errors"],
+        "floor_tps": round(m["floor"]["per_s"], 1),
+        "ratio_floor": round(m["floor"]["per_s"] / baseline, 3),
         "ratio_single": round(single["per_s"] / baseline, 3),
         "ratio_batch": round(batch["per_s"] * BATCH / baseline, 3),
         "ratio_reads": round(reads["per_s"] / baseline, 3),
@@ -488,6 +505,7 @@ def main() -> int:
         measured = measure_load(port, proc.pid, token, accounts)
         stop_ledger(proc)
         proc = None
+        measured |= measure_floor(server, jwks, token, accounts)
         measured |= measure_balance_at(server, jwks, token, accounts)
         result = figures(baseline, measured)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
