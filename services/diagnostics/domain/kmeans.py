@@ -18,14 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from services.diagnostics.domain.distances import near_tie_cutoff
+
 Point = tuple[float, ...]
-
-_RELATIVE_SLACK = 1e-12
-"""numpy's squared distances and ``math.dist`` differ by a few ulps (~1e-15 relative):
-two centres closer than this are compared again with ``math.dist``."""
-
-_ABSOLUTE_SLACK = 1e-300
-"""Squared differences below ~1e-308 underflow in numpy but not in ``math.dist``."""
 
 
 def distance2(a: Sequence[float], b: Sequence[float]) -> float:
@@ -100,7 +95,7 @@ def _assign(matrix: np.ndarray, points: Sequence[Point], centroids: Sequence[Poi
     assignment: list[int] = np.argmin(squared, axis=1).tolist()
     if len(centroids) > 1:
         two = np.partition(squared, 1, axis=1)
-        close = two[:, 1] <= two[:, 0] * (1 + _RELATIVE_SLACK) + _ABSOLUTE_SLACK
+        close = two[:, 1] <= near_tie_cutoff(two[:, 0])
         for i in np.flatnonzero(close).tolist():
             assignment[i] = nearest(points[i], centroids)
     return assignment

@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from services.diagnostics.domain.distances import near_tie_cutoff
 from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 
 _BLOCK = 64
@@ -32,14 +33,6 @@ Distances are built coordinate by coordinate with element-wise numpy rather than
 ‖a‖² + ‖b‖² − 2a·b: the matrix product would start OpenBLAS threads, which spin
 against the bench's (or the server's) other process on two cores and cost far more
 CPU than they save."""
-
-_RELATIVE_SLACK = 1e-12
-"""Tolerance between numpy's squared distances and ``math.dist``: wide enough that a
-near-tie can never drop the true k-th peer from the exact re-ranking (both err by a few
-ulps, i.e. ~1e-15 relative), narrow enough that the re-ranked set stays a handful."""
-
-_ABSOLUTE_SLACK = 1e-300
-"""Squared differences below ~1e-308 underflow in numpy but not in ``math.dist``."""
 
 
 def percentile_rank(value: float, population: Sequence[float]) -> float:
@@ -125,7 +118,7 @@ class _PeerSpace:
         n = squared.shape[1]
         if k + 1 < n:
             kth = np.partition(squared, k, axis=1)[:, k]
-            cutoff = kth * (1 + _RELATIVE_SLACK) + _ABSOLUTE_SLACK
+            cutoff = near_tie_cutoff(kth)
             rows, columns = np.nonzero(squared <= cutoff[:, None])
         else:
             rows, columns = np.nonzero(np.ones_like(squared, dtype=bool))
