@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -79,14 +80,37 @@ async def _serve(script: Script) -> Scripted:
     return Scripted(server, accepted, heads)
 
 
-def _client(served: Scripted, **overrides: Any) -> UpstreamClient:
+@asynccontextmanager
+async def _client(url: str, **overrides: Any) -> AsyncIterator[UpstreamClient]:
+    """A client of ``url`` (defaults overridden by ``overrides``), closed on exit."""
     values: dict[str, Any] = {
         "timeouts": Timeouts(connect_s=1.0, read_s=1.0, pool_s=0.2),
         "max_connections": 4,
         "idle_expiry_s": 30.0,
     }
     values.update(overrides)
-    return UpstreamClient(served.url, **values)
+    client = UpstreamClient(url, **values)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def _upstream(
+    script: Script, *, base: str = "", **overrides: Any
+) -> AsyncIterator[tuple[Scripted, UpstreamClient]]:
+    """A server running ``script`` and a client of it (at ``base`` under its URL); the
+    client is closed, then the server, on exit."""
+    served = await _serve(script)
+    try:
+        async with _client(served.url + base, **overrides) as client:
+            yield served, client
+    finally:
+        served.server.close()
+
+
+SHORT_READ = Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2)
 
 
 async def _ok(path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
@@ -108,15 +132,12 @@ async def _get(client: UpstreamClient, path: str, body: bytes = b"") -> tuple[in
 
 def test_keep_alive_connections_are_reused(run: Run) -> None:
     async def main() -> None:
-        served = await _serve(_ok)
-        client = _client(served)
-        for i in range(5):
-            status, body = await _get(client, f"/n/{i}?q=1", b"x" * i)
-            assert status == 200
-            assert body == f'{{"path": "/n/{i}?q=1", "body": {i}}}'.encode()
-        assert len(served.accepted) == 1
-        await client.aclose()
-        served.server.close()
+        async with _upstream(_ok) as (served, client):
+            for i in range(5):
+                status, body = await _get(client, f"/n/{i}?q=1", b"x" * i)
+                assert status == 200
+                assert body == f'{{"path": "/n/{i}?q=1", "body": {i}}}'.encode()
+            assert len(served.accepted) == 1
 
     run(main())
 
@@ -125,35 +146,27 @@ def test_the_request_goes_out_as_the_caller_sent_it(run: Run) -> None:
     """No header of aiohttp's own, no cookie jar, the path as encoded, the body's length."""
 
     async def main() -> None:
-        served = await _serve(_ok)
-        client = UpstreamClient(
-            served.url + "/base/",
-            timeouts=Timeouts(connect_s=1.0, read_s=1.0, pool_s=0.2),
-            max_connections=2,
-            idle_expiry_s=30.0,
-        )
-        for _ in range(2):  # the second one would carry the cookies set by the first
-            response = await client.send(
-                "POST",
-                "/a%2Fb/%C3%A9?x=%20y&z",
-                [("x-name", "Zoë"), ("x-many", "1"), ("x-many", "2")],
-                b"{}",
+        async with _upstream(_ok, base="/base/", max_connections=2) as (served, client):
+            for _ in range(2):  # the second one would carry the cookies set by the first
+                response = await client.send(
+                    "POST",
+                    "/a%2Fb/%C3%A9?x=%20y&z",
+                    [("x-name", "Zoë"), ("x-many", "1"), ("x-many", "2")],
+                    b"{}",
+                )
+                assert response.status_code == 200
+                await response.read()
+                await response.aclose()
+            assert served.heads[-1].startswith(b"POST /base/a%2Fb/%C3%A9?x=%20y&z HTTP/1.1\r\n")
+            sent = served.sent_headers()
+            names = [name for name, _ in sent]
+            assert not {"accept", "accept-encoding", "user-agent", "content-type", "cookie"} & set(
+                names
             )
-            assert response.status_code == 200
-            await response.read()
-            await response.aclose()
-        assert served.heads[-1].startswith(b"POST /base/a%2Fb/%C3%A9?x=%20y&z HTTP/1.1\r\n")
-        sent = served.sent_headers()
-        names = [name for name, _ in sent]
-        assert not {"accept", "accept-encoding", "user-agent", "content-type", "cookie"} & set(
-            names
-        )
-        assert ("x-name", "Zoë") in sent
-        assert [v for k, v in sent if k == "x-many"] == ["1", "2"]
-        assert ("content-length", "2") in sent
-        assert ("host", served.url.removeprefix("http://")) in sent
-        await client.aclose()
-        served.server.close()
+            assert ("x-name", "Zoë") in sent
+            assert [v for k, v in sent if k == "x-many"] == ["1", "2"]
+            assert ("content-length", "2") in sent
+            assert ("host", served.url.removeprefix("http://")) in sent
 
     run(main())
 
@@ -169,43 +182,34 @@ def test_compressed_answers_are_relayed_as_they_came(run: Run) -> None:
         return True
 
     async def main() -> None:
-        served = await _serve(gzipped)
-        client = _client(served)
-        response = await client.send("GET", "/", [("accept-encoding", "gzip")], b"")
-        assert response.header(b"content-encoding") == b"gzip"
-        assert await response.read() == packed
-        await response.aclose()
-        await client.aclose()
-        served.server.close()
+        async with _upstream(gzipped) as (_, client):
+            response = await client.send("GET", "/", [("accept-encoding", "gzip")], b"")
+            assert response.header(b"content-encoding") == b"gzip"
+            assert await response.read() == packed
+            await response.aclose()
 
     run(main())
 
 
 def test_a_connection_idle_past_its_expiry_is_replaced(run: Run) -> None:
     async def main() -> None:
-        served = await _serve(_ok)
-        client = _client(served, idle_expiry_s=0.05)
-        assert (await _get(client, "/"))[0] == 200
-        await asyncio.sleep(0.2)
-        assert (await _get(client, "/"))[0] == 200
-        assert len(served.accepted) == 2
-        await client.aclose()
-        served.server.close()
+        async with _upstream(_ok, idle_expiry_s=0.05) as (served, client):
+            assert (await _get(client, "/"))[0] == 200
+            await asyncio.sleep(0.2)
+            assert (await _get(client, "/"))[0] == 200
+            assert len(served.accepted) == 2
 
     run(main())
 
 
 def test_repeated_headers_arrive_in_order(run: Run) -> None:
     async def main() -> None:
-        served = await _serve(_ok)
-        client = _client(served)
-        response = await client.send("GET", "/", [("x-a", "1")], b"")
-        assert [v for k, v in response.headers if k == b"set-cookie"] == [b"a=1", b"b=2"]
-        assert response.header(b"content-type") == b"application/json"
-        await response.read()
-        await response.aclose()
-        await client.aclose()
-        served.server.close()
+        async with _upstream(_ok) as (_, client):
+            response = await client.send("GET", "/", [("x-a", "1")], b"")
+            assert [v for k, v in response.headers if k == b"set-cookie"] == [b"a=1", b"b=2"]
+            assert response.header(b"content-type") == b"application/json"
+            await response.read()
+            await response.aclose()
 
     run(main())
 
@@ -216,14 +220,11 @@ def test_a_connection_the_service_closed_is_not_reused(run: Run) -> None:
         return False
 
     async def main() -> None:
-        served = await _serve(close_after)
-        client = _client(served)
-        for _ in range(3):
-            assert (await _get(client, "/"))[0] == 200
-            await asyncio.sleep(0.05)  # the close reaches the client
-        assert len(served.accepted) == 3
-        await client.aclose()
-        served.server.close()
+        async with _upstream(close_after) as (served, client):
+            for _ in range(3):
+                assert (await _get(client, "/"))[0] == 200
+                await asyncio.sleep(0.05)  # the close reaches the client
+            assert len(served.accepted) == 3
 
     run(main())
 
@@ -234,13 +235,10 @@ def test_connection_close_and_unsized_answers_end_with_the_connection(run: Run) 
         return False
 
     async def main() -> None:
-        served = await _serve(until_close)
-        client = _client(served)
-        assert await _get(client, "/") == (200, b"all of it")
-        assert await _get(client, "/") == (200, b"all of it")
-        assert len(served.accepted) == 2
-        await client.aclose()
-        served.server.close()
+        async with _upstream(until_close) as (served, client):
+            assert await _get(client, "/") == (200, b"all of it")
+            assert await _get(client, "/") == (200, b"all of it")
+            assert len(served.accepted) == 2
 
     run(main())
 
@@ -256,15 +254,12 @@ def test_chunked_answers_are_decoded_and_streamed(run: Run) -> None:
         return True
 
     async def main() -> None:
-        served = await _serve(chunked)
-        client = _client(served)
-        response = await client.send("GET", "/", [], b"")
-        assert b"".join([c async for c in response.iter_body()]) == b"hello chunked world"
-        await response.aclose()
-        assert await _get(client, "/") == (200, b"hello chunked world")
-        assert len(served.accepted) == 1
-        await client.aclose()
-        served.server.close()
+        async with _upstream(chunked) as (served, client):
+            response = await client.send("GET", "/", [], b"")
+            assert b"".join([c async for c in response.iter_body()]) == b"hello chunked world"
+            await response.aclose()
+            assert await _get(client, "/") == (200, b"hello chunked world")
+            assert len(served.accepted) == 1
 
     run(main())
 
@@ -288,17 +283,14 @@ def test_events_are_relayed_as_they_arrive(run: Run) -> None:
         return True
 
     async def main() -> None:
-        served = await _serve(events)
-        client = _client(served)
-        response = await client.send("GET", "/stream", [], b"")
-        received = []
-        async for chunk in response.iter_body():
-            received.append(chunk)
-            release.set()
-        await response.aclose()
-        assert received == [b"id: %d\ndata: tick\n\n" % n for n in range(3)]
-        await client.aclose()
-        served.server.close()
+        async with _upstream(events) as (_, client):
+            response = await client.send("GET", "/stream", [], b"")
+            received = []
+            async for chunk in response.iter_body():
+                received.append(chunk)
+                release.set()
+            await response.aclose()
+            assert received == [b"id: %d\ndata: tick\n\n" % n for n in range(3)]
 
     run(main())
 
@@ -314,21 +306,18 @@ def test_a_large_answer_streams_through_flow_control(run: Run) -> None:
         return True
 
     async def main() -> None:
-        served = await _serve(big)
-        client = _client(served, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
-        response = await client.send("GET", "/", [], b"")
-        received = 0
-        async for chunk in response.iter_body():
-            if not received:
-                # A slow reader: the client pauses the socket, and the silence meanwhile
-                # (longer than the read timeout) is not taken for the service's.
-                await asyncio.sleep(0.5)
-            received += len(chunk)
-            await asyncio.sleep(0)
-        await response.aclose()
-        assert received == size
-        await client.aclose()
-        served.server.close()
+        async with _upstream(big, timeouts=SHORT_READ) as (_, client):
+            response = await client.send("GET", "/", [], b"")
+            received = 0
+            async for chunk in response.iter_body():
+                if not received:
+                    # A slow reader: the client pauses the socket, and the silence meanwhile
+                    # (longer than the read timeout) is not taken for the service's.
+                    await asyncio.sleep(0.5)
+                received += len(chunk)
+                await asyncio.sleep(0)
+            await response.aclose()
+            assert received == size
 
     run(main())
 
@@ -345,15 +334,12 @@ def test_a_relay_abandoned_mid_stream_gives_its_connection_back(run: Run) -> Non
         return await _ok(path, body, writer)
 
     async def main() -> None:
-        served = await _serve(endless)
-        client = _client(served, max_connections=1)
-        relay = _streamed(await client.send("GET", "/endless", [], b""))
-        assert await relay.__anext__() == b"more"
-        await relay.aclose()  # what cancelling the caller's response does to the generator
-        assert (await _get(client, "/"))[0] == 200  # the only slot is free again
-        assert len(served.accepted) == 2  # the half-read connection was not reused
-        await client.aclose()
-        served.server.close()
+        async with _upstream(endless, max_connections=1) as (served, client):
+            relay = _streamed(await client.send("GET", "/endless", [], b""))
+            assert await relay.__anext__() == b"more"
+            await relay.aclose()  # what cancelling the caller's response does to the generator
+            assert (await _get(client, "/"))[0] == 200  # the only slot is free again
+            assert len(served.accepted) == 2  # the half-read connection was not reused
 
     run(main())
 
@@ -364,12 +350,9 @@ def test_interim_answers_are_skipped(run: Run) -> None:
         return await _ok(path, body, writer)
 
     async def main() -> None:
-        served = await _serve(continue_first)
-        client = _client(served)
-        assert (await _get(client, "/x"))[0] == 200
-        assert (await _get(client, "/y"))[0] == 200
-        await client.aclose()
-        served.server.close()
+        async with _upstream(continue_first) as (_, client):
+            assert (await _get(client, "/x"))[0] == 200
+            assert (await _get(client, "/y"))[0] == 200
 
     run(main())
 
@@ -382,16 +365,13 @@ def test_head_answers_end_at_the_headers(run: Run) -> None:
         return await _ok(path, body, writer)
 
     async def main() -> None:
-        served = await _serve(head_then_ok)
-        client = _client(served)
-        response = await client.send("HEAD", "/head", [], b"")
-        assert response.status_code == 200
-        assert response.header(b"content-length") == b"24"
-        assert await response.read() == b""
-        await response.aclose()
-        assert (await _get(client, "/"))[0] == 200
-        await client.aclose()
-        served.server.close()
+        async with _upstream(head_then_ok) as (_, client):
+            response = await client.send("HEAD", "/head", [], b"")
+            assert response.status_code == 200
+            assert response.header(b"content-length") == b"24"
+            assert await response.read() == b""
+            await response.aclose()
+            assert (await _get(client, "/"))[0] == 200
 
     run(main())
 
@@ -402,12 +382,9 @@ def test_a_silent_service_times_out(run: Run) -> None:
         return False
 
     async def main() -> None:
-        served = await _serve(silent)
-        client = _client(served, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
-        with pytest.raises(ReadTimedOut):
-            await client.send("GET", "/", [], b"")
-        await client.aclose()
-        served.server.close()
+        async with _upstream(silent, timeouts=SHORT_READ) as (_, client):
+            with pytest.raises(ReadTimedOut):
+                await client.send("GET", "/", [], b"")
 
     run(main())
 
@@ -419,14 +396,11 @@ def test_a_service_silent_mid_answer_times_out(run: Run) -> None:
         return False
 
     async def main() -> None:
-        served = await _serve(stalls)
-        client = _client(served, timeouts=Timeouts(connect_s=1.0, read_s=0.2, pool_s=0.2))
-        response = await client.send("GET", "/", [], b"")
-        with pytest.raises(ReadTimedOut):
-            await response.read()
-        await response.aclose()
-        await client.aclose()
-        served.server.close()
+        async with _upstream(stalls, timeouts=SHORT_READ) as (_, client):
+            response = await client.send("GET", "/", [], b"")
+            with pytest.raises(ReadTimedOut):
+                await response.read()
+            await response.aclose()
 
     run(main())
 
@@ -436,12 +410,9 @@ def test_a_service_that_hangs_up_without_answering_is_a_broken_connection(run: R
         return False
 
     async def main() -> None:
-        served = await _serve(hang_up)
-        client = _client(served)
-        with pytest.raises(ConnectionBroken):
-            await client.send("GET", "/", [], b"")
-        await client.aclose()
-        served.server.close()
+        async with _upstream(hang_up) as (_, client):
+            with pytest.raises(ConnectionBroken):
+                await client.send("GET", "/", [], b"")
 
     run(main())
 
@@ -452,14 +423,11 @@ def test_an_answer_cut_short_is_a_broken_connection(run: Run) -> None:
         return False
 
     async def main() -> None:
-        served = await _serve(cut)
-        client = _client(served)
-        response = await client.send("GET", "/", [], b"")
-        with pytest.raises(ConnectionBroken):
-            await response.read()
-        await response.aclose()
-        await client.aclose()
-        served.server.close()
+        async with _upstream(cut) as (_, client):
+            response = await client.send("GET", "/", [], b"")
+            with pytest.raises(ConnectionBroken):
+                await response.read()
+            await response.aclose()
 
     run(main())
 
@@ -470,44 +438,32 @@ def test_a_malformed_answer_is_a_broken_connection(run: Run) -> None:
         return True
 
     async def main() -> None:
-        served = await _serve(garbage)
-        client = _client(served)
-        with pytest.raises(ConnectionBroken):
-            await client.send("GET", "/", [], b"")
-        await client.aclose()
-        served.server.close()
+        async with _upstream(garbage) as (_, client):
+            with pytest.raises(ConnectionBroken):
+                await client.send("GET", "/", [], b"")
 
     run(main())
 
 
 def test_nothing_listening_is_a_connect_failure(run: Run) -> None:
     async def main() -> None:
-        client = UpstreamClient(
-            "http://127.0.0.1:9",
-            timeouts=Timeouts(connect_s=1.0, read_s=1.0, pool_s=0.2),
-            max_connections=1,
-            idle_expiry_s=30.0,
-        )
-        with pytest.raises(ConnectFailed):
-            await client.send("GET", "/", [], b"")
-        with pytest.raises(ConnectFailed):  # the failed attempt gave its slot back
-            await client.send("GET", "/", [], b"")
-        await client.aclose()
+        async with _client("http://127.0.0.1:9", max_connections=1) as client:
+            with pytest.raises(ConnectFailed):
+                await client.send("GET", "/", [], b"")
+            with pytest.raises(ConnectFailed):  # the failed attempt gave its slot back
+                await client.send("GET", "/", [], b"")
 
     run(main())
 
 
 def test_a_full_pool_is_a_pool_timeout(run: Run) -> None:
     async def main() -> None:
-        served = await _serve(_ok)
-        client = _client(served, max_connections=1)
-        held = await client.send("GET", "/", [], b"")
-        with pytest.raises(PoolTimedOut):
-            await client.send("GET", "/", [], b"")
-        await held.read()
-        await held.aclose()
-        assert (await _get(client, "/"))[0] == 200
-        await client.aclose()
-        served.server.close()
+        async with _upstream(_ok, max_connections=1) as (_, client):
+            held = await client.send("GET", "/", [], b"")
+            with pytest.raises(PoolTimedOut):
+                await client.send("GET", "/", [], b"")
+            await held.read()
+            await held.aclose()
+            assert (await _get(client, "/"))[0] == 200
 
     run(main())
