@@ -30,11 +30,11 @@ import shutil
 import statistics
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.proc_cpu import cpu_s
 from deploy.local.postgres import REPO, LocalPostgres
 from deploy.local.stack import Stack, running_stack
 
@@ -140,15 +140,6 @@ def _rate(url: str, token: str, seconds: float) -> Rate:
     return asyncio.run(_httpx_rate_async(url, token, seconds))
 
 
-def _cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a process so far (None where /proc is not available)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu_ms_per_request(before: float | None, after: float | None, requests: int) -> float | None:
     if before is None or after is None or not requests:
         return None
@@ -186,9 +177,9 @@ def _measure(stack: Stack) -> dict[str, Any]:
     for round_no in range(ROUNDS):
         order = ["direct", "gateway"] if round_no % 2 == 0 else ["gateway", "direct"]
         for side in order:
-            before = {name: _cpu_s(pid) for name, pid in pids.items()}
+            before = {name: cpu_s(pid) for name, pid in pids.items()}
             rate = _rate(urls[side], token, ROUND_S)
-            after = {name: _cpu_s(pid) for name, pid in pids.items()}
+            after = {name: cpu_s(pid) for name, pid in pids.items()}
             rates[side].append(rate.rps)
             failures += rate.failed
             per_request = {

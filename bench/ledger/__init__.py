@@ -37,6 +37,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from bench.proc_cpu import tree_cpu_s as _cpu_s  # pid and its uvicorn workers
 from deploy.local.postgres import REPO, LocalPostgres
 from shared.auth import AUDIENCE, ISSUER
 from shared.migrate import upgrade
@@ -326,21 +327,6 @@ def stop_ledger(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds used so far by ``pid`` and its children (uvicorn workers)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def settle(pid: int, *, limit_s: float = 180) -> float:

@@ -24,14 +24,9 @@ import time
 from typing import Any
 
 from bench import ledger as b
+from bench.proc_cpu import tree_cpu_s as _tree_cpu_s
 from deploy.local.postgres import LocalPostgres
 from shared.migrate import upgrade
-
-
-def _tree_cpu_s(root: int) -> float:
-    """CPU seconds of ``root`` and of its direct children."""
-    return b._cpu_s(root)
-
 
 # Where PostgreSQL's time went in the phase (``BENCH_LEDGER_PGSS=1``): statements, nested
 # ones (trigger bodies) included, by total execution time.
