@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import holding, service
 from services.ledger import programme_credits as pc
+from services.ledger.account_lookup import named_account
 from services.ledger.domain.accounts import AccountStatus, AccountType
 from services.ledger.domain.cards import CardIdentity, new_token
 from services.ledger.domain.currencies import CurrencyKind
@@ -41,7 +42,6 @@ from services.ledger.domain.errors import (
     CardNotForVoucher,
     CardRequiresVoucher,
     InvalidCardMerchant,
-    UnknownAccount,
     UnknownCard,
 )
 from services.ledger.store import cards as store
@@ -147,9 +147,7 @@ async def presented(
 
 
 async def _merchant(session: AsyncSession, card: RowMapping, merchant: UUID) -> RowMapping:
-    row = await repo.get_account(session, merchant)
-    if row is None:
-        raise UnknownAccount(f"no merchant account {merchant}", account_id=str(merchant))
+    row = await named_account(session, merchant, role="merchant")
     if row["type"] != AccountType.MERCHANT.value or row["currency"] != card["currency"]:
         raise InvalidCardMerchant(
             f"the payee must be a merchant account in {card['currency']}",

@@ -15,12 +15,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.account_lookup import named_account
 from services.ledger.domain import conversion
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import (
     ConversionNotAllowed,
     CurrencyMismatch,
-    UnknownAccount,
 )
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import CurrencyIssued, CurrencyReconverted
@@ -52,9 +52,7 @@ def reserve_view(cfg: Any) -> dict[str, Any]:
 async def _typed(
     session: AsyncSession, account_id: UUID, *, types: set[AccountType], role: str
 ) -> Any:
-    row = await repo.get_account(session, account_id, lock=True)
-    if row is None:
-        raise UnknownAccount(f"no {role} account {account_id}", account_id=str(account_id))
+    row = await named_account(session, account_id, role=role, lock=True)
     if AccountType(row["type"]) not in types:
         raise ConversionNotAllowed(
             f"the {role} account must be of type {' or '.join(sorted(types))}",
@@ -166,9 +164,7 @@ async def reconvert(
 
     rules = await service.currency_rules(session, currency)
     cfg = await require_reserve(session, currency)
-    account = await repo.get_account(session, account_id)
-    if account is None:
-        raise UnknownAccount(f"no account {account_id}", account_id=str(account_id))
+    account = await named_account(session, account_id)
     result = conversion.reconvert(
         rules=rules,
         units=units,

@@ -26,6 +26,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import service
+from services.ledger.account_lookup import named_account
 from services.ledger.domain import programmes as dom
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.currencies import CurrencyKind
@@ -37,7 +38,6 @@ from services.ledger.domain.errors import (
     InvalidProgrammeAccount,
     NotAVoucherCurrency,
     ProgrammeNotConfigured,
-    UnknownAccount,
 )
 from services.ledger.domain.postings import transfer
 from services.ledger.store import programmes as store
@@ -69,9 +69,7 @@ async def _account(
     types: frozenset[AccountType],
     role: str,
 ) -> RowMapping:
-    row = await repo.get_account(session, account_id)
-    if row is None:
-        raise UnknownAccount(f"no {role} account {account_id}", account_id=str(account_id))
+    row = await named_account(session, account_id, role=role)
     if row["currency"] != currency:
         raise CurrencyMismatch(
             f"the {role} account does not hold {currency}", account_id=str(account_id)
@@ -257,9 +255,7 @@ async def purchase(
     await _account(
         session, beneficiary, currency=currency, types=BENEFICIARY_TYPES, role="beneficiary"
     )
-    shop = await repo.get_account(session, merchant)
-    if shop is None:
-        raise UnknownAccount(f"no merchant account {merchant}", account_id=str(merchant))
+    shop = await named_account(session, merchant, role="merchant")
     category = category or shop["merchant_category"]
     if category is None:
         raise CategoryNotAllowed("no category given and the merchant has none")

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import programme_credits as pc
 from services.ledger import service
+from services.ledger.account_lookup import named_account
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.currencies import CurrencyKind
 from services.ledger.domain.errors import (
@@ -32,7 +33,6 @@ from services.ledger.domain.errors import (
     InvalidProgrammeAccount,
     NothingToReimburse,
     ReimbursementNotConfigured,
-    UnknownAccount,
 )
 from services.ledger.domain.postings import Posting, merge_postings
 from services.ledger.store import reimbursements as store
@@ -45,9 +45,7 @@ async def _euro_account(
 ) -> str:
     """The euro currency of ``account_id``, refusing accounts that do not hold euros or
     whose currency the caller is not bound to (euros move too)."""
-    row = await repo.get_account(session, account_id)
-    if row is None:
-        raise UnknownAccount(f"no {role} account {account_id}", account_id=str(account_id))
+    row = await named_account(session, account_id, role=role)
     if await service.currency_kind(session, row["currency"]) != CurrencyKind.EUR.value:
         raise CurrencyMismatch(
             f"the {role} account must hold euros", account_id=str(account_id), role=role
@@ -77,9 +75,7 @@ async def configure(
 ) -> dict[str, Any]:
     """Name the voucher issuer that retires reimbursed units and each funder's euro account."""
     programme = await pc.load_programme(session, currency)
-    row = await repo.get_account(session, issuer)
-    if row is None:
-        raise UnknownAccount(f"no issuer account {issuer}", account_id=str(issuer))
+    row = await named_account(session, issuer, role="issuer")
     if row["currency"] != currency or row["type"] != AccountType.ISSUER.value:
         raise InvalidProgrammeAccount(
             f"the issuer must be an issuer account of {currency}", account_id=str(issuer)

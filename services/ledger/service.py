@@ -16,6 +16,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.account_lookup import require_account
 from services.ledger.conversions import check_reserves
 from services.ledger.domain.accounts import (
     AccountStatus,
@@ -171,15 +172,6 @@ async def open_account(
     return row
 
 
-async def require_account(
-    session: AsyncSession, account_id: UUID, *, lock: bool = False
-) -> RowMapping:
-    row = await repo.get_account(session, account_id, lock=lock)
-    if row is None:
-        raise NotFound(f"no account {account_id}")
-    return row
-
-
 async def change_status(
     session: AsyncSession, account: RowMapping, target: AccountStatus
 ) -> RowMapping:
@@ -325,7 +317,7 @@ def bounds_error(exc: IntegrityError) -> Exception:
     return exc
 
 
-def transaction_view(tx: Mapping[Any, Any], legs: Sequence[Mapping[Any, Any]]) -> dict[str, Any]:
+def transaction_view(tx: Mapping[Any, Any], legs: Sequence[repo.Leg]) -> dict[str, Any]:
     return {
         "id": str(tx["id"]),
         "kind": tx["kind"],
@@ -335,8 +327,8 @@ def transaction_view(tx: Mapping[Any, Any], legs: Sequence[Mapping[Any, Any]]) -
         "metadata": tx["metadata"],
         "reverses": str(tx["reverses"]) if tx["reverses"] else None,
         "postings": [
-            {"account_id": str(p["account_id"]), "currency": p["currency"], "amount": p["amount"]}
-            for p in legs
+            {"account_id": str(account), "currency": currency, "amount": amount}
+            for account, currency, amount in legs
         ],
     }
 
@@ -365,10 +357,7 @@ async def post(
     if not programme_debit:
         await check_voucher_debits(session, canonical, locked)
     tx_id = repo.new_id()
-    rows = [
-        {"account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
-        for leg in canonical
-    ]
+    rows = [(leg.account_id, leg.currency, leg.amount) for leg in canonical]
     # No savepoint: a refused insert aborts the caller's unit of work, which is what every
     # caller wants except per-item batches and reversals, which open their own savepoint.
     effective = effective_date or datetime.now(UTC).date()
@@ -400,15 +389,16 @@ async def post(
         raise bounds_error(exc) from exc
     if debt_may_grow(canonical, locked):
         await enforce_debt_caps(session)
-    await check_reserves(session, list(locked))
+    if tx["touches_reserve"]:
+        await check_reserves(session, list(locked))
     return transaction_view(tx, rows)
 
 
 async def load_transaction(session: AsyncSession, transaction_id: UUID) -> dict[str, Any]:
-    tx = await repo.get_transaction(session, transaction_id)
-    if tx is None:
+    found = (await repo.transactions_with_legs(session, [transaction_id])).get(transaction_id)
+    if found is None:
         raise NotFound(f"no transaction {transaction_id}")
-    legs = (await repo.postings_of(session, [transaction_id]))[transaction_id]
+    tx, legs = found
     return transaction_view(tx, legs)
 
 

@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.account_lookup import require_account
 from services.ledger.domain._time import json_instant
 from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor
-from services.ledger.service import require_account
 from services.ledger.store import repository as repo
 from shared.auth import Principal, require_scope
 from shared.problems import (
@@ -91,6 +91,36 @@ def pick_key(header: str | None, body_key: str | None) -> str | None:
     return header or body_key
 
 
+async def claim_key(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    key: str,
+    digest: str,
+    legacy_digest: Callable[[], str] | None = None,
+) -> Any:
+    """Claim (client, key) for the request hashed as ``digest``: ``None`` if the key is new
+    (the caller runs the request and stores its answer in the same transaction); the stored
+    answer if the same request ran before; 409 for another request under the key, or for
+    one whose answer is not stored.
+
+    ``legacy_digest``, computed only when the new one differs, is the hash an older form of
+    the posting paths stored (see `idempotent_json`)."""
+    earlier = await repo.claim_idempotency_key(
+        session, client_id=client_id, key=key, request_hash=digest
+    )
+    if earlier is None:
+        return None
+    same = earlier["request_hash"] == digest or (
+        legacy_digest is not None and earlier["request_hash"] == legacy_digest()
+    )
+    if not same or earlier["response"] is None:
+        raise IdempotencyKeyReused(
+            "this idempotency key was used with a different request", idempotency_key=key
+        )
+    return earlier["response"]
+
+
 async def idempotent(
     session: AsyncSession,
     *,
@@ -111,15 +141,9 @@ async def idempotent(
     if key is None:
         return JSONResponse(await result_json(), status_code=status_code)
     digest = request_hash(route, body)
-    earlier = await repo.claim_idempotency_key(
-        session, client_id=principal.client_id, key=key, request_hash=digest
-    )
-    if earlier is not None:
-        if earlier["request_hash"] != digest or earlier["response"] is None:
-            raise IdempotencyKeyReused(
-                "this idempotency key was used with a different request", idempotency_key=key
-            )
-        return JSONResponse(earlier["response"], status_code=200)
+    stored = await claim_key(session, client_id=principal.client_id, key=key, digest=digest)
+    if stored is not None:
+        return JSONResponse(stored, status_code=200)
     result = await result_json()
     await repo.remember_response(session, client_id=principal.client_id, key=key, response=result)
     return JSONResponse(result, status_code=status_code)
@@ -308,17 +332,11 @@ async def idempotent_json(
     if key is None:
         text, _ = await run()
         return Response(text, status_code=status_code, media_type=JSON)
-    current = digest()
-    earlier = await repo.claim_idempotency_key(
-        session, client_id=client_id, key=key, request_hash=current
+    stored = await claim_key(
+        session, client_id=client_id, key=key, digest=digest(), legacy_digest=legacy_digest
     )
-    if earlier is not None:
-        same = earlier["request_hash"] == current or earlier["request_hash"] == legacy_digest()
-        if not same or earlier["response"] is None:
-            raise IdempotencyKeyReused(
-                "this idempotency key was used with a different request", idempotency_key=key
-            )
-        return Response(await replay(earlier["response"]), status_code=200, media_type=JSON)
+    if stored is not None:
+        return Response(await replay(stored), status_code=200, media_type=JSON)
     text, record = await run()
     if record is not None:  # None: ``run`` recorded it with its own writes
         await repo.remember_response(session, client_id=client_id, key=key, response=record)

@@ -160,7 +160,7 @@ async def list_transactions(
     rows = await repo.list_transactions(
         session, currency=currency, after=decode_cursor(cursor, int), limit=limit
     )
-    legs = await repo.postings_of(session, [r["id"] for r in rows])
+    legs = await repo.legs_of(session, [r["id"] for r in rows])
     items = [service.transaction_view(r, legs[r["id"]]) for r in rows]
     seqs = {str(r["id"]): r["seq"] for r in rows}
     return page(items, limit=limit, key=lambda t: seqs[t["id"]])

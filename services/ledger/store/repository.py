@@ -293,6 +293,9 @@ async def limit_history(
 # --- transactions -----------------------------------------------------------------------
 
 
+# A posting as the posting paths carry it: (account id, currency, amount in minor units).
+Leg = tuple[UUID, str, int]
+
 _TX_COLUMNS = (
     "id, seq, kind, effective_date, inserted_at, description, metadata, client_id, "
     "idempotency_key, reverses"
@@ -322,13 +325,12 @@ SELECT tx.*, EXISTS (
 ) AS touches_reserve
 FROM tx
 """
-_NO_RESERVE = "ledger.no_reserve_among"
 
 
 async def insert_transaction(
     session: AsyncSession,
     *,
-    legs: Sequence[dict[str, Any]],
+    legs: Sequence[Leg],
     outbox: Sequence[OutboxRow] = (),
     **values: Any,
 ) -> Row:
@@ -336,6 +338,12 @@ async def insert_transaction(
 
     The postings' trigger reads the transaction row written by the same statement: a
     data-modifying CTE's rows reach the main query (and so the trigger) before it inserts.
+
+    The row also says whether a leg touches a reserve configuration's issuer or reserve
+    account (``touches_reserve``), so a plain transfer skips `check_reserves`' query: a
+    round trip saved on every transfer. Exact because this statement runs after the caller
+    locked the accounts' balance rows, and configuring a reserve locks the rows of the
+    accounts it names: no configuration naming one of them can commit before ours.
 
     With an ``idempotency_key`` whose row this client claimed and has not answered yet,
     the same statement records the answer as this transaction (``{"replay":
@@ -353,26 +361,11 @@ async def insert_transaction(
         values["client_id"],
         values.get("idempotency_key"),
         values.get("reverses"),
-        [leg["account_id"] for leg in legs],
-        [leg["currency"] for leg in legs],
-        [leg["amount"] for leg in legs],
+        *_columns(legs, 3),
         *_columns(outbox, 5),
     )
     assert row is not None
-    found = dict(row)
-    if not found.pop("touches_reserve"):
-        # Read by `reserves_touching`, which `check_reserves` calls next with the same
-        # accounts: it saves a round trip on every transfer. Exact because this statement
-        # runs after the caller locked the accounts' balance rows, and configuring a reserve
-        # locks the rows of the accounts it names: no configuration naming one of these
-        # accounts can commit between this snapshot and our commit.
-        session.info[_NO_RESERVE] = frozenset(leg["account_id"] for leg in legs)
-    return found
-
-
-async def get_transaction(session: AsyncSession, transaction_id: UUID) -> RowMapping | None:
-    stmt = select(transactions).where(transactions.c.id == transaction_id)
-    return (await session.execute(stmt)).mappings().first()
+    return dict(row)
 
 
 _TRANSACTIONS_BY_ID = f"SELECT {_TX_COLUMNS} FROM transactions WHERE id = ANY($1::uuid[])"
@@ -383,37 +376,29 @@ ORDER BY transaction_id, currency, account_id
 """
 
 
+async def legs_of(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[Leg]]:
+    """The legs (account, currency, amount) of each transaction, in canonical order (by
+    currency, then account); one statement whatever the count."""
+    legs: dict[UUID, list[Leg]] = {tx: [] for tx in ids}
+    if ids:
+        for leg in await _fetch(session, _POSTINGS_BY_TRANSACTION, list(ids)):
+            legs[leg["transaction_id"]].append((leg["account_id"], leg["currency"], leg["amount"]))
+    return legs
+
+
 async def transactions_with_legs(
     session: AsyncSession, ids: Sequence[UUID]
-) -> dict[UUID, tuple[Row, list[tuple[UUID, str, int]]]]:
-    """Transactions by id with their legs (account, currency, amount) in canonical order;
-    two statements whatever the count (an idempotent replay of a batch)."""
+) -> dict[UUID, tuple[Row, list[Leg]]]:
+    """Transactions by id (those that exist) with their legs; two statements whatever the
+    count (one transaction read, or an idempotent replay of a batch)."""
     rows = await _fetch(session, _TRANSACTIONS_BY_ID, list(ids))
-    legs: dict[UUID, list[tuple[UUID, str, int]]] = {row["id"]: [] for row in rows}
-    for leg in await _fetch(session, _POSTINGS_BY_TRANSACTION, list(ids)):
-        legs[leg["transaction_id"]].append((leg["account_id"], leg["currency"], leg["amount"]))
+    legs = await legs_of(session, [row["id"] for row in rows])
     return {row["id"]: (dict(row), legs[row["id"]]) for row in rows}
 
 
 async def reversal_of(session: AsyncSession, transaction_id: UUID) -> UUID | None:
     stmt = select(transactions.c.id).where(transactions.c.reverses == transaction_id)
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def postings_of(
-    session: AsyncSession, transaction_ids: Sequence[UUID]
-) -> dict[UUID, list[RowMapping]]:
-    found: dict[UUID, list[RowMapping]] = {tx: [] for tx in transaction_ids}
-    if not transaction_ids:
-        return found
-    stmt = (
-        select(postings)
-        .where(postings.c.transaction_id.in_(transaction_ids))
-        .order_by(postings.c.currency, postings.c.account_id)
-    )
-    for row in (await session.execute(stmt)).mappings().all():
-        found[row["transaction_id"]].append(row)
-    return found
 
 
 async def list_transactions(
@@ -625,8 +610,6 @@ WHERE issuer_account = ANY($1::uuid[]) OR reserve_account = ANY($1::uuid[])
 
 async def reserves_touching(session: AsyncSession, ids: Sequence[UUID]) -> Sequence[Row]:
     """Reserve configurations whose issuer or reserve account is among ``ids``."""
-    if session.info.pop(_NO_RESERVE, None) == frozenset(ids):
-        return []
     return await _fetch(session, _RESERVES_TOUCHING, list(ids))
 
 

@@ -54,7 +54,7 @@ def test_a_transaction_is_written_as_transaction_read_renders_it(
     }
     legs = [(A, "EUSKO", -5), (B, "EUSKO", 3), (C, "EUSKO", 2)]
     assert transaction_json(tx, legs) == rendered_by_model(tx, legs)
-    view = transaction_view(tx, [{"account_id": a, "currency": c, "amount": n} for a, c, n in legs])
+    view = transaction_view(tx, legs)
     assert view_json(view) == rendered_by_model(tx, legs)
 
 
