@@ -7,13 +7,18 @@ PostgreSQL server, in one run.
    access log off) against a migrated database on the same server. ``wrk`` (C, epoll,
    keep-alive; the Lua in ``load.lua`` makes random bodies and idempotency keys) keeps
    ``CLIENTS`` connections busy with single transfers, then 1,000-transfer atomic batches,
-   then balance reads; then single transfers again, paced at half the peak rate, for the
-   p99 there.
-3. With the ledger stopped, one account gets 1,000,000 postings (set-based ``INSERT …
+   then balance reads; then single transfers again, paced at half the peak rate (random
+   exponential think times per connection, calibrated by a short probe), for the p99
+   there.
+3. With the ledger stopped, two floors under its rates: `bench.ledger.floor` (our web
+   stack doing one database round trip per request, under the same wrk load) and
+   `bench.ledger.db_floor` (pgbench running the ledger's own posting statements, single and
+   in batches, with no Python in front).
+4. With the ledger stopped, one account gets 1,000,000 postings (set-based ``INSERT …
    SELECT generate_series`` through the real triggers, in balanced two-leg transactions);
    then a ledger without background tasks answers balance-at-instant reads at random
    instants of that history, one connection, timed by wrk.
-4. Figures and ratios go to stdout and ``bench/results/ledger.json``.
+5. Figures and ratios go to stdout and ``bench/results/ledger.json``.
 
 On a small machine wrk, the server and PostgreSQL share the cores: the ratios are the
 figures to compare, not the absolute rates.
@@ -37,6 +42,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from bench.ledger import db_floor
 from bench.proc_cpu import tree_cpu_s as _cpu_s  # pid and its uvicorn workers
 from deploy.local.postgres import REPO, LocalPostgres
 from shared.auth import AUDIENCE, ISSUER
@@ -454,6 +460,10 @@ def figures(baseline: float, m: dict[str, Any]) -> dict[str, Any]:
         "balance_at_errors": at["errors"],
         "floor_tps": round(m["floor"]["per_s"], 1),
         "ratio_floor": round(m["floor"]["per_s"] / baseline, 3),
+        "db_floor_single_tps": round(m["db_floor"]["single_tps"], 1),
+        "db_floor_batch_tps": round(m["db_floor"]["batch_tps"], 1),
+        "ratio_db_floor_single": round(m["db_floor"]["single_tps"] / baseline, 3),
+        "ratio_db_floor_batch": round(m["db_floor"]["batch_tps"] / baseline, 3),
         "ratio_single": round(single["per_s"] / baseline, 3),
         "ratio_batch": round(batch["per_s"] * BATCH / baseline, 3),
         "ratio_reads": round(reads["per_s"] / baseline, 3),
@@ -492,6 +502,16 @@ def main() -> int:
         stop_ledger(proc)
         proc = None
         measured |= measure_floor(server, jwks, token, accounts)
+        measured["db_floor"] = db_floor.measure(
+            server,
+            "bench_ledger",
+            accounts,
+            currency=CURRENCY,
+            clients=CLIENTS,
+            seconds=SECONDS,
+            batch=BATCH,
+            workdir=ROOT,
+        )
         measured |= measure_balance_at(server, jwks, token, accounts)
         result = figures(baseline, measured)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
