@@ -1,7 +1,10 @@
 """Balance at an instant (one index lookup on ``balance_after``, ledger_0006) equals the sum of
 the account's postings up to that instant, for random histories written on real PostgreSQL:
 several transfers per database transaction (equal timestamps), and concurrent writers that
-do not lock balance rows first (the trigger orders them)."""
+do not lock balance rows first (the trigger orders them). Histories are written one leg per
+INSERT, and again through the product's batch insert (``insert_transaction_columns``: many
+transfers' legs in one multi-row statement, several on the same account, which the
+statement-level trigger of ledger_0009 sums once per account), checked against a model."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -146,6 +149,151 @@ def test_balance_at_an_instant_is_the_sum_of_postings_up_to_it(
     history_db: str, history: list[list[list[Any]]]
 ) -> None:
     asyncio.run(scenario(history_db, history))
+
+
+# A batched history: rounds of concurrent database transactions, each running one or more
+# statements; a statement holds one to four transfers whose legs (in an order drawn too, so
+# an account's legs in a statement need not be adjacent) go in one multi-row INSERT. With
+# three accounts, any two transfers put several legs on one account in the same statement.
+statements = st.lists(transfer, min_size=1, max_size=4).flatmap(
+    lambda transfers: st.tuples(st.just(transfers), st.permutations(range(2 * len(transfers))))
+)
+batched_histories = st.lists(
+    st.lists(st.lists(statements, min_size=1, max_size=3), min_size=1, max_size=3),
+    min_size=1,
+    max_size=4,
+)
+
+Leg = tuple[uuid.UUID, str, int]
+"""A leg as the model knows it: transaction id, account id, amount."""
+
+
+async def write_batches(engine: Any, code: str, ids: list[str], batch: list[Any]) -> list[Leg]:
+    """Statements in one database transaction, each through the product's batch insert (its
+    transactions in one statement, all their legs in one more); returns the legs in the
+    order they were inserted."""
+    written: list[Leg] = []
+    async with make_session_factory(engine)() as session, session.begin():
+        for transfers, order in batch:
+            tx_ids = [uuid.uuid4() for _ in transfers]
+            legs: list[Leg] = []
+            for tx, (source, offset, amount) in zip(tx_ids, transfers, strict=True):
+                dest = (source + offset) % ACCOUNTS
+                legs += [(tx, ids[source], -amount), (tx, ids[dest], amount)]
+            legs = [legs[i] for i in order]
+            n = len(tx_ids)
+            await repo.insert_transaction_columns(
+                session,
+                ids=tx_ids,
+                kinds=["transfer"] * n,
+                effective_dates=[date.today()] * n,
+                descriptions=[""] * n,
+                metadata=["{}"] * n,
+                client_id="prop",
+                legs=(
+                    [tx for tx, _, _ in legs],
+                    [uuid.UUID(account) for _, account, _ in legs],
+                    [code] * len(legs),
+                    [amount for _, _, amount in legs],
+                ),
+            )
+            written += legs
+    return written
+
+
+async def batched_scenario(url: str, history: list[list[list[Any]]]) -> None:
+    engine = make_engine(url, pool_size=4, max_overflow=0)
+    try:
+        code, ids = await setup(engine)
+        committed: list[list[Leg]] = []
+        for round_ in history:
+            results = await asyncio.gather(
+                *(write_batches(engine, code, ids, batch) for batch in round_),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    assert isinstance(result, DBAPIError) and "deadlock" in str(result), result
+                else:
+                    committed.append(result)
+        await check(engine, ids)
+        await check_model(engine, ids, committed)
+    finally:
+        await engine.dispose()
+
+
+_AROUND = (timedelta(0), timedelta(microseconds=1), -timedelta(microseconds=1))
+
+
+async def check_model(engine: Any, ids: list[str], committed: list[list[Leg]]) -> None:
+    """Every balance the triggers computed, against the legs written.
+
+    A database transaction holds an account's balance row from its first leg on it to its
+    commit, so the account's postings are, per committed transaction, that transaction's
+    legs on it in the order inserted; those blocks follow each other in the order the
+    database numbered them (taken from it, as concurrent writers race). The model's running
+    sums and instants (each leg at its transaction's ``inserted_at``, never before the
+    account's previous leg) come from these legs alone, not from ``balance_after``,
+    ``posted_at`` or the balance row the triggers wrote.
+    """
+    writer = {tx: w for w, legs in enumerate(committed) for tx, _, _ in legs}
+    factory = make_session_factory(engine)
+    async with factory() as session:
+        for account in ids:
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT p.transaction_id, p.amount, t.inserted_at FROM postings p "
+                        "JOIN transactions t ON t.id = p.transaction_id "
+                        "WHERE p.account_id = :a ORDER BY p.account_seq"
+                    ),
+                    {"a": account},
+                )
+            ).all()
+            turns = list(dict.fromkeys(writer[row.transaction_id] for row in rows))
+            model = [
+                (tx, amount)
+                for w in turns
+                for tx, leg_account, amount in committed[w]
+                if leg_account == account
+            ]
+            assert [(row.transaction_id, row.amount) for row in rows] == model, account
+            inserted_at = {row.transaction_id: row.inserted_at for row in rows}
+            instants: list[datetime] = list(
+                itertools.accumulate((inserted_at[tx] for tx, _ in model), max)
+            )
+            running = list(itertools.accumulate(amount for _, amount in model))
+            moments = {t + d for t in instants for d in _AROUND}
+            for moment in sorted(moments):
+                upto = [i for i, t in enumerate(instants) if t <= moment]
+                before = [i for i, t in enumerate(instants) if t < moment]
+                got = await repo.balance_at(session, account_id=uuid.UUID(account), moment=moment)
+                assert got == (running[upto[-1]] if upto else 0), (account, moment)
+                got_before = await repo.balance_at(
+                    session, account_id=uuid.UUID(account), moment=moment, inclusive=False
+                )
+                assert got_before == (running[before[-1]] if before else 0), (account, moment)
+            balance = (
+                await session.execute(
+                    text(
+                        "SELECT posted, postings, last_posted_at FROM account_balances "
+                        "WHERE account_id = :a"
+                    ),
+                    {"a": account},
+                )
+            ).one()
+            assert balance.posted == sum(amount for _, amount in model), account
+            assert balance.postings == len(model), account
+            if model:
+                assert balance.last_posted_at == instants[-1], account
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(history=batched_histories)
+def test_balance_at_an_instant_holds_for_legs_inserted_many_per_statement(
+    history_db: str, history: list[list[list[Any]]]
+) -> None:
+    asyncio.run(batched_scenario(history_db, history))
 
 
 async def test_a_posting_slipped_into_a_committed_transaction_is_refused(
