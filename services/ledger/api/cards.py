@@ -9,10 +9,13 @@ Payments are ``ledger:post``; reads are ``ledger:read``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import cards
 from services.ledger.api.common import (
@@ -69,6 +72,37 @@ def _replay_body(body: PresentedCard, identity: CardIdentity, key: bytes) -> dic
     idempotency table must not hold a plain hash of a card number either."""
     fields = body.model_dump(mode="json", exclude={"card_number", "token", "idempotency_key"})
     return {**fields, "card": identity.fingerprint(key)}
+
+
+async def _card_payment(
+    body: PresentedCard,
+    principal: Principal,
+    session: AsyncSession,
+    request: Request,
+    header_key: str | None,
+    *,
+    pay: Callable[[Any], Awaitable[Any]],
+    route: str,
+    model: type[BaseModel],
+) -> Any:
+    """A payment with the card ``body`` presents, once per idempotency key: the card is
+    identified and checked (known, not blocked, visible) inside the key's transaction."""
+    identity = _identity(body)
+    key = _key(request)
+
+    async def run() -> Any:
+        card = await cards.presented(session, identity=identity, key=key, principal=principal)
+        return await pay(card)
+
+    return await idempotent(
+        session,
+        principal=principal,
+        key=pick_key(header_key, body.idempotency_key),
+        route=route,
+        body=_replay_body(body, identity, key),
+        run=run,
+        model=model,
+    )
 
 
 async def _visible_card(session: Any, principal: Principal, card_id: UUID, *, lock: bool) -> Any:
@@ -160,11 +194,8 @@ async def authorize(
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """Authorise a card payment at a merchant: a hold, captured later via /holds/{id}/capture."""
-    identity = _identity(body)
-    key = _key(request)
 
-    async def run() -> Any:
-        card = await cards.presented(session, identity=identity, key=key, principal=principal)
+    async def pay(card: Any) -> Any:
         return await cards.authorize(
             session,
             card=card,
@@ -174,13 +205,14 @@ async def authorize(
             metadata=body.metadata,
         )
 
-    return await idempotent(
+    return await _card_payment(
+        body,
+        principal,
         session,
-        principal=principal,
-        key=pick_key(idempotency_key, body.idempotency_key),
+        request,
+        idempotency_key,
+        pay=pay,
         route="POST /cards/authorizations",
-        body=_replay_body(body, identity, key),
-        run=run,
         model=HoldRead,
     )
 
@@ -204,11 +236,8 @@ async def purchase(
 ) -> Any:
     """Pay with a programme-credit card: one step, under the programme's merchant, category
     and cap rules, from the earliest-expiring credit lots."""
-    identity = _identity(body)
-    key = _key(request)
 
-    async def run() -> Any:
-        card = await cards.presented(session, identity=identity, key=key, principal=principal)
+    async def pay(card: Any) -> Any:
         return await cards.purchase(
             session,
             card=card,
@@ -218,12 +247,13 @@ async def purchase(
             client_id=principal.client_id,
         )
 
-    return await idempotent(
+    return await _card_payment(
+        body,
+        principal,
         session,
-        principal=principal,
-        key=pick_key(idempotency_key, body.idempotency_key),
+        request,
+        idempotency_key,
+        pay=pay,
         route="POST /cards/purchases",
-        body=_replay_body(body, identity, key),
-        run=run,
         model=CardPurchaseRead,
     )

@@ -7,11 +7,13 @@ token bound to the currency, not the operator's admin rights.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
 from services.ledger.api.media import (
@@ -23,7 +25,9 @@ from services.ledger.api.media import (
 )
 from services.ledger.api.schemas import CODE
 from services.ledger.domain.errors import InvalidPeriod
+from services.ledger.domain.journal import JournalLine
 from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
+from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -48,6 +52,30 @@ def _file_date(date_to: date | None) -> str:
     return (date_to or date.today()).strftime("%Y%m%d")
 
 
+async def _journal(
+    request: Request,
+    principal: Principal,
+    session: AsyncSession,
+    code: str,
+    period: tuple[date | None, date | None],
+    *,
+    render: Callable[[AsyncIterator[list[JournalLine]]], AsyncIterator[bytes]],
+    media_type: str,
+    name: str,
+) -> StreamingResponse:
+    """The currency's journal lines for ``period``, streamed as a ``render``ed file."""
+    date_from, date_to = period
+    _period(date_from, date_to)
+    currency = dict(await visible_currency(session, principal, code))
+    lines = journal_lines(
+        request.app.state.session_factory,
+        currency=currency,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    return StreamingResponse(render(lines), media_type=media_type, headers=attachment(name))
+
+
 @router.get(
     "/{code}/journal.fec",
     response_class=FecResponse,
@@ -63,19 +91,15 @@ async def journal_fec(
 ) -> Any:
     """The currency's sealed journal as a French FEC file (Fichier des Écritures
     Comptables): one line per posting, tab-separated, a positive posting is a Credit."""
-    _period(date_from, date_to)
-    currency = dict(await visible_currency(session, principal, code))
-    lines = journal_lines(
-        request.app.state.session_factory,
-        currency=currency,
-        date_from=date_from,
-        date_to=date_to,
-    )
-    name = f"{code}FEC{_file_date(date_to)}.txt"
-    return StreamingResponse(
-        fec_stream(lines),
+    return await _journal(
+        request,
+        principal,
+        session,
+        code,
+        (date_from, date_to),
+        render=fec_stream,
         media_type=f"{FEC_MEDIA_TYPE}; charset=iso-8859-15",
-        headers=attachment(name),
+        name=f"{code}FEC{_file_date(date_to)}.txt",
     )
 
 
@@ -94,17 +118,13 @@ async def journal_csv(
 ) -> Any:
     """The currency's sealed journal as CSV, one row per posting, amounts in minor units
     (``amount``) and in units with a dot (``amount_decimal``)."""
-    _period(date_from, date_to)
-    currency = dict(await visible_currency(session, principal, code))
-    lines = journal_lines(
-        request.app.state.session_factory,
-        currency=currency,
-        date_from=date_from,
-        date_to=date_to,
-    )
-    name = f"{code}-journal-{_file_date(date_to)}.csv"
-    return StreamingResponse(
-        csv_stream(lines),
+    return await _journal(
+        request,
+        principal,
+        session,
+        code,
+        (date_from, date_to),
+        render=csv_stream,
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        headers=attachment(name),
+        name=f"{code}-journal-{_file_date(date_to)}.csv",
     )
