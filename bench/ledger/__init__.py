@@ -9,8 +9,8 @@ PostgreSQL server, in one run.
    ``CLIENTS`` connections busy with single transfers, then 1,000-transfer atomic batches,
    then balance reads; then single transfers again, paced at half the peak rate (random
    exponential think times per connection, calibrated by a short probe), for the p99
-   there. Before each phase the ledger is left to go idle (`settle`) and the database is
-   vacuumed and checkpointed (`tidy`), so no phase pays for the one before.
+   there (twice as long as the other phases). Before each phase the ledger is left to go
+   idle (`settle`), so no phase pays for the one before's relaying and sealing.
 3. With the ledger stopped, two floors under its rates: `bench.ledger.floor` (our web
    stack doing one database round trip per request, under the same wrk load) and
    `bench.ledger.db_floor` (pgbench running the ledger's own posting statements, single and
@@ -364,34 +364,25 @@ def half_rate_delay_ms(port: int, peak: dict[str, Any], common: dict[str, Any]) 
     return max(0.0, cycle_ms - response_ms)
 
 
-def tidy(server: LocalPostgres) -> None:
-    """Start a phase with no vacuum or checkpoint debt left by the one before: ten seconds
-    of batches leave a hundred thousand rows for autovacuum to visit, which it did during
-    the next phases on the same two cores (a half-rate p99 of 16 ms in one run, 40 ms in
-    the next). A system under steady load pays that cost evenly; a bench made of bursts
-    pays it in whichever phase comes next."""
-    for database in ("bench_ledger", "bench_events"):
-        server.psql("VACUUM ANALYZE", database=database)
-    server.psql("CHECKPOINT")
-
-
-def measure_load(
-    server: LocalPostgres, port: int, pid: int, token: str, accounts: list[str]
-) -> dict[str, Any]:
+def measure_load(port: int, pid: int, token: str, accounts: list[str]) -> dict[str, Any]:
     common = {"token": token, "accounts": accounts, "currency": CURRENCY}
     phase = {"connections": CLIENTS, "seconds": SECONDS}
     single = wrk(port, "single", **phase, **common)
     drain = {"single": settle(pid)}
-    tidy(server)
     batch = wrk(port, "batch", **phase, batch=BATCH, **common)
     drain["batch"] = settle(pid)
-    tidy(server)
     reads = wrk(port, "read", **phase, **common)
     target = single["per_s"] / 2
-    delay_ms = half_rate_delay_ms(port, single, common)
-    settle(pid)
-    tidy(server)
-    half = wrk(port, "single", **phase, delay_ms=delay_ms, **common)
+    # Twice as long as the other phases: a p99 over a few thousand requests moves with a
+    # single stall (a collector pass, an autovacuum round on the same two cores).
+    half = wrk(
+        port,
+        "single",
+        connections=CLIENTS,
+        seconds=2 * SECONDS,
+        delay_ms=half_rate_delay_ms(port, single, common),
+        **common,
+    )
     return {
         "single": single,
         "batch": batch,
@@ -517,8 +508,7 @@ def main() -> int:
             )
             proc.wait()
         settle(proc.pid)
-        tidy(server)
-        measured = measure_load(server, port, proc.pid, token, accounts)
+        measured = measure_load(port, proc.pid, token, accounts)
         stop_ledger(proc)
         proc = None
         measured |= measure_floor(server, jwks, token, accounts)

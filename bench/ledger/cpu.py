@@ -125,7 +125,6 @@ def main(modes: list[str]) -> int:
         last_single: dict[str, Any] = {}
         for mode in modes:
             b.settle(proc.pid)
-            b.tidy(server)
             extra = {"batch": b.BATCH} if mode == "batch" else {}
             if mode == "at":
                 result = phase(
