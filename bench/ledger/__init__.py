@@ -6,11 +6,11 @@ PostgreSQL server, in one run.
 2. The ledger runs under uvicorn (``BENCH_LEDGER_WORKERS`` processes, outbox relay on,
    access log off) against a migrated database on the same server. ``wrk`` (C, epoll,
    keep-alive; the Lua in ``load.lua`` makes random bodies and idempotency keys) keeps
-   ``CLIENTS`` connections busy with single transfers, then 1,000-transfer atomic batches,
-   then balance reads; then single transfers again, paced at half the peak rate (random
-   exponential think times per connection, calibrated by a short probe), for the p99
-   there (twice as long as the other phases). Before each phase the ledger is left to go
-   idle (`settle`), so no phase pays for the one before's relaying and sealing.
+   ``CLIENTS`` connections busy with single transfers; then single transfers again, paced
+   at half that peak rate (random exponential think times per connection, calibrated by a
+   short probe), for the p99 there (twice as long as the other phases); then
+   1,000-transfer atomic batches, then balance reads. Before each phase the ledger is
+   left to go idle (`settle`), so no phase pays for the one before's relaying and sealing.
 3. With the ledger stopped, two floors under its rates: `bench.ledger.floor` (our web
    stack doing one database round trip per request, under the same wrk load) and
    `bench.ledger.db_floor` (pgbench running the ledger's own posting statements, single and
@@ -369,12 +369,12 @@ def measure_load(port: int, pid: int, token: str, accounts: list[str]) -> dict[s
     phase = {"connections": CLIENTS, "seconds": SECONDS}
     single = wrk(port, "single", **phase, **common)
     drain = {"single": settle(pid)}
-    batch = wrk(port, "batch", **phase, batch=BATCH, **common)
-    drain["batch"] = settle(pid)
-    reads = wrk(port, "read", **phase, **common)
     target = single["per_s"] / 2
-    # Twice as long as the other phases: a p99 over a few thousand requests moves with a
-    # single stall (a collector pass, an autovacuum round on the same two cores).
+    # Right after the peak it is half of, and before the batches: ten seconds of batches
+    # leave a hundred thousand rows for autovacuum, which then ran on the same two cores
+    # during whichever phase came next (half-rate p99 13-17 ms in runs where it came first,
+    # 32-40 ms where it followed the batches). Twice as long as the other phases: a p99
+    # over a few thousand requests moves with a single stall.
     half = wrk(
         port,
         "single",
@@ -383,6 +383,10 @@ def measure_load(port: int, pid: int, token: str, accounts: list[str]) -> dict[s
         delay_ms=half_rate_delay_ms(port, single, common),
         **common,
     )
+    settle(pid)
+    batch = wrk(port, "batch", **phase, batch=BATCH, **common)
+    drain["batch"] = settle(pid)
+    reads = wrk(port, "read", **phase, **common)
     return {
         "single": single,
         "batch": batch,
