@@ -226,8 +226,10 @@ async def read_one(engine: AsyncEngine, sql: str, *args: Any) -> asyncpg.Record 
     discarded, since its protocol state is unknown.
     """
     proxied = await engine.raw_connection()
+    conn = proxied.driver_connection
+    assert conn is not None  # a checked-out connection always has its driver connection
     try:
-        row: asyncpg.Record | None = await proxied.driver_connection.fetchrow(sql, *args)
+        row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
     except asyncpg.PostgresError:
         proxied.close()  # the server refused the statement; the connection is fine
         raise
