@@ -44,6 +44,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench.ledger import db_floor
+from bench.pgbench import pgbench_tps
 from bench.proc_cpu import tree_cpu_s as _cpu_s  # pid and its uvicorn workers
 from deploy.local.postgres import REPO, LocalPostgres
 from shared.auth import AUDIENCE, ISSUER
@@ -89,19 +90,13 @@ def signing_material() -> tuple[str, str]:
     return json.dumps({"keys": [jwk]}), token
 
 
-def pgbench_tps(server: LocalPostgres) -> float:
+def pgbench_baseline(server: LocalPostgres) -> float:
+    """TPC-B at scale 10 with the bench's clients: the baseline every ratio divides by."""
     server.create_database("pgbench", recreate=True)
-    base = [server.bin("pgbench"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
-    subprocess.run([*base, "-i", "-q", "-s", "10", "pgbench"], check=True, capture_output=True)
-    out = subprocess.run(
-        [*base, "-c", str(CLIENTS), "-j", str(min(CLIENTS, 4)), "-T", str(int(SECONDS)), "pgbench"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    match = re.search(r"tps = ([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
+    init = [server.bin("pgbench"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
+    subprocess.run([*init, "-i", "-q", "-s", "10", "pgbench"], check=True, capture_output=True)
+    clients = ("-c", str(CLIENTS), "-j", str(min(CLIENTS, 4)), "-T", str(int(SECONDS)))
+    return pgbench_tps(server, "pgbench", *clients)
 
 
 # --- load generator: wrk ------------------------------------------------------------------
@@ -493,7 +488,7 @@ def main() -> int:
     server.start()
     proc: subprocess.Popen[bytes] | None = None
     try:
-        baseline = pgbench_tps(server)
+        baseline = pgbench_baseline(server)
         for name in ("bench_ledger", "bench_events"):
             server.create_database(name, recreate=True)
         url = server.database_url("bench_ledger")

@@ -17,13 +17,13 @@ other) code in front of this schema, on this machine.
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench.pgbench import pgbench_tps
 from deploy.local.postgres import LocalPostgres
 from services.ledger.domain.postings import Posting
 from services.ledger.outbox_rows import posted_rows, posted_transaction
@@ -204,37 +204,12 @@ def pgbench(
     seconds: float,
     accounts: int,
 ) -> float:
-    out = subprocess.run(
-        [
-            server.bin("pgbench"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(server.port),
-            "-U",
-            "postgres",
-            "-n",
-            "-M",
-            "prepared",
-            "-f",
-            str(script),
-            "-D",
-            f"accounts={accounts}",
-            "-c",
-            str(clients),
-            "-j",
-            str(min(clients, 4)),
-            "-T",
-            str(max(1, round(seconds))),
-            database,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    match = re.search(r"tps = ([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
+    return pgbench_tps(
+        server,
+        database,
+        *("-n", "-M", "prepared", "-f", str(script), "-D", f"accounts={accounts}"),
+        *("-c", str(clients), "-j", str(min(clients, 4)), "-T", str(max(1, round(seconds)))),
+    )
 
 
 def measure(
