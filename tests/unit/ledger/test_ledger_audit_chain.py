@@ -29,18 +29,26 @@ ITEM = Sealable(
 )
 
 
+# ITEM's canonical form at position 1 after the genesis link, spelled out by hand.
+ITEM_CANONICAL = (
+    '{"currency":"GONETTE","effective_date":"2026-11-20",'
+    '"inserted_at":"2026-11-20T08:30:00.120000Z","kind":"transfer","position":1,'
+    f'"postings":[["{A}",-250],["{B}",250]],"prev_hash":"{GENESIS}",'
+    f'"reverses":null,"transaction_id":"{TX}","v":1}}'
+)
+# Its link hash, computed once and pasted: a change of the hashing (algorithm, encoding
+# or serialisation) breaks every sealed chain, so it must break this test too.
+ITEM_LINK_HASH = "10d4162cb7dc3c9f2d5bcbe091bf38f3e212e754e7165e94ffb474760acfc3af"
+
+
 def test_the_canonical_form_is_sorted_compact_json_in_utc() -> None:
-    assert canonical(ITEM, position=1, prev_hash=GENESIS).decode() == (
-        '{"currency":"GONETTE","effective_date":"2026-11-20",'
-        '"inserted_at":"2026-11-20T08:30:00.120000Z","kind":"transfer","position":1,'
-        f'"postings":[["{A}",-250],["{B}",250]],"prev_hash":"{GENESIS}",'
-        f'"reverses":null,"transaction_id":"{TX}","v":1}}'
-    )
+    assert canonical(ITEM, position=1, prev_hash=GENESIS).decode() == ITEM_CANONICAL
 
 
 def test_the_hash_is_sha256_of_the_canonical_form() -> None:
-    expected = hashlib.sha256(canonical(ITEM, position=1, prev_hash=GENESIS)).hexdigest()
-    assert link_hash(ITEM, position=1, prev_hash=GENESIS) == expected
+    assert GENESIS == "0" * 64
+    assert hashlib.sha256(ITEM_CANONICAL.encode()).hexdigest() == ITEM_LINK_HASH
+    assert link_hash(ITEM, position=1, prev_hash=GENESIS) == ITEM_LINK_HASH
 
 
 def test_position_previous_hash_and_posting_order_matter_only_where_they_should() -> None:
