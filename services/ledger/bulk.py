@@ -30,9 +30,9 @@ from services.ledger.service import (
     check_legs,
     check_voucher_debits,
     currency_kind,
+    debt_may_grow,
     enforce_debt_caps,
 )
-from services.ledger.store import cards as cap_store
 from services.ledger.store import repository as repo
 
 
@@ -102,6 +102,7 @@ async def post_atomic(
     leg_account: list[UUID] = []
     leg_currency: list[str] = []
     leg_amount: list[int] = []
+    debt_grows = False
     for index, (item, legs) in enumerate(zip(items, canonical, strict=True)):
         try:
             check_legs(legs, running)
@@ -111,6 +112,7 @@ async def post_atomic(
             exc.extra["item"] = index
             raise
         tx_id = repo.new_id()
+        debt_grows = debt_grows or debt_may_grow(legs, running)
         for leg in legs:
             running[leg.account_id]["posted"] += leg.amount
             leg_tx.append(tx_id)
@@ -135,7 +137,7 @@ async def post_atomic(
         )
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
-    if await cap_store.any_debtor(session, list(locked)):
+    if debt_grows:
         await enforce_debt_caps(session)
     await check_reserves(session, list(locked))
     by_id = {row["id"]: row for row in inserted}

@@ -18,24 +18,12 @@ from uuid import UUID
 
 from services.ledger.domain._time import json_instant
 from shared.events.catalog.ledger import TransactionPosted
-from shared.events.envelope import encode, new_event
 from shared.events.metrics import EVENTS_RECORDED
-from shared.events.registry import EventPayload, topic_for
+from shared.events.registry import topic_for
 from shared.observability import correlation_id_var
 
 OutboxRow = tuple[str, str, str, str, bytes]
 """(event id, event type, topic, key, encoded CloudEvents envelope)"""
-
-
-def outbox_rows(events: Iterable[tuple[EventPayload, str]], *, source: str) -> list[OutboxRow]:
-    """The rows for ``(payload, subject)`` pairs, in order; counted as recorded."""
-    correlation_id = correlation_id_var.get()
-    rows = []
-    for payload, subject in events:
-        event = new_event(payload, source=source, subject=subject, correlation_id=correlation_id)
-        rows.append((event.id, event.type, topic_for(event.type), subject, encode(event)))
-        EVENTS_RECORDED.labels(event.type).inc()
-    return rows
 
 
 # --- transaction.posted, written directly --------------------------------------------------

@@ -25,7 +25,6 @@ from .errors import (
     CreditLimitExceeded,
     CreditLimitOutOfPolicy,
     CurrencyMismatch,
-    DebtCapExceeded,
     InsufficientFunds,
     InvalidStatusTransition,
 )
@@ -131,28 +130,6 @@ def check_bounds(
             balance=posted,
             requested=delta,
             upper_bound=upper,
-        )
-
-
-def debt_change(*, balance_before: int, balance_after: int) -> int:
-    """How much a movement changes the account's debt (its negative part)."""
-    return max(0, -balance_after) - max(0, -balance_before)
-
-
-def check_debt_cap(
-    *, total_debt: int, balance_before: int, balance_after: int, cap: int | None
-) -> None:
-    """Refuse a movement that grows the currency's total of negative balances past ``cap``.
-
-    ``total_debt`` is the sum of the negative parts of all balances before the movement.
-    Movements that reduce debt are always allowed.
-    """
-    change = debt_change(balance_before=balance_before, balance_after=balance_after)
-    if cap is not None and change > 0 and total_debt + change > cap:
-        raise DebtCapExceeded(
-            f"total debt would reach {total_debt + change}, above {cap}",
-            total_debt=total_debt,
-            cap=cap,
         )
 
 

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.store.models import (
-    account_balances,
     cards,
 )
 
@@ -72,15 +71,3 @@ async def check_debt_caps_now(session: AsyncSession) -> None:
     again so postings written later are checked as a whole too."""
     await session.execute(text("SET CONSTRAINTS tr_currency_debt_cap IMMEDIATE"))
     await session.execute(text("SET CONSTRAINTS tr_currency_debt_cap DEFERRED"))
-
-
-async def any_debtor(session: AsyncSession, account_ids: Sequence[UUID]) -> bool:
-    """True if one of the accounts is in debt (negative balance with a lower bound)."""
-    stmt = select(
-        exists().where(
-            account_balances.c.account_id.in_(account_ids),
-            account_balances.c.posted < 0,
-            account_balances.c.lower_bound.is_not(None),
-        )
-    )
-    return bool((await session.execute(stmt)).scalar_one())

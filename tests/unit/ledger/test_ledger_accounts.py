@@ -8,9 +8,7 @@ from services.ledger.domain.accounts import (
     check_bounds,
     check_closable,
     check_credit_limit,
-    check_debt_cap,
     check_postable,
-    debt_change,
     transition_status,
 )
 from services.ledger.domain.currencies import CreditLimitPolicy, CurrencyKind, CurrencyRules
@@ -22,7 +20,6 @@ from services.ledger.domain.errors import (
     CreditLimitExceeded,
     CreditLimitOutOfPolicy,
     CurrencyMismatch,
-    DebtCapExceeded,
     InsufficientFunds,
     InvalidStatusTransition,
 )
@@ -105,19 +102,6 @@ def test_credit_limit_refused_where_currency_allows_no_credit():
 def test_credit_limit_outside_policy_is_refused(limit):
     with pytest.raises(CreditLimitOutOfPolicy):
         check_credit_limit(rules=BARTER, credit_limit=limit)
-
-
-def test_debt_change_counts_only_the_negative_part():
-    assert debt_change(balance_before=50, balance_after=-30) == 30
-    assert debt_change(balance_before=-30, balance_after=-10) == -20
-    assert debt_change(balance_before=10, balance_after=5) == 0
-
-
-def test_debt_cap_refuses_new_debt_beyond_cap_but_allows_repayment():
-    check_debt_cap(total_debt=900, balance_before=0, balance_after=-100, cap=1000)
-    check_debt_cap(total_debt=5000, balance_before=-200, balance_after=-100, cap=1000)
-    with pytest.raises(DebtCapExceeded):
-        check_debt_cap(total_debt=900, balance_before=0, balance_after=-101, cap=1000)
 
 
 def test_postable_refuses_wrong_currency():
