@@ -29,7 +29,6 @@ from services.ledger.api.common import (
     decode_cursor,
     idempotent,
     page,
-    parse_uuid,
     pick_key,
     visible_account,
 )
@@ -60,7 +59,8 @@ PRESENT_ERRORS = (e.InvalidCardNumber, e.UnknownCard, e.CardBlocked)
 
 
 def _key(request: Request) -> bytes:
-    return str(request.app.state.settings.card_fingerprint_secret).encode()
+    secret: str = request.app.state.settings.card_fingerprint_secret
+    return secret.encode()
 
 
 def _identity(body: PresentedCard | CardCreate) -> CardIdentity:
@@ -149,7 +149,7 @@ async def list_cards(
     """Cards of one account, oldest first (numbers are never shown, only the last four)."""
     await visible_account(session, principal, account_id)
     rows = await store.list_cards(
-        session, account_id=account_id, after=decode_cursor(cursor, parse_uuid), limit=limit
+        session, account_id=account_id, after=decode_cursor(cursor, UUID), limit=limit
     )
     return page([cards.card_view(r) for r in rows], limit=limit, key=lambda c: c["id"])
 

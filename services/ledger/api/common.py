@@ -76,10 +76,6 @@ def page(items: list[Any], *, limit: int, key: Callable[[Any], Any]) -> dict[str
     return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
 
 
-def parse_uuid(raw: str) -> UUID:
-    return UUID(raw)
-
-
 def request_hash(route: str, body: dict[str, Any]) -> str:
     canonical = json.dumps({"route": route, "body": body}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -20,7 +20,6 @@ from services.ledger.api.common import (
     decode_cursor,
     idempotent_request,
     page,
-    parse_uuid,
 )
 from services.ledger.api.schemas import (
     CreditGrantCreate,
@@ -168,7 +167,7 @@ async def list_credits(
         session,
         currency=code,
         beneficiary=beneficiary,
-        after=decode_cursor(cursor, parse_uuid),
+        after=decode_cursor(cursor, UUID),
         limit=limit,
     )
     return page(items, limit=limit, key=lambda lot: lot["id"])
@@ -233,9 +232,7 @@ async def programme_report(
 ) -> Any:
     """Per funder (keyset by funder id): granted, spent by category and merchant, swept."""
     principal.ensure_access("currencies", code)
-    items = await pc.report(
-        session, currency=code, after=decode_cursor(cursor, parse_uuid), limit=limit
-    )
+    items = await pc.report(session, currency=code, after=decode_cursor(cursor, UUID), limit=limit)
     return {
         "currency": code,
         **page(items, limit=limit, key=lambda item: item["funder_account_id"]),

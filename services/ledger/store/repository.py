@@ -452,27 +452,34 @@ async def account_history(
     return (await session.execute(stmt)).mappings().all()
 
 
+def _balance_as_of(op: str) -> str:
+    """The balance after the account's last posting at (``<=``) or before (``<``) ``$2``,
+    0 before its first: one index descent on ``ix_postings_account_posted_at``."""
+    return f"""coalesce((SELECT balance_after FROM postings
+                 WHERE account_id = $1 AND posted_at {op} $2
+                 ORDER BY posted_at DESC, account_seq DESC LIMIT 1), 0)"""
+
+
+_BALANCE_AT = {
+    inclusive: f"SELECT {_balance_as_of(op)}" for inclusive, op in ((True, "<="), (False, "<"))
+}
+_CURRENCY_AND_BALANCE_AT = f"""
+SELECT currency, {_balance_as_of("<=")} AS posted
+FROM account_balances WHERE account_id = $1
+"""
+
+
 async def balance_at(
     session: AsyncSession, *, account_id: UUID, moment: datetime, inclusive: bool = True
 ) -> int:
     """Posted balance as it stood at ``moment``: postings at or before it (strictly before
     with ``inclusive=False``, the opening of a period starting at ``moment``).
 
-    One index descent on ``ix_postings_account_posted_at``: ``posted_at`` never decreases
-    along an account's postings (ledger_0006), so the last posting not after ``moment``
-    carries the balance in its ``balance_after``.
+    ``posted_at`` never decreases along an account's postings (ledger_0006), so the last
+    posting not after ``moment`` carries the balance in its ``balance_after``.
     """
     sql = _BALANCE_AT[inclusive]
     return int(await (await pg(session, begin=False)).fetchval(sql, account_id, moment))
-
-
-_BALANCE_AT_NOW = """
-SELECT b.currency,
-       coalesce((SELECT p.balance_after FROM postings p
-                 WHERE p.account_id = $1 AND p.posted_at <= $2
-                 ORDER BY p.posted_at DESC, p.account_seq DESC LIMIT 1), 0) AS posted
-FROM account_balances b WHERE b.account_id = $1
-"""
 
 
 async def balance_at_with_currency(
@@ -480,17 +487,7 @@ async def balance_at_with_currency(
 ) -> Row | None:
     """The account's currency and its posted balance at ``moment`` (see `balance_at`) in
     one statement; None for an unknown account."""
-    return await read_one(engine, _BALANCE_AT_NOW, account_id, moment)
-
-
-_BALANCE_AT = {
-    inclusive: f"""
-SELECT coalesce((SELECT balance_after FROM postings
-                 WHERE account_id = $1 AND posted_at {op} $2
-                 ORDER BY posted_at DESC, account_seq DESC LIMIT 1), 0)
-"""
-    for inclusive, op in ((True, "<="), (False, "<"))
-}
+    return await read_one(engine, _CURRENCY_AND_BALANCE_AT, account_id, moment)
 
 
 # --- holds --------------------------------------------------------------------------------
