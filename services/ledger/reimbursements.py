@@ -46,11 +46,12 @@ async def _euro_account(
     """The euro currency of ``account_id``, refusing accounts that do not hold euros or
     whose currency the caller is not bound to (euros move too)."""
     row = await named_account(session, account_id, role=role)
+    # Tenancy first: a caller bound elsewhere must not learn what the account holds.
+    principal.ensure_access("currencies", row["currency"])
     if await service.currency_kind(session, row["currency"]) != CurrencyKind.EUR.value:
         raise CurrencyMismatch(
             f"the {role} account must hold euros", account_id=str(account_id), role=role
         )
-    principal.ensure_access("currencies", row["currency"])
     return str(row["currency"])
 
 
@@ -83,7 +84,9 @@ async def configure(
     euros = set()
     for funder, euro in euro_accounts.items():
         if funder not in programme.funders:
-            raise FunderNotApproved(f"{funder} is not a funder of {currency}")
+            raise FunderNotApproved(
+                f"{funder} is not a funder of {currency}", account_id=str(funder)
+            )
         euros.add(await _euro_account(session, euro, role="funder euro", principal=principal))
     if len(euros) > 1:
         raise CurrencyMismatch("every funder's euro account must hold the same euro currency")

@@ -1,6 +1,6 @@
 """Settings of the ledger service (environment prefix PROXIMA_)."""
 
-from shared.settings import ServiceSettings
+from shared.settings import DEFAULT_SECRET, ServiceSettings
 
 
 class LedgerSettings(ServiceSettings):
@@ -10,7 +10,7 @@ class LedgerSettings(ServiceSettings):
     hold_sweep_interval_s: float = 1.0
     # Key of the HMAC that fingerprints card numbers and tokens (the numbers are never
     # stored); keep it outside the database. Changing it orphans every issued card.
-    card_fingerprint_secret: str = "change-me"
+    card_fingerprint_secret: str = DEFAULT_SECRET
     # How often the audit sealer appends newly committed transactions to the hash chains.
     audit_seal_interval_s: float = 1.0
     # Safety margin (seconds) when the sealer advances its watermark past settled rows.
