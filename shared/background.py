@@ -39,17 +39,17 @@ def background_task(
     after that is left behind with a warning rather than blocking the shutdown.
     """
     stop = asyncio.Event()
-    tasks: dict[int, asyncio.Task[None]] = {}
+    running: list[asyncio.Task[None]] = []  # the one task of the app these hooks serve
 
     async def start(app: Any) -> None:
         if enabled:
             stop.clear()
-            tasks[id(app)] = asyncio.create_task(_guarded(run(app, stop)), name=name)
+            running.append(asyncio.create_task(_guarded(run(app, stop)), name=name))
 
     async def finish(app: Any) -> None:
-        task = tasks.pop(id(app), None)
-        if task is None:
+        if not running:
             return
+        task = running.pop()
         stop.set()
         done, _ = await asyncio.wait({task}, timeout=stop_timeout_s)
         if not done:

@@ -173,11 +173,12 @@ class RequestContextMiddleware:
 _ID = re.compile(r"[\w\-.:]{1,128}")
 
 
-def _clean_id(value: bytes | str | None) -> str | None:
-    """Accept client-provided ids only if they are short and printable (log-injection guard)."""
+def _clean_id(value: bytes | None) -> str | None:
+    """Accept client-provided ids (raw header bytes) only if they are short and printable
+    (log-injection guard)."""
     if not value:
         return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = value.decode("latin-1")
     return text if _ID.fullmatch(text) else None
 
 
