@@ -42,6 +42,7 @@ class Ledger:
     env: dict[str, str]
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    killed_at: float | None = None  # time.monotonic() just before the last SIGKILL
 
     @property
     def url(self) -> str:
@@ -77,6 +78,7 @@ class Ledger:
 
     def kill(self) -> None:
         assert self.proc is not None
+        self.killed_at = time.monotonic()
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
@@ -92,11 +94,20 @@ class Ledger:
 
 @dataclass
 class Outcome:
-    """What clients saw: answers per idempotency key, and keys left without an answer."""
+    """What clients saw: answers per idempotency key, and keys left without an answer,
+    with when (time.monotonic()) each key's first send started and, if unanswered, failed."""
 
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     answered: dict[str, tuple[int, str | None]] = field(default_factory=dict)
     unanswered: set[str] = field(default_factory=set)
+    sent_at: dict[str, float] = field(default_factory=dict)
+    failed_at: dict[str, float] = field(default_factory=dict)
+
+    def in_flight_at(self, instant: float) -> list[str]:
+        """Unanswered keys whose first send started before ``instant`` and failed after it."""
+        return sorted(
+            key for key in self.unanswered if self.sent_at[key] < instant < self.failed_at[key]
+        )
 
 
 @pytest.fixture
@@ -187,7 +198,9 @@ async def drive(url: str, members: list[str], outcome: Outcome, stop: asyncio.Ev
                 key = f"c{n}-{i}"
                 i += 1
                 outcome.bodies[key] = transfer(members, rng)
+                outcome.sent_at[key] = time.monotonic()
                 if not await send(client, outcome, key):
+                    outcome.failed_at[key] = time.monotonic()
                     outcome.unanswered.add(key)
                     await asyncio.sleep(0.05)
 
@@ -271,5 +284,10 @@ async def test_killed_mid_load_the_ledger_keeps_every_acknowledged_transfer_once
     await asyncio.to_thread(ledger.start)
     await retry_unanswered(ledger.url, outcome)
     assert outcome.unanswered, "the kill landed while no request was in flight"
+    # Keys sent after the kill fail with connection-refused and are unanswered too: only a
+    # send that started before the SIGKILL and failed after it was really in flight.
+    assert ledger.killed_at is not None
+    in_flight = outcome.in_flight_at(ledger.killed_at)
+    assert in_flight, "the kill landed while no request was in flight"
     assert sum(1 for s, _ in outcome.answered.values() if s < 300) > 50
     await check(engine_for(ledger.env["PROXIMA_DATABASE_URL"]), outcome)
