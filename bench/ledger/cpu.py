@@ -1,7 +1,7 @@
 """CPU per request of the ledger and of PostgreSQL, phase by phase: the figure to compare
 between two versions on a shared machine, where rates move with the neighbours' load.
 
-    python -m bench.ledger.cpu [single batch read at] (BENCH_LEDGER_SECONDS, _CLIENTS, …)
+    python -m bench.ledger.cpu [single half batch read at] (BENCH_LEDGER_SECONDS, _CLIENTS, …)
 
 Starts the same stack as ``make bench-ledger`` (embedded PostgreSQL, migrated database, the
 ledger under uvicorn, ``ACCOUNTS`` funded members), then for each phase named runs wrk and
@@ -35,10 +35,6 @@ SELECT round(total_exec_time::numeric, 0) AS ms, calls, toplevel,
        left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25
 """
-
-
-def postmaster_pid(server: LocalPostgres) -> int:
-    return int((server.pgdata / "postmaster.pid").read_text().split()[0])
 
 
 def phase(
@@ -117,14 +113,14 @@ def main(modes: list[str]) -> int:
         )
         b.wait_ready(f"http://127.0.0.1:{port}", proc)
         accounts = b.prepare_ledger(f"http://127.0.0.1:{port}", token)
-        pg = postmaster_pid(server)
+        pg = b.postmaster_pid(server)
         b.ROOT.mkdir(parents=True, exist_ok=True)
         common = {"token": token, "accounts": accounts, "currency": b.CURRENCY}
         run = {"connections": b.CLIENTS, "seconds": b.SECONDS}
         print(json.dumps({"pid": proc.pid, "port": port, "workers": b.WORKERS}), flush=True)
         last_single: dict[str, Any] = {}
         for mode in modes:
-            b.settle(proc.pid)
+            b.settle(proc.pid, pg)
             extra = {"batch": b.BATCH} if mode == "batch" else {}
             if mode == "at":
                 result = phase(

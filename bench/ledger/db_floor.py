@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from bench.pgbench import pgbench_tps
 from deploy.local.postgres import LocalPostgres
@@ -222,7 +220,6 @@ def measure(
     seconds: float,
     batch: int,
     workdir: Path,
-    settle: Callable[[], Any] = lambda: None,
 ) -> dict[str, float]:
     """Transfers per second the posting SQL alone reaches, single and in batches."""
     number_accounts(server, database, accounts)
@@ -233,6 +230,5 @@ def measure(
     batches.write_text(batch_script(currency, batch))
     run = {"clients": clients, "seconds": seconds, "accounts": len(accounts)}
     single_tps = pgbench(server, database, single, **run)
-    settle()
     batch_tps = pgbench(server, database, batches, **run) * batch
     return {"single_tps": single_tps, "batch_tps": batch_tps}

@@ -1,24 +1,26 @@
-"""The floor under the ledger's single-transfer rate: what our stack (uvicorn, FastAPI, a
-pydantic body, asyncpg) answers on this machine when an endpoint does nothing but one
-database round trip. ``make bench-ledger`` runs it beside the ledger with the same wrk load
-and the same workers; its ratio to pgbench bounds any design that answers one HTTP request
-per transfer in Python here, whatever the posting path does.
+"""The floor under the ledger's single-transfer rate: what our service stack answers on this
+machine when an endpoint does nothing but one database statement. The app is built like
+every Proxima service (`shared.service_app.build_service_app`: request-id and metrics
+middleware, problem+json, the bearer-token check with its scope, a SQLAlchemy session per
+request) and its one route validates the same transfer body, then runs one ``SELECT``.
+``make bench-ledger`` runs it beside the ledger with the same wrk load and workers; its
+ratio to pgbench bounds any design that answers one HTTP request per transfer with this
+stack, whatever the posting path does.
 
-Not a service: no auth, no idempotency, no write, only what every endpoint pays.
+Not a service: no posting, no idempotency, no events.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
+from sqlalchemy import text
 
-from shared.db import plain_dsn
-from shared.settings import ServiceSettings
+from services.ledger.api.common import Poster
+from services.ledger.settings import LedgerSettings
+from shared.service_app import DbSession, build_service_app
 
 
 class Leg(BaseModel):
@@ -31,28 +33,20 @@ class Transfer(BaseModel):
     postings: list[Leg] = Field(min_length=2)
 
 
+router = APIRouter()
+
+
+@router.post("/transactions", status_code=201)
+async def post(body: Transfer, principal: Poster, session: DbSession) -> dict[str, Any]:
+    legs = {"n": len(body.postings)}
+    n = (await session.execute(text("SELECT CAST(:n AS int)"), legs)).scalar_one()
+    return {"postings": n, "client": principal.client_id}
+
+
 def create_app() -> FastAPI:
-    settings = ServiceSettings(service_name="ledger-floor")
-    pool: dict[str, asyncpg.Pool] = {}
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool["db"] = await asyncpg.create_pool(plain_dsn(settings.database_url), max_size=10)
-        try:
-            yield
-        finally:
-            await pool["db"].close()
-
-    app = FastAPI(lifespan=lifespan)
-
-    @app.get("/readyz")
-    async def readyz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.post("/transactions", status_code=201)
-    async def post(body: Transfer) -> dict[str, Any]:
-        async with pool["db"].acquire() as conn:
-            n = await conn.fetchval("SELECT $1::int", len(body.postings))
-        return {"postings": n}
-
-    return app
+    return build_service_app(
+        LedgerSettings(run_background_tasks=False),
+        title="Ledger floor",
+        description="One statement per request, for bench/ledger.",
+        routers=[router],
+    )

@@ -1,6 +1,6 @@
 -- wrk script for bench/ledger: random transfers, batches, balance reads and balance-at
 -- reads, built in wrk's LuaJIT so the load tool costs a few percent of a core, not a Python
--- process's worth. bench/ledger/__init__.py writes ``bench-params.lua`` next to the run
+-- process's worth. bench/ledger/__init__.py writes ``bench-params-<mode>.lua`` next to the run
 -- (accounts, token, mode, pacing) and passes its path as the script argument.
 
 local params = {}
