@@ -236,37 +236,58 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _transaction_text(
+    tx_id: Any,
+    kind: str,
+    effective_date: str,
+    inserted_at: str,
+    description: str,
+    metadata: Any,
+    reverses: Any,
+    legs: Iterable[tuple[Any, str, int]],
+) -> str:
+    """The one layout of a rendered transaction (see `transaction_json`)."""
+    postings = ",".join(f'{{"account_id":"{a}","currency":"{c}","amount":{n}}}' for a, c, n in legs)
+    reversed_id = f'"{reverses}"' if reverses else "null"
+    return (
+        f'{{"id":"{tx_id}","kind":{json_text(kind)},'
+        f'"effective_date":"{effective_date}","inserted_at":"{inserted_at}",'
+        f'"description":{json_text(description)},'
+        f'"metadata":{json_text(metadata)},"reverses":{reversed_id},"postings":[{postings}]}}'
+    )
+
+
 def transaction_json(tx: Mapping[str, Any], legs: Iterable[tuple[Any, str, int]]) -> str:
     """A transaction exactly as ``TransactionRead`` renders it, written without the model
     (a unit test holds the two to the same text). Ids are UUIDs and currency codes match
     ``ck_currencies_code``, so they are written without escaping."""
-    postings = ",".join(f'{{"account_id":"{a}","currency":"{c}","amount":{n}}}' for a, c, n in legs)
-    reverses = f'"{tx["reverses"]}"' if tx["reverses"] else "null"
-    return (
-        f'{{"id":"{tx["id"]}","kind":{json_text(tx["kind"])},'
-        f'"effective_date":"{tx["effective_date"].isoformat()}",'
-        f'"inserted_at":"{json_instant(tx["inserted_at"])}",'
-        f'"description":{json_text(tx["description"])},'
-        f'"metadata":{json_text(tx["metadata"])},"reverses":{reverses},"postings":[{postings}]}}'
+    return _transaction_text(
+        tx["id"],
+        tx["kind"],
+        tx["effective_date"].isoformat(),
+        json_instant(tx["inserted_at"]),
+        tx["description"],
+        tx["metadata"],
+        tx["reverses"],
+        legs,
     )
 
 
 def view_json(view: Mapping[str, Any]) -> str:
     """`transaction_json` for a transaction view of `service.transaction_view` (its
     instants and ids already strings)."""
-    postings = ",".join(
-        f'{{"account_id":"{p["account_id"]}","currency":"{p["currency"]}","amount":{p["amount"]}}}'
-        for p in view["postings"]
-    )
     inserted_at = view["inserted_at"]
     if inserted_at.endswith("+00:00"):  # already a string: same rule as `json_instant`
         inserted_at = inserted_at[:-6] + "Z"
-    reverses = f'"{view["reverses"]}"' if view["reverses"] else "null"
-    return (
-        f'{{"id":"{view["id"]}","kind":{json_text(view["kind"])},'
-        f'"effective_date":"{view["effective_date"]}","inserted_at":"{inserted_at}",'
-        f'"description":{json_text(view["description"])},'
-        f'"metadata":{json_text(view["metadata"])},"reverses":{reverses},"postings":[{postings}]}}'
+    return _transaction_text(
+        view["id"],
+        view["kind"],
+        view["effective_date"],
+        inserted_at,
+        view["description"],
+        view["metadata"],
+        view["reverses"],
+        ((p["account_id"], p["currency"], p["amount"]) for p in view["postings"]),
     )
 
 
