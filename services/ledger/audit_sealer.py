@@ -53,7 +53,9 @@ YIELD_EVERY = 25
 async def seal_pending(
     factory: async_sessionmaker[AsyncSession], *, limit: int = PAGE, margin_s: float = 1.0
 ) -> int:
-    """Seal one page of unsealed transactions in one transaction; how many were sealed."""
+    """Seal one page of unsealed transactions; how many were sealed. Two transactions: the
+    horizon is read before the sealing snapshot is taken (the watermark rule of the module
+    docstring), then the page is sealed in that snapshot."""
     async with factory() as session, session.begin():
         cutoff = await store.horizon(session) - timedelta(seconds=margin_s)
     async with factory() as session, session.begin():

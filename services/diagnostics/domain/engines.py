@@ -56,7 +56,7 @@ class BasicIncome:
     social_transfers: int = 0
 
     def __post_init__(self) -> None:
-        for name in _COMPONENT_NAMES:
+        for name in COMPONENT_NAMES:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidInput(f"{name} must be a whole number of euros", component=name)
@@ -65,10 +65,10 @@ class BasicIncome:
 
     def components(self) -> dict[str, int]:
         """Every component by name, in euros."""
-        return {name: getattr(self, name) for name in _COMPONENT_NAMES}
+        return {name: getattr(self, name) for name in COMPONENT_NAMES}
 
 
-_COMPONENT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(BasicIncome))
+COMPONENT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(BasicIncome))
 """Looked up once: ``dataclasses.fields`` costs more than the checks it feeds, and every
 territory-year builds a BasicIncome."""
 

@@ -18,6 +18,7 @@ from typing import Any
 from services.diagnostics.domain import employment, retention
 from services.diagnostics.domain.currency_flows import Circulation
 from services.diagnostics.domain.engines import (
+    COMPONENT_NAMES,
     ENGINES,
     BasicIncome,
     Engine,
@@ -77,9 +78,7 @@ def territory_year_from_row(
 ) -> TerritoryYear:
     """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA``."""
     v = row.values
-    income = BasicIncome(
-        **{component: v[f"{component}_eur"] for component in BasicIncome.__dataclass_fields__}
-    )
+    income = BasicIncome(**{component: v[f"{component}_eur"] for component in COMPONENT_NAMES})
     return TerritoryYear(
         code=row.code,
         name=name,

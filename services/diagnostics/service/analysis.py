@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.domain.currency_flows import Circulation, circulation
-from services.diagnostics.domain.engines import ENGINES, BasicIncome, Engine, engine_bases
+from services.diagnostics.domain.engines import (
+    COMPONENT_NAMES,
+    ENGINES,
+    BasicIncome,
+    Engine,
+    engine_bases,
+)
 from services.diagnostics.domain.indicators import (
     INDICATORS,
     SHARE_INDICATORS,
@@ -38,8 +44,7 @@ from services.diagnostics.store import live
 from services.diagnostics.store import repository as repo
 from services.diagnostics.store.models import TerritoryYearRow
 
-COMPONENTS = tuple(BasicIncome.__dataclass_fields__)
-_COLUMNS = tuple((c, f"{c}_eur") for c in COMPONENTS)
+_COLUMNS = tuple((c, f"{c}_eur") for c in COMPONENT_NAMES)
 
 
 def territory_year(row: TerritoryYearRow, name: str, sectors: Mapping[str, int]) -> TerritoryYear:

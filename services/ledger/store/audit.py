@@ -33,10 +33,13 @@ async def horizon(session: AsyncSession) -> datetime:
     A transaction still uncommitted now was begun at or after this instant, so every row
     it inserts carries ``inserted_at`` at or after it (``clock_timestamp()`` at insert).
     Needs the ledger's sessions to be visible: one database role, or ``pg_read_all_stats``.
+    Only client backends write transactions: an autovacuum worker's long run would
+    otherwise hold the watermark back.
     """
     stmt = text(
         "SELECT coalesce(min(xact_start), clock_timestamp()) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend'"
     )
     value: datetime = (await session.execute(stmt)).scalar_one()
     return value
