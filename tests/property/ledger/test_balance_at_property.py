@@ -4,7 +4,8 @@ several transfers per database transaction (equal timestamps), and concurrent wr
 do not lock balance rows first (the trigger orders them). Histories are written one leg per
 INSERT, and again through the product's batch insert (``insert_transaction_columns``: many
 transfers' legs in one multi-row statement, several on the same account, which the
-statement-level trigger of ledger_0009 sums once per account), checked against a model."""
+statement-level trigger of ledger_0009 sums once per account), both checked against a model
+of the legs written as well as against the trigger-written ``posted_at``/``account_seq``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from services.ledger.store import repository as repo
 from shared.db import make_engine, make_session_factory
 
 ACCOUNTS = 3
+Leg = tuple[uuid.UUID, str, int]
+"""A leg as the model knows it: transaction id, account id, amount."""
 _codes = itertools.count(1)
 
 transfer = st.tuples(st.integers(0, ACCOUNTS - 1), st.integers(1, ACCOUNTS - 1), st.integers(1, 50))
@@ -67,23 +70,28 @@ async def setup(engine: Any) -> tuple[str, list[str]]:
     return code, ids
 
 
-async def write(engine: Any, code: str, ids: list[str], transfers: list[Any]) -> None:
-    """Transfers in one database transaction, without locking balance rows first."""
+async def write(engine: Any, code: str, ids: list[str], transfers: list[Any]) -> list[Leg]:
+    """Transfers in one database transaction, without locking balance rows first; returns
+    the legs in the order they were inserted."""
+    written: list[Leg] = []
     async with engine.begin() as conn:
         for source, offset, amount in transfers:
-            tx = str(uuid.uuid4())
+            tx = uuid.uuid4()
             dest = (source + offset) % ACCOUNTS
-            await conn.execute(text(INSERT_TX), {"id": tx})
+            await conn.execute(text(INSERT_TX), {"id": str(tx)})
             for account, delta in ((ids[source], -amount), (ids[dest], amount)):
                 await conn.execute(
-                    text(INSERT_LEG), {"tx": tx, "a": account, "c": code, "m": delta}
+                    text(INSERT_LEG), {"tx": str(tx), "a": account, "c": code, "m": delta}
                 )
+                written.append((tx, account, delta))
+    return written
 
 
 async def scenario(url: str, history: list[list[list[Any]]]) -> None:
     engine = make_engine(url, pool_size=4, max_overflow=0)
     try:
         code, ids = await setup(engine)
+        committed: list[list[Leg]] = []
         for round_ in history:
             results = await asyncio.gather(
                 *(write(engine, code, ids, txs) for txs in round_), return_exceptions=True
@@ -93,7 +101,10 @@ async def scenario(url: str, history: list[list[list[Any]]]) -> None:
             for result in results:
                 if isinstance(result, BaseException):
                     assert isinstance(result, DBAPIError) and "deadlock" in str(result), result
+                else:
+                    committed.append(result)
         await check(engine, ids)
+        await check_model(engine, ids, committed)
     finally:
         await engine.dispose()
 
@@ -163,9 +174,6 @@ batched_histories = st.lists(
     min_size=1,
     max_size=4,
 )
-
-Leg = tuple[uuid.UUID, str, int]
-"""A leg as the model knows it: transaction id, account id, amount."""
 
 
 async def write_batches(engine: Any, code: str, ids: list[str], batch: list[Any]) -> list[Leg]:
