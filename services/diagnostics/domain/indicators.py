@@ -51,26 +51,24 @@ class TerritoryYear:
     sector_jobs: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
-        if (
-            self.population >= 0
-            and self.jobs_presentielle >= 0
-            and self.jobs_productive >= 0
-            and (self.consumption_potential or 0) >= 0
-            and (self.local_spending or 0) >= 0
-            and all(jobs >= 0 for jobs in self.sector_jobs.values())
-        ):
-            return  # valid: the field names below are only formatted for the error
-        counts = {
-            "population": self.population,
-            "jobs_presentielle": self.jobs_presentielle,
-            "jobs_productive": self.jobs_productive,
-            "consumption_potential": self.consumption_potential or 0,
-            "local_spending": self.local_spending or 0,
-            **{f"sector_jobs[{s}]": jobs for s, jobs in self.sector_jobs.items()},
-        }
-        for name, value in counts.items():
+        for name in _COUNTS:
+            value = getattr(self, name) or 0
             if value < 0:
                 raise InvalidInput(f"{name} must not be negative (got {value})", field=name)
+        for sector, jobs in self.sector_jobs.items():
+            if jobs < 0:
+                name = f"sector_jobs[{sector}]"
+                raise InvalidInput(f"{name} must not be negative (got {jobs})", field=name)
+
+
+# The counts of a TerritoryYear that may not be negative (None reads as 0).
+_COUNTS = (
+    "population",
+    "jobs_presentielle",
+    "jobs_productive",
+    "consumption_potential",
+    "local_spending",
+)
 
 
 def territory_year_from_row(
