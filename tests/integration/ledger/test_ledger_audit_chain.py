@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.ledger.audit_sealer import (
@@ -240,6 +241,13 @@ async def test_concurrent_sealers_never_seal_a_transaction_twice(
         *(seal_all(factory, limit=4, margin_s=0) for _ in range(4)), return_exceptions=True
     )
     assert any(isinstance(o, int) for o in outcomes)
+    # A losing sealer waits on the watermark row and fails on the update conflict
+    # (REPEATABLE READ: 40001); it must never get as far as a double link, which the
+    # unique constraints would refuse (23505) -- that would mean the row lock let it in.
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(isinstance(o, DBAPIError) for o in failures), failures
+    states = [getattr(o.orig, "sqlstate", None) for o in failures if isinstance(o, DBAPIError)]
+    assert all(state == "40001" for state in states), failures
     await seal_all(factory, margin_s=0)  # whatever a failed round left behind
 
     links = await chain(db, "GONETTE")
@@ -281,7 +289,11 @@ async def test_two_sealer_processes_elect_one_leader_and_chain_everything_once(
             await asyncio.sleep(0.05)
         async with db.connect() as conn:
             holders = await conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k"),
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                ),
                 {"k": LOCK_KEY & 0xFFFFFFFF},
             )
             assert holders.scalar() == 1
