@@ -166,13 +166,18 @@ WITH tx AS (
     SELECT gen_random_uuid(), 'transfer', current_date, 'bench-history'
     FROM generate_series(1, :n)
     RETURNING id, seq
+), legs AS (
+    SELECT id, leg,
+           CASE WHEN leg = 0 THEN CAST(:hot AS uuid)
+                ELSE (CAST(:others AS uuid[]))[1 + seq % :count] END AS account_id,
+           CASE WHEN leg = 0 THEN -1 ELSE 1 END * (1 + seq % 7) * (1 - 2 * (seq % 2)) AS amount
+    FROM tx CROSS JOIN (VALUES (0), (1)) AS legs (leg)
+), authorities AS (
+    INSERT INTO posting_authorities (transaction_id, account_id, basis, principal, amount)
+    SELECT id, account_id, 'operator', 'bench-history', -amount FROM legs WHERE amount < 0
 )
 INSERT INTO postings (transaction_id, account_id, currency, amount)
-SELECT id,
-       CASE WHEN leg = 0 THEN CAST(:hot AS uuid)
-            ELSE (CAST(:others AS uuid[]))[1 + seq % :count] END,
-       :currency, CASE WHEN leg = 0 THEN -1 ELSE 1 END * (1 + seq % 7) * (1 - 2 * (seq % 2))
-FROM tx CROSS JOIN (VALUES (0), (1)) AS legs (leg)
+SELECT id, account_id, :currency, amount FROM legs
 ORDER BY id, leg
 """
 

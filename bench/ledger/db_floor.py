@@ -65,8 +65,8 @@ def literal(text: str) -> str:
 
 def single_script(currency: str) -> str:
     """One keyed two-leg transfer between two random accounts, as `POST /transactions`
-    sends it: claim the key, lock the two balance rows, insert transaction, postings and
-    outbox row and record the key's answer, commit."""
+    sends it: claim the key, lock the two balance rows, insert transaction, postings, the
+    debit's authority row and the outbox row and record the key's answer, commit."""
     kind, topic, _, payload = sample_event()
     pair = f"SELECT ARRAY[x.id, y.id] FROM {TABLE} x, {TABLE} y WHERE x.n = :a AND y.n = :b"
     key = "CAST(:k AS text)"
@@ -91,6 +91,12 @@ def single_script(currency: str) -> str:
             14: f"ARRAY[{literal(topic)}]",
             15: "ARRAY[gen_random_uuid()::text]",
             16: f"ARRAY['\\x{payload.hex()}'::bytea]",
+            # the debit leg's authority (`services.ledger.authority`): the first account
+            17: f"({pair})[1:1]",
+            18: "ARRAY['holder']",
+            19: f"ARRAY[{literal(CLIENT)}]",
+            20: "ARRAY[NULL::uuid]",
+            21: "ARRAY[1]",
         },
     )
     return "\n".join(
@@ -126,7 +132,9 @@ def batch_script(currency: str, size: int) -> str:
         " SELECT (SELECT array_agg(id ORDER BY i) FROM p)::text AS ids,"
         " array_agg(legs.id ORDER BY i, leg)::text AS leg_tx,"
         f" array_agg(acc.id ORDER BY i, leg)::text AS leg_account,"
-        " array_agg(amount ORDER BY i, leg)::text AS leg_amount"
+        " array_agg(amount ORDER BY i, leg)::text AS leg_amount,"
+        " (array_agg(legs.id ORDER BY i) FILTER (WHERE leg = 0))::text AS debit_tx,"
+        " (array_agg(acc.id ORDER BY i) FILTER (WHERE leg = 0))::text AS debit_account"
         f" FROM legs JOIN {TABLE} acc ON acc.n = legs.n"
         " \\gset"
     )
@@ -154,6 +162,12 @@ def batch_script(currency: str, size: int) -> str:
             2: "CAST(:leg_account AS uuid[])",
             3: f"array_fill({literal(currency)}::text, ARRAY[{2 * size}])",
             4: "CAST(:leg_amount AS bigint[])",
+            5: "CAST(:debit_tx AS uuid[])",
+            6: "CAST(:debit_account AS uuid[])",
+            7: f"array_fill('holder'::text, ARRAY[{size}])",
+            8: f"array_fill({literal(CLIENT)}::text, ARRAY[{size}])",
+            9: f"array_fill(NULL::uuid, ARRAY[{size}])",
+            10: f"array_fill(1::bigint, ARRAY[{size}])",
         },
     )
     outbox = fill(

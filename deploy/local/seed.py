@@ -23,6 +23,22 @@ import httpx
 from deploy.local.stack import Stack
 
 ALL = ["*"]
+OPERATOR_SCOPES = (
+    "ledger:read",
+    "ledger:post",
+    "ledger:admin",
+    "ledger:issue",
+    "ledger:reconvert",
+    "ledger:demurrage",
+    "ledger:sweep",
+    "ledger:reverse",
+)
+GONETTE_WALLET = "gonette-wallet"
+"""Holds the Gonette members' accounts: a member wallet app, never an operator."""
+GONETTE_TERMINAL = "gonette-terminal"
+"""Holds the Gonette merchants' accounts: takes card payments and refunds them."""
+FUNDING_PRINCIPAL = "funding:IDECLIC"
+"""The principal the funding service pays IDECLIC tranches as (under a mandate)."""
 
 
 @dataclass(frozen=True)
@@ -46,15 +62,29 @@ DEMO_CLIENTS = (
         "gonette-operator",
         "Association La Gonette",
         "currency_operator",
-        ("ledger:read", "ledger:post", "ledger:admin"),
+        OPERATOR_SCOPES,
         {"currencies": ["GONETTE", "EUR"]},
     ),
     DemoClient(
         "cairn-operator",
         "Association Le Cairn",
         "currency_operator",
-        ("ledger:read", "ledger:post", "ledger:admin"),
+        OPERATOR_SCOPES,
         {"currencies": ["CAIRN", "EUR"]},
+    ),
+    DemoClient(
+        GONETTE_WALLET,
+        "Portefeuille Gonette (application des adhérents)",
+        "member_wallet",
+        ("ledger:read", "ledger:post"),
+        {"currencies": ["GONETTE"]},
+    ),
+    DemoClient(
+        GONETTE_TERMINAL,
+        "Terminal de paiement des commerces Gonette",
+        "merchant_terminal",
+        ("ledger:read", "ledger:post", "ledger:reverse"),
+        {"currencies": ["GONETTE"]},
     ),
     DemoClient(
         "ideclic-officer",
@@ -192,8 +222,11 @@ def seed_ledger(api: Api) -> None:
                 },
             },
         )
-        issuer = _account(api, code, "issuer", name=f"Émission {code}")
-        fund = _account(api, code, "fund", name=f"Fonds de l'association {code}")
+        operator_client = f"{code.lower()}-operator"
+        issuer = _account(api, code, "issuer", name=f"Émission {code}", holder=operator_client)
+        fund = _account(
+            api, code, "fund", name=f"Fonds de l'association {code}", holder=operator_client
+        )
         reserve = _account(api, "EUR", "reserve", name=f"Fonds de garantie {code}")
         api.put(
             f"/ledger/currencies/{code}/reserve",
@@ -204,9 +237,22 @@ def seed_ledger(api: Api) -> None:
                 "fund_account_id": fund,
             },
         )
-        members = [_account(api, code, "member", town, name=f"Adhérent {i}") for i in range(1, 4)]
+        wallet = GONETTE_WALLET if code == "GONETTE" else operator_client
+        terminal = GONETTE_TERMINAL if code == "GONETTE" else operator_client
+        members = [
+            _account(api, code, "member", town, name=f"Adhérent {i}", holder=wallet)
+            for i in range(1, 4)
+        ]
         merchants = [
-            _account(api, code, "merchant", town, name=f"Commerce {i}", merchant_category=cat)
+            _account(
+                api,
+                code,
+                "merchant",
+                town,
+                name=f"Commerce {i}",
+                merchant_category=cat,
+                holder=terminal,
+            )
             for i, cat in enumerate(("alimentation", "librairie"), start=1)
         ]
         for i, member in enumerate(members):
@@ -233,6 +279,8 @@ def seed_ledger(api: Api) -> None:
             {"account_id": merchants[0], "units": 2_000},
             key=f"seed-reconvert-{code}",
         )
+        if code == "GONETTE":
+            seed_programme_funding(api, code, holder=operator_client)
     api.post(
         "/ledger/currencies",
         {
@@ -295,6 +343,31 @@ def seed_ledger(api: Api) -> None:
             name=f"Partenaire agréé {i}",
         )
     _account(api, "MRA", "programme", name="Programme carte M'Ra 2026")
+
+
+def seed_programme_funding(api: Api, code: str, *, holder: str) -> None:
+    """IDECLIC tranches can be paid in ``code``: a funding account held by the currency's
+    operator, funded by an issuance, and mandated to the funding service for the programme
+    with the envelope's limits (the ledger pays an order only under this mandate)."""
+    account = _account(api, code, "fund", name=f"Fonds IDéclic en {code}", holder=holder)
+    api.post(
+        f"/ledger/currencies/{code}/issuances",
+        {"account_id": account, "euros": 10_000_000},
+        key=f"seed-issue-idelic-{code}",
+    )
+    api.post(
+        f"/ledger/accounts/{account}/mandates",
+        {
+            "grantee": FUNDING_PRINCIPAL,
+            "may_debit": True,
+            "may_read": True,
+            "max_per_payment": 5_000_000,
+            "max_per_period": 30_000_000,
+            "period": "year",
+            "expires_at": (datetime.now(UTC) + timedelta(days=366)).isoformat(),
+            "purpose": "Enveloppe IDECLIC-2026 payée en monnaie locale",
+        },
+    )
 
 
 def seed_funding(api: Api) -> None:

@@ -19,7 +19,8 @@ log = structlog.get_logger(__name__)
 
 async def on_payment_settled(session: AsyncSession, event: Event) -> None:
     """Mark the ordered tranche paid (or failed: answers published before the ledger had
-    ``payment.rejected`` may still be in flight); runs inside the inbox transaction."""
+    ``payment.rejected`` may still be in flight), keeping the accounts the ledger resolved and
+    its conversion of the euro amount; runs inside the inbox transaction."""
     data = event.data
     assert isinstance(data, PaymentSettled)
     await _settle(
@@ -29,6 +30,11 @@ async def on_payment_settled(session: AsyncSession, event: Event) -> None:
         status="paid" if data.status == "settled" else "failed",
         transaction_id=data.transaction_id,
         reason=data.reason,
+        beneficiary_account_id=data.beneficiary_account_id,
+        funding_account_id=data.funding_account_id,
+        paid_units=data.units,
+        conversion_rate=data.rate,
+        conversion_rounding=data.rounding,
     )
 
 

@@ -22,6 +22,7 @@ from services.ledger.api import (
     reserves,
     transactions,
 )
+from services.ledger.authority import router as authority_router
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.settings import LedgerSettings
@@ -75,6 +76,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             currencies.router,
             reserves.router,
             accounts.router,
+            authority_router.router,
             transactions.router,
             holds.router,
             batches.router,

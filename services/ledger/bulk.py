@@ -19,6 +19,8 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.authority import service as authority
+from services.ledger.authority.rules import Actor
 from services.ledger.conversions import check_reserves
 from services.ledger.domain.currencies import CurrencyKind
 from services.ledger.domain.errors import LedgerDomainError
@@ -83,15 +85,18 @@ async def _voucher_currencies(session: AsyncSession, locked: dict[UUID, Any]) ->
 
 
 async def post_atomic(
-    session: AsyncSession, *, client_id: str, items: Sequence[ItemIn]
+    session: AsyncSession, *, actor: Actor, items: Sequence[ItemIn]
 ) -> list[Posted]:
-    """Post every item or none; a refusal names its item (``extra["item"]``)."""
+    """Post every item or none, as ``actor`` (its authority over every debited account is
+    checked first); a refusal names its item (``extra["item"]``)."""
     canonical = _validated(items)
     locked = await repo.lock_accounts(
         session, (leg.account_id for legs in canonical for leg in legs)
     )
     running = {account_id: dict(row) for account_id, row in locked.items()}
     vouchers = await _voucher_currencies(session, locked)
+    grants = await authority.authorize_batch(session, actor, canonical, locked)
+    authorities: list[tuple[UUID, UUID, str, str, UUID | None, int]] = []
     today = datetime.now(UTC).date()
     ids: list[UUID] = []
     kinds: list[str] = []
@@ -113,6 +118,7 @@ async def post_atomic(
             raise
         tx_id = repo.new_id()
         debt_grows = debt_grows or debt_may_grow(legs, running)
+        authorities.extend((tx_id, *row) for row in authority.authority_rows(grants[index]))
         for leg in legs:
             running[leg.account_id]["posted"] += leg.amount
             leg_tx.append(tx_id)
@@ -132,8 +138,9 @@ async def post_atomic(
             effective_dates=days,
             descriptions=descriptions,
             metadata=metadata,
-            client_id=client_id,
+            client_id=actor.principal,
             legs=(leg_tx, leg_account, leg_currency, leg_amount),
+            authorities=authorities,
         )
     except IntegrityError as exc:
         raise bounds_error(exc) from exc

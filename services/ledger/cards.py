@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger import holding, service
 from services.ledger import programme_credits as pc
 from services.ledger.account_lookup import named_account
+from services.ledger.authority.rules import Actor
 from services.ledger.domain.accounts import AccountStatus, AccountType
 from services.ledger.domain.cards import CardIdentity, new_token
 from services.ledger.domain.currencies import CurrencyKind
@@ -164,6 +165,7 @@ async def authorize(
     amount: int,
     expires_at: datetime | None,
     metadata: Mapping[str, str],
+    actor: Actor,
 ) -> dict[str, Any]:
     """Hold ``amount`` from the card's account for the merchant; capture it via /holds."""
     if await service.currency_kind(session, card["currency"]) == CurrencyKind.VOUCHER.value:
@@ -177,6 +179,7 @@ async def authorize(
         amount=amount,
         expires_at=expires_at or datetime.now(UTC) + DEFAULT_AUTHORISATION_TTL,
         metadata={**metadata, "card_id": str(card["id"]), "card_last4": card["last4"]},
+        actor=actor,
     )
 
 
@@ -187,7 +190,7 @@ async def purchase(
     merchant: UUID,
     amount: int,
     category: str | None,
-    client_id: str,
+    actor: Actor,
 ) -> dict[str, Any]:
     """Pay an approved merchant from the card account's credit lots, under programme rules."""
     if await service.currency_kind(session, card["currency"]) != CurrencyKind.VOUCHER.value:
@@ -199,6 +202,6 @@ async def purchase(
         merchant=merchant,
         amount=amount,
         category=category,
-        client_id=client_id,
+        actor=actor,
     )
     return {**result, "card_id": str(card["id"])}

@@ -6,6 +6,12 @@ ledger paid, or ``payment.rejected`` with the refusal's problem code when it can
 (unknown or frozen account, insufficient funds, a cap, a programme rule…); a rejected order
 writes nothing but its answer.
 
+Who pays and who is paid is the ledger's to know, not the order's: the beneficiary's
+account is the one its holder linked to the application, the funding account one that the
+currency's operator mandated to the programme (``funding:<programme>``), and the funding
+service debits it only under that mandate and its limits. The amount is the tranche's euro
+cents, converted at the currency's euro rate (the rate and rounding go on the payment).
+
 A ``programme_credits`` order (or any order in a voucher currency: a voucher balance
 without a lot would escape the programme's rules) is paid as a credit lot granted by the
 funding account, which must be one of the programme's funders, to the beneficiary, through
@@ -16,6 +22,7 @@ names no date, ``DEFAULT_LOT_VALIDITY`` after payment.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,6 +31,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import programme_credits, service
+from services.ledger.authority import repository as authority_repo
+from services.ledger.authority.errors import BeneficiaryNotLinked, ProgrammeCurrencyNotBound
+from services.ledger.authority.rules import Actor
+from services.ledger.domain.conversion import EuroPayment, units_for_euro_cents
 from services.ledger.domain.currencies import CurrencyKind
 from services.ledger.domain.errors import LedgerDomainError, NotAVoucherCurrency
 from services.ledger.domain.postings import transfer
@@ -32,7 +43,7 @@ from shared.events.catalog.funding import PaymentOrdered
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled
 from shared.events.consumer import Subscription
 from shared.events.envelope import Event
-from shared.problems import Problem
+from shared.problems import Problem, Unprocessable
 
 log = structlog.get_logger(__name__)
 
@@ -40,59 +51,136 @@ FUNDING_CLIENT = "event:funding"
 DEFAULT_LOT_VALIDITY = timedelta(days=365)
 
 
-def _metadata(order: PaymentOrdered) -> dict[str, str]:
+FUNDING_PRINCIPAL = "funding:{programme}"
+"""The principal the funding service acts as for one programme: the operator mandates the
+programme's funding account to it, with the envelope's limits."""
+
+
+def funding_actor(order: PaymentOrdered) -> Actor:
+    """Funding's orders move money only under the mandates its programme holds: the actor
+    operates no currency, whatever the order says."""
+    return Actor(FUNDING_PRINCIPAL.format(programme=order.programme_code))
+
+
+@dataclass(frozen=True)
+class ResolvedOrder:
+    """An order as the ledger pays it: accounts it knows, units it converted."""
+
+    funding: UUID
+    beneficiary: UUID
+    payment: EuroPayment
+
+
+def _metadata(order: PaymentOrdered, resolved: ResolvedOrder) -> dict[str, str]:
     return {
         "order_id": order.order_id,
         "application_id": order.application_id,
         "tranche_id": order.tranche_id,
         "programme_code": order.programme_code,
+        "euro_cents": str(resolved.payment.euro_cents),
+        "rate": resolved.payment.rate,
+        "rounding": resolved.payment.rounding,
     }
 
 
-async def _pay_in_currency(session: AsyncSession, order: PaymentOrdered) -> str:
+def _named(value: str, what: str) -> UUID | None:
+    if not value:
+        return None
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise Unprocessable(f"{what} {value!r} is not an account id") from exc
+
+
+async def resolve(session: AsyncSession, order: PaymentOrdered) -> ResolvedOrder:
+    """The accounts and units of an order: the beneficiary's account is the one it linked to
+    the application; the funding account one the operator mandated to the programme; the
+    amount (euro cents) in the currency's units. An order naming other accounts is refused.
+    """
+    rules = await service.currency_rules(session, order.currency)
+    payment = units_for_euro_cents(rules, order.amount)
+    link = await authority_repo.get_grant_link(
+        session, programme_code=order.programme_code, application_id=order.application_id
+    )
+    if link is None:
+        raise BeneficiaryNotLinked(
+            f"the beneficiary of application {order.application_id} linked no account",
+            application_id=order.application_id,
+        )
+    named = _named(order.beneficiary_account_id, "beneficiary_account_id")
+    if named is not None and named != link["account_id"]:
+        raise BeneficiaryNotLinked(
+            "the order names another account than the one the beneficiary linked",
+            application_id=order.application_id,
+        )
+    actor = funding_actor(order)
+    mandated = [
+        row["account_id"]
+        for row in await authority_repo.funding_mandates(
+            session, grantee=actor.principal, currency=order.currency, now=datetime.now(UTC)
+        )
+    ]
+    funding = _named(order.funding_account_id, "funding_account_id")
+    if funding is None:
+        if not mandated:
+            raise ProgrammeCurrencyNotBound(
+                f"no {order.currency} account is mandated to programme {order.programme_code}",
+                currency=order.currency,
+                programme_code=order.programme_code,
+            )
+        funding = mandated[0]
+    return ResolvedOrder(funding=funding, beneficiary=link["account_id"], payment=payment)
+
+
+async def _pay_in_currency(
+    session: AsyncSession, order: PaymentOrdered, resolved: ResolvedOrder
+) -> str:
     legs = transfer(
         currency=order.currency,
-        source=UUID(order.funding_account_id),
-        destination=UUID(order.beneficiary_account_id),
-        amount=order.amount,
+        source=resolved.funding,
+        destination=resolved.beneficiary,
+        amount=resolved.payment.units,
     )
     view = await service.post(
         session,
-        client_id=FUNDING_CLIENT,
+        actor=funding_actor(order),
         legs=legs,
         kind="grant_payment",
         description=f"grant {order.application_id} tranche {order.tranche_id}",
-        metadata=_metadata(order),
+        metadata=_metadata(order, resolved),
         idempotency_key=order.order_id,
     )
     return str(view["id"])
 
 
-async def _pay_in_credits(session: AsyncSession, order: PaymentOrdered) -> str:
+async def _pay_in_credits(
+    session: AsyncSession, order: PaymentOrdered, resolved: ResolvedOrder
+) -> str:
     granted = await programme_credits.grant(
         session,
         currency=order.currency,
-        funder=UUID(order.funding_account_id),
-        beneficiary=UUID(order.beneficiary_account_id),
-        amount=order.amount,
+        funder=resolved.funding,
+        beneficiary=resolved.beneficiary,
+        amount=resolved.payment.units,
         expires_at=order.credit_expires_at or datetime.now(UTC) + DEFAULT_LOT_VALIDITY,
         categories=order.credit_categories,
-        client_id=FUNDING_CLIENT,
-        metadata=_metadata(order),
+        actor=funding_actor(order),
+        metadata=_metadata(order, resolved),
     )
     return str(granted["transaction"]["id"])
 
 
-async def _pay(session: AsyncSession, order: PaymentOrdered) -> str:
+async def _pay(session: AsyncSession, order: PaymentOrdered) -> tuple[str, ResolvedOrder]:
     voucher = await service.currency_kind(session, order.currency) == CurrencyKind.VOUCHER.value
     if order.mode == "programme_credits" and not voucher:
         raise NotAVoucherCurrency(
             f"programme credits are paid in a voucher currency, not {order.currency}",
             currency=order.currency,
         )
+    resolved = await resolve(session, order)
     if voucher:
-        return await _pay_in_credits(session, order)
-    return await _pay_in_currency(session, order)
+        return await _pay_in_credits(session, order, resolved), resolved
+    return await _pay_in_currency(session, order, resolved), resolved
 
 
 async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
@@ -110,13 +198,20 @@ async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
     answer: PaymentSettled | PaymentRejected
     try:
         async with session.begin_nested():
-            transaction_id = await _pay(session, order)
+            transaction_id, resolved = await _pay(session, order)
     except (LedgerDomainError, Problem, ValueError) as exc:
         code = str(getattr(exc, "code", "invalid-order"))
         answer = PaymentRejected(order_id=order.order_id, code=code, reason=str(exc))
     else:
         answer = PaymentSettled(
-            order_id=order.order_id, status="settled", transaction_id=transaction_id
+            order_id=order.order_id,
+            status="settled",
+            transaction_id=transaction_id,
+            beneficiary_account_id=str(resolved.beneficiary),
+            funding_account_id=str(resolved.funding),
+            units=resolved.payment.units,
+            rate=resolved.payment.rate,
+            rounding=resolved.payment.rounding,
         )
     response: dict[str, Any] = {"type": answer.event_type, **answer.model_dump()}
     await repo.remember_response(

@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import named_account
+from services.ledger.authority.rules import Actor
 from services.ledger.domain import conversion
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import (
@@ -117,7 +118,7 @@ async def euro_code(session: AsyncSession, cfg: Any) -> str:
 
 
 async def issue(
-    session: AsyncSession, *, currency: str, account_id: UUID, euros: int, client_id: str
+    session: AsyncSession, *, currency: str, account_id: UUID, euros: int, actor: Actor
 ) -> dict[str, Any]:
     """Euros paid in → units credited (plus the currency's bonus, paid by its fund)."""
     from services.ledger import service
@@ -136,7 +137,7 @@ async def issue(
     )
     view = await service.post(
         session,
-        client_id=client_id,
+        actor=actor,
         legs=result.postings,
         kind="issuance",
         metadata={"euros": str(euros), "bonus": str(result.bonus)},
@@ -157,7 +158,7 @@ async def issue(
 
 
 async def reconvert(
-    session: AsyncSession, *, currency: str, account_id: UUID, units: int, client_id: str
+    session: AsyncSession, *, currency: str, account_id: UUID, units: int, actor: Actor
 ) -> dict[str, Any]:
     """Units of a merchant (or member, where allowed) → euros, minus the category fee."""
     from services.ledger import service
@@ -179,7 +180,7 @@ async def reconvert(
     )
     view = await service.post(
         session,
-        client_id=client_id,
+        actor=actor,
         legs=result.postings,
         kind="reconversion",
         metadata={"units": str(units), "fee": str(result.fee)},

@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger import service
+from services.ledger.authority.rules import Actor
 from services.ledger.domain import demurrage
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import DemurrageNotConfigured, InvalidPeriod
@@ -74,9 +75,11 @@ async def _charge_one(
         currency=run["currency"], fund=run["fund_account"], charges={account_id: charge}
     )
     if legs and account["status"] == "active":
+        # An operator act: the run was started by the currency's operator (the route checks
+        # it), and resumes on its behalf.
         await service.post(
             session,
-            client_id=CLIENT,
+            actor=Actor(CLIENT, frozenset({run["currency"]})),
             legs=legs,
             kind="demurrage",
             effective_date=run["period_end"],

@@ -15,6 +15,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.account_lookup import require_account
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import NoDebitAuthority
+from services.ledger.authority.rules import Actor, Basis
 from services.ledger.domain import holds as hold_rules
 from services.ledger.domain.postings import Posting, check_positive
 from services.ledger.service import bounds_error, check_legs, check_voucher_debits, emit, post
@@ -61,7 +65,10 @@ async def authorize_hold(
     amount: int,
     expires_at: datetime,
     metadata: Mapping[Any, Any],
+    actor: Actor,
 ) -> dict[str, Any]:
+    """Set ``amount`` aside on the payer for the payee, under ``actor``'s authority over
+    the payer (checked now, and again when the hold is captured)."""
     now = datetime.now(UTC)
     hold = hold_rules.authorize(
         payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at, now=now
@@ -73,6 +80,7 @@ async def authorize_hold(
     ]
     check_legs(legs, locked)
     await check_voucher_debits(session, legs, locked)
+    (grant,) = await authority.authorize_debits(session, actor, legs, locked)
     hold_id = repo.new_id()
     try:
         row = await repo.insert_hold(
@@ -84,6 +92,9 @@ async def authorize_hold(
             amount=hold.amount,
             expires_at=hold.expires_at,
             metadata=dict(metadata),
+            authorized_by=actor.principal,
+            basis=grant.basis.value,
+            mandate_id=grant.mandate_id,
         )
     except IntegrityError as exc:
         raise bounds_error(exc) from exc
@@ -109,10 +120,42 @@ async def require_hold(session: AsyncSession, hold_id: UUID, *, lock: bool = Fal
     return row
 
 
+def authoriser(row: Mapping[Any, Any]) -> Actor:
+    """The actor a hold was placed by, with the authority it had then over the payer: the
+    capture debits under it (a mandate's limits are checked again, and counted, then)."""
+    principal = row["authorized_by"]
+    basis = Basis(row["basis"])
+    if basis is Basis.CARD:
+        return Actor(principal).with_card(row["payer"])
+    if basis is Basis.OPERATOR:
+        return Actor(principal, frozenset({row["currency"]}))
+    return Actor(principal)
+
+
+async def ensure_may_settle(
+    session: AsyncSession, row: Mapping[Any, Any], actor: Actor, *, act: str
+) -> None:
+    """Capturing or voiding a hold is for whoever placed it, the payee's holder, or the
+    operator; voiding also for the payer's holder (it only gives the payer its money back)."""
+    if actor.principal == row["authorized_by"] or actor.operates(row["currency"]):
+        return
+    parties = [row["payee"]] if act == "capture" else [row["payee"], row["payer"]]
+    for account_id in parties:
+        account = await require_account(session, account_id)
+        if account["holder"] == actor.principal:
+            return
+    raise NoDebitAuthority(
+        f"{actor.principal!r} may not {act} hold {row['id']}: it did not place it, does not "
+        "hold its payee and does not operate its currency",
+        hold_id=str(row["id"]),
+    )
+
+
 async def capture_hold(
-    session: AsyncSession, *, hold_id: UUID, amount: int | None, client_id: str
+    session: AsyncSession, *, hold_id: UUID, amount: int | None, actor: Actor
 ) -> dict[str, Any]:
     row = await require_hold(session, hold_id, lock=True)
+    await ensure_may_settle(session, row, actor, act="capture")
     if amount is not None:
         check_positive(amount)
     captured = hold_rules.capture(_hold_domain(row), now=datetime.now(UTC), amount=amount)
@@ -122,10 +165,10 @@ async def capture_hold(
     await repo.finish_hold(session, hold_id, status="captured", captured=captured.captured)
     view = await post(
         session,
-        client_id=client_id,
+        actor=authoriser(row),
         legs=hold_rules.capture_postings(captured),
         kind="hold_capture",
-        metadata={"hold_id": str(hold_id)},
+        metadata={"hold_id": str(hold_id), "captured_by": actor.principal},
     )
     done = await repo.finish_hold(
         session,
@@ -142,8 +185,9 @@ async def capture_hold(
     return hold_view(done)
 
 
-async def void_hold(session: AsyncSession, *, hold_id: UUID) -> dict[str, Any]:
+async def void_hold(session: AsyncSession, *, hold_id: UUID, actor: Actor) -> dict[str, Any]:
     row = await require_hold(session, hold_id, lock=True)
+    await ensure_may_settle(session, row, actor, act="void")
     hold_rules.void(_hold_domain(row), now=datetime.now(UTC))
     done = await repo.finish_hold(session, hold_id, status="voided")
     await emit(session, HoldVoided(hold_id=str(hold_id)), str(hold_id))

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import service
 from services.ledger.account_lookup import named_account
+from services.ledger.authority.rules import Actor
 from services.ledger.domain import programmes as dom
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.currencies import CurrencyKind
@@ -179,7 +180,7 @@ async def grant(
     amount: int,
     expires_at: datetime,
     categories: Sequence[str] | None,
-    client_id: str,
+    actor: Actor,
     metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Move ``amount`` from a funder to a beneficiary as one lot expiring at ``expires_at``.
@@ -205,7 +206,7 @@ async def grant(
     lot_id = repo.new_id()
     tx = await service.post(
         session,
-        client_id=client_id,
+        actor=actor,
         legs=legs,
         kind="programme_credit",
         description="programme credit",
@@ -248,7 +249,7 @@ async def purchase(
     merchant: UUID,
     amount: int,
     category: str | None,
-    client_id: str,
+    actor: Actor,
 ) -> dict[str, Any]:
     """Pay an approved merchant from the beneficiary's lots, earliest expiry first."""
     programme = await load_programme(session, currency)
@@ -280,7 +281,7 @@ async def purchase(
     funders = sorted({str(d.funder) for d in consumption.draws})
     tx = await service.post(
         session,
-        client_id=client_id,
+        actor=actor,
         legs=dom.purchase_postings(
             currency=currency, beneficiary=beneficiary, merchant=merchant, consumption=consumption
         ),
@@ -307,7 +308,7 @@ async def purchase(
     }
 
 
-async def sweep(session: AsyncSession, *, currency: str, client_id: str) -> dict[str, Any]:
+async def sweep(session: AsyncSession, *, currency: str, actor: Actor) -> dict[str, Any]:
     """Return what expired lots still hold to their funders; a second call finds nothing."""
     await load_programme(session, currency)
     now = now_utc()
@@ -331,7 +332,7 @@ async def sweep(session: AsyncSession, *, currency: str, client_id: str) -> dict
             continue
         tx = await service.post(
             session,
-            client_id=client_id,
+            actor=actor,
             legs=legs,
             kind="programme_expiry",
             programme_debit=True,

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger import programme_credits as pc
 from services.ledger import service
 from services.ledger.account_lookup import named_account
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import PayoutAccountNotHeld
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.currencies import CurrencyKind
 from services.ledger.domain.errors import (
@@ -113,9 +115,15 @@ async def reimburse(
     euro_currency = await _euro_account(
         session, merchant_euro_account, role="merchant euro", principal=principal
     )
-    await repo.lock_accounts(
+    locked = await repo.lock_accounts(
         session, [merchant, merchant_euro_account, issuer, *euro_accounts.values()]
     )
+    if merchant in locked and locked[merchant]["holder"] != locked[merchant_euro_account]["holder"]:
+        raise PayoutAccountNotHeld(
+            "the merchant's euros go to an account held by the merchant's holder",
+            merchant_account_id=str(merchant),
+            merchant_euro_account_id=str(merchant_euro_account),
+        )
     owed = await store.owed_by_funder(session, currency=currency, merchant=merchant)
     if not owed:
         raise NothingToReimburse("every purchase at this merchant is already reimbursed")
@@ -134,7 +142,7 @@ async def reimburse(
     ]
     tx = await service.post(
         session,
-        client_id=principal.client_id,
+        actor=authority.actor(principal),
         legs=merge_postings(legs),
         kind="voucher_reimbursement",
         description="voucher units bought back in euros",

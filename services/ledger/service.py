@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import require_account
+from services.ledger.authority import service as authority
+from services.ledger.authority.rules import OPERATOR_KINDS, Actor
 from services.ledger.conversions import check_reserves
 from services.ledger.domain.accounts import (
     AccountStatus,
@@ -336,7 +338,7 @@ def transaction_view(tx: Mapping[Any, Any], legs: Sequence[repo.Leg]) -> dict[st
 async def post(
     session: AsyncSession,
     *,
-    client_id: str,
+    actor: Actor,
     legs: Sequence[Posting],
     kind: str = "transfer",
     effective_date: date | None = None,
@@ -346,7 +348,10 @@ async def post(
     idempotency_key: str | None = None,
     programme_debit: bool = False,
 ) -> dict[str, Any]:
-    """Post one balanced transaction; returns its JSON view.
+    """Post one balanced transaction as ``actor``; returns its JSON view.
+
+    Every debit leg needs ``actor``'s authority over its account (`authority.service`); the
+    authority rows go in with the postings.
 
     ``programme_debit`` is set only by programme purchases and expiry sweeps, which may
     debit a voucher beneficiary (see ``check_voucher_debits``).
@@ -354,6 +359,7 @@ async def post(
     canonical = validate_transaction(legs)
     locked = await repo.lock_accounts(session, (leg.account_id for leg in canonical))
     check_legs(canonical, locked)
+    grants = await authority.authorize_debits(session, actor, canonical, locked)
     if not programme_debit:
         await check_voucher_debits(session, canonical, locked)
     tx_id = repo.new_id()
@@ -375,13 +381,14 @@ async def post(
         tx = await repo.insert_transaction(
             session,
             legs=rows,
+            authorities=authority.authority_rows(grants),
             outbox=posted_rows([event], source=SOURCE),
             id=tx_id,
             kind=kind,
             effective_date=effective,
             description=description,
             metadata=dict(metadata or {}),
-            client_id=client_id,
+            client_id=actor.principal,
             idempotency_key=idempotency_key,
             reverses=reverses,
         )
@@ -406,12 +413,21 @@ async def reverse(
     session: AsyncSession,
     *,
     original: dict[str, Any],
-    client_id: str,
+    actor: Actor,
     description: str,
     idempotency_key: str | None,
 ) -> dict[str, Any]:
-    """Post the exact opposite of ``original``, linked to it; a transaction reverses once."""
+    """Post the exact opposite of ``original``, linked to it; a transaction reverses once.
+
+    It debits the original's payees, so it needs the same authority over them as any
+    debit (the payee refunding, its mandate, or the operator); an operator act (issuance,
+    reconversion, demurrage, a grant payment, programme credits) is reversed only by the
+    operator of every currency it touches.
+    """
     original_id = UUID(original["id"])
+    if original["kind"] in OPERATOR_KINDS or original["kind"] == "reversal":
+        for currency in sorted({p["currency"] for p in original["postings"]}):
+            authority.ensure_operator(actor, currency, act=f"reversing a {original['kind']}")
     if await programme_store.is_programme_movement(session, original_id):
         raise VoucherCreditRestricted(
             "programme credits, purchases and expiries are not reversed: their lots would no "
@@ -428,7 +444,7 @@ async def reverse(
         async with session.begin_nested():
             view = await post(
                 session,
-                client_id=client_id,
+                actor=actor,
                 legs=legs,
                 kind="reversal",
                 description=description or f"reversal of {original_id}",

@@ -60,7 +60,12 @@ async def order_payment(
     tranche_id: uuid.UUID, body: PaymentOrderCreate, session: DbSession, principal: Payer
 ) -> Any:
     """Order a payable tranche: in euros (exported order) or through the ledger in a local
-    currency or programme credits (emits ``proxima.funding.payment.ordered.v1``)."""
+    currency or programme credits (emits ``proxima.funding.payment.ordered.v1``).
+
+    Through the ledger the account ids may be omitted: the ledger pays the account the
+    beneficiary linked to the application from an account mandated to the programme, and
+    refuses an order naming others; the tranche shows the accounts, units paid and conversion
+    from its answer once settled."""
     if access.is_applicant(principal):
         raise access.UnknownRoleError("applicants cannot order payments")
     return await tranches.order(

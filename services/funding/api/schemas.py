@@ -399,6 +399,15 @@ class TrancheRead(Schema):
     settled_at: datetime | None
     transaction_id: str | None
     failure_reason: str | None
+    paid_units: int | None = Field(
+        description="Minor units of the local currency the ledger paid for amount_cents"
+    )
+    conversion_rate: str | None = Field(
+        description="Units per euro the ledger used to convert amount_cents"
+    )
+    conversion_rounding: str | None = Field(
+        description="Rounding rule the ledger used for the conversion (half-even)"
+    )
 
 
 class PaymentOrderCreate(Schema):
@@ -406,8 +415,16 @@ class PaymentOrderCreate(Schema):
     currency_code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,19}$")] | None = (
         None
     )
-    beneficiary_account_id: Identifier | None = None
-    funding_account_id: Identifier | None = None
+    beneficiary_account_id: Identifier | None = Field(
+        default=None,
+        description="Optional, ledger payments only: the ledger pays the account the "
+        "beneficiary linked to the application and refuses an order naming another",
+    )
+    funding_account_id: Identifier | None = Field(
+        default=None,
+        description="Optional, ledger payments only: the ledger debits an account the "
+        "currency operator mandated to the programme and refuses any other",
+    )
 
 
 class SettlementCreate(Schema):

@@ -17,11 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.domain import budget
 from services.funding.domain import tranches as rules
-from services.funding.domain.errors import (
-    InvalidPaymentModeError,
-    TrancheNotPayableError,
-    TrancheStatusError,
-)
+from services.funding.domain.errors import TrancheNotPayableError, TrancheStatusError
 from services.funding.service import access
 from services.funding.service.events import (
     payment_ordered_event,
@@ -155,16 +151,17 @@ async def order(
     beneficiary_account_id: str | None,
     funding_account_id: str | None,
 ) -> Tranche:
-    """Order the payment of a payable tranche, reserving its amount on the envelope."""
+    """Order the payment of a payable tranche, reserving its amount on the envelope.
+
+    Through the ledger, the account ids are optional hints: the ledger pays the account the
+    beneficiary linked to the application and debits an account mandated to the programme,
+    refusing an order that names other accounts; its answer carries the accounts it used.
+    """
     found = await repository.get(session, Tranche, tranche_id)
     application = await repository.get(session, Application, found.application_id, lock=True)
     envelope = await repository.get(session, Envelope, application.envelope_id)
     programme = await repository.get(session, Programme, application.programme_id)
     access.ensure_application(principal, application, envelope, programme)
-    if mode is not rules.PaymentMode.EURO and not (beneficiary_account_id and funding_account_id):
-        raise InvalidPaymentModeError(
-            "payments through the ledger need beneficiary_account_id and funding_account_id"
-        )
     rows = await repository.tranches_of(session, application.id, lock=True)
     tranche = next(r for r in rows if r.id == tranche_id)
     if application.state not in _PAYING_STATES:
@@ -207,9 +204,16 @@ async def settle(
     status: Literal["paid", "failed"],
     transaction_id: str | None = None,
     reason: str | None = None,
+    beneficiary_account_id: str | None = None,
+    funding_account_id: str | None = None,
+    paid_units: int | None = None,
+    conversion_rate: str | None = None,
+    conversion_rounding: str | None = None,
 ) -> Tranche | None:
     """Record the payer's answer to an order; a repeated answer changes nothing.
 
+    A ledger payment's answer names the accounts it actually used (they replace the hints of
+    the order, if any) and the conversion of the euro amount: units paid, rate and rounding.
     Returns None when no tranche carries this order id (not ours, or superseded).
     """
     tranche_id = await session.scalar(select(Tranche.id).where(Tranche.order_id == order_id))
@@ -235,6 +239,13 @@ async def settle(
         envelope.paid_cents += tranche.amount_cents
         application.paid_cents += tranche.amount_cents
         tranche.transaction_id = transaction_id
+        if beneficiary_account_id:
+            tranche.beneficiary_account_id = beneficiary_account_id
+        if funding_account_id:
+            tranche.funding_account_id = funding_account_id
+        tranche.paid_units = paid_units
+        tranche.conversion_rate = conversion_rate
+        tranche.conversion_rounding = conversion_rounding
     else:
         tranche.failure_reason = (reason or "").strip() or "refused by the payer"
     tranche.status = status

@@ -426,6 +426,10 @@ class Tranche(Base):
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     transaction_id: Mapped[str | None] = mapped_column(String(100))
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # The ledger's conversion of amount_cents, from its answer to a paid order.
+    paid_units: Mapped[int | None] = mapped_column(BigInteger)
+    conversion_rate: Mapped[str | None] = mapped_column(String(20))
+    conversion_rounding: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (
         UniqueConstraint("application_id", "number", name="uq_tranche_number"),

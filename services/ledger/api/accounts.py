@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import RowMapping
 
 from services.ledger import service
+from services.ledger.account_lookup import require_account
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
@@ -19,6 +20,7 @@ from services.ledger.api.common import (
     Reader,
     decode_cursor,
     page,
+    readable_account,
     visible_account,
 )
 from services.ledger.api.media import CSV_MEDIA_TYPE, CsvResponse, attachment
@@ -30,10 +32,14 @@ from services.ledger.api.schemas import (
     BalanceRead,
     CreditLimitChange,
     HistoryPage,
+    HolderChange,
     LimitChangePage,
     Statement,
     StatusChange,
 )
+from services.ledger.authority import repository as authority_repo
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import NoReadAuthority
 from services.ledger.domain._time import json_instant
 from services.ledger.domain.accounts import AccountStatus
 from services.ledger.domain.errors import (
@@ -73,6 +79,7 @@ async def open_account(body: AccountCreate, principal: Admin, session: DbSession
     row = await service.open_account(
         session,
         currency=body.currency,
+        holder=body.holder or principal.client_id,
         account_type=body.type,
         credit_limit=body.credit_limit,
         name=body.name,
@@ -93,10 +100,16 @@ async def list_accounts(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:
-    """Accounts of one currency, oldest first."""
+    """Accounts of one currency, oldest first: all of them for its operator, the caller's
+    own (those it holds) for anyone else."""
     principal.ensure_access("currencies", currency)
+    operator = authority.actor(principal).operates(currency)
     rows = await repo.list_accounts(
-        session, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
+        session,
+        currency=currency,
+        after=decode_cursor(cursor, UUID),
+        limit=limit,
+        holder=None if operator else principal.client_id,
     )
     return page([account_view(r) for r in rows], limit=limit, key=lambda a: a["id"])
 
@@ -104,17 +117,28 @@ async def list_accounts(
 @router.get(
     "/{account_id}",
     response_model=AccountRead,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority)},
 )
 async def get_account(account_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One account with its current balance."""
-    return account_view(await visible_account(session, principal, account_id))
+    return account_view(await readable_account(session, principal, account_id))
+
+
+async def _ensure_readable(request: Request, principal: Any, account_id: UUID, row: Any) -> None:
+    """`authority.ensure_may_read` for the balance reads, which run without a session: one
+    is opened only when the caller is neither holder nor operator (a read mandate)."""
+    account = {"id": account_id, "currency": row["currency"], "holder": row["holder"]}
+    who = authority.actor(principal)
+    if account["holder"] == who.principal or who.operates(account["currency"]):
+        return
+    async with request.app.state.session_factory() as session:
+        await authority.ensure_may_read(session, who, account)
 
 
 @router.get(
     "/{account_id}/balance",
     response_model=BalanceRead,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod, NoReadAuthority)},
 )
 async def get_balance(
     account_id: UUID,
@@ -134,6 +158,7 @@ async def get_balance(
         if row is None:
             raise NotFound(f"no account {account_id}")
         principal.ensure_access("currencies", row["currency"])
+        await _ensure_readable(request, principal, account_id, row)
         if at is not None:
             raise InvalidPeriod("at must carry a time zone")
         posted, held = row["posted"], row["held"]
@@ -146,6 +171,7 @@ async def get_balance(
     if row is None:
         raise NotFound(f"no account {account_id}")
     principal.ensure_access("currencies", row["currency"])
+    await _ensure_readable(request, principal, account_id, row)
     posted = row["posted"]
     return Response(
         f'{{"account_id":"{account_id}","currency":"{row["currency"]}","posted":{posted},'
@@ -157,7 +183,7 @@ async def get_balance(
 @router.get(
     "/{account_id}/postings",
     response_model=HistoryPage,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor, NoReadAuthority)},
 )
 async def account_history(
     account_id: UUID,
@@ -167,7 +193,7 @@ async def account_history(
     cursor: Cursor = None,
 ) -> Any:
     """The account's postings, oldest first."""
-    await visible_account(session, principal, account_id)
+    await readable_account(session, principal, account_id)
     rows = await repo.account_history(
         session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
     )
@@ -177,7 +203,7 @@ async def account_history(
 @router.get(
     "/{account_id}/statement",
     response_model=Statement,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod, NoReadAuthority)},
 )
 async def statement(
     account_id: UUID,
@@ -187,7 +213,7 @@ async def statement(
     until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
 ) -> Any:
     """Opening balance, entries and closing balance over ``[since, until)``."""
-    row = await visible_account(session, principal, account_id)
+    row = await readable_account(session, principal, account_id)
     if since.tzinfo is None or until.tzinfo is None or since >= until:
         raise InvalidPeriod("need timezone-aware since < until")
     opening = await repo.balance_at(session, account_id=account_id, moment=since, inclusive=False)
@@ -215,7 +241,7 @@ async def statement(
     responses={
         200: {"description": "The statement as CSV: opening row, entries, closing row"},
         **AUTH_ERRORS,
-        **problem_responses(NotFound, InvalidPeriod),
+        **problem_responses(NotFound, InvalidPeriod, NoReadAuthority),
     },
 )
 async def statement_as_csv(
@@ -233,6 +259,21 @@ async def statement_as_csv(
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers=attachment(name),
     )
+
+
+@router.put(
+    "/{account_id}/holder",
+    response_model=AccountRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+)
+async def change_holder(
+    account_id: UUID, body: HolderChange, principal: Admin, session: DbSession
+) -> Any:
+    """Name the principal that holds an account (the operator's act: a member changing
+    wallet app, an account opened before its holder had a client)."""
+    row = await visible_account(session, principal, account_id)
+    await authority_repo.set_holder(session, row["id"], body.holder)
+    return account_view(await require_account(session, row["id"]))
 
 
 @router.post(
@@ -277,7 +318,7 @@ async def change_credit_limit(
 @router.get(
     "/{account_id}/credit-limit/history",
     response_model=LimitChangePage,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor, NoReadAuthority)},
 )
 async def credit_limit_history(
     account_id: UUID,
@@ -287,7 +328,7 @@ async def credit_limit_history(
     cursor: Cursor = None,
 ) -> Any:
     """Credit limit changes, oldest first."""
-    await visible_account(session, principal, account_id)
+    await readable_account(session, principal, account_id)
     rows = await repo.limit_history(
         session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
     )

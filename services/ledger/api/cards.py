@@ -30,6 +30,7 @@ from services.ledger.api.common import (
     idempotent,
     page,
     pick_key,
+    readable_account,
     visible_account,
 )
 from services.ledger.api.holds import HOLD_ERRORS
@@ -46,6 +47,7 @@ from services.ledger.api.schemas import (
     HoldRead,
     PresentedCard,
 )
+from services.ledger.authority import service as authority
 from services.ledger.domain import errors as e
 from services.ledger.domain.cards import CardIdentity, identify
 from services.ledger.store import cards as store
@@ -147,7 +149,7 @@ async def list_cards(
     cursor: Cursor = None,
 ) -> Any:
     """Cards of one account, oldest first (numbers are never shown, only the last four)."""
-    await visible_account(session, principal, account_id)
+    await readable_account(session, principal, account_id)
     rows = await store.list_cards(
         session, account_id=account_id, after=decode_cursor(cursor, UUID), limit=limit
     )
@@ -203,6 +205,7 @@ async def authorize(
             amount=body.amount,
             expires_at=body.expires_at,
             metadata=body.metadata,
+            actor=authority.actor(principal).with_card(card["account_id"]),
         )
 
     return await _card_payment(
@@ -244,7 +247,7 @@ async def purchase(
             merchant=body.merchant_account_id,
             amount=body.amount,
             category=body.category,
-            client_id=principal.client_id,
+            actor=authority.actor(principal).with_card(card["account_id"]),
         )
 
     return await _card_payment(

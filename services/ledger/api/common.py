@@ -16,8 +16,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import require_account
+from services.ledger.authority import service as authority
 from services.ledger.domain._time import json_instant
-from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor
+from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor, LedgerDomainError
 from services.ledger.store import repository as repo
 from shared.auth import Principal, require_scope
 from shared.problems import (
@@ -31,10 +32,22 @@ from shared.problems import (
 ADMIN = "ledger:admin"
 POST = "ledger:post"
 READ = "ledger:read"
+# Operator acts, each under its own scope; the caller must also operate the currency
+# (``ledger:admin`` bound to it), which `authority.service.ensure_operator` checks.
+ISSUE = "ledger:issue"
+RECONVERT = "ledger:reconvert"
+DEMURRAGE = "ledger:demurrage"
+SWEEP = "ledger:sweep"
+REVERSE = "ledger:reverse"
 
 Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
 Poster = Annotated[Principal, Depends(require_scope(POST))]
 Reader = Annotated[Principal, Depends(require_scope(READ))]
+Issuer = Annotated[Principal, Depends(require_scope(ISSUE))]
+Reconverter = Annotated[Principal, Depends(require_scope(RECONVERT))]
+DemurrageOperator = Annotated[Principal, Depends(require_scope(DEMURRAGE))]
+Sweeper = Annotated[Principal, Depends(require_scope(SWEEP))]
+Reverser = Annotated[Principal, Depends(require_scope(REVERSE))]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Cursor = Annotated[
@@ -312,6 +325,33 @@ async def visible_account(session: Any, principal: Principal, account_id: UUID) 
     row = await require_account(session, account_id)
     principal.ensure_access("currencies", row["currency"])
     return row
+
+
+async def readable_account(session: Any, principal: Principal, account_id: UUID) -> Any:
+    """The account, if the caller may read its postings: bound to its currency (403), and
+    its holder, its operator or a mandate that includes reading (403)."""
+    row = await visible_account(session, principal, account_id)
+    await authority.ensure_may_read(session, authority.actor(principal), row)
+    return row
+
+
+async def readable_party(session: Any, principal: Principal, accounts: Iterable[UUID]) -> None:
+    """Refuse unless the caller may read at least one of ``accounts`` (a hold's payer or
+    payee, a transaction's legs)."""
+    refusal: Exception | None = None
+    for account_id in accounts:
+        try:
+            await readable_account(session, principal, account_id)
+            return
+        except LedgerDomainError as exc:
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+
+
+def ensure_operator_read(principal: Principal, currency: str, *, what: str) -> None:
+    """Currency-wide lists of members' movements are the operator's to read."""
+    authority.ensure_operator(principal, currency, act=f"reading {what}")
 
 
 async def visible_currency(session: AsyncSession, principal: Principal, code: str) -> Any:

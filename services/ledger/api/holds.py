@@ -16,10 +16,19 @@ from services.ledger.api.common import (
     Poster,
     Reader,
     decode_cursor,
+    ensure_operator_read,
     idempotent_request,
     page,
+    readable_party,
 )
 from services.ledger.api.schemas import CODE, HoldCapture, HoldCreate, HoldPage, HoldRead
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import (
+    DEBIT_ERRORS,
+    NoDebitAuthority,
+    NoReadAuthority,
+    OperatorActRequired,
+)
 from services.ledger.domain import errors as e
 from services.ledger.store import repository as repo
 from shared.auth import Principal
@@ -42,9 +51,11 @@ HOLD_ERRORS = (
     e.IdempotencyKeyReused,
     e.VoucherCreditRestricted,
     Unprocessable,
+    *DEBIT_ERRORS,
 )
 TRANSITION_ERRORS = (
     NotFound,
+    *DEBIT_ERRORS,
     e.HoldNotAuthorized,
     e.HoldExpired,
     e.CaptureExceedsHold,
@@ -94,12 +105,15 @@ async def authorize_hold(
             amount=body.amount,
             expires_at=body.expires_at,
             metadata=body.metadata,
+            actor=authority.actor(principal),
         ),
     )
 
 
 @router.get(
-    "", response_model=HoldPage, responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor)}
+    "",
+    response_model=HoldPage,
+    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor, OperatorActRequired)},
 )
 async def list_holds(
     principal: Reader,
@@ -108,8 +122,9 @@ async def list_holds(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:
-    """Holds of one currency, oldest first."""
+    """Holds of one currency, oldest first (the operator's read)."""
     principal.ensure_access("currencies", currency)
+    ensure_operator_read(principal, currency, what="every hold of a currency")
     rows = await repo.list_holds(
         session, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
     )
@@ -117,11 +132,16 @@ async def list_holds(
 
 
 @router.get(
-    "/{hold_id}", response_model=HoldRead, responses={**AUTH_ERRORS, **problem_responses(NotFound)}
+    "/{hold_id}",
+    response_model=HoldRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority)},
 )
 async def get_hold(hold_id: UUID, principal: Reader, session: DbSession) -> Any:
-    """One hold."""
-    return holding.hold_view(await _visible_hold(session, principal, hold_id, lock=False))
+    """One hold: for whoever placed it, or may read its payer or payee."""
+    row = await _visible_hold(session, principal, hold_id, lock=False)
+    if row["authorized_by"] != principal.client_id:
+        await readable_party(session, principal, (row["payer"], row["payee"]))
+    return holding.hold_view(row)
 
 
 @router.post(
@@ -135,16 +155,19 @@ async def capture_hold(
     """Settle all or part of a hold; the rest is released."""
     await _visible_hold(session, principal, hold_id, lock=True)
     return await holding.capture_hold(
-        session, hold_id=hold_id, amount=body.amount, client_id=principal.client_id
+        session, hold_id=hold_id, amount=body.amount, actor=authority.actor(principal)
     )
 
 
 @router.post(
     "/{hold_id}/void",
     response_model=HoldRead,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, e.HoldNotAuthorized, e.HoldExpired)},
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(NotFound, e.HoldNotAuthorized, e.HoldExpired, NoDebitAuthority),
+    },
 )
 async def void_hold(hold_id: UUID, principal: Poster, session: DbSession) -> Any:
     """Cancel a hold, releasing its funds."""
     await _visible_hold(session, principal, hold_id, lock=True)
-    return await holding.void_hold(session, hold_id=hold_id)
+    return await holding.void_hold(session, hold_id=hold_id, actor=authority.actor(principal))

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
+from services.ledger.api.common import AUTH_ERRORS, Reader, ensure_operator_read, visible_currency
 from services.ledger.api.media import (
     CSV_MEDIA_TYPE,
     FEC_MEDIA_TYPE,
@@ -24,6 +24,7 @@ from services.ledger.api.media import (
     attachment,
 )
 from services.ledger.api.schemas import CODE
+from services.ledger.authority.errors import OperatorActRequired
 from services.ledger.domain.errors import InvalidPeriod
 from services.ledger.domain.journal import JournalLine
 from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
@@ -40,7 +41,7 @@ From = Annotated[
 To = Annotated[
     date | None, Query(alias="to", description="Last effective date included (YYYY-MM-DD)")
 ]
-ERRORS = {**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod)}
+ERRORS = {**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod, OperatorActRequired)}
 
 
 def _period(date_from: date | None, date_to: date | None) -> None:
@@ -67,6 +68,7 @@ async def _journal(
     date_from, date_to = period
     _period(date_from, date_to)
     currency = dict(await visible_currency(session, principal, code))
+    ensure_operator_read(principal, code, what="the currency's journal")
     lines = journal_lines(
         request.app.state.session_factory,
         currency=currency,

@@ -17,9 +17,12 @@ from services.ledger.api.common import (
     Limit,
     Poster,
     Reader,
+    Sweeper,
     decode_cursor,
+    ensure_operator_read,
     idempotent_request,
     page,
+    readable_account,
 )
 from services.ledger.api.schemas import (
     CreditGrantCreate,
@@ -37,8 +40,14 @@ from services.ledger.api.schemas import (
     ReimbursementRead,
 )
 from services.ledger.api.transactions import POSTING_ERRORS
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import (
+    NoReadAuthority,
+    OperatorActRequired,
+    PayoutAccountNotHeld,
+)
 from services.ledger.domain import errors as e
-from shared.problems import Forbidden, problem_responses
+from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies/{code}", tags=["programmes"])
@@ -140,7 +149,7 @@ async def grant_credits(
             amount=body.amount,
             expires_at=body.expires_at,
             categories=body.categories,
-            client_id=principal.client_id,
+            actor=authority.actor(principal),
         ),
     )
 
@@ -150,7 +159,14 @@ async def grant_credits(
     response_model=LotPage,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(e.UnknownCurrency, e.NotAVoucherCurrency, e.InvalidCursor),
+        **problem_responses(
+            e.UnknownCurrency,
+            e.NotAVoucherCurrency,
+            e.InvalidCursor,
+            OperatorActRequired,
+            NoReadAuthority,
+            NotFound,
+        ),
     },
 )
 async def list_credits(
@@ -161,8 +177,13 @@ async def list_credits(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Any:
-    """Credit lots of the currency (or of one beneficiary), oldest first."""
+    """Credit lots of the currency (its operator's read) or of one beneficiary (readable
+    by whoever may read that account), oldest first."""
     principal.ensure_access("currencies", code)
+    if beneficiary is None:
+        ensure_operator_read(principal, code, what="every credit lot of a currency")
+    else:
+        await readable_account(session, principal, beneficiary)
     items = await pc.lots(
         session,
         currency=code,
@@ -202,7 +223,7 @@ async def purchase(
             merchant=body.merchant_account_id,
             amount=body.amount,
             category=body.category,
-            client_id=principal.client_id,
+            actor=authority.actor(principal),
         ),
     )
 
@@ -210,12 +231,17 @@ async def purchase(
 @router.post(
     "/expiry-sweeps",
     response_model=ExpirySweepRead,
-    responses={**AUTH_ERRORS, **problem_responses(*POSTING_ERRORS, *PROGRAMME_ERRORS)},
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(*POSTING_ERRORS, *PROGRAMME_ERRORS, OperatorActRequired),
+    },
 )
-async def sweep_expired(code: Code, principal: Admin, session: DbSession) -> Any:
-    """Return what expired lots still hold to their funders; repeating it finds nothing."""
+async def sweep_expired(code: Code, principal: Sweeper, session: DbSession) -> Any:
+    """Return what expired lots still hold to their funders; repeating it finds nothing
+    (an operator act)."""
     principal.ensure_access("currencies", code)
-    return await pc.sweep(session, currency=code, client_id=principal.client_id)
+    authority.ensure_operator(principal, code, act="an expiry sweep")
+    return await pc.sweep(session, currency=code, actor=authority.actor(principal))
 
 
 @router.get(
@@ -280,6 +306,8 @@ async def configure_reimbursement(
             e.ReimbursementNotConfigured,
             e.NothingToReimburse,
             Forbidden,
+            OperatorActRequired,
+            PayoutAccountNotHeld,
         ),
     },
 )
@@ -290,8 +318,10 @@ async def reimburse_merchant(
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
-    """Buy back in euros the voucher units a merchant received, each funder paying its share."""
+    """Buy back in euros the voucher units a merchant received, each funder paying its share
+    (an operator act; the euros go to an account held by the merchant's holder)."""
     principal.ensure_access("currencies", code)
+    authority.ensure_operator(principal, code, act="a merchant reimbursement")
     return await idempotent_request(
         session,
         model=ReimbursementRead,

@@ -11,9 +11,11 @@ from services.ledger import conversions, demurrage_runs
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
+    DemurrageOperator,
     IdempotencyHeader,
-    Poster,
+    Issuer,
     Reader,
+    Reconverter,
     idempotent_request,
 )
 from services.ledger.api.schemas import (
@@ -27,6 +29,8 @@ from services.ledger.api.schemas import (
     TransactionRead,
 )
 from services.ledger.api.transactions import POSTING_ERRORS
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import OperatorActRequired
 from services.ledger.domain import errors as e
 from services.ledger.domain.postings import MAX_AMOUNT
 from shared.auth import Principal
@@ -38,6 +42,7 @@ router = APIRouter(prefix="/currencies/{code}", tags=["reserves"])
 Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
 CONVERSION_ERRORS = (
     *POSTING_ERRORS,
+    OperatorActRequired,
     e.ConversionNotAllowed,
     e.ReconversionForbidden,
     e.ReconversionTooSmall,
@@ -97,12 +102,14 @@ async def configure_reserve(
 async def issue(
     code: Code,
     body: IssuanceCreate,
-    principal: Poster,
+    principal: Issuer,
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
-    """Euros paid into the guarantee fund become units on the account (plus any bonus)."""
+    """Euros paid into the guarantee fund become units on the account (plus any bonus): an
+    operator act."""
     await _ensure_reserve_access(session, principal, code)
+    authority.ensure_operator(principal, code, act="an issuance")
     return await idempotent_request(
         session,
         model=TransactionRead,
@@ -115,7 +122,7 @@ async def issue(
             currency=code,
             account_id=body.account_id,
             euros=body.euros,
-            client_id=principal.client_id,
+            actor=authority.actor(principal),
         ),
     )
 
@@ -129,12 +136,14 @@ async def issue(
 async def reconvert(
     code: Code,
     body: ReconversionCreate,
-    principal: Poster,
+    principal: Reconverter,
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
-    """Units of a merchant go back to euros, minus the fee of its category."""
+    """Units of a merchant go back to euros, minus the fee of its category: an operator
+    act."""
     await _ensure_reserve_access(session, principal, code)
+    authority.ensure_operator(principal, code, act="a reconversion")
     return await idempotent_request(
         session,
         model=TransactionRead,
@@ -147,7 +156,7 @@ async def reconvert(
             currency=code,
             account_id=body.account_id,
             units=body.units,
-            client_id=principal.client_id,
+            actor=authority.actor(principal),
         ),
     )
 
@@ -175,14 +184,18 @@ async def reconcile(
     response_model=DemurrageRunRead,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(e.UnknownCurrency, e.DemurrageNotConfigured, e.InvalidPeriod),
+        **problem_responses(
+            e.UnknownCurrency, e.DemurrageNotConfigured, e.InvalidPeriod, OperatorActRequired
+        ),
     },
 )
 async def run_demurrage(
-    code: Code, body: DemurrageRunCreate, principal: Admin, request: Request
+    code: Code, body: DemurrageRunCreate, principal: DemurrageOperator, request: Request
 ) -> Any:
-    """Charge demurrage for one closed period; asking again resumes or returns the run."""
+    """Charge demurrage for one closed period; asking again resumes or returns the run (an
+    operator act)."""
     principal.ensure_access("currencies", code)
+    authority.ensure_operator(principal, code, act="a demurrage run")
     return await demurrage_runs.run_demurrage(
         request.app.state.session_factory,
         currency=code,

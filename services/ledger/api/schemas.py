@@ -101,9 +101,20 @@ class CurrencyPage(Out):
 # --- accounts -----------------------------------------------------------------------------
 
 
+Principal = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$")
+]
+"""A client id (or a service principal such as ``funding:IDECLIC``)."""
+
+
 class AccountCreate(Schema):
     currency: str = Field(pattern=CODE)
     type: AccountType
+    holder: Principal | None = Field(
+        default=None,
+        description="Client id of the principal holding the account (its member's wallet app, "
+        "a merchant's terminal); default: the operator opening it",
+    )
     name: Text = Field(default="", max_length=200)
     credit_limit: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     territory: str | None = Field(default=None, pattern=INSEE, description="INSEE commune code")
@@ -115,6 +126,7 @@ class AccountRead(Out):
     id: UUID
     currency: str
     type: str
+    holder: str
     status: str
     name: str
     credit_limit: int
@@ -131,6 +143,10 @@ class AccountRead(Out):
 class AccountPage(Out):
     items: list[AccountRead]
     next_cursor: str | None
+
+
+class HolderChange(Schema):
+    holder: Principal
 
 
 class StatusChange(Schema):

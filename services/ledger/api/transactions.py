@@ -16,15 +16,18 @@ from services.ledger.api.common import (
     Limit,
     Poster,
     Reader,
+    Reverser,
     body_digest,
     body_schema,
     decode_cursor,
+    ensure_operator_read,
     idempotent,
     idempotent_json,
     json_text,
     page,
     parse_body,
     pick_key,
+    readable_party,
     request_hash,
     sort_metadata,
     view_json,
@@ -37,6 +40,8 @@ from services.ledger.api.schemas import (
     TransactionPage,
     TransactionRead,
 )
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import DEBIT_ERRORS, NoReadAuthority, OperatorActRequired
 from services.ledger.domain import errors as e
 from services.ledger.domain.postings import Posting
 from services.ledger.store import repository as repo
@@ -63,6 +68,7 @@ POSTING_ERRORS = (
     e.IdempotencyKeyReused,
     e.VoucherCreditRestricted,
     Unprocessable,
+    *DEBIT_ERRORS,
 )
 ROUTE = "POST /transactions"
 
@@ -82,7 +88,7 @@ async def post_fields(
         principal.ensure_access("currencies", currency)
     return await service.post(
         session,
-        client_id=principal.client_id,
+        actor=authority.actor(principal),
         legs=legs_of(body),
         kind=body.kind,
         effective_date=body.effective_date,
@@ -95,6 +101,15 @@ async def post_fields(
 def ensure_visible(principal: Principal, view: dict[str, Any]) -> None:
     for currency in sorted({p["currency"] for p in view["postings"]}):
         principal.ensure_access("currencies", currency)
+
+
+async def ensure_readable(
+    session: AsyncSession, principal: Principal, view: dict[str, Any]
+) -> None:
+    """A transaction is readable by whoever may read one of its accounts (a payer, a payee,
+    their mandates, the operator)."""
+    ensure_visible(principal, view)
+    await readable_party(session, principal, (UUID(p["account_id"]) for p in view["postings"]))
 
 
 @router.post(
@@ -146,7 +161,7 @@ async def post_transaction(
 @router.get(
     "",
     response_model=TransactionPage,
-    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor, OperatorActRequired)},
 )
 async def list_transactions(
     principal: Reader,
@@ -155,8 +170,9 @@ async def list_transactions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:
-    """Transactions touching one currency, in posting order."""
+    """Transactions touching one currency, in posting order (the operator's read)."""
     principal.ensure_access("currencies", currency)
+    ensure_operator_read(principal, currency, what="every transaction of a currency")
     rows = await repo.list_transactions(
         session, currency=currency, after=decode_cursor(cursor, int), limit=limit
     )
@@ -169,12 +185,12 @@ async def list_transactions(
 @router.get(
     "/{transaction_id}",
     response_model=TransactionRead,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority)},
 )
 async def get_transaction(transaction_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One transaction with its postings."""
     view = await service.load_transaction(session, transaction_id)
-    ensure_visible(principal, view)
+    await ensure_readable(session, principal, view)
     return view
 
 
@@ -185,17 +201,20 @@ async def get_transaction(transaction_id: UUID, principal: Reader, session: DbSe
     responses={
         200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
-        **problem_responses(NotFound, e.AlreadyReversed, *POSTING_ERRORS),
+        **problem_responses(NotFound, e.AlreadyReversed, *POSTING_ERRORS, OperatorActRequired),
     },
 )
 async def reverse_transaction(
     transaction_id: UUID,
     body: ReversalCreate,
-    principal: Poster,
+    principal: Reverser,
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
-    """Post the exact opposite of a transaction, linked to it (the ledger is append-only)."""
+    """Post the exact opposite of a transaction, linked to it (the ledger is append-only).
+
+    It debits the original's payees: the caller needs authority over them (a payee
+    refunding, or the operator); an operator act is reversed only by the operator."""
     key = pick_key(idempotency_key, body.idempotency_key)
 
     async def run() -> dict[str, Any]:
@@ -204,7 +223,7 @@ async def reverse_transaction(
         return await service.reverse(
             session,
             original=original,
-            client_id=principal.client_id,
+            actor=authority.actor(principal),
             description=body.description,
             idempotency_key=key,
         )

@@ -28,12 +28,14 @@ rounds up (a non-zero fee rate always costs at least one minor unit).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
 from .accounts import AccountType
-from .currencies import BP_DENOMINATOR, CurrencyRules
+from .currencies import BP_DENOMINATOR, CurrencyKind, CurrencyRules
 from .errors import (
     ConversionNotAllowed,
+    CurrencyNotConvertible,
     FundAccountRequired,
     ReconversionForbidden,
     ReconversionTooSmall,
@@ -208,3 +210,43 @@ def reserve_drift(
         reserve_balance=reserve_balance,
         reported_bank_balance=reported_bank_balance,
     )
+
+
+# --- euro amounts paid in a currency (grant tranches) -----------------------------------------
+
+EURO_PEGGED = frozenset({CurrencyKind.EURO_BACKED, CurrencyKind.VOUCHER, CurrencyKind.EUR})
+"""Currencies worth one euro a unit: euro-backed units are issued 1:1 against the guarantee
+fund, voucher credits are euro-valued, and the euro is itself. Mutual credit and hours
+have no euro rate: a euro amount cannot be paid in them."""
+EURO_RATE = "1"
+ROUNDING = "half-even"
+
+
+@dataclass(frozen=True)
+class EuroPayment:
+    """A euro amount in a currency's minor units, with the rate and rounding used (stored on
+    the payment, so the sums of a programme never drift by a cent)."""
+
+    euro_cents: int
+    units: int
+    rate: str
+    rounding: str
+
+
+def units_for_euro_cents(rules: CurrencyRules, euro_cents: int) -> EuroPayment:
+    """``euro_cents`` in ``rules``' minor units, at one unit per euro, rounded half-even
+    when the currency counts coarser than cents; refused for a currency without a euro
+    rate, or when the amount rounds to nothing."""
+    if rules.kind not in EURO_PEGGED:
+        raise CurrencyNotConvertible(
+            f"{rules.code} is a {rules.kind.value} currency: it has no euro rate, so a euro "
+            "amount cannot be paid in it",
+            currency=rules.code,
+        )
+    exact = Decimal(euro_cents) * Decimal(10) ** rules.scale / 100
+    units = int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+    if units <= 0:
+        raise CurrencyNotConvertible(
+            f"{euro_cents} euro cents round to no unit of {rules.code}", currency=rules.code
+        )
+    return EuroPayment(euro_cents=euro_cents, units=units, rate=EURO_RATE, rounding=ROUNDING)

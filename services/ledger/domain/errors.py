@@ -70,6 +70,13 @@ class CurrencyMismatch(LedgerDomainError):
     code, title = "currency-mismatch", "Wrong currency for the account"
 
 
+class CurrencyNotConvertible(LedgerDomainError):
+    """A euro amount (a grant tranche) cannot be paid in a currency without a euro rate
+    (mutual credit, hours)."""
+
+    code, title = "currency-not-convertible", "The currency has no euro rate"
+
+
 class InvalidPeriod(LedgerDomainError):
     """A date range or period is empty, reversed or not aligned on the currency's period."""
 

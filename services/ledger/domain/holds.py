@@ -18,7 +18,7 @@ Decisions:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -77,6 +77,11 @@ def available(*, posted: int, held: int) -> int:
     return posted - held
 
 
+MAX_LIFETIME = timedelta(days=30)
+"""The longest a hold may set funds aside (card networks keep pre-authorisations 7 to 30
+days); without a bound, a hold is a way to freeze another member's money for good."""
+
+
 def authorize(
     *,
     payer: UUID,
@@ -95,6 +100,12 @@ def authorize(
         raise DuplicateAccountPosting("payer and payee are the same account")
     if require_aware(expires_at) <= require_aware(now):
         raise InvalidHoldExpiry("the deadline must be after now", expires_at=expires_at.isoformat())
+    if require_aware(expires_at) > require_aware(now) + MAX_LIFETIME:
+        raise InvalidHoldExpiry(
+            f"a hold lasts at most {MAX_LIFETIME.days} days: funds set aside for longer are "
+            "a payment, not an authorisation",
+            expires_at=expires_at.isoformat(),
+        )
     return Hold(payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at)
 
 

@@ -6,6 +6,7 @@ The schema (and the triggers and CHECK constraints that guard it) is created by 
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -48,6 +49,7 @@ accounts = Table(
     Column("merchant_category", Text),
     Column("metadata", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True)),
+    Column("holder", Text, nullable=False),
 )
 
 account_limit_changes = Table(
@@ -119,6 +121,9 @@ holds = Table(
     Column("updated_at", DateTime(timezone=True)),
     Column("transaction_id", Uuid),
     Column("metadata", JSONB, nullable=False),
+    Column("authorized_by", Text, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("mandate_id", Uuid),
 )
 
 idempotency_keys = Table(
@@ -295,4 +300,47 @@ voucher_reimbursements = Table(
     Column("euro_account", Uuid, nullable=False),
     Column("units", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True)),
+)
+
+# --- account authority (ledger_0010) ----------------------------------------------------------
+
+account_mandates = Table(
+    "account_mandates",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("grantee", Text, nullable=False),
+    Column("may_debit", Boolean, nullable=False),
+    Column("may_read", Boolean, nullable=False),
+    Column("max_per_payment", BigInteger),
+    Column("max_per_period", BigInteger),
+    Column("period", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", Text),
+)
+
+posting_authorities = Table(
+    "posting_authorities",
+    Base.metadata,
+    Column("transaction_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, primary_key=True),
+    Column("basis", Text, nullable=False),
+    Column("principal", Text, nullable=False),
+    Column("mandate_id", Uuid),
+    Column("amount", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True)),
+)
+
+grant_links = Table(
+    "grant_links",
+    Base.metadata,
+    Column("programme_code", Text, primary_key=True),
+    Column("application_id", Text, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("linked_by", Text, nullable=False),
+    Column("linked_at", DateTime(timezone=True)),
 )

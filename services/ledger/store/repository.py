@@ -178,7 +178,12 @@ async def get_account(
 
 
 async def list_accounts(
-    session: AsyncSession, *, currency: str, after: UUID | None, limit: int
+    session: AsyncSession,
+    *,
+    currency: str,
+    after: UUID | None,
+    limit: int,
+    holder: str | None = None,
 ) -> Sequence[RowMapping]:
     stmt = (
         _accounts_with_balances()
@@ -188,12 +193,14 @@ async def list_accounts(
     )
     if after is not None:
         stmt = stmt.where(accounts.c.id > after)
+    if holder is not None:
+        stmt = stmt.where(accounts.c.holder == holder)
     return (await session.execute(stmt)).mappings().all()
 
 
 _LOCK_ACCOUNTS = """
 SELECT a.id, a.currency, a.type, a.status, a.name, a.credit_limit, a.territory,
-       a.merchant_category, a.metadata, a.created_at,
+       a.merchant_category, a.metadata, a.created_at, a.holder,
        b.posted, b.held, b.lower_bound, b.upper_bound
 FROM account_balances b JOIN accounts a ON a.id = b.account_id
 WHERE b.account_id = ANY($1::uuid[])
@@ -212,7 +219,8 @@ async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID
 
 
 _BALANCE = """
-SELECT currency, posted, held FROM account_balances WHERE account_id = $1
+SELECT currency, posted, held, (SELECT holder FROM accounts WHERE id = $1) AS holder
+FROM account_balances WHERE account_id = $1
 """
 
 
@@ -241,7 +249,8 @@ async def read_one(engine: AsyncEngine, sql: str, *args: Any) -> asyncpg.Record 
 
 
 async def current_balance(engine: AsyncEngine, account_id: UUID) -> Row | None:
-    """Currency, posted and held of one account: one primary-key read, no join."""
+    """Currency, posted, held and holder of one account: two primary-key reads in one
+    statement."""
     return await read_one(engine, _BALANCE, account_id)
 
 
@@ -297,6 +306,8 @@ async def limit_history(
 
 # A posting as the posting paths carry it: (account id, currency, amount in minor units).
 Leg = tuple[UUID, str, int]
+AuthorityRow = tuple[UUID, str, str, UUID | None, int]
+"""One debit leg's authority: account, basis, principal, mandate (or None), amount."""
 
 _TX_COLUMNS = (
     "id, seq, kind, effective_date, inserted_at, description, metadata, client_id, "
@@ -316,6 +327,12 @@ WITH tx AS (
 ), events AS (
     INSERT INTO outbox (event_id, event_type, topic, key, payload)
     SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+), authorities AS (
+    INSERT INTO posting_authorities
+        (transaction_id, account_id, basis, principal, mandate_id, amount)
+    SELECT tx.id, g.account_id, g.basis, g.principal, g.mandate_id, g.amount
+    FROM tx, unnest($17::uuid[], $18::text[], $19::text[], $20::uuid[], $21::bigint[])
+        AS g (account_id, basis, principal, mandate_id, amount)
 ), remembered AS (
     UPDATE idempotency_keys k
     SET response = jsonb_build_object('replay', 'transaction', 'id', tx.id)
@@ -333,10 +350,12 @@ async def insert_transaction(
     session: AsyncSession,
     *,
     legs: Sequence[Leg],
+    authorities: Sequence[AuthorityRow],
     outbox: Sequence[OutboxRow] = (),
     **values: Any,
 ) -> Row:
-    """A transaction, its postings and its outbox rows in one statement (one round trip).
+    """A transaction, its postings, the authority of each debit leg (`services.ledger.authority`)
+    and its outbox rows in one statement (one round trip).
 
     The postings' trigger reads the transaction row written by the same statement: a
     data-modifying CTE's rows reach the main query (and so the trigger) before it inserts.
@@ -365,6 +384,7 @@ async def insert_transaction(
         values.get("reverses"),
         *_columns(legs, 3),
         *_columns(outbox, 5),
+        *_columns(authorities, 5),
     )
     assert row is not None
     return dict(row)
@@ -464,7 +484,8 @@ _BALANCE_AT = {
     inclusive: f"SELECT {_balance_as_of(op)}" for inclusive, op in ((True, "<="), (False, "<"))
 }
 _CURRENCY_AND_BALANCE_AT = f"""
-SELECT currency, {_balance_as_of("<=")} AS posted
+SELECT currency, {_balance_as_of("<=")} AS posted,
+       (SELECT holder FROM accounts WHERE id = $1) AS holder
 FROM account_balances WHERE account_id = $1
 """
 
@@ -694,6 +715,11 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::text[], $5::jsonb[]
 RETURNING {_TX_COLUMNS}
 """
 _INSERT_POSTINGS = """
+WITH authorities AS (
+    INSERT INTO posting_authorities
+        (transaction_id, account_id, basis, principal, mandate_id, amount)
+    SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::bigint[])
+)
 INSERT INTO postings (transaction_id, account_id, currency, amount)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
 """
@@ -709,9 +735,11 @@ async def insert_transaction_columns(
     metadata: Sequence[str],
     client_id: str,
     legs: tuple[Sequence[UUID], Sequence[UUID], Sequence[str], Sequence[int]],
+    authorities: Sequence[tuple[UUID, UUID, str, str, UUID | None, int]],
 ) -> list[asyncpg.Record]:
-    """Many transactions (one column array per field; ``metadata`` as JSON text) and their
-    postings (transaction id, account id, currency, amount arrays) in two statements."""
+    """Many transactions (one column array per field; ``metadata`` as JSON text), their
+    postings (transaction id, account id, currency, amount arrays) and the authority of
+    their debit legs (transaction id, then an `AuthorityRow`) in two statements."""
     inserted = await _fetch(
         session,
         _INSERT_TRANSACTIONS,
@@ -722,7 +750,7 @@ async def insert_transaction_columns(
         metadata,
         [client_id] * len(ids),
     )
-    await _fetch(session, _INSERT_POSTINGS, *legs)
+    await _fetch(session, _INSERT_POSTINGS, *legs, *_columns(authorities, 6))
     return inserted
 
 

@@ -23,9 +23,20 @@ class PaymentOrdered(EventPayload):
     programme_code: str
     territory: str | None = None
     currency: str
-    amount: int = Field(gt=0, description="Minor units of the currency")
-    beneficiary_account_id: str
-    funding_account_id: str
+    amount: int = Field(
+        gt=0,
+        description="The tranche in euro cents; the ledger converts it at the currency's euro "
+        "rate (a currency without one is refused)",
+    )
+    beneficiary_account_id: str = Field(
+        default="",
+        description="Optional: the ledger pays the account the beneficiary linked, and "
+        "refuses an order naming another",
+    )
+    funding_account_id: str = Field(
+        default="",
+        description="Optional: the ledger debits an account mandated to the programme only",
+    )
     # Added after v1 shipped, with defaults, so orders published before them still parse.
     mode: Literal["local_currency", "programme_credits"] = Field(
         default="local_currency",

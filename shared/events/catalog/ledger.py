@@ -35,6 +35,16 @@ class PaymentSettled(EventPayload):
     status: Literal["settled", "failed"]
     transaction_id: str | None = None
     reason: str | None = None
+    # Added with account authority, with defaults, so answers published before still parse.
+    beneficiary_account_id: str | None = Field(
+        default=None, description="The account the beneficiary linked, which was paid"
+    )
+    funding_account_id: str | None = Field(
+        default=None, description="The programme's mandated funding account, which paid"
+    )
+    units: int | None = Field(default=None, description="Minor units of the currency paid")
+    rate: str | None = Field(default=None, description="Units per euro used for the amount")
+    rounding: str | None = Field(default=None, description="Rounding rule used (half-even)")
 
 
 @event_type("proxima.ledger.transaction.reversed.v1")

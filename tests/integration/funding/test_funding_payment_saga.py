@@ -1,5 +1,8 @@
 """A tranche paid in local currency: funding orders it through the outbox, the ledger's
-answer comes back on the embedded bus, the consumer marks the tranche paid exactly once."""
+answer comes back on the embedded bus, the consumer marks the tranche paid exactly once.
+
+The ledger decides which accounts pay and are paid (the order's account ids are optional
+hints it checks) and converts the euro amount: the tranche keeps what its answer says."""
 
 from __future__ import annotations
 
@@ -18,9 +21,9 @@ from shared.events.transports.embedded import EmbeddedProducer
 from tests.integration.funding.conftest import APPLICANT, OFFICER, Funding, ok
 from tests.support.waiting import eventually
 
-LOCAL_ORDER = {
-    "mode": "local_currency",
-    "currency_code": "GONETTE",
+LOCAL_ORDER = {"mode": "local_currency", "currency_code": "GONETTE"}
+WITH_HINTS = {
+    **LOCAL_ORDER,
     "beneficiary_account_id": "acc-beneficiary",
     "funding_account_id": "acc-region",
 }
@@ -56,9 +59,25 @@ async def _published(events_db: str, engine_for: Callable[[str], AsyncEngine]) -
         return [decode(r[0]) for r in rows]
 
 
+async def _stored_accounts(
+    funding_db: str, engine_for: Callable[[str], AsyncEngine], tranche_id: str
+) -> tuple[str | None, str | None]:
+    async with engine_for(funding_db).connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT beneficiary_account_id, funding_account_id FROM tranches WHERE id = :id"
+                ),
+                {"id": tranche_id},
+            )
+        ).one()
+        return row[0], row[1]
+
+
 async def test_a_tranche_paid_in_local_currency_round_trips_through_the_ledger_answer(
     funding: Funding,
     client: httpx.AsyncClient,
+    funding_db: str,
     events_db: str,
     engine_for: Callable[[str], AsyncEngine],
 ) -> None:
@@ -67,8 +86,14 @@ async def test_a_tranche_paid_in_local_currency_round_trips_through_the_ledger_a
         await client.post(
             f"/tranches/{tranche['id']}/payment-orders", json=LOCAL_ORDER, headers=OFFICER
         )
-    )
+    )  # no account ids: the ledger resolves them
     order_id = ordered["order_id"]
+    assert ordered["status"] == "ordered"
+    assert (ordered["paid_units"], ordered["conversion_rate"], ordered["conversion_rounding"]) == (
+        None,
+        None,
+        None,
+    )
     again = await client.post(
         f"/tranches/{tranche['id']}/payment-orders", json=LOCAL_ORDER, headers=OFFICER
     )
@@ -82,13 +107,35 @@ async def test_a_tranche_paid_in_local_currency_round_trips_through_the_ledger_a
     assert order.data.order_id == order_id
     assert (order.data.currency, order.data.amount) == ("GONETTE", 800_000)
     assert order.data.programme_code == "IDECLIC" and order.data.territory == "38"
+    assert (order.data.beneficiary_account_id, order.data.funding_account_id) == ("", "")
+    assert order.data.mode == "local_currency"
 
-    await _answer(events_db, order_id=order_id, status="settled", transaction_id="tx-1")
+    await _answer(
+        events_db,
+        order_id=order_id,
+        status="settled",
+        transaction_id="tx-1",
+        beneficiary_account_id="acc-linked-by-beneficiary",
+        funding_account_id="acc-mandated-to-programme",
+        units=800_000,
+        rate="1",
+        rounding="half-even",
+    )
 
-    async def tranche_status() -> str:
-        return str((await funding.tranches(tranche["application_id"]))[0]["status"])
+    async def current() -> dict[str, Any]:
+        return (await funding.tranches(tranche["application_id"]))[0]
 
-    assert await eventually(tranche_status, lambda s: s == "paid") == "paid"
+    paid = await eventually(current, lambda t: t["status"] == "paid")
+    assert paid["transaction_id"] == "tx-1"
+    assert (paid["paid_units"], paid["conversion_rate"], paid["conversion_rounding"]) == (
+        800_000,
+        "1",
+        "half-even",
+    )
+    assert await _stored_accounts(funding_db, engine_for, tranche["id"]) == (
+        "acc-linked-by-beneficiary",
+        "acc-mandated-to-programme",
+    )
     figures = await funding.envelope_figures()
     assert (figures["paid_cents"], figures["ordered_cents"]) == (800_000, 0)
     application = await funding.application(tranche["application_id"])
@@ -172,3 +219,103 @@ async def test_a_ledger_rejection_fails_the_tranche_with_its_code_and_frees_the_
     assert (await funding.envelope_figures())["ordered_cents"] == 0
     reordered = ok(await client.post(path, json=LOCAL_ORDER, headers=OFFICER))
     assert reordered["status"] == "ordered"
+
+
+async def test_account_hints_given_with_the_order_go_to_the_ledger_which_has_the_last_word(
+    funding: Funding,
+    client: httpx.AsyncClient,
+    funding_db: str,
+    events_db: str,
+    engine_for: Callable[[str], AsyncEngine],
+) -> None:
+    tranche = await _payable_tranche(funding, 300_000)
+    path = f"/tranches/{tranche['id']}/payment-orders"
+    order_id = ok(await client.post(path, json=WITH_HINTS, headers=OFFICER))["order_id"]
+
+    published = await eventually(
+        lambda: _published(events_db, engine_for),
+        lambda events: any(e.type == "proxima.funding.payment.ordered.v1" for e in events),
+    )
+    order = next(e for e in published if e.type == "proxima.funding.payment.ordered.v1")
+    assert (order.data.beneficiary_account_id, order.data.funding_account_id) == (
+        "acc-beneficiary",
+        "acc-region",
+    )
+    assert await _stored_accounts(funding_db, engine_for, tranche["id"]) == (
+        "acc-beneficiary",
+        "acc-region",
+    )
+
+    await _answer(
+        events_db,
+        order_id=order_id,
+        status="settled",
+        transaction_id="tx-2",
+        beneficiary_account_id="acc-beneficiary",
+        funding_account_id="acc-region-2",
+        units=300_000,
+        rate="1",
+        rounding="half-even",
+    )
+
+    async def current() -> dict[str, Any]:
+        return (await funding.tranches(tranche["application_id"]))[0]
+
+    paid = await eventually(current, lambda t: t["status"] == "paid")
+    assert paid["paid_units"] == 300_000
+    assert await _stored_accounts(funding_db, engine_for, tranche["id"]) == (
+        "acc-beneficiary",
+        "acc-region-2",
+    )
+
+
+async def test_an_answer_from_before_account_authority_keeps_the_hints_and_no_conversion(
+    funding: Funding,
+    client: httpx.AsyncClient,
+    funding_db: str,
+    events_db: str,
+    engine_for: Callable[[str], AsyncEngine],
+) -> None:
+    tranche = await _payable_tranche(funding, 200_000)
+    path = f"/tranches/{tranche['id']}/payment-orders"
+    order_id = ok(await client.post(path, json=WITH_HINTS, headers=OFFICER))["order_id"]
+
+    await _answer(events_db, order_id=order_id, status="settled", transaction_id="tx-3")
+
+    async def current() -> dict[str, Any]:
+        return (await funding.tranches(tranche["application_id"]))[0]
+
+    paid = await eventually(current, lambda t: t["status"] == "paid")
+    assert (paid["paid_units"], paid["conversion_rate"], paid["conversion_rounding"]) == (
+        None,
+        None,
+        None,
+    )
+    assert await _stored_accounts(funding_db, engine_for, tranche["id"]) == (
+        "acc-beneficiary",
+        "acc-region",
+    )
+
+
+async def test_a_euro_tranche_settled_by_the_treasury_has_no_conversion(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    tranche = await _payable_tranche(funding, 100_000)
+    ok(
+        await client.post(
+            f"/tranches/{tranche['id']}/payment-orders", json={"mode": "euro"}, headers=OFFICER
+        )
+    )
+    paid = ok(
+        await client.post(
+            f"/tranches/{tranche['id']}/settlement",
+            json={"status": "paid", "transaction_id": "virement-1"},
+            headers=OFFICER,
+        )
+    )
+    assert paid["status"] == "paid" and paid["currency_code"] == "EUR"
+    assert (paid["paid_units"], paid["conversion_rate"], paid["conversion_rounding"]) == (
+        None,
+        None,
+        None,
+    )

@@ -26,9 +26,22 @@ def ledger_settings(db_url: str, events_url: str, **overrides: Any) -> LedgerSet
     )
 
 
+OPERATOR_SCOPES = (
+    "ledger:admin",
+    "ledger:post",
+    "ledger:read",
+    "ledger:issue",
+    "ledger:reconvert",
+    "ledger:demurrage",
+    "ledger:sweep",
+    "ledger:reverse",
+)
+"""A currency operator's scopes: administration, posting, reading and each operator act."""
+
+
 def operator(
     *currencies: str,
-    scopes: tuple[str, ...] = ("ledger:admin", "ledger:post", "ledger:read"),
+    scopes: tuple[str, ...] = OPERATOR_SCOPES,
     client_id: str = "operator",
 ) -> dict[str, str]:
     """Headers of an operator bound to ``currencies`` with ``scopes``."""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.routing import APIRoute
 
 from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
+from services.ledger.authority import router as authority
 from shared.auth import declared_scopes
 from tests.integration.ledger.ledger_support import CURRENCY, OTHER, Ledger, operator
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
@@ -15,11 +16,11 @@ from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 def test_every_ledger_route_declares_a_scope() -> None:
     routes = [
         route
-        for module in (accounts, batches, currencies, holds, reserves, transactions)
+        for module in (accounts, authority, batches, currencies, holds, reserves, transactions)
         for route in module.router.routes
         if isinstance(route, APIRoute)
     ]
-    assert len(routes) == 29  # 28 + statement.csv
+    assert len(routes) == 34  # 28 + statement.csv + holder + 4 of mandates and grant links
     for route in routes:
         assert declared_scopes(route), route.path
 

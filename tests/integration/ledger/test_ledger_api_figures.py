@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from shared.db import make_engine
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger, operator
+from tests.support.ledger_sql import authorise
 
 
 async def post(ledger: Ledger, kind: str, legs: list[tuple[str, int]]) -> None:
@@ -40,6 +41,7 @@ async def post_40_days_ago(db_url: str, legs: list[tuple[str, int]]) -> None:
                     ),
                     {"tx": tx, "a": account, "c": CURRENCY, "m": amount},
                 )
+                await authorise(conn, tx, account, amount)
     finally:
         await engine.dispose()
 

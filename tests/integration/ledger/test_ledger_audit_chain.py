@@ -21,15 +21,16 @@ from services.ledger.audit_sealer import (
 from services.ledger.audit_verify import verify_chain
 from services.ledger.domain.audit_chain import GENESIS
 from shared.db import make_session_factory
+from tests.support.ledger_sql import authorise
 
 SETUP = """
 INSERT INTO currencies (code, kind, scale, operator) VALUES ('GONETTE', 'euro_backed', 2, 'a'),
     ('WIR', 'mutual_credit', 2, 'b');
-INSERT INTO accounts (id, currency, type) VALUES
-    ('00000000-0000-0000-0000-000000000001', 'GONETTE', 'issuer'),
-    ('00000000-0000-0000-0000-000000000002', 'GONETTE', 'member'),
-    ('00000000-0000-0000-0000-000000000003', 'WIR', 'member'),
-    ('00000000-0000-0000-0000-000000000004', 'WIR', 'member');
+INSERT INTO accounts (id, currency, type, holder) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'GONETTE', 'issuer', 't'),
+    ('00000000-0000-0000-0000-000000000002', 'GONETTE', 'member', 't'),
+    ('00000000-0000-0000-0000-000000000003', 'WIR', 'member', 't'),
+    ('00000000-0000-0000-0000-000000000004', 'WIR', 'member', 't');
 INSERT INTO account_balances (account_id, currency, lower_bound, upper_bound) VALUES
     ('00000000-0000-0000-0000-000000000001', 'GONETTE', NULL, NULL),
     ('00000000-0000-0000-0000-000000000002', 'GONETTE', NULL, NULL),
@@ -73,6 +74,7 @@ async def insert(conn: object, *legs: tuple[str, str, int]) -> str:
         await conn.execute(  # type: ignore[attr-defined]
             text(INSERT_LEG), {"tx": tx, "a": account, "c": currency, "m": amount}
         )
+        await authorise(conn, tx, account, amount)
     return tx
 
 

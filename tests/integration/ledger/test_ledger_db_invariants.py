@@ -10,14 +10,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.ledger_sql import AUTHORITIES_FROM_JSON, authorise
+
 SETUP = """
 INSERT INTO currencies (code, kind, scale, operator) VALUES ('GONETTE', 'euro_backed', 2, 'a'),
     ('WIR', 'mutual_credit', 2, 'b');
-INSERT INTO accounts (id, currency, type) VALUES
-    ('00000000-0000-0000-0000-000000000001', 'GONETTE', 'issuer'),
-    ('00000000-0000-0000-0000-000000000002', 'GONETTE', 'member'),
-    ('00000000-0000-0000-0000-000000000003', 'GONETTE', 'merchant'),
-    ('00000000-0000-0000-0000-000000000004', 'WIR', 'member');
+INSERT INTO accounts (id, currency, type, holder) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'GONETTE', 'issuer', 't'),
+    ('00000000-0000-0000-0000-000000000002', 'GONETTE', 'member', 't'),
+    ('00000000-0000-0000-0000-000000000003', 'GONETTE', 'merchant', 't'),
+    ('00000000-0000-0000-0000-000000000004', 'WIR', 'member', 't');
 INSERT INTO account_balances (account_id, currency, lower_bound, upper_bound) VALUES
     ('00000000-0000-0000-0000-000000000001', 'GONETTE', NULL, 0),
     ('00000000-0000-0000-0000-000000000002', 'GONETTE', 0, 100000),
@@ -59,6 +61,7 @@ async def post(engine: AsyncEngine, *legs: tuple[str, str, int]) -> str:
                 ),
                 {"tx": tx, "a": account, "c": currency, "m": amount},
             )
+            await authorise(conn, tx, account, amount)
     return tx
 
 
@@ -126,8 +129,8 @@ async def test_a_credit_line_allows_going_negative_down_to_its_limit(db: AsyncEn
     async with db.begin() as conn:
         await conn.execute(
             text(
-                "INSERT INTO accounts (id, currency, type) VALUES "
-                "('00000000-0000-0000-0000-000000000005', 'WIR', 'member');"
+                "INSERT INTO accounts (id, currency, type, holder) VALUES "
+                "('00000000-0000-0000-0000-000000000005', 'WIR', 'member', 't');"
             )
         )
         await conn.execute(
@@ -244,6 +247,7 @@ async def post_many(engine: AsyncEngine, *transactions: tuple[int, ...]) -> None
                 if amount
             ]
         await conn.execute(text(MANY), {"legs": json.dumps(legs)})
+        await conn.execute(AUTHORITIES_FROM_JSON, {"legs": json.dumps(legs)})
 
 
 async def test_postings_of_one_statement_are_numbered_and_summed_in_order(db: AsyncEngine) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.ledger.store import repository as repo
 from shared.db import make_engine, make_session_factory
+from tests.support.ledger_sql import authorise
 
 ACCOUNTS = 3
 Leg = tuple[uuid.UUID, str, int]
@@ -60,7 +61,9 @@ async def setup(engine: Any) -> tuple[str, list[str]]:
         )
         for account in ids:
             await conn.execute(
-                text("INSERT INTO accounts (id, currency, type) VALUES (:a, :c, 'member')"),
+                text(
+                    "INSERT INTO accounts (id, currency, type, holder) VALUES (:a, :c, 'member', 'test')"
+                ),
                 {"a": account, "c": code},
             )
             await conn.execute(
@@ -83,6 +86,7 @@ async def write(engine: Any, code: str, ids: list[str], transfers: list[Any]) ->
                 await conn.execute(
                     text(INSERT_LEG), {"tx": str(tx), "a": account, "c": code, "m": delta}
                 )
+                await authorise(conn, str(tx), account, delta)
                 written.append((tx, account, delta))
     return written
 
@@ -204,6 +208,11 @@ async def write_batches(engine: Any, code: str, ids: list[str], batch: list[Any]
                     [code] * len(legs),
                     [amount for _, _, amount in legs],
                 ),
+                authorities=[
+                    (tx, uuid.UUID(account), "operator", "prop", None, -amount)
+                    for tx, account, amount in legs
+                    if amount < 0
+                ],
             )
             written += legs
     return written
