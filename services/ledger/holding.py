@@ -78,9 +78,10 @@ async def authorize_hold(
         Posting(account_id=payer, currency=currency, amount=-amount),
         Posting(account_id=payee, currency=currency, amount=amount),
     ]
-    check_legs(legs, locked)
+    grants = await authority.authorize_debits(session, actor, legs, locked)
+    check_legs(legs, locked)  # an unknown payer is refused here (it has no grant)
     await check_voucher_debits(session, legs, locked)
-    (grant,) = await authority.authorize_debits(session, actor, legs, locked)
+    (grant,) = grants
     hold_id = repo.new_id()
     try:
         row = await repo.insert_hold(

@@ -142,8 +142,11 @@ async def open_account(
     currency: str,
     account_type: AccountType,
     credit_limit: int | None,
+    holder: str,
     **values: Any,
 ) -> RowMapping:
+    """Open an account held by ``holder`` (a client id): the principal that may debit it
+    and read it without a mandate (`services.ledger.authority`)."""
     rules = await currency_rules(session, currency)
     if credit_limit is None:
         credit_limit = rules.credit_limit.default_limit if rules.credit_limit else 0
@@ -157,6 +160,7 @@ async def open_account(
         currency=currency,
         type=account_type.value,
         credit_limit=credit_limit,
+        holder=holder,
         **values,
     )
     row = await repo.get_account(session, account_id)
@@ -358,8 +362,10 @@ async def post(
     """
     canonical = validate_transaction(legs)
     locked = await repo.lock_accounts(session, (leg.account_id for leg in canonical))
-    check_legs(canonical, locked)
+    # Authority first: a caller without it learns nothing of the account's state (no 409
+    # "insufficient funds" where the answer is "not yours").
     grants = await authority.authorize_debits(session, actor, canonical, locked)
+    check_legs(canonical, locked)
     if not programme_debit:
         await check_voucher_debits(session, canonical, locked)
     tx_id = repo.new_id()

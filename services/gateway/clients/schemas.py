@@ -14,6 +14,8 @@ from services.gateway.store.models import Client
 Role = Literal[
     "partner_app",
     "currency_operator",
+    "member_wallet",
+    "merchant_terminal",
     "applicant",
     "instructor",
     "programme_officer",

@@ -19,7 +19,8 @@ ACCOUNTS = [f"00000000-0000-0000-0000-00000000000{i}" for i in range(1, 5)]
 SETUP = [
     "INSERT INTO currencies (code, kind, scale, operator)"
     " VALUES ('BENCH', 'mutual_credit', 2, 'b')",
-    "INSERT INTO accounts (id, currency, type, holder) SELECT CAST(a AS uuid), 'BENCH', 'member', 'bench'"
+    "INSERT INTO accounts (id, currency, type, holder)"
+    " SELECT CAST(a AS uuid), 'BENCH', 'member', 'bench'"
     " FROM unnest(CAST(:ids AS text[])) a",
     "INSERT INTO account_balances (account_id, currency) SELECT CAST(a AS uuid), 'BENCH'"
     " FROM unnest(CAST(:ids AS text[])) a",

@@ -62,7 +62,8 @@ async def setup(engine: Any) -> tuple[str, list[str]]:
         for account in ids:
             await conn.execute(
                 text(
-                    "INSERT INTO accounts (id, currency, type, holder) VALUES (:a, :c, 'member', 'test')"
+                    "INSERT INTO accounts (id, currency, type, holder)"
+                    " VALUES (:a, :c, 'member', 'test')"
                 ),
                 {"a": account, "c": code},
             )

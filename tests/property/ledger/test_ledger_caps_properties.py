@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.ledger import service
+from services.ledger.authority.rules import Actor
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import (
     CreditLimitExceeded,
@@ -56,6 +57,7 @@ async def _open(s: Any, code: str, rules: dict[str, Any]) -> list[UUID]:
             territory=None,
             merchant_category=None,
             metadata={},
+            holder="prop",
         )
         ids.append(row["id"])
     return ids
@@ -96,7 +98,7 @@ async def scenario(url: str, ops: list[tuple[int, int, int]]) -> None:
             try:
                 async with factory() as s, s.begin():
                     legs = [Posting(ids[src], code, -amount), Posting(ids[dst], code, amount)]
-                    await service.post(s, client_id="prop", legs=legs)
+                    await service.post(s, actor=Actor("prop"), legs=legs)
                 accepted = True
             except LedgerDomainError as exc:
                 accepted = False

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.ledger import holding, service
+from services.ledger.authority.rules import Actor
 from services.ledger.domain.accounts import AccountType
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.domain.postings import Posting
@@ -27,6 +28,8 @@ from shared.db import make_engine, make_session_factory
 LIMIT = 50
 MEMBERS = 3
 _codes = itertools.count(1)
+PROP = Actor("prop")
+"""The holder of every account here: these properties are about balances, not authority."""
 
 account = st.integers(0, MEMBERS)  # MEMBERS is the merchant, without credit
 amount = st.integers(1, 120)
@@ -81,6 +84,7 @@ async def scenario(url: str, ops: list[tuple[Any, ...]]) -> None:
                     territory=None,
                     merchant_category=None,
                     metadata={},
+                    holder="prop",
                 )
                 ids.append(row["id"])
         model = Model(lower=[-LIMIT] * MEMBERS + [0])
@@ -164,7 +168,7 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
     if kind == "transfer":
         _, src, dst, amt = op
         legs = [Posting(ids[src], code, -amt), Posting(ids[dst], code, amt)]
-        return (await service.post(s, client_id="prop", legs=legs))["id"]
+        return (await service.post(s, actor=PROP, legs=legs))["id"]
     if kind == "hold":
         _, src, dst, amt = op
         view = await holding.authorize_hold(
@@ -175,6 +179,7 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
             amount=amt,
             expires_at=datetime.now(UTC) + timedelta(hours=1),
             metadata={},
+            actor=PROP,
         )
         return view["id"]
     if kind in ("capture", "void"):
@@ -183,15 +188,15 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
             raise LedgerDomainError("no such hold in this scenario")
         hold_id = UUID(model.holds[index]["id"])
         if kind == "void":
-            return await holding.void_hold(s, hold_id=hold_id)
-        view = await holding.capture_hold(s, hold_id=hold_id, amount=op[2], client_id="prop")
+            return await holding.void_hold(s, hold_id=hold_id, actor=PROP)
+        view = await holding.capture_hold(s, hold_id=hold_id, amount=op[2], actor=PROP)
         return view["transaction_id"]
     index = op[1]
     if index >= len(model.txs):
         raise LedgerDomainError("no such transaction in this scenario")
     original = await service.load_transaction(s, UUID(model.txs[index]["id"]))
     view = await service.reverse(
-        s, original=original, client_id="prop", description="", idempotency_key=None
+        s, original=original, actor=PROP, description="", idempotency_key=None
     )
     return view["id"]
 
