@@ -1,21 +1,34 @@
 """Scenario 1 of the regional loop, through the gateway only, on real Kafka: a currency
 project applies to IDéclic Solidaire, is instructed, approved in committee, signs its
 convention; its first tranche is paid in local currency by the ledger, exactly once even
-though the funding service is killed right after ordering it; the money is spent
+though the funding service is killed right after ordering it, to the account the project
+itself linked to its application, out of the Region's fund account that the currency's
+operator mandated to the programme, converted from euro cents at the currency's rate; an
+order naming another account moves nothing; the money is spent
 at merchants of the same territory and partly reconverted; the diagnostics aggregates and
 the dashboard stream show the volumes and the leakage for that territory."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from deploy.local.postgres import LocalPostgres
 from deploy.local.stack import Stack
+from shared.db import make_engine
+from shared.events.catalog.funding import PaymentOrdered
+from shared.events.envelope import encode, new_event
+from shared.events.registry import topic_for
+from shared.events.transports import make_producer
+from shared.events.transports.base import OutgoingRecord
+from shared.settings import ServiceSettings
 from tests.support.stack import admin_token, e2e_stack, role_token
 from tests.support.sync_waiting import wait_until
 
@@ -24,6 +37,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 COMMUNE = "38185"  # Grenoble
 CURRENCY = "CAIRN"
 PROGRAMME = "IDECLIC"
+APPLICANT = "scic-gresivaudan"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +48,59 @@ def stack(
         postgres=postgres, kafka=kafka, run_dir=tmp_path_factory.mktemp("grant")
     ) as running:
         yield running
+
+
+def publish_orders(stack: Stack, orders: list[PaymentOrdered]) -> None:
+    """Publish payment orders on the stack's Kafka, as funding's outbox relay does."""
+
+    async def send() -> None:
+        producer = make_producer(
+            ServiceSettings(event_bus="kafka", kafka_bootstrap=stack.kafka_bootstrap)
+        )
+        await producer.start()
+        try:
+            events = [
+                new_event(o, source="/proxima/funding", subject=o.application_id) for o in orders
+            ]
+            await producer.send_many(
+                [
+                    OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
+                    for e in events
+                ]
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+
+
+def ledger_answers(stack: Stack, order_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """The ledger's answers (event type, problem code) to these orders, from its outbox."""
+
+    async def read() -> dict[str, tuple[str, str | None]]:
+        engine = make_engine(stack.database_url("ledger"), pool_size=1, max_overflow=0)
+        try:
+            async with engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        text(
+                            "SELECT payload FROM outbox WHERE event_type LIKE "
+                            "'proxima.ledger.payment.%'"
+                        )
+                    )
+                ).scalars()
+                found = {}
+                for payload in rows:
+                    event = json.loads(payload)
+                    data = event["data"]
+                    if data["order_id"] in order_ids:
+                        kind = event["type"].removeprefix("proxima.ledger.").removesuffix(".v1")
+                        found[data["order_id"]] = (kind, data.get("code"))
+                return found
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 class As:
@@ -88,8 +155,13 @@ def _ledger_setup(admin: As) -> dict[str, str]:
         "external": account("EUR", "issuer"),
         "region": account(CURRENCY, "member", name="Région – fonds IDéclic", territory="69123"),
         "project": account(
-            CURRENCY, "member", name="Association Monnaie du Grésivaudan", territory=COMMUNE
+            CURRENCY,
+            "member",
+            name="Association Monnaie du Grésivaudan",
+            territory=COMMUNE,
+            holder=APPLICANT,
         ),
+        "stranger": account(CURRENCY, "member", name="Un autre adhérent", territory=COMMUNE),
         "bakery": account(
             CURRENCY, "merchant", territory=COMMUNE, merchant_category="alimentation"
         ),
@@ -111,6 +183,26 @@ def _ledger_setup(admin: As) -> dict[str, str]:
         201,
         json={"account_id": ids["region"], "euros": 5_000_000, "idempotency_key": "region-buys"},
     )
+    admin.ok(
+        "POST",
+        f"/ledger/currencies/{CURRENCY}/issuances",
+        201,
+        json={"account_id": ids["stranger"], "euros": 100_000, "idempotency_key": "stranger"},
+    )
+    # the operator mandates the Region's fund to the programme, with the envelope's limits
+    admin.ok(
+        "POST",
+        f"/ledger/accounts/{ids['region']}/mandates",
+        201,
+        json={
+            "grantee": f"funding:{PROGRAMME}",
+            "max_per_payment": 3_000_000,
+            "max_per_period": 10_000_000,
+            "period": "year",
+            "expires_at": "2099-01-01T00:00:00Z",
+            "purpose": "IDECLIC-2026",
+        },
+    )
     return ids
 
 
@@ -126,10 +218,11 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(st
         role_token(
             gw,
             admin_tok,
-            client_id="scic-gresivaudan",
+            client_id=APPLICANT,
             role="applicant",
-            scopes=["funding:apply", "funding:read"],
-            tenants=tenants,
+            # its wallet in the currency: the account it holds and links to its application
+            scopes=["funding:apply", "funding:read", "ledger:read", "ledger:post"],
+            tenants={**tenants, "currencies": [CURRENCY]},
         ),
     )
     instructor = As(
@@ -265,6 +358,12 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(st
     )
     act(officer, "sign_convention", convention_reference="CV-2026-042")
     act(officer, "start_payment")
+    # the project names the account it holds as where its grant is paid
+    link = {"programme_code": PROGRAMME, "application_id": app_id}
+    applicant.ok("POST", f"/ledger/accounts/{accounts['project']}/grant-links", 201, json=link)
+    # nobody else can link (or relink) that application
+    refused = applicant.http.post(f"/ledger/accounts/{accounts['stranger']}/grant-links", json=link)
+    assert refused.status_code == 403, refused.text
 
     tranches = sorted(
         officer.ok("GET", f"/funding/applications/{app_id}/tranches")["items"],
@@ -275,12 +374,7 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(st
     officer.ok(
         "POST",
         f"/funding/tranches/{advance['id']}/payment-orders",
-        json={
-            "mode": "local_currency",
-            "currency_code": CURRENCY,
-            "beneficiary_account_id": accounts["project"],
-            "funding_account_id": accounts["region"],
-        },
+        json={"mode": "local_currency", "currency_code": CURRENCY},
     )
 
     # the funding service dies right after ordering: its outbox and the ledger's idempotency
@@ -293,11 +387,57 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(st
         return str(next(t for t in items if t["id"] == advance["id"])["status"])
 
     assert wait_until(tranche_status, lambda s: s in ("paid", "failed"), timeout=90) == "paid"
+    paid = next(
+        t
+        for t in officer.ok("GET", f"/funding/applications/{app_id}/tranches")["items"]
+        if t["id"] == advance["id"]
+    )
+    assert (paid["paid_units"], paid["conversion_rate"], paid["conversion_rounding"]) == (
+        900_000,
+        "1",
+        "half-even",
+    )
     assert admin.ok("GET", f"/ledger/accounts/{accounts['project']}/balance")["posted"] == 900_000
     assert (
         admin.ok("GET", f"/ledger/accounts/{accounts['region']}/balance")["posted"]
         == 5_000_000 - 900_000
     )
+    # orders naming other accounts than the linked beneficiary's and the mandated fund's
+    # (as a faulty or compromised funding would publish them) move nothing
+    misdirected = {
+        "beneficiary-account-not-linked": {"beneficiary_account_id": accounts["stranger"]},
+        "no-debit-authority": {"funding_account_id": accounts["stranger"]},
+    }
+    before = {
+        name: admin.ok("GET", f"/ledger/accounts/{accounts[name]}/balance")["posted"]
+        for name in ("project", "region", "stranger")
+    }
+    publish_orders(
+        stack,
+        [
+            PaymentOrdered(
+                order_id=f"misdirected-{code}",
+                application_id=app_id,
+                tranche_id=advance["id"],
+                programme_code=PROGRAMME,
+                currency=CURRENCY,
+                amount=100_000,
+                **names,
+            )
+            for code, names in misdirected.items()
+        ],
+    )
+    answers = wait_until(
+        lambda: ledger_answers(stack, [f"misdirected-{code}" for code in misdirected]),
+        lambda found: len(found) == len(misdirected),
+        timeout=60,
+    )
+    assert answers == {f"misdirected-{code}": ("payment.rejected", code) for code in misdirected}
+    assert before == {
+        name: admin.ok("GET", f"/ledger/accounts/{accounts[name]}/balance")["posted"]
+        for name in ("project", "region", "stranger")
+    }
+
     grant_payments = [
         t
         for t in admin.ok(

@@ -10,7 +10,8 @@ package must stay free of I/O and web frameworks.
 Status convention: 422 when the request itself breaks a rule whatever the ledger's state
 (zero amount, unbalanced postings, time currency reconversion); 409 when the request is
 well-formed but conflicts with the current state (insufficient funds, frozen account, hold
-already captured). A refused operation never changes anything: callers check, then write.
+already captured); 403 when the caller lacks authority over an account or an operator act
+(`services.ledger.authority.errors`), whatever the state. A refused operation never changes anything: callers check, then write.
 """
 
 from __future__ import annotations

@@ -94,3 +94,27 @@ class Ledger:
         r = await self.transfer(issuer, member, amount, currency)
         assert r.status_code == 201, r.text
         return issuer, member
+
+    async def mandate_to_programme(self, account: str, programme: str) -> dict[str, Any]:
+        """The operator mandates ``account`` to the funding service for ``programme``, as a
+        programme's funding account (the ledger pays its orders only under it)."""
+        body = {
+            "grantee": f"funding:{programme}",
+            "may_read": False,
+            "max_per_payment": 10_000_000,
+            "max_per_period": 100_000_000,
+            "period": "year",
+            "expires_at": "2099-01-01T00:00:00Z",
+        }
+        r = await self.client.post(f"/accounts/{account}/mandates", json=body, headers=self.headers)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def link_grant(self, account: str, programme: str, application: str) -> None:
+        """``account`` is where ``application``'s grant is paid (linked by its operator, who
+        may act for a holder without an app)."""
+        body = {"programme_code": programme, "application_id": application}
+        r = await self.client.post(
+            f"/accounts/{account}/grant-links", json=body, headers=self.headers
+        )
+        assert r.status_code == 201, r.text

@@ -58,6 +58,15 @@ async def test_issuance_and_reconversion_are_announced(ledger: Ledger) -> None:
     }
 
 
+async def programme_paying_grants(ledger: Ledger) -> Programme:
+    """The voucher programme, its Region funder mandated to the funding service for
+    PASS_REGION, and the youth's account linked to application app-9."""
+    p = await Programme(ledger).setup()
+    await ledger.mandate_to_programme(p.a["region"], "PASS_REGION")
+    await ledger.link_grant(p.a["youth"], "PASS_REGION", "app-9")
+    return p
+
+
 def order_for(p: Programme, **changes: object) -> PaymentOrdered:
     base = PaymentOrdered(
         order_id=str(uuid.uuid4()),
@@ -76,7 +85,7 @@ def order_for(p: Programme, **changes: object) -> PaymentOrdered:
 
 
 async def test_a_grant_paid_in_programme_credits_is_one_lot_once(ledger: Ledger) -> None:
-    p = await Programme(ledger).setup()
+    p = await programme_paying_grants(ledger)
     order = order_for(p)
     await publish(ledger, order)
     await publish(ledger, order)  # replayed under another event id: paid once
@@ -112,7 +121,7 @@ async def test_a_grant_paid_in_programme_credits_is_one_lot_once(ledger: Ledger)
 async def test_payment_orders_the_ledger_cannot_pay_are_rejected_with_a_code(
     ledger: Ledger,
 ) -> None:
-    p = await Programme(ledger).setup()
+    p = await programme_paying_grants(ledger)
     not_a_funder = order_for(p, funding_account_id=p.a["bookshop"])
     await publish(ledger, not_a_funder)
     wrong_currency = order_for(p, currency=CURRENCY)

@@ -77,6 +77,8 @@ async def rejections(ledger: Ledger) -> list[dict[str, Any]]:
 async def test_a_payment_order_is_paid_once_and_answered(ledger: Ledger) -> None:
     issuer, fund = await ledger.funded(10_000)
     beneficiary = await ledger.account(type="merchant", territory="38185")
+    await ledger.mandate_to_programme(fund, "IDECLIC")
+    await ledger.link_grant(beneficiary, "IDECLIC", "app-1")
     order = PaymentOrdered(
         order_id=str(uuid.uuid4()),
         application_id="app-1",
