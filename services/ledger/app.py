@@ -34,7 +34,11 @@ log = structlog.get_logger(__name__)
 DESCRIPTION = (
     "Double-entry ledger for local complementary currencies, mutual credit, time banks and "
     "earmarked card credits. Amounts are integers in minor units. Scopes: `ledger:admin` "
-    "(currencies, accounts), `ledger:post` (transactions, holds, batches), `ledger:read`."
+    "(currencies, accounts), `ledger:post` (transactions, holds, batches, mandates), "
+    "`ledger:read`, and one per operator act: `ledger:issue`, `ledger:reconvert`, "
+    "`ledger:demurrage`, `ledger:sweep`, `ledger:reverse`. A debit needs authority over the "
+    "account: its holder, a mandate within its limits, the currency's operator, or a card "
+    "presented for it."
 )
 
 

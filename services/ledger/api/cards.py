@@ -4,7 +4,8 @@ Scopes: issuing a card is ``ledger:admin`` (it gives spending power over an acco
 Blocking is ``ledger:post``: it only ever removes spending power, is final, and must be
 possible at once from whatever front line hears of a lost card (the holder's app, a
 merchant's terminal software, the operator's hotline), not only from an administrator.
-Payments are ``ledger:post``; reads are ``ledger:read``.
+Payments are ``ledger:post``: presenting the card is the payer's consent, so a terminal
+needs no other authority over the card's account. Reads are ``ledger:read``.
 """
 
 from __future__ import annotations

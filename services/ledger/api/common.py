@@ -349,8 +349,15 @@ async def readable_party(session: Any, principal: Principal, accounts: Iterable[
         raise refusal
 
 
+AUDIT = "ledger:audit"
+"""Reads every account of the currencies a client is bound to (an accountant, an auditor)."""
+
+
 def ensure_operator_read(principal: Principal, currency: str, *, what: str) -> None:
-    """Currency-wide lists of members' movements are the operator's to read."""
+    """Currency-wide lists of members' movements are for the operator, or an auditor
+    (``ledger:audit`` bound to the currency)."""
+    if AUDIT in principal.scopes and principal.may_access("currencies", currency):
+        return
     authority.ensure_operator(principal, currency, act=f"reading {what}")
 
 

@@ -1,8 +1,8 @@
 """Journal exports of a currency: the French FEC and plain CSV, streamed.
 
-Scope ``ledger:read``: the journal shows nothing a reader of the currency cannot already
-page through (transactions, postings, accounts); an accountant or auditor gets a read
-token bound to the currency, not the operator's admin rights.
+Scope ``ledger:read``, and every member's movements: for the currency's operator, or an
+accountant or auditor holding ``ledger:audit`` bound to the currency (read rights over every
+account, not the operator's admin rights).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Status convention: 422 when the request itself breaks a rule whatever the ledger
 (zero amount, unbalanced postings, time currency reconversion); 409 when the request is
 well-formed but conflicts with the current state (insufficient funds, frozen account, hold
 already captured); 403 when the caller lacks authority over an account or an operator act
-(`services.ledger.authority.errors`), whatever the state. A refused operation never changes anything: callers check, then write.
+(`services.ledger.authority.errors`), whatever the state. A refused operation never
+changes anything: callers check, then write.
 """
 
 from __future__ import annotations
