@@ -35,8 +35,10 @@ def mint(
     tenants: Mapping[str, Iterable[str]] | None = None,
     client_id: str = "test-client",
     role: str = "test",
-    ttl_s: int = 600,
+    ttl_s: int = 7200,
 ) -> str:
+    """A signed token; the default lifetime outlives a whole run, since module-level headers
+    are minted when pytest collects (CI allows 90 minutes)."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,

@@ -108,7 +108,8 @@ async def test_health_endpoints_are_never_rate_limited(make_settings: MakeSettin
 async def test_two_live_replicas_each_enforce_half_of_a_limit(make_settings: MakeSettings):
     """Limits hold for the gateway as a whole: with two replicas on one database each one
     grants a client half the burst, so the client gets the configured limit, not twice it."""
-    settings = make_settings(rate_limit_per_minute=6, rate_limit_burst=4, replica_heartbeat_s=0.2)
+    # Beats 2 s apart: a replica counts as gone after 6 s, far beyond a loaded CI pause.
+    settings = make_settings(rate_limit_per_minute=6, rate_limit_burst=4, replica_heartbeat_s=2.0)
     first, second = create_app(settings), create_app(settings)  # type: ignore[arg-type]
     async with running(first) as one, running(second) as two:
         await first.state.replica_census.beat(first.state.session_factory)
