@@ -69,6 +69,33 @@ def _open_path_for(user: str, path: Path) -> None:
                 parent.chmod(parent.stat().st_mode | 0o005)
 
 
+_ADOPT = """
+DO $$
+DECLARE statement text;
+BEGIN
+    FOR statement IN
+        SELECT format('ALTER %s %I.%I OWNER TO %I',
+                      CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                     WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                      n.nspname, c.relname, '{owner}')
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+          AND pg_get_userbyid(c.relowner) <> '{owner}'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                          WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+    LOOP EXECUTE statement; END LOOP;
+    FOR statement IN
+        SELECT format('ALTER FUNCTION %s OWNER TO %I', p.oid::regprocedure, '{owner}')
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{owner}'
+    LOOP EXECUTE statement; END LOOP;
+END
+$$
+"""
+"""Hands a database's existing tables, sequences and functions to its owner role: a
+database created before the services had roles (an older `make run`) keeps working."""
+
+
 class LocalPostgres:
     def __init__(self, *, data_dir: Path = DEFAULT_DATA, port: int = 5432, durable: bool = True):
         self.root = data_dir
@@ -81,8 +108,8 @@ class LocalPostgres:
     def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}"
 
-    def database_url(self, name: str) -> str:
-        return f"{self.url}/{name}"
+    def database_url(self, name: str, *, user: str = "postgres") -> str:
+        return f"postgresql+asyncpg://{user}@127.0.0.1:{self.port}/{name}"
 
     def bin(self, name: str) -> str:
         return str(POSTGRES_BIN_PATH / name)
@@ -188,12 +215,45 @@ class LocalPostgres:
         )
         return result.stdout
 
-    def create_database(self, name: str, *, recreate: bool = False) -> None:
+    def create_database(
+        self, name: str, *, recreate: bool = False, owner: str | None = None
+    ) -> None:
         if recreate:
             self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip()
         if not exists:
             self.psql(f'CREATE DATABASE "{name}"')
+        if owner is not None:
+            self.psql(f'ALTER DATABASE "{name}" OWNER TO "{owner}"')
+            self.psql(f'ALTER SCHEMA public OWNER TO "{owner}"', database=name)
+            self.psql(_ADOPT.replace("{owner}", owner), database=name)
+
+    def ensure_role(self, name: str, *, grants: tuple[str, ...] = ()) -> None:
+        """A login role that is not a superuser (trust authentication on loopback, as for
+        ``postgres``), with the predefined roles ``grants`` names."""
+        exists = self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{name}'").strip()
+        if not exists:
+            self.psql(f'CREATE ROLE "{name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS')
+        for granted in grants:
+            self.psql(f'GRANT "{granted}" TO "{name}"')
+
+    def grant_app_role(
+        self, database: str, *, owner: str, app: str, append_only: tuple[str, ...] = ()
+    ) -> None:
+        """Give ``app`` the data rights on ``owner``'s tables in ``database``, nothing of
+        the schema: read and write every table, but only read and insert the
+        ``append_only`` ones (a ledger's postings are never updated nor deleted)."""
+        statements = [
+            f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO "{app}"',
+            f'GRANT USAGE ON SCHEMA public TO "{app}"',
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app}"',
+            f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{app}"',
+            f'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO "{app}"',
+        ]
+        statements += [
+            f'REVOKE UPDATE, DELETE, TRUNCATE ON "{t}" FROM "{app}"' for t in append_only
+        ]
+        self.psql(f'SET ROLE "{owner}"; ' + "; ".join(statements), database=database)
 
     def destroy(self) -> None:
         self.stop()

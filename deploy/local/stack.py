@@ -91,6 +91,12 @@ class ServiceProcess:
         raise RuntimeError(f"{self.name} not ready after {timeout}s: {last}; see {self.log_path}")
 
 
+APPEND_ONLY: dict[str, tuple[str, ...]] = {
+    "ledger": ("transactions", "postings", "posting_authorities", "audit_chain"),
+}
+"""Tables a service may only read and insert into: the ledger is append-only."""
+
+
 @dataclass
 class Stack:
     postgres: LocalPostgres
@@ -102,17 +108,49 @@ class Stack:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
+    def role(self, service: str, kind: str) -> str:
+        """The PostgreSQL role ``kind`` (``owner``: migrations; ``app``: the running
+        service) of ``service``; cluster-wide, so it carries the stack's prefix."""
+        return f"{self.db_prefix}_{service}_{kind}"
+
     def database_url(self, service: str) -> str:
-        return self.postgres.database_url(f"{self.db_prefix}_{service}")
+        """What ``service`` connects with: its own non-superuser role, which reads and
+        writes its tables but owns nothing (the events log is its owner's: the embedded
+        bus creates its tables)."""
+        kind = "owner" if service == "events" else "app"
+        return self.postgres.database_url(
+            f"{self.db_prefix}_{service}", user=self.role(service, kind)
+        )
+
+    def migration_url(self, service: str) -> str:
+        """What migrations run with: the role owning the service's database."""
+        return self.postgres.database_url(
+            f"{self.db_prefix}_{service}", user=self.role(service, "owner")
+        )
 
     def port_of(self, service: str) -> int:
         return self.base_port + (0 if service == "gateway" else 1 + BACKEND_SERVICES.index(service))
 
     def prepare_databases(self, *, recreate: bool = False) -> None:
+        """One database per service, owned by the service's owner role (migrations), and
+        used by its app role (the service): neither is a superuser, so neither can switch
+        off the triggers that guard the data, and the app role cannot alter the schema."""
         for name in (*SERVICES, "events"):
-            self.postgres.create_database(f"{self.db_prefix}_{name}", recreate=recreate)
+            owner = self.role(name, "owner")
+            self.postgres.ensure_role(owner)
+            self.postgres.create_database(
+                f"{self.db_prefix}_{name}", recreate=recreate, owner=owner
+            )
         for service in SERVICES:
-            upgrade(service, self.database_url(service))
+            upgrade(service, self.migration_url(service))
+            # The audit sealer reads other sessions' transaction starts (pg_stat_activity).
+            self.postgres.ensure_role(self.role(service, "app"), grants=("pg_read_all_stats",))
+            self.postgres.grant_app_role(
+                f"{self.db_prefix}_{service}",
+                owner=self.role(service, "owner"),
+                app=self.role(service, "app"),
+                append_only=APPEND_ONLY.get(service, ()),
+            )
 
     def env_for(self, service: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROXIMA_")}

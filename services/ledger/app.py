@@ -22,6 +22,7 @@ from services.ledger.api import (
     reserves,
     transactions,
 )
+from services.ledger.approvals import router as approvals_router
 from services.ledger.authority import router as authority_router
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
@@ -81,6 +82,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             reserves.router,
             accounts.router,
             authority_router.router,
+            approvals_router.router,
             transactions.router,
             holds.router,
             batches.router,

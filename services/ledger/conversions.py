@@ -9,7 +9,7 @@ circulation equal the reserve (`check_reserves`, called by `service.post`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -118,7 +118,13 @@ async def euro_code(session: AsyncSession, cfg: Any) -> str:
 
 
 async def issue(
-    session: AsyncSession, *, currency: str, account_id: UUID, euros: int, actor: Actor
+    session: AsyncSession,
+    *,
+    currency: str,
+    account_id: UUID,
+    euros: int,
+    actor: Actor,
+    metadata: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Euros paid in → units credited (plus the currency's bonus, paid by its fund)."""
     from services.ledger import service
@@ -140,7 +146,7 @@ async def issue(
         actor=actor,
         legs=result.postings,
         kind="issuance",
-        metadata={"euros": str(euros), "bonus": str(result.bonus)},
+        metadata={"euros": str(euros), "bonus": str(result.bonus), **(metadata or {})},
     )
     await service.emit(
         session,
@@ -158,7 +164,13 @@ async def issue(
 
 
 async def reconvert(
-    session: AsyncSession, *, currency: str, account_id: UUID, units: int, actor: Actor
+    session: AsyncSession,
+    *,
+    currency: str,
+    account_id: UUID,
+    units: int,
+    actor: Actor,
+    metadata: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Units of a merchant (or member, where allowed) → euros, minus the category fee."""
     from services.ledger import service
@@ -183,7 +195,7 @@ async def reconvert(
         actor=actor,
         legs=result.postings,
         kind="reconversion",
-        metadata={"units": str(units), "fee": str(result.fee)},
+        metadata={"units": str(units), "fee": str(result.fee), **(metadata or {})},
     )
     await service.emit(
         session,

@@ -110,6 +110,7 @@ def rules_from(code: str, kind: str, scale: int, rules: Mapping[Any, Any]) -> Cu
         credit_limit=CreditLimitPolicy(**credit) if credit else None,
         max_balance=rules.get("max_balance"),
         monthly_load_cap=rules.get("monthly_load_cap"),
+        four_eyes_threshold=rules.get("four_eyes_threshold"),
     )
 
 

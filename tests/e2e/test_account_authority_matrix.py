@@ -382,3 +382,39 @@ def test_a_mandate_stops_at_its_limits_and_when_revoked(world: World) -> None:
     assert snapshot(world) == before
     history = _ok(admin.get(f"/accounts/{account}/mandates"))["items"]
     assert [m["revoked_by"] for m in history if m["id"] == mandate["id"]] == ["admin"]
+
+
+def test_the_ledger_connects_with_a_role_that_cannot_switch_off_its_guards(world: World) -> None:
+    """The authority trigger means something only if the service cannot bypass it: its
+    role is no superuser, owns no table, and may not rewrite the append-only ledger."""
+
+    async def attempts() -> list[str]:
+        engine = make_engine(world.stack.database_url("ledger"), pool_size=1, max_overflow=0)
+        refused = []
+        try:
+            async with engine.connect() as conn:
+                is_super = (
+                    await conn.execute(
+                        text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                    )
+                ).scalar()
+                assert is_super is False
+            for statement in (
+                "SET session_replication_role = replica",
+                "ALTER TABLE postings DISABLE TRIGGER tg_postings_debit_authority",
+                "UPDATE postings SET amount = amount",
+                "DELETE FROM posting_authorities",
+                "TRUNCATE transactions CASCADE",
+                "DROP TRIGGER tg_postings_debit_authority ON postings",
+            ):
+                try:
+                    async with engine.begin() as conn:
+                        await conn.execute(text(statement))
+                except Exception as exc:  # noqa: BLE001 - any refusal will do; its text is checked
+                    if "permission denied" in str(exc) or "must be owner" in str(exc):
+                        refused.append(statement)
+        finally:
+            await engine.dispose()
+        return refused
+
+    assert len(asyncio.run(attempts())) == 6

@@ -167,6 +167,7 @@ async def idempotent_request(
     route: str,
     run: Callable[[], Awaitable[Any]],
     model: type[BaseModel],
+    status_code: int = 201,
 ) -> JSONResponse:
     """`idempotent` for a request body carrying an optional ``idempotency_key`` field: the
     key comes from the header or the body (they must agree), and the rest of the body is
@@ -179,6 +180,7 @@ async def idempotent_request(
         body=request.model_dump(mode="json", exclude={"idempotency_key"}),
         run=run,
         model=model,
+        status_code=status_code,
     )
 
 

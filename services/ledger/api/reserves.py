@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import conversions, demurrage_runs
+from services.ledger import conversions, demurrage_runs, service
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
@@ -29,6 +31,9 @@ from services.ledger.api.schemas import (
     TransactionRead,
 )
 from services.ledger.api.transactions import POSTING_ERRORS
+from services.ledger.approvals import service as approvals
+from services.ledger.approvals.rules import Act, needs_second_operator
+from services.ledger.approvals.schemas import ApprovalRead
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
 from services.ledger.domain import errors as e
@@ -93,11 +98,65 @@ async def configure_reserve(
     return view
 
 
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": ApprovalRead,
+        "description": "At or above the currency's four_eyes_threshold: recorded, waiting "
+        "for a second operator (POST /currencies/{code}/approvals/{id}/approval)",
+    }
+}
+
+
+async def _operator_act(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    body: IssuanceCreate | ReconversionCreate,
+    idempotency_key: str | None,
+    *,
+    act: Act,
+    amount: int,
+    post: Callable[[], Awaitable[Any]],
+) -> Any:
+    """Post an issuance or reconversion now, or, at or above the currency's four-eyes
+    threshold, record it for a second operator (202)."""
+    await _ensure_reserve_access(session, principal, code)
+    authority.ensure_operator(principal, code, act=f"a {act.value}")
+    route = f"POST /currencies/{code}/{'issuances' if act is Act.ISSUANCE else 'reconversions'}"
+    if needs_second_operator(await service.currency_rules(session, code), amount):
+        return await idempotent_request(
+            session,
+            model=ApprovalRead,
+            status_code=202,
+            principal=principal,
+            header_key=idempotency_key,
+            request=body,
+            route=route,
+            run=lambda: approvals.request(
+                session,
+                authority.actor(principal),
+                currency=code,
+                act=act,
+                account_id=body.account_id,
+                amount=amount,
+            ),
+        )
+    return await idempotent_request(
+        session,
+        model=TransactionRead,
+        principal=principal,
+        header_key=idempotency_key,
+        request=body,
+        route=route,
+        run=post,
+    )
+
+
 @router.post(
     "/issuances",
     status_code=201,
     response_model=TransactionRead,
-    responses={**REPLAY, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
+    responses={**REPLAY, **PENDING, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
 )
 async def issue(
     code: Code,
@@ -107,17 +166,16 @@ async def issue(
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """Euros paid into the guarantee fund become units on the account (plus any bonus): an
-    operator act."""
-    await _ensure_reserve_access(session, principal, code)
-    authority.ensure_operator(principal, code, act="an issuance")
-    return await idempotent_request(
+    operator act; a large one waits for a second operator (202)."""
+    return await _operator_act(
         session,
-        model=TransactionRead,
-        principal=principal,
-        header_key=idempotency_key,
-        request=body,
-        route=f"POST /currencies/{code}/issuances",
-        run=lambda: conversions.issue(
+        principal,
+        code,
+        body,
+        idempotency_key,
+        act=Act.ISSUANCE,
+        amount=body.euros,
+        post=lambda: conversions.issue(
             session,
             currency=code,
             account_id=body.account_id,
@@ -131,7 +189,7 @@ async def issue(
     "/reconversions",
     status_code=201,
     response_model=TransactionRead,
-    responses={**REPLAY, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
+    responses={**REPLAY, **PENDING, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
 )
 async def reconvert(
     code: Code,
@@ -141,17 +199,16 @@ async def reconvert(
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """Units of a merchant go back to euros, minus the fee of its category: an operator
-    act."""
-    await _ensure_reserve_access(session, principal, code)
-    authority.ensure_operator(principal, code, act="a reconversion")
-    return await idempotent_request(
+    act; a large one waits for a second operator (202)."""
+    return await _operator_act(
         session,
-        model=TransactionRead,
-        principal=principal,
-        header_key=idempotency_key,
-        request=body,
-        route=f"POST /currencies/{code}/reconversions",
-        run=lambda: conversions.reconvert(
+        principal,
+        code,
+        body,
+        idempotency_key,
+        act=Act.RECONVERSION,
+        amount=body.units,
+        post=lambda: conversions.reconvert(
             session,
             currency=code,
             account_id=body.account_id,

@@ -75,6 +75,13 @@ class CurrencyRulesIn(Schema):
     credit_limit: CreditPolicyIn | None = None
     max_balance: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
     monthly_load_cap: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    four_eyes_threshold: int | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_AMOUNT,
+        description="Issuances and reconversions of at least this amount (minor units) wait "
+        "for a second operator's approval",
+    )
 
 
 class CurrencyCreate(Schema):

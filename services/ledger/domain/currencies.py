@@ -161,6 +161,9 @@ class CurrencyRules:
     credit_limit: CreditLimitPolicy | None = None
     max_balance: int | None = None
     monthly_load_cap: int | None = None
+    four_eyes_threshold: int | None = None
+    """Issuances and reconversions of at least this many minor units wait for a second
+    operator's approval (None: never)."""
 
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code):
@@ -185,7 +188,7 @@ class CurrencyRules:
             )
         if self.demurrage is not None and self.kind is CurrencyKind.EUR:
             raise InvalidCurrencyRules("euros cannot melt", currency=self.code)
-        for name in ("max_balance", "monthly_load_cap"):
+        for name in ("max_balance", "monthly_load_cap", "four_eyes_threshold"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise InvalidCurrencyRules(f"{name} must be positive", currency=self.code)

@@ -344,3 +344,19 @@ grant_links = Table(
     Column("linked_by", Text, nullable=False),
     Column("linked_at", DateTime(timezone=True)),
 )
+
+operator_approvals = Table(
+    "operator_approvals",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("act", Text, nullable=False),
+    Column("account_id", Uuid, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("requested_by", Text, nullable=False),
+    Column("requested_at", DateTime(timezone=True)),
+    Column("status", Text, nullable=False),
+    Column("decided_by", Text),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("transaction_id", Uuid),
+)
