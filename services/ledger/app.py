@@ -26,6 +26,7 @@ from services.ledger.approvals import router as approvals_router
 from services.ledger.authority import router as authority_router
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.payment_requests import router as payment_requests_router
 from services.ledger.settings import LedgerSettings
 from shared.background import background_task, pause
 from shared.service_app import build_service_app
@@ -35,11 +36,11 @@ log = structlog.get_logger(__name__)
 DESCRIPTION = (
     "Double-entry ledger for local complementary currencies, mutual credit, time banks and "
     "earmarked card credits. Amounts are integers in minor units. Scopes: `ledger:admin` "
-    "(currencies, accounts), `ledger:post` (transactions, holds, batches, mandates), "
-    "`ledger:read`, and one per operator act: `ledger:issue`, `ledger:reconvert`, "
+    "(currencies, accounts), `ledger:post` (transactions, holds, batches, mandates, payment "
+    "requests), `ledger:read`, and one per operator act: `ledger:issue`, `ledger:reconvert`, "
     "`ledger:demurrage`, `ledger:sweep`, `ledger:reverse`. A debit needs authority over the "
-    "account: its holder, a mandate within its limits, the currency's operator, or a card "
-    "presented for it."
+    "account: its holder, a mandate within its limits, the currency's operator, or the payer's "
+    "consent: a card presented for it, or a payment request its principal accepts."
 )
 
 
@@ -82,6 +83,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             reserves.router,
             accounts.router,
             authority_router.router,
+            payment_requests_router.router,
             approvals_router.router,
             transactions.router,
             holds.router,

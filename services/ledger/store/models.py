@@ -360,3 +360,23 @@ operator_approvals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("transaction_id", Uuid),
 )
+
+# --- payment requests (ledger_0012) -----------------------------------------------------------
+
+payment_requests = Table(
+    "payment_requests",
+    Base.metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("payee_account", Uuid, nullable=False),
+    Column("payer_account", Uuid, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("requested_by", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("decided_by", Text),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("transaction_id", Uuid),
+)

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 
 from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
 from services.ledger.authority import router as authority
+from services.ledger.payment_requests import router as payment_requests
 from shared.auth import declared_scopes
 from tests.integration.ledger.ledger_support import CURRENCY, OTHER, Ledger, operator
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
@@ -16,11 +17,21 @@ from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 def test_every_ledger_route_declares_a_scope() -> None:
     routes = [
         route
-        for module in (accounts, authority, batches, currencies, holds, reserves, transactions)
+        for module in (
+            accounts,
+            authority,
+            batches,
+            currencies,
+            holds,
+            payment_requests,
+            reserves,
+            transactions,
+        )
         for route in module.router.routes
         if isinstance(route, APIRoute)
     ]
-    assert len(routes) == 34  # 28 + statement.csv + holder + 4 of mandates and grant links
+    # 28 + statement.csv + holder + 4 of mandates and grant links + 6 of payment requests
+    assert len(routes) == 40
     for route in routes:
         assert declared_scopes(route), route.path
 

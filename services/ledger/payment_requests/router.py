@@ -1,0 +1,158 @@
+"""Payment requests: a payee asks, the payer accepts (the transfer is posted then) or
+declines, the payee may cancel: HTTP only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger.account_lookup import named_account
+from services.ledger.api.common import (
+    AUTH_ERRORS,
+    Cursor,
+    Limit,
+    Poster,
+    Reader,
+    decode_cursor,
+    page,
+    readable_account,
+    readable_party,
+)
+from services.ledger.api.transactions import POSTING_ERRORS
+from services.ledger.authority import service as authority
+from services.ledger.authority.errors import NoDebitAuthority, NoReadAuthority
+from services.ledger.domain import errors as e
+from services.ledger.payment_requests import service
+from services.ledger.payment_requests.errors import (
+    InvalidPaymentRequestExpiry,
+    PayerIsPayee,
+    PaymentRequestExpired,
+    PaymentRequestNotPending,
+)
+from services.ledger.payment_requests.schemas import (
+    PaymentRequestAccepted,
+    PaymentRequestCreate,
+    PaymentRequestPage,
+    PaymentRequestRead,
+)
+from shared.auth import Principal
+from shared.problems import NotFound, problem_responses
+from shared.service_app import DbSession
+
+router = APIRouter(prefix="/payment-requests", tags=["payment requests"])
+
+CREATE_ERRORS = (
+    e.UnknownAccount,
+    e.CurrencyMismatch,
+    e.AccountFrozen,
+    e.AccountClosed,
+    NoDebitAuthority,
+    PayerIsPayee,
+    InvalidPaymentRequestExpiry,
+)
+DECISION_ERRORS = (NotFound, NoDebitAuthority, PaymentRequestNotPending, PaymentRequestExpired)
+StatusFilter = Literal["pending", "accepted", "declined", "cancelled", "expired"]
+
+
+async def _visible_request(session: AsyncSession, principal: Principal, request_id: UUID) -> Any:
+    """The request, once the caller's currency binding allows it (403)."""
+    row = await service.require_request(session, request_id)
+    principal.ensure_access("currencies", row["currency"])
+    return row
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PaymentRequestRead,
+    responses={**AUTH_ERRORS, **problem_responses(*CREATE_ERRORS)},
+)
+async def request_payment(body: PaymentRequestCreate, principal: Poster, session: DbSession) -> Any:
+    """Ask the payer account for an amount into the payee account (the payee's holder, or
+    the operator). Nothing moves until the payer side accepts."""
+    payee = await named_account(session, body.payee_account_id, role="payee")
+    payer = await named_account(session, body.payer_account_id, role="payer")
+    principal.ensure_access("currencies", payee["currency"])
+    principal.ensure_access("currencies", payer["currency"])
+    return await service.request(
+        session,
+        authority.actor(principal),
+        payee=payee,
+        payer=payer,
+        amount=body.amount,
+        description=body.description,
+        expires_at=body.expires_at,
+    )
+
+
+@router.get(
+    "",
+    response_model=PaymentRequestPage,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority, e.InvalidCursor)},
+)
+async def list_payment_requests(
+    principal: Reader,
+    session: DbSession,
+    account_id: Annotated[UUID, Query(description="Requests where it is the payer or payee")],
+    status: Annotated[StatusFilter | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Requests an account asked or was asked, oldest first (whoever may read it)."""
+    await readable_account(session, principal, account_id)
+    items = await service.list_requests(
+        session, account_id, status=status, after=decode_cursor(cursor, UUID), limit=limit
+    )
+    return page(items, limit=limit, key=lambda r: r["id"])
+
+
+@router.get(
+    "/{request_id}",
+    response_model=PaymentRequestRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority)},
+)
+async def get_payment_request(request_id: UUID, principal: Reader, session: DbSession) -> Any:
+    """One request: for whoever may read its payer or its payee account."""
+    row = await _visible_request(session, principal, request_id)
+    await readable_party(session, principal, (row["payer_account"], row["payee_account"]))
+    return service.request_view(row)
+
+
+@router.post(
+    "/{request_id}/acceptance",
+    response_model=PaymentRequestAccepted,
+    responses={
+        **AUTH_ERRORS,
+        **problem_responses(*DECISION_ERRORS, *POSTING_ERRORS),
+    },
+)
+async def accept_payment_request(request_id: UUID, principal: Poster, session: DbSession) -> Any:
+    """The payer pays: the transfer is posted now, under the caller's authority over the
+    payer account (its holder, a mandate within its limits, or the operator); once."""
+    await _visible_request(session, principal, request_id)
+    return await service.accept(session, authority.actor(principal), request_id)
+
+
+@router.post(
+    "/{request_id}/decline",
+    response_model=PaymentRequestRead,
+    responses={**AUTH_ERRORS, **problem_responses(*DECISION_ERRORS)},
+)
+async def decline_payment_request(request_id: UUID, principal: Poster, session: DbSession) -> Any:
+    """The payer side refuses (the payer account's holder, or the operator): nothing moves."""
+    await _visible_request(session, principal, request_id)
+    return await service.decline(session, authority.actor(principal), request_id)
+
+
+@router.post(
+    "/{request_id}/cancellation",
+    response_model=PaymentRequestRead,
+    responses={**AUTH_ERRORS, **problem_responses(*DECISION_ERRORS)},
+)
+async def cancel_payment_request(request_id: UUID, principal: Poster, session: DbSession) -> Any:
+    """The payee side withdraws it (the payee account's holder, or the operator)."""
+    await _visible_request(session, principal, request_id)
+    return await service.cancel(session, authority.actor(principal), request_id)
