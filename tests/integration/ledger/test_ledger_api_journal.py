@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger, operator
 
@@ -59,6 +60,15 @@ async def book(ledger: Ledger) -> dict[str, str]:
     return ids
 
 
+@pytest.fixture
+async def ledger(client: httpx.AsyncClient) -> Ledger:
+    """The ledger of every test here: its book (`book`) is dated in November 2026, further
+    back than the default backdating window allows."""
+    helper = Ledger(client)
+    await helper.currency(max_backdating_days=3660)
+    return helper
+
+
 def fec(*fields: str) -> str:
     return "\t".join(fields)
 
@@ -76,7 +86,10 @@ async def test_fec_export_has_the_exact_expected_lines_and_balances(ledger: Ledg
 
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "text/tab-separated-values; charset=iso-8859-15"
-    assert r.headers["content-disposition"] == 'attachment; filename="GONETTEFEC20261130.txt"'
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="GONETTEFEC20261130-provisoire.txt"'
+    )
+    assert r.headers["proxima-journal-status"] == "provisional"
     text = r.content.decode("iso-8859-15")
     assert text.endswith("\r\n")
     j, lib = CURRENCY, f"Journal {CURRENCY}"
