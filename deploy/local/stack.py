@@ -92,7 +92,7 @@ class ServiceProcess:
 
 
 APPEND_ONLY: dict[str, tuple[str, ...]] = {
-    "ledger": ("transactions", "postings", "posting_authorities", "audit_chain"),
+    "ledger": ("transactions", "postings", "posting_authorities", "audit_chain", "period_closings"),
 }
 """Tables a service may only read and insert into: the ledger is append-only."""
 

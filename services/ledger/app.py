@@ -24,6 +24,7 @@ from services.ledger.api import (
 )
 from services.ledger.approvals import router as approvals_router
 from services.ledger.authority import router as authority_router
+from services.ledger.closings import router as closings_router
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.payment_requests import router as payment_requests_router
@@ -85,6 +86,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             authority_router.router,
             payment_requests_router.router,
             approvals_router.router,
+            closings_router.router,
             transactions.router,
             holds.router,
             batches.router,

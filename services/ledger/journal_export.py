@@ -7,7 +7,6 @@ watermark. Pages are keyed on the append-only chain position, so they never over
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import date
@@ -24,6 +23,7 @@ from services.ledger.domain.journal import (
     fec_line,
 )
 from services.ledger.store.journal import journal_page
+from shared import csv_safety
 
 PAGE = 500
 
@@ -81,7 +81,7 @@ async def fec_stream(lines: AsyncIterator[list[JournalLine]]) -> AsyncIterator[b
 
 async def csv_stream(lines: AsyncIterator[list[JournalLine]]) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_safety.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue().encode()
     async for chunk in lines:

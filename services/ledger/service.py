@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.account_lookup import require_account
 from services.ledger.authority import service as authority
 from services.ledger.authority.rules import OPERATOR_KINDS, Actor
+from services.ledger.closings.errors import PeriodClosed
 from services.ledger.conversions import check_reserves
 from services.ledger.domain.accounts import (
     AccountStatus,
@@ -31,6 +32,7 @@ from services.ledger.domain.accounts import (
     transition_status,
 )
 from services.ledger.domain.currencies import (
+    DEFAULT_MAX_BACKDATING_DAYS,
     CreditLimitPolicy,
     CurrencyKind,
     CurrencyRules,
@@ -111,6 +113,7 @@ def rules_from(code: str, kind: str, scale: int, rules: Mapping[Any, Any]) -> Cu
         max_balance=rules.get("max_balance"),
         monthly_load_cap=rules.get("monthly_load_cap"),
         four_eyes_threshold=rules.get("four_eyes_threshold"),
+        max_backdating_days=rules.get("max_backdating_days", DEFAULT_MAX_BACKDATING_DAYS),
     )
 
 
@@ -321,6 +324,8 @@ def bounds_error(exc: IntegrityError) -> Exception:
         return BalanceLimitExceeded("the database refused a balance above its upper bound")
     if name.startswith("fk_postings_account_id"):
         return CurrencyMismatch("a posting's currency differs from its account's")
+    if name == "ck_postings_period_open":
+        return PeriodClosed("the database refused a transaction dated in a closed period")
     return exc
 
 

@@ -1,4 +1,8 @@
-"""Live currency aggregates fed by the ledger's posted transactions."""
+"""Live currency aggregates fed by the ledger's posted transactions.
+
+A currency's live figures are read only by clients bound to it (``tenants.currencies``) as
+well as to the territory: a named currency outside the binding is a 403, lists leave out
+the currencies outside it (a client bound to none sees none)."""
 
 from __future__ import annotations
 
@@ -46,9 +50,12 @@ async def list_aggregates(
     cursor: Cursor = None,
 ) -> AggregatePage:
     """Per territory, currency and month: volume, transactions, issuance, reconversion,
-    payments inside and outside the territory (minor units), and their shares."""
+    payments inside and outside the territory (minor units), and their shares; only the
+    territories and currencies this client is bound to."""
     if territory is not None:
         principal.ensure_access("territories", territory)
+    if currency is not None:
+        principal.ensure_access("currencies", currency)
     after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2])))
     rows = await live.list_aggregates(
         session,
@@ -57,7 +64,8 @@ async def list_aggregates(
         territory=territory,
         currency=currency,
         period=period,
-        visible=principal.visible("territories"),
+        territories=principal.visible("territories"),
+        currencies=principal.visible("currencies"),
     )
     active = await live.active_account_counts(
         session, [(r.territory, r.currency, r.period) for r in rows]
@@ -107,6 +115,7 @@ async def get_circulation(
     """Velocity, flows and LM3 (R1 income, R2 spent locally, R3 re-spent locally) of one
     currency in one territory for one month, recomputed from the raw transfers."""
     principal.ensure_access("territories", territory)
+    principal.ensure_access("currencies", currency)
     start, end = month_bounds(period)
     c = await year_circulation(session, code=territory, currency=currency, start=start, end=end)
 

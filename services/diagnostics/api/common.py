@@ -45,7 +45,8 @@ Currency = Annotated[
         min_length=1,
         max_length=40,
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="A local currency code: adds its circulation indicators over the year",
+        description="A local currency code (one the client is bound to): adds its "
+        "circulation indicators over the year",
     ),
 ]
 

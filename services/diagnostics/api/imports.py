@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from services.diagnostics.api.common import (
+    ADMIN,
     TABLE_BODY,
     Admin,
     Cursor,
@@ -31,6 +32,7 @@ from services.diagnostics.service.errors import (
 )
 from services.diagnostics.service.imports import ImportKind, run_import
 from services.diagnostics.store import repository as repo
+from shared.problems import Forbidden
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["imports"])
@@ -53,7 +55,11 @@ async def create_import(
         Query(description="Years every territory of the file must have (data files only)"),
     ] = None,
 ) -> ImportRead:
-    """Import a CSV or JSON file: every line is checked, and nothing is written on any error."""
+    """Import a CSV or JSON file: every line is checked, and nothing is written on any error.
+    Sectors are reference data of every territory: importing them also needs
+    ``diagnostics:admin``."""
+    if kind.admin_act and ADMIN not in principal.scopes and not principal.is_admin:
+        raise Forbidden(f"importing {kind.value} is an admin act: scope {ADMIN!r} required")
     header, rows = await read_table(request)
     imported = await run_import(
         session,

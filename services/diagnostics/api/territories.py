@@ -52,9 +52,14 @@ PerimeterKind = Literal["cddra", "cfac", "pnr", "politique_ville"]
 assert set(Level.__args__) == set(LEVELS)  # type: ignore[attr-defined]
 
 
-async def _territory(session: DbSession, principal: Principal, code: str) -> TerritoryRead:
-    """The territory, after checking the client is bound to it (403 before 404: no probing)."""
+async def _territory(
+    session: DbSession, principal: Principal, code: str, currency: str | None = None
+) -> TerritoryRead:
+    """The territory, after checking the client is bound to it and to ``currency`` when a
+    view adds that currency's live figures (403 before 404: no probing)."""
     principal.ensure_access("territories", code)
+    if currency is not None:
+        principal.ensure_access("currencies", currency)
     found = await repo.get_territory(session, code)
     if found is None:
         raise TerritoryNotFound(f"no territory {code}")
@@ -108,8 +113,9 @@ async def get_indicators(
     principal: Reader,
     currency: Currency = None,
 ) -> IndicatorsRead:
-    """Every indicator of the territory for the year, with its percentile among territories."""
-    await _territory(session, principal, code)
+    """Every indicator of the territory for the year, with its percentile among territories
+    (with ``currency``, one the client is bound to, its circulation indicators too)."""
+    await _territory(session, principal, code, currency)
     data = await analysis.load_year(session, year)
     indicators = await analysis.indicators_of(session, data, code, currency)
     return IndicatorsRead(
@@ -157,7 +163,7 @@ async def get_report(
 ) -> ReportRead:
     """The diagnostic: indicators with peers, engine shares, typology, strengths, fragilities
     and suggested levers."""
-    await _territory(session, principal, code)
+    await _territory(session, principal, code, currency)
     data = await analysis.load_year(session, year)
     return ReportRead.model_validate(await analysis.report_of(session, data, code, currency))
 
@@ -175,7 +181,7 @@ async def get_report_html(
     currency: Currency = None,
 ) -> HTMLResponse:
     """The diagnostic as a printable HTML page with charts."""
-    await _territory(session, principal, code)
+    await _territory(session, principal, code, currency)
     data = await analysis.load_year(session, year)
     return HTMLResponse(render_report(await analysis.report_of(session, data, code, currency)))
 

@@ -49,6 +49,12 @@ class ImportKind(StrEnum):
     TERRITORY_YEARS = "territory-years"
     SECTOR_EMPLOYMENT = "sector-employment"
 
+    @property
+    def admin_act(self) -> bool:
+        """True for reference data no territory owns: the sectors and their spheres decide
+        every territory's engines, so importing them is the administrator's act."""
+        return self is ImportKind.SECTORS
+
 
 def error_dict(error: RowError) -> dict[str, Any]:
     out = asdict(error)

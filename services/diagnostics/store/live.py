@@ -122,8 +122,11 @@ async def list_aggregates(
     territory: str | None,
     currency: str | None,
     period: str | None,
-    visible: Collection[str] | None,
+    territories: Collection[str] | None,
+    currencies: Collection[str] | None,
 ) -> list[CurrencyAggregate]:
+    """A page of aggregates within the filters, of the ``territories`` and ``currencies``
+    the caller may see (None: all of them)."""
     table = CurrencyAggregate
     query = select(table).order_by(table.territory, table.currency, table.period).limit(limit)
     if after is not None:
@@ -139,8 +142,10 @@ async def list_aggregates(
     ]
     if filters:
         query = query.where(and_(*filters))
-    if visible is not None:
-        query = query.where(table.territory.in_(list(visible)))
+    if territories is not None:
+        query = query.where(table.territory.in_(list(territories)))
+    if currencies is not None:
+        query = query.where(table.currency.in_(list(currencies)))
     return list((await session.scalars(query)).all())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from typing import Any
@@ -17,6 +16,7 @@ from services.funding.domain.tranches import PaymentMode
 from services.funding.service import access, applications, tranches
 from services.funding.store import repository
 from services.funding.store.models import Application, Envelope, Programme, Tranche
+from shared import csv_safety
 from shared.problems import Unprocessable
 from shared.service_app import DbSession
 
@@ -110,7 +110,8 @@ async def settle_euro_payment(
     responses={200: {"content": {"text/csv": {}}}, **errors()},
 )
 async def export_euro_orders(session: DbSession, principal: Payer) -> Response:
-    """Euro payment orders awaiting the treasury, as CSV (one line per ordered tranche)."""
+    """Euro payment orders awaiting the treasury, as CSV (one line per ordered tranche);
+    text cells a spreadsheet would run as formulas start with a single quote."""
     rows = (
         await session.execute(
             select(Tranche, Application, Envelope, Programme)
@@ -122,7 +123,7 @@ async def export_euro_orders(session: DbSession, principal: Payer) -> Response:
         )
     ).all()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safety.writer(out)
     writer.writerow(CSV_COLUMNS)
     for tranche, application, envelope, programme in rows:
         if not access.may_use_envelope(principal, envelope, programme):

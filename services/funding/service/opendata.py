@@ -2,12 +2,13 @@
 
 One line per approved decision; amounts in euros with two decimals, dates ISO 8601, as the
 schema published on schema.data.gouv.fr asks. The beneficiary's SIRET is not collected yet,
-so ``idBeneficiaire`` (optional in the schema) stays empty.
+so ``idBeneficiaire`` (optional in the schema) stays empty. Text cells that a spreadsheet
+would run as formulas (a title starting with ``=``) get a leading single quote
+(`shared.csv_safety`); amounts are plain numbers and stay so.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.service import access
 from services.funding.store import repository
 from services.funding.store.models import Application, Decision, Envelope, Programme, Tranche
+from shared import csv_safety
 from shared.auth import Principal
 
 SCDL_COLUMNS = (
@@ -58,7 +60,7 @@ async def awarded_grants_csv(
         )
     ).all()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safety.writer(out, lineterminator="\n")
     writer.writerow(SCDL_COLUMNS)
     for decision, application, envelope, programme in rows:
         if not access.may_use_envelope(principal, envelope, programme):

@@ -27,6 +27,7 @@ from services.ledger.api.common import (
 from services.ledger.api.schemas import BatchCreate, BatchRead
 from services.ledger.api.transactions import POSTING_ERRORS, post_fields
 from services.ledger.authority import service as authority
+from services.ledger.closings import service as closings
 from services.ledger.domain.errors import LedgerDomainError
 from services.ledger.store import repository as repo
 from shared.auth import Principal
@@ -55,6 +56,11 @@ async def run_atomic(
     currencies = sorted({p.currency for item in body.items for p in item.postings})
     for currency in currencies:
         principal.ensure_access("currencies", currency)
+    await closings.check_effective_dates(
+        session,
+        [(item.effective_date, {p.currency for p in item.postings}) for item in body.items],
+        batch=True,
+    )
     posted = await bulk.post_atomic(session, actor=authority.actor(principal), items=body.items)
     text = atomic_json(
         [(tx, ((p.account_id, p.currency, p.amount) for p in legs)) for tx, legs in posted]

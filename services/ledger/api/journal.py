@@ -3,6 +3,12 @@
 Scope ``ledger:read``, and every member's movements: for the currency's operator, or an
 accountant or auditor holding ``ledger:audit`` bound to the currency (read rights over every
 account, not the operator's admin rights).
+
+Final or provisional: a journal up to ``to`` is final once the currency is closed through
+``to`` and every transaction dated up to it is sealed (it can no longer change); the
+``Proxima-Journal-Status`` header says ``final`` or ``provisional``. A provisional FEC's file
+name also ends in ``-provisoire``, so the legal name (``…FECAAAAMMJJ.txt``) is only ever
+given to a final file.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from services.ledger.api.media import (
 )
 from services.ledger.api.schemas import CODE
 from services.ledger.authority.errors import OperatorActRequired
+from services.ledger.closings import service as closings
 from services.ledger.domain.errors import InvalidPeriod
 from services.ledger.domain.journal import JournalLine
 from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
@@ -42,6 +49,13 @@ To = Annotated[
     date | None, Query(alias="to", description="Last effective date included (YYYY-MM-DD)")
 ]
 ERRORS = {**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod, OperatorActRequired)}
+STATUS_HEADER = "Proxima-Journal-Status"
+STATUS_DOC = {
+    STATUS_HEADER: {
+        "description": "`final` (closed through `to` and wholly sealed) or `provisional`",
+        "schema": {"type": "string", "enum": ["final", "provisional"]},
+    }
+}
 
 
 def _period(date_from: date | None, date_to: date | None) -> None:
@@ -62,26 +76,32 @@ async def _journal(
     *,
     render: Callable[[AsyncIterator[list[JournalLine]]], AsyncIterator[bytes]],
     media_type: str,
-    name: str,
+    name: Callable[[bool], str],
 ) -> StreamingResponse:
-    """The currency's journal lines for ``period``, streamed as a ``render``ed file."""
+    """The currency's journal lines for ``period``, streamed as a ``render``ed file named
+    ``name(final)``."""
     date_from, date_to = period
     _period(date_from, date_to)
     currency = dict(await visible_currency(session, principal, code))
     ensure_operator_read(principal, code, what="the currency's journal")
+    final = await closings.journal_is_final(session, currency=code, date_to=date_to)
+    headers = {**attachment(name(final)), STATUS_HEADER: "final" if final else "provisional"}
     lines = journal_lines(
         request.app.state.session_factory,
         currency=currency,
         date_from=date_from,
         date_to=date_to,
     )
-    return StreamingResponse(render(lines), media_type=media_type, headers=attachment(name))
+    return StreamingResponse(render(lines), media_type=media_type, headers=headers)
 
 
 @router.get(
     "/{code}/journal.fec",
     response_class=FecResponse,
-    responses={200: {"description": "The FEC file (tab-separated, ISO-8859-15)"}, **ERRORS},
+    responses={
+        200: {"description": "The FEC file (tab-separated, ISO-8859-15)", "headers": STATUS_DOC},
+        **ERRORS,
+    },
 )
 async def journal_fec(
     code: Code,
@@ -92,7 +112,8 @@ async def journal_fec(
     date_to: To = None,
 ) -> Any:
     """The currency's sealed journal as a French FEC file (Fichier des Écritures
-    Comptables): one line per posting, tab-separated, a positive posting is a Credit."""
+    Comptables): one line per posting, tab-separated, a positive posting is a Credit; final
+    for a closed, wholly sealed period, else named ``…-provisoire.txt``."""
     return await _journal(
         request,
         principal,
@@ -101,14 +122,17 @@ async def journal_fec(
         (date_from, date_to),
         render=fec_stream,
         media_type=f"{FEC_MEDIA_TYPE}; charset=iso-8859-15",
-        name=f"{code}FEC{_file_date(date_to)}.txt",
+        name=lambda final: f"{code}FEC{_file_date(date_to)}{'' if final else '-provisoire'}.txt",
     )
 
 
 @router.get(
     "/{code}/journal.csv",
     response_class=CsvResponse,
-    responses={200: {"description": "The journal as CSV (UTF-8, header row)"}, **ERRORS},
+    responses={
+        200: {"description": "The journal as CSV (UTF-8, header row)", "headers": STATUS_DOC},
+        **ERRORS,
+    },
 )
 async def journal_csv(
     code: Code,
@@ -128,5 +152,5 @@ async def journal_csv(
         (date_from, date_to),
         render=csv_stream,
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        name=f"{code}-journal-{_file_date(date_to)}.csv",
+        name=lambda final: f"{code}-journal-{_file_date(date_to)}.csv",
     )

@@ -9,7 +9,11 @@ from uuid import UUID
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from services.ledger.domain.accounts import AccountStatus, AccountType
-from services.ledger.domain.currencies import CurrencyKind
+from services.ledger.domain.currencies import (
+    DEFAULT_MAX_BACKDATING_DAYS,
+    MAX_BACKDATING_DAYS,
+    CurrencyKind,
+)
 from services.ledger.domain.postings import MAX_AMOUNT
 
 CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
@@ -81,6 +85,13 @@ class CurrencyRulesIn(Schema):
         le=MAX_AMOUNT,
         description="Issuances and reconversions of at least this amount (minor units) wait "
         "for a second operator's approval",
+    )
+    max_backdating_days: int = Field(
+        default=DEFAULT_MAX_BACKDATING_DAYS,
+        ge=0,
+        le=MAX_BACKDATING_DAYS,
+        description="A transaction's effective date may lie at most this many days before "
+        "today (UTC)",
     )
 
 

@@ -42,6 +42,12 @@ from services.ledger.api.schemas import (
 )
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import DEBIT_ERRORS, NoReadAuthority, OperatorActRequired
+from services.ledger.closings import service as closings
+from services.ledger.closings.errors import (
+    EffectiveDateInFuture,
+    EffectiveDateTooOld,
+    PeriodClosed,
+)
 from services.ledger.domain import errors as e
 from services.ledger.domain.postings import Posting
 from services.ledger.store import repository as repo
@@ -67,6 +73,9 @@ POSTING_ERRORS = (
     e.DebtCapExceeded,
     e.IdempotencyKeyReused,
     e.VoucherCreditRestricted,
+    EffectiveDateInFuture,
+    EffectiveDateTooOld,
+    PeriodClosed,
     Unprocessable,
     *DEBIT_ERRORS,
 )
@@ -83,9 +92,12 @@ def legs_of(body: TransactionFields) -> list[Posting]:
 async def post_fields(
     session: AsyncSession, principal: Principal, body: TransactionFields, key: str | None
 ) -> dict[str, Any]:
-    """Check the tenant of every currency, then post."""
-    for currency in sorted({p.currency for p in body.postings}):
+    """Check the tenant of every currency and the effective date's bounds, then post."""
+    currencies = sorted({p.currency for p in body.postings})
+    for currency in currencies:
         principal.ensure_access("currencies", currency)
+    if body.effective_date is not None:
+        await closings.check_effective_dates(session, [(body.effective_date, currencies)])
     return await service.post(
         session,
         actor=authority.actor(principal),

@@ -31,6 +31,11 @@ PPM_DENOMINATOR = 1_000_000
 EURO_SCALE = 2
 """Euro cents: currencies issued against euros use the same scale, so 1 unit = 1 euro."""
 
+DEFAULT_MAX_BACKDATING_DAYS = 31
+"""How many days before today (UTC) a transaction's effective date may lie, by default."""
+MAX_BACKDATING_DAYS = 3660
+"""The widest backdating window a currency may allow: ten years, the books' retention."""
+
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 
 
@@ -164,6 +169,8 @@ class CurrencyRules:
     four_eyes_threshold: int | None = None
     """Issuances and reconversions of at least this many minor units wait for a second
     operator's approval (None: never)."""
+    max_backdating_days: int = DEFAULT_MAX_BACKDATING_DAYS
+    """A transaction may be dated at most this many days before today (UTC)."""
 
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code):
@@ -192,6 +199,11 @@ class CurrencyRules:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise InvalidCurrencyRules(f"{name} must be positive", currency=self.code)
+        if not 0 <= self.max_backdating_days <= MAX_BACKDATING_DAYS:
+            raise InvalidCurrencyRules(
+                f"max_backdating_days must be between 0 and {MAX_BACKDATING_DAYS}",
+                currency=self.code,
+            )
 
     def _check_conversion(self) -> None:
         if self.kind is CurrencyKind.TIME and self.convertible:

@@ -5,6 +5,9 @@ FEC choices (each one a choice the text leaves to the producer, or a mapping we 
 - Separator: tab; no quoting, so tabs and line breaks inside labels become spaces.
   Encoding ISO-8859-15 (the text's list: ASCII, ISO 8859-15 or EBCDIC); characters outside
   it become ``?``. Lines end with CRLF.
+- Formula cells: the two free-text labels (``EcritureLib``, ``CompAuxLib``) get the CSV
+  export's single-quote prefix when they start with ``=``, ``+``, ``-`` or ``@``
+  (`shared.csv_safety`), since a FEC is often opened in a spreadsheet; see `_label`.
 - One journal per currency: ``JournalCode`` is the currency code. ``EcritureNum`` is the
   transaction's position in the currency's audit chain: continuous, in validation order.
   Only sealed (chained) transactions are exported: sealing is the validation that makes an
@@ -30,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
+
+from shared.csv_safety import neutralise
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -113,6 +118,19 @@ def _clean(value: str) -> str:
     return " ".join(value.replace("\t", " ").split())
 
 
+def _label(value: str) -> str:
+    """A free-text FEC label: one line, no tab, and not a spreadsheet formula.
+
+    Why only here: the FEC format has no quoting, and its other fields have a form the
+    text fixes (dates ``AAAAMMJJ``, unsigned amounts with a comma, our account numbers and
+    codes, ids), none of which can start with a formula character; a quote there would
+    break the file. A label is free text in the spec, so a leading quote keeps the file
+    valid while a spreadsheet shows the label instead of running it. ``_clean`` already
+    removed the leading tab or carriage return OWASP also lists.
+    """
+    return str(neutralise(_clean(value)))
+
+
 def _ymd(day: date) -> str:
     return day.strftime("%Y%m%d")
 
@@ -131,10 +149,10 @@ def fec_fields(line: JournalLine) -> list[str]:
         number,
         label,
         str(line.account_id) if auxiliary else "",
-        _clean(line.account_name) if auxiliary else "",
+        _label(line.account_name) if auxiliary else "",
         str(line.transaction_id),
         _ymd(line.effective_date),
-        _clean(line.description) or line.kind,
+        _label(line.description) or line.kind,
         debit,
         credit,
         "",

@@ -2,15 +2,17 @@
 
 The first row is the opening balance, then one row per entry with the running balance,
 then the closing balance; ``line`` says which. Amounts and balances are integers in minor
-units, like everywhere in the API.
+units, like everywhere in the API. Text cells that a spreadsheet would run as a formula
+are neutralised (`shared.csv_safety`); amounts stay numbers.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Mapping
 from typing import Any
+
+from shared import csv_safety
 
 COLUMNS = (
     "line",
@@ -26,7 +28,7 @@ COLUMNS = (
 
 def statement_csv(statement: Mapping[str, Any]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_safety.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     balance = statement["opening_balance"]
     writer.writerow(["opening", statement["since"].isoformat(), "", "", "", "", "", balance])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -185,9 +185,12 @@ def sealable(row: RowMapping, *, currency: str, legs: Sequence[tuple[UUID, int]]
     )
 
 
-async def count_unsealed(session: AsyncSession, *, currency: str) -> int:
+async def count_unsealed(
+    session: AsyncSession, *, currency: str, effective_through: date | None = None
+) -> int:
     """Committed transactions touching ``currency`` not yet in its chain (all of them lie
-    above the sealer's watermark, which keeps this cheap)."""
+    above the sealer's watermark, which keeps this cheap); with ``effective_through``,
+    only those dated on or before it."""
     watermark = select(audit_sealer_state.c.watermark_seq).where(audit_sealer_state.c.id == 1)
     touches = (
         select(postings.c.transaction_id)
@@ -197,4 +200,6 @@ async def count_unsealed(session: AsyncSession, *, currency: str) -> int:
     stmt = select(func.count()).where(
         transactions.c.seq > watermark.scalar_subquery(), touches, ~_sealed
     )
+    if effective_through is not None:
+        stmt = stmt.where(transactions.c.effective_date <= effective_through)
     return int((await session.execute(stmt)).scalar_one())

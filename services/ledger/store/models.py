@@ -380,3 +380,12 @@ payment_requests = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("transaction_id", Uuid),
 )
+
+period_closings = Table(
+    "period_closings",
+    Base.metadata,
+    Column("currency", Text, primary_key=True),
+    Column("through", Date, primary_key=True),
+    Column("closed_by", Text, nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+)

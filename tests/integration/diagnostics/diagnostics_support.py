@@ -11,7 +11,10 @@ DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo_
 
 ADMIN = bearer(scopes=["diagnostics:admin"], client_id="admin", ttl_s=7200)
 READ_ALL = bearer(
-    scopes=["diagnostics:read"], tenants={"territories": ["*"]}, client_id="reader", ttl_s=7200
+    scopes=["diagnostics:read"],
+    tenants={"territories": ["*"], "currencies": ["*"]},
+    client_id="reader",
+    ttl_s=7200,
 )
 IMPORT_ALL = bearer(
     scopes=["diagnostics:import", "diagnostics:read"],
@@ -20,8 +23,18 @@ IMPORT_ALL = bearer(
     ttl_s=7200,
 )
 READ_ISERE = bearer(
-    scopes=["diagnostics:read"], tenants={"territories": ["38"]}, client_id="isere", ttl_s=7200
+    scopes=["diagnostics:read"],
+    tenants={"territories": ["38"], "currencies": ["MESURE"]},
+    client_id="isere",
+    ttl_s=7200,
 )
+ADMIN_IMPORT = bearer(
+    scopes=["diagnostics:import", "diagnostics:admin"],
+    tenants={"territories": ["*"]},
+    client_id="reference-admin",
+    ttl_s=7200,
+)
+"""An administrator importing reference data (sectors are an admin act)."""
 
 
 def demo_file(name: str) -> str:

@@ -30,6 +30,7 @@ from shared.events.tables import outbox
 from shared.events.transports.base import OutgoingRecord
 from tests.integration.diagnostics.diagnostics_support import READ_ALL, READ_ISERE, settings_for
 from tests.support.apps import serve
+from tests.support.tokens import bearer
 from tests.support.waiting import eventually
 
 DAY = date(2026, 11, 3)
@@ -291,3 +292,64 @@ REPLAY_STREAM = [
     ([(0, 5, 900)], DAYS[3], "ECO"),
     ([(5, 6, 400)], DAYS[3], "ECO"),
 ]
+
+
+MESURE_ONLY = bearer(
+    scopes=["diagnostics:read"],
+    tenants={"territories": ["*"], "currencies": ["MESURE"]},
+    client_id="mesure-partner",
+)
+NO_CURRENCY = bearer(
+    scopes=["diagnostics:read"], tenants={"territories": ["*"]}, client_id="territory-only"
+)
+
+
+async def test_currency_figures_are_read_only_by_clients_bound_to_the_currency(
+    client: httpx.AsyncClient,
+) -> None:
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    for payload in (
+        posted("m", leg("m1", "member", "38", -400), leg("s1", "merchant", "38", 400)),
+        TransactionPosted(
+            transaction_id="e",
+            currency="ECO",
+            kind="transfer",
+            postings=[leg("e1", "member", "38", -300), leg("e2", "merchant", "38", 300)],
+            effective_date=DAY,
+        ),
+    ):
+        event = new_event(payload, source="/proxima/ledger", subject=payload.transaction_id)
+        async with factory() as session, session.begin():
+            await apply_transaction(session, event)
+
+    async def currencies(params: dict[str, str], token: dict[str, str]) -> list[str]:
+        response = await client.get("/aggregates", params=params, headers=token)
+        assert response.status_code == 200, response.text
+        return [row["currency"] for row in response.json()["items"]]
+
+    assert await currencies({}, READ_ALL) == ["ECO", "MESURE"]
+    assert await currencies({}, MESURE_ONLY) == ["MESURE"]
+    assert await currencies({"territory": "38"}, MESURE_ONLY) == ["MESURE"]
+    assert await currencies({"currency": "MESURE"}, MESURE_ONLY) == ["MESURE"]
+    assert await currencies({}, NO_CURRENCY) == []
+
+    month = {"territory": "38", "period": DAY.strftime("%Y-%m")}
+    for token, currency in ((MESURE_ONLY, "ECO"), (NO_CURRENCY, "MESURE")):
+        other = await client.get("/aggregates", params={"currency": currency}, headers=token)
+        assert other.status_code == 403, other.text
+        circulation = await client.get(
+            "/aggregates/circulation", params={**month, "currency": currency}, headers=token
+        )
+        assert circulation.status_code == 403, circulation.text
+        for view in ("indicators", "report", "report.html"):
+            refused = await client.get(
+                f"/territories/38/{view}",
+                params={"year": 2019, "currency": currency},
+                headers=token,
+            )
+            assert refused.status_code == 403, (view, refused.text)
+    own = await client.get(
+        "/aggregates/circulation", params={**month, "currency": "MESURE"}, headers=MESURE_ONLY
+    )
+    assert own.status_code == 200, own.text
+    assert own.json()["spent_locally"] == 400

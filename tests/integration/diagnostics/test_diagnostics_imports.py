@@ -8,6 +8,7 @@ import httpx
 
 from shared.problems import PROBLEM_MEDIA_TYPE
 from tests.integration.diagnostics.diagnostics_support import (
+    ADMIN_IMPORT,
     IMPORT_ALL,
     READ_ALL,
     demo_file,
@@ -25,9 +26,22 @@ async def _post(client: httpx.AsyncClient, kind: str, body: str, token=IMPORT_AL
 
 
 async def _load_reference(client: httpx.AsyncClient) -> None:
-    for kind, name in (("territories", "territories.csv"), ("sectors", "sectors.csv")):
-        response = await _post(client, kind, demo_file(name))
-        assert response.status_code == 201, response.text
+    territories = await _post(client, "territories", demo_file("territories.csv"))
+    assert territories.status_code == 201, territories.text
+    sectors = await _post(client, "sectors", demo_file("sectors.csv"), token=ADMIN_IMPORT)
+    assert sectors.status_code == 201, sectors.text
+
+
+async def test_importing_sectors_is_an_admin_act(client):
+    await _post(client, "territories", demo_file("territories.csv"))
+    refused = await _post(client, "sectors", demo_file("sectors.csv"))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert "admin act" in refused.json()["detail"]
+    listed = await client.get("/imports", headers=IMPORT_ALL)
+    assert [i["kind"] for i in listed.json()["items"]] == ["territories"]  # nothing recorded
+    admin = await _post(client, "sectors", demo_file("sectors.csv"), token=ADMIN_IMPORT)
+    assert admin.status_code == 201, admin.text
 
 
 async def test_demo_files_import_through_the_api_and_report_progress(client):

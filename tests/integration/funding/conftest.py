@@ -137,7 +137,9 @@ class Funding:
         commune: str = COMMUNE,
         headers: dict[str, str] = APPLICANT,
         envelope: str = ENVELOPE,
+        **fields: Any,
     ) -> dict[str, Any]:
+        """A draft application; ``fields`` override the body's (``applicant_name``, …)."""
         body = {
             "envelope_code": envelope,
             "applicant_name": "SCIC Énergies citoyennes",
@@ -146,6 +148,7 @@ class Funding:
             "title": "Monnaie locale du Grésivaudan",
             "commune_insee_code": commune,
             "requested_amount_cents": amount,
+            **fields,
         }
         return ok(await self.client.post("/applications", json=body, headers=headers), 201)
 

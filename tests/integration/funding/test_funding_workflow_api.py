@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 
 import httpx
@@ -291,3 +293,32 @@ async def test_lists_are_paginated_by_keyset(funding: Funding, client: httpx.Asy
     assert seen == created  # time-ordered ids: creation order, nothing twice, nothing lost
     bad = await client.get("/applications", params={"cursor": "nope"}, headers=OFFICER)
     assert bad.status_code == 422
+
+
+async def test_csv_exports_neutralise_formula_cells_and_keep_amounts(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    application_id = await funding.approved(
+        amount=1_200_000, applicant_name='=HYPERLINK("http://x")', title="@SUM(A1)"
+    )
+    ok(await funding.act(application_id, "start_payment", OFFICER))
+    [balance] = await funding.tranches(application_id)
+    ok(await funding.act(application_id, "receive_final_report", APPLICANT, final_report_id="RF-1"))
+    ok(
+        await client.post(
+            f"/tranches/{balance['id']}/payment-orders", json={"mode": "euro"}, headers=OFFICER
+        )
+    )
+
+    orders = await client.get("/payment-orders.csv", headers=OFFICER)
+    assert orders.status_code == 200, orders.text
+    [order] = list(csv.DictReader(io.StringIO(orders.text)))
+    assert order["beneficiary"] == '\'=HYPERLINK("http://x")'
+    assert order["amount_cents"] == "1200000"
+
+    grants = await client.get("/reports/awarded-grants.csv", headers=OFFICER)
+    assert grants.status_code == 200, grants.text
+    [grant] = list(csv.DictReader(io.StringIO(grants.text)))
+    assert grant["nomBeneficiaire"] == '\'=HYPERLINK("http://x")'
+    assert grant["objet"] == "'@SUM(A1)"
+    assert grant["montant"] == "12000.00"

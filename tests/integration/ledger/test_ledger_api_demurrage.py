@@ -10,7 +10,8 @@ MONTHLY_2_PERCENT = {"demurrage": {"rate_ppm": 20_000, "period": 1}}
 
 
 async def test_a_run_charges_each_holder_once_per_period(ledger: Ledger) -> None:
-    await ledger.currency("FONTE", "euro_backed", **MONTHLY_2_PERCENT)
+    # the history below lies a year back: a window wide enough to book it
+    await ledger.currency("FONTE", "euro_backed", **MONTHLY_2_PERCENT, max_backdating_days=3660)
     issuer = await ledger.account("FONTE", "issuer")
     member = await ledger.account("FONTE", "member")
     shop = await ledger.account("FONTE", "merchant")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger, operator
 
@@ -59,6 +60,15 @@ async def book(ledger: Ledger) -> dict[str, str]:
     return ids
 
 
+@pytest.fixture
+async def ledger(client: httpx.AsyncClient) -> Ledger:
+    """The ledger of every test here: its book (`book`) is dated in November 2026, further
+    back than the default backdating window allows."""
+    helper = Ledger(client)
+    await helper.currency(max_backdating_days=3660)
+    return helper
+
+
 def fec(*fields: str) -> str:
     return "\t".join(fields)
 
@@ -76,7 +86,10 @@ async def test_fec_export_has_the_exact_expected_lines_and_balances(ledger: Ledg
 
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "text/tab-separated-values; charset=iso-8859-15"
-    assert r.headers["content-disposition"] == 'attachment; filename="GONETTEFEC20261130.txt"'
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="GONETTEFEC20261130-provisoire.txt"'
+    )
+    assert r.headers["proxima-journal-status"] == "provisional"
     text = r.content.decode("iso-8859-15")
     assert text.endswith("\r\n")
     j, lib = CURRENCY, f"Journal {CURRENCY}"
@@ -173,3 +186,36 @@ async def test_journal_and_verify_refuse_bad_input_and_other_tenants(
             f"{base}/{path}", headers=operator(CURRENCY, scopes=("ledger:post",))
         )
         assert post_only.status_code == 403, path
+
+
+async def test_journal_exports_neutralise_formula_labels_and_keep_amounts(
+    ledger: Ledger,
+) -> None:
+    issuer = await ledger.account(CURRENCY, "issuer", name="Émission")
+    alice = await ledger.account(CURRENCY, "member", name="@SUM(A1)")
+    day = date.today().isoformat()
+    t1 = await post(ledger, [(issuer, -5000), (alice, 5000)], day, '=HYPERLINK("http://x")')
+    await sealed(ledger)
+
+    r = await ledger.client.get(f"/currencies/{CURRENCY}/journal.csv", headers=ledger.headers)
+
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [
+        (row["description"], row["account_name"], row["amount"], row["amount_decimal"])
+        for row in rows
+    ] == [
+        ('\'=HYPERLINK("http://x")', "Émission", "-5000", "-50.00"),
+        ('\'=HYPERLINK("http://x")', "'@SUM(A1)", "5000", "50.00"),
+    ]
+
+    fec_file = await ledger.client.get(
+        f"/currencies/{CURRENCY}/journal.fec", headers=ledger.headers
+    )
+    assert fec_file.status_code == 200, fec_file.text
+    lines = [line.split("\t") for line in fec_file.content.decode("iso-8859-15").split("\r\n")]
+    member_line = next(line for line in lines[1:] if line[6] == alice)
+    assert member_line[8] == t1
+    assert member_line[7] == "'@SUM(A1)"  # CompAuxLib
+    assert member_line[10] == '\'=HYPERLINK("http://x")'  # EcritureLib
+    assert (member_line[11], member_line[12]) == ("0,00", "50,00")

@@ -60,3 +60,26 @@ async def test_statement_csv_refuses_a_bad_period_and_another_tenant(ledger: Led
         f"/accounts/{member}/statement.csv", params=fine, headers=operator("MESURE")
     )
     assert other.status_code == 403
+
+
+async def test_statement_csv_neutralises_formula_descriptions_and_keeps_negative_amounts(
+    ledger: Ledger,
+) -> None:
+    _, member = await ledger.funded(1000)
+    since = datetime.now(UTC)
+    shop = await ledger.account(type="merchant")
+    link = await ledger.transfer(member, shop, 300, description='=HYPERLINK("http://x")')
+    total = await ledger.transfer(member, shop, 125, description="@SUM(A1)")
+    assert link.status_code == total.status_code == 201, (link.text, total.text)
+    params = {"since": since.isoformat(), "until": (since + timedelta(hours=1)).isoformat()}
+
+    r = await ledger.client.get(
+        f"/accounts/{member}/statement.csv", params=params, headers=ledger.headers
+    )
+
+    assert r.status_code == 200, r.text
+    entries = [row for row in csv.DictReader(io.StringIO(r.text)) if row["line"] == "entry"]
+    assert [(e["description"], e["amount"], e["balance"]) for e in entries] == [
+        ('\'=HYPERLINK("http://x")', "-300", "700"),
+        ("'@SUM(A1)", "-125", "575"),
+    ]

@@ -1,0 +1,98 @@
+"""Use cases of period closings: close, check effective dates, tell a final journal."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger import service as ledger
+from services.ledger.authority.rules import Actor
+from services.ledger.closings import repository as repo
+from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
+from services.ledger.closings.rules import check_closing, check_effective_date
+from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.store import audit as audit_store
+
+
+def today() -> date:
+    """Today in UTC: the day every date bound of the ledger is measured from."""
+    return datetime.now(UTC).date()
+
+
+async def close(session: AsyncSession, who: Actor, *, currency: str, through: date) -> RowMapping:
+    """Close ``currency``'s books through ``through`` (the caller checked it operates it)."""
+    await repo.lock_periods(session, currency)
+    latest = await repo.latest_closing(session, currency)
+    check_closing(through=through, today=today(), latest=latest)
+    try:
+        return await repo.insert_closing(
+            session, currency=currency, through=through, closed_by=who.principal
+        )
+    except IntegrityError as exc:
+        # The database checks the same two rules (tr_period_closings_follow); it disagrees
+        # only when its clock and ours fall on both sides of midnight UTC.
+        name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        if name == "ck_period_closings_past":
+            raise ClosingNotPast(f"{through} is not before today (UTC)") from exc
+        if name == "ck_period_closings_after_previous":
+            raise AlreadyClosed(f"{currency} is already closed through {through} or later") from exc
+        raise
+
+
+async def check_effective_dates(
+    session: AsyncSession,
+    dated: Sequence[tuple[date | None, Collection[str]]],
+    *,
+    batch: bool = False,
+) -> None:
+    """Refuse any explicit effective date (None: today) after today, in a closed period or
+    older than its currencies' backdating window, for each (date, currencies) of ``dated``.
+    In a ``batch``, a refusal names its item's index (``extra["item"]``)."""
+    codes = {code for day, currencies in dated if day is not None for code in currencies}
+    if not codes:
+        return
+    bounds = {
+        row["code"]: (
+            ledger.rules_from(row["code"], row["kind"], row["scale"], row["rules"]),
+            row["closed_through"],
+        )
+        for row in await repo.dating_rules(session, codes)
+    }
+    now = today()
+    for index, (day, currencies) in enumerate(dated):
+        if day is None:
+            continue
+        try:
+            # Unknown currencies are left to the posting's own refusal.
+            for code in sorted(c for c in currencies if c in bounds):
+                rules, closed_through = bounds[code]
+                check_effective_date(
+                    effective=day,
+                    today=now,
+                    currency=code,
+                    max_backdating_days=rules.max_backdating_days,
+                    closed_through=closed_through,
+                )
+        except LedgerDomainError as exc:
+            if batch:
+                exc.extra["item"] = index
+            raise
+
+
+async def journal_is_final(session: AsyncSession, *, currency: str, date_to: date | None) -> bool:
+    """True when a journal up to ``date_to`` can no longer change: the currency is closed
+    through it and every transaction dated up to it is sealed (the exports list sealed
+    transactions only, and the sealer trails commits by a second or so)."""
+    if date_to is None:
+        return False
+    closed_through = await repo.latest_closing(session, currency)
+    if closed_through is None or date_to > closed_through:
+        return False
+    unsealed = await audit_store.count_unsealed(
+        session, currency=currency, effective_through=date_to
+    )
+    return unsealed == 0
