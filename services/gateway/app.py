@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from services.gateway.clients import events as client_events
 from services.gateway.clients import service as clients_service
 from services.gateway.clients.hashing import SecretHasher
 from services.gateway.clients.policy import ClientPolicy
@@ -93,7 +95,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     name="stream-hub",
                 ),
                 asyncio.create_task(_prune_forever(app, settings), name="stream-retention"),
-                asyncio.create_task(_refresh_keys_forever(ring), name="key-ring"),
+                asyncio.create_task(_refresh_keys_forever(app, ring), name="key-ring"),
             ]
         )
 
@@ -123,6 +125,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # The census loop starts after `start`'s first beat and stops before `stop` leaves.
         on_startup=[start, start_census],
         on_shutdown=[stop_census, stop],
+        # The registry and the key ring are here: the gateway learns of changes from its
+        # own database (`ClientPolicy.run`) and key source (`_refresh_keys_forever`).
+        follow_token_events=False,
     )
     # No slash redirects: `/api/<unknown>` must be a problem+json 404, not a 307 that
     # reveals routing and that API clients rarely follow for POSTs.
@@ -219,11 +224,25 @@ async def _prune_forever(app: FastAPI, settings: GatewaySettings) -> None:
             log.warning("stream_prune_failed", error=repr(exc))
 
 
-async def _refresh_keys_forever(ring: KeyRing) -> None:
-    """Another replica (or an operator) may rotate keys: pick them up within seconds."""
+async def _refresh_keys_forever(app: FastAPI, ring: KeyRing) -> None:
+    """Another replica (or an operator) may rotate or remove keys: pick them up within
+    seconds, and tell the services about every key that left the JWKS (they refuse its
+    tokens at once instead of when their JWKS copy expires). Each replica that notices a
+    removal says so; services apply the same withdrawal twice without harm."""
     while True:
         await asyncio.sleep(5)
         try:
-            ring.refresh()
+            before = {key.kid for key in ring.keys}
+            if not ring.refresh():
+                continue
+            removed = sorted(before - {key.kid for key in ring.keys})
+            if removed:
+                now = datetime.now(UTC)
+                async with app.state.session_factory() as session, session.begin():
+                    for kid in removed:
+                        await client_events.signing_key_withdrawn(
+                            session, kid=kid, reason="withdrawn", at=now
+                        )
+                log.warning("signing_keys_removed", kids=removed)
         except Exception as exc:
             log.warning("signing_keys_refresh_failed", error=repr(exc))

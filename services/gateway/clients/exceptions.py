@@ -57,3 +57,7 @@ class ClientRevoked(Conflict):
 
 class KeyRotationUnavailable(Conflict):
     code, title = "key-rotation-unavailable", "Signing keys are managed outside the gateway"
+
+
+class SigningKeyNotFound(NotFound):
+    code, title = "signing-key-not-found", "No such signing key"

@@ -11,15 +11,21 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import JSONResponse
 
-from services.gateway.clients import service
+from services.gateway.clients import events, service
 from services.gateway.clients.exceptions import (
     InvalidClient,
     InvalidRequest,
     InvalidScope,
     KeyRotationUnavailable,
+    SigningKeyNotFound,
     UnsupportedGrantType,
 )
-from services.gateway.clients.schemas import SigningKeyRead, SigningKeyRotated, TokenResponse
+from services.gateway.clients.schemas import (
+    SigningKeyRead,
+    SigningKeyRotated,
+    SigningKeyWithdrawal,
+    TokenResponse,
+)
 from services.gateway.dependencies import Hasher, Keys, Settings
 from services.gateway.tokens.issuer import Grant, issue_token
 from services.gateway.tokens.keys import SigningKey
@@ -90,6 +96,7 @@ async def token(
             role=client.role,
             scopes=granted,
             tenants={kind: list(getattr(client, kind)) for kind in TENANT_KINDS},
+            generation=client.generation,
         ),
         ttl_s=settings.token_ttl_s,
     )
@@ -134,9 +141,37 @@ async def list_signing_keys(ring: Keys, _: Admin) -> list[SigningKeyRead]:
     response_model=SigningKeyRotated,
     responses=problem_responses(KeyRotationUnavailable),
 )
-async def rotate_signing_key(ring: Keys, _: Admin) -> SigningKeyRotated:
-    """Sign new tokens with a new key; older keys stay published until their tokens expire."""
+async def rotate_signing_key(ring: Keys, session: DbSession, _: Admin) -> SigningKeyRotated:
+    """Sign new tokens with a new key; older keys stay published until their tokens expire.
+    Services fetch the new key set at once (``proxima.gateway.signing_key.rotated.v1``)."""
     if not ring.writable:
         raise KeyRotationUnavailable("keys come from a PEM bundle: rotate by updating the file")
     key, retired = ring.rotate()
+    await events.signing_key_rotated(session, kid=key.kid, retired=retired, at=datetime.now(UTC))
     return SigningKeyRotated(signing=_read(key, True), retired=retired)
+
+
+@admin_router.post(
+    "/{kid}/withdraw",
+    response_model=SigningKeyWithdrawal,
+    responses=problem_responses(KeyRotationUnavailable, SigningKeyNotFound),
+)
+async def withdraw_signing_key(
+    kid: str, ring: Keys, session: DbSession, _: Admin
+) -> SigningKeyWithdrawal:
+    """Remove a key at once (it leaked): it leaves the JWKS and every token it signed is
+    refused, by the gateway now and by every service within seconds
+    (``proxima.gateway.signing_key.withdrawn.v1``), cached verifications included. If it
+    was signing, a new key signs from now on; clients holding its tokens ask for new ones."""
+    if not ring.writable:
+        raise KeyRotationUnavailable("keys come from a PEM bundle: withdraw by editing the file")
+    if kid not in {key.kid for key in ring.keys}:
+        raise SigningKeyNotFound(f"no published signing key {kid!r}")
+    # The event first: if removing the key fails, the transaction is rolled back with it.
+    await events.signing_key_withdrawn(session, kid=kid, reason="withdrawn", at=datetime.now(UTC))
+    await session.flush()
+    try:
+        ring.withdraw(kid)
+    except KeyError as exc:  # withdrawn meanwhile by a concurrent request
+        raise SigningKeyNotFound(f"no published signing key {kid!r}") from exc
+    return SigningKeyWithdrawal(withdrawn=kid, signing=_read(ring.signing_key, True))
