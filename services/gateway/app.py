@@ -59,7 +59,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ring = key_ring_for(settings)
     ring.load()
     policy = ClientPolicy(token_ttl_s=settings.token_ttl_s)
-    hub = StreamHub(queue_size=settings.stream_queue_size)
+    hub = StreamHub(
+        queue_size=settings.stream_queue_size,
+        max_per_client=settings.stream_max_connections_per_client,
+    )
     pool = UpstreamPool(settings)
     census = ReplicaCensus(every_s=settings.replica_heartbeat_s)
     tasks: list[asyncio.Task[None]] = []

@@ -111,6 +111,19 @@ class GatewaySettings(ServiceSettings):
     stream_replay_limit: int = Field(default=10_000, ge=1)
     stream_poll_interval_s: float = 2.0
 
+    stream_max_connections_per_client: int = Field(
+        default=5,
+        ge=1,
+        description="Open live streams per client on each gateway replica; the next one is "
+        "refused with 429.",
+    )
+    stream_auth_recheck_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often an open stream checks that its token is still valid (revoked "
+        "client, withdrawn key); it also closes when the token expires.",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_bootstrap_secret(self) -> GatewaySettings:
         if self.env not in LENIENT_ENVIRONMENTS:
