@@ -30,10 +30,12 @@ from services.gateway.stream import repository as stream_repository
 from services.gateway.stream.consumer import stream_subscription
 from services.gateway.stream.hub import StreamHub
 from services.gateway.stream.router import router as stream_router
+from services.gateway.tokens.failures import AuthFailureLimiter
 from services.gateway.tokens.keys import KeyRing
 from services.gateway.tokens.router import admin_router as signing_keys_router
 from services.gateway.tokens.router import router as token_router
 from services.gateway.tokens.verifier import GatewayTokenVerifier
+from services.gateway.traffic.client_address import ClientAddressMiddleware
 from services.gateway.traffic.middleware import (
     BodySizeLimitMiddleware,
     BodyTooLarge,
@@ -141,6 +143,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
+        max_concurrent=settings.argon2_max_concurrent,
+        max_waiting=settings.argon2_max_waiting,
+        max_wait_s=settings.argon2_max_wait_s,
+    )
+    app.state.auth_failures = AuthFailureLimiter(
+        per_client=lambda: (
+            census.share(settings.token_failures_per_client_per_minute),
+            census.share(settings.token_failure_burst_per_client),
+        ),
+        per_address=lambda: (
+            census.share(settings.token_failures_per_address_per_minute),
+            census.share(settings.token_failure_burst_per_address),
+        ),
     )
     app.state.token_verifier = GatewayTokenVerifier(ring, policy)
     app.state.stream_hub = hub
@@ -199,6 +214,8 @@ def _install_traffic(
     # answers carry X-Request-ID and are counted in the metrics like any other response.
     app.user_middleware.extend(
         [
+            # First: every limit below keys anonymous callers by the address it decides.
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(
                 RateLimitMiddleware,
                 limiter=RateLimiter(),

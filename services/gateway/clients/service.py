@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.clients import events, repository
 from services.gateway.clients.exceptions import (
@@ -108,18 +108,32 @@ async def update_client(
 
 
 async def authenticate(
-    session: AsyncSession, hasher: SecretHasher, client_id: str, secret: str
+    session_factory: async_sessionmaker[AsyncSession],
+    hasher: SecretHasher,
+    client_id: str,
+    secret: str,
 ) -> Client:
     """The client whose id and secret these are; one vague error for every failure, so a
-    caller cannot tell an unknown id from a wrong secret or a revoked client."""
-    client = await repository.get(session, client_id) if len(client_id) <= 64 else None
+    caller cannot tell an unknown id from a wrong secret or a revoked client.
+
+    The rows are read in a short transaction of their own, and the secret is checked after
+    it: a request waiting for a hashing slot holds no pooled database connection."""
+    async with session_factory() as session:
+        client = await repository.get(session, client_id) if len(client_id) <= 64 else None
+        stored = (
+            []
+            if client is None or client.revoked_at is not None
+            else await repository.valid_secrets(session, client_id, _now())
+        )
     if client is None or client.revoked_at is not None:
         await hasher.burn_time(secret)
         raise InvalidClient("unknown client, wrong secret or revoked client")
-    for stored in await repository.valid_secrets(session, client_id, _now()):
-        if await hasher.verify(stored.secret_hash, secret):
-            if hasher.needs_rehash(stored.secret_hash):
-                await repository.replace_hash(session, stored.id, await hasher.hash(secret))
+    for candidate in stored:
+        if await hasher.verify(candidate.secret_hash, secret):
+            if hasher.needs_rehash(candidate.secret_hash):
+                new_hash = await hasher.hash(secret)
+                async with session_factory() as session, session.begin():
+                    await repository.replace_hash(session, candidate.id, new_hash)
             return client
     raise InvalidClient("unknown client, wrong secret or revoked client")
 

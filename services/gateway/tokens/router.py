@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import unquote
@@ -18,8 +19,11 @@ from services.gateway.clients.exceptions import (
     InvalidScope,
     KeyRotationUnavailable,
     SigningKeyNotFound,
+    TokenEndpointBusy,
+    TooManyFailures,
     UnsupportedGrantType,
 )
+from services.gateway.clients.hashing import SecretHasher
 from services.gateway.clients.schemas import (
     SigningKeyRead,
     SigningKeyRotated,
@@ -27,6 +31,8 @@ from services.gateway.clients.schemas import (
     TokenResponse,
 )
 from services.gateway.dependencies import Hasher, Keys, Settings
+from services.gateway.store.models import Client
+from services.gateway.tokens.failures import AuthFailureLimiter
 from services.gateway.tokens.issuer import Grant, issue_token
 from services.gateway.tokens.keys import SigningKey
 from shared.auth import ADMIN_SCOPE, TENANT_KINDS, Principal, require_scope
@@ -53,15 +59,35 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+async def _authenticate(
+    request: Request, hasher: SecretHasher, client_id: str, secret: str
+) -> Client:
+    """`service.authenticate`, behind the failure limits of this client id and address."""
+    failures: AuthFailureLimiter = request.app.state.auth_failures
+    address = request.client.host if request.client else "unknown"
+    wait = failures.retry_after_s(client_id, address)
+    if wait is not None:
+        raise TooManyFailures(
+            "too many failed authentications for this client or from this address",
+            retry_after_s=max(1, math.ceil(wait)),
+        )
+    try:
+        return await service.authenticate(
+            request.app.state.session_factory, hasher, client_id, secret
+        )
+    except InvalidClient:
+        failures.failed(client_id, address)
+        raise
+
+
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
-    responses=problem_responses(InvalidRequest, InvalidClient),
+    responses=problem_responses(InvalidRequest, InvalidClient, TooManyFailures, TokenEndpointBusy),
     summary="Get an access token (OAuth2 client credentials)",
 )
 async def token(
     request: Request,
-    session: DbSession,
     hasher: Hasher,
     ring: Keys,
     settings: Settings,
@@ -70,7 +96,10 @@ async def token(
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form(description="Space-separated subset of the client's")] = None,
 ) -> JSONResponse:
-    """Authenticate with client_secret_post or HTTP Basic; returns a short-lived ES256 JWT."""
+    """Authenticate with client_secret_post or HTTP Basic; returns a short-lived ES256 JWT.
+
+    Failed authentications are limited per client id and per address (429 with
+    Retry-After); when too many secrets are being checked at once, 503 with Retry-After."""
     if grant_type is None:
         raise InvalidRequest("grant_type is required")
     if grant_type != "client_credentials":
@@ -82,7 +111,7 @@ async def token(
         if not client_id or not client_secret:
             raise InvalidClient("client_id and client_secret are required")
         basic = (client_id, client_secret)
-    client = await service.authenticate(session, hasher, *basic)
+    client = await _authenticate(request, hasher, *basic)
     granted = tuple(client.scopes)
     if scope is not None and scope.strip():
         asked = tuple(dict.fromkeys(scope.split()))
