@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -107,8 +108,12 @@ async def stream(
         principal,
         recheck_s=settings.stream_auth_recheck_s,
     )
+    events = _events(request, hub, subscriber, principal, guard, resume=resume, start=start)
+    # The generator unsubscribes when it ends; one never started (the client went away
+    # before the first byte) runs no `finally`: its place is freed when it is collected.
+    weakref.finalize(events, hub.unsubscribe, subscriber)
     return EventSourceResponse(
-        _events(request, hub, subscriber, principal, guard, resume=resume, start=start),
+        events,
         ping=settings.stream_heartbeat_s,
         send_timeout=30,
         headers={"Cache-Control": "no-store"},
