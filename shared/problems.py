@@ -112,8 +112,10 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
             **{k: v for k, v in extra.items() if k not in _RESERVED},
         )
         exc_status = body["status"]
-        headers = {"WWW-Authenticate": "Bearer"} if exc_status == 401 else None
-        return problem_response(request, body, headers)
+        headers = dict(getattr(exc, "headers", None) or {})  # e.g. Retry-After
+        if exc_status == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return problem_response(request, body, headers or None)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -7,6 +7,8 @@ everything a newcomer expects of "a Proxima service" is then the same everywhere
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.api_docs import install_offline_docs
 from shared.auth import TokenVerifier
+from shared.auth_events import token_event_follower
 from shared.db import make_engine, make_session_factory
 from shared.events.consumer import Subscription
 from shared.events.runtime import EventRuntime
@@ -55,7 +58,11 @@ def build_service_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     domain_errors: tuple[type[Exception], ...] = (),
+    follow_token_events: bool = True,
 ) -> FastAPI:
+    """``follow_token_events``: when tokens are verified against the gateway's JWKS, follow
+    its client and signing-key events in this process (see `shared.auth_events`); the
+    gateway itself, which holds the registry and the keys, passes False."""
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=settings.log_json
     )
@@ -72,6 +79,12 @@ def build_service_app(
         )
         app.state.events = runtime
         await runtime.start()
+        follower: asyncio.Task[None] | None = None
+        verifier = app.state.token_verifier
+        if follow_token_events and isinstance(verifier, TokenVerifier):
+            if verifier.follows_gateway:
+                app.state.token_events = token_event_follower(settings, verifier)
+                follower = asyncio.create_task(app.state.token_events.run(), name="token-events")
         for hook in on_startup:
             await hook(app)
         freeze_startup_heap()
@@ -81,6 +94,10 @@ def build_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait({follower}, timeout=10)
             await runtime.stop()
             await engine.dispose()
             thaw_heap()
@@ -98,7 +115,7 @@ def build_service_app(
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.token_verifier = TokenVerifier(
-        jwks_url=settings.jwks_url, jwks_json=settings.jwks_json
+        jwks_url=settings.jwks_url, jwks_json=settings.jwks_json, jwks_ttl_s=settings.jwks_ttl_s
     )
     install_problem_handlers(app, domain_errors)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)

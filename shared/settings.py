@@ -52,9 +52,19 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = ""
     # An inline JWKS document instead of a URL (tests and single-process tools).
     jwks_json: str = ""
+    # Seconds a service keeps the gateway's JWKS before fetching it again; key withdrawals
+    # and rotations also reach it at once through the gateway's events.
+    jwks_ttl_s: float = 60.0
+
+    # Attempts of a failing event handler before the event is dead-lettered, and the base
+    # of the exponential back-off between them (seconds).
     consumer_max_attempts: int = 5
     consumer_retry_base_s: float = 0.2
+
+    # How often the outbox relay looks for unsent events when not woken up (seconds).
     relay_poll_interval_s: float = 0.5
+
+    # Run the service's event consumers in this process (false for an API-only process).
     run_background_tasks: bool = True
 
     @model_validator(mode="after")

@@ -55,4 +55,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 
 # `exec` makes uvicorn PID 1 so it receives SIGTERM and shuts down gracefully.
-CMD ["sh", "-c", "exec uvicorn --factory \"services.${PROXIMA_SERVICE_NAME}.app:create_app\" --host 0.0.0.0 --port 8000"]
+# --no-proxy-headers: the app decides which X-Forwarded-For to believe (the gateway's
+# PROXIMA_TRUSTED_PROXIES); uvicorn's own handling would trust 127.0.0.1 by default.
+CMD ["sh", "-c", "exec uvicorn --factory \"services.${PROXIMA_SERVICE_NAME}.app:create_app\" --host 0.0.0.0 --port 8000 --no-proxy-headers"]

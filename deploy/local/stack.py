@@ -49,6 +49,9 @@ class ServiceProcess:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                # The gateway decides whose X-Forwarded-For to believe (trusted_proxies);
+                # uvicorn's own handling would believe anyone connecting from 127.0.0.1.
+                "--no-proxy-headers",
                 "--timeout-graceful-shutdown",
                 "5",
             ],

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from services.gateway.clients import events as client_events
 from services.gateway.clients import service as clients_service
 from services.gateway.clients.hashing import SecretHasher
 from services.gateway.clients.policy import ClientPolicy
@@ -28,10 +30,12 @@ from services.gateway.stream import repository as stream_repository
 from services.gateway.stream.consumer import stream_subscription
 from services.gateway.stream.hub import StreamHub
 from services.gateway.stream.router import router as stream_router
+from services.gateway.tokens.failures import AuthFailureLimiter
 from services.gateway.tokens.keys import KeyRing
 from services.gateway.tokens.router import admin_router as signing_keys_router
 from services.gateway.tokens.router import router as token_router
 from services.gateway.tokens.verifier import GatewayTokenVerifier
+from services.gateway.traffic.client_address import ClientAddressMiddleware
 from services.gateway.traffic.middleware import (
     BodySizeLimitMiddleware,
     BodyTooLarge,
@@ -57,7 +61,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ring = key_ring_for(settings)
     ring.load()
     policy = ClientPolicy(token_ttl_s=settings.token_ttl_s)
-    hub = StreamHub(queue_size=settings.stream_queue_size)
+    hub = StreamHub(
+        queue_size=settings.stream_queue_size,
+        max_per_client=settings.stream_max_connections_per_client,
+    )
     pool = UpstreamPool(settings)
     census = ReplicaCensus(every_s=settings.replica_heartbeat_s)
     tasks: list[asyncio.Task[None]] = []
@@ -93,7 +100,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     name="stream-hub",
                 ),
                 asyncio.create_task(_prune_forever(app, settings), name="stream-retention"),
-                asyncio.create_task(_refresh_keys_forever(ring), name="key-ring"),
+                asyncio.create_task(_refresh_keys_forever(app, ring), name="key-ring"),
             ]
         )
 
@@ -123,6 +130,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # The census loop starts after `start`'s first beat and stops before `stop` leaves.
         on_startup=[start, start_census],
         on_shutdown=[stop_census, stop],
+        # The registry and the key ring are here: the gateway learns of changes from its
+        # own database (`ClientPolicy.run`) and key source (`_refresh_keys_forever`).
+        follow_token_events=False,
     )
     # No slash redirects: `/api/<unknown>` must be a problem+json 404, not a 307 that
     # reveals routing and that API clients rarely follow for POSTs.
@@ -133,6 +143,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
+        max_concurrent=settings.argon2_max_concurrent,
+        max_waiting=settings.argon2_max_waiting,
+        max_wait_s=settings.argon2_max_wait_s,
+    )
+    app.state.auth_failures = AuthFailureLimiter(
+        per_client=lambda: (
+            census.share(settings.token_failures_per_client_per_minute),
+            census.share(settings.token_failure_burst_per_client),
+        ),
+        per_address=lambda: (
+            census.share(settings.token_failures_per_address_per_minute),
+            census.share(settings.token_failure_burst_per_address),
+        ),
     )
     app.state.token_verifier = GatewayTokenVerifier(ring, policy)
     app.state.stream_hub = hub
@@ -191,6 +214,8 @@ def _install_traffic(
     # answers carry X-Request-ID and are counted in the metrics like any other response.
     app.user_middleware.extend(
         [
+            # First: every limit below keys anonymous callers by the address it decides.
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(
                 RateLimitMiddleware,
                 limiter=RateLimiter(),
@@ -219,11 +244,25 @@ async def _prune_forever(app: FastAPI, settings: GatewaySettings) -> None:
             log.warning("stream_prune_failed", error=repr(exc))
 
 
-async def _refresh_keys_forever(ring: KeyRing) -> None:
-    """Another replica (or an operator) may rotate keys: pick them up within seconds."""
+async def _refresh_keys_forever(app: FastAPI, ring: KeyRing) -> None:
+    """Another replica (or an operator) may rotate or remove keys: pick them up within
+    seconds, and tell the services about every key that left the JWKS (they refuse its
+    tokens at once instead of when their JWKS copy expires). Each replica that notices a
+    removal says so; services apply the same withdrawal twice without harm."""
     while True:
         await asyncio.sleep(5)
         try:
-            ring.refresh()
+            before = {key.kid for key in ring.keys}
+            if not ring.refresh():
+                continue
+            removed = sorted(before - {key.kid for key in ring.keys})
+            if removed:
+                now = datetime.now(UTC)
+                async with app.state.session_factory() as session, session.begin():
+                    for kid in removed:
+                        await client_events.signing_key_withdrawn(
+                            session, kid=kid, reason="withdrawn", at=now
+                        )
+                log.warning("signing_keys_removed", kids=removed)
         except Exception as exc:
             log.warning("signing_keys_refresh_failed", error=repr(exc))

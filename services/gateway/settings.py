@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+import ipaddress
+
+from pydantic import Field, field_validator, model_validator
 
 from shared.settings import DEFAULT_SECRET, Environment, ServiceSettings
 
@@ -99,6 +101,39 @@ class GatewaySettings(ServiceSettings):
     argon2_memory_kib: int = Field(default=65_536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
 
+    argon2_max_concurrent: int = Field(
+        default=4,
+        ge=1,
+        description="Secret hashes (argon2id) running at once, at most: the token endpoint's "
+        "memory is bounded by this times PROXIMA_ARGON2_MEMORY_KIB.",
+    )
+    argon2_max_waiting: int = Field(
+        default=64,
+        ge=0,
+        description="Requests that may wait for a hashing slot; beyond, 503 with Retry-After.",
+    )
+    argon2_max_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a request waits for a hashing slot before a 503 with Retry-After.",
+    )
+
+    # Failed client authentications at /oauth/token, limited per client id (whichever
+    # address they come from) and per address (whichever client id they name): refill rate
+    # and bucket size of failures; 429 + Retry-After without checking the secret when empty.
+    token_failures_per_client_per_minute: int = Field(default=10, ge=1)
+    token_failure_burst_per_client: int = Field(default=10, ge=1)
+    token_failures_per_address_per_minute: int = Field(default=30, ge=1)
+    token_failure_burst_per_address: int = Field(default=30, ge=1)
+
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDR blocks of the reverse proxies in front of the gateway "
+        '(JSON list, e.g. ["10.0.0.0/8"]). Only a request from one of them has its client '
+        "address taken from X-Forwarded-For (rate limits, failure limits, logs); from anyone "
+        "else the header is ignored and dropped. Empty: the TCP peer is the client.",
+    )
+
     # --- live stream ------------------------------------------------------------------------
     # Live stream: events are kept this long (and at most this many rows) for Last-Event-ID
     # resume; a client's queue holds this many events before the client is dropped; a
@@ -111,6 +146,19 @@ class GatewaySettings(ServiceSettings):
     stream_replay_limit: int = Field(default=10_000, ge=1)
     stream_poll_interval_s: float = 2.0
 
+    stream_max_connections_per_client: int = Field(
+        default=5,
+        ge=1,
+        description="Open live streams per client on each gateway replica; the next one is "
+        "refused with 429.",
+    )
+    stream_auth_recheck_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often an open stream checks that its token is still valid (revoked "
+        "client, withdrawn key); it also closes when the token expires.",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_bootstrap_secret(self) -> GatewaySettings:
         if self.env not in LENIENT_ENVIRONMENTS:
@@ -121,6 +169,13 @@ class GatewaySettings(ServiceSettings):
             if len(self.bootstrap_admin_secret) < 16:
                 raise ValueError("PROXIMA_BOOTSTRAP_ADMIN_SECRET must have at least 16 characters")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @property
     def upstreams(self) -> dict[str, str]:

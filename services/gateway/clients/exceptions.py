@@ -39,6 +39,24 @@ class UnsupportedGrantType(OAuthProblem):
     )
 
 
+class TooManyFailures(OAuthProblem):
+    status, code, title = 429, "too-many-failures", "Too many failed authentications"
+    oauth_error = "invalid_client"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class TokenEndpointBusy(OAuthProblem):
+    status, code, title = 503, "token-endpoint-busy", "Too many token requests at once"
+    oauth_error = "temporarily_unavailable"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
 class InvalidScope(OAuthProblem):
     status, code, title, oauth_error = 400, "invalid-scope", "Scope not granted", "invalid_scope"
 
@@ -57,3 +75,7 @@ class ClientRevoked(Conflict):
 
 class KeyRotationUnavailable(Conflict):
     code, title = "key-rotation-unavailable", "Signing keys are managed outside the gateway"
+
+
+class SigningKeyNotFound(NotFound):
+    code, title = "signing-key-not-found", "No such signing key"

@@ -81,8 +81,9 @@ async def page(
 
 async def policy_snapshot(
     session: AsyncSession, *, revoked_since: datetime
-) -> tuple[set[str], dict[str, int]]:
-    """Clients revoked recently enough to still hold unexpired tokens, and rate overrides."""
+) -> tuple[set[str], dict[str, int], dict[str, int]]:
+    """Clients revoked recently enough to still hold unexpired tokens, rate overrides, and
+    the generation of clients whose authority changed as recently."""
     revoked = await session.execute(
         select(Client.client_id).where(Client.revoked_at >= revoked_since)
     )
@@ -91,6 +92,13 @@ async def policy_snapshot(
             Client.rate_limit_per_minute.is_not(None), Client.revoked_at.is_(None)
         )
     )
-    return set(revoked.scalars()), {
-        cid: int(rate) for cid, rate in overrides.all() if rate is not None
-    }
+    generations = await session.execute(
+        select(Client.client_id, Client.generation).where(
+            Client.authority_changed_at >= revoked_since
+        )
+    )
+    return (
+        set(revoked.scalars()),
+        {cid: int(rate) for cid, rate in overrides.all() if rate is not None},
+        {cid: int(generation) for cid, generation in generations.all()},
+    )

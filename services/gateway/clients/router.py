@@ -77,11 +77,19 @@ async def get_client(client_id: str, session: DbSession, _: Admin) -> ClientRead
     responses=problem_responses(ClientNotFound, ClientRevoked),
 )
 async def update_client(
-    client_id: str, body: ClientUpdate, session: DbSession, policy: Policy, _: Admin
+    client_id: str,
+    body: ClientUpdate,
+    session: DbSession,
+    policy: Policy,
+    settings: Settings,
+    _: Admin,
 ) -> ClientRead:
-    """Change scopes, tenant bindings, role, name or rate limit; new tokens carry them."""
-    client = await service.update_client(session, client_id, body)
+    """Change scopes, tenant bindings, role, name or rate limit; new tokens carry them. A
+    change of scopes, tenants or role makes the client's earlier tokens invalid, at the
+    gateway at once and in every service within seconds."""
+    client = await service.update_client(session, client_id, body, token_ttl_s=settings.token_ttl_s)
     policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
+    policy.set_generation(client.client_id, client.generation)
     return ClientRead.of(client)
 
 
@@ -112,9 +120,17 @@ async def rotate_secret(
     "/{client_id}/revoke", response_model=ClientRead, responses=problem_responses(ClientNotFound)
 )
 async def revoke_client(
-    client_id: str, body: ClientRevoke, session: DbSession, policy: Policy, _: Admin
+    client_id: str,
+    body: ClientRevoke,
+    session: DbSession,
+    policy: Policy,
+    settings: Settings,
+    _: Admin,
 ) -> ClientRead:
-    """Revoke for good: no new token, and tokens already issued are refused by the gateway."""
-    client = await service.revoke_client(session, client_id, reason=body.reason)
+    """Revoke for good: no new token, and tokens already issued are refused, by the gateway
+    at once and by every service within seconds (``proxima.gateway.client.changed.v1``)."""
+    client = await service.revoke_client(
+        session, client_id, reason=body.reason, token_ttl_s=settings.token_ttl_s
+    )
     policy.mark_revoked(client_id)
     return ClientRead.of(client)

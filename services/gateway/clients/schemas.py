@@ -160,3 +160,8 @@ class SigningKeyRead(Schema):
 class SigningKeyRotated(Schema):
     signing: SigningKeyRead
     retired: list[str] = Field(description="Key ids removed: every token they signed expired")
+
+
+class SigningKeyWithdrawal(Schema):
+    withdrawn: str = Field(description="The key id removed from the JWKS; its tokens are refused")
+    signing: SigningKeyRead = Field(description="The key that signs from now on")

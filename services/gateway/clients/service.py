@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.gateway.clients import repository
+from services.gateway.clients import events, repository
 from services.gateway.clients.exceptions import (
     ClientExists,
     ClientNotFound,
@@ -18,6 +18,7 @@ from services.gateway.clients.hashing import SecretHasher, new_secret
 from services.gateway.clients.schemas import ClientCreate, ClientUpdate
 from services.gateway.store.models import Client
 from shared.auth import ADMIN_SCOPE
+from shared.events.catalog.gateway import ClientChange
 
 BOOTSTRAP_ADMIN_ID = "admin"
 
@@ -59,40 +60,80 @@ async def get_client(session: AsyncSession, client_id: str, *, for_update: bool 
     return client
 
 
-async def update_client(session: AsyncSession, client_id: str, changes: ClientUpdate) -> Client:
+async def update_client(
+    session: AsyncSession, client_id: str, changes: ClientUpdate, *, token_ttl_s: int
+) -> Client:
+    """Apply the changes; a change of role, scopes or tenant bindings starts a new authority
+    generation: tokens issued before are refused (here and, through the event, in every
+    service), the client asks for a new one carrying the new claims."""
     client = await get_client(session, client_id, for_update=True)
     if client.revoked_at is not None:
         raise ClientRevoked(f"client {client_id!r} is revoked")
     fields = changes.model_fields_set
+    authority: list[ClientChange] = []
     if "name" in fields and changes.name is not None:
         client.name = changes.name
-    if "role" in fields and changes.role is not None:
+    if "role" in fields and changes.role is not None and changes.role != client.role:
         client.role = changes.role
+        authority.append("role")
     if "scopes" in fields and changes.scopes is not None:
-        client.scopes = sorted(set(changes.scopes))
+        scopes = sorted(set(changes.scopes))
+        if scopes != sorted(client.scopes):
+            client.scopes = scopes
+            authority.append("scopes")
     if "tenants" in fields and changes.tenants is not None:
         for kind, values in _tenant_columns(changes.tenants.model_dump()).items():
-            setattr(client, kind, values)
+            if values != sorted(getattr(client, kind)):
+                setattr(client, kind, values)
+                if "tenants" not in authority:
+                    authority.append("tenants")
     if "rate_limit_per_minute" in fields:
         client.rate_limit_per_minute = changes.rate_limit_per_minute
-    client.updated_at = _now()
+    now = _now()
+    client.updated_at = now
+    if authority:
+        client.generation += 1
+        client.authority_changed_at = now
+        await events.client_changed(
+            session,
+            client_id=client_id,
+            changes=authority,
+            generation=client.generation,
+            revoked=False,
+            at=now,
+            token_ttl_s=token_ttl_s,
+        )
     await session.flush()
     return client
 
 
 async def authenticate(
-    session: AsyncSession, hasher: SecretHasher, client_id: str, secret: str
+    session_factory: async_sessionmaker[AsyncSession],
+    hasher: SecretHasher,
+    client_id: str,
+    secret: str,
 ) -> Client:
     """The client whose id and secret these are; one vague error for every failure, so a
-    caller cannot tell an unknown id from a wrong secret or a revoked client."""
-    client = await repository.get(session, client_id) if len(client_id) <= 64 else None
+    caller cannot tell an unknown id from a wrong secret or a revoked client.
+
+    The rows are read in a short transaction of their own, and the secret is checked after
+    it: a request waiting for a hashing slot holds no pooled database connection."""
+    async with session_factory() as session:
+        client = await repository.get(session, client_id) if len(client_id) <= 64 else None
+        stored = (
+            []
+            if client is None or client.revoked_at is not None
+            else await repository.valid_secrets(session, client_id, _now())
+        )
     if client is None or client.revoked_at is not None:
         await hasher.burn_time(secret)
         raise InvalidClient("unknown client, wrong secret or revoked client")
-    for stored in await repository.valid_secrets(session, client_id, _now()):
-        if await hasher.verify(stored.secret_hash, secret):
-            if hasher.needs_rehash(stored.secret_hash):
-                await repository.replace_hash(session, stored.id, await hasher.hash(secret))
+    for candidate in stored:
+        if await hasher.verify(candidate.secret_hash, secret):
+            if hasher.needs_rehash(candidate.secret_hash):
+                new_hash = await hasher.hash(secret)
+                async with session_factory() as session, session.begin():
+                    await repository.replace_hash(session, candidate.id, new_hash)
             return client
     raise InvalidClient("unknown client, wrong secret or revoked client")
 
@@ -113,7 +154,9 @@ async def rotate_secret(
     return secret, expires_at
 
 
-async def revoke_client(session: AsyncSession, client_id: str, *, reason: str) -> Client:
+async def revoke_client(
+    session: AsyncSession, client_id: str, *, reason: str, token_ttl_s: int
+) -> Client:
     """Final: the client can no longer get tokens, and the tokens it holds are refused."""
     client = await get_client(session, client_id, for_update=True)
     if client.revoked_at is None:
@@ -122,6 +165,15 @@ async def revoke_client(session: AsyncSession, client_id: str, *, reason: str) -
         client.revoked_reason = reason
         client.updated_at = now
         await repository.expire_secrets(session, client_id, at=now)
+        await events.client_changed(
+            session,
+            client_id=client_id,
+            changes=["revoked"],
+            generation=client.generation,
+            revoked=True,
+            at=now,
+            token_ttl_s=token_ttl_s,
+        )
         await session.flush()
     return client
 

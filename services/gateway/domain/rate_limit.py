@@ -49,6 +49,13 @@ class TokenBucket:
         self.tokens = min(float(capacity), self.tokens + elapsed * self.rate)
         self.capacity, self.rate, self.updated = capacity, rate, now
 
+    def peek(self, now: float, cost: float = 1.0) -> Decision:
+        """What `take` would answer, without taking anything."""
+        tokens = min(float(self.capacity), self.tokens + max(0.0, now - self.updated) * self.rate)
+        if tokens >= cost:
+            return Decision(True, math.floor(tokens), 0.0, self.capacity)
+        return Decision(False, 0, (cost - tokens) / self.rate, self.capacity)
+
     def is_full(self, now: float) -> bool:
         return self.tokens + max(0.0, now - self.updated) * self.rate >= self.capacity
 
@@ -75,6 +82,15 @@ class RateLimiter:
             if bucket.capacity != capacity or bucket.rate != rate:
                 bucket.resize(capacity=capacity, rate=rate, now=now)
         return bucket.take(now)
+
+    def peek(self, key: str, *, capacity: int, per_minute: int, now: float) -> Decision:
+        """What `take` would answer for ``key``, without taking (a caller never seen has a
+        full bucket)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return Decision(True, capacity, 0.0, capacity)
+        bucket.resize(capacity=capacity, rate=per_minute / 60.0, now=now)
+        return bucket.peek(now)
 
     def __len__(self) -> int:
         return len(self._buckets)

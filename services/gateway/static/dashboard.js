@@ -449,6 +449,13 @@
       openStream();
     });
     source.addEventListener("dropped", () => setStatus("Reconnexion…", "attente"));
+    source.addEventListener("closed", () => {
+      // The server ended the stream: our token expired or was revoked. Do not let
+      // EventSource retry with it; ask for a new token, then resume where we were.
+      source.close();
+      setStatus("Reconnexion…", "attente");
+      renewToken();
+    });
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
         // Refused (expired token, or the gateway restarted): renew, then resume where we were.

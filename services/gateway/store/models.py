@@ -58,6 +58,10 @@ class Client(Base):
     )
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    # Incremented when scopes, tenants or role change; tokens carry it (``cgen``), and
+    # tokens carrying an older one are refused.
+    generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    authority_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ClientSecret(Base):

@@ -5,7 +5,7 @@ position order, whichever replica's consumer wrote them. Each client has a bound
 the hub never waits for a client; when a queue is full that client is dropped (its stream
 ends with a ``dropped`` event, and EventSource reconnects with ``Last-Event-ID`` and
 resumes from the table). A slow client therefore costs itself a reconnection and never
-slows anyone else.
+slows anyone else. A client has at most ``max_per_client`` streams open on a replica.
 """
 
 from __future__ import annotations
@@ -31,6 +31,14 @@ BATCH = 500
 STREAM_CLIENTS = Gauge("proxima_gateway_stream_clients", "Connected SSE clients")
 STREAM_DROPPED = Counter("proxima_gateway_stream_dropped_total", "SSE clients dropped (slow)")
 STREAM_SENT = Counter("proxima_gateway_stream_items_total", "Stream items queued to clients")
+STREAM_REFUSED = Counter(
+    "proxima_gateway_stream_refused_total", "SSE connections refused (per-client limit)"
+)
+STREAM_CLOSED = Counter(
+    "proxima_gateway_stream_closed_total",
+    "SSE streams closed by the gateway because their token expired or was revoked",
+    ["reason"],
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +72,44 @@ class Subscriber:
     dropped: bool = field(default=False)
 
 
+class TooManyStreams(Exception):
+    """The client already has its maximum of open streams on this replica."""
+
+    def __init__(self, client_id: str, limit: int) -> None:
+        super().__init__(f"client {client_id!r} already has {limit} open streams")
+        self.limit = limit
+
+
 class StreamHub:
-    def __init__(self, *, queue_size: int) -> None:
+    def __init__(self, *, queue_size: int, max_per_client: int = 5) -> None:
         self.queue_size = queue_size
+        self.max_per_client = max_per_client
         self.subscribers: set[Subscriber] = set()
+        self.per_client: dict[str, int] = {}
         self.last_position = 0
 
     def subscribe(self, principal: Principal) -> Subscriber:
+        """A new client queue; `TooManyStreams` if this client has its maximum open."""
+        client_id = principal.client_id
+        if self.per_client.get(client_id, 0) >= self.max_per_client:
+            STREAM_REFUSED.inc()
+            raise TooManyStreams(client_id, self.max_per_client)
         subscriber = Subscriber(principal, asyncio.Queue(maxsize=self.queue_size))
         self.subscribers.add(subscriber)
+        self.per_client[client_id] = self.per_client.get(client_id, 0) + 1
         STREAM_CLIENTS.set(len(self.subscribers))
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        if subscriber not in self.subscribers:
+            return
         self.subscribers.discard(subscriber)
+        client_id = subscriber.principal.client_id
+        left = self.per_client.get(client_id, 1) - 1
+        if left > 0:
+            self.per_client[client_id] = left
+        else:
+            self.per_client.pop(client_id, None)
         STREAM_CLIENTS.set(len(self.subscribers))
 
     def dispatch(self, items: Iterable[StreamItem]) -> None:

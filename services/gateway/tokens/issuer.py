@@ -21,6 +21,8 @@ class Grant:
     role: str
     scopes: tuple[str, ...]
     tenants: dict[str, list[str]]
+    generation: int = 0
+    """The client's authority generation when the grant was read (claim ``cgen``)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ def issue_token(
         "nbf": issued_at,
         "exp": issued_at + ttl_s,
         "jti": uuid.uuid4().hex,
+        "cgen": grant.generation,
     }
     token = jwt.encode(
         claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": "at+jwt"}

@@ -229,6 +229,27 @@ class KeyRing:
             self.refresh(force=True)
         return self.signing_key, retired
 
+    def withdraw(self, kid: str) -> SigningKey | None:
+        """Remove ``kid`` from the ring at once (a leaked key): its file is deleted, it leaves
+        the JWKS, and the gateway refuses its tokens. If it was the signing key, a new key
+        is created first and signs from now on; it is returned (else None)."""
+        if self.keys_dir is None:
+            raise RuntimeError("keys come from a bundle file: withdraw by editing the Secret")
+        key = next((k for k in self._keys if k.kid == kid), None)
+        if key is None:
+            raise KeyError(kid)
+        created = None
+        if key.kid == self.signing_key.kid:
+            self._write_new_key()
+            self.refresh(force=True)
+            created = self.signing_key
+            if created.kid == kid:  # same modification time: make sure the new key wins
+                raise RuntimeError("the new signing key does not sort first")
+        assert key.path is not None
+        key.path.unlink(missing_ok=True)
+        self.refresh(force=True)
+        return created
+
     def _retire_expired(self, *, now: float) -> list[str]:
         """Key i stopped signing when key i-1 (newer) appeared; its last token expires
         ``token_ttl_s`` later. One minute of margin covers clock skew between replicas."""

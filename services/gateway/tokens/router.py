@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import unquote
@@ -11,16 +12,27 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import JSONResponse
 
-from services.gateway.clients import service
+from services.gateway.clients import events, service
 from services.gateway.clients.exceptions import (
     InvalidClient,
     InvalidRequest,
     InvalidScope,
     KeyRotationUnavailable,
+    SigningKeyNotFound,
+    TokenEndpointBusy,
+    TooManyFailures,
     UnsupportedGrantType,
 )
-from services.gateway.clients.schemas import SigningKeyRead, SigningKeyRotated, TokenResponse
+from services.gateway.clients.hashing import SecretHasher
+from services.gateway.clients.schemas import (
+    SigningKeyRead,
+    SigningKeyRotated,
+    SigningKeyWithdrawal,
+    TokenResponse,
+)
 from services.gateway.dependencies import Hasher, Keys, Settings
+from services.gateway.store.models import Client
+from services.gateway.tokens.failures import AuthFailureLimiter
 from services.gateway.tokens.issuer import Grant, issue_token
 from services.gateway.tokens.keys import SigningKey
 from shared.auth import ADMIN_SCOPE, TENANT_KINDS, Principal, require_scope
@@ -47,15 +59,35 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+async def _authenticate(
+    request: Request, hasher: SecretHasher, client_id: str, secret: str
+) -> Client:
+    """`service.authenticate`, behind the failure limits of this client id and address."""
+    failures: AuthFailureLimiter = request.app.state.auth_failures
+    address = request.client.host if request.client else "unknown"
+    wait = failures.retry_after_s(client_id, address)
+    if wait is not None:
+        raise TooManyFailures(
+            "too many failed authentications for this client or from this address",
+            retry_after_s=max(1, math.ceil(wait)),
+        )
+    try:
+        return await service.authenticate(
+            request.app.state.session_factory, hasher, client_id, secret
+        )
+    except InvalidClient:
+        failures.failed(client_id, address)
+        raise
+
+
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
-    responses=problem_responses(InvalidRequest, InvalidClient),
+    responses=problem_responses(InvalidRequest, InvalidClient, TooManyFailures, TokenEndpointBusy),
     summary="Get an access token (OAuth2 client credentials)",
 )
 async def token(
     request: Request,
-    session: DbSession,
     hasher: Hasher,
     ring: Keys,
     settings: Settings,
@@ -64,7 +96,10 @@ async def token(
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form(description="Space-separated subset of the client's")] = None,
 ) -> JSONResponse:
-    """Authenticate with client_secret_post or HTTP Basic; returns a short-lived ES256 JWT."""
+    """Authenticate with client_secret_post or HTTP Basic; returns a short-lived ES256 JWT.
+
+    Failed authentications are limited per client id and per address (429 with
+    Retry-After); when too many secrets are being checked at once, 503 with Retry-After."""
     if grant_type is None:
         raise InvalidRequest("grant_type is required")
     if grant_type != "client_credentials":
@@ -76,7 +111,7 @@ async def token(
         if not client_id or not client_secret:
             raise InvalidClient("client_id and client_secret are required")
         basic = (client_id, client_secret)
-    client = await service.authenticate(session, hasher, *basic)
+    client = await _authenticate(request, hasher, *basic)
     granted = tuple(client.scopes)
     if scope is not None and scope.strip():
         asked = tuple(dict.fromkeys(scope.split()))
@@ -90,6 +125,7 @@ async def token(
             role=client.role,
             scopes=granted,
             tenants={kind: list(getattr(client, kind)) for kind in TENANT_KINDS},
+            generation=client.generation,
         ),
         ttl_s=settings.token_ttl_s,
     )
@@ -134,9 +170,37 @@ async def list_signing_keys(ring: Keys, _: Admin) -> list[SigningKeyRead]:
     response_model=SigningKeyRotated,
     responses=problem_responses(KeyRotationUnavailable),
 )
-async def rotate_signing_key(ring: Keys, _: Admin) -> SigningKeyRotated:
-    """Sign new tokens with a new key; older keys stay published until their tokens expire."""
+async def rotate_signing_key(ring: Keys, session: DbSession, _: Admin) -> SigningKeyRotated:
+    """Sign new tokens with a new key; older keys stay published until their tokens expire.
+    Services fetch the new key set at once (``proxima.gateway.signing_key.rotated.v1``)."""
     if not ring.writable:
         raise KeyRotationUnavailable("keys come from a PEM bundle: rotate by updating the file")
     key, retired = ring.rotate()
+    await events.signing_key_rotated(session, kid=key.kid, retired=retired, at=datetime.now(UTC))
     return SigningKeyRotated(signing=_read(key, True), retired=retired)
+
+
+@admin_router.post(
+    "/{kid}/withdraw",
+    response_model=SigningKeyWithdrawal,
+    responses=problem_responses(KeyRotationUnavailable, SigningKeyNotFound),
+)
+async def withdraw_signing_key(
+    kid: str, ring: Keys, session: DbSession, _: Admin
+) -> SigningKeyWithdrawal:
+    """Remove a key at once (it leaked): it leaves the JWKS and every token it signed is
+    refused, by the gateway now and by every service within seconds
+    (``proxima.gateway.signing_key.withdrawn.v1``), cached verifications included. If it
+    was signing, a new key signs from now on; clients holding its tokens ask for new ones."""
+    if not ring.writable:
+        raise KeyRotationUnavailable("keys come from a PEM bundle: withdraw by editing the file")
+    if kid not in {key.kid for key in ring.keys}:
+        raise SigningKeyNotFound(f"no published signing key {kid!r}")
+    # The event first: if removing the key fails, the transaction is rolled back with it.
+    await events.signing_key_withdrawn(session, kid=kid, reason="withdrawn", at=datetime.now(UTC))
+    await session.flush()
+    try:
+        ring.withdraw(kid)
+    except KeyError as exc:  # withdrawn meanwhile by a concurrent request
+        raise SigningKeyNotFound(f"no published signing key {kid!r}") from exc
+    return SigningKeyWithdrawal(withdrawn=kid, signing=_read(ring.signing_key, True))

@@ -1,7 +1,7 @@
 """The gateway's token verifier: its own key ring (no HTTP to itself), the shared cache of
 tokens already verified (a request is checked by the rate limiter, then the endpoint, and a
 client reuses its token for many requests), and the revocation list, checked on every use
-including cache hits."""
+including cache hits, with the generation of clients whose authority changed."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class GatewayTokenVerifier:
             self._inner.cache.clear()  # a key may have been withdrawn: verify everything again
             self._ring_version = self._ring.version
         principal = self._inner.verify(token)
-        if self._policy.is_revoked(principal.client_id):
-            raise Unauthorized("invalid token: the client has been revoked")
+        reason = self._policy.refusal(principal)
+        if reason is not None:
+            raise Unauthorized(f"invalid token: {reason}")
         return principal

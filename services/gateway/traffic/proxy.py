@@ -173,8 +173,10 @@ def forwarded_headers(request: Request, service: str) -> list[tuple[str, str]]:
         headers.append(("x-request-id", rid))
     if (cid := correlation_id_var.get()) is not None:
         headers.append(("x-correlation-id", cid))
+    # The hop this gateway received the request from (`ClientAddressMiddleware` keeps it;
+    # a caller's own X-Forwarded-For only reaches here if that hop is a trusted proxy).
     client = scope.get("client")
-    client_ip = client[0] if client else ""
+    client_ip = scope.get("state", {}).get("peer") or (client[0] if client else "")
     prior = _text(prior_for)
     headers += (
         ("x-forwarded-for", f"{prior}, {client_ip}" if prior else client_ip),
