@@ -1,12 +1,13 @@
 """RFC 9457 problem+json for every error a service returns, validation errors included.
 
-Domain errors subclass `Problem`; one handler renders them, so an endpoint never builds
+Every error meant for a client is a `shared.errors.DomainError` (HTTP-layer ones subclass
+`Problem`, which is one too); one handler renders them, so an endpoint never builds
 an error response by hand and every 4xx has a stable machine-readable ``code``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -14,23 +15,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import DomainError
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://proxima.example/problems/"
 
 log = structlog.get_logger(__name__)
 
 
-class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
-    """An error meant for the client. Subclasses set ``status``, ``code`` and ``title``."""
+class Problem(DomainError):
+    """An error of the HTTP layer itself (authentication, tenancy, a missing resource):
+    the same shape as every `DomainError`, which one handler renders."""
 
-    status: int = 400
-    code: str = "bad-request"
-    title: str = "Bad request"
-
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
-        self.extra = extra
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
 
 
 class NotFound(Problem):
@@ -154,8 +153,8 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
         )
         return problem_response(request, body)
 
-    app.add_exception_handler(Problem, on_problem)
-    for error_base in domain_errors:
+    app.add_exception_handler(DomainError, on_problem)
+    for error_base in domain_errors:  # a base outside the hierarchy (none left in services)
         app.add_exception_handler(error_base, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -15,20 +15,17 @@ Two families:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from shared.errors import DomainError
 
 
-class DiagnosticsDomainError(Exception):
+class DiagnosticsDomainError(DomainError):
     """Base of every diagnostics rule violation; carries the problem+json fields."""
 
     status: ClassVar[int] = 422
     code: ClassVar[str] = "diagnostics-rule-violated"
     title: ClassVar[str] = "Diagnostics rule violated"
-
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail: str = detail or self.title
-        self.extra: dict[str, Any] = extra
 
 
 class InvalidInput(DiagnosticsDomainError):

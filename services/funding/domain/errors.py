@@ -17,20 +17,17 @@ never changes anything: every domain function returns new values and raises befo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from shared.errors import DomainError
 
 
-class FundingDomainError(Exception):
+class FundingDomainError(DomainError):
     """Base of every funding rule violation; carries the problem+json fields."""
 
     status: ClassVar[int] = 422
     code: ClassVar[str] = "funding-rule-violated"
     title: ClassVar[str] = "Funding rule violated"
-
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail: str = detail or self.title
-        self.extra: dict[str, Any] = extra
 
 
 # --- workflow -------------------------------------------------------------------------------

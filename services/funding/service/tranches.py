@@ -25,7 +25,6 @@ from services.funding.service.events import (
     tranche_payable_event,
 )
 from services.funding.store import repository
-from services.funding.store.ids import uuid7
 from services.funding.store.models import (
     Application,
     Envelope,
@@ -34,6 +33,7 @@ from services.funding.store.models import (
     Tranche,
 )
 from shared.auth import Principal
+from shared.ids import uuid7
 
 _PAYING_STATES = frozenset({"in_payment", "final_report_received"})
 

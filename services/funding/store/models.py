@@ -27,8 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.funding.store.ids import uuid7
 from shared.db import ServiceBase, make_metadata
+from shared.ids import uuid7
 
 
 class Base(ServiceBase):

@@ -3,9 +3,8 @@
 Why one class per rule: the API renders each as RFC 9457 problem+json with a stable
 machine-readable ``code`` that partner applications switch on, and each endpoint lists the
 classes it can raise in its OpenAPI ``responses=``. The attributes (``status``, ``code``,
-``title``, ``detail``, ``extra``) mirror ``shared.problems.Problem`` so one handler can render
-both; the domain does not subclass it because ``shared.problems`` imports FastAPI and this
-package must stay free of I/O and web frameworks.
+``title``, ``detail``, ``extra``) come from ``shared.errors.DomainError``, the
+framework-free base one handler renders.
 
 Status convention: 422 when the request itself breaks a rule whatever the ledger's state
 (zero amount, unbalanced postings, time currency reconversion); 409 when the request is
@@ -17,20 +16,17 @@ changes anything: callers check, then write.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from shared.errors import DomainError
 
 
-class LedgerDomainError(Exception):
+class LedgerDomainError(DomainError):
     """Base of every ledger rule violation; carries the problem+json fields."""
 
     status: ClassVar[int] = 422
     code: ClassVar[str] = "ledger-rule-violated"
     title: ClassVar[str] = "Ledger rule violated"
-
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail: str = detail or self.title
-        self.extra: dict[str, Any] = extra
 
 
 # --- amounts, currencies and transactions (422: the request itself is wrong) -------------

@@ -15,8 +15,6 @@ load. Errors are re-raised as SQLAlchemy's, so callers and the unit of work see 
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -41,14 +39,10 @@ from services.ledger.store.models import (
     postings,
     transactions,
 )
+from shared.ids import uuid7
 
-
-def new_id() -> UUID:
-    """A UUIDv7 (RFC 9562): time-ordered, so keyset pages follow creation order."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return UUID(int=value)
+new_id = uuid7
+"""A UUIDv7 (RFC 9562): time-ordered, so keyset pages follow creation order."""
 
 
 Row = Mapping[str, Any]

@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime
 
 from services.funding.service.audit import GENESIS, entry_hash, verify_chain
-from services.funding.store.ids import uuid7
 from services.funding.store.models import Transition
+from shared.ids import uuid7
 
 
 def _chain(length: int) -> list[Transition]:
