@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,23 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
 
+    # How this service connects to Kafka: PLAINTEXT (no authentication), SSL,
+    # SASL_PLAINTEXT (the local broker of `make run` and the tests) or SASL_SSL (SCRAM over
+    # TLS, for production).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+
+    # The SASL mechanism the brokers enable (SCRAM-SHA-512 on the local broker).
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+
+    # The service's own Kafka principal and its password (required with SASL): one per
+    # service, and the brokers' ACLs (`python -m deploy.kafka_acls`) say what each may do.
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr("")
+
+    # PEM file of the CA that signed the brokers' certificates (SSL, SASL_SSL); empty = the
+    # system's trust store.
+    kafka_ssl_cafile: str = ""
+
     # The embedded bus is a log kept in its own database, shared by every service.
     events_database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proxima_events"
     log_level: str = "INFO"
@@ -66,6 +83,17 @@ class ServiceSettings(BaseSettings):
 
     # Run the service's event consumers in this process (false for an API-only process).
     run_background_tasks: bool = True
+
+    @model_validator(mode="after")
+    def _kafka_sasl_needs_credentials(self) -> ServiceSettings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_username and self.kafka_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"PROXIMA_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "PROXIMA_KAFKA_USERNAME and PROXIMA_KAFKA_PASSWORD"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> ServiceSettings:

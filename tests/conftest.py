@@ -85,7 +85,10 @@ async def engine_for() -> AsyncIterator[Callable[[str], AsyncEngine]]:
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[object]:
-    """A real single-node Apache Kafka (KRaft), started on first use."""
+    """A real single-node Apache Kafka (KRaft), started on first use, secured as in
+    production (SASL/SCRAM, default deny, the ACLs of ``deploy/kafka_acls.py``): clients
+    authenticate with ``kafka.client_settings(principal)`` (``client_env``,
+    ``client_options``), a service as itself, tests' probes as ``admin``."""
     from deploy.local.kafka_broker import KafkaBroker
 
     data_dir = TEST_ROOT / "kafka"

@@ -178,6 +178,7 @@ def main() -> int:
             run_dir=WORK / "run",
             event_bus="kafka",
             kafka_bootstrap=broker.bootstrap,
+            kafka_client_env=broker.client_env,
             base_port=58000,
             db_prefix="bench",
             extra_env={

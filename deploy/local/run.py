@@ -33,7 +33,12 @@ def _banner(stack: Stack, started: float) -> str:
         ("PostgreSQL", f"127.0.0.1:{stack.postgres.port} (user postgres, trust auth)"),
         (
             "Event bus",
-            stack.event_bus + (f" at {stack.kafka_bootstrap}" if stack.kafka_bootstrap else ""),
+            stack.event_bus
+            + (
+                f" at {stack.kafka_bootstrap} (SASL/SCRAM, one principal per service)"
+                if stack.kafka_bootstrap
+                else ""
+            ),
         ),
         ("Logs", str(stack.run_dir)),
     ]
@@ -83,6 +88,7 @@ def main() -> int:
             )
             broker.start()
             stack.kafka_bootstrap = broker.bootstrap
+            stack.kafka_client_env = broker.client_env
         print("Creating databases and applying migrations…", flush=True)
         stack.prepare_databases()
         print("Starting services…", flush=True)

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +109,9 @@ class Stack:
     base_port: int = 8000
     db_prefix: str = "proxima"
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # The PROXIMA_KAFKA_* variables that authenticate a service as its own principal
+    # (``KafkaBroker.client_env``); each service gets its own credentials.
+    kafka_client_env: Callable[[str], Mapping[str, str]] | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def role(self, service: str, kind: str) -> str:
@@ -171,6 +174,8 @@ class Stack:
             PROXIMA_DIAGNOSTICS_URL=f"http://127.0.0.1:{self.port_of('diagnostics')}",
             PROXIMA_SIGNING_KEYS_DIR=str(self.run_dir / "keys"),
         )
+        if self.event_bus == "kafka" and self.kafka_client_env is not None:
+            env.update(self.kafka_client_env(service))
         env.update(self.extra_env)
         return env
 

@@ -31,3 +31,8 @@ def subscription(group: str = GROUP) -> Subscription:
             PaymentPaid.event_type: apply_payment,
         },
     )
+
+
+def subscriptions() -> list[Subscription]:
+    """What this service consumes, under its default group (Kafka ACLs, dead-letter replay)."""
+    return [subscription()]

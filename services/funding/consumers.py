@@ -76,3 +76,8 @@ subscription = Subscription(
         PaymentRejected.event_type: on_payment_rejected,
     },
 )
+
+
+def subscriptions() -> list[Subscription]:
+    """What this service consumes (Kafka ACLs, dead-letter replay)."""
+    return [subscription]

@@ -223,3 +223,8 @@ async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
 SUBSCRIPTIONS = (
     Subscription(group="ledger", handlers={PaymentOrdered.event_type: on_payment_ordered}),
 )
+
+
+def subscriptions() -> list[Subscription]:
+    """What this service consumes (Kafka ACLs, dead-letter replay)."""
+    return list(SUBSCRIPTIONS)

@@ -1,11 +1,18 @@
 """The consumer runner: apply each event once, commit the offset after the database.
 
 For each record: decode (a bad envelope, an unknown type or an invalid payload goes
-straight to the dead letters with the reason); then, in ONE database transaction, insert
-the event's key into the inbox (``ON CONFLICT DO NOTHING``) and, only if it was new, run the
-handler; commit; then commit the offset. A crash anywhere before the offset commit means
-redelivery, and the inbox makes the redelivery a no-op. A handler that keeps failing is
+straight to the dead letters with the reason); check that its producer owns the topic
+(``trust.py``: an untrusted event is dead-lettered with the reason, no handler runs); then,
+in ONE database transaction, insert the event's key into the inbox (``ON CONFLICT DO
+NOTHING``) and, only if it was new, run the handler; commit; then commit the offset. A
+crash anywhere before the offset commit means redelivery, and the inbox makes the
+redelivery a no-op. A handler that keeps failing is
 retried with exponential backoff, then dead-lettered, so later events keep flowing.
+
+Dead letters belong to the consumer that gave up: a row in its own database's
+``dead_letters`` table and a copy on its own dead-letter topic
+(``proxima.<consumer service>.dlq.<topic>``, which only it may write); ``replay.py``
+re-applies them in its process, never by republishing under another service's name.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from shared.events.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLER
 from shared.events.registry import dead_letter_topic, topic_for
 from shared.events.tables import dead_letters, processed_events
 from shared.events.transports.base import Consumer, OutgoingRecord, Producer, Record
+from shared.events.trust import untrusted_reason
 from shared.observability import correlation_id_var
 
 log = structlog.get_logger(__name__)
@@ -51,6 +59,7 @@ class ConsumerRunner:
     def __init__(
         self,
         *,
+        service: str,
         subscription: Subscription,
         consumer: Consumer,
         session_factory: async_sessionmaker[AsyncSession],
@@ -59,6 +68,7 @@ class ConsumerRunner:
         retry_base_s: float = 0.2,
         batch_size: int = 200,
     ) -> None:
+        self.service = service
         self.subscription = subscription
         self.consumer = consumer
         self.session_factory = session_factory
@@ -145,13 +155,16 @@ class ConsumerRunner:
             async with self.session_factory() as session, session.begin():
                 for index, record in enumerate(records):  # noqa: B007 - read in the handler below
                     event = decode(record.value)  # a bad one aborts the batch: handled singly
+                    reason = untrusted_reason(event, record)
+                    if reason is not None:
+                        raise _BatchFailed(-1, UntrustedEvent(reason))  # dead-lettered singly
                     handler = self.subscription.handlers.get(event.type)
                     if handler is None:
                         outcomes.append((event.type, "ignored"))
                         continue
                     applied = await self._apply_in(session, event, handler)
                     outcomes.append((event.type, "applied" if applied else "duplicate"))
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, _BatchFailed):
             raise
         except EnvelopeError as exc:
             raise _BatchFailed(-1, exc) from exc  # not a handler try: dead-lettered singly
@@ -164,6 +177,10 @@ class ConsumerRunner:
             event = decode(record.value)
         except EnvelopeError as exc:
             await self._dead_letter(record, reason=exc.reason, event_type=None, attempts=0)
+            return
+        reason = untrusted_reason(event, record)
+        if reason is not None:
+            await self._dead_letter(record, reason=reason, event_type=event.type, attempts=0)
             return
         handler = self.subscription.handlers.get(event.type)
         if handler is None:  # a known type this group does not handle: not ours
@@ -206,21 +223,7 @@ class ConsumerRunner:
             return await self._apply_in(session, event, handler)
 
     async def _apply_in(self, session: AsyncSession, event: Event, handler: Handler) -> bool:
-        """Inbox row and handler effects in the caller's transaction; False if already seen."""
-        token = correlation_id_var.set(event.correlation_id)
-        try:
-            inserted = await session.execute(
-                pg_insert(processed_events)
-                .values(consumer=self.group, dedup_key=event.dedup_key, event_type=event.type)
-                .on_conflict_do_nothing()
-                .returning(processed_events.c.dedup_key)
-            )
-            if inserted.first() is None:
-                return False
-            await handler(session, event)
-            return True
-        finally:
-            correlation_id_var.reset(token)
+        return await apply_once(session, self.group, event, handler)
 
     async def _dead_letter(
         self, record: Record, *, reason: str, event_type: str | None, attempts: int
@@ -241,6 +244,7 @@ class ConsumerRunner:
                     topic=record.topic,
                     partition=record.partition,
                     record_offset=record.offset,
+                    key=record.key,
                     event_type=event_type,
                     reason=reason[:4000],
                     attempts=attempts,
@@ -257,13 +261,36 @@ class ConsumerRunner:
         await self.dead_letter_producer.send_many(
             [
                 OutgoingRecord(
-                    topic=dead_letter_topic(record.topic),
+                    topic=dead_letter_topic(self.service, record.topic),
                     key=record.key or "",
                     value=record.value,
                     headers=headers,
                 )
             ]
         )
+
+
+async def apply_once(session: AsyncSession, group: str, event: Event, handler: Handler) -> bool:
+    """Inbox row and handler effects in the caller's transaction; False if ``group``
+    already applied the event."""
+    token = correlation_id_var.set(event.correlation_id)
+    try:
+        inserted = await session.execute(
+            pg_insert(processed_events)
+            .values(consumer=group, dedup_key=event.dedup_key, event_type=event.type)
+            .on_conflict_do_nothing()
+            .returning(processed_events.c.dedup_key)
+        )
+        if inserted.first() is None:
+            return False
+        await handler(session, event)
+        return True
+    finally:
+        correlation_id_var.reset(token)
+
+
+class UntrustedEvent(Exception):
+    """An event whose producer does not own its topic (``trust.py``)."""
 
 
 class _BatchFailed(Exception):

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.events.registry import TYPE_PATTERN, registered_types, topic_for
+from shared.events.registry import TYPE_PATTERN, dead_letter_topic, registered_types, topic_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 
@@ -97,11 +97,16 @@ def asyncapi_document() -> dict[str, Any]:
             "summary": f"Published by the {topic.split('.')[1]} service through its outbox",
         }
     for channel_id in list(channels):
+        family = channels[channel_id]["address"]
         channels[f"{channel_id}_dlq"] = {
-            "address": f"{channels[channel_id]['address']}.dlq",
+            "address": dead_letter_topic("{consumer}", family),
             "description": (
-                "Dead letters of consumers of this family, with dlq-reason and dlq-consumer headers"
+                f"Dead letters of {family}: each consuming service writes its own, under its "
+                "own prefix (only it may), with dlq-reason and dlq-consumer headers"
             ),
+            "parameters": {
+                "consumer": {"description": "the consuming service that gave up on the event"}
+            },
             "messages": dict(channels[channel_id]["messages"]),
         }
     return {
@@ -113,7 +118,10 @@ def asyncapi_document() -> dict[str, Any]:
                 "Every event is a CloudEvents 1.0 envelope in structured JSON mode. Topics are per "
                 "aggregate family (proxima.<service>.<aggregate>); the key is the aggregate id. "
                 "Producers use a transactional outbox and an idempotent producer (acks=all); "
-                "consumers de-duplicate on source + id through an inbox table."
+                "consumers de-duplicate on source + id through an inbox table. Only the "
+                "service <service> writes to proxima.<service>.* (Kafka ACLs, one SCRAM "
+                "principal per service), under the source /proxima/<service>; consumers "
+                "dead-letter any event whose source does not own its topic."
             ),
         },
         "defaultContentType": "application/cloudevents+json",

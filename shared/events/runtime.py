@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.events.consumer import ConsumerRunner, Subscription
 from shared.events.outbox import OutboxRelay
-from shared.events.registry import dead_letter_topic, registered_types, topic_for
+from shared.events.registry import dead_letter_topic, producer_of, registered_types, topic_for
 from shared.events.transports import Producer, make_consumer, make_producer
 from shared.settings import ServiceSettings
 
@@ -39,16 +39,7 @@ class EventRuntime:
     async def start(self) -> None:
         await self.producer.start()
         if self.settings.event_bus == "kafka":
-            from shared.events.transports.kafka import ensure_topics
-
-            families = {topic_for(t) for t in registered_types()}
-            topics = sorted(families | {dead_letter_topic(t) for t in families})
-            await ensure_topics(
-                self.settings.kafka_bootstrap,
-                topics,
-                partitions=self.settings.kafka_topic_partitions,
-                replication=self.settings.kafka_replication_factor,
-            )
+            await self._create_own_topics()
         relay = OutboxRelay(
             service=self.settings.service_name,
             engine=self.engine,
@@ -62,6 +53,7 @@ class EventRuntime:
             )
             await consumer.start()
             runner = ConsumerRunner(
+                service=self.settings.service_name,
                 subscription=subscription,
                 consumer=consumer,
                 session_factory=self.session_factory,
@@ -77,6 +69,21 @@ class EventRuntime:
             "event_runtime_started",
             bus=self.settings.event_bus,
             consumers=[s.group for s in self.subscriptions],
+        )
+
+    async def _create_own_topics(self) -> None:
+        """The topics this service owns, and only those (the broker lets no one else
+        create them): the families it produces, so consumers can subscribe before its
+        first event, and the dead-letter topics of what it consumes."""
+        from shared.events.transports.kafka import KafkaConnection, TopicSpec, ensure_topics
+
+        service = self.settings.service_name
+        families = {topic_for(t) for t in registered_types() if producer_of(t) == service}
+        consumed = {topic for s in self.subscriptions for topic in s.topics}
+        await ensure_topics(
+            KafkaConnection.from_settings(self.settings),
+            families | {dead_letter_topic(service, topic) for topic in consumed},
+            spec=TopicSpec.from_settings(self.settings),
         )
 
     async def stop(self, *, grace_s: float = 10.0) -> None:

@@ -15,5 +15,5 @@ def bus(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> S
     if request.param == "kafka":
         broker = request.getfixturevalue("kafka")
         request.node.add_marker(pytest.mark.kafka)
-        return bus_settings("kafka", bootstrap=broker.bootstrap)  # type: ignore[attr-defined]
+        return bus_settings("kafka", kafka=broker)
     return bus_settings("embedded", events_url=new_database("events"))

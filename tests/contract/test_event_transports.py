@@ -11,7 +11,8 @@ from shared.settings import ServiceSettings
 
 
 def _topic() -> str:
-    return f"proxima.test.t{uuid.uuid4().hex[:12]}"
+    """A fresh topic of the probes' service (on Kafka, its owner creates it)."""
+    return f"proxima.platform.t{uuid.uuid4().hex[:12]}"
 
 
 async def _drain(

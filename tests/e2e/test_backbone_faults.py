@@ -25,11 +25,12 @@ from tests.support.waiting import eventually
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
-def _spawn(mode: str, **env: str) -> subprocess.Popen[bytes]:
+def _spawn(kafka: Any, mode: str, **env: str) -> subprocess.Popen[bytes]:
+    """A relay or consumer process, authenticated as the broker's ``admin`` principal."""
     return subprocess.Popen(
         [sys.executable, "-m", "tests.support.backbone_process", mode],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        env={**os.environ, "PYTHONPATH": str(REPO), **kafka.client_env("admin"), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -44,12 +45,12 @@ async def test_relay_killed_between_publish_and_mark_sent_event_applied_once(
     await _emit(engine, probe, range(20))
 
     doomed = _spawn(
-        "relay", PROBE_DB_URL=url, PROBE_BOOTSTRAP=kafka.bootstrap, KILL_AFTER_PUBLISH="1"
+        kafka, "relay", PROBE_DB_URL=url, PROBE_BOOTSTRAP=kafka.bootstrap, KILL_AFTER_PUBLISH="1"
     )
     assert await asyncio.to_thread(doomed.wait, 60) == -9
     assert await outbox_unpublished(engine) == 20  # published, never marked sent
 
-    bus = bus_settings("kafka", bootstrap=kafka.bootstrap)
+    bus = bus_settings("kafka", kafka=kafka)
     group = f"g-{probe}"
     duplicates_before = EVENTS_CONSUMED.labels(group, PROBE_TYPE, "duplicate")._value.get()
     async with Running() as run:
@@ -71,7 +72,7 @@ async def test_broker_restart_while_events_flow_loses_and_doubles_nothing(
 ) -> None:
     engine = await _probe_db(new_database, engine_for)
     probe = uuid.uuid4().hex
-    bus = bus_settings("kafka", bootstrap=kafka.bootstrap)
+    bus = bus_settings("kafka", kafka=kafka)
     total = 400
     async with Running() as run:
         await run.relay(bus, engine)
@@ -103,11 +104,12 @@ async def test_consumer_killed_mid_handler_redelivery_applied_once(
     probe = uuid.uuid4().hex
     group = f"g-{probe}"
     marker = tmp_path / "in-handler"
-    bus = bus_settings("kafka", bootstrap=kafka.bootstrap)
+    bus = bus_settings("kafka", kafka=kafka)
     async with Running() as run:
         await run.relay(bus, engine)
         await _emit(engine, probe, range(10))
         victim = _spawn(
+            kafka,
             "consume",
             PROBE_DB_URL=url,
             PROBE_BOOTSTRAP=kafka.bootstrap,

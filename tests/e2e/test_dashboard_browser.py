@@ -25,11 +25,9 @@ from deploy.local.stack import ServiceProcess
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.funding import BudgetCommitted, PaymentOrdered, PaymentPaid
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
-from shared.events.envelope import encode, new_event
-from shared.events.registry import EventPayload, topic_for
-from shared.events.transports import make_producer
-from shared.events.transports.base import OutgoingRecord
+from shared.events.registry import EventPayload
 from shared.settings import ServiceSettings
+from tests.support.events import owned_event, publish_as_owner
 from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -87,22 +85,9 @@ def publish(events_url: str, *payloads: EventPayload) -> None:
     """Publish on the embedded bus, as a service's outbox relay would."""
 
     async def send() -> None:
-        producer = make_producer(
-            ServiceSettings(event_bus="embedded", events_database_url=events_url)
-        )
-        await producer.start()
-        try:
-            events = [
-                new_event(p, source="/e2e", subject=f"e2e-{i}") for i, p in enumerate(payloads)
-            ]
-            await producer.send_many(
-                [
-                    OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
-                    for e in events
-                ]
-            )
-        finally:
-            await producer.stop()
+        events = [owned_event(p, subject=f"e2e-{i}") for i, p in enumerate(payloads)]
+        settings = ServiceSettings(event_bus="embedded", events_database_url=events_url)
+        await publish_as_owner(settings, events)
 
     # Playwright's sync API owns this thread's event loop: publish from another thread.
     with ThreadPoolExecutor(max_workers=1) as pool:

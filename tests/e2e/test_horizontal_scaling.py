@@ -46,7 +46,7 @@ async def test_only_one_relay_publishes_and_the_standby_takes_over(
     kafka: Any, new_database: Callable[[str], str], engine_for: Callable[[str], AsyncEngine]
 ) -> None:
     engine = await _probe_db(new_database, engine_for)
-    bus = bus_settings("kafka", bootstrap=kafka.bootstrap)
+    bus = bus_settings("kafka", kafka=kafka)
     probe = uuid.uuid4().hex
     producers = [CountingProducer(make_producer(bus)) for _ in range(2)]
     for p in producers:
@@ -79,7 +79,7 @@ async def test_two_instances_share_a_consumer_group_and_apply_each_event_once(
     kafka: Any, new_database: Callable[[str], str], engine_for: Callable[[str], AsyncEngine]
 ) -> None:
     engine = await _probe_db(new_database, engine_for)
-    bus = bus_settings("kafka", bootstrap=kafka.bootstrap)
+    bus = bus_settings("kafka", kafka=kafka)
     group = f"scaled-{uuid.uuid4().hex[:8]}"
     probes = [uuid.uuid4().hex for _ in range(6)]  # six keys spread over the partitions
     async with Running() as run:

@@ -24,11 +24,8 @@ from deploy.local.postgres import LocalPostgres
 from deploy.local.stack import Stack
 from shared.db import make_engine
 from shared.events.catalog.funding import PaymentOrdered
-from shared.events.envelope import encode, new_event
-from shared.events.registry import topic_for
-from shared.events.transports import make_producer
-from shared.events.transports.base import OutgoingRecord
 from shared.settings import ServiceSettings
+from tests.support.events import owned_event, publish_as_owner
 from tests.support.stack import admin_token, e2e_stack, role_token
 from tests.support.sync_waiting import wait_until
 
@@ -50,28 +47,11 @@ def stack(
         yield running
 
 
-def publish_orders(stack: Stack, orders: list[PaymentOrdered]) -> None:
-    """Publish payment orders on the stack's Kafka, as funding's outbox relay does."""
-
-    async def send() -> None:
-        producer = make_producer(
-            ServiceSettings(event_bus="kafka", kafka_bootstrap=stack.kafka_bootstrap)
-        )
-        await producer.start()
-        try:
-            events = [
-                new_event(o, source="/proxima/funding", subject=o.application_id) for o in orders
-            ]
-            await producer.send_many(
-                [
-                    OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
-                    for e in events
-                ]
-            )
-        finally:
-            await producer.stop()
-
-    asyncio.run(send())
+def publish_orders(stack: Stack, kafka: Any, orders: list[PaymentOrdered]) -> None:
+    """Publish payment orders on the stack's Kafka as funding's outbox relay does: with
+    funding's principal, the only one the broker lets write there."""
+    events = [owned_event(o, subject=o.application_id) for o in orders]
+    asyncio.run(publish_as_owner(ServiceSettings(event_bus="kafka"), events, kafka=kafka))
 
 
 def ledger_answers(stack: Stack, order_ids: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -206,7 +186,9 @@ def _ledger_setup(admin: As) -> dict[str, str]:
     return ids
 
 
-def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(stack: Stack) -> None:
+def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(
+    stack: Stack, kafka: Any
+) -> None:
     gw = stack.gateway_url
     admin_tok = admin_token(gw)
     admin = As(stack, admin_tok)
@@ -414,6 +396,7 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(st
     }
     publish_orders(
         stack,
+        kafka,
         [
             PaymentOrdered(
                 order_id=f"misdirected-{code}",

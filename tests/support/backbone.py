@@ -1,9 +1,13 @@
 """Building blocks for backbone tests: a probe database whose handler records every
-application as a row (no unique constraint, so a double application shows as two rows)."""
+application as a row (no unique constraint, so a double application shows as two rows).
+
+Probes are ``proxima.platform.*`` events: the tests publish and consume them as the
+``platform`` service (on Kafka, with the ``admin`` principal: no service may write there)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -11,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from shared.events.catalog.platform import ProbeEmitted
 from shared.events.consumer import Handler, Subscription
 from shared.events.envelope import Event
+from shared.events.registry import source_for
 from shared.events.tables import create_event_tables
 from shared.settings import ServiceSettings
 
@@ -23,6 +28,8 @@ probe_effects = Table(
 )
 
 PROBE_TYPE = ProbeEmitted.event_type
+PROBE_SERVICE = "platform"
+PROBE_SOURCE = source_for(PROBE_SERVICE)
 
 
 async def prepare_probe_database(engine: AsyncEngine) -> None:
@@ -73,13 +80,27 @@ async def outbox_unpublished(engine: AsyncEngine) -> int:
 
 
 def bus_settings(
-    bus: str, *, events_url: str = "", bootstrap: str = "", **extra: object
+    bus: str,
+    *,
+    events_url: str = "",
+    bootstrap: str = "",
+    kafka: Any | None = None,
+    **extra: object,
 ) -> ServiceSettings:
+    """The probes' settings: the ``platform`` service, and on Kafka the broker's
+    ``admin`` principal (``kafka``), or credentials from PROXIMA_KAFKA_* variables."""
+    credentials: dict[str, Any] = {}
+    if kafka is not None:
+        credentials = kafka.client_settings("admin")
+    elif bootstrap:
+        credentials = {"kafka_bootstrap": bootstrap}
     return ServiceSettings(
-        service_name="probe",
-        event_bus=bus,  # type: ignore[arg-type]
-        events_database_url=events_url,
-        kafka_bootstrap=bootstrap,
-        consumer_retry_base_s=0.01,
-        **extra,  # type: ignore[arg-type]
+        **{
+            "service_name": PROBE_SERVICE,
+            "event_bus": bus,
+            "events_database_url": events_url,
+            "consumer_retry_base_s": 0.01,
+            **credentials,
+            **extra,
+        }
     )

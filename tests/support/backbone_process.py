@@ -1,7 +1,8 @@
 """A relay or a consumer in a process of its own, so fault tests can SIGKILL it at an exact
 point: ``python -m tests.support.backbone_process relay|consume``.
 
-Configured by environment: PROBE_DB_URL, PROBE_BOOTSTRAP, PROBE_GROUP, and the fault:
+Configured by environment: PROBE_DB_URL, PROBE_BOOTSTRAP, PROBE_GROUP, the broker's
+credentials as PROXIMA_KAFKA_* variables (``KafkaBroker.client_env``), and the fault:
 KILL_AFTER_PUBLISH=1 (relay dies after the broker acked a batch, before marking it sent),
 HANG_ON_PROBE=id HANG_ON_SEQUENCE=N (the handler of that event writes MARKER_FILE, then
 hangs mid-transaction).
@@ -33,7 +34,9 @@ async def relay() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     hook = die if os.environ.get("KILL_AFTER_PUBLISH") == "1" else None
-    await OutboxRelay(service="probe", engine=engine, producer=producer, after_publish=hook).run()
+    await OutboxRelay(
+        service=settings.service_name, engine=engine, producer=producer, after_publish=hook
+    ).run()
 
 
 async def consume() -> None:
@@ -60,6 +63,7 @@ async def consume() -> None:
     producer = make_producer(settings)
     await producer.start()
     await ConsumerRunner(
+        service=settings.service_name,
         subscription=subscription,
         consumer=consumer,
         session_factory=make_session_factory(engine),

@@ -32,6 +32,7 @@ def e2e_stack(
         run_dir=run_dir,
         event_bus="kafka" if kafka is not None else "embedded",
         kafka_bootstrap=kafka.bootstrap if kafka is not None else "",
+        kafka_client_env=kafka.client_env if kafka is not None else None,
         base_port=base,
         db_prefix=f"e2e{base}",
         extra_env={

@@ -6,6 +6,8 @@
 #   kafka.sh status   exit 0 if running, 3 if not
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.cache/kafka/data),
 #      PYTHON (default: <repo>/.venv/bin/python).
+# The broker speaks SASL/SCRAM-SHA-512 with ACLs: each principal's password is in
+# $KAFKA_DATA_DIR/credentials.json, and admin.properties there is a ready client config.
 # The logic lives in deploy/local/kafka_broker.py (its docstring says why); this only
 # forwards, so the pytest fixtures and this script can never drift apart.
 set -euo pipefail

@@ -12,25 +12,31 @@ __all__ = ["Consumer", "OutgoingRecord", "Producer", "Record", "make_consumer", 
 
 
 def make_producer(settings: ServiceSettings) -> Producer:
+    """A producer writing as ``settings.service_name`` (its Kafka principal authenticates
+    it; the embedded log records the name on every row)."""
     if settings.event_bus == "kafka":
-        from shared.events.transports.kafka import KafkaProducer
+        from shared.events.transports.kafka import KafkaConnection, KafkaProducer, TopicSpec
 
-        return KafkaProducer(bootstrap=settings.kafka_bootstrap, client_id=settings.service_name)
+        return KafkaProducer(
+            KafkaConnection.from_settings(settings),
+            service=settings.service_name,
+            topics=TopicSpec.from_settings(settings),
+        )
     from shared.events.transports.embedded import EmbeddedProducer
 
-    return EmbeddedProducer(settings.events_database_url)
+    return EmbeddedProducer(settings.events_database_url, service=settings.service_name)
 
 
 def make_consumer(settings: ServiceSettings, *, group: str, topics: Sequence[str]) -> Consumer:
     if settings.event_bus == "kafka":
-        from shared.events.transports.kafka import KafkaConsumer
+        from shared.events.transports.kafka import KafkaConnection, KafkaConsumer, TopicSpec
 
         return KafkaConsumer(
-            bootstrap=settings.kafka_bootstrap,
+            KafkaConnection.from_settings(settings),
+            service=settings.service_name,
             group=group,
             topics=topics,
-            partitions=settings.kafka_topic_partitions,
-            replication=settings.kafka_replication_factor,
+            spec=TopicSpec.from_settings(settings),
         )
     from shared.events.transports.embedded import EmbeddedConsumer
 

@@ -17,7 +17,12 @@ class OutgoingRecord:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """A delivered message; ``offset`` is per (topic, partition)."""
+    """A delivered message; ``offset`` is per (topic, partition).
+
+    ``producer`` is the service that wrote it when the transport knows it (the embedded
+    log records it on each row; ``""`` for rows written before it did); ``None`` on Kafka,
+    where the broker authenticated the writer and its ACLs already decided.
+    """
 
     topic: str
     partition: int
@@ -25,6 +30,7 @@ class Record:
     key: str | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = field(default=())
+    producer: str | None = None
 
 
 class Producer(Protocol):

@@ -3,6 +3,11 @@ broker. Hand-rolled on purpose: it is ~150 lines, needs no infrastructure beyond
 PostgreSQL we already run, and gives the same delivery contract as Kafka (ordered per
 topic, consumer-group offsets, at-least-once), which the shared contract tests check.
 
+Each row records the service that appended it (the producer's ``PROXIMA_SERVICE_NAME``),
+and consumers apply the rule Kafka's ACLs apply on the broker: only a topic's owner writes
+to it (``shared/events/trust.py``). The log has no authentication of its own: it lives in a
+database only the services reach, like the rest of ``make run``.
+
 One member of a consumer group reads at a time (a PostgreSQL advisory lock per group);
 other members stand by and take over if it dies, like a single-partition Kafka topic.
 LISTEN/NOTIFY wakes readers as soon as a record is appended.
@@ -32,8 +37,17 @@ CREATE TABLE IF NOT EXISTS event_log (
     key text NOT NULL,
     value bytea NOT NULL,
     headers jsonb NOT NULL DEFAULT '[]',
-    appended_at timestamptz NOT NULL DEFAULT now()
+    appended_at timestamptz NOT NULL DEFAULT now(),
+    producer text
 );
+DO $$ BEGIN
+    -- A log created before rows recorded their producer (checked first: ALTER TABLE would
+    -- lock the log on every start even when there is nothing to add).
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'event_log'::regclass
+                   AND attname = 'producer' AND NOT attisdropped) THEN
+        ALTER TABLE event_log ADD COLUMN producer text;
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS event_log_topic_position ON event_log (topic, position);
 CREATE TABLE IF NOT EXISTS consumer_offsets (
     group_id text NOT NULL,
@@ -59,8 +73,9 @@ def _group_lock_key(group: str) -> int:
 
 
 class EmbeddedProducer:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, service: str) -> None:
         self.dsn = plain_dsn(database_url)
+        self.service = service
         self._pool: asyncpg.Pool | None = None
 
     async def start(self) -> None:
@@ -88,13 +103,14 @@ class EmbeddedProducer:
             # One statement for the whole batch: a row per statement cost more than the
             # rows themselves under load.
             await conn.execute(
-                "INSERT INTO event_log (topic, key, value, headers)"
-                " SELECT t, k, v, h::jsonb FROM unnest($1::text[], $2::text[], $3::bytea[],"
+                "INSERT INTO event_log (topic, key, value, headers, producer)"
+                " SELECT t, k, v, h::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::bytea[],"
                 " $4::text[]) AS r(t, k, v, h)",
                 [r.topic for r in records],
                 [r.key for r in records],
                 [r.value for r in records],
                 [json.dumps([[k, v.decode("latin-1")] for k, v in r.headers]) for r in records],
+                self.service,
             )
 
     async def ping(self) -> None:
@@ -161,10 +177,10 @@ class EmbeddedConsumer:
         # on each wake-up (1.2 ms a read at 13,000 records, a quarter of a core under load).
         rows = await self._conn.fetch(
             """
-            SELECT l.position, l.topic, l.key, l.value, l.headers
+            SELECT l.position, l.topic, l.key, l.value, l.headers, l.producer
             FROM unnest($2::text[]) AS s(topic)
             CROSS JOIN LATERAL (
-                SELECT e.position, e.topic, e.key, e.value, e.headers
+                SELECT e.position, e.topic, e.key, e.value, e.headers, e.producer
                 FROM event_log e
                 WHERE e.topic = s.topic
                   AND e.position > COALESCE(
@@ -188,6 +204,7 @@ class EmbeddedConsumer:
                 key=r["key"],
                 value=bytes(r["value"]),
                 headers=tuple((k, v.encode("latin-1")) for k, v in json.loads(r["headers"])),
+                producer=r["producer"] or "",
             )
             for r in rows
         ]

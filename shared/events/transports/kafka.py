@@ -1,26 +1,105 @@
-"""Apache Kafka through aiokafka: idempotent producer with acks=all, manual offset commits."""
+"""Apache Kafka through aiokafka: idempotent producer with acks=all, manual offset commits.
+
+Every client authenticates as its service's principal (``PROXIMA_KAFKA_SECURITY_PROTOCOL``,
+``…_SASL_MECHANISM``, ``…_USERNAME``, ``…_PASSWORD``, ``…_SSL_CAFILE``) and the broker's
+ACLs decide what it may do. Topics are created by their owner only (the service named in
+``proxima.<service>.``): the producer creates its own topics before it first writes to
+them, a consumer creates the subscribed topics it owns (tests' probes) and waits for the
+others to appear: the broker never auto-creates a topic.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, for_code
+from aiokafka.helpers import create_ssl_context
 
+from shared.events.registry import topic_owner
 from shared.events.transports.base import OutgoingRecord, Record
+from shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
+# How often a consumer refreshes metadata: how soon it notices a subscribed topic that its
+# owner created after the consumer started (aiokafka's default is five minutes).
+METADATA_MAX_AGE_MS = 3000
+
+_TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where the brokers are and how this client authenticates to them."""
+
+    bootstrap: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    password: str = ""
+    ssl_cafile: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> KafkaConnection:
+        return cls(
+            bootstrap=settings.kafka_bootstrap,
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_username,
+            password=settings.kafka_password.get_secret_value(),
+            ssl_cafile=settings.kafka_ssl_cafile,
+        )
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments every aiokafka client (producer, consumer, admin) takes."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            options["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile or None)
+        if self.security_protocol.startswith("SASL_"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=self.password,
+            )
+        return options
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How the topics a client creates are shaped."""
+
+    partitions: int = 3
+    replication: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> TopicSpec:
+        return cls(settings.kafka_topic_partitions, settings.kafka_replication_factor)
+
 
 class KafkaProducer:
-    def __init__(self, *, bootstrap: str, client_id: str = "proxima") -> None:
-        self.bootstrap = bootstrap
+    def __init__(
+        self,
+        connection: KafkaConnection,
+        *,
+        service: str,
+        topics: TopicSpec | None = None,
+    ) -> None:
+        self.connection = connection
+        self.service = service
+        self.topics = topics or TopicSpec()
+        self._known: set[str] = set()
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
+            **connection.options(),
+            client_id=service,
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
@@ -34,6 +113,16 @@ class KafkaProducer:
         await self._producer.stop()
 
     async def send_many(self, records: Sequence[OutgoingRecord]) -> None:
+        new = {r.topic for r in records} - self._known
+        if new:
+            # Its own topics the producer creates before it first writes to them; anyone
+            # else's it just writes to, and the broker's ACLs have the last word.
+            await ensure_topics(
+                self.connection,
+                [t for t in new if topic_owner(t) == self.service],
+                spec=self.topics,
+            )
+            self._known |= new
         # Enqueue all first, then wait: the idempotent producer keeps per-partition order
         # while batching, which is what makes the relay fast.
         pending = [
@@ -49,19 +138,22 @@ class KafkaProducer:
 class KafkaConsumer:
     def __init__(
         self,
+        connection: KafkaConnection,
         *,
-        bootstrap: str,
+        service: str,
         group: str,
         topics: Sequence[str],
-        partitions: int = 3,
-        replication: int = 1,
+        spec: TopicSpec | None = None,
     ) -> None:
+        self.connection = connection
+        self.service = service
         self.topics = list(topics)
-        self.partitions = partitions
-        self.replication = replication
+        self.spec = spec or TopicSpec()
+        # No topics here: subscribed after start, so a topic whose owner has not created
+        # it yet does not fail the start (aiokafka waits for constructor topics to exist).
         self._consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=bootstrap,
+            **connection.options(),
+            client_id=service,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -69,14 +161,17 @@ class KafkaConsumer:
             session_timeout_ms=10000,
             heartbeat_interval_ms=2000,
             max_poll_interval_ms=300000,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
-        self.bootstrap = bootstrap
 
     async def start(self) -> None:
         await ensure_topics(
-            self.bootstrap, self.topics, partitions=self.partitions, replication=self.replication
+            self.connection,
+            [t for t in self.topics if topic_owner(t) == self.service],
+            spec=self.spec,
         )
         await self._consumer.start()
+        self._consumer.subscribe(self.topics)
 
     async def stop(self) -> None:
         await self._consumer.stop()
@@ -120,24 +215,30 @@ class KafkaConsumer:
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Sequence[str], *, partitions: int = 3, replication: int = 1
+    connection: KafkaConnection, topics: Iterable[str], *, spec: TopicSpec | None = None
 ) -> None:
-    """Create missing topics, so consumers can join a group before the first event is ever
-    produced (and so production does not depend on broker auto-creation)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    """Create the missing ones of ``topics``, so consumers can join a group before the first
+    event is ever produced; the broker never auto-creates one. Raises the broker's error
+    (``TopicAuthorizationFailedError`` for a topic this principal may not create)."""
+    wanted = sorted(set(topics))
+    if not wanted:
+        return
+    spec = spec or TopicSpec()
+    admin = AIOKafkaAdminClient(**connection.options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in topics if t not in existing]
-        if missing:
-            try:
-                await admin.create_topics(
-                    [
-                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
-                        for t in missing
-                    ]
-                )
-            except TopicAlreadyExistsError:
-                pass
+        missing = [t for t in wanted if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [
+                NewTopic(t, num_partitions=spec.partitions, replication_factor=spec.replication)
+                for t in missing
+            ]
+        )
+        for topic, code, *_ in response.topic_errors:
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise for_code(code)(f"cannot create topic {topic}")
     finally:
         await admin.close()

@@ -30,6 +30,7 @@ from shared.events.tables import outbox
 from shared.events.transports.base import OutgoingRecord
 from tests.integration.diagnostics.diagnostics_support import READ_ALL, READ_ISERE, settings_for
 from tests.support.apps import serve
+from tests.support.events import producer_as, publish_as_owner
 from tests.support.tokens import bearer
 from tests.support.waiting import eventually
 
@@ -76,13 +77,17 @@ async def test_posted_transactions_feed_the_aggregates_once_and_publish_updates(
 ) -> None:
     settings = settings_for(migrated_database("diagnostics"), new_database("events"))
     async with serve(create_app, settings) as client:
-        producer = client.app.state.events.producer  # type: ignore[attr-defined]
+        producer = producer_as(settings, "ledger")  # the ledger's events, written by the ledger
         events = [new_event(p, source="/proxima/ledger", subject=p.transaction_id) for p in STREAM]
         records = [
             OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e)) for e in events
         ]
         # The first event is delivered twice: the inbox applies it once.
-        await producer.send_many([records[0], records[0], *records[1:]])
+        await producer.start()
+        try:
+            await producer.send_many([records[0], records[0], *records[1:]])
+        finally:
+            await producer.stop()
         rows = await eventually(
             lambda: _aggregates(client, "38"), lambda r: r and r[0]["transactions"] == 4
         )
@@ -265,14 +270,8 @@ async def test_replaying_the_log_from_offset_zero_rebuilds_the_same_aggregates(
     stream = [_transaction(i, spec) for i, spec in enumerate(REPLAY_STREAM)]
     live_settings = settings_for(migrated_database("diagnostics"), events_url)
     async with serve(create_app, live_settings) as live:
-        producer = live.app.state.events.producer  # type: ignore[attr-defined]
         events = [new_event(p, source="/proxima/ledger", subject=p.transaction_id) for p in stream]
-        await producer.send_many(
-            [
-                OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
-                for e in events
-            ]
-        )
+        await publish_as_owner(live_settings, events)
         await eventually(lambda: _applied(live), lambda n: n == len(stream))
         live_counters = await _counters(live)
         # A new consumer group on an empty database reads the ledger's log from offset 0.

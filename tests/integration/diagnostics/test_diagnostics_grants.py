@@ -13,6 +13,7 @@ from shared.events.registry import EventPayload, topic_for
 from shared.events.transports.base import OutgoingRecord
 from tests.integration.diagnostics.diagnostics_support import settings_for
 from tests.support.apps import serve
+from tests.support.events import producer_as
 from tests.support.tokens import bearer
 from tests.support.waiting import eventually
 
@@ -69,8 +70,12 @@ async def test_commitments_releases_and_payments_add_up_once(
         records = [
             OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e)) for e in events
         ]
-        producer = client.app.state.events.producer  # type: ignore[attr-defined]
-        await producer.send_many([*records, records[0], records[3]])  # two redeliveries
+        producer = producer_as(settings, "funding")  # funding's events, written by funding
+        await producer.start()
+        try:
+            await producer.send_many([*records, records[0], records[3]])  # two redeliveries
+        finally:
+            await producer.stop()
         rows = await eventually(
             lambda: _grants(client, READ_ALL),
             lambda items: len(items) == 2 and items[1]["payments"] == 1,

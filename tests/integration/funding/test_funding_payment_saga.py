@@ -40,7 +40,7 @@ async def _payable_tranche(funding: Funding, amount: int) -> dict[str, Any]:
 async def _answer(events_db: str, **fields: Any) -> None:
     payload = PaymentSettled(**fields)
     event = new_event(payload, source="/proxima/ledger", subject=fields["order_id"])
-    producer = EmbeddedProducer(events_db)
+    producer = EmbeddedProducer(events_db, service="ledger")  # the ledger answers
     await producer.start()
     try:
         record = OutgoingRecord(
@@ -201,7 +201,7 @@ async def test_a_ledger_rejection_fails_the_tranche_with_its_code_and_frees_the_
     order_id = ok(await client.post(path, json=LOCAL_ORDER, headers=OFFICER))["order_id"]
     payload = PaymentRejected(order_id=order_id, code="account-frozen", reason="Account is frozen")
     event = new_event(payload, source="/proxima/ledger", subject=order_id)
-    producer = EmbeddedProducer(events_db)
+    producer = EmbeddedProducer(events_db, service="ledger")  # the ledger answers
     await producer.start()
     try:
         record = OutgoingRecord(

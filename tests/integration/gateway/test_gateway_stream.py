@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from services.gateway.app import create_app
@@ -18,9 +19,8 @@ from services.gateway.settings import GatewaySettings
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.funding import BudgetCommitted, PaymentOrdered, PaymentPaid
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
-from shared.events.envelope import Event, encode, new_event
+from shared.events.envelope import Event, encode
 from shared.events.registry import EventPayload, topic_for
-from shared.events.transports import make_producer
 from shared.events.transports.base import OutgoingRecord
 from tests.integration.gateway.conftest import (
     ADMIN_SECRET,
@@ -29,6 +29,7 @@ from tests.integration.gateway.conftest import (
     serve,
     unique_id,
 )
+from tests.support.events import owned_event, producer_as, publish_as_owner
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +66,13 @@ async def http(gateway_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def publish(settings: GatewaySettings, *payloads: EventPayload) -> list[Event]:
-    """Publish on the bus exactly as a service's outbox relay would."""
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        events = [new_event(p, source="/tests", subject=unique_id("subject")) for p in payloads]
-        await producer.send_many(
-            [
-                OutgoingRecord(topic=topic_for(e.type), key=e.subject, value=encode(e))
-                for e in events
-            ]
-        )
-        return events
-    finally:
-        await producer.stop()
+async def publish(
+    settings: GatewaySettings, *payloads: EventPayload, kafka: Any | None = None
+) -> list[Event]:
+    """Publish on the bus exactly as the producing service's outbox relay would."""
+    events = [owned_event(p, subject=unique_id("subject")) for p in payloads]
+    await publish_as_owner(settings, events, kafka=kafka)
+    return events
 
 
 async def access(http: httpx.AsyncClient, client_id: str, secret: str) -> str:
@@ -316,7 +309,7 @@ async def test_a_redelivered_event_is_applied_once(http, stream_settings, engine
     token = await viewer(http, territories=["*"], currencies=["*"])
     territory = unique_id("dup")
     (event,) = await publish(stream_settings, aggregate(territory, "currency_volume", 7.0))
-    producer = make_producer(stream_settings)
+    producer = producer_as(stream_settings, "diagnostics")
     await producer.start()
     await producer.send_many(
         [OutgoingRecord(topic=topic_for(event.type), key=event.subject, value=encode(event))]
@@ -362,12 +355,12 @@ async def test_an_idle_stream_carries_heartbeats(http):
 
 @pytest.mark.kafka
 async def test_the_stream_is_fed_from_apache_kafka_too(kafka, make_settings_for_kafka) -> None:
-    settings = make_settings_for_kafka(kafka.bootstrap)
+    settings = make_settings_for_kafka(kafka)
     with serve(create_app(settings), lifespan="on") as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             token = await viewer(client, territories=["*"], currencies=["*"])
             territory = unique_id("kafka")
-            await publish(settings, aggregate(territory, "currency_volume", 42.0))
+            await publish(settings, aggregate(territory, "currency_volume", 42.0), kafka=kafka)
             body = await summary_when(
                 client,
                 token,
@@ -380,11 +373,14 @@ async def test_the_stream_is_fed_from_apache_kafka_too(kafka, make_settings_for_
 
 @pytest.fixture
 def make_settings_for_kafka(stream_settings: GatewaySettings, tmp_path):
-    def make(bootstrap: str) -> GatewaySettings:
+    def make(kafka: Any) -> GatewaySettings:
+        """The gateway on the test broker, as its own principal."""
+        credentials: dict[str, Any] = kafka.client_settings("gateway")
+        credentials["kafka_password"] = SecretStr(credentials["kafka_password"])
         return stream_settings.model_copy(
             update={
                 "event_bus": "kafka",
-                "kafka_bootstrap": bootstrap,
+                **credentials,
                 "signing_keys_dir": str(tmp_path / "keys"),
             }
         )

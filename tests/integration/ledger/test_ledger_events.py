@@ -11,11 +11,9 @@ from sqlalchemy import select
 
 from services.ledger.store.models import transactions
 from shared.events.catalog.funding import PaymentOrdered
-from shared.events.envelope import encode, new_event
-from shared.events.registry import topic_for
 from shared.events.tables import outbox
-from shared.events.transports.base import OutgoingRecord
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger
+from tests.support.events import owned_event, publish_as_owner
 from tests.support.waiting import eventually
 
 
@@ -59,11 +57,9 @@ async def test_a_posted_transaction_is_in_the_outbox_with_leg_types_and_territor
 
 
 async def publish(ledger: Ledger, order: PaymentOrdered) -> None:
-    event = new_event(order, source="/proxima/funding", subject=order.application_id)
-    producer = ledger.client.app.state.events.producer  # type: ignore[attr-defined]
-    await producer.send_many(
-        [OutgoingRecord(topic=topic_for(event.type), key=event.subject, value=encode(event))]
-    )
+    """Funding's order, published by funding (the embedded log records who wrote it)."""
+    settings = ledger.client.app.state.settings  # type: ignore[attr-defined]
+    await publish_as_owner(settings, [owned_event(order, subject=order.application_id)])
 
 
 async def settlements(ledger: Ledger) -> list[dict[str, Any]]:
