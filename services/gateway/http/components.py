@@ -3,7 +3,8 @@ FastAPI dependencies."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,57 +18,22 @@ from services.gateway.tokens.keys import KeyRing
 from services.gateway.tokens.verifier import GatewayTokenVerifier
 
 
-def _settings(request: Request) -> GatewaySettings:
-    settings: GatewaySettings = request.app.state.settings
-    return settings
+def _state(name: str) -> Callable[[Request], Any]:
+    """A dependency reading ``app.state.<name>`` at each request."""
+
+    def component(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    component.__name__ = name
+    return component
 
 
-def _engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.engine
-    return engine
-
-
-def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    return factory
-
-
-def _hasher(request: Request) -> SecretHasher:
-    hasher: SecretHasher = request.app.state.secret_hasher
-    return hasher
-
-
-def _key_ring(request: Request) -> KeyRing:
-    ring: KeyRing = request.app.state.key_ring
-    return ring
-
-
-def _policy(request: Request) -> ClientPolicy:
-    policy: ClientPolicy = request.app.state.client_policy
-    return policy
-
-
-def _auth_failures(request: Request) -> AuthFailureLimiter:
-    failures: AuthFailureLimiter = request.app.state.auth_failures
-    return failures
-
-
-def _token_verifier(request: Request) -> GatewayTokenVerifier:
-    verifier: GatewayTokenVerifier = request.app.state.token_verifier
-    return verifier
-
-
-def _stream_hub(request: Request) -> StreamHub:
-    hub: StreamHub = request.app.state.stream_hub
-    return hub
-
-
-Settings = Annotated[GatewaySettings, Depends(_settings)]
-Engine = Annotated[AsyncEngine, Depends(_engine)]
-SessionFactory = Annotated[async_sessionmaker[AsyncSession], Depends(_session_factory)]
-Hasher = Annotated[SecretHasher, Depends(_hasher)]
-Keys = Annotated[KeyRing, Depends(_key_ring)]
-Policy = Annotated[ClientPolicy, Depends(_policy)]
-AuthFailures = Annotated[AuthFailureLimiter, Depends(_auth_failures)]
-Verifier = Annotated[GatewayTokenVerifier, Depends(_token_verifier)]
-Hub = Annotated[StreamHub, Depends(_stream_hub)]
+Settings = Annotated[GatewaySettings, Depends(_state("settings"))]
+Engine = Annotated[AsyncEngine, Depends(_state("engine"))]
+SessionFactory = Annotated[async_sessionmaker[AsyncSession], Depends(_state("session_factory"))]
+Hasher = Annotated[SecretHasher, Depends(_state("secret_hasher"))]
+Keys = Annotated[KeyRing, Depends(_state("key_ring"))]
+Policy = Annotated[ClientPolicy, Depends(_state("client_policy"))]
+AuthFailures = Annotated[AuthFailureLimiter, Depends(_state("auth_failures"))]
+Verifier = Annotated[GatewayTokenVerifier, Depends(_state("token_verifier"))]
+Hub = Annotated[StreamHub, Depends(_state("stream_hub"))]

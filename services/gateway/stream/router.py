@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway.http.components import Engine, Hub, Settings, Verifier
@@ -22,7 +21,6 @@ from services.gateway.http.scopes import StreamViewer
 from services.gateway.stream import service
 from services.gateway.stream.errors import TooManyStreams
 from services.gateway.stream.hub import STREAM_CLOSED, StreamHub, StreamItem, Subscriber
-from shared.auth import Principal
 from shared.problems import Forbidden, Unauthorized, problem_responses
 
 router = APIRouter(tags=["live dashboard"], responses=problem_responses(Unauthorized, Forbidden))
@@ -63,7 +61,9 @@ async def stream(
     replayed = (
         None
         if resume is None
-        else _replay(engine, principal, resume=resume, limit=settings.stream_replay_limit)
+        else _replayed(
+            service.replay(engine, principal, resume=resume, limit=settings.stream_replay_limit)
+        )
     )
     events = _events(hub, subscriber, guard, replayed=replayed, start=start)
     # The generator unsubscribes when it ends; one never started (the client went away
@@ -130,12 +130,12 @@ async def _events(
 _NOTHING = object()
 
 
-async def _replay(
-    engine: AsyncEngine, principal: Principal, *, resume: int, limit: int
+async def _replayed(
+    entries: AsyncIterator[StreamItem | service.Reset],
 ) -> AsyncIterator[tuple[ServerSentEvent, int]]:
     """The replayed rows as events, each with its position; a ``reset`` event when they
     cannot all be replayed, so the page reloads."""
-    async for entry in service.replay(engine, principal, resume=resume, limit=limit):
+    async for entry in entries:
         if isinstance(entry, service.Reset):
             yield ServerSentEvent(event="reset", data=f'{{"as_of":{entry.as_of}}}'), entry.as_of
         else:
