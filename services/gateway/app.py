@@ -9,29 +9,25 @@ OpenAPI; and it streams the regional aggregates live to the dashboard it also se
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from services.gateway.clients import events as client_events
 from services.gateway.clients import service as clients_service
 from services.gateway.clients.hashing import SecretHasher
 from services.gateway.clients.policy import ClientPolicy
 from services.gateway.clients.router import router as clients_router
 from services.gateway.dashboard.router import STATIC_PREFIX, static_files
 from services.gateway.dashboard.router import router as dashboard_router
-from services.gateway.domain.rate_limit import RateLimiter
-from services.gateway.settings import LENIENT_ENVIRONMENTS, GatewaySettings
-from services.gateway.stream import repository as stream_repository
+from services.gateway.settings import GatewaySettings
+from services.gateway.stream import service as stream_service
 from services.gateway.stream.consumer import stream_subscription
 from services.gateway.stream.hub import StreamHub
 from services.gateway.stream.router import router as stream_router
+from services.gateway.tokens import service as tokens_service
 from services.gateway.tokens.failures import AuthFailureLimiter
-from services.gateway.tokens.keys import KeyRing
+from services.gateway.tokens.keys import key_ring_for
 from services.gateway.tokens.router import admin_router as signing_keys_router
 from services.gateway.tokens.router import router as token_router
 from services.gateway.tokens.verifier import GatewayTokenVerifier
@@ -45,6 +41,7 @@ from services.gateway.traffic.middleware import (
 from services.gateway.traffic.openapi import MergedOpenAPI, docs_endpoint, openapi_endpoint
 from services.gateway.traffic.proxy import PROXY_PATH, KnownServiceRoute, proxy
 from services.gateway.traffic.replicas import ReplicaCensus
+from services.gateway.traffic.rules import RateLimiter
 from services.gateway.traffic.upstreams import UpstreamPool
 from shared.background import background_task
 from shared.db import plain_dsn
@@ -72,8 +69,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def run_census(app: FastAPI, stop: asyncio.Event) -> None:
         await census.run(app.state.session_factory, stop)
 
-    # Always on, as before: the limits divide by the live replica count, and the loop stops
-    # on its event rather than by cancellation (see shared.background).
+    # Always on: the limits divide by the live replica count. The loop stops on its event
+    # rather than by cancellation (see shared.background).
     start_census, stop_census = background_task("replica-census", run_census, enabled=True)
 
     async def start(app: FastAPI) -> None:
@@ -99,8 +96,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     ),
                     name="stream-hub",
                 ),
-                asyncio.create_task(_prune_forever(app, settings), name="stream-retention"),
-                asyncio.create_task(_refresh_keys_forever(app, ring), name="key-ring"),
+                asyncio.create_task(
+                    stream_service.prune_forever(factory, settings), name="stream-retention"
+                ),
+                asyncio.create_task(
+                    tokens_service.follow_key_changes(factory, ring), name="key-ring"
+                ),
             ]
         )
 
@@ -123,15 +124,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             token_router,
             signing_keys_router,
             clients_router,
-            stream_router,
             dashboard_router,
+            stream_router,
         ],
         subscriptions=[stream_subscription()],
         # The census loop starts after `start`'s first beat and stops before `stop` leaves.
         on_startup=[start, start_census],
         on_shutdown=[stop_census, stop],
         # The registry and the key ring are here: the gateway learns of changes from its
-        # own database (`ClientPolicy.run`) and key source (`_refresh_keys_forever`).
+        # own database (`ClientPolicy.run`) and key source (`tokens.service.follow_key_changes`).
         follow_token_events=False,
     )
     # No slash redirects: `/api/<unknown>` must be a problem+json 404, not a 307 that
@@ -164,21 +165,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.replica_census = census
     _install_traffic(app, settings, policy, census)
     return app
-
-
-def key_ring_for(settings: GatewaySettings) -> KeyRing:
-    keys_dir, bundle = settings.signing_keys_dir, settings.jwt_private_keys_file
-    if not keys_dir and not bundle:
-        if settings.env not in LENIENT_ENVIRONMENTS:
-            raise RuntimeError(
-                "set PROXIMA_JWT_PRIVATE_KEYS_FILE or PROXIMA_SIGNING_KEYS_DIR in production"
-            )
-        keys_dir = str(Path(tempfile.gettempdir()) / "proxima-gateway-keys")
-        log.warning("signing_keys_dir_defaulted", path=keys_dir)
-    # A bundle wins when both are set: it is what the deployment manifests provide.
-    if bundle:
-        keys_dir = ""
-    return KeyRing(keys_dir=keys_dir, bundle_file=bundle, token_ttl_s=settings.token_ttl_s)
 
 
 def _install_traffic(
@@ -226,43 +212,3 @@ def _install_traffic(
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ]
     )
-
-
-async def _prune_forever(app: FastAPI, settings: GatewaySettings) -> None:
-    while True:
-        await asyncio.sleep(60)
-        try:
-            async with app.state.session_factory() as session, session.begin():
-                removed = await stream_repository.prune(
-                    session,
-                    retention_s=settings.stream_retention_s,
-                    max_rows=settings.stream_max_rows,
-                )
-            if removed:
-                log.info("stream_pruned", rows=removed)
-        except Exception as exc:
-            log.warning("stream_prune_failed", error=repr(exc))
-
-
-async def _refresh_keys_forever(app: FastAPI, ring: KeyRing) -> None:
-    """Another replica (or an operator) may rotate or remove keys: pick them up within
-    seconds, and tell the services about every key that left the JWKS (they refuse its
-    tokens at once instead of when their JWKS copy expires). Each replica that notices a
-    removal says so; services apply the same withdrawal twice without harm."""
-    while True:
-        await asyncio.sleep(5)
-        try:
-            before = {key.kid for key in ring.keys}
-            if not ring.refresh():
-                continue
-            removed = sorted(before - {key.kid for key in ring.keys})
-            if removed:
-                now = datetime.now(UTC)
-                async with app.state.session_factory() as session, session.begin():
-                    for kid in removed:
-                        await client_events.signing_key_withdrawn(
-                            session, kid=kid, reason="withdrawn", at=now
-                        )
-                log.warning("signing_keys_removed", kids=removed)
-        except Exception as exc:
-            log.warning("signing_keys_refresh_failed", error=repr(exc))

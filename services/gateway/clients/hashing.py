@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from prometheus_client import Counter, Gauge
 
-from services.gateway.clients.exceptions import TokenEndpointBusy
+from services.gateway.tokens.errors import TokenEndpointBusy
 
 HASHES_IN_FLIGHT = Gauge("proxima_gateway_argon2_in_flight", "argon2 hash operations running now")
 HASHES_IN_FLIGHT_PEAK = Gauge(

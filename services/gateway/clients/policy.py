@@ -27,9 +27,6 @@ class ClientPolicy:
         # client id -> lowest generation accepted, for clients changed within a token lifetime
         self.generations: dict[str, int] = {}
 
-    def is_revoked(self, client_id: str) -> bool:
-        return client_id in self.revoked
-
     def refusal(self, principal: Principal) -> str | None:
         """Why this principal's token may no longer be used, or None."""
         if principal.client_id in self.revoked:

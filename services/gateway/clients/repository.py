@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.store.models import Client, ClientSecret
+from services.gateway.clients.models import Client, ClientSecret
 
 
 async def get(session: AsyncSession, client_id: str, *, for_update: bool = False) -> Client | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from services.gateway.clients import repository, service
-from services.gateway.clients.exceptions import ClientExists, ClientNotFound, ClientRevoked
+from services.gateway.clients import service
+from services.gateway.clients.errors import ClientExists, ClientNotFound, ClientRevoked
 from services.gateway.clients.schemas import (
     ClientCreate,
     ClientCreated,
@@ -19,8 +19,8 @@ from services.gateway.clients.schemas import (
     SecretRotate,
     SecretRotated,
 )
-from services.gateway.dependencies import Hasher, Policy, Settings
-from shared.auth import ADMIN_SCOPE, Principal, require_scope
+from services.gateway.http.components import Hasher, Policy, Settings
+from services.gateway.http.scopes import Admin
 from shared.problems import Forbidden, Unauthorized, problem_responses
 from shared.service_app import DbSession
 
@@ -29,7 +29,6 @@ router = APIRouter(
     tags=["clients"],
     responses=problem_responses(Unauthorized, Forbidden),
 )
-Admin = Annotated[Principal, Depends(require_scope(ADMIN_SCOPE))]
 
 
 @router.post(
@@ -42,8 +41,7 @@ async def create_client(
     body: ClientCreate, session: DbSession, hasher: Hasher, policy: Policy, _: Admin
 ) -> ClientCreated:
     """Register a client; its secret is in this response only."""
-    client, secret = await service.create_client(session, hasher, body)
-    policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
+    client, secret = await service.create_client(session, hasher=hasher, policy=policy, data=body)
     return ClientCreated(**ClientRead.of(client).model_dump(), client_secret=secret)
 
 
@@ -57,12 +55,10 @@ async def list_clients(
     include_revoked: bool = False,
 ) -> ClientPage:
     """List clients by id, one page at a time."""
-    rows = await repository.page(
-        session, after=cursor, limit=limit + 1, role=role, include_revoked=include_revoked
+    clients, next_cursor = await service.list_clients(
+        session, after=cursor, limit=limit, role=role, include_revoked=include_revoked
     )
-    items = [ClientRead.of(c) for c in rows[:limit]]
-    next_cursor = items[-1].client_id if len(rows) > limit else None
-    return ClientPage(items=items, next_cursor=next_cursor)
+    return ClientPage(items=[ClientRead.of(c) for c in clients], next_cursor=next_cursor)
 
 
 @router.get("/{client_id}", response_model=ClientRead, responses=problem_responses(ClientNotFound))
@@ -87,9 +83,9 @@ async def update_client(
     """Change scopes, tenant bindings, role, name or rate limit; new tokens carry them. A
     change of scopes, tenants or role makes the client's earlier tokens invalid, at the
     gateway at once and in every service within seconds."""
-    client = await service.update_client(session, client_id, body, token_ttl_s=settings.token_ttl_s)
-    policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
-    policy.set_generation(client.client_id, client.generation)
+    client = await service.update_client(
+        session, client_id, body, policy=policy, token_ttl_s=settings.token_ttl_s
+    )
     return ClientRead.of(client)
 
 
@@ -110,7 +106,9 @@ async def rotate_secret(
     grace = settings.secret_grace_period_s
     if body is not None and body.grace_period_s is not None:
         grace = body.grace_period_s
-    secret, expires_at = await service.rotate_secret(session, hasher, client_id, grace_s=grace)
+    secret, expires_at = await service.rotate_secret(
+        session, client_id, hasher=hasher, grace_s=grace
+    )
     return SecretRotated(
         client_id=client_id, client_secret=secret, previous_secrets_expire_at=expires_at
     )
@@ -130,7 +128,6 @@ async def revoke_client(
     """Revoke for good: no new token, and tokens already issued are refused, by the gateway
     at once and by every service within seconds (``proxima.gateway.client.changed.v1``)."""
     client = await service.revoke_client(
-        session, client_id, reason=body.reason, token_ttl_s=settings.token_ttl_s
+        session, client_id, policy=policy, reason=body.reason, token_ttl_s=settings.token_ttl_s
     )
-    policy.mark_revoked(client_id)
     return ClientRead.of(client)

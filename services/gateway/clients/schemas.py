@@ -1,13 +1,14 @@
-"""Request and response bodies of the client registry and the token endpoint."""
+"""Request and response bodies of the client registry."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
-from services.gateway.store.models import Client
+from services.gateway.clients.models import Client
+from services.gateway.http.bodies import Schema
 
 # One vocabulary for every service: the funding workflow's roles (applicant, instructor,
 # programme_officer, committee, regional_admin, territorial_partner) are among them.
@@ -33,25 +34,6 @@ Scope = Annotated[
 ]
 TenantValue = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:-]{0,99})$")]
 TenantList = Annotated[list[TenantValue], Field(max_length=1000)]
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(from_attributes=True, extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _storable(cls, value: object) -> object:
-        """PostgreSQL text cannot hold NUL, and lone surrogates are not UTF-8: a 422 here
-        rather than a 500 from the database."""
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str):
-                if "\x00" in text:
-                    raise ValueError("text must not contain NUL characters")
-                try:
-                    text.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise ValueError("text must be valid UTF-8") from None
-        return value
 
 
 class TenantBindings(Schema):
@@ -139,29 +121,3 @@ class SecretRotated(Schema):
 
 class ClientRevoke(Schema):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-
-
-class TokenResponse(Schema):
-    """RFC 6749 §5.1."""
-
-    access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
-    expires_in: int
-    scope: str
-
-
-class SigningKeyRead(Schema):
-    kid: str
-    algorithm: str
-    signing: bool
-    created_at: datetime
-
-
-class SigningKeyRotated(Schema):
-    signing: SigningKeyRead
-    retired: list[str] = Field(description="Key ids removed: every token they signed expired")
-
-
-class SigningKeyWithdrawal(Schema):
-    withdrawn: str = Field(description="The key id removed from the JWKS; its tokens are refused")
-    signing: SigningKeyRead = Field(description="The key that signs from now on")

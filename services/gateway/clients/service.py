@@ -1,4 +1,6 @@
-"""Use cases of the client registry. They only flush: the request commits."""
+"""Use cases of the client registry. They only flush: the request commits. A change this
+replica makes reaches its own `ClientPolicy` at once, the other replicas' on their next
+refresh."""
 
 from __future__ import annotations
 
@@ -8,15 +10,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.clients import events, repository
-from services.gateway.clients.exceptions import (
-    ClientExists,
-    ClientNotFound,
-    ClientRevoked,
-    InvalidClient,
-)
+from services.gateway.clients.errors import ClientExists, ClientNotFound, ClientRevoked
 from services.gateway.clients.hashing import SecretHasher, new_secret
+from services.gateway.clients.models import Client
+from services.gateway.clients.policy import ClientPolicy
 from services.gateway.clients.schemas import ClientCreate, ClientUpdate
-from services.gateway.store.models import Client
+from services.gateway.tokens.errors import InvalidClient
 from shared.auth import ADMIN_SCOPE
 from shared.events.catalog.gateway import ClientChange
 
@@ -28,7 +27,7 @@ def _now() -> datetime:
 
 
 async def create_client(
-    session: AsyncSession, hasher: SecretHasher, data: ClientCreate
+    session: AsyncSession, *, hasher: SecretHasher, policy: ClientPolicy, data: ClientCreate
 ) -> tuple[Client, str]:
     """Register a client and return it with its first secret (never stored in clear)."""
     if await repository.get(session, data.client_id) is not None:
@@ -46,6 +45,7 @@ async def create_client(
     await repository.add_secret(
         session, client_id=client.client_id, secret_hash=await hasher.hash(secret)
     )
+    policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
     return client, secret
 
 
@@ -60,8 +60,29 @@ async def get_client(session: AsyncSession, client_id: str, *, for_update: bool 
     return client
 
 
+async def list_clients(
+    session: AsyncSession,
+    *,
+    after: str | None,
+    limit: int,
+    role: str | None,
+    include_revoked: bool,
+) -> tuple[list[Client], str | None]:
+    """One page of clients by id, and the cursor of the next page (None after the last)."""
+    rows = await repository.page(
+        session, after=after, limit=limit + 1, role=role, include_revoked=include_revoked
+    )
+    clients = list(rows[:limit])
+    return clients, clients[-1].client_id if len(rows) > limit else None
+
+
 async def update_client(
-    session: AsyncSession, client_id: str, changes: ClientUpdate, *, token_ttl_s: int
+    session: AsyncSession,
+    client_id: str,
+    changes: ClientUpdate,
+    *,
+    policy: ClientPolicy,
+    token_ttl_s: int,
 ) -> Client:
     """Apply the changes; a change of role, scopes or tenant bindings starts a new authority
     generation: tokens issued before are refused (here and, through the event, in every
@@ -104,6 +125,8 @@ async def update_client(
             token_ttl_s=token_ttl_s,
         )
     await session.flush()
+    policy.set_rate_limit(client.client_id, client.rate_limit_per_minute)
+    policy.set_generation(client.client_id, client.generation)
     return client
 
 
@@ -139,7 +162,7 @@ async def authenticate(
 
 
 async def rotate_secret(
-    session: AsyncSession, hasher: SecretHasher, client_id: str, *, grace_s: int
+    session: AsyncSession, client_id: str, *, hasher: SecretHasher, grace_s: int
 ) -> tuple[str, datetime]:
     """A new secret; the previous ones keep working for ``grace_s`` seconds."""
     client = await get_client(session, client_id, for_update=True)
@@ -155,7 +178,7 @@ async def rotate_secret(
 
 
 async def revoke_client(
-    session: AsyncSession, client_id: str, *, reason: str, token_ttl_s: int
+    session: AsyncSession, client_id: str, *, policy: ClientPolicy, reason: str, token_ttl_s: int
 ) -> Client:
     """Final: the client can no longer get tokens, and the tokens it holds are refused."""
     client = await get_client(session, client_id, for_update=True)
@@ -175,6 +198,7 @@ async def revoke_client(
             token_ttl_s=token_ttl_s,
         )
         await session.flush()
+    policy.mark_revoked(client_id)
     return client
 
 

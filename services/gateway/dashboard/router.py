@@ -1,4 +1,10 @@
-"""``GET /dashboard``: the regional dashboard, a static page (no build step, no CDN)."""
+"""``GET /api/dashboard/summary`` and ``GET /dashboard``: the regional dashboard's figures,
+and the page itself (static, no build step, no CDN) with its assets under ``/static``.
+
+The page loads the summary, which says up to which stream position it is computed, then
+opens the live stream (``stream/router.py``) from that position: nothing is missed and
+nothing is counted twice.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,13 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+from services.gateway.dashboard import service
+from services.gateway.dashboard.schemas import DashboardSummary
+from services.gateway.http.components import Engine
+from services.gateway.http.scopes import Viewer
+from shared.problems import Forbidden, Unauthorized, problem_responses
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static/dashboard"
 # Everything the page needs comes from the gateway itself; nothing inline, nothing remote.
 SECURITY_HEADERS = {
@@ -22,7 +34,13 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter()
+router = APIRouter(tags=["live dashboard"], responses=problem_responses(Unauthorized, Forbidden))
+
+
+@router.get("/api/dashboard/summary", response_model=DashboardSummary)
+async def dashboard_summary(principal: Viewer, engine: Engine) -> DashboardSummary:
+    """Current dashboard figures visible to the caller, and the stream position they reach."""
+    return await service.summary(engine, principal)
 
 
 @cache

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.domain.projections import project, streamed_types
-from services.gateway.stream import repository
+from services.gateway.stream import service
+from services.gateway.stream.rules import streamed_types
 from shared.events.consumer import Subscription
 from shared.events.envelope import Event
 
@@ -14,7 +14,7 @@ GROUP = "gateway-stream"
 
 
 async def handle(session: AsyncSession, event: Event) -> None:
-    await repository.record(session, event, project(event))
+    await service.record(session, event)
 
 
 def stream_subscription() -> Subscription:

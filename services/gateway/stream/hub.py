@@ -21,7 +21,9 @@ import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge
 
-from services.gateway.domain.tenancy import Tags, is_visible
+from services.gateway.stream import repository
+from services.gateway.stream.errors import TooManyStreams
+from services.gateway.stream.rules import Tags, is_visible
 from shared.auth import Principal
 
 log = structlog.get_logger(__name__)
@@ -70,14 +72,6 @@ class Subscriber:
     principal: Principal
     queue: asyncio.Queue[StreamItem | None]
     dropped: bool = field(default=False)
-
-
-class TooManyStreams(Exception):
-    """The client already has its maximum of open streams on this replica."""
-
-    def __init__(self, client_id: str, limit: int) -> None:
-        super().__init__(f"client {client_id!r} already has {limit} open streams")
-        self.limit = limit
 
 
 class StreamHub:
@@ -145,9 +139,7 @@ class StreamHub:
                 wake = asyncio.Event()
                 await conn.add_listener(CHANNEL, lambda *_, w=wake: w.set())
                 if first:
-                    self.last_position = await conn.fetchval(
-                        "SELECT COALESCE(max(position), 0) FROM stream_events"
-                    )
+                    self.last_position = await repository.latest_position(conn)
                     first = False
                 while True:
                     wake.clear()
@@ -168,11 +160,6 @@ class StreamHub:
                     await conn.close(timeout=2)
 
     async def _pump(self, conn: asyncpg.Connection) -> int:
-        rows = await conn.fetch(
-            "SELECT position, event_type, occurred_at, territory, currency, programme, data"
-            " FROM stream_events WHERE position > $1 ORDER BY position LIMIT $2",
-            self.last_position,
-            BATCH,
-        )
+        rows = await repository.fetch_after(conn, position=self.last_position, limit=BATCH)
         self.dispatch(StreamItem.of(row) for row in rows)
         return len(rows)

@@ -1,5 +1,5 @@
-"""All SQL of the live stream: recording events, reading them back, the dashboard state,
-and retention."""
+"""All SQL of the live stream: recording events, reading them back (through the pool, or
+on the hub's own listening connection), the dashboard state, and retention."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.gateway.domain.dashboard import StateUpdate, state_update
-from services.gateway.domain.projections import StreamRow
-from services.gateway.domain.tenancy import TenantFilter
-from services.gateway.store.models import DashboardState, StreamEvent
+from services.gateway.dashboard.rules import StateUpdate
+from services.gateway.stream.models import DashboardState, StreamEvent
+from services.gateway.stream.rules import StreamRow, TenantFilter
 from shared.events.envelope import Event
 
 # Appends are serialised so positions become visible in order: the hub, which reads
@@ -25,13 +25,18 @@ STREAM = StreamEvent.__table__
 STATE = DashboardState.__table__
 
 
-async def record(session: AsyncSession, event: Event, rows: Sequence[StreamRow]) -> list[int]:
-    """Append the rows and fold them into the dashboard state, in the caller's transaction."""
+async def record(
+    session: AsyncSession,
+    event: Event,
+    rows: Sequence[tuple[StreamRow, StateUpdate | None]],
+) -> list[int]:
+    """Append the rows and apply each one's update of the dashboard state, in the caller's
+    transaction."""
     if not rows:
         return []
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
     positions = []
-    for row in rows:
+    for row, update in rows:
         position = (
             await session.execute(
                 insert(StreamEvent)
@@ -48,7 +53,6 @@ async def record(session: AsyncSession, event: Event, rows: Sequence[StreamRow])
             )
         ).scalar_one()
         positions.append(position)
-        update = state_update(row)
         if update is not None:
             await _apply(session, update, position)
     return positions
@@ -89,7 +93,7 @@ async def _apply(session: AsyncSession, update: StateUpdate, position: int) -> N
 
 
 def tenant_clause(columns: Any, tenants: TenantFilter) -> ColumnElement[bool]:
-    """SQL form of `domain.tenancy.is_visible`: each tag, when present, must be allowed."""
+    """SQL form of `stream.rules.is_visible`: each tag, when present, must be allowed."""
     conditions = []
     for column, allowed in (
         (columns.territory, tenants.territories),
@@ -130,6 +134,25 @@ async def bounds(conn: AsyncConnection) -> tuple[int, int]:
         ).scalar_one()
         return int(latest) + 1, int(latest)
     return int(low), int(high)
+
+
+async def latest_position(conn: asyncpg.Connection) -> int:
+    """The latest recorded position, on the hub's listening connection (0 when empty)."""
+    latest: int = await conn.fetchval("SELECT COALESCE(max(position), 0) FROM stream_events")
+    return latest
+
+
+async def fetch_after(
+    conn: asyncpg.Connection, *, position: int, limit: int
+) -> list[asyncpg.Record]:
+    """Rows after ``position`` in order, on the hub's listening connection."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT position, event_type, occurred_at, territory, currency, programme, data"
+        " FROM stream_events WHERE position > $1 ORDER BY position LIMIT $2",
+        position,
+        limit,
+    )
+    return rows
 
 
 async def state_rows(conn: AsyncConnection, tenants: TenantFilter) -> Sequence[Any]:

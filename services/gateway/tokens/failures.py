@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from services.gateway.domain.rate_limit import RateLimiter
+from services.gateway.traffic.rules import RateLimiter
 
 Limit = Callable[[], tuple[int, int]]
 """(per minute, burst) of this replica, asked at each use: replicas come and go."""

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from services.gateway.settings import LENIENT_ENVIRONMENTS, GatewaySettings
 
 log = structlog.get_logger(__name__)
 
@@ -260,3 +263,20 @@ class KeyRing:
                 older.path.unlink(missing_ok=True)
                 retired.append(older.kid)
         return retired
+
+
+def key_ring_for(settings: GatewaySettings) -> KeyRing:
+    """The ring the settings name: a PEM bundle file, else a key directory (in development
+    and tests, a temporary one if none is set; production must name one)."""
+    keys_dir, bundle = settings.signing_keys_dir, settings.jwt_private_keys_file
+    if not keys_dir and not bundle:
+        if settings.env not in LENIENT_ENVIRONMENTS:
+            raise RuntimeError(
+                "set PROXIMA_JWT_PRIVATE_KEYS_FILE or PROXIMA_SIGNING_KEYS_DIR in production"
+            )
+        keys_dir = str(Path(tempfile.gettempdir()) / "proxima-gateway-keys")
+        log.warning("signing_keys_dir_defaulted", path=keys_dir)
+    # A bundle wins when both are set: it is what the deployment manifests provide.
+    if bundle:
+        keys_dir = ""
+    return KeyRing(keys_dir=keys_dir, bundle_file=bundle, token_ttl_s=settings.token_ttl_s)

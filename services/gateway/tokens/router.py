@@ -4,38 +4,38 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import JSONResponse
 
-from services.gateway.clients import events, service
-from services.gateway.clients.exceptions import (
+from services.gateway.http.components import (
+    AuthFailures,
+    Hasher,
+    Keys,
+    SessionFactory,
+    Settings,
+)
+from services.gateway.http.scopes import Admin
+from services.gateway.tokens import service
+from services.gateway.tokens.errors import (
     InvalidClient,
     InvalidRequest,
-    InvalidScope,
     KeyRotationUnavailable,
     SigningKeyNotFound,
     TokenEndpointBusy,
     TooManyFailures,
     UnsupportedGrantType,
 )
-from services.gateway.clients.hashing import SecretHasher
-from services.gateway.clients.schemas import (
+from services.gateway.tokens.keys import SigningKey
+from services.gateway.tokens.schemas import (
     SigningKeyRead,
     SigningKeyRotated,
     SigningKeyWithdrawal,
     TokenResponse,
 )
-from services.gateway.dependencies import Hasher, Keys, Settings
-from services.gateway.store.models import Client
-from services.gateway.tokens.failures import AuthFailureLimiter
-from services.gateway.tokens.issuer import Grant, issue_token
-from services.gateway.tokens.keys import SigningKey
-from shared.auth import ADMIN_SCOPE, TENANT_KINDS, Principal, require_scope
 from shared.problems import Forbidden, Unauthorized, problem_responses
 from shared.service_app import DbSession
 
@@ -59,27 +59,6 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
-async def _authenticate(
-    request: Request, hasher: SecretHasher, client_id: str, secret: str
-) -> Client:
-    """`service.authenticate`, behind the failure limits of this client id and address."""
-    failures: AuthFailureLimiter = request.app.state.auth_failures
-    address = request.client.host if request.client else "unknown"
-    wait = failures.retry_after_s(client_id, address)
-    if wait is not None:
-        raise TooManyFailures(
-            "too many failed authentications for this client or from this address",
-            retry_after_s=max(1, math.ceil(wait)),
-        )
-    try:
-        return await service.authenticate(
-            request.app.state.session_factory, hasher, client_id, secret
-        )
-    except InvalidClient:
-        failures.failed(client_id, address)
-        raise
-
-
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
@@ -91,6 +70,8 @@ async def token(
     hasher: Hasher,
     ring: Keys,
     settings: Settings,
+    session_factory: SessionFactory,
+    failures: AuthFailures,
     grant_type: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
@@ -111,22 +92,15 @@ async def token(
         if not client_id or not client_secret:
             raise InvalidClient("client_id and client_secret are required")
         basic = (client_id, client_secret)
-    client = await _authenticate(request, hasher, *basic)
-    granted = tuple(client.scopes)
-    if scope is not None and scope.strip():
-        asked = tuple(dict.fromkeys(scope.split()))
-        if not set(asked) <= set(granted):
-            raise InvalidScope(f"not granted to this client: {sorted(set(asked) - set(granted))}")
-        granted = asked
-    issued = issue_token(
-        ring,
-        Grant(
-            client_id=client.client_id,
-            role=client.role,
-            scopes=granted,
-            tenants={kind: list(getattr(client, kind)) for kind in TENANT_KINDS},
-            generation=client.generation,
-        ),
+    issued = await service.grant_token(
+        session_factory=session_factory,
+        hasher=hasher,
+        failures=failures,
+        ring=ring,
+        client_id=basic[0],
+        secret=basic[1],
+        address=request.client.host if request.client else "unknown",
+        scope=scope,
         ttl_s=settings.token_ttl_s,
     )
     body = TokenResponse(
@@ -146,7 +120,6 @@ admin_router = APIRouter(
     tags=["signing keys"],
     responses=problem_responses(Unauthorized, Forbidden),
 )
-Admin = Annotated[Principal, Depends(require_scope(ADMIN_SCOPE))]
 
 
 def _read(key: SigningKey, signing: bool) -> SigningKeyRead:
@@ -173,10 +146,7 @@ async def list_signing_keys(ring: Keys, _: Admin) -> list[SigningKeyRead]:
 async def rotate_signing_key(ring: Keys, session: DbSession, _: Admin) -> SigningKeyRotated:
     """Sign new tokens with a new key; older keys stay published until their tokens expire.
     Services fetch the new key set at once (``proxima.gateway.signing_key.rotated.v1``)."""
-    if not ring.writable:
-        raise KeyRotationUnavailable("keys come from a PEM bundle: rotate by updating the file")
-    key, retired = ring.rotate()
-    await events.signing_key_rotated(session, kid=key.kid, retired=retired, at=datetime.now(UTC))
+    key, retired = await service.rotate_signing_key(session, ring)
     return SigningKeyRotated(signing=_read(key, True), retired=retired)
 
 
@@ -192,15 +162,5 @@ async def withdraw_signing_key(
     refused, by the gateway now and by every service within seconds
     (``proxima.gateway.signing_key.withdrawn.v1``), cached verifications included. If it
     was signing, a new key signs from now on; clients holding its tokens ask for new ones."""
-    if not ring.writable:
-        raise KeyRotationUnavailable("keys come from a PEM bundle: withdraw by editing the file")
-    if kid not in {key.kid for key in ring.keys}:
-        raise SigningKeyNotFound(f"no published signing key {kid!r}")
-    # The event first: if removing the key fails, the transaction is rolled back with it.
-    await events.signing_key_withdrawn(session, kid=kid, reason="withdrawn", at=datetime.now(UTC))
-    await session.flush()
-    try:
-        ring.withdraw(kid)
-    except KeyError as exc:  # withdrawn meanwhile by a concurrent request
-        raise SigningKeyNotFound(f"no published signing key {kid!r}") from exc
-    return SigningKeyWithdrawal(withdrawn=kid, signing=_read(ring.signing_key, True))
+    signing = await service.withdraw_signing_key(session, ring, kid)
+    return SigningKeyWithdrawal(withdrawn=kid, signing=_read(signing, True))

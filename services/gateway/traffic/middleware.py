@@ -17,15 +17,13 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.domain.rate_limit import RateLimiter
+from services.gateway.errors import GatewayError
+from services.gateway.traffic.errors import PayloadTooLarge, RateLimited
+from services.gateway.traffic.rules import RateLimiter
 from shared.auth import Principal
 from shared.problems import Problem, problem_body, problem_response
 
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
-
-
-class PayloadTooLarge(Problem):
-    status, code, title = 413, "payload-too-large", "Request body too large"
 
 
 class BodyTooLarge(HTTPException):
@@ -49,12 +47,8 @@ async def on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, body, {"Connection": "close"})
 
 
-class RateLimited(Problem):
-    status, code, title = 429, "rate-limited", "Too many requests"
-
-
 async def send_problem(
-    scope: Scope, receive: Receive, send: Send, problem: Problem, headers: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, problem: GatewayError, headers: dict[str, str]
 ) -> None:
     body = problem_body(
         status=problem.status,

@@ -31,6 +31,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from services.gateway.traffic.errors import (
+    GatewayTimeout,
+    ProxyProblem,
+    UnknownService,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from services.gateway.traffic.upstream_http import (
     ConnectFailed,
     ConnectionBroken,
@@ -43,14 +50,7 @@ from services.gateway.traffic.upstream_http import (
 from services.gateway.traffic.upstreams import Upstream, UpstreamPool
 from shared.auth import Principal
 from shared.observability import correlation_id_var, request_id_var
-from shared.problems import (
-    PROBLEM_MEDIA_TYPE,
-    NotFound,
-    Problem,
-    Unauthorized,
-    problem_body,
-    problem_response,
-)
+from shared.problems import PROBLEM_MEDIA_TYPE, Unauthorized, problem_body, problem_response
 
 log = structlog.get_logger(__name__)
 
@@ -113,37 +113,6 @@ class KnownServiceRoute(Route):
         if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
             return super().matches(scope)
         return Match.NONE, {}
-
-
-class ProxyProblem(Problem):
-    """An upstream failure as the caller sees it, with the headers it calls for."""
-
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
-        super().__init__(detail, **extra)
-        self.headers = headers or {}
-
-
-class GatewayTimeout(ProxyProblem):
-    status, code, title = 504, "gateway-timeout", "The service did not answer in time"
-
-
-class UpstreamUnavailable(ProxyProblem):
-    status, code, title = 503, "upstream-unavailable", "Service temporarily unavailable"
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
-
-
-class UpstreamError(ProxyProblem):
-    code, title = "upstream-error", "The service reported an error"
-
-    def __init__(self, status: int) -> None:
-        super().__init__(f"the service answered {status} without details")
-        self.status = status
-
-
-class UnknownService(NotFound):
-    code, title = "unknown-service", "No such service"
 
 
 def is_retryable(method: str, headers: list[tuple[str, str]]) -> bool:

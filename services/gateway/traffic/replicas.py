@@ -16,30 +16,15 @@ import secrets
 import socket
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.gateway.traffic import repository
 from shared.background import pause
 
 log = structlog.get_logger(__name__)
 
 # A replica silent for this many heartbeat intervals is no longer counted.
 STALE_AFTER_BEATS = 3
-
-BEAT = text(
-    """
-    WITH me AS (
-        INSERT INTO gateway_replicas (replica_id) VALUES (:replica_id)
-        ON CONFLICT (replica_id) DO UPDATE SET heartbeat_at = now()
-    ), gone AS (
-        DELETE FROM gateway_replicas
-        WHERE heartbeat_at < now() - make_interval(secs => :forget_after_s)
-    )
-    SELECT count(*) FROM gateway_replicas
-    WHERE replica_id <> :replica_id AND heartbeat_at >= now() - make_interval(secs => :stale_s)
-    """
-)
-LEAVE = text("DELETE FROM gateway_replicas WHERE replica_id = :replica_id")
 
 
 class ReplicaCensus:
@@ -59,23 +44,16 @@ class ReplicaCensus:
     async def beat(self, factory: async_sessionmaker[AsyncSession]) -> int:
         stale_s = self.every_s * STALE_AFTER_BEATS
         async with factory() as session, session.begin():
-            others = (
-                await session.execute(
-                    BEAT,
-                    {
-                        "replica_id": self.replica_id,
-                        "stale_s": stale_s,
-                        "forget_after_s": stale_s * 10,
-                    },
-                )
-            ).scalar_one()
-        self.count = 1 + int(others)
+            others = await repository.beat(
+                session, replica_id=self.replica_id, stale_s=stale_s, forget_after_s=stale_s * 10
+            )
+        self.count = 1 + others
         return self.count
 
     async def leave(self, factory: async_sessionmaker[AsyncSession]) -> None:
         """Stop being counted at once on a clean shutdown (a crash ages out instead)."""
         async with factory() as session, session.begin():
-            await session.execute(LEAVE, {"replica_id": self.replica_id})
+            await repository.leave(session, replica_id=self.replica_id)
 
     async def run(self, factory: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
         """Beat every ``every_s`` until ``stop`` is set (the first beat is the caller's)."""

@@ -8,8 +8,7 @@ on its own (Accept, Accept-Encoding, User-Agent, Content-Type): the service sees
 caller sent, the caller gets what the service sent. Idle connections are dropped after
 4 s, before uvicorn's keep-alive timeout (5 s) closes them from the other end.
 
-Why httpx is not used here: it took about 60 % of the gateway's CPU per proxied request
-(its pool polls every pooled connection on every request, and h11 parses in Python).
+Why aiohttp rather than httpx: ``docs/decisions/aiohttp-for-the-gateway-proxy-hop.md``.
 
 The one mechanism of our own is the wait for a free connection (`_acquire`): aiohttp
 reports "no free connection in time" and "the service did not accept a connection in time"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.gateway.domain.circuit_breaker import CircuitBreaker
 from services.gateway.settings import GatewaySettings
+from services.gateway.traffic.rules import CircuitBreaker
 from services.gateway.traffic.upstream_http import Timeouts, UpstreamClient
 
 # The proxy's connections are dropped after 4 s idle, before uvicorn's default keep-alive

@@ -1,6 +1,6 @@
 """The circuit breaker's state machine: closed, open, half-open."""
 
-from services.gateway.domain.circuit_breaker import BreakerState, CircuitBreaker
+from services.gateway.traffic.rules import BreakerState, CircuitBreaker
 
 
 def test_it_opens_after_the_threshold_of_consecutive_failures():

@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from services.gateway.domain.dashboard import state_update, summarize
-from services.gateway.domain.projections import project, streamed_types
+from services.gateway.dashboard.rules import state_update, summarize
+from services.gateway.stream.rules import project, streamed_types
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.funding import (
     APPLICATION_EVENTS,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.gateway.domain.rate_limit import RateLimiter, TokenBucket
+from services.gateway.traffic.rules import RateLimiter, TokenBucket
 
 
 def test_a_full_bucket_allows_a_burst_then_refuses():

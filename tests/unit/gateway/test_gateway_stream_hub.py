@@ -4,8 +4,9 @@ import asyncio
 
 import pytest
 
-from services.gateway.domain.tenancy import Tags
-from services.gateway.stream.hub import StreamHub, StreamItem, TooManyStreams
+from services.gateway.stream.errors import TooManyStreams
+from services.gateway.stream.hub import StreamHub, StreamItem
+from services.gateway.stream.rules import Tags
 from shared.auth import Principal
 
 EVERYONE = Principal(client_id="a", role="admin", scopes=frozenset({"admin"}))

@@ -1,6 +1,6 @@
 """Who sees which live event: every tenant an event names must be one of the caller's."""
 
-from services.gateway.domain.tenancy import Tags, TenantFilter, is_visible
+from services.gateway.stream.rules import Tags, TenantFilter, is_visible
 from shared.auth import Principal
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from services.gateway.clients.exceptions import TokenEndpointBusy
 from services.gateway.clients.hashing import SecretHasher
+from services.gateway.tokens.errors import TokenEndpointBusy
 from services.gateway.tokens.failures import AuthFailureLimiter
 from services.gateway.traffic.client_address import ClientAddressMiddleware
 

@@ -1,9 +1,14 @@
-"""What the live dashboard keeps of each event it subscribes to: a small JSON projection
-with its tenant tags. Pure, so each mapping is tested without a bus or a database.
+"""Pure rules of the live stream: who may see an event, and what the stream keeps of it.
 
-A ledger transaction becomes one row per territory it touches, carrying only the amount
-that moved there: a territory-bound viewer then sees its own activity and nothing of the
-other side's accounts. Account ids, actors and free-text reasons never reach the stream.
+Who (default deny, the same in the SSE stream and the dashboard summary): an event is
+visible when the caller is bound to EVERY tenant the event names: its territory, its
+currency and its programme, each checked only if the event carries it. An admin sees all.
+
+What: a small JSON projection of each event the gateway subscribes to, with its tenant
+tags; each mapping is tested without a bus or a database. A ledger transaction becomes one
+row per territory it touches, carrying only the amount that moved there: a territory-bound
+viewer then sees its own activity and nothing of the other side's accounts. Account ids,
+actors and free-text reasons never reach the stream.
 
 Funding events are read as plain dictionaries of their documented fields rather than
 through their classes, so the funding service can grow its catalogue without breaking
@@ -17,11 +22,52 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.gateway.domain.tenancy import Tags
+from shared.auth import Principal, TenantKind
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.envelope import Event
 from shared.events.registry import registered_types
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """The tenants a stream event belongs to (None = the event says nothing of that kind)."""
+
+    territory: str | None = None
+    currency: str | None = None
+    programme: str | None = None
+
+    def items(self) -> tuple[tuple[TenantKind, str | None], ...]:
+        return (
+            ("territories", self.territory),
+            ("currencies", self.currency),
+            ("programmes", self.programme),
+        )
+
+
+def is_visible(principal: Principal, tags: Tags) -> bool:
+    return all(
+        principal.may_access(kind, value) for kind, value in tags.items() if value is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TenantFilter:
+    """The same rule in a form a SQL query can use: for each kind, the allowed values, or
+    None when every value is allowed."""
+
+    territories: frozenset[str] | None
+    currencies: frozenset[str] | None
+    programmes: frozenset[str] | None
+
+    @classmethod
+    def of(cls, principal: Principal) -> TenantFilter:
+        return cls(
+            territories=principal.visible("territories"),
+            currencies=principal.visible("currencies"),
+            programmes=principal.visible("programmes"),
+        )
+
 
 AGGREGATE_TYPE = AggregateUpdated.event_type
 TRANSACTION_TYPE = TransactionPosted.event_type

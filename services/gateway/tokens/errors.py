@@ -1,4 +1,4 @@
-"""Errors of the client registry and the token endpoint.
+"""Errors of the token endpoint and of signing-key administration.
 
 Token endpoint errors are problem+json documents that ALSO carry RFC 6749's ``error`` and
 ``error_description`` members, so generic OAuth2 client libraries understand them.
@@ -6,13 +6,13 @@ Token endpoint errors are problem+json documents that ALSO carry RFC 6749's ``er
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from shared.problems import Conflict, NotFound, Problem
+from services.gateway.errors import GatewayError
 
 
-class OAuthProblem(Problem):
-    oauth_error = "invalid_request"
+class OAuthError(GatewayError):
+    oauth_error: ClassVar[str] = "invalid_request"
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(
@@ -20,17 +20,17 @@ class OAuthProblem(Problem):
         )
 
 
-class InvalidRequest(OAuthProblem):
+class InvalidRequest(OAuthError):
     status, code, title = 400, "invalid-request", "Invalid token request"
     oauth_error = "invalid_request"
 
 
-class InvalidClient(OAuthProblem):
+class InvalidClient(OAuthError):
     status, code, title = 401, "invalid-client", "Client authentication failed"
     oauth_error = "invalid_client"
 
 
-class UnsupportedGrantType(OAuthProblem):
+class UnsupportedGrantType(OAuthError):
     status, code, title, oauth_error = (
         400,
         "unsupported-grant-type",
@@ -39,43 +39,30 @@ class UnsupportedGrantType(OAuthProblem):
     )
 
 
-class TooManyFailures(OAuthProblem):
+class TooManyFailures(OAuthError):
     status, code, title = 429, "too-many-failures", "Too many failed authentications"
     oauth_error = "invalid_client"
 
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail)
-        self.headers = {"Retry-After": str(retry_after_s)}
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
-class TokenEndpointBusy(OAuthProblem):
+class TokenEndpointBusy(OAuthError):
     status, code, title = 503, "token-endpoint-busy", "Too many token requests at once"
     oauth_error = "temporarily_unavailable"
 
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail)
-        self.headers = {"Retry-After": str(retry_after_s)}
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
-class InvalidScope(OAuthProblem):
+class InvalidScope(OAuthError):
     status, code, title, oauth_error = 400, "invalid-scope", "Scope not granted", "invalid_scope"
 
 
-class ClientNotFound(NotFound):
-    code, title = "client-not-found", "No such client"
+class KeyRotationUnavailable(GatewayError):
+    status, code = 409, "key-rotation-unavailable"
+    title = "Signing keys are managed outside the gateway"
 
 
-class ClientExists(Conflict):
-    code, title = "client-exists", "A client with this id already exists"
-
-
-class ClientRevoked(Conflict):
-    code, title = "client-revoked", "The client is revoked"
-
-
-class KeyRotationUnavailable(Conflict):
-    code, title = "key-rotation-unavailable", "Signing keys are managed outside the gateway"
-
-
-class SigningKeyNotFound(NotFound):
-    code, title = "signing-key-not-found", "No such signing key"
+class SigningKeyNotFound(GatewayError):
+    status, code, title = 404, "signing-key-not-found", "No such signing key"

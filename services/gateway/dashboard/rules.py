@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from services.gateway.domain.projections import (
+from services.gateway.stream.rules import (
     AGGREGATE_TYPE,
     BUDGET_COMMITTED_TYPE,
     BUDGET_RELEASED_TYPE,
@@ -21,8 +21,8 @@ from services.gateway.domain.projections import (
     PAYMENT_PAID_TYPE,
     TRANSACTION_TYPE,
     StreamRow,
+    Tags,
 )
-from services.gateway.domain.tenancy import Tags
 
 ENGINE_METRIC = re.compile(r"^(?:engine_)?share_(?P<engine>productive|residential|public|social)$")
 Mode = Literal["replace", "add"]
