@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.diagnostics.domain.engines import COMPONENT_NAMES as COMPONENTS
-from services.diagnostics.domain.report import build_report
+from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES as COMPONENTS
+from services.diagnostics.indicators.rules.report import build_report
 from services.diagnostics.service.analysis import typology, year_data_from
 from services.diagnostics.store.models import TerritoryYearRow
 

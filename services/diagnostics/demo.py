@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.domain.errors import InvalidInput
-from services.diagnostics.domain.reference_validation import validate_sectors, validate_territories
-from services.diagnostics.domain.validation import (
+from services.diagnostics.errors import InvalidInput
+from services.diagnostics.imports.rules.reference_data import validate_sectors, validate_territories
+from services.diagnostics.imports.rules.yearly_data import (
     SECTOR_EMPLOYMENT_SCHEMA,
     TERRITORY_YEAR_SCHEMA,
     validate_table,

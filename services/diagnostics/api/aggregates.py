@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.diagnostics.aggregates.rules.postings import Counters, month_bounds
 from services.diagnostics.api.common import (
     Cursor,
     Limit,
@@ -25,8 +26,7 @@ from services.diagnostics.api.schemas import (
     GrantPage,
     GrantRead,
 )
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
-from services.diagnostics.domain.ledger_postings import Counters, month_bounds
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 from services.diagnostics.service.analysis import year_circulation
 from services.diagnostics.service.errors import InvalidCursor
 from services.diagnostics.store import live

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from services.diagnostics.domain.errors import DiagnosticsDomainError
+from services.diagnostics.errors import DiagnosticsDomainError
 from services.diagnostics.service.errors import InvalidCursor, UnreadableBody
 from shared.auth import Principal, require_scope
 from shared.problems import Forbidden, Problem, Unauthorized, problem_responses

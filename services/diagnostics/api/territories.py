@@ -32,7 +32,6 @@ from services.diagnostics.api.schemas import (
     TerritoryRead,
     TypologyPage,
 )
-from services.diagnostics.domain.reference_validation import LEVELS
 from services.diagnostics.service import analysis
 from services.diagnostics.service.errors import (
     InvalidCursor,
@@ -41,6 +40,7 @@ from services.diagnostics.service.errors import (
     TerritoryNotFound,
 )
 from services.diagnostics.store import repository as repo
+from services.diagnostics.territories.rules import LEVELS
 from shared.auth import Principal
 from shared.problems import Forbidden
 from shared.service_app import DbSession

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.domain.currency_flows import velocity
-from services.diagnostics.domain.errors import UndefinedIndicator
-from services.diagnostics.domain.ledger_postings import (
+from services.diagnostics.aggregates.rules.circulation import velocity
+from services.diagnostics.aggregates.rules.postings import (
     Counters,
     Key,
     Leg,
@@ -20,6 +19,7 @@ from services.diagnostics.domain.ledger_postings import (
     transaction_counters,
     transfers_from_legs,
 )
+from services.diagnostics.errors import UndefinedIndicator
 from services.diagnostics.store import live
 from shared.events.catalog.diagnostics import AggregateUpdated
 from shared.events.catalog.ledger import TransactionPosted

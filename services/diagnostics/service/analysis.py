@@ -10,15 +10,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.domain.currency_flows import Circulation, circulation
-from services.diagnostics.domain.engines import (
+from services.diagnostics.aggregates.rules.circulation import Circulation, circulation
+from services.diagnostics.indicators.rules.engines import (
     COMPONENT_NAMES,
     ENGINES,
     BasicIncome,
     Engine,
     engine_bases,
 )
-from services.diagnostics.domain.indicators import (
+from services.diagnostics.indicators.rules.indicators import (
     INDICATORS,
     SHARE_INDICATORS,
     Indicator,
@@ -26,14 +26,14 @@ from services.diagnostics.domain.indicators import (
     compute_indicators,
     table_from_indicators,
 )
-from services.diagnostics.domain.peers import IndicatorTable
-from services.diagnostics.domain.report import (
+from services.diagnostics.indicators.rules.peers import IndicatorTable
+from services.diagnostics.indicators.rules.report import (
     LEVER_TEXT,
     PEER_INDICATORS,
     DiagnosticReport,
     build_report,
 )
-from services.diagnostics.domain.typology import (
+from services.diagnostics.indicators.rules.typology import (
     Model,
     classify_all,
     cluster_engine_shares,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.domain.ledger_postings import period_of
+from services.diagnostics.aggregates.rules.postings import period_of
 from services.diagnostics.store import live
 from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
 from shared.events.envelope import Event

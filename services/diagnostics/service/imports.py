@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.diagnostics.domain.reference_validation import (
+from services.diagnostics.imports.rules.reference_data import (
     validate_perimeters,
     validate_sectors,
     validate_territories,
 )
-from services.diagnostics.domain.validation import (
+from services.diagnostics.imports.rules.yearly_data import (
     SECTOR_EMPLOYMENT_SCHEMA,
     TERRITORY_YEAR_SCHEMA,
     ErrorKind,

@@ -10,8 +10,8 @@ from sqlalchemy import Table, and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.domain.currency_flows import Transfer
-from services.diagnostics.domain.ledger_postings import Counters, Key, StoredTransfer
+from services.diagnostics.aggregates.rules.circulation import Transfer
+from services.diagnostics.aggregates.rules.postings import Counters, Key, StoredTransfer
 from services.diagnostics.store.models import (
     CurrencyActiveAccount,
     CurrencyAggregate,

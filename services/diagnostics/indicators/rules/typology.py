@@ -12,8 +12,6 @@ Two ways to assign a model, meant to be compared:
 * :func:`cluster_engine_shares`: deterministic k-means (:mod:`.kmeans`: k-means++ seeded
   with a fixed seed on territories sorted by code, Lloyd iterations) on the four engine
   shares; each cluster is then named by applying the same rules to its mean shares.
-
-Nearest peers and percentile positions live in :mod:`.peers` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -26,19 +24,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from services.diagnostics.domain import kmeans
-from services.diagnostics.domain.engines import ENGINES, Engine, shares
-from services.diagnostics.domain.errors import InvalidInput
-from services.diagnostics.domain.peers import IndicatorTable, Peer, percentile_rank
+from services.diagnostics.errors import InvalidInput
+from services.diagnostics.indicators.rules import kmeans
+from services.diagnostics.indicators.rules.engines import ENGINES, Engine, shares
 
 __all__ = [
     "DEFAULT_RULES",
     "ILLUSTRATIVE_REFERENCE_SHARES",
     "Classification",
     "Clustering",
-    "IndicatorTable",
     "Model",
-    "Peer",
     "TypologyComparison",
     "TypologyRules",
     "adjusted_rand_index",
@@ -46,7 +41,6 @@ __all__ = [
     "classify_all",
     "cluster_engine_shares",
     "compare_typologies",
-    "percentile_rank",
     "reference_shares",
 ]
 

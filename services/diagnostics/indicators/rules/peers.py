@@ -23,8 +23,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from services.diagnostics.domain.distances import near_tie_cutoff
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules.distances import near_tie_cutoff
 
 _BLOCK = 64
 """Targets per block of the batch peer search: a block's distances stay in cache.

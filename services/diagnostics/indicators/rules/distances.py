@@ -1,13 +1,13 @@
 """Near-tie slack shared by the numpy distance searches (k-means, nearest peers).
 
-:mod:`~services.diagnostics.domain.kmeans` and :mod:`~services.diagnostics.domain.peers`
-rank candidates by squared Euclidean distances computed in numpy, but their plain-Python
-references measure with ``math.dist``, and the two do not round alike: they differ by a
-few ulps (~1e-15 relative), and squared differences below ~1e-308 underflow to zero in
-numpy but not in ``math.dist``. So numpy's ranking is trusted only where it cannot be
-wrong: any candidate within :func:`near_tie_cutoff` of the one that decides (the nearest
-centre, the k-th peer) is measured again with ``math.dist``, which makes the vectorised
-results those of the references to the last bit (tests/property/diagnostics).
+:mod:`.kmeans` and :mod:`.peers` rank candidates by squared Euclidean distances computed
+in numpy, but their plain-Python references measure with ``math.dist``, and the two do
+not round alike: they differ by a few ulps (~1e-15 relative), and squared differences
+below ~1e-308 underflow to zero in numpy but not in ``math.dist``. So numpy's ranking is
+trusted only where it cannot be wrong: any candidate within :func:`near_tie_cutoff` of
+the one that decides (the nearest centre, the k-th peer) is measured again with
+``math.dist``, which makes the vectorised results those of the references to the last
+bit (tests/property/diagnostics).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 
 _TICK = timedelta(microseconds=1)
 

@@ -1,6 +1,6 @@
 """Line-by-line validation of reference files: territories, sectors and contract perimeters.
 
-Same contract as :mod:`.validation`: every error is reported with its line, and the caller
+Same contract as :mod:`.yearly_data`: every error is reported with its line, and the caller
 imports the file only when there is none. Rows are mappings of column name to text (CSV)
 or to JSON scalars.
 """
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.diagnostics.domain.validation import ErrorKind, RowError
+from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
+from services.diagnostics.perimeters.rules import PERIMETER_KINDS
+from services.diagnostics.territories.rules import LEVELS
 
-LEVELS = ("region", "departement", "zone_emploi", "epci", "commune")
 SPHERES = ("presentielle", "productive")
-PERIMETER_KINDS = ("cddra", "cfac", "pnr", "politique_ville")
 
 _CODE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|\d{9}")
 _LABEL = re.compile(r"[A-Za-z0-9_.-]{1,40}")

@@ -23,8 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 
-from services.diagnostics.domain.currency_flows import Transfer, TransferKind, territory_flows
-from services.diagnostics.domain.errors import InvalidInput
+from services.diagnostics.aggregates.rules.circulation import (
+    Transfer,
+    TransferKind,
+    territory_flows,
+)
+from services.diagnostics.errors import InvalidInput
 
 CIRCULATING_ACCOUNT_TYPES = frozenset({"member", "merchant"})
 

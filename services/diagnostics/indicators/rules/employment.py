@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from services.diagnostics.domain.engines import herfindahl, normalised_herfindahl
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules.engines import herfindahl, normalised_herfindahl
 
 
 def _non_negative(name: str, value: float) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import TypeVar
 
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 
 K = TypeVar("K")
 

@@ -1,8 +1,9 @@
 """Every indicator of one territory-year, computed from its data in one call.
 
-Build a :class:`TerritoryYear` per territory (from validated import rows with
-:func:`territory_year_from_row`), call :func:`compute_indicators` for one territory or
-:func:`indicator_table` for all territories of a year (to find peers and percentiles).
+Build a :class:`TerritoryYear` per territory (from stored rows, or from validated import
+rows with ``imports.rules.yearly_data.territory_year_from_row``), call
+:func:`compute_indicators` for one territory or :func:`indicator_table` for all
+territories of a year (to find peers and percentiles).
 An indicator whose denominator is zero is kept with ``value=None`` and a ``flag`` saying
 why, never an exception; invalid data (negative amounts, local spending above the
 consumption potential) raises :class:`~.errors.InvalidInput`.
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from services.diagnostics.domain import employment, retention
-from services.diagnostics.domain.currency_flows import Circulation
-from services.diagnostics.domain.engines import (
-    COMPONENT_NAMES,
+from services.diagnostics.aggregates.rules.circulation import Circulation
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules import employment, retention
+from services.diagnostics.indicators.rules.engines import (
     ENGINES,
     BasicIncome,
     Engine,
@@ -28,9 +29,7 @@ from services.diagnostics.domain.engines import (
     shannon_entropy,
     shares,
 )
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
-from services.diagnostics.domain.peers import IndicatorTable
-from services.diagnostics.domain.validation import ParsedRow
+from services.diagnostics.indicators.rules.peers import IndicatorTable
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
@@ -69,26 +68,6 @@ _COUNTS = (
     "consumption_potential",
     "local_spending",
 )
-
-
-def territory_year_from_row(
-    row: ParsedRow, *, name: str, sector_jobs: Mapping[str, int] | None = None
-) -> TerritoryYear:
-    """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA``."""
-    v = row.values
-    income = BasicIncome(**{component: v[f"{component}_eur"] for component in COMPONENT_NAMES})
-    return TerritoryYear(
-        code=row.code,
-        name=name,
-        year=row.year,
-        population=v["population"],
-        income=income,
-        jobs_presentielle=v["jobs_presentielle"],
-        jobs_productive=v["jobs_productive"],
-        consumption_potential=v.get("consumption_potential_eur"),
-        local_spending=v.get("local_spending_eur"),
-        sector_jobs=MappingProxyType(dict(sector_jobs or {})),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES, BasicIncome
+from services.diagnostics.indicators.rules.indicators import TerritoryYear
+
 _INTEGER = re.compile(r"[+-]?\d+")
 # Région/département (2–3), zone d'emploi (4), commune (5, Corsica 2A/2B), EPCI SIREN (9).
 _INSEE_SHAPE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|97\d{1,3}|\d{9}")
@@ -303,3 +306,23 @@ TERRITORY_YEAR_SCHEMA = ImportSchema(
 
 SECTOR_EMPLOYMENT_SCHEMA = ImportSchema(amount_columns=("jobs",), key_columns=("sector",))
 """Format of ``demo_data/employment_by_sector.csv``: jobs per territory, year and sector."""
+
+
+def territory_year_from_row(
+    row: ParsedRow, *, name: str, sector_jobs: Mapping[str, int] | None = None
+) -> TerritoryYear:
+    """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA``."""
+    v = row.values
+    income = BasicIncome(**{component: v[f"{component}_eur"] for component in COMPONENT_NAMES})
+    return TerritoryYear(
+        code=row.code,
+        name=name,
+        year=row.year,
+        population=v["population"],
+        income=income,
+        jobs_presentielle=v["jobs_presentielle"],
+        jobs_productive=v["jobs_productive"],
+        consumption_potential=v.get("consumption_potential_eur"),
+        local_spending=v.get("local_spending_eur"),
+        sector_jobs=MappingProxyType(dict(sector_jobs or {})),
+    )

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.diagnostics.domain.distances import near_tie_cutoff
+from services.diagnostics.indicators.rules.distances import near_tie_cutoff
 
 Point = tuple[float, ...]
 

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from services.diagnostics.domain.currency_flows import Circulation
-from services.diagnostics.domain.engines import Engine, engine_bases
-from services.diagnostics.domain.indicators import (
+from services.diagnostics.aggregates.rules.circulation import Circulation
+from services.diagnostics.indicators.rules.engines import Engine, engine_bases
+from services.diagnostics.indicators.rules.indicators import (
     INDICATORS,
     SHARE_INDICATORS,
     Indicator,
     TerritoryYear,
     compute_indicators,
 )
-from services.diagnostics.domain.peers import IndicatorTable, Peer
-from services.diagnostics.domain.typology import (
+from services.diagnostics.indicators.rules.peers import IndicatorTable, Peer
+from services.diagnostics.indicators.rules.typology import (
     DEFAULT_RULES,
     Classification,
     Model,
