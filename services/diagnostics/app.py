@@ -6,6 +6,7 @@ from services.diagnostics import publisher
 from services.diagnostics.api import aggregates, imports, territories
 from services.diagnostics.api.common import DOMAIN_ERRORS
 from services.diagnostics.consumers import subscription
+from services.diagnostics.grants import router as grants
 from services.diagnostics.settings import DiagnosticsSettings
 from shared.background import background_task
 from shared.service_app import build_service_app
@@ -23,7 +24,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             "Territorial economic diagnostics: engines of development, indicators, typology, "
             "peers, reports, and the live local-currency aggregates fed by the ledger."
         ),
-        routers=[imports.router, territories.router, aggregates.router],
+        routers=[imports.router, territories.router, aggregates.router, grants.router],
         subscriptions=[subscription(settings.consumer_group)],
         domain_errors=DOMAIN_ERRORS,
         on_startup=[start_publisher],

@@ -23,8 +23,6 @@ from services.diagnostics.api.schemas import (
     AggregatePage,
     AggregateRead,
     CirculationRead,
-    GrantPage,
-    GrantRead,
 )
 from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 from services.diagnostics.service.analysis import year_circulation
@@ -141,56 +139,4 @@ async def get_circulation(
         r2=c.multiplier.r2,
         r3=c.multiplier.r3,
         lm3=share(lambda: c.multiplier.lm3),
-    )
-
-
-ProgrammeFilter = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
-
-
-@router.get("/grants", response_model=GrantPage, responses=errors(InvalidCursor))
-async def list_grants(
-    session: DbSession,
-    principal: Reader,
-    territory: TerritoryFilter | None = None,
-    programme: ProgrammeFilter | None = None,
-    period: Period | None = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> GrantPage:
-    """Per territory, programme, currency and month: commitments and releases (euro cents),
-    payments and amounts paid (minor units of the paying currency)."""
-    if territory is not None:
-        principal.ensure_access("territories", territory)
-    if programme is not None:
-        principal.ensure_access("programmes", programme)
-    after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2]), str(raw[3])))
-    rows = await live.list_grants(
-        session,
-        after=after,
-        limit=limit,
-        territory=territory,
-        programme=programme,
-        period=period,
-        territories=principal.visible("territories"),
-        programmes=principal.visible("programmes"),
-    )
-    return GrantPage(
-        items=[
-            GrantRead(
-                territory=r.territory,
-                programme=r.programme,
-                currency=r.currency,
-                period=r.period,
-                committed=r.committed,
-                released=r.released,
-                net_committed=r.committed - r.released,
-                payments=r.payments,
-                paid=r.paid,
-                updated_at=r.updated_at,
-            )
-            for r in rows
-        ],
-        next_cursor=next_cursor(
-            rows, limit=limit, key=lambda r: [r.territory, r.programme, r.currency, r.period]
-        ),
     )

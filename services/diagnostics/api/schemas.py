@@ -176,24 +176,6 @@ class DemoLoaded(Schema):
     sector_rows: int
 
 
-class GrantRead(Schema):
-    territory: str
-    programme: str
-    currency: str
-    period: str
-    committed: int
-    released: int
-    net_committed: int
-    payments: int
-    paid: int
-    updated_at: datetime
-
-
-class GrantPage(Schema):
-    items: list[GrantRead]
-    next_cursor: str | None
-
-
 class TypologyRead(Schema):
     model: str
     rule: str

@@ -16,7 +16,6 @@ from services.diagnostics.store.models import (
     CurrencyActiveAccount,
     CurrencyAggregate,
     CurrencyTransfer,
-    GrantAggregate,
     PendingPublication,
 )
 
@@ -199,62 +198,6 @@ async def stored_transfers(
         query = query.where(CurrencyTransfer.at < before)
     rows = (await session.scalars(query)).all()
     return [StoredTransfer(r.transaction_id, r.currency, r.period, _transfer(r)) for r in rows]
-
-
-# --- live grant aggregates ---------------------------------------------------------------
-
-GrantKey = tuple[str, str, str, str]
-"""(territory, programme, currency, period)."""
-
-
-async def add_grant(session: AsyncSession, key: GrantKey, **deltas: int) -> None:
-    """Add ``deltas`` (committed, released, payments, paid) to a row created at zero."""
-    territory, programme, currency, period = key
-    values = {name: deltas.get(name, 0) for name in ("committed", "released", "payments", "paid")}
-    stmt = pg_insert(GrantAggregate).values(
-        territory=territory, programme=programme, currency=currency, period=period, **values
-    )
-    table = GrantAggregate.__table__
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[
-                GrantAggregate.territory,
-                GrantAggregate.programme,
-                GrantAggregate.currency,
-                GrantAggregate.period,
-            ],
-            set_={
-                **{name: table.c[name] + stmt.excluded[name] for name in values},
-                "updated_at": func.now(),
-            },
-        )
-    )
-
-
-async def list_grants(
-    session: AsyncSession,
-    *,
-    after: GrantKey | None,
-    limit: int,
-    territory: str | None,
-    programme: str | None,
-    period: str | None,
-    territories: Collection[str] | None,
-    programmes: Collection[str] | None,
-) -> list[GrantAggregate]:
-    g = GrantAggregate
-    key = (g.territory, g.programme, g.currency, g.period)
-    query = select(g).order_by(*key).limit(limit)
-    if after is not None:
-        query = query.where(tuple_(*key) > after)
-    for column, value in ((g.territory, territory), (g.programme, programme), (g.period, period)):
-        if value is not None:
-            query = query.where(column == value)
-    if territories is not None:
-        query = query.where(g.territory.in_(list(territories)))
-    if programmes is not None:
-        query = query.where(g.programme.in_(list(programmes)))
-    return list((await session.scalars(query)).all())
 
 
 async def mark_pending(session: AsyncSession, keys: Collection[Key]) -> None:
