@@ -2,8 +2,9 @@
 
 from fastapi import FastAPI
 
-from services.diagnostics import publisher
-from services.diagnostics.api import aggregates, imports, territories
+from services.diagnostics.aggregates import publisher
+from services.diagnostics.aggregates import router as aggregates
+from services.diagnostics.api import imports, territories
 from services.diagnostics.api.common import DOMAIN_ERRORS
 from services.diagnostics.consumers import subscription
 from services.diagnostics.grants import router as grants

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.aggregates.rules.circulation import Circulation, circulation
+from services.diagnostics.aggregates import service as aggregates
 from services.diagnostics.indicators.rules.engines import (
     COMPONENT_NAMES,
     ENGINES,
@@ -40,7 +40,6 @@ from services.diagnostics.indicators.rules.typology import (
     compare_typologies,
 )
 from services.diagnostics.service.errors import NoDataForYear
-from services.diagnostics.store import live
 from services.diagnostics.store import repository as repo
 from services.diagnostics.store.models import TerritoryYearRow
 
@@ -159,14 +158,6 @@ async def _compute_year(session: AsyncSession, year: int) -> YearData:
     )
 
 
-async def year_circulation(
-    session: AsyncSession, *, code: str, currency: str, start: datetime, end: datetime
-) -> Circulation:
-    """Velocity, flows and LM3 of one currency in one territory over [start, end)."""
-    stored = await live.stored_transfers(session, currency=currency, before=end)
-    return circulation([s.transfer for s in stored], territory=code, start=start, end=end)
-
-
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
 
@@ -179,7 +170,9 @@ async def indicators_of(
     if currency is None:
         return data.indicators[code]
     start, end = year_bounds(data.year)
-    flows = await year_circulation(session, code=code, currency=currency, start=start, end=end)
+    flows = await aggregates.circulation_between(
+        session, code=code, currency=currency, start=start, end=end
+    )
     return compute_indicators(
         territory, reference_sectors=data.reference_sectors, circulation=flows
     )

@@ -11,7 +11,7 @@ import asyncio
 import structlog
 from fastapi import FastAPI
 
-from services.diagnostics.service.aggregates import publish_pending
+from services.diagnostics.aggregates.service import publish_pending
 from shared.background import pause
 
 log = structlog.get_logger(__name__)

@@ -1,25 +1,24 @@
-"""Every SQL query of the live aggregates (currency flows from the ledger, grants from
-funding); the structural data's queries are in `repository`."""
+"""Every SQL statement of the live currency aggregates: raw transfers, counters, active
+accounts and the rows waiting to be published."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, and_, delete, func, or_, select, tuple_
+from sqlalchemy import Select, Table, and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.aggregates.rules.circulation import Transfer
-from services.diagnostics.aggregates.rules.postings import Counters, Key, StoredTransfer
-from services.diagnostics.store.models import (
+from services.diagnostics.aggregates.models import (
     CurrencyActiveAccount,
     CurrencyAggregate,
     CurrencyTransfer,
     PendingPublication,
 )
-
-# --- live currency aggregates ------------------------------------------------------------
+from services.diagnostics.aggregates.rules.circulation import Transfer
+from services.diagnostics.aggregates.rules.postings import Counters, Key, StoredTransfer
+from shared.auth import Principal
 
 
 async def add_transfers(
@@ -113,19 +112,29 @@ async def active_account_counts(
     return {(t, c, p): n for t, c, p, n in (await session.execute(query)).all()}
 
 
-async def list_aggregates(
+def _readable(query: Select[CurrencyAggregate], principal: Principal) -> Select[CurrencyAggregate]:
+    """Only the rows of the territories and currencies the client is bound to (a client
+    bound to no currency sees none)."""
+    territories = principal.visible("territories")
+    if territories is not None:
+        query = query.where(CurrencyAggregate.territory.in_(list(territories)))
+    currencies = principal.visible("currencies")
+    if currencies is not None:
+        query = query.where(CurrencyAggregate.currency.in_(list(currencies)))
+    return query
+
+
+async def list_readable(
     session: AsyncSession,
+    principal: Principal,
     *,
     after: Key | None,
     limit: int,
     territory: str | None,
     currency: str | None,
     period: str | None,
-    territories: Collection[str] | None,
-    currencies: Collection[str] | None,
 ) -> list[CurrencyAggregate]:
-    """A page of aggregates within the filters, of the ``territories`` and ``currencies``
-    the caller may see (None: all of them)."""
+    """A page of aggregates within the filters, of what the client may read."""
     table = CurrencyAggregate
     query = select(table).order_by(table.territory, table.currency, table.period).limit(limit)
     if after is not None:
@@ -141,26 +150,24 @@ async def list_aggregates(
     ]
     if filters:
         query = query.where(and_(*filters))
-    if territories is not None:
-        query = query.where(table.territory.in_(list(territories)))
-    if currencies is not None:
-        query = query.where(table.currency.in_(list(currencies)))
-    return list((await session.scalars(query)).all())
+    return list((await session.scalars(_readable(query, principal))).all())
+
+
+def counters_of(row: CurrencyAggregate) -> Counters:
+    """The counters an aggregate row holds."""
+    return Counters(
+        row.transactions,
+        row.issued,
+        row.received_from_outside,
+        row.spent_locally,
+        row.spent_outside,
+        row.reconverted,
+    )
 
 
 async def all_counters(session: AsyncSession) -> dict[Key, Counters]:
     rows = await session.scalars(select(CurrencyAggregate))
-    return {
-        (r.territory, r.currency, r.period): Counters(
-            r.transactions,
-            r.issued,
-            r.received_from_outside,
-            r.spent_locally,
-            r.spent_outside,
-            r.reconverted,
-        )
-        for r in rows.all()
-    }
+    return {(r.territory, r.currency, r.period): counters_of(r) for r in rows.all()}
 
 
 def _transfer(row: CurrencyTransfer) -> Transfer:
@@ -242,14 +249,4 @@ async def counters_for(session: AsyncSession, keys: Collection[Key]) -> dict[Key
     rows = await session.scalars(
         select(table).where(tuple_(table.territory, table.currency, table.period).in_(list(keys)))
     )
-    return {
-        (r.territory, r.currency, r.period): Counters(
-            r.transactions,
-            r.issued,
-            r.received_from_outside,
-            r.spent_locally,
-            r.spent_outside,
-            r.reconverted,
-        )
-        for r in rows.all()
-    }
+    return {(r.territory, r.currency, r.period): counters_of(r) for r in rows.all()}
