@@ -7,7 +7,9 @@ loads them all, for Alembic and for the test that compares the models with the m
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +34,18 @@ class Base(ServiceBase):
 def created_at() -> Mapped[datetime]:
     """A ``timestamptz`` column set by the database when the row is inserted."""
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+ROWS_PER_STATEMENT = 1000
+"""Rows per multi-row INSERT: a statement's bind parameters are bounded (32767 in asyncpg)."""
+
+
+def in_chunks(
+    rows: Sequence[dict[str, Any]], size: int = ROWS_PER_STATEMENT
+) -> Iterator[Sequence[dict[str, Any]]]:
+    """``rows`` in consecutive slices of at most ``size``, for multi-row INSERTs."""
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def metadata() -> MetaData:

@@ -15,7 +15,7 @@ from services.diagnostics.imports.rules.yearly_data import (
 )
 from services.diagnostics.indicators.rules.indicators import TerritoryYear
 
-DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo_data"
+DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo" / "data"
 
 
 @dataclass(frozen=True)

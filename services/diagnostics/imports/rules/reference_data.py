@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
-from services.diagnostics.perimeters.rules import PERIMETER_KINDS
+from services.diagnostics.perimeters.rules import PERIMETER_KINDS, PerimeterVersion
 from services.diagnostics.territories.rules import LEVELS
 
 SPHERES = ("presentielle", "productive")
@@ -187,18 +187,6 @@ def validate_sectors(
     if count == 0:
         errors.append(RowError(None, ErrorKind.EMPTY_FILE, "the file has no data rows"))
     return ReferenceReport(tuple(errors), tuple(out), count)
-
-
-@dataclass(frozen=True, slots=True)
-class PerimeterVersion:
-    """One version of a perimeter: its communes over [valid_from, valid_to)."""
-
-    kind: str
-    code: str
-    name: str
-    valid_from: date
-    valid_to: date | None
-    communes: frozenset[str]
 
 
 def _date(line: int, cells: dict[str, str], column: str, errors: list[RowError]) -> date | None:

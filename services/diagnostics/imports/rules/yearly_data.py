@@ -302,10 +302,10 @@ TERRITORY_YEAR_SCHEMA = ImportSchema(
     optional_columns=("consumption_potential_eur", "local_spending_eur"),
     text_columns=("source",),
 )
-"""Format of ``demo_data/territory_years.csv`` and of real yearly imports."""
+"""Format of ``demo/data/territory_years.csv`` and of real yearly imports."""
 
 SECTOR_EMPLOYMENT_SCHEMA = ImportSchema(amount_columns=("jobs",), key_columns=("sector",))
-"""Format of ``demo_data/employment_by_sector.csv``: jobs per territory, year and sector."""
+"""Format of ``demo/data/employment_by_sector.csv``: jobs per territory, year and sector."""
 
 
 def territory_year_from_row(

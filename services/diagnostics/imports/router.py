@@ -8,31 +8,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from services.diagnostics.api.common import (
-    ADMIN,
-    TABLE_BODY,
-    Admin,
+from services.diagnostics.http.pagination import (
     Cursor,
-    Importer,
+    InvalidCursor,
     Limit,
-    PayloadTooLarge,
-    UnsupportedMediaType,
     decode_cursor,
-    errors,
     next_cursor,
-    read_table,
 )
-from services.diagnostics.api.schemas import DemoLoaded, ImportPage, ImportRead
-from services.diagnostics.demo import load_demo_data
-from services.diagnostics.service.errors import (
+from services.diagnostics.http.responses import errors
+from services.diagnostics.http.scopes import Importer
+from services.diagnostics.imports import service
+from services.diagnostics.imports.body import TABLE_BODY, read_table
+from services.diagnostics.imports.errors import (
     ImportNotFound,
     ImportRejected,
-    InvalidCursor,
+    PayloadTooLarge,
     UnreadableBody,
+    UnsupportedMediaType,
 )
-from services.diagnostics.service.imports import ImportKind, run_import
-from services.diagnostics.store import repository as repo
-from shared.problems import Forbidden
+from services.diagnostics.imports.schemas import ImportKind, ImportPage, ImportRead
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["imports"])
@@ -58,17 +52,15 @@ async def create_import(
     """Import a CSV or JSON file: every line is checked, and nothing is written on any error.
     Sectors are reference data of every territory: importing them also needs
     ``diagnostics:admin``."""
-    if kind.admin_act and ADMIN not in principal.scopes and not principal.is_admin:
-        raise Forbidden(f"importing {kind.value} is an admin act: scope {ADMIN!r} required")
+    service.ensure_may_import(principal, kind)
     header, rows = await read_table(request)
-    imported = await run_import(
+    imported = await service.run_import(
         session,
+        principal,
         session_factory=request.app.state.session_factory,
-        client_id=principal.client_id,
         kind=kind,
         header=header,
         rows=rows,
-        may_access=lambda code: principal.may_access("territories", code),
         expected_years=expected_years,
     )
     return ImportRead.model_validate(imported)
@@ -80,8 +72,7 @@ async def list_imports(
 ) -> ImportPage:
     """Imports, oldest first (a client sees its own; an admin sees all)."""
     after = decode_cursor(cursor, lambda raw: (datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])))
-    owner = None if principal.is_admin else principal.client_id
-    items = await repo.list_imports(session, after=after, limit=limit, client_id=owner)
+    items = await service.list_imports(session, principal, after=after, limit=limit)
     return ImportPage(
         items=[ImportRead.model_validate(i) for i in items],
         next_cursor=next_cursor(
@@ -93,13 +84,4 @@ async def list_imports(
 @router.get("/imports/{import_id}", response_model=ImportRead, responses=errors(ImportNotFound))
 async def get_import(import_id: uuid.UUID, session: DbSession, principal: Importer) -> ImportRead:
     """Status, progress (rows_done of rows_total) and line-by-line report of an import."""
-    found = await repo.get_import(session, import_id)
-    if found is None or not (principal.is_admin or found.client_id == principal.client_id):
-        raise ImportNotFound(f"no import {import_id}")
-    return ImportRead.model_validate(found)
-
-
-@router.post("/admin/demo", response_model=DemoLoaded, responses=errors())
-async def load_demo(session: DbSession, principal: Admin) -> DemoLoaded:
-    """Load the illustrative Rhône-Alpes demo dataset (idempotent)."""
-    return DemoLoaded(**await load_demo_data(session))
+    return ImportRead.model_validate(await service.get_import(session, principal, import_id))

@@ -1,13 +1,11 @@
-"""Load the illustrative Rhône-Alpes demo dataset (``demo_data/``; figures are NOT official).
+"""Load the illustrative Rhône-Alpes demo dataset (``demo/data/``; figures are NOT official).
 
 ``load_demo_data(session)`` validates the files like an import and upserts them, so running
-it twice changes nothing. From a shell: ``python -m services.diagnostics.demo`` (uses
-``PROXIMA_DATABASE_URL``).
+it twice changes nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,10 @@ from services.diagnostics.imports.rules.yearly_data import (
     TERRITORY_YEAR_SCHEMA,
     validate_table,
 )
-from services.diagnostics.store import repository as repo
+from services.diagnostics.indicators.service import figures
+from services.diagnostics.territories.service import save as save_territories
 
-DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
+DEMO_DIR = Path(__file__).resolve().parent / "data"
 
 
 def _read(name: str) -> tuple[list[str], list[dict[Any, object]]]:
@@ -42,10 +41,10 @@ async def load_demo_data(session: AsyncSession) -> dict[str, int]:
     territories = validate_territories(*_read("territories.csv"), known=())
     _ok(territories, "territories.csv")
     # Parents first: the file lists the région, then départements, then the others.
-    await repo.upsert_territories(session, list(territories.rows))
+    await save_territories(session, list(territories.rows))
     sectors = validate_sectors(*_read("sectors.csv"))
     _ok(sectors, "sectors.csv")
-    await repo.upsert_sectors(session, list(sectors.rows))
+    await figures.save_sectors(session, list(sectors.rows))
     known = {row["code"] for row in territories.rows}
     header, rows = _read("territory_years.csv")
     years = validate_table(header, rows, schema=TERRITORY_YEAR_SCHEMA, known_codes=known)
@@ -62,11 +61,11 @@ async def load_demo_data(session: AsyncSession) -> dict[str, int]:
         }
         for r in years.rows
     ]
-    await repo.upsert_territory_years(session, year_rows)
+    await figures.save_territory_years(session, year_rows)
     header, rows = _read("employment_by_sector.csv")
     jobs = validate_table(header, rows, schema=SECTOR_EMPLOYMENT_SCHEMA, known_codes=known)
     _ok(jobs, "employment_by_sector.csv")
-    await repo.upsert_sector_employment(
+    await figures.save_sector_employment(
         session,
         [
             {
@@ -79,28 +78,10 @@ async def load_demo_data(session: AsyncSession) -> dict[str, int]:
             for r in jobs.rows
         ],
     )
-    await repo.bump_data_version(session)
+    await figures.data_changed(session)
     await session.flush()
     return {
         "territories": len(territories.rows),
         "territory_years": len(year_rows),
         "sector_rows": len(jobs.rows),
     }
-
-
-async def _main() -> None:
-    from services.diagnostics.settings import DiagnosticsSettings
-    from shared.db import make_engine, make_session_factory, unit_of_work
-
-    settings = DiagnosticsSettings()
-    engine = make_engine(settings.database_url)
-    try:
-        async for session in unit_of_work(make_session_factory(engine)):
-            counts = await load_demo_data(session)
-        print(f"demo data loaded (illustrative, not official): {counts}")
-    finally:
-        await engine.dispose()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main())

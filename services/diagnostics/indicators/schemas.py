@@ -1,64 +1,8 @@
-"""Request and response bodies of the diagnostics API."""
+"""Response bodies of the indicators, peers, typology, roll-ups and reports."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
-from typing import Any
-
-from services.diagnostics.api.common import Schema
-
-
-class TerritoryRead(Schema):
-    code: str
-    level: str
-    name: str
-    parent_code: str | None
-
-
-class TerritoryPage(Schema):
-    items: list[TerritoryRead]
-    next_cursor: str | None
-
-
-class ImportRead(Schema):
-    id: uuid.UUID
-    kind: str
-    status: str
-    client_id: str
-    rows_total: int
-    rows_done: int
-    report: dict[str, Any]
-    created_at: datetime
-    finished_at: datetime | None
-
-
-class ImportPage(Schema):
-    items: list[ImportRead]
-    next_cursor: str | None
-
-
-class PerimeterRead(Schema):
-    kind: str
-    code: str
-    name: str
-    valid_from: date
-    valid_to: date | None
-    communes: int
-
-
-class PerimeterPage(Schema):
-    items: list[PerimeterRead]
-    next_cursor: str | None
-
-
-class PerimeterDetail(Schema):
-    kind: str
-    code: str
-    name: str
-    valid_from: date
-    valid_to: date | None
-    communes: list[str]
+from services.diagnostics.http.bodies import Schema
 
 
 class IndicatorRead(Schema):
@@ -127,12 +71,6 @@ class RollupRead(Schema):
     engine_shares: dict[str, float] | None
     jobs_presentielle: int
     jobs_productive: int
-
-
-class DemoLoaded(Schema):
-    territories: int
-    territory_years: int
-    sector_rows: int
 
 
 class TypologyRead(Schema):
