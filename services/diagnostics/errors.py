@@ -1,10 +1,8 @@
-"""Every input the diagnostics domain refuses, and every indicator it cannot define.
+"""The error base of the diagnostics service, and the two errors every concept's rules raise.
 
-The attributes (``status``, ``code``, ``title``, ``detail``, ``extra``) mirror
-``shared.problems.Problem`` so the API can render them as RFC 9457 problem+json; the
-domain does not subclass it because this package stays free of web frameworks.
-
-Two families:
+Each concept declares its own errors in its ``errors.py`` on :class:`DiagnosticsDomainError`
+(framework-free, on ``shared.errors.DomainError``), rendered as RFC 9457 problem+json by
+the one shared handler. Two families are raised by the pure rules of several concepts:
 
 * :class:`InvalidInput` (422): the data itself breaks a rule (a negative income, shares
   that do not add up, an unknown sector, a period that ends before it starts).

@@ -63,9 +63,7 @@ async def publish_pending(session: AsyncSession, *, limit: int = 200) -> int:
     """Publish the current value of every aggregate row changed since its last publication,
     in the caller's transaction; return how many rows were published.
 
-    Coalescing keeps the live stream proportional to what changed per interval rather than
-    to the transaction rate: one busy territory makes ~9 events per interval, not per
-    transaction, and velocity (a scan of the month's transfers) is computed once per row.
+    Why coalesced: docs/decisions/diagnostics-coalesced-aggregate-publication.md.
     """
     keys = await repository.take_pending(session, limit=limit)
     if not keys:

@@ -7,7 +7,7 @@ below ~1e-308 underflow to zero in numpy but not in ``math.dist``. So numpy's ra
 trusted only where it cannot be wrong: any candidate within :func:`near_tie_cutoff` of
 the one that decides (the nearest centre, the k-th peer) is measured again with
 ``math.dist``, which makes the vectorised results those of the references to the last
-bit (tests/property/diagnostics).
+bit (tests/property/diagnostics; docs/decisions/diagnostics-exact-vectorised-searches.md).
 """
 
 from __future__ import annotations

@@ -29,10 +29,8 @@ from services.diagnostics.indicators.rules.distances import near_tie_cutoff
 _BLOCK = 64
 """Targets per block of the batch peer search: a block's distances stay in cache.
 
-Distances are built coordinate by coordinate with element-wise numpy rather than as
-‖a‖² + ‖b‖² − 2a·b: the matrix product would start OpenBLAS threads, which spin
-against the bench's (or the server's) other process on two cores and cost far more
-CPU than they save."""
+Built element-wise, never as a matrix product; why:
+docs/decisions/diagnostics-exact-vectorised-searches.md."""
 
 
 def percentile_rank(value: float, population: Sequence[float]) -> float:
