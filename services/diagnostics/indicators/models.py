@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.diagnostics.database import Base
+from services.diagnostics.indicators.rules.indicators import FIGURE_COLUMNS
 
 
 def _euros(nullable: bool = False) -> Mapped[Any]:
@@ -32,27 +33,12 @@ class Sector(Base):
     sphere: Mapped[str] = mapped_column(String(20), nullable=False)
 
 
-_NON_NEGATIVE = (
-    "population",
-    "productive_wages_eur",
-    "productive_self_employed_eur",
-    "pensions_eur",
-    "commuter_wages_eur",
-    "tourism_spending_eur",
-    "property_income_eur",
-    "public_wages_eur",
-    "social_transfers_eur",
-    "jobs_presentielle",
-    "jobs_productive",
-)
-
-
 class TerritoryYearRow(Base):
     """Structural figures of one territory for one year (whole euros, jobs, inhabitants)."""
 
     __tablename__ = "territory_years"
     __table_args__ = (
-        *(CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative") for c in _NON_NEGATIVE),
+        *(CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative") for c in FIGURE_COLUMNS),
         CheckConstraint(
             "local_spending_eur IS NULL OR consumption_potential_eur IS NULL "
             "OR local_spending_eur <= consumption_potential_eur",

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES, BasicIncome
-from services.diagnostics.indicators.rules.indicators import TerritoryYear
+from services.diagnostics.indicators.rules.indicators import FIGURE_COLUMNS, TerritoryYear
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # Région/département (2–3), zone d'emploi (4), commune (5, Corsica 2A/2B), EPCI SIREN (9).
@@ -286,19 +286,7 @@ def validate_table(
 
 
 TERRITORY_YEAR_SCHEMA = ImportSchema(
-    amount_columns=(
-        "population",
-        "productive_wages_eur",
-        "productive_self_employed_eur",
-        "pensions_eur",
-        "commuter_wages_eur",
-        "tourism_spending_eur",
-        "property_income_eur",
-        "public_wages_eur",
-        "social_transfers_eur",
-        "jobs_presentielle",
-        "jobs_productive",
-    ),
+    amount_columns=FIGURE_COLUMNS,
     optional_columns=("consumption_potential_eur", "local_spending_eur"),
     text_columns=("source",),
 )

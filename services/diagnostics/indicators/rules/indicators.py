@@ -20,6 +20,7 @@ from services.diagnostics.aggregates.rules.circulation import Circulation
 from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 from services.diagnostics.indicators.rules import employment, retention
 from services.diagnostics.indicators.rules.engines import (
+    COMPONENT_NAMES,
     ENGINES,
     BasicIncome,
     Engine,
@@ -32,6 +33,15 @@ from services.diagnostics.indicators.rules.engines import (
 from services.diagnostics.indicators.rules.peers import IndicatorTable
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
+
+
+FIGURE_COLUMNS: tuple[str, ...] = (
+    "population",
+    *(f"{component}_eur" for component in COMPONENT_NAMES),
+    "jobs_presentielle",
+    "jobs_productive",
+)
+"""The whole, non-negative figures of a territory-year, by column name (stored and imported)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
