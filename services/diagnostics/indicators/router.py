@@ -26,7 +26,7 @@ from services.diagnostics.indicators.schemas import (
     RollupRead,
     TypologyPage,
 )
-from services.diagnostics.indicators.service import report, territory, typology
+from services.diagnostics.indicators.service import indicators, peers, report, rollups, typology
 from services.diagnostics.territories.errors import TerritoryNotFound
 from shared.service_app import DbSession
 
@@ -59,7 +59,7 @@ async def get_indicators(
     """Every indicator of the territory for the year, with its percentile among territories
     (with ``currency``, one the client is bound to, its circulation indicators too)."""
     return IndicatorsRead(
-        **await territory.indicators(session, principal, code=code, year=year, currency=currency)
+        **await indicators.indicators(session, principal, code=code, year=year, currency=currency)
     )
 
 
@@ -76,7 +76,7 @@ async def get_peers(
     k: Annotated[int, Query(ge=1, le=50, description="Number of peers")] = 5,
 ) -> PeersRead:
     """The k nearest territories on structural indicators, and percentiles of every indicator."""
-    return PeersRead(**await territory.peers(session, principal, code=code, year=year, k=k))
+    return PeersRead(**await peers.peers(session, principal, code=code, year=year, k=k))
 
 
 @router.get(
@@ -125,7 +125,7 @@ async def get_rollup(
     code: TerritoryCode, year: Year, session: DbSession, principal: Reader
 ) -> RollupRead:
     """Regional aggregate: the sums over the territory's direct members that have data."""
-    return RollupRead(**await territory.territory_rollup(session, principal, code=code, year=year))
+    return RollupRead(**await rollups.territory_rollup(session, principal, code=code, year=year))
 
 
 @router.get(

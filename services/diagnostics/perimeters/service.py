@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.indicators.service import territory as indicators
+from services.diagnostics.indicators.service.rollups import rollup_over
 from services.diagnostics.perimeters import repository
 from services.diagnostics.perimeters.errors import PerimeterNotFound
 from services.diagnostics.perimeters.models import Perimeter
@@ -72,9 +72,7 @@ async def rollup(
     visible = principal.visible("territories")
     if visible is not None and not set(communes) <= visible:
         raise Forbidden(f"client {principal.client_id!r} is not bound to every commune of {code}")
-    return await indicators.rollup_over(
-        session, label=f"{kind}:{code}", members=communes, year=year
-    )
+    return await rollup_over(session, label=f"{kind}:{code}", members=communes, year=year)
 
 
 async def save_version(session: AsyncSession, version: PerimeterVersion) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators.report_page import render_report
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
-from services.diagnostics.indicators.service.territory import indicators_of
+from services.diagnostics.indicators.service.indicators import indicators_of
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
@@ -69,10 +69,11 @@ def report_dict(report: DiagnosticReport, *, source: str) -> dict[str, Any]:
 async def report_of(
     session: AsyncSession, data: YearData, code: str, currency: str | None
 ) -> dict[str, Any]:
+    """The report of one territory of a computed year, its peers named and compared."""
     territory = data.territory(code)
     indicators = await indicators_of(session, data, code, currency)
-    report = build_report(territory, table=data.table, indicators=indicators)
-    out = report_dict(report, source=data.sources.get(code, ""))
+    diagnostic = build_report(territory, table=data.table, indicators=indicators)
+    out = report_dict(diagnostic, source=data.sources.get(code, ""))
     out["peers"] = [
         {
             **p,

@@ -20,7 +20,8 @@ from services.diagnostics.indicators.rules.indicators import (
     table_from_indicators,
 )
 from services.diagnostics.indicators.rules.peers import IndicatorTable
-from services.diagnostics.territories import service as territories
+from services.diagnostics.territories.service import levels as territory_levels
+from services.diagnostics.territories.service import names as territory_names
 
 _COLUMNS = tuple((c, f"{c}_eur") for c in COMPONENT_NAMES)
 
@@ -131,7 +132,7 @@ async def _compute_year(session: AsyncSession, year: int) -> YearData:
     return year_data_from(
         year,
         rows=rows,
-        names=await territories.names(session),
-        levels=await territories.levels(session),
+        names=await territory_names(session),
+        levels=await territory_levels(session),
         jobs=await repository.sector_jobs(session, year),
     )
