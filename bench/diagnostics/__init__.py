@@ -27,10 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.diagnostics.domain.engines import COMPONENT_NAMES as COMPONENTS
-from services.diagnostics.domain.report import build_report
-from services.diagnostics.service.analysis import typology, year_data_from
-from services.diagnostics.store.models import TerritoryYearRow
+from services.diagnostics.indicators.models import TerritoryYearRow
+from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES as COMPONENTS
+from services.diagnostics.indicators.rules.report import build_report
+from services.diagnostics.indicators.service.typology import typology
+from services.diagnostics.indicators.service.year import year_data_from
 
 TERRITORIES = 1_300
 YEARS = tuple(range(2010, 2020))

@@ -2,11 +2,16 @@
 
 from fastapi import FastAPI
 
-from services.diagnostics import publisher
-from services.diagnostics.api import aggregates, imports, territories
-from services.diagnostics.api.common import DOMAIN_ERRORS
+from services.diagnostics.aggregates import publisher
+from services.diagnostics.aggregates import router as aggregates
 from services.diagnostics.consumers import subscription
+from services.diagnostics.demo import router as demo
+from services.diagnostics.grants import router as grants
+from services.diagnostics.imports import router as imports
+from services.diagnostics.indicators import router as indicators
+from services.diagnostics.perimeters import router as perimeters
 from services.diagnostics.settings import DiagnosticsSettings
+from services.diagnostics.territories import router as territories
 from shared.background import background_task
 from shared.service_app import build_service_app
 
@@ -23,9 +28,17 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             "Territorial economic diagnostics: engines of development, indicators, typology, "
             "peers, reports, and the live local-currency aggregates fed by the ledger."
         ),
-        routers=[imports.router, territories.router, aggregates.router],
+        # The order of the routers is the order of the paths in the OpenAPI document.
+        routers=[
+            imports.router,
+            demo.router,
+            territories.router,
+            indicators.router,
+            perimeters.router,
+            aggregates.router,
+            grants.router,
+        ],
         subscriptions=[subscription(settings.consumer_group)],
-        domain_errors=DOMAIN_ERRORS,
         on_startup=[start_publisher],
         on_shutdown=[stop_publisher],
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.service.aggregates import apply_transaction
-from services.diagnostics.service.grants import apply_budget_movement, apply_payment
+from services.diagnostics.aggregates.service import apply_transaction
+from services.diagnostics.grants.service import apply_budget_movement, apply_payment
 from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.consumer import Subscription

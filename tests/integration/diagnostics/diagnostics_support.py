@@ -7,7 +7,7 @@ from pathlib import Path
 from services.diagnostics.settings import DiagnosticsSettings
 from tests.support.tokens import bearer, jwks_json
 
-DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo_data"
+DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo" / "data"
 
 ADMIN = bearer(scopes=["diagnostics:admin"], client_id="admin", ttl_s=7200)
 READ_ALL = bearer(

@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from services.diagnostics.app import create_app
-from services.diagnostics.service.aggregates import (
+from services.diagnostics.aggregates import repository as live_store
+from services.diagnostics.aggregates.service import (
     apply_transaction,
     recompute_active_accounts_from_transfers,
     recompute_from_transfers,
 )
-from services.diagnostics.store import live as live_store
+from services.diagnostics.app import create_app
 from shared.db import make_engine, make_session_factory
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import encode, new_event

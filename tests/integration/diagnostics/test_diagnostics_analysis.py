@@ -8,12 +8,13 @@ import math
 
 import pytest
 
-from services.diagnostics.domain.indicators import compute_indicators, territory_year_from_row
-from services.diagnostics.domain.validation import (
+from services.diagnostics.imports.rules.yearly_data import (
     SECTOR_EMPLOYMENT_SCHEMA,
     TERRITORY_YEAR_SCHEMA,
+    territory_year_from_row,
     validate_table,
 )
+from services.diagnostics.indicators.rules.indicators import compute_indicators
 from tests.integration.diagnostics.diagnostics_support import (
     ADMIN,
     IMPORT_ALL,

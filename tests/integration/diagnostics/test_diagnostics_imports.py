@@ -228,7 +228,7 @@ async def test_reimporting_a_year_replaces_it_and_the_indicators_follow(client):
 
 
 async def test_a_long_import_reports_its_progress_while_it_runs(client, monkeypatch):
-    from services.diagnostics.service import imports
+    from services.diagnostics.imports import service as imports
 
     await _load_reference(client)
     assert (await _post(client, "territory-years", demo_file("territory_years.csv"))).is_success

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from services.diagnostics.store.models import Base
+from services.diagnostics.database import metadata
 from shared.events.tables import EVENT_TABLES
 from shared.migrate import alembic_config
 
@@ -25,7 +25,7 @@ def _check(url: str) -> None:
     engine = create_engine(_sync(url))
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn), metadata())
             # the event tables belong to shared.events, not to this metadata
             assert [d for d in diff if not _is_event_table(d)] == []
         config = alembic_config("diagnostics", url)

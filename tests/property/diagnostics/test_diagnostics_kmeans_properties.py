@@ -8,7 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.kmeans import (
+from services.diagnostics.indicators.rules.kmeans import (
     distance2,
     lloyd,
     lloyd_reference,

@@ -6,7 +6,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.peers import IndicatorTable, percentile_rank, percentile_ranks
+from services.diagnostics.indicators.rules.peers import (
+    IndicatorTable,
+    percentile_rank,
+    percentile_ranks,
+)
 
 NAMES = ("a", "b", "c", "d")
 

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from services.diagnostics.domain.indicators import TerritoryYear, territory_year_from_row
-from services.diagnostics.domain.validation import (
+from services.diagnostics.imports.rules.yearly_data import (
     SECTOR_EMPLOYMENT_SCHEMA,
     TERRITORY_YEAR_SCHEMA,
     ValidationReport,
+    territory_year_from_row,
     validate_table,
 )
+from services.diagnostics.indicators.rules.indicators import TerritoryYear
 
-DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo_data"
+DEMO = Path(__file__).resolve().parents[3] / "services" / "diagnostics" / "demo" / "data"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.currency_flows import (
+from services.diagnostics.aggregates.rules.circulation import (
     Transfer,
     TransferKind,
     average_circulation,
@@ -31,7 +31,7 @@ from services.diagnostics.domain.currency_flows import (
     units_in_circulation,
     velocity,
 )
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
 
 DAY0 = datetime(2024, 1, 1, tzinfo=UTC)
 ISSUANCE, PAYMENT, RECONVERSION = (

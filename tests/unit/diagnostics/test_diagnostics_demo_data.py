@@ -2,9 +2,9 @@
 
 from collections import Counter
 
-from services.diagnostics.domain.engines import engine_shares
-from services.diagnostics.domain.indicators import compute_indicators
-from services.diagnostics.domain.typology import Model, classify
+from services.diagnostics.indicators.rules.engines import engine_shares
+from services.diagnostics.indicators.rules.indicators import compute_indicators
+from services.diagnostics.indicators.rules.typology import Model, classify
 
 DEPARTEMENTS = {"01", "07", "26", "38", "42", "69", "73", "74"}
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.employment import (
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules.employment import (
     base_multiplier_income,
     base_multiplier_jobs,
     income_per_proximity_job,
@@ -18,7 +19,6 @@ from services.diagnostics.domain.employment import (
     sector_hhi,
     shift_share,
 )
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 
 
 def test_seed_zone_with_80000_euros_per_proximity_job():

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.engines import (
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules.engines import (
     BasicIncome,
     Engine,
     basic_income,
@@ -18,7 +19,6 @@ from services.diagnostics.domain.engines import (
     normalised_herfindahl,
     shannon_entropy,
 )
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
 
 EXAMPLE = BasicIncome(
     productive_wages=300,

@@ -4,9 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.diagnostics.domain.currency_flows import TransferKind
-from services.diagnostics.domain.errors import InvalidInput
-from services.diagnostics.domain.ledger_postings import (
+from services.diagnostics.aggregates.rules.circulation import TransferKind
+from services.diagnostics.aggregates.rules.postings import (
     Counters,
     Leg,
     StoredTransfer,
@@ -18,6 +17,7 @@ from services.diagnostics.domain.ledger_postings import (
     transaction_counters,
     transfers_from_legs,
 )
+from services.diagnostics.errors import InvalidInput
 
 AT = datetime(2026, 11, 3, 12, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
-from services.diagnostics.domain.peers import IndicatorTable, percentile_rank
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules.peers import IndicatorTable, percentile_rank
 
 # x: mean 13/4 = 3.25; sd = √((3.25² + 2.25² + 1.25² + 6.75²) / 4) = √15.6875 = 3.96075
 # y: the same everywhere (sd = 0), so it is left out of distances

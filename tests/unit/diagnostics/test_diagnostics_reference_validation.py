@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from services.diagnostics.domain.reference_validation import (
+from services.diagnostics.imports.rules.reference_data import (
     validate_perimeters,
     validate_sectors,
     validate_territories,

@@ -2,16 +2,21 @@
 
 import pytest
 
-from services.diagnostics.domain.engines import BasicIncome, Engine
-from services.diagnostics.domain.errors import InvalidInput
-from services.diagnostics.domain.indicators import (
+from services.diagnostics.errors import InvalidInput
+from services.diagnostics.indicators.rules.engines import BasicIncome, Engine
+from services.diagnostics.indicators.rules.indicators import (
     INDICATORS,
     TerritoryYear,
     compute_indicators,
     indicator_table,
 )
-from services.diagnostics.domain.report import Lever, ReportThresholds, build_report, findings
-from services.diagnostics.domain.typology import Model
+from services.diagnostics.indicators.rules.report import (
+    Lever,
+    ReportThresholds,
+    build_report,
+    findings,
+)
+from services.diagnostics.indicators.rules.typology import Model
 
 SMALL = TerritoryYear(
     code="01283",

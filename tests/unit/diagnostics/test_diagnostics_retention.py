@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.errors import InvalidInput, UndefinedIndicator
-from services.diagnostics.domain.retention import (
+from services.diagnostics.errors import InvalidInput, UndefinedIndicator
+from services.diagnostics.indicators.rules.retention import (
     attraction_ratio,
     leakage_rate,
     retention,

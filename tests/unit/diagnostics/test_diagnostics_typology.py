@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.engines import Engine
-from services.diagnostics.domain.errors import InvalidInput
-from services.diagnostics.domain.typology import (
+from services.diagnostics.errors import InvalidInput
+from services.diagnostics.indicators.rules.engines import Engine
+from services.diagnostics.indicators.rules.typology import (
     Model,
     TypologyRules,
     adjusted_rand_index,

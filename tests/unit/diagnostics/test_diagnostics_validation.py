@@ -6,7 +6,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.diagnostics.domain.validation import (
+from services.diagnostics.imports.rules.yearly_data import (
     SECTOR_EMPLOYMENT_SCHEMA,
     ErrorKind,
     ImportSchema,

@@ -1,0 +1,1 @@
+"""Live local-currency aggregates projected from the ledger's posted transactions."""

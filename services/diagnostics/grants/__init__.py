@@ -1,0 +1,1 @@
+"""Live grant aggregates from the funding service's budget and payment events."""

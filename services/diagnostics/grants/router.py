@@ -1,0 +1,58 @@
+"""Live grant aggregates fed by the funding service's budget and payment events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.diagnostics.grants import service
+from services.diagnostics.grants.schemas import GrantPage, GrantRead
+from services.diagnostics.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    next_cursor,
+)
+from services.diagnostics.http.parameters import Period, TerritoryFilter
+from services.diagnostics.http.responses import errors
+from services.diagnostics.http.scopes import Reader
+from shared.service_app import DbSession
+
+router = APIRouter(tags=["aggregates"])
+
+ProgrammeFilter = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@router.get("/grants", response_model=GrantPage, responses=errors(InvalidCursor))
+async def list_grants(
+    session: DbSession,
+    principal: Reader,
+    territory: TerritoryFilter | None = None,
+    programme: ProgrammeFilter | None = None,
+    period: Period | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> GrantPage:
+    """Per territory, programme, currency and month: commitments and releases (euro cents),
+    payments and amounts paid (minor units of the paying currency)."""
+    service.authorise_filters(principal, territory=territory, programme=programme)
+    after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2]), str(raw[3])))
+    items = await service.list_grants(
+        session,
+        principal,
+        after=after,
+        limit=limit,
+        territory=territory,
+        programme=programme,
+        period=period,
+    )
+    return GrantPage(
+        items=[GrantRead(**item) for item in items],
+        next_cursor=next_cursor(
+            items,
+            limit=limit,
+            key=lambda i: [i["territory"], i["programme"], i["currency"], i["period"]],
+        ),
+    )

@@ -1,0 +1,1 @@
+"""HTTP plumbing every diagnostics router uses: scopes, keyset pages, shared parameters."""

@@ -1,0 +1,87 @@
+"""Imports of territories, sectors, perimeters and yearly data (all or nothing)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from services.diagnostics.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    next_cursor,
+)
+from services.diagnostics.http.responses import errors
+from services.diagnostics.http.scopes import Importer
+from services.diagnostics.imports import service
+from services.diagnostics.imports.body import TABLE_BODY, read_table
+from services.diagnostics.imports.errors import (
+    ImportNotFound,
+    ImportRejected,
+    PayloadTooLarge,
+    UnreadableBody,
+    UnsupportedMediaType,
+)
+from services.diagnostics.imports.schemas import ImportKind, ImportPage, ImportRead
+from shared.service_app import DbSession
+
+router = APIRouter(tags=["imports"])
+
+
+@router.post(
+    "/imports/{kind}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportRead,
+    openapi_extra=TABLE_BODY,
+    responses=errors(ImportRejected, UnreadableBody, UnsupportedMediaType, PayloadTooLarge),
+)
+async def create_import(
+    kind: ImportKind,
+    request: Request,
+    session: DbSession,
+    principal: Importer,
+    expected_years: Annotated[
+        list[int] | None,
+        Query(description="Years every territory of the file must have (data files only)"),
+    ] = None,
+) -> ImportRead:
+    """Import a CSV or JSON file: every line is checked, and nothing is written on any error.
+    Sectors are reference data of every territory: importing them also needs
+    ``diagnostics:admin``."""
+    service.ensure_may_import(principal, kind)
+    header, rows = await read_table(request)
+    imported = await service.run_import(
+        session,
+        principal,
+        session_factory=request.app.state.session_factory,
+        kind=kind,
+        header=header,
+        rows=rows,
+        expected_years=expected_years,
+    )
+    return ImportRead.model_validate(imported)
+
+
+@router.get("/imports", response_model=ImportPage, responses=errors(InvalidCursor))
+async def list_imports(
+    session: DbSession, principal: Importer, limit: Limit = 50, cursor: Cursor = None
+) -> ImportPage:
+    """Imports, oldest first (a client sees its own; an admin sees all)."""
+    after = decode_cursor(cursor, lambda raw: (datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])))
+    items = await service.list_imports(session, principal, after=after, limit=limit)
+    return ImportPage(
+        items=[ImportRead.model_validate(i) for i in items],
+        next_cursor=next_cursor(
+            items, limit=limit, key=lambda i: [i.created_at.isoformat(), str(i.id)]
+        ),
+    )
+
+
+@router.get("/imports/{import_id}", response_model=ImportRead, responses=errors(ImportNotFound))
+async def get_import(import_id: uuid.UUID, session: DbSession, principal: Importer) -> ImportRead:
+    """Status, progress (rows_done of rows_total) and line-by-line report of an import."""
+    return ImportRead.model_validate(await service.get_import(session, principal, import_id))

@@ -1,0 +1,191 @@
+"""Imports of reference files and yearly data: all or nothing, with a line-by-line report.
+
+The import row is written and updated in its own short transactions, so a client polling
+``GET /imports/{id}`` sees the progress of a long import and the report of a rejected one;
+the data itself is written in the request's transaction, which also marks the import
+succeeded, so a failed import leaves no data behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.diagnostics.http.scopes import ADMIN
+from services.diagnostics.imports import repository
+from services.diagnostics.imports.errors import ImportNotFound, ImportRejected
+from services.diagnostics.imports.models import Import
+from services.diagnostics.imports.rules.plans import (
+    ImportKind,
+    Plan,
+    Row,
+    error_dict,
+    parents_first,
+    plan_file,
+)
+from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
+from services.diagnostics.indicators.service import figures
+from services.diagnostics.perimeters import service as perimeters
+from services.diagnostics.territories import service as territories
+from shared.auth import Principal
+from shared.problems import Forbidden
+
+MAX_REPORTED_ERRORS = 1000
+PROGRESS_CHUNK = 500
+
+
+def ensure_may_import(principal: Principal, kind: ImportKind) -> None:
+    """Sectors are reference data of every territory: importing them is an admin act."""
+    if kind.admin_act and ADMIN not in principal.scopes and not principal.is_admin:
+        raise Forbidden(f"importing {kind.value} is an admin act: scope {ADMIN!r} required")
+
+
+async def list_imports(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Import]:
+    """Imports, oldest first (a client sees its own; an admin sees all)."""
+    return await repository.list_readable(session, principal, after=after, limit=limit)
+
+
+async def get_import(session: AsyncSession, principal: Principal, import_id: uuid.UUID) -> Import:
+    """One import the client may read (its own, or any for an admin)."""
+    found = await repository.get_readable(session, principal, import_id)
+    if found is None:
+        raise ImportNotFound(f"no import {import_id}")
+    return found
+
+
+async def _plan(
+    session: AsyncSession,
+    kind: ImportKind,
+    header: Sequence[str],
+    rows: Sequence[Row],
+    *,
+    import_id: uuid.UUID,
+    expected_years: Collection[int] | None,
+) -> Plan:
+    known = await territories.levels(session)
+    sectors: Collection[str] = ()
+    if kind is ImportKind.SECTOR_EMPLOYMENT:
+        sectors = await figures.sector_spheres(session)
+    return plan_file(
+        kind,
+        header,
+        rows,
+        known=known,
+        sectors=sectors,
+        import_id=import_id,
+        expected_years=expected_years,
+    )
+
+
+async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) -> None:
+    if kind is ImportKind.TERRITORIES:
+        await territories.save(session, batch)
+    elif kind is ImportKind.SECTORS:
+        await figures.save_sectors(session, batch)
+    elif kind is ImportKind.TERRITORY_YEARS:
+        await figures.save_territory_years(session, batch)
+    elif kind is ImportKind.SECTOR_EMPLOYMENT:
+        await figures.save_sector_employment(session, batch)
+    else:
+        for version in batch:
+            await perimeters.save_version(session, version)
+
+
+async def run_import(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    session_factory: async_sessionmaker[AsyncSession],
+    kind: ImportKind,
+    header: Sequence[str],
+    rows: Sequence[Row],
+    expected_years: Collection[int] | None = None,
+) -> Import:
+    """Validate the whole file, then write it in the caller's transaction, or write nothing;
+    every territory the file names must be one the client is bound to."""
+    import_id = uuid.uuid4()
+    client_id = principal.client_id
+    async with session_factory() as side, side.begin():
+        repository.add(
+            side, import_id=import_id, kind=kind.value, client_id=client_id, rows_total=len(rows)
+        )
+
+    async def reject(errors: list[RowError], checked: int) -> None:
+        report = {
+            "rows_checked": checked,
+            "error_count": len(errors),
+            "errors": [error_dict(e) for e in errors[:MAX_REPORTED_ERRORS]],
+        }
+        async with session_factory() as side, side.begin():
+            await repository.update_import(
+                side, import_id, status="rejected", report=report, finished_at=datetime.now(UTC)
+            )
+        raise ImportRejected(
+            f"{len(errors)} error(s) in the file; nothing was imported",
+            import_id=str(import_id),
+            **report,
+        )
+
+    plan = await _plan(
+        session, kind, header, rows, import_id=import_id, expected_years=expected_years
+    )
+    if plan.errors:
+        await reject(plan.errors, plan.rows_checked)
+    refused = sorted(code for code in plan.codes if not principal.may_access("territories", code))
+    if refused:
+        async with session_factory() as side, side.begin():
+            await repository.update_import(
+                side,
+                import_id,
+                status="rejected",
+                finished_at=datetime.now(UTC),
+                report={"error_count": 1, "errors": [], "refused": refused[:50]},
+            )
+        raise Forbidden(
+            f"client {client_id!r} may not import data of territories {refused[:10]}",
+            import_id=str(import_id),
+        )
+    batch_rows = parents_first(plan.rows) if kind is ImportKind.TERRITORIES else plan.rows
+    done = 0
+    try:
+        for start in range(0, len(batch_rows), PROGRESS_CHUNK):
+            batch = batch_rows[start : start + PROGRESS_CHUNK]
+            await _write(session, kind, batch)
+            await session.flush()
+            done += len(batch)
+            async with session_factory() as side, side.begin():
+                await repository.update_import(side, import_id, rows_done=done)
+    except IntegrityError as exc:
+        await reject(
+            [RowError(None, ErrorKind.INVALID_VALUE, f"the database refused the data: {exc.orig}")],
+            plan.rows_checked,
+        )
+    await figures.data_changed(session)
+    await repository.update_import(
+        session,
+        import_id,
+        status="succeeded",
+        rows_done=done,
+        finished_at=datetime.now(UTC),
+        report={
+            "rows_checked": plan.rows_checked,
+            "rows_imported": done,
+            "error_count": 0,
+            "errors": [],
+        },
+    )
+    await session.flush()
+    imported = await repository.reloaded(session, import_id)
+    assert imported is not None
+    return imported

@@ -1,0 +1,1 @@
+"""Indicators of a territory-year: engines, employment, retention, peers, typology, reports."""

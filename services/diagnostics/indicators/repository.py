@@ -1,0 +1,93 @@
+"""Every SQL statement of the figures indicators are computed from: sectors, yearly
+figures of each territory, jobs by sector, and the data version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.database import in_chunks
+from services.diagnostics.indicators.models import (
+    DataVersion,
+    Sector,
+    SectorEmployment,
+    TerritoryYearRow,
+)
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The current version of the structural data (see `DataVersion`)."""
+    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
+
+
+async def bump_data_version(session: AsyncSession) -> None:
+    await session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
+    )
+
+
+async def sector_spheres(session: AsyncSession) -> dict[str, str]:
+    """Every known sector code with its sphere."""
+    rows = await session.execute(select(Sector.code, Sector.sphere))
+    return dict(rows.all())
+
+
+async def upsert_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for chunk in in_chunks(rows):
+        stmt = pg_insert(Sector).values(list(chunk))
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[Sector.code],
+                set_={"label": stmt.excluded.label, "sphere": stmt.excluded.sphere},
+            )
+        )
+
+
+async def upsert_territory_years(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for chunk in in_chunks(rows):
+        stmt = pg_insert(TerritoryYearRow).values(list(chunk))
+        keys = {"code", "year"}
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[TerritoryYearRow.code, TerritoryYearRow.year],
+                set_={name: stmt.excluded[name] for name in chunk[0] if name not in keys},
+            )
+        )
+
+
+async def upsert_sector_employment(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for chunk in in_chunks(rows):
+        stmt = pg_insert(SectorEmployment).values(list(chunk))
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    SectorEmployment.code,
+                    SectorEmployment.year,
+                    SectorEmployment.sector,
+                ],
+                set_={"jobs": stmt.excluded.jobs, "import_id": stmt.excluded.import_id},
+            )
+        )
+
+
+async def territory_years(session: AsyncSession, year: int) -> list[TerritoryYearRow]:
+    """The yearly figures of every territory with data for ``year``, by code."""
+    query = select(TerritoryYearRow).where(TerritoryYearRow.year == year)
+    return list((await session.scalars(query.order_by(TerritoryYearRow.code))).all())
+
+
+async def sector_jobs(session: AsyncSession, year: int) -> dict[str, dict[str, int]]:
+    """Jobs by territory and sector in ``year``."""
+    rows = await session.execute(
+        select(SectorEmployment.code, SectorEmployment.sector, SectorEmployment.jobs).where(
+            SectorEmployment.year == year
+        )
+    )
+    out: dict[str, dict[str, int]] = {}
+    for code, sector, jobs in rows.all():
+        out.setdefault(code, {})[sector] = jobs
+    return out

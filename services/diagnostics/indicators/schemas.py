@@ -1,0 +1,120 @@
+"""Response bodies of the indicators, peers, typology, roll-ups and reports."""
+
+from __future__ import annotations
+
+from services.diagnostics.http.bodies import Schema
+
+
+class IndicatorRead(Schema):
+    name: str
+    value: float | None
+    unit: str
+    description: str
+    flag: str | None
+    percentile: float | None
+
+
+class IndicatorsRead(Schema):
+    territory: str
+    year: int
+    currency: str | None
+    indicators: list[IndicatorRead]
+
+
+class PeerRead(Schema):
+    territory: str
+    distance: float
+
+
+class PeersRead(Schema):
+    territory: str
+    year: int
+    peers: list[PeerRead]
+    percentiles: dict[str, float]
+
+
+class TypologyRow(Schema):
+    territory: str
+    name: str
+    level: str | None
+    engine_shares: dict[str, float]
+    rule_model: str
+    rule: str
+    explanation: str
+    cluster: int
+    cluster_model: str
+
+
+class ClusterRead(Schema):
+    cluster: int
+    model: str
+    mean_shares: dict[str, float]
+
+
+class TypologyPage(Schema):
+    year: int
+    items: list[TypologyRow]
+    next_cursor: str | None
+    clusters: list[ClusterRead]
+    agreement: float
+    adjusted_rand_index: float
+    disagreements: list[str]
+
+
+class RollupRead(Schema):
+    territory: str
+    year: int
+    members: list[str]
+    population: int
+    basic_income_eur: int
+    engine_bases_eur: dict[str, int]
+    engine_shares: dict[str, float] | None
+    jobs_presentielle: int
+    jobs_productive: int
+
+
+class TypologyRead(Schema):
+    model: str
+    rule: str
+    explanation: str
+    quotients: dict[str, float]
+    threshold: float
+
+
+class FindingRead(Schema):
+    kind: str
+    rule: str
+    indicator: str
+    value: float
+    threshold: float
+    message: str
+    levers: list[str]
+
+
+class ReportPeer(Schema):
+    territory: str
+    distance: float
+    name: str
+    income_per_proximity_job: float | None
+    basic_income_per_inhabitant: float | None
+
+
+class LeverRead(Schema):
+    lever: str
+    text: str
+
+
+class ReportRead(Schema):
+    territory: str
+    name: str
+    year: int
+    population: int
+    source: str
+    engine_bases_eur: dict[str, int]
+    engine_shares: dict[str, float] | None
+    typology: TypologyRead | None
+    indicators: list[IndicatorRead]
+    peers: list[ReportPeer]
+    strengths: list[FindingRead]
+    fragilities: list[FindingRead]
+    levers: list[LeverRead]

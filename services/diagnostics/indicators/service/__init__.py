@@ -1,0 +1,1 @@
+"""Use cases of the indicators, over the computed year of `year` (loaded once, cached)."""

@@ -1,0 +1,74 @@
+"""The indicators of one territory-year, with a local currency's circulation on request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.aggregates import service as aggregates
+from services.diagnostics.indicators.rules.indicators import (
+    INDICATORS,
+    Indicator,
+    compute_indicators,
+)
+from services.diagnostics.indicators.service.year import YearData, load_year
+from services.diagnostics.territories import service as territories
+from shared.auth import Principal
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """[1 January, next 1 January) of ``year`` in UTC."""
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
+async def indicators_of(
+    session: AsyncSession, data: YearData, code: str, currency: str | None
+) -> dict[str, Indicator]:
+    """The year's indicators of one territory; with ``currency``, its circulation too."""
+    territory = data.territory(code)
+    if currency is None:
+        return data.indicators[code]
+    start, end = year_bounds(data.year)
+    flows = await aggregates.circulation_between(
+        session, code=code, currency=currency, start=start, end=end
+    )
+    return compute_indicators(
+        territory, reference_sectors=data.reference_sectors, circulation=flows
+    )
+
+
+def indicator_rows(
+    data: YearData, code: str, indicators: Mapping[str, Indicator]
+) -> list[dict[str, Any]]:
+    """Each indicator with unit, formula, flag and percentile among the year's territories."""
+    percentiles = data.table.percentiles(code)
+    return [
+        {
+            "name": name,
+            "value": ind.value,
+            "unit": INDICATORS[name].unit,
+            "description": INDICATORS[name].description,
+            "flag": ind.flag,
+            "percentile": percentiles.get(name) if ind.value is not None else None,
+        }
+        for name, ind in indicators.items()
+    ]
+
+
+async def indicators(
+    session: AsyncSession, principal: Principal, *, code: str, year: int, currency: str | None
+) -> dict[str, Any]:
+    """Every indicator of the territory for the year, with its percentile among territories
+    (with ``currency``, one the client is bound to, its circulation indicators too)."""
+    await territories.get_readable(session, principal, code, currency)
+    data = await load_year(session, year)
+    found = await indicators_of(session, data, code, currency)
+    return {
+        "territory": code,
+        "year": year,
+        "currency": currency,
+        "indicators": indicator_rows(data, code, found),
+    }

@@ -1,0 +1,55 @@
+"""Roll-ups: sums over a territory's direct members, or over any set of territories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.indicators.rules.engines import ENGINES, engine_bases
+from services.diagnostics.indicators.service.year import YearData, load_year
+from services.diagnostics.territories import service as territories
+from shared.auth import Principal
+
+
+def rollup(data: YearData, code: str, members: list[str]) -> dict[str, Any]:
+    """Sums over the members that have data: population, engine bases, jobs, engine shares."""
+    present = [c for c in sorted(members) if c in data.territories]
+    bases = dict.fromkeys(ENGINES, 0)
+    population = pres = prod = 0
+    for member in present:
+        t = data.territories[member]
+        population += t.population
+        pres += t.jobs_presentielle
+        prod += t.jobs_productive
+        for engine, value in engine_bases(t.income).items():
+            bases[engine] += value
+    total = sum(bases.values())
+    return {
+        "territory": code,
+        "year": data.year,
+        "members": present,
+        "population": population,
+        "basic_income_eur": total,
+        "engine_bases_eur": {e.value: v for e, v in bases.items()},
+        "engine_shares": {e.value: v / total for e, v in bases.items()} if total else None,
+        "jobs_presentielle": pres,
+        "jobs_productive": prod,
+    }
+
+
+async def territory_rollup(
+    session: AsyncSession, principal: Principal, *, code: str, year: int
+) -> dict[str, Any]:
+    """Sums over the territory's direct members that have data for the year."""
+    await territories.get_readable(session, principal, code)
+    data = await load_year(session, year)
+    members = await territories.children(session, code)
+    return rollup(data, code, members)
+
+
+async def rollup_over(
+    session: AsyncSession, *, label: str, members: list[str], year: int
+) -> dict[str, Any]:
+    """Sums over ``members`` that have data for the year, reported under ``label``."""
+    return rollup(await load_year(session, year), label, members)

@@ -1,0 +1,1 @@
+"""Contract perimeters: versions of the sets of communes a contract covers."""

@@ -1,0 +1,21 @@
+"""Pure rules of contract perimeters: the kinds of contract, and what one version is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+PERIMETER_KINDS = ("cddra", "cfac", "pnr", "politique_ville")
+"""CDDRA, CFAC, PNR and politique de la ville perimeters."""
+
+
+@dataclass(frozen=True, slots=True)
+class PerimeterVersion:
+    """One version of a perimeter: its communes over [valid_from, valid_to)."""
+
+    kind: str
+    code: str
+    name: str
+    valid_from: date
+    valid_to: date | None
+    communes: frozenset[str]

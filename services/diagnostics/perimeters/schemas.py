@@ -1,0 +1,36 @@
+"""Request parameters and response bodies of contract perimeters."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from services.diagnostics.http.bodies import Schema
+from services.diagnostics.indicators.schemas import RollupRead
+
+__all__ = ["PerimeterDetail", "PerimeterKind", "PerimeterPage", "PerimeterRead", "RollupRead"]
+
+PerimeterKind = Literal["cddra", "cfac", "pnr", "politique_ville"]
+
+
+class PerimeterRead(Schema):
+    kind: str
+    code: str
+    name: str
+    valid_from: date
+    valid_to: date | None
+    communes: int
+
+
+class PerimeterPage(Schema):
+    items: list[PerimeterRead]
+    next_cursor: str | None
+
+
+class PerimeterDetail(Schema):
+    kind: str
+    code: str
+    name: str
+    valid_from: date
+    valid_to: date | None
+    communes: list[str]

@@ -1,0 +1,1 @@
+"""Territories: the administrative and statistical hierarchy the diagnostics are about."""
