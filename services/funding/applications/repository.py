@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application, Transition
-from services.funding.db.repository import get, paginate
+from services.funding.db.repository import Page, get, paginate
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.tenancy.clauses import visible_territory
 from services.funding.tenancy.roles import is_applicant, is_territorial_partner
 from shared.auth import Principal
-
-Page = tuple[Sequence[Any], str | None]
 
 # States in which a file is held by its instructor.
 _OPEN_STATES = ("in_instruction", "correction_requested", "in_committee")

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.funding.applications.rules.workflow import ApplicationState
 from services.funding.applications.schemas import (
     ApplicationCreate,
     ApplicationRead,
+    ApplicationState,
     AuditRead,
     TransitionCreate,
     TransitionRead,

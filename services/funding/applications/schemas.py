@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+# The workflow states, as the list of applications filters them.
+from services.funding.applications.rules.workflow import ApplicationState as ApplicationState
 from services.funding.http.fields import Cents, CommuneCode, EnvelopeCode, LongText, Name, Schema
 from services.funding.programmes.rules.eligibility import LegalForm, ProjectStage
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,12 +17,11 @@ from services.funding.committees.models import (
     Decision,
     Vote,
 )
-from services.funding.db.repository import get, paginate
+from services.funding.db.repository import Page, get, paginate
 from services.funding.programmes.models import Programme
 from services.funding.tenancy.clauses import visible_to
 from shared.auth import Principal
 
-Page = tuple[Sequence[Any], str | None]
 Parts = tuple[list[CommitteeMember], list[AgendaItem], list[Conflict], list[Vote], list[Decision]]
 
 

@@ -36,8 +36,7 @@ from services.funding.committees.models import (
     Decision,
     Vote,
 )
-from services.funding.committees.repository import Page
-from services.funding.db.repository import add
+from services.funding.db.repository import Page, add
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.tranches import service as tranches
@@ -306,7 +305,7 @@ async def _grant(
     amount_cents: int,
 ) -> None:
     """Commit the granted amount on the envelope and schedule its payment in tranches."""
-    await programmes.commit_budget(
+    await programmes.change_commitment(
         session,
         envelope_id=envelope.id,
         owner=programme,

@@ -15,6 +15,9 @@ from shared.problems import Conflict, NotFound
 
 M = TypeVar("M", bound=Base)
 
+Page = tuple[Sequence[Any], str | None]
+"""One keyset page: its rows, and the cursor of the next page (None on the last)."""
+
 
 async def get_or_none(
     session: AsyncSession, model: type[M], key: Any, *, lock: bool = False
@@ -38,7 +41,7 @@ async def paginate(
     key: Any,
     cursor: Any | None,
     limit: int,
-) -> tuple[Sequence[Any], str | None]:
+) -> Page:
     """One page ordered by the unique ``key`` column, after ``cursor`` (the last key seen)."""
     if cursor is not None:
         statement = statement.where(key > cursor)

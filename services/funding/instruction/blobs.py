@@ -1,4 +1,4 @@
-"""Where document contents live: an interface, and a filesystem implementation.
+"""Where document contents live: on the filesystem, one file per content.
 
 Contents are addressed by their SHA-256, so storing the same file twice costs nothing and a
 reader can check that the bytes it gets back are the bytes that were attached.
@@ -10,19 +10,6 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
-from typing import Protocol
-
-
-class BlobStore(Protocol):
-    """Content storage for attached documents."""
-
-    async def put(self, content: bytes) -> str:
-        """Store ``content`` and return its SHA-256 hex digest (its key)."""
-        ...
-
-    async def get(self, sha256: str) -> bytes | None:
-        """The content stored under ``sha256``, or None."""
-        ...
 
 
 def sha256_hex(content: bytes) -> str:

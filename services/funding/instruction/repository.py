@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.db.repository import get, paginate
+from services.funding.db.repository import Page, get, paginate
 from services.funding.instruction.models import Annotation, Document, Message, Opinion
-
-Page = tuple[Sequence[Any], str | None]
 
 
 async def opinions_page(

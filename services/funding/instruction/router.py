@@ -11,7 +11,6 @@ from services.funding.http.pagination import Page, PageParams, page_of
 from services.funding.http.responses import errors
 from services.funding.http.scopes import Instructor, Reader
 from services.funding.instruction import service
-from services.funding.instruction.blobs import BlobStore
 from services.funding.instruction.schemas import (
     AnnotationRead,
     DocumentCreate,
@@ -26,12 +25,12 @@ from shared.service_app import DbSession
 router = APIRouter(tags=["instruction"])
 
 
-def blob_store(request: Request) -> BlobStore:
-    store: BlobStore = request.app.state.blob_store
+def blob_store(request: Request) -> service.BlobStore:
+    store: service.BlobStore = request.app.state.blob_store
     return store
 
 
-Blobs = Annotated[BlobStore, Depends(blob_store)]
+Blobs = Annotated[service.BlobStore, Depends(blob_store)]
 
 
 @router.post(

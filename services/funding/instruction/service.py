@@ -6,21 +6,31 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.service import base as applications
-from services.funding.db.repository import add
+from services.funding.db.repository import Page, add
 from services.funding.instruction import repository
-from services.funding.instruction.blobs import BlobStore
 from services.funding.instruction.models import Annotation, Document, Message, Opinion
-from services.funding.instruction.repository import Page
 from services.funding.tenancy.roles import ensure_may_write_on_file, is_staff
 from shared.auth import Principal
 from shared.problems import Forbidden, NotFound, Unprocessable
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+
+class BlobStore(Protocol):
+    """Content storage for attached documents."""
+
+    async def put(self, content: bytes) -> str:
+        """Store ``content`` and return its SHA-256 hex digest (its key)."""
+        ...
+
+    async def get(self, sha256: str) -> bytes | None:
+        """The content stored under ``sha256``, or None."""
+        ...
 
 
 async def add_opinion(

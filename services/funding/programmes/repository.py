@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.db.repository import get, get_or_none, paginate
+from services.funding.db.repository import Page, get, get_or_none, paginate
 from services.funding.programmes.models import Accompanist, Call, Envelope, Programme
 from services.funding.tenancy.clauses import usable_envelope, visible_to
 from shared.auth import Principal
 from shared.problems import NotFound
-
-Page = tuple[Sequence[Any], str | None]
 
 
 async def programme(session: AsyncSession, programme_id: uuid.UUID) -> Programme:

@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.db.repository import insert_unique
+from services.funding.db.repository import Page, insert_unique
 from services.funding.programmes import repository
 from services.funding.programmes.errors import InvalidEligibilityRulesError
 from services.funding.programmes.events import budget_event
 from services.funding.programmes.models import Accompanist, Call, Envelope, Programme
-from services.funding.programmes.repository import Page
 from services.funding.programmes.rules import budget, routing
 from services.funding.programmes.rules.territory import covered, validate_territories
 from services.funding.tenancy.checks import ensure_envelope
@@ -207,7 +206,7 @@ def _figures(row: Envelope) -> budget.Envelope:
     )
 
 
-async def commit_budget(
+async def change_commitment(
     session: AsyncSession,
     *,
     envelope_id: uuid.UUID,
@@ -215,42 +214,20 @@ async def commit_budget(
     application_id: uuid.UUID,
     territory: str,
     amount_cents: int,
+    release_from: budget.Commitment | None = None,
 ) -> Envelope:
-    """Commit a grant's amount on the envelope (refused beyond AP) and announce it."""
+    """Commit ``amount_cents`` of the envelope to a grant (refused beyond AP) or, with
+    ``release_from``, give them back from that unpaid commitment; announce either."""
     locked = await repository.envelope(session, envelope_id, lock=True)
-    updated, _ = budget.commit(_figures(locked), amount_cents)
+    if release_from is None:
+        updated, _ = budget.commit(_figures(locked), amount_cents)
+    else:
+        updated, _ = budget.decommit(_figures(locked), release_from, amount_cents)
     locked.committed_cents = updated.committed_cents
     await session.flush()
     await budget_event(
         session,
-        released=False,
-        envelope=locked,
-        programme=owner,
-        application_id=application_id,
-        territory=territory,
-        amount_cents=amount_cents,
-    )
-    return locked
-
-
-async def release_budget(
-    session: AsyncSession,
-    *,
-    envelope_id: uuid.UUID,
-    owner: Programme,
-    application_id: uuid.UUID,
-    territory: str,
-    commitment: budget.Commitment,
-    amount_cents: int,
-) -> Envelope:
-    """Give ``amount_cents`` of an unpaid commitment back to the envelope and announce it."""
-    locked = await repository.envelope(session, envelope_id, lock=True)
-    updated, _ = budget.decommit(_figures(locked), commitment, amount_cents)
-    locked.committed_cents = updated.committed_cents
-    await session.flush()
-    await budget_event(
-        session,
-        released=True,
+        released=release_from is not None,
         envelope=locked,
         programme=owner,
         application_id=application_id,

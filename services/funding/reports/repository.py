@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
-from services.funding.db.repository import get, paginate
+from services.funding.db.repository import Page, get, paginate
 from services.funding.reports.models import ProgressReport
 from services.funding.tenancy.clauses import visible_territory
 from shared.auth import Principal
-
-Page = tuple[Sequence[Any], str | None]
 
 
 async def progress_report(

@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.service import base as applications
-from services.funding.db.repository import add
+from services.funding.db.repository import Page, add
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.reports import repository
 from services.funding.reports.errors import ReportNotExpectedError
 from services.funding.reports.models import ProgressReport
-from services.funding.reports.repository import Page
 from services.funding.tenancy.checks import may_use_envelope
 from services.funding.tenancy.errors import UnknownRoleError
 from services.funding.tenancy.roles import ensure_may_write_on_file, is_staff

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
-from services.funding.db.repository import get, paginate
+from services.funding.db.repository import Page, get, paginate
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.reports.models import ProgressReport
 from services.funding.tenancy.clauses import usable_envelope, visible_territory
 from services.funding.tranches.models import Tranche
 from services.funding.tranches.rules import PaymentMode
 from shared.auth import Principal
-
-Page = tuple[Sequence[Any], str | None]
 
 
 async def tranche(session: AsyncSession, tranche_id: uuid.UUID, *, lock: bool = False) -> Tranche:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
 from services.funding.applications.service import base as applications
-from services.funding.db.repository import add
+from services.funding.db.repository import Page, add
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Programme
 from services.funding.programmes.rules.budget import Commitment
@@ -35,7 +35,6 @@ from services.funding.tranches.events import (
     tranche_payable_event,
 )
 from services.funding.tranches.models import Tranche
-from services.funding.tranches.repository import Page
 from shared import csv_safety
 from shared.auth import Principal
 from shared.ids import uuid7

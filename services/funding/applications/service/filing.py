@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.applications import repository
 from services.funding.applications.errors import CallClosedError
 from services.funding.applications.models import Application
-from services.funding.applications.repository import Page
 from services.funding.applications.rules.audit import verify_chain
 from services.funding.applications.rules.workflow import ApplicationState
 from services.funding.applications.service.base import load, record_audit
-from services.funding.db.repository import add
+from services.funding.db.repository import Page, add
 from services.funding.programmes import service as programmes
 from services.funding.programmes.errors import NotEligibleError
 from services.funding.programmes.rules.territory import departement_of, match_commune

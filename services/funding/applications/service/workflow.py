@@ -151,14 +151,14 @@ async def _release_unpaid(
     releasable = granted - application.paid_cents - ordered
     if releasable <= 0:
         return
-    await programmes.release_budget(
+    await programmes.change_commitment(
         session,
         envelope_id=envelope.id,
         owner=programme,
         application_id=application.id,
         territory=application.territory,
-        commitment=Commitment(amount_cents=granted, paid_cents=application.paid_cents + ordered),
         amount_cents=releasable,
+        release_from=Commitment(amount_cents=granted, paid_cents=application.paid_cents + ordered),
     )
 
 
