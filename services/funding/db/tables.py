@@ -8,5 +8,6 @@ from services.funding.programmes import models as programmes
 from services.funding.reports import models as reports
 from services.funding.tranches import models as tranches
 
+# Imported so that the metadata holds every concept's tables.
 CONCEPT_MODELS = (programmes, applications, instruction, committees, tranches, reports)
 metadata = Base.metadata

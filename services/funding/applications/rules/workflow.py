@@ -1,11 +1,8 @@
-"""The grant application workflow as one explicit transition table.
-
-Why a table rather than methods on an object: the table is data. The API lists the allowed
-actions in a 409 from it, the tests walk it exhaustively (every state x action x role), and a
-reviewer reads the whole procedure in one screen. Each row says who may act, what the actor
+"""The grant application workflow as one explicit transition table (why a table:
+docs/decisions/funding-workflow-as-a-table.md). Each row says who may act, what the actor
 must write (a refusal needs a written reason, an approval an amount and a deliberation
-number) and which event the change emits, so the store only persists the result and writes
-the event to its outbox.
+number) and which event the change emits, so the service only persists the result and
+writes the event to its outbox.
 
 Roles are checked here only as *kinds* of actor; whether this instructor handles this
 application, or this territorial partner holds this envelope, is a tenancy check that
