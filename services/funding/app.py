@@ -2,19 +2,17 @@
 
 from fastapi import FastAPI
 
-from services.funding.api import (
-    applications,
-    catalogue,
-    committee,
-    instruction,
-    payments,
-    progress,
-    reports,
-)
+from services.funding.applications import router as applications
+from services.funding.committees import router as committees
 from services.funding.consumers import subscription
-from services.funding.domain.errors import FundingDomainError
+from services.funding.errors import FundingDomainError
+from services.funding.instruction import router as instruction
+from services.funding.instruction.blobs import FilesystemBlobStore
+from services.funding.opendata import router as opendata
+from services.funding.programmes import router as programmes
+from services.funding.reports import router as reports
 from services.funding.settings import FundingSettings
-from services.funding.store.blobs import FilesystemBlobStore
+from services.funding.tranches import router as tranches
 from shared.service_app import build_service_app
 
 DESCRIPTION = """Grant workflows of the proximity-economy policy: programmes and their yearly
@@ -30,13 +28,13 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         title="Proxima funding",
         description=DESCRIPTION,
         routers=[
-            catalogue.router,
+            programmes.router,
             applications.router,
             instruction.router,
-            committee.router,
-            payments.router,
-            progress.router,
+            committees.router,
+            tranches.router,
             reports.router,
+            opendata.router,
         ],
         subscriptions=[subscription],
         domain_errors=(FundingDomainError,),

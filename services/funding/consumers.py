@@ -8,8 +8,8 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.domain.errors import TrancheStatusError
-from services.funding.service import tranches
+from services.funding.tranches import service as tranches
+from services.funding.tranches.errors import TrancheStatusError
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled
 from shared.events.consumer import Subscription
 from shared.events.envelope import Event

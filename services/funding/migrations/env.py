@@ -1,4 +1,4 @@
-from services.funding.store.models import Base
+from services.funding.db.tables import metadata
 from shared.migrations_env import run_migrations
 
-run_migrations(Base.metadata)
+run_migrations(metadata)

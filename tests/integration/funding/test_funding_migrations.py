@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from services.funding.store.models import Base
+from services.funding.db.tables import Base
 from shared.events.tables import EVENT_TABLES
 from shared.migrate import alembic_config
 

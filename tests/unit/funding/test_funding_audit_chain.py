@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from services.funding.service.audit import GENESIS, entry_hash, verify_chain
-from services.funding.store.models import Transition
+from services.funding.applications.models import Transition
+from services.funding.applications.rules.audit import GENESIS, entry_hash, verify_chain
 from shared.ids import uuid7
 
 

@@ -6,23 +6,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.funding.domain.budget import (
+from services.funding.errors import FundingDomainError
+from services.funding.programmes.errors import (
+    DecommitExceedsUnpaidError,
+    EnvelopeBelowUsageError,
+    EnvelopeExceededError,
+    InvalidAmountError,
+    InvalidEnvelopeError,
+    PaymentCreditsExceededError,
+    PaymentExceedsCommitmentError,
+)
+from services.funding.programmes.rules.budget import (
     Commitment,
     Envelope,
     commit,
     decommit,
     pay,
     resize,
-)
-from services.funding.domain.errors import (
-    DecommitExceedsUnpaidError,
-    EnvelopeBelowUsageError,
-    EnvelopeExceededError,
-    FundingDomainError,
-    InvalidAmountError,
-    InvalidEnvelopeError,
-    PaymentCreditsExceededError,
-    PaymentExceedsCommitmentError,
 )
 
 EUR_100K = 10_000_000

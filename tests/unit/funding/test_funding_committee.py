@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from services.funding.domain.committee import (
+from services.funding.applications.errors import MissingFieldsError
+from services.funding.applications.rules.workflow import (
+    Action,
+    ApplicationState,
+    Role,
+    apply_transition,
+)
+from services.funding.committees.errors import (
+    AgendaError,
+    AlreadyDecidedError,
+    AlreadyVotedError,
+    ConflictOfInterestError,
+    DecisionContradictsVoteError,
+    DuplicateDeliberationNumberError,
+    InvalidSessionError,
+    MemberAbsentError,
+    NotACommitteeMemberError,
+    QuorumNotReachedError,
+    SessionStatusError,
+)
+from services.funding.committees.rules import (
     CommitteeSession,
     DecisionOutcome,
     SessionStatus,
@@ -17,26 +37,6 @@ from services.funding.domain.committee import (
     majority_quorum,
     open_session,
     tally,
-)
-from services.funding.domain.errors import (
-    AgendaError,
-    AlreadyDecidedError,
-    AlreadyVotedError,
-    ConflictOfInterestError,
-    DecisionContradictsVoteError,
-    DuplicateDeliberationNumberError,
-    InvalidSessionError,
-    MemberAbsentError,
-    MissingFieldsError,
-    NotACommitteeMemberError,
-    QuorumNotReachedError,
-    SessionStatusError,
-)
-from services.funding.domain.workflow import (
-    Action,
-    ApplicationState,
-    Role,
-    apply_transition,
 )
 
 MEMBERS = frozenset({"alice", "bruno", "chloe", "driss", "emma"})

@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.funding.domain.eligibility import (
+from services.funding.programmes.errors import (
+    InvalidEligibilityRulesError,
+    InvalidTerritoryCodeError,
+    NotEligibleError,
+)
+from services.funding.programmes.rules.eligibility import (
     CallWindow,
     Candidate,
     EligibilityRules,
@@ -14,11 +19,6 @@ from services.funding.domain.eligibility import (
     ProjectStage,
     assert_eligible,
     check_eligibility,
-)
-from services.funding.domain.errors import (
-    InvalidEligibilityRulesError,
-    InvalidTerritoryCodeError,
-    NotEligibleError,
 )
 
 PARIS_TIME = timezone(timedelta(hours=1))

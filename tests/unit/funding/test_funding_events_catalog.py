@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from services.funding.domain.budget import BUDGET_COMMITTED_EVENT, BUDGET_RELEASED_EVENT
-from services.funding.domain.tranches import (
+from services.funding.applications.rules.workflow import TRANSITIONS
+from services.funding.programmes.rules.budget import BUDGET_COMMITTED_EVENT, BUDGET_RELEASED_EVENT
+from services.funding.tranches.rules import (
     PAYMENT_FAILED_EVENT,
     PAYMENT_ORDERED_EVENT,
     PAYMENT_PAID_EVENT,
 )
-from services.funding.domain.workflow import TRANSITIONS
 from shared.events.catalog.funding import DecisionRecorded, PaymentPaid
 from shared.events.registry import TYPE_PATTERN, payload_model
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.funding.domain.errors import InvalidTerritoryCodeError, NoAccompanistError
-from services.funding.domain.routing import Accompanist, route
-from services.funding.domain.territory import (
+from services.funding.programmes.errors import InvalidTerritoryCodeError, NoAccompanistError
+from services.funding.programmes.rules.routing import Accompanist, route
+from services.funding.programmes.rules.territory import (
     TerritoryMatch,
     departement_of,
     is_commune_code,

@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.funding.domain.errors import (
-    InvalidAmountError,
+from services.funding.programmes.errors import InvalidAmountError
+from services.funding.tranches.errors import (
     InvalidPaymentModeError,
     InvalidScheduleError,
     TrancheNotPayableError,
     TrancheStatusError,
     UnknownTrancheError,
 )
-from services.funding.domain.tranches import (
+from services.funding.tranches.rules import (
     DEFAULT_CONVENTION_THRESHOLD_CENTS,
     PAYMENT_ORDERED_EVENT,
     PayableWhen,

@@ -9,14 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.funding.domain.errors import (
+from services.funding.applications.errors import (
     ConventionRequiredError,
     ForbiddenRoleError,
-    FundingDomainError,
     IllegalTransitionError,
     MissingFieldsError,
 )
-from services.funding.domain.workflow import (
+from services.funding.applications.rules.workflow import (
     DECISION_RECORDED_EVENT,
     INITIAL_STATE,
     TERMINAL_STATES,
@@ -29,6 +28,7 @@ from services.funding.domain.workflow import (
     apply_transition,
     find_transition,
 )
+from services.funding.errors import FundingDomainError
 
 # Every field any transition may require, with a valid value.
 ALL_FIELDS: dict[str, object] = {

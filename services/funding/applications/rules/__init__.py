@@ -1,0 +1,1 @@
+"""Pure rules of applications: the workflow's transition table and the audit hash chain."""

@@ -1,0 +1,1 @@
+"""Committee sessions: agenda, attendance, conflicts of interest, votes, decisions."""

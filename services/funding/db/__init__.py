@@ -1,0 +1,1 @@
+"""The funding database: the tables' base, the generic repository and the outbox."""

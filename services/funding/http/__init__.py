@@ -1,0 +1,1 @@
+"""HTTP plumbing every funding router uses: scopes, keyset pages, field types, problems."""

@@ -1,0 +1,1 @@
+"""Instruction of a file: expert opinions, private annotations, messages, documents."""

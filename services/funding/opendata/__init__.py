@@ -1,0 +1,1 @@
+"""Open-data exports: awarded grants in the national SCDL format."""

@@ -1,0 +1,1 @@
+"""Programmes, their yearly envelopes (AP/CP), calls for projects and local accompanists."""

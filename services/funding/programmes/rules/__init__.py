@@ -1,0 +1,2 @@
+"""Pure rules of the programme catalogue: envelope budgets (AP/CP), territory codes,
+eligibility, and which local accompanist instructs a file. No I/O."""

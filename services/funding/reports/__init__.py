@@ -1,0 +1,1 @@
+"""Progress reports of funded projects, and the figures per programme and envelope."""
