@@ -23,9 +23,9 @@ from pathlib import Path
 
 from bench.pgbench import pgbench_tps
 from deploy.local.postgres import LocalPostgres
-from services.ledger.domain.postings import Posting
 from services.ledger.outbox_rows import posted_rows, posted_transaction
 from services.ledger.store import repository as repo
+from services.ledger.transactions.rules import Posting
 
 CLIENT = "bench-floor"
 TABLE = "bench_floor_accounts"

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.domain.errors import UnknownAccount
+from services.ledger.accounts.errors import UnknownAccount
 from services.ledger.store import repository as repo
 from shared.problems import NotFound
 

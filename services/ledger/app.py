@@ -26,7 +26,7 @@ from services.ledger.approvals import router as approvals_router
 from services.ledger.authority import router as authority_router
 from services.ledger.closings import router as closings_router
 from services.ledger.consumers import SUBSCRIPTIONS
-from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.errors import LedgerDomainError
 from services.ledger.payment_requests import router as payment_requests_router
 from services.ledger.settings import LedgerSettings
 from shared.background import background_task, pause

@@ -39,7 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.ledger.domain.audit_chain import link_hash
+from services.ledger.audit.rules.chain import link_hash
 from services.ledger.store import audit as store
 from shared.background import Hook, background_task, pause
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.domain.audit_chain import GENESIS, check_link
+from services.ledger.audit.rules.chain import GENESIS, check_link
 from services.ledger.store import audit as store
 
 PAGE = 1000

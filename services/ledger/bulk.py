@@ -22,9 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.authority import service as authority
 from services.ledger.authority.rules import Actor
 from services.ledger.conversions import check_reserves
-from services.ledger.domain.currencies import CurrencyKind
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.domain.postings import Posting, validate_transaction
+from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.errors import LedgerDomainError
 from services.ledger.outbox_rows import posted_rows, posted_transaction
 from services.ledger.service import (
     SOURCE,
@@ -36,6 +35,7 @@ from services.ledger.service import (
     enforce_debt_caps,
 )
 from services.ledger.store import repository as repo
+from services.ledger.transactions.rules import Posting, validate_transaction
 
 
 class LegIn(Protocol):

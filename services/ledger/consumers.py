@@ -34,11 +34,12 @@ from services.ledger import programme_credits, service
 from services.ledger.authority import repository as authority_repo
 from services.ledger.authority.errors import BeneficiaryNotLinked, ProgrammeCurrencyNotBound
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.conversion import EuroPayment, units_for_euro_cents
-from services.ledger.domain.currencies import CurrencyKind
-from services.ledger.domain.errors import LedgerDomainError, NotAVoucherCurrency
-from services.ledger.domain.postings import transfer
+from services.ledger.currencies.rules.conversion import EuroPayment, units_for_euro_cents
+from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.errors import LedgerDomainError
+from services.ledger.programmes.errors import NotAVoucherCurrency
 from services.ledger.store import repository as repo
+from services.ledger.transactions.rules import transfer
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled
 from shared.events.consumer import Subscription

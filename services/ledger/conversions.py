@@ -16,13 +16,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import named_account
+from services.ledger.accounts.errors import CurrencyMismatch
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain import conversion
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import (
-    ConversionNotAllowed,
-    CurrencyMismatch,
-)
+from services.ledger.currencies.errors import ConversionNotAllowed
+from services.ledger.currencies.rules import conversion
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import CurrencyIssued, CurrencyReconverted
 

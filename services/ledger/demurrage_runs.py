@@ -16,10 +16,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger import service
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain import demurrage
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import DemurrageNotConfigured, InvalidPeriod
+from services.ledger.demurrage import rules as demurrage
+from services.ledger.demurrage.errors import DemurrageNotConfigured
+from services.ledger.errors import InvalidPeriod
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import DemurrageApplied
 from shared.problems import NotFound

@@ -19,10 +19,10 @@ from services.ledger.account_lookup import require_account
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import NoDebitAuthority
 from services.ledger.authority.rules import Actor, Basis
-from services.ledger.domain import holds as hold_rules
-from services.ledger.domain.postings import Posting, check_positive
+from services.ledger.holds import rules as hold_rules
 from services.ledger.service import bounds_error, check_legs, check_voucher_debits, emit, post
 from services.ledger.store import repository as repo
+from services.ledger.transactions.rules import Posting, check_positive
 from shared.events.catalog.ledger import HoldCaptured, HoldCreated, HoldExpired, HoldVoided
 from shared.problems import NotFound
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger.domain.journal import (
+from services.ledger.audit.rules.journal import (
     CSV_COLUMNS,
     FEC_ENCODING,
     JournalLine,

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.ledger.domain._time import json_instant
+from services.ledger.instants import json_instant
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.metrics import EVENTS_RECORDED
 from shared.events.registry import topic_for

@@ -27,23 +27,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import service
 from services.ledger.account_lookup import named_account
+from services.ledger.accounts.errors import CurrencyMismatch
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain import programmes as dom
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.currencies import CurrencyKind
-from services.ledger.domain.errors import (
+from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.programmes import rules as dom
+from services.ledger.programmes.errors import (
     CategoryNotAllowed,
-    CurrencyMismatch,
     FunderNotApproved,
     InvalidLotExpiry,
     InvalidProgrammeAccount,
     NotAVoucherCurrency,
     ProgrammeNotConfigured,
 )
-from services.ledger.domain.postings import transfer
 from services.ledger.store import programmes as store
 from services.ledger.store import reimbursements as reimbursement_store
 from services.ledger.store import repository as repo
+from services.ledger.transactions.rules import transfer
 from shared.events.catalog.ledger import VoucherLotExpired
 
 SWEEP_BATCH = 1_000

@@ -25,20 +25,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger import programme_credits as pc
 from services.ledger import service
 from services.ledger.account_lookup import named_account
+from services.ledger.accounts.errors import CurrencyMismatch
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import PayoutAccountNotHeld
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.currencies import CurrencyKind
-from services.ledger.domain.errors import (
-    CurrencyMismatch,
+from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.programmes.errors import (
     FunderNotApproved,
     InvalidProgrammeAccount,
     NothingToReimburse,
     ReimbursementNotConfigured,
 )
-from services.ledger.domain.postings import Posting, merge_postings
 from services.ledger.store import reimbursements as store
 from services.ledger.store import repository as repo
+from services.ledger.transactions.rules import Posting, merge_postings
 from shared.auth import Principal
 
 

@@ -17,11 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import require_account
-from services.ledger.authority import service as authority
-from services.ledger.authority.rules import OPERATOR_KINDS, Actor
-from services.ledger.closings.errors import PeriodClosed
-from services.ledger.conversions import check_reserves
-from services.ledger.domain.accounts import (
+from services.ledger.accounts.errors import (
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
+from services.ledger.accounts.rules import (
     AccountStatus,
     AccountType,
     bounds_for,
@@ -31,7 +34,12 @@ from services.ledger.domain.accounts import (
     check_postable,
     transition_status,
 )
-from services.ledger.domain.currencies import (
+from services.ledger.authority import service as authority
+from services.ledger.authority.rules import OPERATOR_KINDS, Actor
+from services.ledger.closings.errors import PeriodClosed
+from services.ledger.conversions import check_reserves
+from services.ledger.currencies.errors import CurrencyExists, UnknownCurrency
+from services.ledger.currencies.rules.currency import (
     DEFAULT_MAX_BACKDATING_DAYS,
     CreditLimitPolicy,
     CurrencyKind,
@@ -40,28 +48,17 @@ from services.ledger.domain.currencies import (
     DemurrageRule,
     ReconversionFees,
 )
-from services.ledger.domain.errors import (
-    AlreadyReversed,
-    BalanceLimitExceeded,
-    CreditLimitExceeded,
-    CurrencyExists,
-    CurrencyMismatch,
-    DebtCapExceeded,
-    InsufficientFunds,
-    MonthlyLoadCapExceeded,
-    UnknownAccount,
-    UnknownCurrency,
-    VoucherCreditRestricted,
-)
-from services.ledger.domain.postings import (
-    Posting,
-    reversal_of,
-    validate_transaction,
-)
 from services.ledger.outbox_rows import posted_rows, posted_transaction
 from services.ledger.store import cards as cap_store
 from services.ledger.store import programmes as programme_store
 from services.ledger.store import repository as repo
+from services.ledger.transactions.errors import (
+    AlreadyReversed,
+    DebtCapExceeded,
+    MonthlyLoadCapExceeded,
+    VoucherCreditRestricted,
+)
+from services.ledger.transactions.rules import Posting, reversal_of, validate_transaction
 from shared.events.catalog.ledger import (
     AccountClosed,
     AccountFrozen,

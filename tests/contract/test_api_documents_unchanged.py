@@ -54,9 +54,7 @@ def test_openapi_document_matches_its_snapshot(
 
 
 def test_asyncapi_document_matches_its_snapshot() -> None:
-    assert json.loads(ASYNCAPI.read_text()) == json.loads(
-        (SNAPSHOTS / "asyncapi.json").read_text()
-    )
+    assert json.loads(ASYNCAPI.read_text()) == json.loads((SNAPSHOTS / "asyncapi.json").read_text())
 
 
 def regenerate() -> None:

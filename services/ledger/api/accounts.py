@@ -12,14 +12,17 @@ from sqlalchemy.engine import RowMapping
 
 from services.ledger import service
 from services.ledger.account_lookup import require_account
+from services.ledger.accounts.errors import (
+    AccountNotEmpty,
+    CreditLimitExceeded,
+    CreditLimitOutOfPolicy,
+    InvalidStatusTransition,
+)
+from services.ledger.accounts.rules import AccountStatus, statement_csv
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
-    Cursor,
-    Limit,
     Reader,
-    decode_cursor,
-    page,
     readable_account,
     visible_account,
 )
@@ -40,18 +43,10 @@ from services.ledger.api.schemas import (
 from services.ledger.authority import repository as authority_repo
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import NoReadAuthority
-from services.ledger.domain._time import json_instant
-from services.ledger.domain.accounts import AccountStatus
-from services.ledger.domain.errors import (
-    AccountNotEmpty,
-    CreditLimitExceeded,
-    CreditLimitOutOfPolicy,
-    InvalidCursor,
-    InvalidPeriod,
-    InvalidStatusTransition,
-    UnknownCurrency,
-)
-from services.ledger.domain.statement_csv import statement_csv
+from services.ledger.currencies.errors import UnknownCurrency
+from services.ledger.errors import InvalidPeriod
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.instants import json_instant
 from services.ledger.store import repository as repo
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession

@@ -28,7 +28,7 @@ from services.ledger.api.schemas import BatchCreate, BatchRead
 from services.ledger.api.transactions import POSTING_ERRORS, post_fields
 from services.ledger.authority import service as authority
 from services.ledger.closings import service as closings
-from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.errors import LedgerDomainError
 from services.ledger.store import repository as repo
 from shared.auth import Principal
 from shared.problems import Problem, problem_body, problem_responses

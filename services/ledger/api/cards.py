@@ -18,18 +18,16 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import cards
+from services.ledger.accounts.errors import (
+    AccountClosed,
+)
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
-    Cursor,
     IdempotencyHeader,
-    Limit,
     Poster,
     Reader,
-    decode_cursor,
     idempotent,
-    page,
     pick_key,
     readable_account,
     visible_account,
@@ -49,8 +47,24 @@ from services.ledger.api.schemas import (
     PresentedCard,
 )
 from services.ledger.authority import service as authority
-from services.ledger.domain import errors as e
-from services.ledger.domain.cards import CardIdentity, identify
+from services.ledger.cards import service as cards
+from services.ledger.cards.errors import (
+    CardAlreadyIssued,
+    CardBlocked,
+    CardNotForVoucher,
+    CardRequiresVoucher,
+    InvalidCardMerchant,
+    InvalidCardNumber,
+    UnknownCard,
+)
+from services.ledger.cards.rules import CardIdentity, identify
+from services.ledger.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    page,
+)
 from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
@@ -58,7 +72,7 @@ from shared.service_app import DbSession
 
 router = APIRouter(prefix="/cards", tags=["cards"])
 
-PRESENT_ERRORS = (e.InvalidCardNumber, e.UnknownCard, e.CardBlocked)
+PRESENT_ERRORS = (InvalidCardNumber, UnknownCard, CardBlocked)
 
 
 def _key(request: Request) -> bytes:
@@ -121,7 +135,7 @@ async def _visible_card(session: Any, principal: Principal, card_id: UUID, *, lo
     response_model=CardIssued,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(NotFound, e.AccountClosed, e.InvalidCardNumber, e.CardAlreadyIssued),
+        **problem_responses(NotFound, AccountClosed, InvalidCardNumber, CardAlreadyIssued),
     },
 )
 async def issue_card(
@@ -140,7 +154,7 @@ async def issue_card(
 @router.get(
     "",
     response_model=CardPage,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, e.InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor)},
 )
 async def list_cards(
     principal: Reader,
@@ -184,9 +198,7 @@ async def block_card(card_id: UUID, body: CardBlock, principal: Poster, session:
     responses={
         200: {"model": HoldRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
-        **problem_responses(
-            *PRESENT_ERRORS, *HOLD_ERRORS, e.InvalidCardMerchant, e.CardNotForVoucher
-        ),
+        **problem_responses(*PRESENT_ERRORS, *HOLD_ERRORS, InvalidCardMerchant, CardNotForVoucher),
     },
 )
 async def authorize(
@@ -228,7 +240,7 @@ async def authorize(
     responses={
         200: {"model": CardPurchaseRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
-        **problem_responses(*PRESENT_ERRORS, *PURCHASE_ERRORS, e.CardRequiresVoucher),
+        **problem_responses(*PRESENT_ERRORS, *PURCHASE_ERRORS, CardRequiresVoucher),
     },
 )
 async def purchase(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
@@ -17,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import require_account
 from services.ledger.authority import service as authority
-from services.ledger.domain._time import json_instant
-from services.ledger.domain.errors import IdempotencyKeyReused, InvalidCursor, LedgerDomainError
+from services.ledger.errors import LedgerDomainError
+from services.ledger.idempotency.errors import IdempotencyKeyReused
+from services.ledger.instants import json_instant
 from services.ledger.store import repository as repo
 from shared.auth import Principal, require_scope
 from shared.problems import (
@@ -49,10 +49,6 @@ DemurrageOperator = Annotated[Principal, Depends(require_scope(DEMURRAGE))]
 Sweeper = Annotated[Principal, Depends(require_scope(SWEEP))]
 Reverser = Annotated[Principal, Depends(require_scope(REVERSE))]
 
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page")
-]
 IdempotencyHeader = Annotated[
     str | None,
     Header(
@@ -66,27 +62,6 @@ IdempotencyHeader = Annotated[
 T = TypeVar("T")
 
 AUTH_ERRORS = problem_responses(Unauthorized, Forbidden)
-
-
-def encode_cursor(value: Any) -> str:
-    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, parse: Callable[[str], T]) -> T | None:
-    """The key a cursor carries, or InvalidCursor (422) for anything we did not produce."""
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        return parse(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("cursor is not one this API returned") from exc
-
-
-def page(items: list[Any], *, limit: int, key: Callable[[Any], Any]) -> dict[str, Any]:
-    """A page of at most ``limit`` items; ``next_cursor`` is null on the last page."""
-    more = len(items) == limit
-    return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
 
 
 def request_hash(route: str, body: dict[str, Any]) -> str:

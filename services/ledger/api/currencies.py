@@ -8,18 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.ledger import service
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    Cursor,
-    Limit,
-    Reader,
-    decode_cursor,
-    page,
-    visible_currency,
-)
+from services.ledger.api.common import AUTH_ERRORS, Admin, Reader, visible_currency
 from services.ledger.api.schemas import CODE, CurrencyCreate, CurrencyPage, CurrencyRead
-from services.ledger.domain.errors import CurrencyExists, InvalidCurrencyRules, InvalidCursor
+from services.ledger.currencies.errors import CurrencyExists, InvalidCurrencyRules
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from services.ledger.store import repository as repo
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession

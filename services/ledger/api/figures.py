@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
 from services.ledger.api.schemas import CODE
-from services.ledger.domain.figures import figures
+from services.ledger.figures.rules import figures
 from services.ledger.store import figures as store
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession

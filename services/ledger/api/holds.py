@@ -8,17 +8,22 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.ledger import holding
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
 from services.ledger.api.common import (
     AUTH_ERRORS,
-    Cursor,
     IdempotencyHeader,
-    Limit,
     Poster,
     Reader,
-    decode_cursor,
     ensure_operator_read,
     idempotent_request,
-    page,
     readable_party,
 )
 from services.ledger.api.schemas import CODE, HoldCapture, HoldCreate, HoldPage, HoldRead
@@ -29,8 +34,28 @@ from services.ledger.authority.errors import (
     NoReadAuthority,
     OperatorActRequired,
 )
-from services.ledger.domain import errors as e
+from services.ledger.holds.errors import (
+    CaptureExceedsHold,
+    HoldExpired,
+    HoldNotAuthorized,
+    InvalidHoldExpiry,
+)
+from services.ledger.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    page,
+)
+from services.ledger.idempotency.errors import (
+    IdempotencyKeyReused,
+)
 from services.ledger.store import repository as repo
+from services.ledger.transactions.errors import (
+    DuplicateAccountPosting,
+    InvalidAmount,
+    VoucherCreditRestricted,
+)
 from shared.auth import Principal
 from shared.problems import NotFound, Unprocessable, problem_responses
 from shared.service_app import DbSession
@@ -38,31 +63,31 @@ from shared.service_app import DbSession
 router = APIRouter(prefix="/holds", tags=["holds"])
 
 HOLD_ERRORS = (
-    e.InvalidAmount,
-    e.InvalidHoldExpiry,
-    e.DuplicateAccountPosting,
-    e.CurrencyMismatch,
-    e.UnknownAccount,
-    e.AccountFrozen,
-    e.AccountClosed,
-    e.InsufficientFunds,
-    e.CreditLimitExceeded,
-    e.BalanceLimitExceeded,
-    e.IdempotencyKeyReused,
-    e.VoucherCreditRestricted,
+    InvalidAmount,
+    InvalidHoldExpiry,
+    DuplicateAccountPosting,
+    CurrencyMismatch,
+    UnknownAccount,
+    AccountFrozen,
+    AccountClosed,
+    InsufficientFunds,
+    CreditLimitExceeded,
+    BalanceLimitExceeded,
+    IdempotencyKeyReused,
+    VoucherCreditRestricted,
     Unprocessable,
     *DEBIT_ERRORS,
 )
 TRANSITION_ERRORS = (
     NotFound,
     *DEBIT_ERRORS,
-    e.HoldNotAuthorized,
-    e.HoldExpired,
-    e.CaptureExceedsHold,
-    e.InvalidAmount,
-    e.AccountFrozen,
-    e.AccountClosed,
-    e.BalanceLimitExceeded,
+    HoldNotAuthorized,
+    HoldExpired,
+    CaptureExceedsHold,
+    InvalidAmount,
+    AccountFrozen,
+    AccountClosed,
+    BalanceLimitExceeded,
 )
 
 
@@ -113,7 +138,7 @@ async def authorize_hold(
 @router.get(
     "",
     response_model=HoldPage,
-    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor, OperatorActRequired)},
+    responses={**AUTH_ERRORS, **problem_responses(InvalidCursor, OperatorActRequired)},
 )
 async def list_holds(
     principal: Reader,
@@ -164,7 +189,7 @@ async def capture_hold(
     response_model=HoldRead,
     responses={
         **AUTH_ERRORS,
-        **problem_responses(NotFound, e.HoldNotAuthorized, e.HoldExpired, NoDebitAuthority),
+        **problem_responses(NotFound, HoldNotAuthorized, HoldExpired, NoDebitAuthority),
     },
 )
 async def void_hold(hold_id: UUID, principal: Poster, session: DbSession) -> Any:

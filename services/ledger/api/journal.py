@@ -30,10 +30,10 @@ from services.ledger.api.media import (
     attachment,
 )
 from services.ledger.api.schemas import CODE
+from services.ledger.audit.rules.journal import JournalLine
 from services.ledger.authority.errors import OperatorActRequired
 from services.ledger.closings import service as closings
-from services.ledger.domain.errors import InvalidPeriod
-from services.ledger.domain.journal import JournalLine
+from services.ledger.errors import InvalidPeriod
 from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses

@@ -9,19 +9,19 @@ from fastapi import APIRouter, Path, Query
 
 from services.ledger import programme_credits as pc
 from services.ledger import reimbursements
+from services.ledger.accounts.errors import (
+    CurrencyMismatch,
+    UnknownAccount,
+)
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
-    Cursor,
     IdempotencyHeader,
-    Limit,
     Poster,
     Reader,
     Sweeper,
-    decode_cursor,
     ensure_operator_read,
     idempotent_request,
-    page,
     readable_account,
 )
 from services.ledger.api.schemas import (
@@ -46,30 +46,53 @@ from services.ledger.authority.errors import (
     OperatorActRequired,
     PayoutAccountNotHeld,
 )
-from services.ledger.domain import errors as e
+from services.ledger.currencies.errors import (
+    UnknownCurrency,
+)
+from services.ledger.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    page,
+)
+from services.ledger.programmes.errors import (
+    CategoryCapExceeded,
+    CategoryNotAllowed,
+    FunderNotApproved,
+    InsufficientVoucherCredit,
+    InvalidLotExpiry,
+    InvalidProgrammeAccount,
+    InvalidProgrammeRules,
+    MerchantNotApproved,
+    NotAVoucherCurrency,
+    NothingToReimburse,
+    ProgrammeNotConfigured,
+    ReimbursementNotConfigured,
+)
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/currencies/{code}", tags=["programmes"])
 
 Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
-PROGRAMME_ERRORS = (e.UnknownCurrency, e.NotAVoucherCurrency, e.ProgrammeNotConfigured)
+PROGRAMME_ERRORS = (UnknownCurrency, NotAVoucherCurrency, ProgrammeNotConfigured)
 GRANT_ERRORS = (
     *POSTING_ERRORS,
     *PROGRAMME_ERRORS,
-    e.FunderNotApproved,
-    e.InvalidProgrammeAccount,
-    e.InvalidLotExpiry,
-    e.CategoryNotAllowed,
+    FunderNotApproved,
+    InvalidProgrammeAccount,
+    InvalidLotExpiry,
+    CategoryNotAllowed,
 )
 PURCHASE_ERRORS = (
     *POSTING_ERRORS,
     *PROGRAMME_ERRORS,
-    e.InvalidProgrammeAccount,
-    e.MerchantNotApproved,
-    e.CategoryNotAllowed,
-    e.CategoryCapExceeded,
-    e.InsufficientVoucherCredit,
+    InvalidProgrammeAccount,
+    MerchantNotApproved,
+    CategoryNotAllowed,
+    CategoryCapExceeded,
+    InsufficientVoucherCredit,
 )
 
 
@@ -83,12 +106,12 @@ def _replay(model: type) -> dict[int | str, dict[str, Any]]:
     responses={
         **AUTH_ERRORS,
         **problem_responses(
-            e.UnknownCurrency,
-            e.NotAVoucherCurrency,
-            e.InvalidProgrammeRules,
-            e.UnknownAccount,
-            e.CurrencyMismatch,
-            e.InvalidProgrammeAccount,
+            UnknownCurrency,
+            NotAVoucherCurrency,
+            InvalidProgrammeRules,
+            UnknownAccount,
+            CurrencyMismatch,
+            InvalidProgrammeAccount,
         ),
     },
 )
@@ -160,9 +183,9 @@ async def grant_credits(
     responses={
         **AUTH_ERRORS,
         **problem_responses(
-            e.UnknownCurrency,
-            e.NotAVoucherCurrency,
-            e.InvalidCursor,
+            UnknownCurrency,
+            NotAVoucherCurrency,
+            InvalidCursor,
             OperatorActRequired,
             NoReadAuthority,
             NotFound,
@@ -247,7 +270,7 @@ async def sweep_expired(code: Code, principal: Sweeper, session: DbSession) -> A
 @router.get(
     "/programme-report",
     response_model=ProgrammeReport,
-    responses={**AUTH_ERRORS, **problem_responses(*PROGRAMME_ERRORS, e.InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(*PROGRAMME_ERRORS, InvalidCursor)},
 )
 async def programme_report(
     code: Code,
@@ -272,10 +295,10 @@ async def programme_report(
         **AUTH_ERRORS,
         **problem_responses(
             *PROGRAMME_ERRORS,
-            e.UnknownAccount,
-            e.CurrencyMismatch,
-            e.InvalidProgrammeAccount,
-            e.FunderNotApproved,
+            UnknownAccount,
+            CurrencyMismatch,
+            InvalidProgrammeAccount,
+            FunderNotApproved,
         ),
     },
 )
@@ -303,8 +326,8 @@ async def configure_reimbursement(
         **problem_responses(
             *POSTING_ERRORS,
             *PROGRAMME_ERRORS,
-            e.ReimbursementNotConfigured,
-            e.NothingToReimburse,
+            ReimbursementNotConfigured,
+            NothingToReimburse,
             Forbidden,
             OperatorActRequired,
             PayoutAccountNotHeld,

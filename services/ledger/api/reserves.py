@@ -10,6 +10,10 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import conversions, demurrage_runs, service
+from services.ledger.accounts.errors import (
+    CurrencyMismatch,
+    UnknownAccount,
+)
 from services.ledger.api.common import (
     AUTH_ERRORS,
     Admin,
@@ -36,8 +40,21 @@ from services.ledger.approvals.rules import Act, needs_second_operator
 from services.ledger.approvals.schemas import ApprovalRead
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
-from services.ledger.domain import errors as e
-from services.ledger.domain.postings import MAX_AMOUNT
+from services.ledger.currencies.errors import (
+    ConversionNotAllowed,
+    FundAccountRequired,
+    ReconversionForbidden,
+    ReconversionTooSmall,
+    ReserveInvariantViolated,
+    UnknownCurrency,
+)
+from services.ledger.demurrage.errors import (
+    DemurrageNotConfigured,
+)
+from services.ledger.errors import (
+    InvalidPeriod,
+)
+from services.ledger.transactions.rules import MAX_AMOUNT
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
@@ -48,12 +65,12 @@ Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
 CONVERSION_ERRORS = (
     *POSTING_ERRORS,
     OperatorActRequired,
-    e.ConversionNotAllowed,
-    e.ReconversionForbidden,
-    e.ReconversionTooSmall,
-    e.FundAccountRequired,
-    e.ReserveInvariantViolated,
-    e.UnknownCurrency,
+    ConversionNotAllowed,
+    ReconversionForbidden,
+    ReconversionTooSmall,
+    FundAccountRequired,
+    ReserveInvariantViolated,
+    UnknownCurrency,
 )
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"model": TransactionRead, "description": "Replay of an idempotent request"}
@@ -73,11 +90,11 @@ async def _ensure_reserve_access(session: Any, principal: Principal, code: str) 
     responses={
         **AUTH_ERRORS,
         **problem_responses(
-            e.UnknownCurrency,
-            e.UnknownAccount,
-            e.ConversionNotAllowed,
-            e.CurrencyMismatch,
-            e.ReserveInvariantViolated,
+            UnknownCurrency,
+            UnknownAccount,
+            ConversionNotAllowed,
+            CurrencyMismatch,
+            ReserveInvariantViolated,
         ),
     },
 )
@@ -221,7 +238,7 @@ async def reconvert(
 @router.get(
     "/reconciliation",
     response_model=Reconciliation,
-    responses={**AUTH_ERRORS, **problem_responses(e.ConversionNotAllowed)},
+    responses={**AUTH_ERRORS, **problem_responses(ConversionNotAllowed)},
 )
 async def reconcile(
     code: Code,
@@ -242,7 +259,7 @@ async def reconcile(
     responses={
         **AUTH_ERRORS,
         **problem_responses(
-            e.UnknownCurrency, e.DemurrageNotConfigured, e.InvalidPeriod, OperatorActRequired
+            UnknownCurrency, DemurrageNotConfigured, InvalidPeriod, OperatorActRequired
         ),
     },
 )

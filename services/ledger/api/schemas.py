@@ -8,13 +8,13 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
-from services.ledger.domain.accounts import AccountStatus, AccountType
-from services.ledger.domain.currencies import (
+from services.ledger.accounts.rules import AccountStatus, AccountType
+from services.ledger.currencies.rules.currency import (
     DEFAULT_MAX_BACKDATING_DAYS,
     MAX_BACKDATING_DAYS,
     CurrencyKind,
 )
-from services.ledger.domain.postings import MAX_AMOUNT
+from services.ledger.transactions.rules import MAX_AMOUNT
 
 CODE = r"^[A-Z][A-Z0-9_]{1,15}$"
 INSEE = r"^(\d{5}|2[AB]\d{3})$"

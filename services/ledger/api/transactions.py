@@ -9,22 +9,27 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import service
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
 from services.ledger.api.common import (
     AUTH_ERRORS,
-    Cursor,
     IdempotencyHeader,
-    Limit,
     Poster,
     Reader,
     Reverser,
     body_digest,
     body_schema,
-    decode_cursor,
     ensure_operator_read,
     idempotent,
     idempotent_json,
     json_text,
-    page,
     parse_body,
     pick_key,
     readable_party,
@@ -48,9 +53,28 @@ from services.ledger.closings.errors import (
     EffectiveDateTooOld,
     PeriodClosed,
 )
-from services.ledger.domain import errors as e
-from services.ledger.domain.postings import Posting
+from services.ledger.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    page,
+)
+from services.ledger.idempotency.errors import (
+    IdempotencyKeyReused,
+)
 from services.ledger.store import repository as repo
+from services.ledger.transactions.errors import (
+    AlreadyReversed,
+    DebtCapExceeded,
+    DuplicateAccountPosting,
+    InvalidAmount,
+    MonthlyLoadCapExceeded,
+    TooFewPostings,
+    UnbalancedTransaction,
+    VoucherCreditRestricted,
+)
+from services.ledger.transactions.rules import Posting
 from shared.auth import Principal
 from shared.problems import NotFound, Unprocessable, problem_responses
 from shared.service_app import DbSession
@@ -58,21 +82,21 @@ from shared.service_app import DbSession
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 
 POSTING_ERRORS = (
-    e.InvalidAmount,
-    e.TooFewPostings,
-    e.DuplicateAccountPosting,
-    e.UnbalancedTransaction,
-    e.CurrencyMismatch,
-    e.UnknownAccount,
-    e.AccountFrozen,
-    e.AccountClosed,
-    e.InsufficientFunds,
-    e.CreditLimitExceeded,
-    e.BalanceLimitExceeded,
-    e.MonthlyLoadCapExceeded,
-    e.DebtCapExceeded,
-    e.IdempotencyKeyReused,
-    e.VoucherCreditRestricted,
+    InvalidAmount,
+    TooFewPostings,
+    DuplicateAccountPosting,
+    UnbalancedTransaction,
+    CurrencyMismatch,
+    UnknownAccount,
+    AccountFrozen,
+    AccountClosed,
+    InsufficientFunds,
+    CreditLimitExceeded,
+    BalanceLimitExceeded,
+    MonthlyLoadCapExceeded,
+    DebtCapExceeded,
+    IdempotencyKeyReused,
+    VoucherCreditRestricted,
     EffectiveDateInFuture,
     EffectiveDateTooOld,
     PeriodClosed,
@@ -173,7 +197,7 @@ async def post_transaction(
 @router.get(
     "",
     response_model=TransactionPage,
-    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor, OperatorActRequired)},
+    responses={**AUTH_ERRORS, **problem_responses(InvalidCursor, OperatorActRequired)},
 )
 async def list_transactions(
     principal: Reader,
@@ -213,7 +237,7 @@ async def get_transaction(transaction_id: UUID, principal: Reader, session: DbSe
     responses={
         200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
-        **problem_responses(NotFound, e.AlreadyReversed, *POSTING_ERRORS, OperatorActRequired),
+        **problem_responses(NotFound, AlreadyReversed, *POSTING_ERRORS, OperatorActRequired),
     },
 )
 async def reverse_transaction(

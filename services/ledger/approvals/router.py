@@ -7,16 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    Cursor,
-    Limit,
-    Reader,
-    decode_cursor,
-    ensure_operator_read,
-    page,
-)
+from services.ledger.api.common import AUTH_ERRORS, Admin, Reader, ensure_operator_read
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.approvals import repository as repo
 from services.ledger.approvals import service
@@ -25,7 +16,13 @@ from services.ledger.approvals.rules import Act
 from services.ledger.approvals.schemas import ApprovalPage, ApprovalRead
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
-from services.ledger.domain import errors as e
+from services.ledger.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    page,
+)
 from shared.auth import Principal
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
@@ -54,7 +51,7 @@ def _ensure_decider(principal: Principal, code: str, act: str) -> None:
 @router.get(
     "",
     response_model=ApprovalPage,
-    responses={**AUTH_ERRORS, **problem_responses(e.InvalidCursor, OperatorActRequired)},
+    responses={**AUTH_ERRORS, **problem_responses(InvalidCursor, OperatorActRequired)},
 )
 async def list_approvals(
     code: Code,

@@ -10,12 +10,8 @@ from fastapi import APIRouter
 
 from services.ledger.api.common import (
     AUTH_ERRORS,
-    Cursor,
-    Limit,
     Poster,
     Reader,
-    decode_cursor,
-    page,
     readable_account,
     visible_account,
 )
@@ -35,7 +31,7 @@ from services.ledger.authority.schemas import (
     MandatePage,
     MandateRead,
 )
-from services.ledger.domain.errors import InvalidCursor
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 

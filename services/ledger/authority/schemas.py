@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 
 from services.ledger.api.schemas import Out, Principal, Schema, Text
 from services.ledger.authority.rules import MandatePeriod
-from services.ledger.domain.postings import MAX_AMOUNT
+from services.ledger.transactions.rules import MAX_AMOUNT
 
 Limit = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="Minor units")]
 

@@ -36,9 +36,9 @@ from services.ledger.authority.rules import (
     check_revocable,
     may_read,
 )
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.domain.postings import Posting
+from services.ledger.errors import LedgerDomainError
 from services.ledger.store import repository as ledger_repo
+from services.ledger.transactions.rules import Posting
 from shared.auth import Principal
 from shared.problems import NotFound
 

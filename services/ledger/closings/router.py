@@ -7,16 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    Cursor,
-    Limit,
-    Reader,
-    decode_cursor,
-    page,
-    visible_currency,
-)
+from services.ledger.api.common import AUTH_ERRORS, Admin, Reader, visible_currency
 from services.ledger.api.schemas import CODE
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
@@ -24,7 +15,7 @@ from services.ledger.closings import repository as repo
 from services.ledger.closings import service
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
 from services.ledger.closings.schemas import ClosingCreate, ClosingPage, ClosingRead
-from services.ledger.domain.errors import InvalidCursor
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 

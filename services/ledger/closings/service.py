@@ -14,7 +14,7 @@ from services.ledger.authority.rules import Actor
 from services.ledger.closings import repository as repo
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
 from services.ledger.closings.rules import check_closing, check_effective_date
-from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.errors import LedgerDomainError
 from services.ledger.store import audit as audit_store
 
 

@@ -10,21 +10,29 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.account_lookup import named_account
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    CurrencyMismatch,
+    UnknownAccount,
+)
 from services.ledger.api.common import (
     AUTH_ERRORS,
-    Cursor,
-    Limit,
     Poster,
     Reader,
-    decode_cursor,
-    page,
     readable_account,
     readable_party,
 )
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import NoDebitAuthority, NoReadAuthority
-from services.ledger.domain import errors as e
+from services.ledger.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    page,
+)
 from services.ledger.payment_requests import service
 from services.ledger.payment_requests.errors import (
     InvalidPaymentRequestExpiry,
@@ -45,10 +53,10 @@ from shared.service_app import DbSession
 router = APIRouter(prefix="/payment-requests", tags=["payment requests"])
 
 CREATE_ERRORS = (
-    e.UnknownAccount,
-    e.CurrencyMismatch,
-    e.AccountFrozen,
-    e.AccountClosed,
+    UnknownAccount,
+    CurrencyMismatch,
+    AccountFrozen,
+    AccountClosed,
     NoDebitAuthority,
     PayerIsPayee,
     InvalidPaymentRequestExpiry,
@@ -91,7 +99,7 @@ async def request_payment(body: PaymentRequestCreate, principal: Poster, session
 @router.get(
     "",
     response_model=PaymentRequestPage,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority, e.InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority, InvalidCursor)},
 )
 async def list_payment_requests(
     principal: Reader,

@@ -21,7 +21,6 @@ from services.ledger import service as ledger
 from services.ledger.account_lookup import require_account
 from services.ledger.authority import service as authority
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.postings import Posting
 from services.ledger.payment_requests import repository as repo
 from services.ledger.payment_requests.rules import (
     Status,
@@ -31,6 +30,7 @@ from services.ledger.payment_requests.rules import (
     expiry,
 )
 from services.ledger.store import repository as ledger_repo
+from services.ledger.transactions.rules import Posting
 from shared.problems import NotFound
 
 KIND = "payment_request"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.domain.audit_chain import GENESIS, Sealable, StoredLink
+from services.ledger.audit.rules.chain import GENESIS, Sealable, StoredLink
 from services.ledger.store.models import (
     audit_chain,
     audit_sealer_state,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.domain.figures import HOLDER_TYPES, TRANSFER_KINDS, WindowFlows
+from services.ledger.figures.rules import HOLDER_TYPES, TRANSFER_KINDS, WindowFlows
 from services.ledger.store.models import account_balances, accounts, postings, transactions
 
 

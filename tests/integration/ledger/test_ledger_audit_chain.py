@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.ledger.audit.rules.chain import GENESIS
 from services.ledger.audit_sealer import (
     LOCK_KEY,
     run_sealer,
@@ -19,7 +20,6 @@ from services.ledger.audit_sealer import (
     seal_stragglers,
 )
 from services.ledger.audit_verify import verify_chain
-from services.ledger.domain.audit_chain import GENESIS
 from shared.db import make_session_factory
 from tests.support.ledger_sql import authorise
 

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from services.ledger import service
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import MandateLimitExceeded, NoDebitAuthority
 from services.ledger.authority.rules import Actor, MandatePeriod
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.domain.postings import Posting
+from services.ledger.errors import LedgerDomainError
+from services.ledger.transactions.rules import Posting
 from shared.db import make_engine, make_session_factory
 
 MEMBERS = 4

@@ -17,17 +17,17 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.ledger import service
+from services.ledger.accounts.errors import CreditLimitExceeded
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import (
-    CreditLimitExceeded,
+from services.ledger.errors import LedgerDomainError
+from services.ledger.store.models import account_balances, account_monthly_loads, currency_debt
+from services.ledger.transactions.errors import (
     DebtCapExceeded,
     DuplicateAccountPosting,
-    LedgerDomainError,
     MonthlyLoadCapExceeded,
 )
-from services.ledger.domain.postings import Posting
-from services.ledger.store.models import account_balances, account_monthly_loads, currency_debt
+from services.ledger.transactions.rules import Posting
 from shared.db import make_engine, make_session_factory
 
 LIMIT = 60

@@ -25,16 +25,21 @@ from datetime import datetime
 from types import MappingProxyType
 from uuid import UUID
 
-from ._time import require_aware
-from .errors import (
+from services.ledger.instants import require_aware
+from services.ledger.programmes.errors import (
     CategoryCapExceeded,
     CategoryNotAllowed,
     InsufficientVoucherCredit,
-    InvalidAmount,
     InvalidProgrammeRules,
     MerchantNotApproved,
 )
-from .postings import Posting, check_positive, transfer, validate_transaction
+from services.ledger.transactions.errors import InvalidAmount
+from services.ledger.transactions.rules import (
+    Posting,
+    check_positive,
+    transfer,
+    validate_transaction,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

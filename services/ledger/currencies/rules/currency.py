@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 
-from .errors import InvalidCurrencyRules
+from services.ledger.currencies.errors import InvalidCurrencyRules
 
 BP_DENOMINATOR = 10_000
 """Basis points in 100 %."""

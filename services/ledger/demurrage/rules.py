@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from .accounts import AccountType
-from .currencies import PPM_DENOMINATOR, DemurragePeriod
-from .errors import DuplicateAccountPosting, InvalidAmount, InvalidPeriod
-from .postings import Posting, validate_transaction
+from services.ledger.accounts.rules import AccountType
+from services.ledger.currencies.rules.currency import PPM_DENOMINATOR, DemurragePeriod
+from services.ledger.errors import InvalidPeriod
+from services.ledger.transactions.errors import DuplicateAccountPosting, InvalidAmount
+from services.ledger.transactions.rules import Posting, validate_transaction
 
 _CHARGED_TYPES = frozenset({AccountType.MEMBER, AccountType.MERCHANT})
 """Only money held by people and businesses melts; operator accounts are the destination."""

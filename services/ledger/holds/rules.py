@@ -22,16 +22,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from ._time import require_aware
-from .errors import (
+from services.ledger.holds.errors import (
     CaptureExceedsHold,
-    DuplicateAccountPosting,
     HoldExpired,
     HoldNotAuthorized,
     HoldNotExpired,
     InvalidHoldExpiry,
 )
-from .postings import Posting, check_positive, transfer
+from services.ledger.instants import require_aware
+from services.ledger.transactions.errors import DuplicateAccountPosting
+from services.ledger.transactions.rules import Posting, check_positive, transfer
 
 
 class HoldStatus(StrEnum):

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from .errors import (
+from services.ledger.transactions.errors import (
     DuplicateAccountPosting,
     InvalidAmount,
     TooFewPostings,

@@ -31,9 +31,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
-from .accounts import AccountType
-from .currencies import BP_DENOMINATOR, CurrencyKind, CurrencyRules
-from .errors import (
+from services.ledger.accounts.rules import AccountType
+from services.ledger.currencies.errors import (
     ConversionNotAllowed,
     CurrencyNotConvertible,
     FundAccountRequired,
@@ -41,7 +40,8 @@ from .errors import (
     ReconversionTooSmall,
     ReserveInvariantViolated,
 )
-from .postings import Posting, check_positive, validate_transaction
+from services.ledger.currencies.rules.currency import BP_DENOMINATOR, CurrencyKind, CurrencyRules
+from services.ledger.transactions.rules import Posting, check_positive, validate_transaction
 
 EUR = "EUR"
 """Default code of the euro currency, overridable where the database names it otherwise."""

@@ -32,12 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger import holding, service
 from services.ledger import programme_credits as pc
 from services.ledger.account_lookup import named_account
+from services.ledger.accounts.errors import AccountClosed
+from services.ledger.accounts.rules import AccountStatus, AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.accounts import AccountStatus, AccountType
-from services.ledger.domain.cards import CardIdentity, new_token
-from services.ledger.domain.currencies import CurrencyKind
-from services.ledger.domain.errors import (
-    AccountClosed,
+from services.ledger.cards.errors import (
     CardAlreadyIssued,
     CardBlocked,
     CardNotForVoucher,
@@ -45,6 +43,8 @@ from services.ledger.domain.errors import (
     InvalidCardMerchant,
     UnknownCard,
 )
+from services.ledger.cards.rules import CardIdentity, new_token
+from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.store import cards as store
 from services.ledger.store import repository as repo
 from shared.auth import Principal

@@ -13,11 +13,13 @@ limit was lowered) can therefore always move back towards them, and is never stu
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from .currencies import CurrencyRules
-from .errors import (
+from services.ledger.accounts.errors import (
     AccountClosed,
     AccountFrozen,
     AccountNotEmpty,
@@ -28,6 +30,8 @@ from .errors import (
     InsufficientFunds,
     InvalidStatusTransition,
 )
+from services.ledger.currencies.rules.currency import CurrencyRules
+from shared import csv_safety
 
 
 class AccountType(StrEnum):
@@ -172,3 +176,48 @@ def check_closable(*, posted: int, held: int) -> None:
             balance=posted,
             held=held,
         )
+
+
+# --- statements as CSV ---------------------------------------------------------------
+# An account statement as CSV: one table an accountant can open as is.
+#
+# The first row is the opening balance, then one row per entry with the running balance,
+# then the closing balance; ``line`` says which. Amounts and balances are integers in minor
+# units, like everywhere in the API. Text cells that a spreadsheet would run as a formula
+# are neutralised (`shared.csv_safety`); amounts stay numbers.
+
+STATEMENT_COLUMNS = (
+    "line",
+    "at",
+    "effective_date",
+    "transaction_id",
+    "kind",
+    "description",
+    "amount",
+    "balance",
+)
+
+
+def statement_csv(statement: Mapping[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv_safety.writer(buffer, lineterminator="\r\n")
+    writer.writerow(STATEMENT_COLUMNS)
+    balance = statement["opening_balance"]
+    writer.writerow(["opening", statement["since"].isoformat(), "", "", "", "", "", balance])
+    for entry in statement["entries"]:
+        balance += entry["amount"]
+        writer.writerow(
+            [
+                "entry",
+                entry["inserted_at"].isoformat(),
+                entry["effective_date"].isoformat(),
+                str(entry["transaction_id"]),
+                entry["kind"],
+                entry["description"],
+                entry["amount"],
+                balance,
+            ]
+        )
+    closing = statement["closing_balance"]
+    writer.writerow(["closing", statement["until"].isoformat(), "", "", "", "", "", closing])
+    return buffer.getvalue()

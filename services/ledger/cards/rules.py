@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import InvalidCardNumber
+from services.ledger.cards.errors import InvalidCardNumber
 
 _PAN = re.compile(r"^\d{12,19}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
