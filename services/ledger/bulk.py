@@ -23,6 +23,7 @@ from services.ledger.authority import service as authority
 from services.ledger.authority.rules import Actor
 from services.ledger.conversions import check_reserves
 from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.database.driver import jsonb_param
 from services.ledger.errors import LedgerDomainError
 from services.ledger.outbox_rows import posted_rows, posted_transaction
 from services.ledger.service import (
@@ -129,7 +130,7 @@ async def post_atomic(
         kinds.append(item.kind)
         days.append(item.effective_date or today)
         descriptions.append(item.description)
-        metadata.append(repo.jsonb_param(item.metadata))
+        metadata.append(jsonb_param(item.metadata))
     try:
         inserted = await repo.insert_transaction_columns(
             session,

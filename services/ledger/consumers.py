@@ -37,8 +37,8 @@ from services.ledger.authority.rules import Actor
 from services.ledger.currencies.rules.conversion import EuroPayment, units_for_euro_cents
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.errors import LedgerDomainError
+from services.ledger.idempotency import repository as repo
 from services.ledger.programmes.errors import NotAVoucherCurrency
-from services.ledger.store import repository as repo
 from services.ledger.transactions.rules import transfer
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled

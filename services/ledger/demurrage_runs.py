@@ -21,6 +21,7 @@ from services.ledger.authority.rules import Actor
 from services.ledger.demurrage import rules as demurrage
 from services.ledger.demurrage.errors import DemurrageNotConfigured
 from services.ledger.errors import InvalidPeriod
+from services.ledger.idempotency import service as keys
 from services.ledger.store import repository as repo
 from shared.events.catalog.ledger import DemurrageApplied
 from shared.problems import NotFound
@@ -49,10 +50,7 @@ async def _charge_one(
 ) -> int:
     """Charge one account once (keyed); returns what it paid."""
     key = demurrage.account_charge_key(run["run_key"], account_id)
-    if (
-        await repo.claim_idempotency_key(session, client_id=CLIENT, key=key, request_hash=key)
-        is not None
-    ):
+    if await keys.claimed_before(session, client_id=CLIENT, key=key):
         return 0
     locked = await repo.lock_accounts(session, [account_id, run["fund_account"]])
     account = locked[account_id]

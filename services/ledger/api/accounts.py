@@ -19,16 +19,7 @@ from services.ledger.accounts.errors import (
     InvalidStatusTransition,
 )
 from services.ledger.accounts.rules import AccountStatus, statement_csv
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    Reader,
-    readable_account,
-    visible_account,
-)
-from services.ledger.api.media import CSV_MEDIA_TYPE, CsvResponse, attachment
-from services.ledger.api.schemas import (
-    CODE,
+from services.ledger.accounts.schemas import (
     AccountCreate,
     AccountPage,
     AccountRead,
@@ -40,12 +31,16 @@ from services.ledger.api.schemas import (
     Statement,
     StatusChange,
 )
+from services.ledger.api.common import readable_account, visible_account
 from services.ledger.authority import repository as authority_repo
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import NoReadAuthority
 from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.errors import InvalidPeriod
+from services.ledger.http.media import CSV_MEDIA_TYPE, CsvResponse, attachment
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from services.ledger.instants import json_instant
 from services.ledger.store import repository as repo
 from shared.problems import NotFound, problem_responses

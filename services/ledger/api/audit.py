@@ -8,9 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
-from services.ledger.api.schemas import CODE
+from services.ledger.api.common import visible_currency
 from services.ledger.audit_verify import verify_chain
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 

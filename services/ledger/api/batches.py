@@ -10,26 +10,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import bulk
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    IdempotencyHeader,
-    Poster,
-    body_digest,
-    body_schema,
-    idempotent_json,
-    json_text,
-    parse_body,
-    pick_key,
-    request_hash,
-    sort_metadata,
-    transaction_json,
-)
-from services.ledger.api.schemas import BatchCreate, BatchRead
 from services.ledger.api.transactions import POSTING_ERRORS, post_fields
 from services.ledger.authority import service as authority
 from services.ledger.closings import service as closings
 from services.ledger.errors import LedgerDomainError
+from services.ledger.http.bodies import body_schema, parse_body
+from services.ledger.http.idempotency import (
+    IdempotencyHeader,
+    body_digest,
+    idempotent_json,
+    pick_key,
+    sort_metadata,
+)
+from services.ledger.http.scopes import AUTH_ERRORS, Poster
 from services.ledger.store import repository as repo
+from services.ledger.transactions.schemas import BatchCreate, BatchRead, json_text, transaction_json
 from shared.auth import Principal
 from shared.problems import Problem, problem_body, problem_responses
 from shared.service_app import DbSession
@@ -166,9 +161,6 @@ async def post_batch(
         client_id=principal.client_id,
         key=pick_key(idempotency_key, body.idempotency_key),
         digest=lambda: body_digest("POST /batches", body),
-        legacy_digest=lambda: request_hash(
-            "POST /batches", body.model_dump(mode="json", exclude={"idempotency_key"})
-        ),
         run=lambda: run_batch(session, principal, body),
         replay=lambda record: replay_batch(session, record),
     )

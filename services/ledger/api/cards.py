@@ -21,31 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.accounts.errors import (
     AccountClosed,
 )
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    IdempotencyHeader,
-    Poster,
-    Reader,
-    idempotent,
-    pick_key,
-    readable_account,
-    visible_account,
-)
+from services.ledger.api.common import readable_account, visible_account
 from services.ledger.api.holds import HOLD_ERRORS
 from services.ledger.api.programmes import PURCHASE_ERRORS
-from services.ledger.api.schemas import (
-    CardAuthorizationCreate,
-    CardBlock,
-    CardCreate,
-    CardIssued,
-    CardPage,
-    CardPurchaseCreate,
-    CardPurchaseRead,
-    CardRead,
-    HoldRead,
-    PresentedCard,
-)
 from services.ledger.authority import service as authority
 from services.ledger.cards import service as cards
 from services.ledger.cards.errors import (
@@ -58,6 +36,19 @@ from services.ledger.cards.errors import (
     UnknownCard,
 )
 from services.ledger.cards.rules import CardIdentity, identify
+from services.ledger.cards.schemas import (
+    CardAuthorizationCreate,
+    CardBlock,
+    CardCreate,
+    CardIssued,
+    CardPage,
+    CardPurchaseCreate,
+    CardPurchaseRead,
+    CardRead,
+    PresentedCard,
+)
+from services.ledger.holds.schemas import HoldRead
+from services.ledger.http.idempotency import IdempotencyHeader, idempotent, pick_key
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -65,6 +56,7 @@ from services.ledger.http.pagination import (
     decode_cursor,
     page,
 )
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Poster, Reader
 from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses

@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.ledger import service
-from services.ledger.api.common import AUTH_ERRORS, Admin, Reader, visible_currency
-from services.ledger.api.schemas import CODE, CurrencyCreate, CurrencyPage, CurrencyRead
+from services.ledger.api.common import visible_currency
 from services.ledger.currencies.errors import CurrencyExists, InvalidCurrencyRules
+from services.ledger.currencies.schemas import CurrencyCreate, CurrencyPage, CurrencyRead
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from services.ledger.store import repository as repo
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from services.ledger.api.common import AUTH_ERRORS, Reader, visible_currency
-from services.ledger.api.schemas import CODE
+from services.ledger.api.common import visible_currency
 from services.ledger.figures.rules import figures
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Reader
 from services.ledger.store import figures as store
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession

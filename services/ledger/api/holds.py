@@ -17,16 +17,7 @@ from services.ledger.accounts.errors import (
     InsufficientFunds,
     UnknownAccount,
 )
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    IdempotencyHeader,
-    Poster,
-    Reader,
-    ensure_operator_read,
-    idempotent_request,
-    readable_party,
-)
-from services.ledger.api.schemas import CODE, HoldCapture, HoldCreate, HoldPage, HoldRead
+from services.ledger.api.common import ensure_operator_read, readable_party
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import (
     DEBIT_ERRORS,
@@ -40,6 +31,8 @@ from services.ledger.holds.errors import (
     HoldNotAuthorized,
     InvalidHoldExpiry,
 )
+from services.ledger.holds.schemas import HoldCapture, HoldCreate, HoldPage, HoldRead
+from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -47,6 +40,8 @@ from services.ledger.http.pagination import (
     decode_cursor,
     page,
 )
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
 from services.ledger.idempotency.errors import (
     IdempotencyKeyReused,
 )

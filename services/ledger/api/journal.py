@@ -21,19 +21,20 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.api.common import AUTH_ERRORS, Reader, ensure_operator_read, visible_currency
-from services.ledger.api.media import (
+from services.ledger.api.common import ensure_operator_read, visible_currency
+from services.ledger.audit.rules.journal import JournalLine
+from services.ledger.authority.errors import OperatorActRequired
+from services.ledger.closings import service as closings
+from services.ledger.errors import InvalidPeriod
+from services.ledger.http.media import (
     CSV_MEDIA_TYPE,
     FEC_MEDIA_TYPE,
     CsvResponse,
     FecResponse,
     attachment,
 )
-from services.ledger.api.schemas import CODE
-from services.ledger.audit.rules.journal import JournalLine
-from services.ledger.authority.errors import OperatorActRequired
-from services.ledger.closings import service as closings
-from services.ledger.errors import InvalidPeriod
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Reader
 from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses

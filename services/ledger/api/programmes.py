@@ -13,32 +13,7 @@ from services.ledger.accounts.errors import (
     CurrencyMismatch,
     UnknownAccount,
 )
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    IdempotencyHeader,
-    Poster,
-    Reader,
-    Sweeper,
-    ensure_operator_read,
-    idempotent_request,
-    readable_account,
-)
-from services.ledger.api.schemas import (
-    CreditGrantCreate,
-    CreditGrantRead,
-    ExpirySweepRead,
-    LotPage,
-    ProgrammeConfig,
-    ProgrammeRead,
-    ProgrammeReport,
-    PurchaseCreate,
-    PurchaseRead,
-    ReimbursementConfig,
-    ReimbursementConfigRead,
-    ReimbursementCreate,
-    ReimbursementRead,
-)
+from services.ledger.api.common import ensure_operator_read, readable_account
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import (
@@ -49,6 +24,7 @@ from services.ledger.authority.errors import (
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
+from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -56,6 +32,7 @@ from services.ledger.http.pagination import (
     decode_cursor,
     page,
 )
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Poster, Reader, Sweeper
 from services.ledger.programmes.errors import (
     CategoryCapExceeded,
     CategoryNotAllowed,
@@ -69,6 +46,21 @@ from services.ledger.programmes.errors import (
     NothingToReimburse,
     ProgrammeNotConfigured,
     ReimbursementNotConfigured,
+)
+from services.ledger.programmes.schemas import (
+    CreditGrantCreate,
+    CreditGrantRead,
+    ExpirySweepRead,
+    LotPage,
+    ProgrammeConfig,
+    ProgrammeRead,
+    ProgrammeReport,
+    PurchaseCreate,
+    PurchaseRead,
+    ReimbursementConfig,
+    ReimbursementConfigRead,
+    ReimbursementCreate,
+    ReimbursementRead,
 )
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession

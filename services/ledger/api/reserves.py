@@ -14,26 +14,6 @@ from services.ledger.accounts.errors import (
     CurrencyMismatch,
     UnknownAccount,
 )
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    DemurrageOperator,
-    IdempotencyHeader,
-    Issuer,
-    Reader,
-    Reconverter,
-    idempotent_request,
-)
-from services.ledger.api.schemas import (
-    DemurrageRunCreate,
-    DemurrageRunRead,
-    IssuanceCreate,
-    Reconciliation,
-    ReconversionCreate,
-    ReserveConfig,
-    ReserveRead,
-    TransactionRead,
-)
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.approvals import service as approvals
 from services.ledger.approvals.rules import Act, needs_second_operator
@@ -48,13 +28,31 @@ from services.ledger.currencies.errors import (
     ReserveInvariantViolated,
     UnknownCurrency,
 )
+from services.ledger.currencies.schemas import (
+    IssuanceCreate,
+    Reconciliation,
+    ReconversionCreate,
+    ReserveConfig,
+    ReserveRead,
+)
 from services.ledger.demurrage.errors import (
     DemurrageNotConfigured,
 )
+from services.ledger.demurrage.schemas import DemurrageRunCreate, DemurrageRunRead
 from services.ledger.errors import (
     InvalidPeriod,
 )
+from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
+from services.ledger.http.scopes import (
+    AUTH_ERRORS,
+    Admin,
+    DemurrageOperator,
+    Issuer,
+    Reader,
+    Reconverter,
+)
 from services.ledger.transactions.rules import MAX_AMOUNT
+from services.ledger.transactions.schemas import TransactionRead
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession

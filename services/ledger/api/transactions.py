@@ -18,33 +18,7 @@ from services.ledger.accounts.errors import (
     InsufficientFunds,
     UnknownAccount,
 )
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    IdempotencyHeader,
-    Poster,
-    Reader,
-    Reverser,
-    body_digest,
-    body_schema,
-    ensure_operator_read,
-    idempotent,
-    idempotent_json,
-    json_text,
-    parse_body,
-    pick_key,
-    readable_party,
-    request_hash,
-    sort_metadata,
-    view_json,
-)
-from services.ledger.api.schemas import (
-    CODE,
-    ReversalCreate,
-    TransactionCreate,
-    TransactionFields,
-    TransactionPage,
-    TransactionRead,
-)
+from services.ledger.api.common import ensure_operator_read, readable_party
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import DEBIT_ERRORS, NoReadAuthority, OperatorActRequired
 from services.ledger.closings import service as closings
@@ -53,6 +27,15 @@ from services.ledger.closings.errors import (
     EffectiveDateTooOld,
     PeriodClosed,
 )
+from services.ledger.http.bodies import body_schema, parse_body
+from services.ledger.http.idempotency import (
+    IdempotencyHeader,
+    body_digest,
+    idempotent,
+    idempotent_json,
+    pick_key,
+    sort_metadata,
+)
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -60,6 +43,8 @@ from services.ledger.http.pagination import (
     decode_cursor,
     page,
 )
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader, Reverser
 from services.ledger.idempotency.errors import (
     IdempotencyKeyReused,
 )
@@ -75,6 +60,15 @@ from services.ledger.transactions.errors import (
     VoucherCreditRestricted,
 )
 from services.ledger.transactions.rules import Posting
+from services.ledger.transactions.schemas import (
+    ReversalCreate,
+    TransactionCreate,
+    TransactionFields,
+    TransactionPage,
+    TransactionRead,
+    json_text,
+    view_json,
+)
 from shared.auth import Principal
 from shared.problems import NotFound, Unprocessable, problem_responses
 from shared.service_app import DbSession
@@ -186,9 +180,6 @@ async def post_transaction(
         client_id=principal.client_id,
         key=key,
         digest=lambda: body_digest(ROUTE, body),
-        legacy_digest=lambda: request_hash(
-            ROUTE, body.model_dump(mode="json", exclude={"idempotency_key"})
-        ),
         run=run,
         replay=replay,
     )

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
-from services.ledger.api.common import AUTH_ERRORS, Admin, Reader, ensure_operator_read
+from services.ledger.api.common import ensure_operator_read
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.approvals import repository as repo
 from services.ledger.approvals import service
@@ -23,6 +23,7 @@ from services.ledger.http.pagination import (
     decode_cursor,
     page,
 )
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from shared.auth import Principal
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession

@@ -11,7 +11,7 @@ from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import account_mandates, accounts, grant_links
+from services.ledger.database.tables import account_mandates, accounts, grant_links
 
 _DEBIT_MANDATES = text(
     """

@@ -8,13 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Poster,
-    Reader,
-    readable_account,
-    visible_account,
-)
+from services.ledger.api.common import readable_account, visible_account
 from services.ledger.authority import repository as repo
 from services.ledger.authority import service
 from services.ledger.authority.errors import (
@@ -32,6 +26,7 @@ from services.ledger.authority.schemas import (
     MandateRead,
 )
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 

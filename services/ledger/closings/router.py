@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from services.ledger.api.common import AUTH_ERRORS, Admin, Reader, visible_currency
-from services.ledger.api.schemas import CODE
+from services.ledger.api.common import visible_currency
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
 from services.ledger.closings import repository as repo
@@ -16,6 +15,8 @@ from services.ledger.closings import service
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
 from services.ledger.closings.schemas import ClosingCreate, ClosingPage, ClosingRead
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 

@@ -16,13 +16,7 @@ from services.ledger.accounts.errors import (
     CurrencyMismatch,
     UnknownAccount,
 )
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Poster,
-    Reader,
-    readable_account,
-    readable_party,
-)
+from services.ledger.api.common import readable_account, readable_party
 from services.ledger.api.transactions import POSTING_ERRORS
 from services.ledger.authority import service as authority
 from services.ledger.authority.errors import NoDebitAuthority, NoReadAuthority
@@ -33,6 +27,7 @@ from services.ledger.http.pagination import (
     decode_cursor,
     page,
 )
+from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
 from services.ledger.payment_requests import service
 from services.ledger.payment_requests.errors import (
     InvalidPaymentRequestExpiry,

@@ -13,12 +13,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.audit.rules.chain import GENESIS, Sealable, StoredLink
-from services.ledger.store.models import (
-    audit_chain,
-    audit_sealer_state,
-    postings,
-    transactions,
-)
+from services.ledger.database.tables import audit_chain, audit_sealer_state, postings, transactions
 
 _sealed = (
     select(audit_chain.c.transaction_id)

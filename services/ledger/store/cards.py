@@ -11,9 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import (
-    cards,
-)
+from services.ledger.database.tables import cards
 
 
 async def insert_card(session: AsyncSession, **values: Any) -> RowMapping | None:

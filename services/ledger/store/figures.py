@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.database.tables import account_balances, accounts, postings, transactions
 from services.ledger.figures.rules import HOLDER_TYPES, TRANSFER_KINDS, WindowFlows
-from services.ledger.store.models import account_balances, accounts, postings, transactions
 
 
 async def now(session: AsyncSession) -> datetime:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import accounts, audit_chain, postings, transactions
+from services.ledger.database.tables import accounts, audit_chain, postings, transactions
 
 
 async def journal_page(

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import (
+from services.ledger.database.tables import (
     credit_lots,
     lot_draws,
     programme_funders,

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import (
+from services.ledger.database.tables import (
     credit_lots,
     lot_draws,
     programme_funder_euro_accounts,

@@ -14,7 +14,6 @@ load. Errors are re-raised as SQLAlchemy's, so callers and the unit of work see 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -24,11 +23,17 @@ import asyncpg
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.ledger.outbox_rows import OutboxRow
-from services.ledger.store.models import (
+from services.ledger.database.driver import (
+    columns,
+    fetch,
+    fetchrow,
+    fetchval,
+    jsonb_param,
+    read_one,
+)
+from services.ledger.database.tables import (
     account_balances,
     account_limit_changes,
     accounts,
@@ -39,70 +44,13 @@ from services.ledger.store.models import (
     postings,
     transactions,
 )
+from services.ledger.outbox_rows import OutboxRow
 from shared.ids import uuid7
 
 new_id = uuid7
-"""A UUIDv7 (RFC 9562): time-ordered, so keyset pages follow creation order."""
 
 
 Row = Mapping[str, Any]
-_PG = "ledger.asyncpg"
-
-
-async def pg(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside its database transaction.
-
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first statement; a
-    statement sent straight to asyncpg first would run in autocommit and survive a
-    rollback. So unless ``begin`` is False (a single read, where a transaction is only a
-    round trip more), the adapter's transaction is started here, through its private
-    ``_start_transaction`` (no public hook exists), and SQLAlchemy then commits or rolls it
-    back as usual.
-    """
-    conn = await session.connection()
-    cached = session.info.get(_PG)
-    if cached is None or cached[0] is not conn.sync_connection:
-        fresh = (await conn.get_raw_connection()).dbapi_connection
-        cached = session.info[_PG] = (conn.sync_connection, fresh)
-    adapter: Any = cached[1]
-    if begin and adapter._transaction is None:
-        await adapter._start_transaction()
-    return adapter.driver_connection
-
-
-class _Orig(Exception):
-    """Stands where SQLAlchemy puts its DBAPI error, with the asyncpg error as cause, so
-    ``exc.orig.__cause__.constraint_name`` reads as it does for SQLAlchemy's own errors."""
-
-
-def _translated(exc: asyncpg.PostgresError, sql: str) -> DBAPIError:
-    orig = _Orig(str(exc))
-    orig.__cause__ = exc
-    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
-        return IntegrityError(sql, None, orig)
-    return DBAPIError(sql, None, orig)
-
-
-async def _fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
-    try:
-        return list(await (await pg(session)).fetch(sql, *args))
-    except asyncpg.PostgresError as exc:
-        raise _translated(exc, sql) from exc
-
-
-async def _fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
-    try:
-        return await (await pg(session)).fetchrow(sql, *args)
-    except asyncpg.PostgresError as exc:
-        raise _translated(exc, sql) from exc
-
-
-def jsonb_param(value: Any) -> str:
-    """A value for a json/jsonb parameter: SQLAlchemy's asyncpg dialect registers codecs on
-    its connections that take text in and give Python objects out."""
-    if isinstance(value, dict) and not value:
-        return "{}"
-    return json.dumps(value, separators=(",", ":"))
 
 
 # --- currencies -------------------------------------------------------------------------
@@ -208,7 +156,7 @@ async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await _fetch(session, _LOCK_ACCOUNTS, wanted)
+    rows = await fetch(session, _LOCK_ACCOUNTS, wanted)
     return {row["id"]: dict(row) for row in rows}
 
 
@@ -216,30 +164,6 @@ _BALANCE = """
 SELECT currency, posted, held, (SELECT holder FROM accounts WHERE id = $1) AS holder
 FROM account_balances WHERE account_id = $1
 """
-
-
-async def read_one(engine: AsyncEngine, sql: str, *args: Any) -> asyncpg.Record | None:
-    """One read-only statement on a pooled connection, with no session and no transaction.
-
-    For the hottest reads (a balance), where a request's `AsyncSession` (created, begun,
-    committed, closed) cost more CPU than the query: one statement sees one consistent
-    snapshot anyway. The connection comes from the service's own pool (pinged after idling
-    like any other checkout) and goes back to it; one that failed mid-statement is
-    discarded, since its protocol state is unknown.
-    """
-    proxied = await engine.raw_connection()
-    conn = proxied.driver_connection
-    assert conn is not None  # a checked-out connection always has its driver connection
-    try:
-        row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
-    except asyncpg.PostgresError:
-        proxied.close()  # the server refused the statement; the connection is fine
-        raise
-    except BaseException:
-        proxied.invalidate()
-        raise
-    proxied.close()
-    return row
 
 
 async def current_balance(engine: AsyncEngine, account_id: UUID) -> Row | None:
@@ -365,7 +289,7 @@ async def insert_transaction(
     "transaction", "id": …}``, what `POST /transactions` replays); a caller that stores
     another answer overwrites it later in the same database transaction.
     """
-    row = await _fetchrow(
+    row = await fetchrow(
         session,
         _INSERT_TRANSACTION,
         values["id"],
@@ -376,9 +300,9 @@ async def insert_transaction(
         values["client_id"],
         values.get("idempotency_key"),
         values.get("reverses"),
-        *_columns(legs, 3),
-        *_columns(outbox, 5),
-        *_columns(authorities, 5),
+        *columns(legs, 3),
+        *columns(outbox, 5),
+        *columns(authorities, 5),
     )
     assert row is not None
     return dict(row)
@@ -397,7 +321,7 @@ async def legs_of(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list
     currency, then account); one statement whatever the count."""
     legs: dict[UUID, list[Leg]] = {tx: [] for tx in ids}
     if ids:
-        for leg in await _fetch(session, _POSTINGS_BY_TRANSACTION, list(ids)):
+        for leg in await fetch(session, _POSTINGS_BY_TRANSACTION, list(ids)):
             legs[leg["transaction_id"]].append((leg["account_id"], leg["currency"], leg["amount"]))
     return legs
 
@@ -407,7 +331,7 @@ async def transactions_with_legs(
 ) -> dict[UUID, tuple[Row, list[Leg]]]:
     """Transactions by id (those that exist) with their legs; two statements whatever the
     count (one transaction read, or an idempotent replay of a batch)."""
-    rows = await _fetch(session, _TRANSACTIONS_BY_ID, list(ids))
+    rows = await fetch(session, _TRANSACTIONS_BY_ID, list(ids))
     legs = await legs_of(session, [row["id"] for row in rows])
     return {row["id"]: (dict(row), legs[row["id"]]) for row in rows}
 
@@ -494,7 +418,7 @@ async def balance_at(
     posting not after ``moment`` carries the balance in its ``balance_after``.
     """
     sql = _BALANCE_AT[inclusive]
-    return int(await (await pg(session, begin=False)).fetchval(sql, account_id, moment))
+    return int(await fetchval(session, sql, account_id, moment))
 
 
 async def balance_at_with_currency(
@@ -567,37 +491,6 @@ async def due_holds(session: AsyncSession, *, now: datetime, limit: int) -> Sequ
     return (await session.execute(stmt)).mappings().all()
 
 
-# --- idempotency ------------------------------------------------------------------------
-
-
-_CLAIM_KEY = """
-INSERT INTO idempotency_keys (client_id, key, request_hash) VALUES ($1, $2, $3)
-ON CONFLICT DO NOTHING RETURNING key
-"""
-_EARLIER_CLAIM = """
-SELECT client_id, key, request_hash, response, created_at FROM idempotency_keys
-WHERE client_id = $1 AND key = $2
-"""
-_REMEMBER = "UPDATE idempotency_keys SET response = $3::jsonb WHERE client_id = $1 AND key = $2"
-
-
-async def claim_idempotency_key(
-    session: AsyncSession, *, client_id: str, key: str, request_hash: str
-) -> Row | None:
-    """Claim ``key``; None when claimed now, else the earlier claim (waits for it to commit)."""
-    if await _fetchrow(session, _CLAIM_KEY, client_id, key, request_hash) is not None:
-        return None
-    row = await _fetchrow(session, _EARLIER_CLAIM, client_id, key)
-    assert row is not None
-    return dict(row)
-
-
-async def remember_response(
-    session: AsyncSession, *, client_id: str, key: str, response: Any
-) -> None:
-    await _fetch(session, _REMEMBER, client_id, key, jsonb_param(response))
-
-
 # --- reserves -------------------------------------------------------------------------------
 
 
@@ -624,14 +517,14 @@ WHERE issuer_account = ANY($1::uuid[]) OR reserve_account = ANY($1::uuid[])
 
 async def reserves_touching(session: AsyncSession, ids: Sequence[UUID]) -> Sequence[Row]:
     """Reserve configurations whose issuer or reserve account is among ``ids``."""
-    return await _fetch(session, _RESERVES_TOUCHING, list(ids))
+    return await fetch(session, _RESERVES_TOUCHING, list(ids))
 
 
 _POSTED = "SELECT account_id, posted FROM account_balances WHERE account_id = ANY($1::uuid[])"
 
 
 async def posted_balances(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, int]:
-    return {row["account_id"]: row["posted"] for row in await _fetch(session, _POSTED, list(ids))}
+    return {row["account_id"]: row["posted"] for row in await fetch(session, _POSTED, list(ids))}
 
 
 # --- demurrage --------------------------------------------------------------------------------
@@ -734,7 +627,7 @@ async def insert_transaction_columns(
     """Many transactions (one column array per field; ``metadata`` as JSON text), their
     postings (transaction id, account id, currency, amount arrays) and the authority of
     their debit legs (transaction id, then an `AuthorityRow`) in two statements."""
-    inserted = await _fetch(
+    inserted = await fetch(
         session,
         _INSERT_TRANSACTIONS,
         ids,
@@ -744,7 +637,7 @@ async def insert_transaction_columns(
         metadata,
         [client_id] * len(ids),
     )
-    await _fetch(session, _INSERT_POSTINGS, *legs, *_columns(authorities, 6))
+    await fetch(session, _INSERT_POSTINGS, *legs, *columns(authorities, 6))
     return inserted
 
 
@@ -754,12 +647,7 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]
 """
 
 
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as ``width`` column arrays (for ``unnest``), empty arrays for no rows."""
-    return [[row[i] for row in rows] for i in range(width)]
-
-
 async def insert_outbox(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
     """Outbox rows, in order, in one statement."""
     if rows:
-        await _fetch(session, _INSERT_OUTBOX, *_columns(rows, 5))
+        await fetch(session, _INSERT_OUTBOX, *columns(rows, 5))

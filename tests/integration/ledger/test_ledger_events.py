@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.ledger.store.models import transactions
+from services.ledger.database.tables import transactions
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.envelope import encode, new_event
 from shared.events.registry import topic_for

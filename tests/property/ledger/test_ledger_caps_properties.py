@@ -20,8 +20,8 @@ from services.ledger import service
 from services.ledger.accounts.errors import CreditLimitExceeded
 from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
+from services.ledger.database.tables import account_balances, account_monthly_loads, currency_debt
 from services.ledger.errors import LedgerDomainError
-from services.ledger.store.models import account_balances, account_monthly_loads, currency_debt
 from services.ledger.transactions.errors import (
     DebtCapExceeded,
     DuplicateAccountPosting,

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from services.ledger import holding, service
 from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
+from services.ledger.database.tables import account_balances
 from services.ledger.errors import LedgerDomainError
-from services.ledger.store.models import account_balances
 from services.ledger.transactions.rules import Posting
 from shared.db import make_engine, make_session_factory
 

@@ -1,7 +1,7 @@
-"""SQLAlchemy tables of the ledger service: its own metadata, its own migration history.
+"""SQLAlchemy Core tables of the ledger: its own metadata, its own migration history.
 
 The schema (and the triggers and CHECK constraints that guard it) is created by the
-``ledger_0002`` revision; these Core tables are what the repository queries with.
+migrations; these tables are what the repositories query with.
 """
 
 from sqlalchemy import (
@@ -17,17 +17,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from shared.db import ServiceBase, make_metadata
+from shared.db import make_metadata
 
-
-class Base(ServiceBase):
-    __abstract__ = True
-    metadata = make_metadata()
+metadata = make_metadata()
 
 
 currencies = Table(
     "currencies",
-    Base.metadata,
+    metadata,
     Column("code", Text, primary_key=True),
     Column("kind", Text, nullable=False),
     Column("scale", SmallInteger, nullable=False),
@@ -38,7 +35,7 @@ currencies = Table(
 
 accounts = Table(
     "accounts",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("type", Text, nullable=False),
@@ -54,7 +51,7 @@ accounts = Table(
 
 account_limit_changes = Table(
     "account_limit_changes",
-    Base.metadata,
+    metadata,
     Column("id", BigInteger, primary_key=True),
     Column("account_id", Uuid, nullable=False),
     Column("old_limit", BigInteger, nullable=False),
@@ -66,7 +63,7 @@ account_limit_changes = Table(
 
 account_balances = Table(
     "account_balances",
-    Base.metadata,
+    metadata,
     Column("account_id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("posted", BigInteger, nullable=False),
@@ -79,7 +76,7 @@ account_balances = Table(
 
 transactions = Table(
     "transactions",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("seq", BigInteger),
     Column("kind", Text, nullable=False),
@@ -94,7 +91,7 @@ transactions = Table(
 
 postings = Table(
     "postings",
-    Base.metadata,
+    metadata,
     Column("seq", BigInteger),
     Column("transaction_id", Uuid, primary_key=True),
     Column("account_id", Uuid, primary_key=True),
@@ -108,7 +105,7 @@ postings = Table(
 
 holds = Table(
     "holds",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("payer", Uuid, nullable=False),
     Column("payee", Uuid, nullable=False),
@@ -128,7 +125,7 @@ holds = Table(
 
 idempotency_keys = Table(
     "idempotency_keys",
-    Base.metadata,
+    metadata,
     Column("client_id", Text, primary_key=True),
     Column("key", Text, primary_key=True),
     Column("request_hash", Text, nullable=False),
@@ -138,7 +135,7 @@ idempotency_keys = Table(
 
 currency_reserves = Table(
     "currency_reserves",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("issuer_account", Uuid, nullable=False),
     Column("reserve_account", Uuid, nullable=False),
@@ -148,7 +145,7 @@ currency_reserves = Table(
 
 demurrage_runs = Table(
     "demurrage_runs",
-    Base.metadata,
+    metadata,
     Column("run_key", Text, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("period_start", Date, nullable=False),
@@ -164,7 +161,7 @@ demurrage_runs = Table(
 
 voucher_programmes = Table(
     "voucher_programmes",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("allowed_categories", ARRAY(Text), nullable=False),
     Column("category_caps", JSONB, nullable=False),
@@ -174,21 +171,21 @@ voucher_programmes = Table(
 
 programme_merchants = Table(
     "programme_merchants",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("account_id", Uuid, primary_key=True),
 )
 
 programme_funders = Table(
     "programme_funders",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("account_id", Uuid, primary_key=True),
 )
 
 credit_lots = Table(
     "credit_lots",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("beneficiary", Uuid, nullable=False),
@@ -203,7 +200,7 @@ credit_lots = Table(
 
 lot_draws = Table(
     "lot_draws",
-    Base.metadata,
+    metadata,
     Column("transaction_id", Uuid, primary_key=True),
     Column("lot_id", Uuid, primary_key=True),
     Column("kind", Text, nullable=False),
@@ -217,7 +214,7 @@ lot_draws = Table(
 
 currency_debt = Table(
     "currency_debt",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("total_debt", BigInteger, nullable=False),
     Column("cap", BigInteger),
@@ -225,14 +222,14 @@ currency_debt = Table(
 
 account_load_caps = Table(
     "account_load_caps",
-    Base.metadata,
+    metadata,
     Column("account_id", Uuid, primary_key=True),
     Column("cap", BigInteger, nullable=False),
 )
 
 account_monthly_loads = Table(
     "account_monthly_loads",
-    Base.metadata,
+    metadata,
     Column("account_id", Uuid, primary_key=True),
     Column("month", Date, primary_key=True),
     Column("loaded", BigInteger, nullable=False),
@@ -241,7 +238,7 @@ account_monthly_loads = Table(
 
 cards = Table(
     "cards",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("account_id", Uuid, nullable=False),
     Column("currency", Text, nullable=False),
@@ -258,7 +255,7 @@ cards = Table(
 
 audit_chain = Table(
     "audit_chain",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("position", BigInteger, primary_key=True),
     Column("transaction_id", Uuid, nullable=False),
@@ -269,7 +266,7 @@ audit_chain = Table(
 
 audit_sealer_state = Table(
     "audit_sealer_state",
-    Base.metadata,
+    metadata,
     Column("id", SmallInteger, primary_key=True),
     Column("watermark_seq", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True)),
@@ -277,14 +274,14 @@ audit_sealer_state = Table(
 
 programme_reimbursement = Table(
     "programme_reimbursement",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("issuer_account", Uuid, nullable=False),
 )
 
 programme_funder_euro_accounts = Table(
     "programme_funder_euro_accounts",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("funder", Uuid, primary_key=True),
     Column("euro_account", Uuid, nullable=False),
@@ -292,7 +289,7 @@ programme_funder_euro_accounts = Table(
 
 voucher_reimbursements = Table(
     "voucher_reimbursements",
-    Base.metadata,
+    metadata,
     Column("transaction_id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("merchant", Uuid, nullable=False),
@@ -306,7 +303,7 @@ voucher_reimbursements = Table(
 
 account_mandates = Table(
     "account_mandates",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("account_id", Uuid, nullable=False),
     Column("grantee", Text, nullable=False),
@@ -325,7 +322,7 @@ account_mandates = Table(
 
 posting_authorities = Table(
     "posting_authorities",
-    Base.metadata,
+    metadata,
     Column("transaction_id", Uuid, primary_key=True),
     Column("account_id", Uuid, primary_key=True),
     Column("basis", Text, nullable=False),
@@ -337,7 +334,7 @@ posting_authorities = Table(
 
 grant_links = Table(
     "grant_links",
-    Base.metadata,
+    metadata,
     Column("programme_code", Text, primary_key=True),
     Column("application_id", Text, primary_key=True),
     Column("account_id", Uuid, nullable=False),
@@ -347,7 +344,7 @@ grant_links = Table(
 
 operator_approvals = Table(
     "operator_approvals",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("act", Text, nullable=False),
@@ -365,7 +362,7 @@ operator_approvals = Table(
 
 payment_requests = Table(
     "payment_requests",
-    Base.metadata,
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("payee_account", Uuid, nullable=False),
@@ -383,7 +380,7 @@ payment_requests = Table(
 
 period_closings = Table(
     "period_closings",
-    Base.metadata,
+    metadata,
     Column("currency", Text, primary_key=True),
     Column("through", Date, primary_key=True),
     Column("closed_by", Text, nullable=False),
