@@ -24,8 +24,8 @@ from pathlib import Path
 from bench.pgbench import pgbench_tps
 from deploy.local.postgres import LocalPostgres
 from services.ledger.idempotency import repository as keys_repo
-from services.ledger.outbox_rows import posted_rows, posted_transaction
-from services.ledger.store import repository as repo
+from services.ledger.transactions import repository as repo
+from services.ledger.transactions.events import posted_rows, posted_transaction
 from services.ledger.transactions.rules import Posting
 
 CLIENT = "bench-floor"

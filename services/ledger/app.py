@@ -8,27 +8,21 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger import audit_sealer, holding
-from services.ledger.api import (
-    accounts,
-    audit,
-    batches,
-    cards,
-    currencies,
-    figures,
-    holds,
-    journal,
-    programmes,
-    reserves,
-    transactions,
-)
-from services.ledger.approvals import router as approvals_router
-from services.ledger.authority import router as authority_router
-from services.ledger.closings import router as closings_router
+from services.ledger import audit_sealer
+from services.ledger.accounts import router as accounts
+from services.ledger.api import audit, cards, figures, journal, programmes
+from services.ledger.approvals import router as approvals
+from services.ledger.authority import router as authority
+from services.ledger.closings import router as closings
 from services.ledger.consumers import SUBSCRIPTIONS
+from services.ledger.currencies import router as currencies
+from services.ledger.demurrage import router as demurrage
 from services.ledger.errors import LedgerDomainError
-from services.ledger.payment_requests import router as payment_requests_router
+from services.ledger.holds import router as holds
+from services.ledger.holds import service as holding
+from services.ledger.payment_requests import router as payment_requests
 from services.ledger.settings import LedgerSettings
+from services.ledger.transactions import router as transactions
 from shared.background import background_task, pause
 from shared.service_app import build_service_app
 
@@ -81,15 +75,16 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[
             currencies.router,
-            reserves.router,
+            currencies.reserve_router,
+            demurrage.router,
             accounts.router,
-            authority_router.router,
-            payment_requests_router.router,
-            approvals_router.router,
-            closings_router.router,
+            authority.router,
+            payment_requests.router,
+            approvals.router,
+            closings.router,
             transactions.router,
             holds.router,
-            batches.router,
+            transactions.batch_router,
             programmes.router,
             audit.router,
             journal.router,

@@ -25,12 +25,13 @@ from uuid import UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import service
-from services.ledger.account_lookup import named_account
 from services.ledger.accounts.errors import CurrencyMismatch
 from services.ledger.accounts.rules import AccountType
+from services.ledger.accounts.service import named_account
 from services.ledger.authority.rules import Actor
 from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.currencies.service.registry import currency_rules
+from services.ledger.database.outbox import emit
 from services.ledger.programmes import rules as dom
 from services.ledger.programmes.errors import (
     CategoryNotAllowed,
@@ -42,9 +43,10 @@ from services.ledger.programmes.errors import (
 )
 from services.ledger.store import programmes as store
 from services.ledger.store import reimbursements as reimbursement_store
-from services.ledger.store import repository as repo
 from services.ledger.transactions.rules import transfer
+from services.ledger.transactions.service.single import lock_accounts, post
 from shared.events.catalog.ledger import VoucherLotExpired
+from shared.ids import uuid7
 
 SWEEP_BATCH = 1_000
 MERCHANT_TYPES = frozenset({AccountType.MERCHANT})
@@ -57,7 +59,7 @@ def now_utc() -> datetime:
 
 
 async def require_voucher(session: AsyncSession, currency: str) -> None:
-    rules = await service.currency_rules(session, currency)
+    rules = await currency_rules(session, currency)
     if rules.kind is not CurrencyKind.VOUCHER:
         raise NotAVoucherCurrency(f"{currency} is not a voucher currency", currency=currency)
 
@@ -203,8 +205,8 @@ async def grant(
                 "a lot may only be earmarked for allowed categories", stray=stray
             )
     legs = transfer(currency=currency, source=funder, destination=beneficiary, amount=amount)
-    lot_id = repo.new_id()
-    tx = await service.post(
+    lot_id = uuid7()
+    tx = await post(
         session,
         actor=actor,
         legs=legs,
@@ -279,7 +281,7 @@ async def purchase(
         [_lot(row) for row in rows], amount=amount, category=category, now=now
     )
     funders = sorted({str(d.funder) for d in consumption.draws})
-    tx = await service.post(
+    tx = await post(
         session,
         actor=actor,
         legs=dom.purchase_postings(
@@ -320,7 +322,7 @@ async def sweep(session: AsyncSession, *, currency: str, actor: Actor) -> dict[s
         groups[(row["beneficiary"], row["funder"])].append(row)
     # Every balance the sweep moves, locked at once in id order (after the lots, as purchases
     # do): posting group by group would otherwise lock them in an order a grant may cross.
-    await repo.lock_accounts(session, (account for group in groups for account in group))
+    await lock_accounts(session, (account for group in groups for account in group))
     transactions = 0
     swept_total = 0
     for (beneficiary, funder), lots in sorted(groups.items()):
@@ -330,7 +332,7 @@ async def sweep(session: AsyncSession, *, currency: str, actor: Actor) -> dict[s
         )
         if not legs:
             continue
-        tx = await service.post(
+        tx = await post(
             session,
             actor=actor,
             legs=legs,
@@ -346,7 +348,7 @@ async def sweep(session: AsyncSession, *, currency: str, actor: Actor) -> dict[s
             draws=[(d.lot_id, d.amount) for d in swept.draws],
         )
         for d in swept.draws:
-            await service.emit(
+            await emit(
                 session,
                 VoucherLotExpired(
                     lot_id=str(d.lot_id),

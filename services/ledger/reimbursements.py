@@ -23,13 +23,13 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger import programme_credits as pc
-from services.ledger import service
-from services.ledger.account_lookup import named_account
 from services.ledger.accounts.errors import CurrencyMismatch
 from services.ledger.accounts.rules import AccountType
-from services.ledger.authority import service as authority
+from services.ledger.accounts.service import named_account
 from services.ledger.authority.errors import PayoutAccountNotHeld
+from services.ledger.authority.service import checks as authority
 from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.programmes.errors import (
     FunderNotApproved,
     InvalidProgrammeAccount,
@@ -37,8 +37,8 @@ from services.ledger.programmes.errors import (
     ReimbursementNotConfigured,
 )
 from services.ledger.store import reimbursements as store
-from services.ledger.store import repository as repo
 from services.ledger.transactions.rules import Posting, merge_postings
+from services.ledger.transactions.service.single import lock_accounts, post
 from shared.auth import Principal
 
 
@@ -50,7 +50,7 @@ async def _euro_account(
     row = await named_account(session, account_id, role=role)
     # Tenancy first: a caller bound elsewhere must not learn what the account holds.
     principal.ensure_access("currencies", row["currency"])
-    if await service.currency_kind(session, row["currency"]) != CurrencyKind.EUR.value:
+    if await currency_kind(session, row["currency"]) != CurrencyKind.EUR.value:
         raise CurrencyMismatch(
             f"the {role} account must hold euros", account_id=str(account_id), role=role
         )
@@ -115,7 +115,7 @@ async def reimburse(
     euro_currency = await _euro_account(
         session, merchant_euro_account, role="merchant euro", principal=principal
     )
-    locked = await repo.lock_accounts(
+    locked = await lock_accounts(
         session, [merchant, merchant_euro_account, issuer, *euro_accounts.values()]
     )
     if merchant in locked and locked[merchant]["holder"] != locked[merchant_euro_account]["holder"]:
@@ -140,7 +140,7 @@ async def reimburse(
             for f, units in owed.items()
         ),
     ]
-    tx = await service.post(
+    tx = await post(
         session,
         actor=authority.actor(principal),
         legs=merge_postings(legs),

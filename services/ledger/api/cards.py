@@ -22,9 +22,8 @@ from services.ledger.accounts.errors import (
     AccountClosed,
 )
 from services.ledger.api.common import readable_account, visible_account
-from services.ledger.api.holds import HOLD_ERRORS
 from services.ledger.api.programmes import PURCHASE_ERRORS
-from services.ledger.authority import service as authority
+from services.ledger.authority.service import checks as authority
 from services.ledger.cards import service as cards
 from services.ledger.cards.errors import (
     CardAlreadyIssued,
@@ -47,7 +46,7 @@ from services.ledger.cards.schemas import (
     CardRead,
     PresentedCard,
 )
-from services.ledger.holds.schemas import HoldRead
+from services.ledger.holds.schemas import HOLD_ERRORS, HoldRead
 from services.ledger.http.idempotency import IdempotencyHeader, idempotent, pick_key
 from services.ledger.http.pagination import (
     Cursor,

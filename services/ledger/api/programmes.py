@@ -14,13 +14,12 @@ from services.ledger.accounts.errors import (
     UnknownAccount,
 )
 from services.ledger.api.common import ensure_operator_read, readable_account
-from services.ledger.api.transactions import POSTING_ERRORS
-from services.ledger.authority import service as authority
 from services.ledger.authority.errors import (
     NoReadAuthority,
     OperatorActRequired,
     PayoutAccountNotHeld,
 )
+from services.ledger.authority.service import checks as authority
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
@@ -62,6 +61,7 @@ from services.ledger.programmes.schemas import (
     ReimbursementCreate,
     ReimbursementRead,
 )
+from services.ledger.transactions.schemas import POSTING_ERRORS
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
 

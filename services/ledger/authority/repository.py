@@ -100,10 +100,6 @@ async def revoke_mandate(
     return (await session.execute(stmt)).mappings().one()
 
 
-async def set_holder(session: AsyncSession, account_id: UUID, holder: str) -> None:
-    await session.execute(update(accounts).where(accounts.c.id == account_id).values(holder=holder))
-
-
 async def get_grant_link(
     session: AsyncSession, *, programme_code: str, application_id: str
 ) -> RowMapping | None:

@@ -29,11 +29,10 @@ from uuid import UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import holding, service
 from services.ledger import programme_credits as pc
-from services.ledger.account_lookup import named_account
 from services.ledger.accounts.errors import AccountClosed
 from services.ledger.accounts.rules import AccountStatus, AccountType
+from services.ledger.accounts.service import named_account
 from services.ledger.authority.rules import Actor
 from services.ledger.cards.errors import (
     CardAlreadyIssued,
@@ -45,11 +44,14 @@ from services.ledger.cards.errors import (
 )
 from services.ledger.cards.rules import CardIdentity, new_token
 from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.currencies.service.registry import currency_kind
+from services.ledger.database.outbox import emit
+from services.ledger.holds import service as holding
 from services.ledger.store import cards as store
-from services.ledger.store import repository as repo
 from shared.auth import Principal
 from shared.events.catalog.ledger import CardBlocked as CardBlockedEvent
 from shared.events.catalog.ledger import CardIssued
+from shared.ids import uuid7
 
 DEFAULT_AUTHORISATION_TTL = timedelta(days=7)
 """How long an authorisation waits for its capture when the terminal names no deadline."""
@@ -73,7 +75,7 @@ def card_view(row: Mapping[Any, Any]) -> dict[str, Any]:
 async def issue(
     session: AsyncSession,
     *,
-    account: Mapping[str, Any],
+    account: Mapping[Any, Any],
     identity: CardIdentity | None,
     label: str,
     key: bytes,
@@ -87,7 +89,7 @@ async def issue(
         raise AccountClosed("a closed account cannot receive a card")
     generated = identity is None
     card = identity or new_token()
-    card_id = repo.new_id()
+    card_id = uuid7()
     row = await store.insert_card(
         session,
         id=card_id,
@@ -100,7 +102,7 @@ async def issue(
     )
     if row is None:
         raise CardAlreadyIssued("this card number or token is already issued")
-    await service.emit(
+    await emit(
         session,
         CardIssued(
             card_id=str(card_id),
@@ -122,7 +124,7 @@ async def block(
     if card["status"] == "blocked":
         return card_view(card)
     row = await store.block_card(session, card["id"], reason=reason, blocked_by=blocked_by)
-    await service.emit(
+    await emit(
         session,
         CardBlockedEvent(
             card_id=str(row["id"]),
@@ -168,7 +170,7 @@ async def authorize(
     actor: Actor,
 ) -> dict[str, Any]:
     """Hold ``amount`` from the card's account for the merchant; capture it via /holds."""
-    if await service.currency_kind(session, card["currency"]) == CurrencyKind.VOUCHER.value:
+    if await currency_kind(session, card["currency"]) == CurrencyKind.VOUCHER.value:
         raise CardNotForVoucher("programme credits are spent with POST /cards/purchases")
     await _merchant(session, card, merchant)
     return await holding.authorize_hold(
@@ -193,7 +195,7 @@ async def purchase(
     actor: Actor,
 ) -> dict[str, Any]:
     """Pay an approved merchant from the card account's credit lots, under programme rules."""
-    if await service.currency_kind(session, card["currency"]) != CurrencyKind.VOUCHER.value:
+    if await currency_kind(session, card["currency"]) != CurrencyKind.VOUCHER.value:
         raise CardRequiresVoucher("this card pays by authorisation: POST /cards/authorizations")
     result = await pc.purchase(
         session,

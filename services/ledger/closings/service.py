@@ -9,13 +9,15 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import service as ledger
-from services.ledger.authority.rules import Actor
+from services.ledger.authority.service import checks as authority
 from services.ledger.closings import repository as repo
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
 from services.ledger.closings.rules import check_closing, check_effective_date
+from services.ledger.currencies.rules.currency import rules_from
+from services.ledger.currencies.service.registry import visible_currency
 from services.ledger.errors import LedgerDomainError
 from services.ledger.store import audit as audit_store
+from shared.auth import Principal
 
 
 def today() -> date:
@@ -23,8 +25,13 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-async def close(session: AsyncSession, who: Actor, *, currency: str, through: date) -> RowMapping:
-    """Close ``currency``'s books through ``through`` (the caller checked it operates it)."""
+async def close(
+    session: AsyncSession, principal: Principal, *, currency: str, through: date
+) -> RowMapping:
+    """Close ``currency``'s books through ``through``: an act of its operator."""
+    await visible_currency(session, principal, currency)
+    authority.ensure_operator(principal, currency, act="closing a period")
+    who = authority.actor(principal)
     await repo.lock_periods(session, currency)
     latest = await repo.latest_closing(session, currency)
     check_closing(through=through, today=today(), latest=latest)
@@ -43,6 +50,19 @@ async def close(session: AsyncSession, who: Actor, *, currency: str, through: da
         raise
 
 
+async def list_closings(
+    session: AsyncSession, principal: Principal, currency: str, *, after: date | None, limit: int
+) -> Sequence[RowMapping]:
+    """The currency's closings, oldest first, for a caller its tenancy lets see it."""
+    await visible_currency(session, principal, currency)
+    return await repo.list_closings(session, currency, after=after, limit=limit)
+
+
+async def latest_closing(session: AsyncSession, currency: str) -> date | None:
+    """The date the currency is closed through, if it ever was."""
+    return await repo.latest_closing(session, currency)
+
+
 async def check_effective_dates(
     session: AsyncSession,
     dated: Sequence[tuple[date | None, Collection[str]]],
@@ -57,7 +77,7 @@ async def check_effective_dates(
         return
     bounds = {
         row["code"]: (
-            ledger.rules_from(row["code"], row["kind"], row["scale"], row["rules"]),
+            rules_from(row["code"], row["kind"], row["scale"], row["rules"]),
             row["closed_through"],
         )
         for row in await repo.dating_rules(session, codes)

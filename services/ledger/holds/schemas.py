@@ -1,4 +1,4 @@
-"""Request and response bodies of holds."""
+"""Request and response bodies of holds, and the problems placing one may answer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictInt
 
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
+from services.ledger.authority.errors import DEBIT_ERRORS
+from services.ledger.holds.errors import InvalidHoldExpiry
 from services.ledger.http.schemas import (
     CODE,
     Metadata,
@@ -17,7 +28,32 @@ from services.ledger.http.schemas import (
     Schema,
     Text,
 )
+from services.ledger.idempotency.errors import IdempotencyKeyReused
+from services.ledger.transactions.errors import (
+    DuplicateAccountPosting,
+    InvalidAmount,
+    VoucherCreditRestricted,
+)
 from services.ledger.transactions.rules import MAX_AMOUNT
+from shared.problems import Unprocessable
+
+HOLD_ERRORS = (
+    InvalidAmount,
+    InvalidHoldExpiry,
+    DuplicateAccountPosting,
+    CurrencyMismatch,
+    UnknownAccount,
+    AccountFrozen,
+    AccountClosed,
+    InsufficientFunds,
+    CreditLimitExceeded,
+    BalanceLimitExceeded,
+    IdempotencyKeyReused,
+    VoucherCreditRestricted,
+    Unprocessable,
+    *DEBIT_ERRORS,
+)
+"""What placing a hold (or authorising a card payment) may answer."""
 
 
 class HoldCreate(Schema):

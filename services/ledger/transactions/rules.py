@@ -18,10 +18,13 @@ and locking accounts in that order prevents deadlocks between concurrent transac
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+from services.ledger.accounts.errors import UnknownAccount
+from services.ledger.accounts.rules import AccountStatus, check_bounds, check_postable
 from services.ledger.transactions.errors import (
     DuplicateAccountPosting,
     InvalidAmount,
@@ -140,3 +143,39 @@ def net_by_account(postings: Iterable[Posting]) -> dict[tuple[str, UUID], int]:
     for posting in postings:
         sums[(posting.currency, posting.account_id)] += posting.amount
     return dict(sums)
+
+
+# --- legs against the locked accounts they move ------------------------------------------
+
+
+def check_legs(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]) -> None:
+    """Refuse legs on unknown, closed or frozen accounts, wrong currencies, or out of bounds."""
+    for leg in legs:
+        account = locked.get(leg.account_id)
+        if account is None:
+            raise UnknownAccount(f"no account {leg.account_id}", account_id=str(leg.account_id))
+        check_postable(
+            status=AccountStatus(account["status"]),
+            delta=leg.amount,
+            account_currency=account["currency"],
+            posting_currency=leg.currency,
+        )
+        check_bounds(
+            posted=account["posted"],
+            held=account["held"],
+            delta=leg.amount,
+            lower=account["lower_bound"],
+            upper=account["upper_bound"],
+        )
+
+
+def debt_may_grow(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]) -> bool:
+    """True if a debit takes a bounded account below zero: only then can the currency's
+    total debt grow, so only then is the debt cap checked before commit (two statements,
+    never on a transfer between positive balances)."""
+    return any(
+        leg.amount < 0
+        and locked[leg.account_id]["lower_bound"] is not None
+        and locked[leg.account_id]["posted"] + leg.amount < 0
+        for leg in legs
+    )

@@ -10,8 +10,54 @@ from uuid import UUID
 
 from pydantic import Field, StrictInt
 
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
+from services.ledger.authority.errors import DEBIT_ERRORS
+from services.ledger.closings.errors import EffectiveDateInFuture, EffectiveDateTooOld, PeriodClosed
 from services.ledger.http.schemas import CODE, Amount, Metadata, MetadataMap, Out, Schema, Text
+from services.ledger.idempotency.errors import IdempotencyKeyReused
 from services.ledger.instants import json_instant
+from services.ledger.transactions.errors import (
+    DebtCapExceeded,
+    DuplicateAccountPosting,
+    InvalidAmount,
+    MonthlyLoadCapExceeded,
+    TooFewPostings,
+    UnbalancedTransaction,
+    VoucherCreditRestricted,
+)
+from shared.problems import Unprocessable
+
+POSTING_ERRORS = (
+    InvalidAmount,
+    TooFewPostings,
+    DuplicateAccountPosting,
+    UnbalancedTransaction,
+    CurrencyMismatch,
+    UnknownAccount,
+    AccountFrozen,
+    AccountClosed,
+    InsufficientFunds,
+    CreditLimitExceeded,
+    BalanceLimitExceeded,
+    MonthlyLoadCapExceeded,
+    DebtCapExceeded,
+    IdempotencyKeyReused,
+    VoucherCreditRestricted,
+    EffectiveDateInFuture,
+    EffectiveDateTooOld,
+    PeriodClosed,
+    Unprocessable,
+    *DEBIT_ERRORS,
+)
+"""What any posting path may answer about its postings (``responses=`` of its routes)."""
 
 
 class PostingIn(Schema):
@@ -142,3 +188,12 @@ def view_json(view: Mapping[str, Any]) -> str:
         view["reverses"],
         ((p["account_id"], p["currency"], p["amount"]) for p in view["postings"]),
     )
+
+
+def atomic_json(posted: list[tuple[Any, Any]]) -> str:
+    """An atomic batch's response as ``BatchRead`` renders it, written directly."""
+    results = ",".join(
+        f'{{"index":{i},"status":201,"transaction":{transaction_json(tx, legs)},"problem":null}}'
+        for i, (tx, legs) in enumerate(posted)
+    )
+    return f'{{"mode":"atomic","posted":{len(posted)},"failed":0,"results":[{results}]}}'

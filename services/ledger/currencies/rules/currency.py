@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from services.ledger.currencies.errors import InvalidCurrencyRules
 
@@ -240,3 +241,31 @@ class CurrencyRules:
     def allows_credit(self) -> bool:
         """True when accounts may be given a credit limit below zero."""
         return self.credit_limit is not None
+
+
+def rules_from(code: str, kind: str, scale: int, rules: Mapping[Any, Any]) -> CurrencyRules:
+    """Build (and so validate) a currency's rules from their stored JSON form."""
+    fees = rules.get("reconversion_fees") or {}
+    demurrage = rules.get("demurrage")
+    credit = rules.get("credit_limit")
+    return CurrencyRules(
+        code=code,
+        kind=CurrencyKind(kind),
+        scale=scale,
+        convertible=bool(rules.get("convertible", False)),
+        issuance_bonus_bp=int(rules.get("issuance_bonus_bp", 0)),
+        reconversion_fees=ReconversionFees(
+            default_bp=int(fees.get("default_bp", 0)), by_category=fees.get("by_category") or {}
+        ),
+        individual_reconversion=bool(rules.get("individual_reconversion", False)),
+        demurrage=DemurrageRule(
+            rate_ppm=demurrage["rate_ppm"], period=DemurragePeriod(demurrage["period"])
+        )
+        if demurrage
+        else None,
+        credit_limit=CreditLimitPolicy(**credit) if credit else None,
+        max_balance=rules.get("max_balance"),
+        monthly_load_cap=rules.get("monthly_load_cap"),
+        four_eyes_threshold=rules.get("four_eyes_threshold"),
+        max_backdating_days=rules.get("max_backdating_days", DEFAULT_MAX_BACKDATING_DAYS),
+    )

@@ -15,14 +15,19 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger import service
+from services.ledger.accounts import service as accounts
 from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
+from services.ledger.authority.service import checks as authority
+from services.ledger.currencies.service.registry import currency_rules
+from services.ledger.database.outbox import emit
+from services.ledger.demurrage import repository as repo
 from services.ledger.demurrage import rules as demurrage
 from services.ledger.demurrage.errors import DemurrageNotConfigured
 from services.ledger.errors import InvalidPeriod
 from services.ledger.idempotency import service as keys
-from services.ledger.store import repository as repo
+from services.ledger.transactions.service import single as transactions
+from shared.auth import Principal
 from shared.events.catalog.ledger import DemurrageApplied
 from shared.problems import NotFound
 
@@ -52,7 +57,7 @@ async def _charge_one(
     key = demurrage.account_charge_key(run["run_key"], account_id)
     if await keys.claimed_before(session, client_id=CLIENT, key=key):
         return 0
-    locked = await repo.lock_accounts(session, [account_id, run["fund_account"]])
+    locked = await transactions.lock_accounts(session, [account_id, run["fund_account"]])
     account = locked[account_id]
     spans = demurrage.balance_spans(
         opening_balance=await repo.balance_before(
@@ -76,7 +81,7 @@ async def _charge_one(
     if legs and account["status"] == "active":
         # An operator act: the run was started by the currency's operator (the route checks
         # it), and resumes on its behalf.
-        await service.post(
+        await transactions.post(
             session,
             actor=Actor(CLIENT, frozenset({run["currency"]})),
             legs=legs,
@@ -100,14 +105,14 @@ async def run_demurrage(
 ) -> dict[str, Any]:
     """Run (or resume, or return) the demurrage of ``currency`` for one closed period."""
     async with factory() as session, session.begin():
-        rules = await service.currency_rules(session, currency)
+        rules = await currency_rules(session, currency)
         if rules.demurrage is None:
             raise DemurrageNotConfigured(f"{currency} has no demurrage rule", currency=currency)
         days = demurrage.period_days(rules.demurrage.period, period_start)
         _, end = demurrage.period_bounds(rules.demurrage.period, period_start)
         if end > (today or datetime.now(UTC).date()):
             raise InvalidPeriod("the period is not over yet", period_end=end.isoformat())
-        fund_row = await repo.get_account(session, fund)
+        fund_row = await accounts.find_account(session, fund)
         if fund_row is None or fund_row["currency"] != currency or fund_row["type"] != "fund":
             raise DemurrageNotConfigured("name a fund account of this currency")
         run: Any = await repo.start_demurrage_run(
@@ -155,7 +160,7 @@ async def run_demurrage(
             run = await repo.get_demurrage_run(session, run["run_key"])
             assert run is not None
             if done:
-                await service.emit(
+                await emit(
                     session,
                     DemurrageApplied(
                         currency=currency,
@@ -175,3 +180,25 @@ async def get_run(session: AsyncSession, *, currency: str, period_start: date) -
     if row is None:
         raise NotFound(f"no demurrage run of {currency} for {period_start.isoformat()}")
     return run_view(row)
+
+
+async def start_run(
+    factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    currency: str,
+    period_start: date,
+    fund: UUID,
+) -> dict[str, Any]:
+    """`run_demurrage`, an act of the currency's operator."""
+    principal.ensure_access("currencies", currency)
+    authority.ensure_operator(principal, currency, act="a demurrage run")
+    return await run_demurrage(factory, currency=currency, period_start=period_start, fund=fund)
+
+
+async def read_run(
+    session: AsyncSession, principal: Principal, *, currency: str, period_start: date
+) -> dict[str, Any]:
+    """A run of a currency the caller's tenancy lets it see."""
+    principal.ensure_access("currencies", currency)
+    return await get_run(session, currency=currency, period_start=period_start)

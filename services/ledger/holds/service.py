@@ -15,18 +15,24 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.account_lookup import require_account
-from services.ledger.authority import service as authority
+from services.ledger.accounts import service as accounts
 from services.ledger.authority.errors import NoDebitAuthority
 from services.ledger.authority.rules import Actor, Basis
+from services.ledger.authority.service import checks as authority
+from services.ledger.database.outbox import emit
+from services.ledger.holds import repository as repo
 from services.ledger.holds import rules as hold_rules
-from services.ledger.service import bounds_error, check_legs, check_voucher_debits, emit, post
-from services.ledger.store import repository as repo
-from services.ledger.transactions.rules import Posting, check_positive
+from services.ledger.transactions.rules import Posting, check_legs, check_positive
+from services.ledger.transactions.service.single import (
+    bounds_error,
+    check_voucher_debits,
+    lock_accounts,
+    post,
+)
+from shared.auth import Principal
 from shared.events.catalog.ledger import HoldCaptured, HoldCreated, HoldExpired, HoldVoided
+from shared.ids import uuid7
 from shared.problems import NotFound
-
-# --- holds ----------------------------------------------------------------------------------
 
 
 def hold_view(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -73,7 +79,7 @@ async def authorize_hold(
     hold = hold_rules.authorize(
         payer=payer, payee=payee, currency=currency, amount=amount, expires_at=expires_at, now=now
     )
-    locked = await repo.lock_accounts(session, (payer, payee))
+    locked = await lock_accounts(session, (payer, payee))
     legs = [
         Posting(account_id=payer, currency=currency, amount=-amount),
         Posting(account_id=payee, currency=currency, amount=amount),
@@ -82,7 +88,7 @@ async def authorize_hold(
     check_legs(legs, locked)  # an unknown payer is refused here (it has no grant)
     await check_voucher_debits(session, legs, locked)
     (grant,) = grants
-    hold_id = repo.new_id()
+    hold_id = uuid7()
     try:
         row = await repo.insert_hold(
             session,
@@ -142,7 +148,7 @@ async def ensure_may_settle(
         return
     parties = [row["payee"]] if act == "capture" else [row["payee"], row["payer"]]
     for account_id in parties:
-        account = await require_account(session, account_id)
+        account = await accounts.require_account(session, account_id)
         if account["holder"] == actor.principal:
             return
     raise NoDebitAuthority(
@@ -160,7 +166,7 @@ async def capture_hold(
     if amount is not None:
         check_positive(amount)
     captured = hold_rules.capture(_hold_domain(row), now=datetime.now(UTC), amount=amount)
-    await repo.lock_accounts(session, (row["payer"], row["payee"]))
+    await lock_accounts(session, (row["payer"], row["payee"]))
     # Capturing releases the hold (trigger on holds) before the payment is posted against
     # the same funds; both happen in this one transaction.
     await repo.finish_hold(session, hold_id, status="captured", captured=captured.captured)
@@ -204,3 +210,74 @@ async def expire_due_holds(session: AsyncSession, *, limit: int = 500) -> int:
         await repo.finish_hold(session, row["id"], status="expired")
         await emit(session, HoldExpired(hold_id=str(row["id"])), str(row["id"]))
     return len(due)
+
+
+# --- as the HTTP routes ask: the caller's token, its tenancy --------------------------------
+
+
+async def place_hold(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    payer: UUID,
+    payee: UUID,
+    currency: str,
+    amount: int,
+    expires_at: datetime,
+    metadata: Mapping[Any, Any],
+) -> dict[str, Any]:
+    """`authorize_hold` as the caller (its tenancy is checked by the route, before the
+    idempotency key is claimed)."""
+    return await authorize_hold(
+        session,
+        payer=payer,
+        payee=payee,
+        currency=currency,
+        amount=amount,
+        expires_at=expires_at,
+        metadata=metadata,
+        actor=authority.actor(principal),
+    )
+
+
+async def visible_hold(
+    session: AsyncSession, principal: Principal, hold_id: UUID, *, lock: bool
+) -> RowMapping:
+    """The hold, once the caller's tenancy allows its currency (403)."""
+    row = await require_hold(session, hold_id, lock=lock)
+    principal.ensure_access("currencies", row["currency"])
+    return row
+
+
+async def read_hold(session: AsyncSession, principal: Principal, hold_id: UUID) -> dict[str, Any]:
+    """One hold: for whoever placed it, or may read its payer or payee."""
+    row = await visible_hold(session, principal, hold_id, lock=False)
+    if row["authorized_by"] != principal.client_id:
+        await accounts.readable_party(session, principal, (row["payer"], row["payee"]))
+    return hold_view(row)
+
+
+async def list_holds(
+    session: AsyncSession, principal: Principal, *, currency: str, after: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    """Holds of one currency, oldest first (the operator's read, or an auditor's)."""
+    principal.ensure_access("currencies", currency)
+    authority.ensure_operator_read(principal, currency, what="every hold of a currency")
+    rows = await repo.list_holds(session, currency=currency, after=after, limit=limit)
+    return [hold_view(r) for r in rows]
+
+
+async def capture(
+    session: AsyncSession, principal: Principal, hold_id: UUID, *, amount: int | None
+) -> dict[str, Any]:
+    """`capture_hold` of a hold of the caller's tenancy."""
+    await visible_hold(session, principal, hold_id, lock=True)
+    return await capture_hold(
+        session, hold_id=hold_id, amount=amount, actor=authority.actor(principal)
+    )
+
+
+async def void(session: AsyncSession, principal: Principal, hold_id: UUID) -> dict[str, Any]:
+    """`void_hold` of a hold of the caller's tenancy."""
+    await visible_hold(session, principal, hold_id, lock=True)
+    return await void_hold(session, hold_id=hold_id, actor=authority.actor(principal))

@@ -1,63 +1,114 @@
-"""Currency operations: reserve accounts, issuance, reconversion, reconciliation, demurrage."""
+"""Currencies: registered by an operator with their rules (`router`); and for euro-backed
+ones, the reserve accounts, issuance, reconversion and reconciliation (`reserve_router`).
+HTTP only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import conversions, demurrage_runs, service
-from services.ledger.accounts.errors import (
-    CurrencyMismatch,
-    UnknownAccount,
-)
-from services.ledger.api.transactions import POSTING_ERRORS
-from services.ledger.approvals import service as approvals
-from services.ledger.approvals.rules import Act, needs_second_operator
+from services.ledger.accounts.errors import CurrencyMismatch, UnknownAccount
 from services.ledger.approvals.schemas import ApprovalRead
-from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
 from services.ledger.currencies.errors import (
     ConversionNotAllowed,
+    CurrencyExists,
     FundAccountRequired,
+    InvalidCurrencyRules,
     ReconversionForbidden,
     ReconversionTooSmall,
     ReserveInvariantViolated,
     UnknownCurrency,
 )
 from services.ledger.currencies.schemas import (
+    CurrencyCreate,
+    CurrencyPage,
+    CurrencyRead,
     IssuanceCreate,
     Reconciliation,
     ReconversionCreate,
     ReserveConfig,
     ReserveRead,
 )
-from services.ledger.demurrage.errors import (
-    DemurrageNotConfigured,
-)
-from services.ledger.demurrage.schemas import DemurrageRunCreate, DemurrageRunRead
-from services.ledger.errors import (
-    InvalidPeriod,
-)
+from services.ledger.currencies.service import acts, registry, reserve
 from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import (
     AUTH_ERRORS,
     Admin,
-    DemurrageOperator,
     Issuer,
     Reader,
     Reconverter,
 )
 from services.ledger.transactions.rules import MAX_AMOUNT
-from services.ledger.transactions.schemas import TransactionRead
+from services.ledger.transactions.schemas import POSTING_ERRORS, TransactionRead
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
-router = APIRouter(prefix="/currencies/{code}", tags=["reserves"])
+router = APIRouter(prefix="/currencies", tags=["currencies"])
+reserve_router = APIRouter(prefix="/currencies/{code}", tags=["reserves"])
+
+
+def currency_code(raw: str) -> str:
+    if not re.fullmatch(CODE, raw):
+        raise ValueError("not a currency code")
+    return raw
+
+
+def _view(row: Any) -> dict[str, Any]:
+    return {k: row[k] for k in ("code", "kind", "scale", "operator", "rules")}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CurrencyRead,
+    responses={**AUTH_ERRORS, **problem_responses(CurrencyExists, InvalidCurrencyRules)},
+)
+async def create_currency(body: CurrencyCreate, principal: Admin, session: DbSession) -> Any:
+    """Register a currency and its rules (operator of that currency only)."""
+    principal.ensure_access("currencies", body.code)
+    row = await registry.create_currency(
+        session,
+        code=body.code,
+        kind=body.kind.value,
+        scale=body.scale,
+        operator=body.operator,
+        rules=body.rules.model_dump(exclude_none=True),
+    )
+    return _view(row)
+
+
+@router.get(
+    "", response_model=CurrencyPage, responses={**AUTH_ERRORS, **problem_responses(InvalidCursor)}
+)
+async def list_currencies(
+    principal: Reader, session: DbSession, limit: Limit = 50, cursor: Cursor = None
+) -> Any:
+    """Currencies this client may see, by code."""
+    rows = await registry.list_currencies(
+        session, principal, after=decode_cursor(cursor, currency_code), limit=limit
+    )
+    return page([_view(r) for r in rows], limit=limit, key=lambda c: c["code"])
+
+
+@router.get(
+    "/{code}", response_model=CurrencyRead, responses={**AUTH_ERRORS, **problem_responses(NotFound)}
+)
+async def get_currency(
+    code: Annotated[str, Path(pattern=CODE)], principal: Reader, session: DbSession
+) -> Any:
+    """One currency and its rules."""
+    return _view(await registry.visible_currency(session, principal, code))
+
+
+# --- the reserve of a euro-backed currency, issuance and reconversion -----------------------
 
 Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
 CONVERSION_ERRORS = (
@@ -75,14 +126,7 @@ REPLAY: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _ensure_reserve_access(session: Any, principal: Principal, code: str) -> None:
-    """The operator needs the currency and the euro currency its reserve is kept in."""
-    principal.ensure_access("currencies", code)
-    cfg = await conversions.require_reserve(session, code)
-    principal.ensure_access("currencies", await conversions.euro_code(session, cfg))
-
-
-@router.put(
+@reserve_router.put(
     "/reserve",
     response_model=ReserveRead,
     responses={
@@ -100,17 +144,15 @@ async def configure_reserve(
     code: Code, body: ReserveConfig, principal: Admin, session: DbSession
 ) -> Any:
     """Name the issuer, euro reserve, external euro and fund accounts of a currency."""
-    principal.ensure_access("currencies", code)
-    view = await conversions.configure_reserve(
+    return await reserve.configure(
         session,
+        principal,
         currency=code,
         issuer=body.issuer_account_id,
         reserve=body.reserve_account_id,
         external=body.external_account_id,
         fund=body.fund_account_id,
     )
-    await _ensure_reserve_access(session, principal, code)
-    return view
 
 
 PENDING: dict[int | str, dict[str, Any]] = {
@@ -129,16 +171,14 @@ async def _operator_act(
     body: IssuanceCreate | ReconversionCreate,
     idempotency_key: str | None,
     *,
-    act: Act,
+    act: str,
     amount: int,
     post: Callable[[], Awaitable[Any]],
 ) -> Any:
     """Post an issuance or reconversion now, or, at or above the currency's four-eyes
     threshold, record it for a second operator (202)."""
-    await _ensure_reserve_access(session, principal, code)
-    authority.ensure_operator(principal, code, act=f"a {act.value}")
-    route = f"POST /currencies/{code}/{'issuances' if act is Act.ISSUANCE else 'reconversions'}"
-    if needs_second_operator(await service.currency_rules(session, code), amount):
+    route = f"POST /currencies/{code}/{'issuances' if act == 'issuance' else 'reconversions'}"
+    if await acts.needs_approval(session, principal, code, act=act, amount=amount):
         return await idempotent_request(
             session,
             model=ApprovalRead,
@@ -147,13 +187,8 @@ async def _operator_act(
             header_key=idempotency_key,
             request=body,
             route=route,
-            run=lambda: approvals.request(
-                session,
-                authority.actor(principal),
-                currency=code,
-                act=act,
-                account_id=body.account_id,
-                amount=amount,
+            run=lambda: acts.request_approval(
+                session, principal, code, act=act, account_id=body.account_id, amount=amount
             ),
         )
     return await idempotent_request(
@@ -167,7 +202,7 @@ async def _operator_act(
     )
 
 
-@router.post(
+@reserve_router.post(
     "/issuances",
     status_code=201,
     response_model=TransactionRead,
@@ -188,19 +223,15 @@ async def issue(
         code,
         body,
         idempotency_key,
-        act=Act.ISSUANCE,
+        act="issuance",
         amount=body.euros,
-        post=lambda: conversions.issue(
-            session,
-            currency=code,
-            account_id=body.account_id,
-            euros=body.euros,
-            actor=authority.actor(principal),
+        post=lambda: acts.issue(
+            session, principal, code, account_id=body.account_id, euros=body.euros
         ),
     )
 
 
-@router.post(
+@reserve_router.post(
     "/reconversions",
     status_code=201,
     response_model=TransactionRead,
@@ -221,19 +252,15 @@ async def reconvert(
         code,
         body,
         idempotency_key,
-        act=Act.RECONVERSION,
+        act="reconversion",
         amount=body.units,
-        post=lambda: conversions.reconvert(
-            session,
-            currency=code,
-            account_id=body.account_id,
-            units=body.units,
-            actor=authority.actor(principal),
+        post=lambda: acts.reconvert(
+            session, principal, code, account_id=body.account_id, units=body.units
         ),
     )
 
 
-@router.get(
+@reserve_router.get(
     "/reconciliation",
     response_model=Reconciliation,
     responses={**AUTH_ERRORS, **problem_responses(ConversionNotAllowed)},
@@ -247,43 +274,6 @@ async def reconcile(
     ],
 ) -> Any:
     """Compare units in circulation, the reserve account and the bank's balance."""
-    await _ensure_reserve_access(session, principal, code)
-    return await conversions.reconcile(session, currency=code, reported=reported_bank_balance)
-
-
-@router.post(
-    "/demurrage-runs",
-    response_model=DemurrageRunRead,
-    responses={
-        **AUTH_ERRORS,
-        **problem_responses(
-            UnknownCurrency, DemurrageNotConfigured, InvalidPeriod, OperatorActRequired
-        ),
-    },
-)
-async def run_demurrage(
-    code: Code, body: DemurrageRunCreate, principal: DemurrageOperator, request: Request
-) -> Any:
-    """Charge demurrage for one closed period; asking again resumes or returns the run (an
-    operator act)."""
-    principal.ensure_access("currencies", code)
-    authority.ensure_operator(principal, code, act="a demurrage run")
-    return await demurrage_runs.run_demurrage(
-        request.app.state.session_factory,
-        currency=code,
-        period_start=body.period_start,
-        fund=body.fund_account_id,
+    return await reserve.reconcile(
+        session, principal, currency=code, reported=reported_bank_balance
     )
-
-
-@router.get(
-    "/demurrage-runs/{period_start}",
-    response_model=DemurrageRunRead,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
-)
-async def get_demurrage_run(
-    code: Code, period_start: date, principal: Reader, session: DbSession
-) -> Any:
-    """Progress of a demurrage run."""
-    principal.ensure_access("currencies", code)
-    return await demurrage_runs.get_run(session, currency=code, period_start=period_start)

@@ -13,53 +13,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.authority import service as authority
 from services.ledger.authority.rules import Actor
-from services.ledger.conversions import check_reserves
+from services.ledger.authority.service import checks as authority
+from services.ledger.closings import service as closings
 from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.currencies.service.registry import currency_kind
+from services.ledger.currencies.service.reserve import check_reserves
 from services.ledger.database.driver import jsonb_param
+from services.ledger.database.outbox import SOURCE
 from services.ledger.errors import LedgerDomainError
-from services.ledger.outbox_rows import posted_rows, posted_transaction
-from services.ledger.service import (
-    SOURCE,
-    bounds_error,
+from services.ledger.transactions import repository as repo
+from services.ledger.transactions.events import posted_rows, posted_transaction
+from services.ledger.transactions.rules import (
+    Posting,
     check_legs,
-    check_voucher_debits,
-    currency_kind,
     debt_may_grow,
-    enforce_debt_caps,
+    validate_transaction,
 )
-from services.ledger.store import repository as repo
-from services.ledger.transactions.rules import Posting, validate_transaction
-
-
-class LegIn(Protocol):
-    account_id: UUID
-    currency: str
-    amount: int
-
-
-class ItemIn(Protocol):
-    """One transaction of a batch, as the request schema validated it."""
-
-    kind: str
-    effective_date: Any
-    description: str
-    metadata: dict[str, str]
-    postings: Sequence[LegIn]
-
+from services.ledger.transactions.schemas import BatchCreate, TransactionFields
+from services.ledger.transactions.service.single import (
+    bounds_error,
+    check_voucher_debits,
+    enforce_debt_caps,
+    post_request,
+)
+from shared.auth import Principal
+from shared.ids import uuid7
+from shared.problems import Problem, problem_body
 
 Posted = tuple[dict[str, Any], tuple[Posting, ...]]
 """A posted transaction's row (as RETURNING gave it) and its legs in canonical order."""
 
 
-def _validated(items: Sequence[ItemIn]) -> list[tuple[Posting, ...]]:
+def _validated(items: Sequence[TransactionFields]) -> list[tuple[Posting, ...]]:
     canonical: list[tuple[Posting, ...]] = []
     for index, item in enumerate(items):
         try:
@@ -86,7 +78,7 @@ async def _voucher_currencies(session: AsyncSession, locked: dict[UUID, Any]) ->
 
 
 async def post_atomic(
-    session: AsyncSession, *, actor: Actor, items: Sequence[ItemIn]
+    session: AsyncSession, *, actor: Actor, items: Sequence[TransactionFields]
 ) -> list[Posted]:
     """Post every item or none, as ``actor`` (its authority over every debited account is
     checked first); a refusal names its item (``extra["item"]``)."""
@@ -117,7 +109,7 @@ async def post_atomic(
         except LedgerDomainError as exc:
             exc.extra["item"] = index
             raise
-        tx_id = repo.new_id()
+        tx_id = uuid7()
         debt_grows = debt_grows or debt_may_grow(legs, running)
         authorities.extend((tx_id, *row) for row in authority.authority_rows(grants[index]))
         for leg in legs:
@@ -163,3 +155,61 @@ async def post_atomic(
     )
     await repo.insert_outbox(session, posted_rows(events, source=SOURCE))
     return posted
+
+
+async def post_atomic_request(
+    session: AsyncSession, principal: Principal, body: BatchCreate
+) -> list[Posted]:
+    """`post_atomic` as a client asks it: the tenant of every currency and each item's
+    effective date checked first (a refusal names its item)."""
+    currencies = sorted({p.currency for item in body.items for p in item.postings})
+    for currency in currencies:
+        principal.ensure_access("currencies", currency)
+    await closings.check_effective_dates(
+        session,
+        [(item.effective_date, {p.currency for p in item.postings}) for item in body.items],
+        batch=True,
+    )
+    return await post_atomic(session, actor=authority.actor(principal), items=body.items)
+
+
+def _problem(exc: LedgerDomainError | Problem, index: int) -> dict[str, Any]:
+    return problem_body(
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        instance=f"/batches#items/{index}",
+        **exc.extra,
+    )
+
+
+async def post_independent(
+    session: AsyncSession, principal: Principal, body: BatchCreate
+) -> list[dict[str, Any]]:
+    """Each item in its own savepoint, with its own result."""
+    # Lock every account of the batch at once, in id order: two batches never deadlock.
+    await repo.lock_accounts(session, (p.account_id for item in body.items for p in item.postings))
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(body.items):
+        try:
+            async with session.begin_nested():
+                view = await post_request(session, principal, item, None)
+            results.append({"index": index, "status": 201, "transaction": view})
+        except (LedgerDomainError, Problem) as exc:
+            results.append({"index": index, "status": exc.status, "problem": _problem(exc, index)})
+        except IntegrityError:
+            results.append(
+                {
+                    "index": index,
+                    "status": 409,
+                    "problem": problem_body(
+                        status=409,
+                        code="conflict",
+                        title="Refused by the database",
+                        detail="a database constraint refused this item",
+                        instance=f"/batches#items/{index}",
+                    ),
+                }
+            )
+    return results

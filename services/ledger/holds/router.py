@@ -7,31 +7,24 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from services.ledger import holding
 from services.ledger.accounts.errors import (
     AccountClosed,
     AccountFrozen,
     BalanceLimitExceeded,
-    CreditLimitExceeded,
-    CurrencyMismatch,
-    InsufficientFunds,
-    UnknownAccount,
 )
-from services.ledger.api.common import ensure_operator_read, readable_party
-from services.ledger.authority import service as authority
 from services.ledger.authority.errors import (
     DEBIT_ERRORS,
     NoDebitAuthority,
     NoReadAuthority,
     OperatorActRequired,
 )
+from services.ledger.holds import service
 from services.ledger.holds.errors import (
     CaptureExceedsHold,
     HoldExpired,
     HoldNotAuthorized,
-    InvalidHoldExpiry,
 )
-from services.ledger.holds.schemas import HoldCapture, HoldCreate, HoldPage, HoldRead
+from services.ledger.holds.schemas import HOLD_ERRORS, HoldCapture, HoldCreate, HoldPage, HoldRead
 from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
 from services.ledger.http.pagination import (
     Cursor,
@@ -42,37 +35,14 @@ from services.ledger.http.pagination import (
 )
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
-from services.ledger.idempotency.errors import (
-    IdempotencyKeyReused,
-)
-from services.ledger.store import repository as repo
 from services.ledger.transactions.errors import (
-    DuplicateAccountPosting,
     InvalidAmount,
-    VoucherCreditRestricted,
 )
-from shared.auth import Principal
-from shared.problems import NotFound, Unprocessable, problem_responses
+from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/holds", tags=["holds"])
 
-HOLD_ERRORS = (
-    InvalidAmount,
-    InvalidHoldExpiry,
-    DuplicateAccountPosting,
-    CurrencyMismatch,
-    UnknownAccount,
-    AccountFrozen,
-    AccountClosed,
-    InsufficientFunds,
-    CreditLimitExceeded,
-    BalanceLimitExceeded,
-    IdempotencyKeyReused,
-    VoucherCreditRestricted,
-    Unprocessable,
-    *DEBIT_ERRORS,
-)
 TRANSITION_ERRORS = (
     NotFound,
     *DEBIT_ERRORS,
@@ -84,12 +54,6 @@ TRANSITION_ERRORS = (
     AccountClosed,
     BalanceLimitExceeded,
 )
-
-
-async def _visible_hold(session: Any, principal: Principal, hold_id: UUID, *, lock: bool) -> Any:
-    row = await holding.require_hold(session, hold_id, lock=lock)
-    principal.ensure_access("currencies", row["currency"])
-    return row
 
 
 @router.post(
@@ -117,15 +81,15 @@ async def authorize_hold(
         header_key=idempotency_key,
         request=body,
         route="POST /holds",
-        run=lambda: holding.authorize_hold(
+        run=lambda: service.place_hold(
             session,
+            principal,
             payer=body.payer,
             payee=body.payee,
             currency=body.currency,
             amount=body.amount,
             expires_at=body.expires_at,
             metadata=body.metadata,
-            actor=authority.actor(principal),
         ),
     )
 
@@ -143,12 +107,10 @@ async def list_holds(
     cursor: Cursor = None,
 ) -> Any:
     """Holds of one currency, oldest first (the operator's read)."""
-    principal.ensure_access("currencies", currency)
-    ensure_operator_read(principal, currency, what="every hold of a currency")
-    rows = await repo.list_holds(
-        session, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
+    items = await service.list_holds(
+        session, principal, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
     )
-    return page([holding.hold_view(r) for r in rows], limit=limit, key=lambda h: h["id"])
+    return page(items, limit=limit, key=lambda h: h["id"])
 
 
 @router.get(
@@ -158,10 +120,7 @@ async def list_holds(
 )
 async def get_hold(hold_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One hold: for whoever placed it, or may read its payer or payee."""
-    row = await _visible_hold(session, principal, hold_id, lock=False)
-    if row["authorized_by"] != principal.client_id:
-        await readable_party(session, principal, (row["payer"], row["payee"]))
-    return holding.hold_view(row)
+    return await service.read_hold(session, principal, hold_id)
 
 
 @router.post(
@@ -173,10 +132,7 @@ async def capture_hold(
     hold_id: UUID, body: HoldCapture, principal: Poster, session: DbSession
 ) -> Any:
     """Settle all or part of a hold; the rest is released."""
-    await _visible_hold(session, principal, hold_id, lock=True)
-    return await holding.capture_hold(
-        session, hold_id=hold_id, amount=body.amount, actor=authority.actor(principal)
-    )
+    return await service.capture(session, principal, hold_id, amount=body.amount)
 
 
 @router.post(
@@ -189,5 +145,4 @@ async def capture_hold(
 )
 async def void_hold(hold_id: UUID, principal: Poster, session: DbSession) -> Any:
     """Cancel a hold, releasing its funds."""
-    await _visible_hold(session, principal, hold_id, lock=True)
-    return await holding.void_hold(session, hold_id=hold_id, actor=authority.actor(principal))
+    return await service.void(session, principal, hold_id)

@@ -1,28 +1,28 @@
-"""Issuance and reconversion of euro-backed currencies, and reserve reconciliation.
+"""The reserve of a euro-backed currency, and the invariant it keeps.
 
 A currency's reserve configuration names its issuer account, the euro account mirroring the
 guarantee fund, the euro account standing for the bank outside, and the fund paying bonuses
 and receiving fees. Every transaction touching an issuer or a reserve account re-checks, in
 the same database transaction and under the balance locks it already holds, that units in
-circulation equal the reserve (`check_reserves`, called by `service.post`).
+circulation equal the reserve (`check_reserves`, called by the posting path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.account_lookup import named_account
+from services.ledger.accounts import service as accounts
 from services.ledger.accounts.errors import CurrencyMismatch
 from services.ledger.accounts.rules import AccountType
-from services.ledger.authority.rules import Actor
+from services.ledger.currencies import repository as repo
 from services.ledger.currencies.errors import ConversionNotAllowed
 from services.ledger.currencies.rules import conversion
-from services.ledger.store import repository as repo
-from shared.events.catalog.ledger import CurrencyIssued, CurrencyReconverted
+from services.ledger.currencies.service.registry import currency_rules
+from shared.auth import Principal
 
 
 async def check_reserves(session: AsyncSession, account_ids: Sequence[UUID]) -> None:
@@ -51,7 +51,7 @@ def reserve_view(cfg: Any) -> dict[str, Any]:
 async def _typed(
     session: AsyncSession, account_id: UUID, *, types: set[AccountType], role: str
 ) -> Any:
-    row = await named_account(session, account_id, role=role, lock=True)
+    row = await accounts.named_account(session, account_id, role=role, lock=True)
     if AccountType(row["type"]) not in types:
         raise ConversionNotAllowed(
             f"the {role} account must be of type {' or '.join(sorted(types))}",
@@ -70,8 +70,6 @@ async def configure_reserve(
     fund: UUID | None,
 ) -> dict[str, Any]:
     """Name the accounts of a euro-backed currency's reserve; they must already agree."""
-    from services.ledger.service import currency_rules
-
     rules = await currency_rules(session, currency)
     if not rules.issued_against_euros:
         raise ConversionNotAllowed(f"{currency} is not issued against euros", currency=currency)
@@ -102,6 +100,25 @@ async def configure_reserve(
     return reserve_view(cfg)
 
 
+async def configure(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    currency: str,
+    issuer: UUID,
+    reserve: UUID,
+    external: UUID,
+    fund: UUID | None,
+) -> dict[str, Any]:
+    """`configure_reserve` by a caller bound to the currency and to its reserve's euros."""
+    principal.ensure_access("currencies", currency)
+    view = await configure_reserve(
+        session, currency=currency, issuer=issuer, reserve=reserve, external=external, fund=fund
+    )
+    await ensure_reserve_access(session, principal, currency)
+    return view
+
+
 async def require_reserve(session: AsyncSession, currency: str) -> Any:
     cfg = await repo.get_reserve(session, currency)
     if cfg is None:
@@ -110,108 +127,22 @@ async def require_reserve(session: AsyncSession, currency: str) -> Any:
 
 
 async def euro_code(session: AsyncSession, cfg: Any) -> str:
-    row = await repo.get_account(session, cfg["reserve_account"])
-    assert row is not None
+    row = await accounts.require_account(session, cfg["reserve_account"])
     return str(row["currency"])
 
 
-async def issue(
-    session: AsyncSession,
-    *,
-    currency: str,
-    account_id: UUID,
-    euros: int,
-    actor: Actor,
-    metadata: Mapping[str, str] | None = None,
+async def ensure_reserve_access(session: AsyncSession, principal: Principal, code: str) -> None:
+    """The operator needs the currency and the euro currency its reserve is kept in."""
+    principal.ensure_access("currencies", code)
+    cfg = await require_reserve(session, code)
+    principal.ensure_access("currencies", await euro_code(session, cfg))
+
+
+async def reconcile(
+    session: AsyncSession, principal: Principal, *, currency: str, reported: int
 ) -> dict[str, Any]:
-    """Euros paid in → units credited (plus the currency's bonus, paid by its fund)."""
-    from services.ledger import service
-
-    rules = await service.currency_rules(session, currency)
-    cfg = await require_reserve(session, currency)
-    result = conversion.issue(
-        rules=rules,
-        euros=euros,
-        account=account_id,
-        issuer=cfg["issuer_account"],
-        euro_external=cfg["external_account"],
-        euro_reserve=cfg["reserve_account"],
-        bonus_fund=cfg["fund_account"],
-        euro_currency=await euro_code(session, cfg),
-    )
-    view = await service.post(
-        session,
-        actor=actor,
-        legs=result.postings,
-        kind="issuance",
-        metadata={"euros": str(euros), "bonus": str(result.bonus), **(metadata or {})},
-    )
-    await service.emit(
-        session,
-        CurrencyIssued(
-            currency=currency,
-            account_id=str(account_id),
-            euros=euros,
-            units=euros + result.bonus,
-            bonus=result.bonus,
-            transaction_id=view["id"],
-        ),
-        currency,
-    )
-    return view
-
-
-async def reconvert(
-    session: AsyncSession,
-    *,
-    currency: str,
-    account_id: UUID,
-    units: int,
-    actor: Actor,
-    metadata: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Units of a merchant (or member, where allowed) → euros, minus the category fee."""
-    from services.ledger import service
-
-    rules = await service.currency_rules(session, currency)
-    cfg = await require_reserve(session, currency)
-    account = await named_account(session, account_id)
-    result = conversion.reconvert(
-        rules=rules,
-        units=units,
-        account=account_id,
-        account_type=AccountType(account["type"]),
-        issuer=cfg["issuer_account"],
-        euro_reserve=cfg["reserve_account"],
-        euro_external=cfg["external_account"],
-        merchant_category=account["merchant_category"],
-        fee_fund=cfg["fund_account"],
-        euro_currency=await euro_code(session, cfg),
-    )
-    view = await service.post(
-        session,
-        actor=actor,
-        legs=result.postings,
-        kind="reconversion",
-        metadata={"units": str(units), "fee": str(result.fee), **(metadata or {})},
-    )
-    await service.emit(
-        session,
-        CurrencyReconverted(
-            currency=currency,
-            account_id=str(account_id),
-            units=units,
-            fee=result.fee,
-            euros=units - result.fee,
-            transaction_id=view["id"],
-        ),
-        currency,
-    )
-    return view
-
-
-async def reconcile(session: AsyncSession, *, currency: str, reported: int) -> dict[str, Any]:
     """Circulation, reserve account and the bank's figure side by side, with the drifts."""
+    await ensure_reserve_access(session, principal, currency)
     cfg = await require_reserve(session, currency)
     balances = await repo.posted_balances(session, [cfg["issuer_account"], cfg["reserve_account"]])
     drift = conversion.reserve_drift(

@@ -1,6 +1,6 @@
-"""The one authority check, and the use cases of mandates and grant links.
+"""The one authority check, and the checks of operator acts and reads.
 
-`authorize_debits` is called by `services.ledger.service.post` and by the atomic batch path
+`authorize_debits` is called by the posting path (`services.ledger.transactions.service`)
 for every posting, whatever asked for it (an HTTP route, a card payment, an event handler):
 it returns the authority row of each debit leg, which the posting statement writes beside
 the postings; the database refuses a debit without it (``tg_postings_debit_authority``).
@@ -13,34 +13,28 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.authority import repository as repo
 from services.ledger.authority.errors import (
-    GrantLinkConflict,
     NoDebitAuthority,
     NoReadAuthority,
     OperatorActRequired,
 )
 from services.ledger.authority.rules import (
+    AUDIT_SCOPE,
     Actor,
     Basis,
     Grant,
-    Mandate,
-    MandatePeriod,
     actor_of,
     basis_without_mandate,
     check_mandate_debit,
-    check_new_mandate,
-    check_revocable,
+    mandate_from,
     may_read,
 )
 from services.ledger.errors import LedgerDomainError
-from services.ledger.store import repository as ledger_repo
 from services.ledger.transactions.rules import Posting
 from shared.auth import Principal
-from shared.problems import NotFound
 
 
 def actor(principal: Principal) -> Actor:
@@ -53,6 +47,14 @@ def actor(principal: Principal) -> Actor:
     )
 
 
+def ensure_operator_read(principal: Principal, currency: str, *, what: str) -> None:
+    """Currency-wide lists of members' movements are for the operator, or an auditor
+    (``ledger:audit`` bound to the currency)."""
+    if AUDIT_SCOPE in principal.scopes and principal.may_access("currencies", currency):
+        return
+    ensure_operator(principal, currency, act=f"reading {what}")
+
+
 def ensure_operator(principal: Principal | Actor, currency: str, *, act: str) -> None:
     """Refuse an operator act (``act`` names it) by anyone but the currency's operator."""
     who = principal if isinstance(principal, Actor) else actor(principal)
@@ -62,20 +64,6 @@ def ensure_operator(principal: Principal | Actor, currency: str, *, act: str) ->
             currency=currency,
             act=act,
         )
-
-
-def _mandate(row: Mapping[Any, Any]) -> Mandate:
-    return Mandate(
-        id=row["id"],
-        account_id=row["account_id"],
-        grantee=row["grantee"],
-        may_debit=row["may_debit"],
-        max_per_payment=row["max_per_payment"],
-        max_per_period=row["max_per_period"],
-        period=MandatePeriod(row["period"]),
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-    )
 
 
 async def authorize_batch(
@@ -124,7 +112,7 @@ async def authorize_batch(
                         "its holder, holds no mandate on it and does not operate its currency",
                         account_id=str(leg.account_id),
                     )
-                mandate = _mandate(row)
+                mandate = mandate_from(row)
                 check_mandate_debit(mandate, amount=-leg.amount, used=used[leg.account_id], now=now)
             except LedgerDomainError as exc:
                 if len(transactions) > 1:
@@ -147,11 +135,13 @@ async def authorize_debits(
     return (await authorize_batch(session, who, [legs], locked))[0]
 
 
-def authority_rows(grants: Sequence[Grant]) -> list[ledger_repo.AuthorityRow]:
+def authority_rows(grants: Sequence[Grant]) -> list[tuple[UUID, str, str, UUID | None, int]]:
+    """Each grant as the posting statement writes it: account, basis, principal, mandate
+    (or None), amount."""
     return [(g.account_id, g.basis.value, g.principal, g.mandate_id, g.amount) for g in grants]
 
 
-async def ensure_may_read(session: AsyncSession, who: Actor, account: Mapping[str, Any]) -> None:
+async def ensure_may_read(session: AsyncSession, who: Actor, account: Mapping[Any, Any]) -> None:
     """Refuse another member's statement, postings and exports (holder, operator or a
     mandate that includes reading)."""
     if may_read(who, account, read_mandate=False):
@@ -166,103 +156,10 @@ async def ensure_may_read(session: AsyncSession, who: Actor, account: Mapping[st
         )
 
 
-def ensure_holder_or_operator(who: Actor, account: Mapping[str, Any], *, act: str) -> None:
+def ensure_holder_or_operator(who: Actor, account: Mapping[Any, Any], *, act: str) -> None:
     """Acts on an account that only its holder or its operator may do (mandates, links)."""
     if account["holder"] != who.principal and not who.operates(account["currency"]):
         raise NoDebitAuthority(
             f"only the holder of account {account['id']} or its operator may {act}",
             account_id=str(account["id"]),
         )
-
-
-# --- mandates -------------------------------------------------------------------------------
-
-
-async def grant_mandate(
-    session: AsyncSession,
-    who: Actor,
-    account: Mapping[str, Any],
-    *,
-    grantee: str,
-    may_debit: bool,
-    may_read: bool,
-    max_per_payment: int | None,
-    max_per_period: int | None,
-    period: MandatePeriod,
-    expires_at: datetime,
-    purpose: str,
-) -> RowMapping:
-    ensure_holder_or_operator(who, account, act="grant a mandate on it")
-    now = datetime.now(UTC)
-    check_new_mandate(
-        holder=account["holder"],
-        grantee=grantee,
-        may_debit=may_debit,
-        may_read=may_read,
-        max_per_payment=max_per_payment,
-        max_per_period=max_per_period,
-        expires_at=expires_at,
-        now=now,
-    )
-    return await repo.insert_mandate(
-        session,
-        id=ledger_repo.new_id(),
-        account_id=account["id"],
-        grantee=grantee,
-        may_debit=may_debit,
-        may_read=may_read,
-        max_per_payment=max_per_payment,
-        max_per_period=max_per_period,
-        period=period.value,
-        expires_at=expires_at,
-        purpose=purpose,
-        created_by=who.principal,
-    )
-
-
-async def revoke_mandate(
-    session: AsyncSession, who: Actor, account: Mapping[str, Any], mandate_id: UUID
-) -> RowMapping:
-    ensure_holder_or_operator(who, account, act="revoke its mandates")
-    row = await repo.get_mandate(session, account["id"], mandate_id, lock=True)
-    if row is None:
-        raise NotFound(f"no mandate {mandate_id} on account {account['id']}")
-    now = datetime.now(UTC)
-    check_revocable(_mandate(row), now)
-    return await repo.revoke_mandate(session, mandate_id, by=who.principal, at=now)
-
-
-# --- grant links ----------------------------------------------------------------------------
-
-
-async def link_grant(
-    session: AsyncSession,
-    who: Actor,
-    account: Mapping[str, Any],
-    *,
-    programme_code: str,
-    application_id: str,
-) -> RowMapping:
-    """The holder of ``account`` names it as where the application's grant is paid.
-
-    Only the holder (or the operator, for a member without an app) may link; once linked,
-    an application's account does not change silently: another account is a 409.
-    """
-    ensure_holder_or_operator(who, account, act="link it to a grant application")
-    existing = await repo.get_grant_link(
-        session, programme_code=programme_code, application_id=application_id
-    )
-    if existing is not None:
-        if existing["account_id"] == account["id"]:
-            return existing
-        raise GrantLinkConflict(
-            f"application {application_id} of {programme_code} is linked to another account",
-            application_id=application_id,
-        )
-    return await repo.insert_grant_link(
-        session,
-        programme_code=programme_code,
-        application_id=application_id,
-        account_id=account["id"],
-        linked_by=who.principal,
-    )

@@ -10,15 +10,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import RowMapping
 
-from services.ledger import service
-from services.ledger.account_lookup import require_account
+from services.ledger.accounts import service
 from services.ledger.accounts.errors import (
     AccountNotEmpty,
     CreditLimitExceeded,
     CreditLimitOutOfPolicy,
     InvalidStatusTransition,
 )
-from services.ledger.accounts.rules import AccountStatus, statement_csv
 from services.ledger.accounts.schemas import (
     AccountCreate,
     AccountPage,
@@ -31,9 +29,6 @@ from services.ledger.accounts.schemas import (
     Statement,
     StatusChange,
 )
-from services.ledger.api.common import readable_account, visible_account
-from services.ledger.authority import repository as authority_repo
-from services.ledger.authority import service as authority
 from services.ledger.authority.errors import NoReadAuthority
 from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.errors import InvalidPeriod
@@ -42,13 +37,10 @@ from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from services.ledger.instants import json_instant
-from services.ledger.store import repository as repo
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
-
-STATEMENT_MAX = 10_000
 
 
 def account_view(row: RowMapping) -> dict[str, Any]:
@@ -92,14 +84,8 @@ async def list_accounts(
 ) -> Any:
     """Accounts of one currency, oldest first: all of them for its operator, the caller's
     own (those it holds) for anyone else."""
-    principal.ensure_access("currencies", currency)
-    operator = authority.actor(principal).operates(currency)
-    rows = await repo.list_accounts(
-        session,
-        currency=currency,
-        after=decode_cursor(cursor, UUID),
-        limit=limit,
-        holder=None if operator else principal.client_id,
+    rows = await service.list_accounts(
+        session, principal, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
     )
     return page([account_view(r) for r in rows], limit=limit, key=lambda a: a["id"])
 
@@ -111,18 +97,7 @@ async def list_accounts(
 )
 async def get_account(account_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One account with its current balance."""
-    return account_view(await readable_account(session, principal, account_id))
-
-
-async def _ensure_readable(request: Request, principal: Any, account_id: UUID, row: Any) -> None:
-    """`authority.ensure_may_read` for the balance reads, which run without a session: one
-    is opened only when the caller is neither holder nor operator (a read mandate)."""
-    account = {"id": account_id, "currency": row["currency"], "holder": row["holder"]}
-    who = authority.actor(principal)
-    if account["holder"] == who.principal or who.operates(account["currency"]):
-        return
-    async with request.app.state.session_factory() as session:
-        await authority.ensure_may_read(session, who, account)
+    return account_view(await service.readable_account(session, principal, account_id))
 
 
 @router.get(
@@ -142,13 +117,9 @@ async def get_balance(
     # directly (``response_model`` still documents it). Interpolation is safe: the id is a
     # parsed UUID, the currency matches ``ck_currencies_code``, the rest are integers and
     # an ISO instant.
-    engine = request.app.state.engine
+    engine, factory = request.app.state.engine, request.app.state.session_factory
     if at is None or at.tzinfo is None:
-        row = await repo.current_balance(engine, account_id)
-        if row is None:
-            raise NotFound(f"no account {account_id}")
-        principal.ensure_access("currencies", row["currency"])
-        await _ensure_readable(request, principal, account_id, row)
+        row = await service.current_balance(engine, factory, principal, account_id)
         if at is not None:
             raise InvalidPeriod("at must carry a time zone")
         posted, held = row["posted"], row["held"]
@@ -157,11 +128,7 @@ async def get_balance(
             f'"held":{held},"available":{posted - held},"at":null}}',
             media_type="application/json",
         )
-    row = await repo.balance_at_with_currency(engine, account_id=account_id, moment=at)
-    if row is None:
-        raise NotFound(f"no account {account_id}")
-    principal.ensure_access("currencies", row["currency"])
-    await _ensure_readable(request, principal, account_id, row)
+    row = await service.balance_at(engine, factory, principal, account_id, at)
     posted = row["posted"]
     return Response(
         f'{{"account_id":"{account_id}","currency":"{row["currency"]}","posted":{posted},'
@@ -183,9 +150,8 @@ async def account_history(
     cursor: Cursor = None,
 ) -> Any:
     """The account's postings, oldest first."""
-    await readable_account(session, principal, account_id)
-    rows = await repo.account_history(
-        session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
+    rows = await service.history(
+        session, principal, account_id, after=decode_cursor(cursor, int), limit=limit
     )
     return page([dict(r) for r in rows], limit=limit, key=lambda e: e["seq"])
 
@@ -203,26 +169,7 @@ async def statement(
     until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
 ) -> Any:
     """Opening balance, entries and closing balance over ``[since, until)``."""
-    row = await readable_account(session, principal, account_id)
-    if since.tzinfo is None or until.tzinfo is None or since >= until:
-        raise InvalidPeriod("need timezone-aware since < until")
-    opening = await repo.balance_at(session, account_id=account_id, moment=since, inclusive=False)
-    entries = await repo.account_history(
-        session, account_id=account_id, after=None, limit=STATEMENT_MAX, since=since, until=until
-    )
-    credits = sum(e["amount"] for e in entries if e["amount"] > 0)
-    debits = -sum(e["amount"] for e in entries if e["amount"] < 0)
-    return {
-        "account_id": account_id,
-        "currency": row["currency"],
-        "since": since,
-        "until": until,
-        "opening_balance": opening,
-        "closing_balance": opening + credits - debits,
-        "total_credits": credits,
-        "total_debits": debits,
-        "entries": [dict(e) for e in entries],
-    }
+    return await service.statement(session, principal, account_id, since=since, until=until)
 
 
 @router.get(
@@ -242,10 +189,10 @@ async def statement_as_csv(
     until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
 ) -> Any:
     """The statement over ``[since, until)`` as CSV, for spreadsheets and accountants."""
-    data = await statement(account_id, principal, session, since, until)
+    text = await service.statement_as_csv(session, principal, account_id, since=since, until=until)
     name = f"statement-{account_id}-{since:%Y%m%d}-{until:%Y%m%d}.csv"
     return CsvResponse(
-        statement_csv(data),
+        text,
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers=attachment(name),
     )
@@ -261,9 +208,8 @@ async def change_holder(
 ) -> Any:
     """Name the principal that holds an account (the operator's act: a member changing
     wallet app, an account opened before its holder had a client)."""
-    row = await visible_account(session, principal, account_id)
-    await authority_repo.set_holder(session, row["id"], body.holder)
-    return account_view(await require_account(session, row["id"]))
+    row = await service.visible_account(session, principal, account_id)
+    return account_view(await service.change_holder(session, row, body.holder))
 
 
 @router.post(
@@ -278,8 +224,8 @@ async def change_status(
     account_id: UUID, body: StatusChange, principal: Admin, session: DbSession
 ) -> Any:
     """Freeze (a lost card: no more debits), reactivate or close an account."""
-    row = await visible_account(session, principal, account_id)
-    return account_view(await service.change_status(session, row, AccountStatus(body.status)))
+    row = await service.visible_account(session, principal, account_id)
+    return account_view(await service.change_status(session, row, body.status))
 
 
 @router.put(
@@ -294,7 +240,7 @@ async def change_credit_limit(
     account_id: UUID, body: CreditLimitChange, principal: Admin, session: DbSession
 ) -> Any:
     """Set a mutual-credit line; every change is kept in the account's limit history."""
-    row = await visible_account(session, principal, account_id)
+    row = await service.visible_account(session, principal, account_id)
     updated = await service.change_credit_limit(
         session,
         row,
@@ -318,8 +264,7 @@ async def credit_limit_history(
     cursor: Cursor = None,
 ) -> Any:
     """Credit limit changes, oldest first."""
-    await readable_account(session, principal, account_id)
-    rows = await repo.limit_history(
-        session, account_id=account_id, after=decode_cursor(cursor, int), limit=limit
+    rows = await service.limit_history(
+        session, principal, account_id, after=decode_cursor(cursor, int), limit=limit
     )
     return page([dict(r) for r in rows], limit=limit, key=lambda c: c["id"])
