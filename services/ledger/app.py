@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger import audit_sealer
 from services.ledger.accounts import router as accounts
-from services.ledger.api import audit, cards, figures, journal, programmes
+from services.ledger.api import audit, cards, figures, journal
 from services.ledger.approvals import router as approvals
 from services.ledger.authority import router as authority
 from services.ledger.closings import router as closings
@@ -21,6 +21,7 @@ from services.ledger.errors import LedgerDomainError
 from services.ledger.holds import router as holds
 from services.ledger.holds import service as holding
 from services.ledger.payment_requests import router as payment_requests
+from services.ledger.programmes import router as programmes
 from services.ledger.settings import LedgerSettings
 from services.ledger.transactions import router as transactions
 from shared.background import background_task, pause

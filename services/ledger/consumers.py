@@ -30,7 +30,6 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import programme_credits
 from services.ledger.authority import repository as authority_repo
 from services.ledger.authority.errors import BeneficiaryNotLinked, ProgrammeCurrencyNotBound
 from services.ledger.authority.rules import Actor
@@ -41,6 +40,7 @@ from services.ledger.database import outbox
 from services.ledger.errors import LedgerDomainError
 from services.ledger.idempotency import repository as repo
 from services.ledger.programmes.errors import NotAVoucherCurrency
+from services.ledger.programmes.service import credits as programme_credits
 from services.ledger.transactions.rules import transfer
 from services.ledger.transactions.service import single as transactions
 from shared.events.catalog.funding import PaymentOrdered

@@ -22,7 +22,6 @@ from services.ledger.accounts.errors import (
     AccountClosed,
 )
 from services.ledger.api.common import readable_account, visible_account
-from services.ledger.api.programmes import PURCHASE_ERRORS
 from services.ledger.authority.service import checks as authority
 from services.ledger.cards import service as cards
 from services.ledger.cards.errors import (
@@ -56,6 +55,7 @@ from services.ledger.http.pagination import (
     page,
 )
 from services.ledger.http.scopes import AUTH_ERRORS, Admin, Poster, Reader
+from services.ledger.programmes.schemas import PURCHASE_ERRORS
 from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses

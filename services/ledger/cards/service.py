@@ -29,7 +29,6 @@ from uuid import UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import programme_credits as pc
 from services.ledger.accounts.errors import AccountClosed
 from services.ledger.accounts.rules import AccountStatus, AccountType
 from services.ledger.accounts.service import named_account
@@ -47,6 +46,7 @@ from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.database.outbox import emit
 from services.ledger.holds import service as holding
+from services.ledger.programmes.service import purchases
 from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.events.catalog.ledger import CardBlocked as CardBlockedEvent
@@ -197,7 +197,7 @@ async def purchase(
     """Pay an approved merchant from the card account's credit lots, under programme rules."""
     if await currency_kind(session, card["currency"]) != CurrencyKind.VOUCHER.value:
         raise CardRequiresVoucher("this card pays by authorisation: POST /cards/authorizations")
-    result = await pc.purchase(
+    result = await purchases.purchase(
         session,
         currency=card["currency"],
         beneficiary=card["account_id"],

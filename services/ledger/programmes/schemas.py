@@ -1,5 +1,5 @@
 """Request and response bodies of voucher programmes, credits, purchases, sweeps, the
-report and euro reimbursements."""
+report and euro reimbursements, and the problems they may answer."""
 
 from __future__ import annotations
 
@@ -9,9 +9,41 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictInt
 
+from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.http.schemas import Out, PositiveAmount, Schema, Text
+from services.ledger.programmes.errors import (
+    CategoryCapExceeded,
+    CategoryNotAllowed,
+    FunderNotApproved,
+    InsufficientVoucherCredit,
+    InvalidLotExpiry,
+    InvalidProgrammeAccount,
+    MerchantNotApproved,
+    NotAVoucherCurrency,
+    ProgrammeNotConfigured,
+)
 from services.ledger.transactions.rules import MAX_AMOUNT
-from services.ledger.transactions.schemas import TransactionRead
+from services.ledger.transactions.schemas import POSTING_ERRORS, TransactionRead
+
+PROGRAMME_ERRORS = (UnknownCurrency, NotAVoucherCurrency, ProgrammeNotConfigured)
+GRANT_ERRORS = (
+    *POSTING_ERRORS,
+    *PROGRAMME_ERRORS,
+    FunderNotApproved,
+    InvalidProgrammeAccount,
+    InvalidLotExpiry,
+    CategoryNotAllowed,
+)
+PURCHASE_ERRORS = (
+    *POSTING_ERRORS,
+    *PROGRAMME_ERRORS,
+    InvalidProgrammeAccount,
+    MerchantNotApproved,
+    CategoryNotAllowed,
+    CategoryCapExceeded,
+    InsufficientVoucherCredit,
+)
+"""What the programme's endpoints (and card purchases) may answer, beyond a bad token."""
 
 Category = Annotated[Text, Field(min_length=1, max_length=64)]
 

@@ -22,21 +22,21 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import programme_credits as pc
+from services.ledger.accounts import service as accounts
 from services.ledger.accounts.errors import CurrencyMismatch
 from services.ledger.accounts.rules import AccountType
-from services.ledger.accounts.service import named_account
 from services.ledger.authority.errors import PayoutAccountNotHeld
 from services.ledger.authority.service import checks as authority
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
+from services.ledger.programmes import repository as repo
 from services.ledger.programmes.errors import (
     FunderNotApproved,
     InvalidProgrammeAccount,
     NothingToReimburse,
     ReimbursementNotConfigured,
 )
-from services.ledger.store import reimbursements as store
+from services.ledger.programmes.service.base import load_programme
 from services.ledger.transactions.rules import Posting, merge_postings
 from services.ledger.transactions.service.single import lock_accounts, post
 from shared.auth import Principal
@@ -47,7 +47,7 @@ async def _euro_account(
 ) -> str:
     """The euro currency of ``account_id``, refusing accounts that do not hold euros or
     whose currency the caller is not bound to (euros move too)."""
-    row = await named_account(session, account_id, role=role)
+    row = await accounts.named_account(session, account_id, role=role)
     # Tenancy first: a caller bound elsewhere must not learn what the account holds.
     principal.ensure_access("currencies", row["currency"])
     if await currency_kind(session, row["currency"]) != CurrencyKind.EUR.value:
@@ -77,8 +77,9 @@ async def configure(
     principal: Principal,
 ) -> dict[str, Any]:
     """Name the voucher issuer that retires reimbursed units and each funder's euro account."""
-    programme = await pc.load_programme(session, currency)
-    row = await named_account(session, issuer, role="issuer")
+    principal.ensure_access("currencies", currency)
+    programme = await load_programme(session, currency)
+    row = await accounts.named_account(session, issuer, role="issuer")
     if row["currency"] != currency or row["type"] != AccountType.ISSUER.value:
         raise InvalidProgrammeAccount(
             f"the issuer must be an issuer account of {currency}", account_id=str(issuer)
@@ -92,7 +93,7 @@ async def configure(
         euros.add(await _euro_account(session, euro, role="funder euro", principal=principal))
     if len(euros) > 1:
         raise CurrencyMismatch("every funder's euro account must hold the same euro currency")
-    await store.configure(
+    await repo.configure_reimbursement(
         session, currency=currency, issuer=issuer, euro_accounts=dict(euro_accounts)
     )
     return config_view(currency, issuer, dict(euro_accounts))
@@ -107,8 +108,8 @@ async def reimburse(
     principal: Principal,
 ) -> dict[str, Any]:
     """Buy back in euros every voucher unit the merchant received and was not yet paid for."""
-    await pc.load_programme(session, currency)
-    config = await store.configuration(session, currency)
+    await load_programme(session, currency)
+    config = await repo.reimbursement_configuration(session, currency)
     if config is None:
         raise ReimbursementNotConfigured(f"{currency} has no euro reimbursement configured")
     issuer, euro_accounts = config
@@ -124,7 +125,7 @@ async def reimburse(
             merchant_account_id=str(merchant),
             merchant_euro_account_id=str(merchant_euro_account),
         )
-    owed = await store.owed_by_funder(session, currency=currency, merchant=merchant)
+    owed = await repo.owed_by_funder(session, currency=currency, merchant=merchant)
     if not owed:
         raise NothingToReimburse("every purchase at this merchant is already reimbursed")
     missing = sorted(str(f) for f in owed if f not in euro_accounts)
@@ -159,7 +160,7 @@ async def reimburse(
         }
         for funder, units in sorted(owed.items())
     ]
-    await store.record(session, rows)
+    await repo.record_reimbursements(session, rows)
     return {
         "currency": currency,
         "merchant_account_id": str(merchant),
@@ -175,3 +176,9 @@ async def reimburse(
         ],
         "transaction": tx,
     }
+
+
+def ensure_may_reimburse(principal: Principal, currency: str) -> None:
+    """A merchant reimbursement is an act of the currency's operator."""
+    principal.ensure_access("currencies", currency)
+    authority.ensure_operator(principal, currency, act="a merchant reimbursement")

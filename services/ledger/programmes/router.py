@@ -7,19 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
-from services.ledger import programme_credits as pc
-from services.ledger import reimbursements
 from services.ledger.accounts.errors import (
     CurrencyMismatch,
     UnknownAccount,
 )
-from services.ledger.api.common import ensure_operator_read, readable_account
 from services.ledger.authority.errors import (
     NoReadAuthority,
     OperatorActRequired,
     PayoutAccountNotHeld,
 )
-from services.ledger.authority.service import checks as authority
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
@@ -33,20 +29,17 @@ from services.ledger.http.pagination import (
 )
 from services.ledger.http.scopes import AUTH_ERRORS, Admin, Poster, Reader, Sweeper
 from services.ledger.programmes.errors import (
-    CategoryCapExceeded,
-    CategoryNotAllowed,
     FunderNotApproved,
-    InsufficientVoucherCredit,
-    InvalidLotExpiry,
     InvalidProgrammeAccount,
     InvalidProgrammeRules,
-    MerchantNotApproved,
     NotAVoucherCurrency,
     NothingToReimburse,
-    ProgrammeNotConfigured,
     ReimbursementNotConfigured,
 )
 from services.ledger.programmes.schemas import (
+    GRANT_ERRORS,
+    PROGRAMME_ERRORS,
+    PURCHASE_ERRORS,
     CreditGrantCreate,
     CreditGrantRead,
     ExpirySweepRead,
@@ -61,6 +54,14 @@ from services.ledger.programmes.schemas import (
     ReimbursementCreate,
     ReimbursementRead,
 )
+from services.ledger.programmes.service import (
+    base,
+    credits,
+    purchases,
+    reimbursements,
+    report,
+    sweeps,
+)
 from services.ledger.transactions.schemas import POSTING_ERRORS
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
@@ -68,24 +69,6 @@ from shared.service_app import DbSession
 router = APIRouter(prefix="/currencies/{code}", tags=["programmes"])
 
 Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
-PROGRAMME_ERRORS = (UnknownCurrency, NotAVoucherCurrency, ProgrammeNotConfigured)
-GRANT_ERRORS = (
-    *POSTING_ERRORS,
-    *PROGRAMME_ERRORS,
-    FunderNotApproved,
-    InvalidProgrammeAccount,
-    InvalidLotExpiry,
-    CategoryNotAllowed,
-)
-PURCHASE_ERRORS = (
-    *POSTING_ERRORS,
-    *PROGRAMME_ERRORS,
-    InvalidProgrammeAccount,
-    MerchantNotApproved,
-    CategoryNotAllowed,
-    CategoryCapExceeded,
-    InsufficientVoucherCredit,
-)
 
 
 def _replay(model: type) -> dict[int | str, dict[str, Any]]:
@@ -111,9 +94,9 @@ async def configure_programme(
     code: Code, body: ProgrammeConfig, principal: Admin, session: DbSession
 ) -> Any:
     """Set the voucher currency's programme: approved merchants, categories, caps, funders."""
-    principal.ensure_access("currencies", code)
-    return await pc.configure(
+    return await credits.configure(
         session,
+        principal,
         currency=code,
         allowed_categories=body.allowed_categories,
         category_caps=body.category_caps,
@@ -130,8 +113,7 @@ async def configure_programme(
 )
 async def get_programme(code: Code, principal: Reader, session: DbSession) -> Any:
     """The voucher currency's programme rules."""
-    principal.ensure_access("currencies", code)
-    return (await pc.load_programme(session, code)).view()
+    return await base.read_programme(session, principal, code)
 
 
 @router.post(
@@ -156,15 +138,15 @@ async def grant_credits(
         header_key=idempotency_key,
         request=body,
         route=f"POST /currencies/{code}/credits",
-        run=lambda: pc.grant(
+        run=lambda: credits.grant_request(
             session,
+            principal,
             currency=code,
             funder=body.funder_account_id,
             beneficiary=body.beneficiary_account_id,
             amount=body.amount,
             expires_at=body.expires_at,
             categories=body.categories,
-            actor=authority.actor(principal),
         ),
     )
 
@@ -194,13 +176,9 @@ async def list_credits(
 ) -> Any:
     """Credit lots of the currency (its operator's read) or of one beneficiary (readable
     by whoever may read that account), oldest first."""
-    principal.ensure_access("currencies", code)
-    if beneficiary is None:
-        ensure_operator_read(principal, code, what="every credit lot of a currency")
-    else:
-        await readable_account(session, principal, beneficiary)
-    items = await pc.lots(
+    items = await credits.list_lots(
         session,
+        principal,
         currency=code,
         beneficiary=beneficiary,
         after=decode_cursor(cursor, UUID),
@@ -231,14 +209,14 @@ async def purchase(
         header_key=idempotency_key,
         request=body,
         route=f"POST /currencies/{code}/purchases",
-        run=lambda: pc.purchase(
+        run=lambda: purchases.purchase_request(
             session,
+            principal,
             currency=code,
             beneficiary=body.beneficiary_account_id,
             merchant=body.merchant_account_id,
             amount=body.amount,
             category=body.category,
-            actor=authority.actor(principal),
         ),
     )
 
@@ -254,9 +232,7 @@ async def purchase(
 async def sweep_expired(code: Code, principal: Sweeper, session: DbSession) -> Any:
     """Return what expired lots still hold to their funders; repeating it finds nothing
     (an operator act)."""
-    principal.ensure_access("currencies", code)
-    authority.ensure_operator(principal, code, act="an expiry sweep")
-    return await pc.sweep(session, currency=code, actor=authority.actor(principal))
+    return await sweeps.sweep_request(session, principal, code)
 
 
 @router.get(
@@ -272,8 +248,9 @@ async def programme_report(
     cursor: Cursor = None,
 ) -> Any:
     """Per funder (keyset by funder id): granted, spent by category and merchant, swept."""
-    principal.ensure_access("currencies", code)
-    items = await pc.report(session, currency=code, after=decode_cursor(cursor, UUID), limit=limit)
+    items = await report.report(
+        session, principal, currency=code, after=decode_cursor(cursor, UUID), limit=limit
+    )
     return {
         "currency": code,
         **page(items, limit=limit, key=lambda item: item["funder_account_id"]),
@@ -298,7 +275,6 @@ async def configure_reimbursement(
     code: Code, body: ReimbursementConfig, principal: Admin, session: DbSession
 ) -> Any:
     """Name each funder's euro account and the voucher issuer that retires bought-back units."""
-    principal.ensure_access("currencies", code)
     return await reimbursements.configure(
         session,
         currency=code,
@@ -335,8 +311,7 @@ async def reimburse_merchant(
 ) -> Any:
     """Buy back in euros the voucher units a merchant received, each funder paying its share
     (an operator act; the euros go to an account held by the merchant's holder)."""
-    principal.ensure_access("currencies", code)
-    authority.ensure_operator(principal, code, act="a merchant reimbursement")
+    reimbursements.ensure_may_reimburse(principal, code)
     return await idempotent_request(
         session,
         model=ReimbursementRead,
