@@ -8,16 +8,18 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger import audit_sealer
 from services.ledger.accounts import router as accounts
-from services.ledger.api import audit, cards, figures, journal
 from services.ledger.approvals import router as approvals
+from services.ledger.audit import router as audit
+from services.ledger.audit.service import sealer
 from services.ledger.authority import router as authority
+from services.ledger.cards import router as cards
 from services.ledger.closings import router as closings
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.currencies import router as currencies
 from services.ledger.demurrage import router as demurrage
 from services.ledger.errors import LedgerDomainError
+from services.ledger.figures import router as figures
 from services.ledger.holds import router as holds
 from services.ledger.holds import service as holding
 from services.ledger.payment_requests import router as payment_requests
@@ -68,7 +70,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     start_sweeper, stop_sweeper = background_task(
         "hold-sweeper", run_sweeper, enabled=settings.run_background_tasks
     )
-    start_sealer, stop_sealer = audit_sealer.lifecycle(settings)
+    start_sealer, stop_sealer = sealer.lifecycle(settings)
 
     return build_service_app(
         settings,
@@ -88,7 +90,6 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             transactions.batch_router,
             programmes.router,
             audit.router,
-            journal.router,
             figures.router,
             cards.router,
         ],

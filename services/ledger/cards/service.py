@@ -29,10 +29,12 @@ from uuid import UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.accounts import service as accounts
 from services.ledger.accounts.errors import AccountClosed
 from services.ledger.accounts.rules import AccountStatus, AccountType
-from services.ledger.accounts.service import named_account
 from services.ledger.authority.rules import Actor
+from services.ledger.authority.service import checks as authority
+from services.ledger.cards import repository as store
 from services.ledger.cards.errors import (
     CardAlreadyIssued,
     CardBlocked,
@@ -41,17 +43,17 @@ from services.ledger.cards.errors import (
     InvalidCardMerchant,
     UnknownCard,
 )
-from services.ledger.cards.rules import CardIdentity, new_token
+from services.ledger.cards.rules import CardIdentity, identify, new_token
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.database.outbox import emit
 from services.ledger.holds import service as holding
 from services.ledger.programmes.service import purchases
-from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.events.catalog.ledger import CardBlocked as CardBlockedEvent
 from shared.events.catalog.ledger import CardIssued
 from shared.ids import uuid7
+from shared.problems import NotFound
 
 DEFAULT_AUTHORISATION_TTL = timedelta(days=7)
 """How long an authorisation waits for its capture when the terminal names no deadline."""
@@ -150,7 +152,7 @@ async def presented(
 
 
 async def _merchant(session: AsyncSession, card: RowMapping, merchant: UUID) -> RowMapping:
-    row = await named_account(session, merchant, role="merchant")
+    row = await accounts.named_account(session, merchant, role="merchant")
     if row["type"] != AccountType.MERCHANT.value or row["currency"] != card["currency"]:
         raise InvalidCardMerchant(
             f"the payee must be a merchant account in {card['currency']}",
@@ -207,3 +209,103 @@ async def purchase(
         actor=actor,
     )
     return {**result, "card_id": str(card["id"])}
+
+
+# --- as the HTTP routes ask: the caller's token, its tenancy --------------------------------
+
+
+def card_identity(*, number: str | None, token: str | None) -> CardIdentity:
+    """Exactly one of a card number or a token, checked and normalised."""
+    return identify(number=number, token=token)
+
+
+async def issue_request(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    account_id: UUID,
+    number: str | None,
+    token: str | None,
+    label: str,
+    key: bytes,
+) -> dict[str, Any]:
+    """`issue` on an account of the caller's tenancy; with neither number nor token, a
+    fresh token."""
+    account = await accounts.visible_account(session, principal, account_id)
+    identity = None
+    if number is not None or token is not None:
+        identity = card_identity(number=number, token=token)
+    return await issue(session, account=account, identity=identity, label=label, key=key)
+
+
+async def visible_card(
+    session: AsyncSession, principal: Principal, card_id: UUID, *, lock: bool
+) -> RowMapping:
+    """The card, reported unknown (404) to a caller whose tenancy excludes it."""
+    row = await store.get_card(session, card_id, lock=lock)
+    if row is None or not principal.may_access("currencies", row["currency"]):
+        raise NotFound(f"no card {card_id}")
+    return row
+
+
+async def read_card(session: AsyncSession, principal: Principal, card_id: UUID) -> dict[str, Any]:
+    return card_view(await visible_card(session, principal, card_id, lock=False))
+
+
+async def list_cards(
+    session: AsyncSession, principal: Principal, account_id: UUID, *, after: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    """Cards of an account the caller may read, oldest first."""
+    await accounts.readable_account(session, principal, account_id)
+    rows = await store.list_cards(session, account_id=account_id, after=after, limit=limit)
+    return [card_view(r) for r in rows]
+
+
+async def block_request(
+    session: AsyncSession, principal: Principal, card_id: UUID, *, reason: str
+) -> dict[str, Any]:
+    """`block` a card of the caller's tenancy, its row locked first."""
+    row = await visible_card(session, principal, card_id, lock=True)
+    return await block(session, card=row, reason=reason, blocked_by=principal.client_id)
+
+
+async def authorize_request(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    card: RowMapping,
+    merchant: UUID,
+    amount: int,
+    expires_at: datetime | None,
+    metadata: Mapping[str, str],
+) -> dict[str, Any]:
+    """`authorize` as the caller, with the presented card as the payer's consent."""
+    return await authorize(
+        session,
+        card=card,
+        merchant=merchant,
+        amount=amount,
+        expires_at=expires_at,
+        metadata=metadata,
+        actor=authority.actor(principal).with_card(card["account_id"]),
+    )
+
+
+async def purchase_request(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    card: RowMapping,
+    merchant: UUID,
+    amount: int,
+    category: str | None,
+) -> dict[str, Any]:
+    """`purchase` as the caller, with the presented card as the payer's consent."""
+    return await purchase(
+        session,
+        card=card,
+        merchant=merchant,
+        amount=amount,
+        category=category,
+        actor=authority.actor(principal).with_card(card["account_id"]),
+    )

@@ -1,4 +1,4 @@
-"""Use cases of period closings: close, check effective dates, tell a final journal."""
+"""Use cases of period closings: close, list, and check effective dates against them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from services.ledger.closings.rules import check_closing, check_effective_date
 from services.ledger.currencies.rules.currency import rules_from
 from services.ledger.currencies.service.registry import visible_currency
 from services.ledger.errors import LedgerDomainError
-from services.ledger.store import audit as audit_store
 from shared.auth import Principal
 
 
@@ -101,18 +100,3 @@ async def check_effective_dates(
             if batch:
                 exc.extra["item"] = index
             raise
-
-
-async def journal_is_final(session: AsyncSession, *, currency: str, date_to: date | None) -> bool:
-    """True when a journal up to ``date_to`` can no longer change: the currency is closed
-    through it and every transaction dated up to it is sealed (the exports list sealed
-    transactions only, and the sealer trails commits by a second or so)."""
-    if date_to is None:
-        return False
-    closed_through = await repo.latest_closing(session, currency)
-    if closed_through is None or date_to > closed_through:
-        return False
-    unsealed = await audit_store.count_unsealed(
-        session, currency=currency, effective_through=date_to
-    )
-    return unsealed == 0

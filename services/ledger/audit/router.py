@@ -1,8 +1,9 @@
-"""Journal exports of a currency: the French FEC and plain CSV, streamed.
+"""Audit of a currency: its hash chain verified, and its journal exported (the French FEC
+and plain CSV, streamed). HTTP only.
 
-Scope ``ledger:read``, and every member's movements: for the currency's operator, or an
-accountant or auditor holding ``ledger:audit`` bound to the currency (read rights over every
-account, not the operator's admin rights).
+Journal exports need scope ``ledger:read`` and every member's movements: for the currency's
+operator, or an accountant or auditor holding ``ledger:audit`` bound to the currency (read
+rights over every account, not the operator's admin rights).
 
 Final or provisional: a journal up to ``to`` is final once the currency is closed through
 ``to`` and every transaction dated up to it is sealed (it can no longer change); the
@@ -21,10 +22,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.api.common import ensure_operator_read, visible_currency
-from services.ledger.audit.rules.journal import JournalLine
+from services.ledger.audit.schemas import ChainVerification
+from services.ledger.audit.service import journal, verification
 from services.ledger.authority.errors import OperatorActRequired
-from services.ledger.closings import service as closings
 from services.ledger.errors import InvalidPeriod
 from services.ledger.http.media import (
     CSV_MEDIA_TYPE,
@@ -35,7 +35,6 @@ from services.ledger.http.media import (
 )
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Reader
-from services.ledger.journal_export import csv_stream, fec_stream, journal_lines
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
@@ -59,11 +58,6 @@ STATUS_DOC = {
 }
 
 
-def _period(date_from: date | None, date_to: date | None) -> None:
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise InvalidPeriod("from must not be after to")
-
-
 def _file_date(date_to: date | None) -> str:
     return (date_to or date.today()).strftime("%Y%m%d")
 
@@ -75,25 +69,36 @@ async def _journal(
     code: str,
     period: tuple[date | None, date | None],
     *,
-    render: Callable[[AsyncIterator[list[JournalLine]]], AsyncIterator[bytes]],
+    render: Callable[[AsyncIterator[Any]], AsyncIterator[bytes]],
     media_type: str,
     name: Callable[[bool], str],
 ) -> StreamingResponse:
     """The currency's journal lines for ``period``, streamed as a ``render``ed file named
     ``name(final)``."""
     date_from, date_to = period
-    _period(date_from, date_to)
-    currency = dict(await visible_currency(session, principal, code))
-    ensure_operator_read(principal, code, what="the currency's journal")
-    final = await closings.journal_is_final(session, currency=code, date_to=date_to)
-    headers = {**attachment(name(final)), STATUS_HEADER: "final" if final else "provisional"}
-    lines = journal_lines(
+    final, lines = await journal.open_journal(
+        session,
         request.app.state.session_factory,
-        currency=currency,
+        principal,
+        currency=code,
         date_from=date_from,
         date_to=date_to,
     )
+    headers = {**attachment(name(final)), STATUS_HEADER: "final" if final else "provisional"}
     return StreamingResponse(render(lines), media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/{code}/audit/verify",
+    response_model=ChainVerification,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
+)
+async def verify(code: Code, principal: Reader, session: DbSession) -> Any:
+    """Recompute the currency's hash chain from its postings; name the first broken link.
+
+    Transactions committed in the last second or so are not sealed yet: they are counted
+    in ``unsealed_transactions``, not verified."""
+    return await verification.verify(session, principal, code)
 
 
 @router.get(
@@ -121,7 +126,7 @@ async def journal_fec(
         session,
         code,
         (date_from, date_to),
-        render=fec_stream,
+        render=journal.fec_stream,
         media_type=f"{FEC_MEDIA_TYPE}; charset=iso-8859-15",
         name=lambda final: f"{code}FEC{_file_date(date_to)}{'' if final else '-provisoire'}.txt",
     )
@@ -151,7 +156,7 @@ async def journal_csv(
         session,
         code,
         (date_from, date_to),
-        render=csv_stream,
+        render=journal.csv_stream,
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         name=lambda final: f"{code}-journal-{_file_date(date_to)}.csv",
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.ledger.audit import repository as repo
 from services.ledger.audit.rules.journal import (
     CSV_COLUMNS,
     FEC_ENCODING,
@@ -22,8 +23,12 @@ from services.ledger.audit.rules.journal import (
     fec_header,
     fec_line,
 )
-from services.ledger.store.journal import journal_page
+from services.ledger.authority.service import checks as authority
+from services.ledger.closings import service as closings
+from services.ledger.currencies.service.registry import visible_currency
+from services.ledger.errors import InvalidPeriod
 from shared import csv_safety
+from shared.auth import Principal
 
 PAGE = 500
 
@@ -39,7 +44,7 @@ async def journal_lines(
     after = 0
     while True:
         async with factory() as session, session.begin():
-            rows = await journal_page(
+            rows = await repo.journal_page(
                 session,
                 currency=currency["code"],
                 after_position=after,
@@ -89,3 +94,36 @@ async def csv_stream(lines: AsyncIterator[list[JournalLine]]) -> AsyncIterator[b
         buffer.truncate()
         writer.writerows(csv_row(line) for line in chunk)
         yield buffer.getvalue().encode()
+
+
+async def journal_is_final(session: AsyncSession, *, currency: str, date_to: date | None) -> bool:
+    """True when a journal up to ``date_to`` can no longer change: the currency is closed
+    through it and every transaction dated up to it is sealed (the exports list sealed
+    transactions only, and the sealer trails commits by a second or so)."""
+    if date_to is None:
+        return False
+    closed_through = await closings.latest_closing(session, currency)
+    if closed_through is None or date_to > closed_through:
+        return False
+    unsealed = await repo.count_unsealed(session, currency=currency, effective_through=date_to)
+    return unsealed == 0
+
+
+async def open_journal(
+    session: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    currency: str,
+    date_from: date | None,
+    date_to: date | None,
+) -> tuple[bool, AsyncIterator[list[JournalLine]]]:
+    """Whether the currency's journal up to ``date_to`` is final, and its lines for the
+    period, read page by page: for its operator, or an auditor."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise InvalidPeriod("from must not be after to")
+    row = dict(await visible_currency(session, principal, currency))
+    authority.ensure_operator_read(principal, currency, what="the currency's journal")
+    final = await journal_is_final(session, currency=currency, date_to=date_to)
+    lines = journal_lines(factory, currency=row, date_from=date_from, date_to=date_to)
+    return final, lines

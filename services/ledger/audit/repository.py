@@ -1,4 +1,5 @@
-"""SQL of the audit chain: what the sealer appends and what verification reads back."""
+"""Every SQL statement of the audit: what the sealer appends to the chains, what
+verification reads back, and the sealed journal the exports stream."""
 
 from __future__ import annotations
 
@@ -10,16 +11,33 @@ from uuid import UUID
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.ledger.audit.rules.chain import GENESIS, Sealable, StoredLink
-from services.ledger.database.tables import audit_chain, audit_sealer_state, postings, transactions
+from services.ledger.database.tables import (
+    accounts,
+    audit_chain,
+    audit_sealer_state,
+    postings,
+    transactions,
+)
 
 _sealed = (
     select(audit_chain.c.transaction_id)
     .where(audit_chain.c.transaction_id == transactions.c.id)
     .exists()
 )
+
+
+async def try_lead(conn: AsyncConnection, lock_key: int) -> bool:
+    """Take the sealer's advisory lock on ``conn`` if no other sealer holds it."""
+    stmt = text("SELECT pg_try_advisory_lock(:key)")
+    return bool((await conn.execute(stmt, {"key": lock_key})).scalar())
+
+
+async def release_leads(conn: AsyncConnection) -> None:
+    """Release every advisory lock ``conn`` holds."""
+    await conn.execute(text("SELECT pg_advisory_unlock_all()"))
 
 
 async def horizon(session: AsyncSession) -> datetime:
@@ -198,3 +216,52 @@ async def count_unsealed(
     if effective_through is not None:
         stmt = stmt.where(transactions.c.effective_date <= effective_through)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def journal_page(
+    session: AsyncSession,
+    *,
+    currency: str,
+    after_position: int,
+    limit: int,
+    date_from: date | None,
+    date_to: date | None,
+) -> Sequence[RowMapping]:
+    """Postings in ``currency`` of the next ``limit`` chained transactions whose effective
+    date lies in ``[date_from, date_to]``, by chain position then account id."""
+    links = (
+        select(
+            audit_chain.c.position,
+            audit_chain.c.transaction_id,
+            audit_chain.c.sealed_at,
+            transactions.c.kind,
+            transactions.c.description,
+            transactions.c.effective_date,
+        )
+        .join(transactions, transactions.c.id == audit_chain.c.transaction_id)
+        .where(audit_chain.c.currency == currency, audit_chain.c.position > after_position)
+        .order_by(audit_chain.c.position)
+        .limit(limit)
+    )
+    if date_from is not None:
+        links = links.where(transactions.c.effective_date >= date_from)
+    if date_to is not None:
+        links = links.where(transactions.c.effective_date <= date_to)
+    page = links.subquery()
+    stmt = (
+        select(
+            page,
+            postings.c.account_id,
+            postings.c.amount,
+            accounts.c.type.label("account_type"),
+            accounts.c.name.label("account_name"),
+        )
+        .join(
+            postings,
+            (postings.c.transaction_id == page.c.transaction_id)
+            & (postings.c.currency == currency),
+        )
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .order_by(page.c.position, postings.c.account_id)
+    )
+    return (await session.execute(stmt)).mappings().all()

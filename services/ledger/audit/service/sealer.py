@@ -35,12 +35,11 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.ledger.audit import repository as repo
 from services.ledger.audit.rules.chain import link_hash
-from services.ledger.store import audit as store
 from shared.background import Hook, background_task, pause
 
 log = structlog.get_logger(__name__)
@@ -57,19 +56,19 @@ async def seal_pending(
     horizon is read before the sealing snapshot is taken (the watermark rule of the module
     docstring), then the page is sealed in that snapshot."""
     async with factory() as session, session.begin():
-        cutoff = await store.horizon(session) - timedelta(seconds=margin_s)
+        cutoff = await repo.horizon(session) - timedelta(seconds=margin_s)
     async with factory() as session, session.begin():
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        watermark = await store.lock_watermark(session)
-        page = await store.unsealed(session, after_seq=watermark, limit=limit)
-        await store.append_links(session, await _links(session, page))
-        settled = await store.settled_seq(session, after_seq=watermark, before=cutoff)
+        watermark = await repo.lock_watermark(session)
+        page = await repo.unsealed(session, after_seq=watermark, limit=limit)
+        await repo.append_links(session, await _links(session, page))
+        settled = await repo.settled_seq(session, after_seq=watermark, before=cutoff)
         upto = settled if settled is not None else watermark
         if len(page) == limit:
             upto = min(upto, page[-1]["seq"])
         # Written even when unchanged: a concurrent sealer waiting on this row then fails
         # at once on the update conflict instead of racing on stale reads.
-        await store.set_watermark(session, max(upto, watermark))
+        await repo.set_watermark(session, max(upto, watermark))
         return len(page)
 
 
@@ -80,10 +79,10 @@ async def seal_stragglers(factory: async_sessionmaker[AsyncSession], *, limit: i
     while True:
         async with factory() as session, session.begin():
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            watermark = await store.lock_watermark(session)
-            page = await store.unsealed(session, after_seq=0, upto_seq=watermark, limit=limit)
-            await store.append_links(session, await _links(session, page))
-            await store.set_watermark(session, watermark)
+            watermark = await repo.lock_watermark(session)
+            page = await repo.unsealed(session, after_seq=0, upto_seq=watermark, limit=limit)
+            await repo.append_links(session, await _links(session, page))
+            await repo.set_watermark(session, watermark)
         total += len(page)
         if len(page) < limit:
             if total:
@@ -92,7 +91,7 @@ async def seal_stragglers(factory: async_sessionmaker[AsyncSession], *, limit: i
 
 
 async def _links(session: AsyncSession, page: Sequence[RowMapping]) -> list[dict[str, Any]]:
-    legs = await store.legs_by_currency(session, [r["id"] for r in page])
+    legs = await repo.legs_by_currency(session, [r["id"] for r in page])
     currencies_of: dict[Any, set[str]] = {}
     for tx, currency in legs:
         currencies_of.setdefault(tx, set()).add(currency)
@@ -105,9 +104,9 @@ async def _links(session: AsyncSession, page: Sequence[RowMapping]) -> list[dict
             await asyncio.sleep(0)
         for currency in sorted(currencies_of.get(row["id"], ())):
             if currency not in heads:
-                heads[currency] = await store.chain_head(session, currency)
+                heads[currency] = await repo.chain_head(session, currency)
             position, prev = heads[currency]
-            item = store.sealable(row, currency=currency, legs=legs[(row["id"], currency)])
+            item = repo.sealable(row, currency=currency, legs=legs[(row["id"], currency)])
             digest = link_hash(item, position=position + 1, prev_hash=prev)
             heads[currency] = (position + 1, digest)
             links.append(
@@ -150,7 +149,7 @@ async def run_sealer(
                 try:
                     await _lead(conn, factory, interval_s=interval_s, margin_s=margin_s, stop=stop)
                 finally:
-                    await conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                    await repo.release_leads(conn)
                     await conn.commit()
         except Exception:
             log.exception("audit_sealer_failed")
@@ -166,7 +165,7 @@ async def _lead(
     stop: asyncio.Event,
 ) -> None:
     while not stop.is_set():
-        got = (await conn.execute(text(f"SELECT pg_try_advisory_lock({LOCK_KEY})"))).scalar()
+        got = await repo.try_lead(conn, LOCK_KEY)
         await conn.commit()
         if got:
             break

@@ -21,8 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.accounts.errors import (
     AccountClosed,
 )
-from services.ledger.api.common import readable_account, visible_account
-from services.ledger.authority.service import checks as authority
 from services.ledger.cards import service as cards
 from services.ledger.cards.errors import (
     CardAlreadyIssued,
@@ -33,7 +31,6 @@ from services.ledger.cards.errors import (
     InvalidCardNumber,
     UnknownCard,
 )
-from services.ledger.cards.rules import CardIdentity, identify
 from services.ledger.cards.schemas import (
     CardAuthorizationCreate,
     CardBlock,
@@ -43,7 +40,6 @@ from services.ledger.cards.schemas import (
     CardPurchaseCreate,
     CardPurchaseRead,
     CardRead,
-    PresentedCard,
 )
 from services.ledger.holds.schemas import HOLD_ERRORS, HoldRead
 from services.ledger.http.idempotency import IdempotencyHeader, idempotent, pick_key
@@ -56,7 +52,6 @@ from services.ledger.http.pagination import (
 )
 from services.ledger.http.scopes import AUTH_ERRORS, Admin, Poster, Reader
 from services.ledger.programmes.schemas import PURCHASE_ERRORS
-from services.ledger.store import cards as store
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
@@ -71,19 +66,8 @@ def _key(request: Request) -> bytes:
     return secret.encode()
 
 
-def _identity(body: PresentedCard | CardCreate) -> CardIdentity:
-    return identify(number=body.card_number, token=body.token)
-
-
-def _replay_body(body: PresentedCard, identity: CardIdentity, key: bytes) -> dict[str, Any]:
-    """What a replay must repeat, with the card's fingerprint instead of its number: the
-    idempotency table must not hold a plain hash of a card number either."""
-    fields = body.model_dump(mode="json", exclude={"card_number", "token", "idempotency_key"})
-    return {**fields, "card": identity.fingerprint(key)}
-
-
 async def _card_payment(
-    body: PresentedCard,
+    body: CardAuthorizationCreate | CardPurchaseCreate,
     principal: Principal,
     session: AsyncSession,
     request: Request,
@@ -95,8 +79,12 @@ async def _card_payment(
 ) -> Any:
     """A payment with the card ``body`` presents, once per idempotency key: the card is
     identified and checked (known, not blocked, visible) inside the key's transaction."""
-    identity = _identity(body)
+    identity = cards.card_identity(number=body.card_number, token=body.token)
     key = _key(request)
+    # What a replay must repeat, with the card's fingerprint instead of its number: the
+    # idempotency table must not hold a plain hash of a card number either.
+    fields = body.model_dump(mode="json", exclude={"card_number", "token", "idempotency_key"})
+    replayed = {**fields, "card": identity.fingerprint(key)}
 
     async def run() -> Any:
         card = await cards.presented(session, identity=identity, key=key, principal=principal)
@@ -107,17 +95,10 @@ async def _card_payment(
         principal=principal,
         key=pick_key(header_key, body.idempotency_key),
         route=route,
-        body=_replay_body(body, identity, key),
+        body=replayed,
         run=run,
         model=model,
     )
-
-
-async def _visible_card(session: Any, principal: Principal, card_id: UUID, *, lock: bool) -> Any:
-    row = await store.get_card(session, card_id, lock=lock)
-    if row is None or not principal.may_access("currencies", row["currency"]):
-        raise NotFound(f"no card {card_id}")
-    return row
 
 
 @router.post(
@@ -133,12 +114,14 @@ async def issue_card(
     body: CardCreate, principal: Admin, session: DbSession, request: Request
 ) -> Any:
     """Map a card number or token to an account; with neither, generate a token (shown once)."""
-    account = await visible_account(session, principal, body.account_id)
-    identity = None
-    if body.card_number is not None or body.token is not None:
-        identity = _identity(body)
-    return await cards.issue(
-        session, account=account, identity=identity, label=body.label, key=_key(request)
+    return await cards.issue_request(
+        session,
+        principal,
+        account_id=body.account_id,
+        number=body.card_number,
+        token=body.token,
+        label=body.label,
+        key=_key(request),
     )
 
 
@@ -155,11 +138,10 @@ async def list_cards(
     cursor: Cursor = None,
 ) -> Any:
     """Cards of one account, oldest first (numbers are never shown, only the last four)."""
-    await readable_account(session, principal, account_id)
-    rows = await store.list_cards(
-        session, account_id=account_id, after=decode_cursor(cursor, UUID), limit=limit
+    items = await cards.list_cards(
+        session, principal, account_id, after=decode_cursor(cursor, UUID), limit=limit
     )
-    return page([cards.card_view(r) for r in rows], limit=limit, key=lambda c: c["id"])
+    return page(items, limit=limit, key=lambda c: c["id"])
 
 
 @router.get(
@@ -167,7 +149,7 @@ async def list_cards(
 )
 async def get_card(card_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One card."""
-    return cards.card_view(await _visible_card(session, principal, card_id, lock=False))
+    return await cards.read_card(session, principal, card_id)
 
 
 @router.post(
@@ -177,9 +159,8 @@ async def get_card(card_id: UUID, principal: Reader, session: DbSession) -> Any:
 )
 async def block_card(card_id: UUID, body: CardBlock, principal: Poster, session: DbSession) -> Any:
     """Block a lost or stolen card at once and for good (a new card must be issued)."""
-    row = await _visible_card(session, principal, card_id, lock=True)
     reason = f"{body.reason}: {body.note}" if body.note else body.reason
-    return await cards.block(session, card=row, reason=reason, blocked_by=principal.client_id)
+    return await cards.block_request(session, principal, card_id, reason=reason)
 
 
 @router.post(
@@ -202,14 +183,14 @@ async def authorize(
     """Authorise a card payment at a merchant: a hold, captured later via /holds/{id}/capture."""
 
     async def pay(card: Any) -> Any:
-        return await cards.authorize(
+        return await cards.authorize_request(
             session,
+            principal,
             card=card,
             merchant=body.merchant_account_id,
             amount=body.amount,
             expires_at=body.expires_at,
             metadata=body.metadata,
-            actor=authority.actor(principal).with_card(card["account_id"]),
         )
 
     return await _card_payment(
@@ -245,13 +226,13 @@ async def purchase(
     and cap rules, from the earliest-expiring credit lots."""
 
     async def pay(card: Any) -> Any:
-        return await cards.purchase(
+        return await cards.purchase_request(
             session,
+            principal,
             card=card,
             merchant=body.merchant_account_id,
             amount=body.amount,
             category=body.category,
-            actor=authority.actor(principal).with_card(card["account_id"]),
         )
 
     return await _card_payment(

@@ -1,4 +1,5 @@
-"""SQL of the dashboard figures: circulation at an instant and flows over a window."""
+"""Every SQL statement of the dashboard figures: circulation at an instant and flows over a
+window."""
 
 from __future__ import annotations
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.audit import repository as repo
 from services.ledger.audit.rules.chain import GENESIS, check_link
-from services.ledger.store import audit as store
+from services.ledger.currencies.service.registry import visible_currency
+from shared.auth import Principal
 
 PAGE = 1000
 
@@ -24,12 +26,12 @@ async def verify_chain(session: AsyncSession, *, currency: str, page: int = PAGE
     position = 0
     first_broken = None
     while first_broken is None:
-        links = await store.chain_page(
+        links = await repo.chain_page(
             session, currency=currency, after_position=position, limit=page
         )
         if not links:
             break
-        items = await store.sealables(
+        items = await repo.sealables(
             session, currency=currency, transaction_ids=[link.transaction_id for link in links]
         )
         for link in links:
@@ -47,6 +49,12 @@ async def verify_chain(session: AsyncSession, *, currency: str, page: int = PAGE
     return {
         "currency": currency,
         "verified_links": verified,
-        "unsealed_transactions": await store.count_unsealed(session, currency=currency),
+        "unsealed_transactions": await repo.count_unsealed(session, currency=currency),
         "first_broken": first_broken,
     }
+
+
+async def verify(session: AsyncSession, principal: Principal, currency: str) -> dict[str, Any]:
+    """`verify_chain` of a currency the caller's tenancy lets it see."""
+    await visible_currency(session, principal, currency)
+    return await verify_chain(session, currency=currency)

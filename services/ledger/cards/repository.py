@@ -1,4 +1,4 @@
-"""SQL of cards and of the cap counters (``ledger_0008``)."""
+"""Every SQL statement of cards."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,10 +62,3 @@ async def block_card(
     )
     row: RowMapping = (await session.execute(stmt)).mappings().one()
     return row
-
-
-async def check_debt_caps_now(session: AsyncSession) -> None:
-    """Run the deferred debt-cap check on what this transaction wrote so far, then defer it
-    again so postings written later are checked as a whole too."""
-    await session.execute(text("SET CONSTRAINTS tr_currency_debt_cap IMMEDIATE"))
-    await session.execute(text("SET CONSTRAINTS tr_currency_debt_cap DEFERRED"))
