@@ -21,7 +21,7 @@ from services.ledger.demurrage import router as demurrage
 from services.ledger.errors import LedgerDomainError
 from services.ledger.figures import router as figures
 from services.ledger.holds import router as holds
-from services.ledger.holds import service as holding
+from services.ledger.holds import service as hold_service
 from services.ledger.payment_requests import router as payment_requests
 from services.ledger.programmes import router as programmes
 from services.ledger.settings import LedgerSettings
@@ -50,7 +50,7 @@ async def sweep_holds(
         expired = 0
         try:
             async with factory() as session, session.begin():
-                expired = await holding.expire_due_holds(session)
+                expired = await hold_service.expire_due_holds(session)
             if expired:
                 log.info("holds_expired", count=expired)
         except Exception:

@@ -1,18 +1,7 @@
 """Card numbers and tokens: what identifies a card, and what the ledger keeps of it.
 
-Why a keyed fingerprint and never the number: a card number (PAN) in clear in the database
-would make every backup, replica and SQL session a card-data leak, and a plain SHA-256 of
-it is no better, because the space of valid PANs sharing a known issuer prefix (BIN) and a
-Luhn digit is small enough to hash exhaustively in hours. An HMAC-SHA256 with a secret key
-kept outside the database (``PROXIMA_CARD_FINGERPRINT_SECRET``) is exact-match searchable
-(a unique index finds the card at payment time) and useless without the key: the
-"keyed cryptographic hash" PCI DSS (req. 3.5.1) accepts to render a PAN unreadable. Only
-the last four characters are kept in clear, to tell a holder's cards apart on a screen.
-Opaque tokens (a virtual card, a wallet token) are fingerprinted the same way, so a
-database leak never yields a token that could be replayed at a terminal either.
-
-Rotating the key means re-fingerprinting every card from its number, which the ledger
-cannot do by design: cards issued under the old key must be re-issued.
+A keyed fingerprint (HMAC-SHA256 under a secret kept outside the database) and the last four
+characters, never the number or the token: docs/decisions/ledger-card-fingerprints.md.
 """
 
 from __future__ import annotations

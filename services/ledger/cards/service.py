@@ -3,7 +3,7 @@
 Decisions:
 - A card maps to one account for life; an account may carry several cards (a plastic card
   and a phone token). The ledger keeps a keyed fingerprint and the last four characters
-  only (see ``domain.cards``).
+  only (see `services.ledger.cards.rules`).
 - A card payment in a local, mutual-credit or time currency is a hold (authorisation) from
   the card's account to the merchant, captured in full or in part later through the hold
   endpoints: the existing two-phase machinery, its bounds checks and its expiry.
@@ -34,7 +34,7 @@ from services.ledger.accounts.errors import AccountClosed
 from services.ledger.accounts.rules import AccountStatus, AccountType
 from services.ledger.authority.rules import Actor
 from services.ledger.authority.service import checks as authority
-from services.ledger.cards import repository as store
+from services.ledger.cards import repository as repo
 from services.ledger.cards.errors import (
     CardAlreadyIssued,
     CardBlocked,
@@ -47,7 +47,7 @@ from services.ledger.cards.rules import CardIdentity, identify, new_token
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.database.outbox import emit
-from services.ledger.holds import service as holding
+from services.ledger.holds import service as holds
 from services.ledger.programmes.service import purchases
 from shared.auth import Principal
 from shared.events.catalog.ledger import CardBlocked as CardBlockedEvent
@@ -92,7 +92,7 @@ async def issue(
     generated = identity is None
     card = identity or new_token()
     card_id = uuid7()
-    row = await store.insert_card(
+    row = await repo.insert_card(
         session,
         id=card_id,
         account_id=account_id,
@@ -125,7 +125,7 @@ async def block(
     a blocked card changes nothing."""
     if card["status"] == "blocked":
         return card_view(card)
-    row = await store.block_card(session, card["id"], reason=reason, blocked_by=blocked_by)
+    row = await repo.block_card(session, card["id"], reason=reason, blocked_by=blocked_by)
     await emit(
         session,
         CardBlockedEvent(
@@ -143,7 +143,7 @@ async def presented(
     session: AsyncSession, *, identity: CardIdentity, key: bytes, principal: Principal
 ) -> RowMapping:
     """The active card presented at a terminal, share-locked until the payment commits."""
-    row = await store.card_by_fingerprint(session, identity.fingerprint(key))
+    row = await repo.card_by_fingerprint(session, identity.fingerprint(key))
     if row is None or not principal.may_access("currencies", row["currency"]):
         raise UnknownCard("no card with this number or token")
     if row["status"] != "active":
@@ -175,7 +175,7 @@ async def authorize(
     if await currency_kind(session, card["currency"]) == CurrencyKind.VOUCHER.value:
         raise CardNotForVoucher("programme credits are spent with POST /cards/purchases")
     await _merchant(session, card, merchant)
-    return await holding.authorize_hold(
+    return await holds.authorize_hold(
         session,
         payer=card["account_id"],
         payee=merchant,
@@ -242,7 +242,7 @@ async def visible_card(
     session: AsyncSession, principal: Principal, card_id: UUID, *, lock: bool
 ) -> RowMapping:
     """The card, reported unknown (404) to a caller whose tenancy excludes it."""
-    row = await store.get_card(session, card_id, lock=lock)
+    row = await repo.get_card(session, card_id, lock=lock)
     if row is None or not principal.may_access("currencies", row["currency"]):
         raise NotFound(f"no card {card_id}")
     return row
@@ -257,7 +257,7 @@ async def list_cards(
 ) -> list[dict[str, Any]]:
     """Cards of an account the caller may read, oldest first."""
     await accounts.readable_account(session, principal, account_id)
-    rows = await store.list_cards(session, account_id=account_id, after=after, limit=limit)
+    rows = await repo.list_cards(session, account_id=account_id, after=after, limit=limit)
     return [card_view(r) for r in rows]
 
 

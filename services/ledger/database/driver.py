@@ -80,7 +80,7 @@ async def read_one(engine: AsyncEngine, sql: str, *args: Any) -> asyncpg.Record 
     """One read-only statement on a pooled connection, with no session and no transaction.
 
     For the hottest reads (a balance), where a request's `AsyncSession` (created, begun,
-    committed, closed) cost more CPU than the query: one statement sees one consistent
+    committed, closed) costs more than the query: one statement sees one consistent
     snapshot anyway. The connection comes from the service's own pool (pinged after idling
     like any other checkout) and goes back to it; one that failed mid-statement is
     discarded, since its protocol state is unknown.

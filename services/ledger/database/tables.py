@@ -123,16 +123,6 @@ holds = Table(
     Column("mandate_id", Uuid),
 )
 
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("client_id", Text, primary_key=True),
-    Column("key", Text, primary_key=True),
-    Column("request_hash", Text, nullable=False),
-    Column("response", JSONB),
-    Column("created_at", DateTime(timezone=True)),
-)
-
 currency_reserves = Table(
     "currency_reserves",
     metadata,
@@ -211,6 +201,7 @@ lot_draws = Table(
 )
 
 # --- cards and caps (ledger_0008) -------------------------------------------------------------
+# The caps' counters are written by triggers only; the caps' property tests read them.
 
 currency_debt = Table(
     "currency_debt",
@@ -218,13 +209,6 @@ currency_debt = Table(
     Column("currency", Text, primary_key=True),
     Column("total_debt", BigInteger, nullable=False),
     Column("cap", BigInteger),
-)
-
-account_load_caps = Table(
-    "account_load_caps",
-    metadata,
-    Column("account_id", Uuid, primary_key=True),
-    Column("cap", BigInteger, nullable=False),
 )
 
 account_monthly_loads = Table(
@@ -318,18 +302,6 @@ account_mandates = Table(
     Column("created_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", Text),
-)
-
-posting_authorities = Table(
-    "posting_authorities",
-    metadata,
-    Column("transaction_id", Uuid, primary_key=True),
-    Column("account_id", Uuid, primary_key=True),
-    Column("basis", Text, nullable=False),
-    Column("principal", Text, nullable=False),
-    Column("mandate_id", Uuid),
-    Column("amount", BigInteger, nullable=False),
-    Column("recorded_at", DateTime(timezone=True)),
 )
 
 grant_links = Table(

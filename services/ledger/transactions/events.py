@@ -70,7 +70,7 @@ def posted_rows(
     """The outbox rows of ``transaction.posted`` events, one per currency of each
     ``(transaction id, kind, effective date, reverses, legs by currency)``: the bytes
     `shared.events.envelope.encode` writes for the same `TransactionPosted`, built without
-    the payload models (a 1,000-transfer batch spent a tenth of its CPU in them). The
+    the payload models (docs/decisions/ledger-posting-paths-written-directly.md). The
     values come from validated requests and locked account rows; a unit test holds the two
     encoders to the same bytes.
     """

@@ -163,14 +163,14 @@ async def insert_transaction_columns(
     kinds: Sequence[str],
     effective_dates: Sequence[date],
     descriptions: Sequence[str],
-    metadata: Sequence[str],
+    metadata: Sequence[Mapping[str, Any]],
     client_id: str,
     legs: tuple[Sequence[UUID], Sequence[UUID], Sequence[str], Sequence[int]],
     authorities: Sequence[tuple[UUID, UUID, str, str, UUID | None, int]],
 ) -> list[asyncpg.Record]:
-    """Many transactions (one column array per field; ``metadata`` as JSON text), their
-    postings (transaction id, account id, currency, amount arrays) and the authority of
-    their debit legs (transaction id, then an `AuthorityRow`) in two statements."""
+    """Many transactions (one column array per field), their postings (transaction id,
+    account id, currency, amount arrays) and the authority of their debit legs (transaction
+    id, then an `AuthorityRow`) in two statements."""
     inserted = await fetch(
         session,
         _INSERT_TRANSACTIONS,
@@ -178,7 +178,7 @@ async def insert_transaction_columns(
         kinds,
         effective_dates,
         descriptions,
-        metadata,
+        [jsonb_param(m) for m in metadata],
         [client_id] * len(ids),
     )
     await fetch(session, _INSERT_POSTINGS, *legs, *columns(authorities, 6))

@@ -23,11 +23,20 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from services.ledger.accounts.errors import UnknownAccount
+from services.ledger.accounts.errors import (
+    BalanceLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
 from services.ledger.accounts.rules import AccountStatus, check_bounds, check_postable
+from services.ledger.closings.errors import PeriodClosed
+from services.ledger.errors import LedgerDomainError
 from services.ledger.transactions.errors import (
+    DebtCapExceeded,
     DuplicateAccountPosting,
     InvalidAmount,
+    MonthlyLoadCapExceeded,
     TooFewPostings,
     UnbalancedTransaction,
 )
@@ -179,3 +188,30 @@ def debt_may_grow(legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, An
         and locked[leg.account_id]["posted"] + leg.amount < 0
         for leg in legs
     )
+
+
+def constraint_refusal(name: str) -> LedgerDomainError | None:
+    """The domain error for the constraint ``name`` the database enforced on a posting, or
+    None for a constraint that is no rule of the ledger's.
+
+    The two caps exist only in the database (counter rows updated by triggers in the
+    posting's transaction, see migration ``ledger_0008``), so this is where they surface.
+    """
+    if name == "ck_account_monthly_loads_cap":
+        return MonthlyLoadCapExceeded(
+            "credits received this calendar month (UTC) would exceed the currency's "
+            "monthly load cap"
+        )
+    if name == "ck_currency_debt_cap":
+        return DebtCapExceeded(
+            "the sum of negative balances of the currency would exceed its max_total_debt"
+        )
+    if name.endswith("lower_bound"):
+        return InsufficientFunds("the database refused a balance below its lower bound")
+    if name.endswith("upper_bound"):
+        return BalanceLimitExceeded("the database refused a balance above its upper bound")
+    if name.startswith("fk_postings_account_id"):
+        return CurrencyMismatch("a posting's currency differs from its account's")
+    if name == "ck_postings_period_open":
+        return PeriodClosed("the database refused a transaction dated in a closed period")
+    return None

@@ -1,4 +1,5 @@
-"""Request and response bodies of transactions and batches."""
+"""Request and response bodies of transactions and batches, the problems the posting paths
+may answer, and the same bodies written without the models for the hottest paths."""
 
 from __future__ import annotations
 
@@ -173,7 +174,7 @@ def transaction_json(tx: Mapping[str, Any], legs: Iterable[tuple[Any, str, int]]
 
 
 def view_json(view: Mapping[str, Any]) -> str:
-    """`transaction_json` for a transaction view (`service.transaction_view` (its
+    """`transaction_json` for a transaction view (`service.single.transaction_view`: its
     instants and ids already strings)."""
     inserted_at = view["inserted_at"]
     if inserted_at.endswith("+00:00"):  # already a string: same rule as `json_instant`

@@ -204,7 +204,7 @@ async def write_batches(engine: Any, code: str, ids: list[str], batch: list[Any]
                 kinds=["transfer"] * n,
                 effective_dates=[date.today()] * n,
                 descriptions=[""] * n,
-                metadata=["{}"] * n,
+                metadata=[{}] * n,
                 client_id="prop",
                 legs=(
                     [tx for tx, _, _ in legs],

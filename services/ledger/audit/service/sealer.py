@@ -1,29 +1,9 @@
-"""The sealer: appends committed transactions to their currencies' audit chains.
+"""The sealer: appends committed transactions to their currencies' audit chains, after
+commit, in its own short transactions, so posting never waits for the chain.
 
-Why after commit, in its own short transactions: a chain head locked inside each posting
-transaction would serialise every transfer of a currency. Here posting never waits for the
-chain; the chain trails by one polling interval.
-
-Order: each round takes the unsealed committed transactions in ``seq`` order; a transaction
-that commits late (lower ``seq`` than one already sealed) joins the chain at the next round,
-so a chain's order is sealing order, which ``seq`` order approximates.
-
-Exactly once: one sealer leads (PostgreSQL advisory lock). Should two run anyway, the
-watermark row lock makes the second wait and its round fail, and the unique constraints
-(currency, position) and (transaction_id, currency) refuse any double link.
-
-The watermark (why it is safe): every ``seq`` at or below it belongs to a sealed or a never
-committed transaction. It advances to the highest ``seq`` inserted before the horizon
-(start of the oldest transaction open before the round's snapshot) minus a margin. A
-transaction still open then took its ``seq`` after the horizon, so (identity values being
-handed out in time order) above the new watermark. Transactions above the watermark are
-found by an anti-join, so a late commit is never skipped. Assumptions this rests on, worth
-re-checking if the posting path changes: ``transactions.inserted_at`` comes from its
-``clock_timestamp()`` default (never from the client), ``transactions.seq`` is an identity
-without a per-session cache, and the sealer can see the ledger's sessions in
-``pg_stat_activity`` (same role, or ``pg_read_all_stats``). Should one break, a late commit
-could fall below the watermark: each new leader first sweeps below it (`seal_stragglers`,
-one full anti-join) so such a transaction is chained at the next restart at the latest.
+One sealer leads (a PostgreSQL advisory lock); a watermark keeps each round to the
+transactions that may still be unsealed, and each new leader first seals any straggler
+below it. Why, and what the watermark rests on: docs/decisions/ledger-audit-sealer.md.
 """
 
 from __future__ import annotations
@@ -99,8 +79,8 @@ async def _links(session: AsyncSession, page: Sequence[RowMapping]) -> list[dict
     links: list[dict[str, Any]] = []
     for n, row in enumerate(page, 1):
         if n % YIELD_EVERY == 0:
-            # Hashing a full page holds the event loop for tens of milliseconds; requests
-            # served by this worker would wait behind it (the posting path's p99).
+            # Hashing a full page in one go would hold the event loop long enough to delay
+            # the requests this worker serves.
             await asyncio.sleep(0)
         for currency in sorted(currencies_of.get(row["id"], ())):
             if currency not in heads:

@@ -11,7 +11,7 @@ the response is written by the caller straight from the rows returned here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -25,7 +25,6 @@ from services.ledger.closings import service as closings
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.currencies.service.reserve import check_reserves
-from services.ledger.database.driver import jsonb_param
 from services.ledger.database.outbox import SOURCE
 from services.ledger.errors import LedgerDomainError
 from services.ledger.transactions import repository as repo
@@ -95,7 +94,7 @@ async def post_atomic(
     kinds: list[str] = []
     days: list[Any] = []
     descriptions: list[str] = []
-    metadata: list[str] = []
+    metadata: list[Mapping[str, str]] = []
     leg_tx: list[UUID] = []
     leg_account: list[UUID] = []
     leg_currency: list[str] = []
@@ -122,7 +121,7 @@ async def post_atomic(
         kinds.append(item.kind)
         days.append(item.effective_date or today)
         descriptions.append(item.description)
-        metadata.append(jsonb_param(item.metadata))
+        metadata.append(item.metadata)
     try:
         inserted = await repo.insert_transaction_columns(
             session,

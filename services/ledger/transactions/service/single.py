@@ -17,30 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts import service as accounts
-from services.ledger.accounts.errors import (
-    BalanceLimitExceeded,
-    CurrencyMismatch,
-    InsufficientFunds,
-)
 from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
 from services.ledger.authority.service import checks as authority
 from services.ledger.closings import service as closings
-from services.ledger.closings.errors import PeriodClosed
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.currencies.service.reserve import check_reserves
 from services.ledger.database.outbox import SOURCE
 from services.ledger.transactions import repository as repo
 from services.ledger.transactions.errors import (
-    DebtCapExceeded,
-    MonthlyLoadCapExceeded,
     VoucherCreditRestricted,
 )
 from services.ledger.transactions.events import posted_rows, posted_transaction
 from services.ledger.transactions.rules import (
     Posting,
     check_legs,
+    constraint_refusal,
     debt_may_grow,
     validate_transaction,
 )
@@ -86,30 +79,10 @@ async def enforce_debt_caps(session: AsyncSession) -> None:
 
 
 def bounds_error(exc: IntegrityError) -> Exception:
-    """The domain error for a CHECK constraint the database enforced, else ``exc`` itself.
-
-    The two caps exist only in the database (counter rows updated by triggers in the
-    posting's transaction, see migration ``ledger_0008``), so this is where they surface.
-    """
+    """The domain error for a constraint the database enforced (`constraint_refusal`), else
+    ``exc`` itself."""
     name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
-    if name == "ck_account_monthly_loads_cap":
-        return MonthlyLoadCapExceeded(
-            "credits received this calendar month (UTC) would exceed the currency's "
-            "monthly load cap"
-        )
-    if name == "ck_currency_debt_cap":
-        return DebtCapExceeded(
-            "the sum of negative balances of the currency would exceed its max_total_debt"
-        )
-    if name.endswith("lower_bound"):
-        return InsufficientFunds("the database refused a balance below its lower bound")
-    if name.endswith("upper_bound"):
-        return BalanceLimitExceeded("the database refused a balance above its upper bound")
-    if name.startswith("fk_postings_account_id"):
-        return CurrencyMismatch("a posting's currency differs from its account's")
-    if name == "ck_postings_period_open":
-        return PeriodClosed("the database refused a transaction dated in a closed period")
-    return exc
+    return constraint_refusal(name) or exc
 
 
 def transaction_view(tx: Mapping[Any, Any], legs: Sequence[repo.Leg]) -> dict[str, Any]:
