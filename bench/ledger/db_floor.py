@@ -23,9 +23,10 @@ from pathlib import Path
 
 from bench.pgbench import pgbench_tps
 from deploy.local.postgres import LocalPostgres
-from services.ledger.domain.postings import Posting
-from services.ledger.outbox_rows import posted_rows, posted_transaction
-from services.ledger.store import repository as repo
+from services.ledger.idempotency import repository as keys_repo
+from services.ledger.transactions import repository as repo
+from services.ledger.transactions.events import posted_rows, posted_transaction
+from services.ledger.transactions.rules import Posting
 
 CLIENT = "bench-floor"
 TABLE = "bench_floor_accounts"
@@ -70,7 +71,7 @@ def single_script(currency: str) -> str:
     kind, topic, _, payload = sample_event()
     pair = f"SELECT ARRAY[x.id, y.id] FROM {TABLE} x, {TABLE} y WHERE x.n = :a AND y.n = :b"
     key = "CAST(:k AS text)"
-    claim = fill(repo._CLAIM_KEY, {1: literal(CLIENT), 2: key, 3: "'h'"})
+    claim = fill(keys_repo._CLAIM_KEY, {1: literal(CLIENT), 2: key, 3: "'h'"})
     lock = fill(repo._LOCK_ACCOUNTS, {1: pair})
     insert = fill(
         repo._INSERT_TRANSACTION,
@@ -139,7 +140,7 @@ def batch_script(currency: str, size: int) -> str:
         " \\gset"
     )
     key = "CAST(:k AS text)"
-    claim = fill(repo._CLAIM_KEY, {1: literal(CLIENT), 2: key, 3: "'h'"})
+    claim = fill(keys_repo._CLAIM_KEY, {1: literal(CLIENT), 2: key, 3: "'h'"})
     lock = fill(
         repo._LOCK_ACCOUNTS,
         {1: "SELECT array_agg(DISTINCT a) FROM unnest(CAST(:leg_account AS uuid[])) a"},
@@ -180,7 +181,7 @@ def batch_script(currency: str, size: int) -> str:
             5: f"array_fill('\\x{payload.hex()}'::bytea, ARRAY[{size}])",
         },
     )
-    remember = fill(repo._REMEMBER, {1: literal(CLIENT), 2: key, 3: '\'{"replay": "batch"}\''})
+    remember = fill(keys_repo._REMEMBER, {1: literal(CLIENT), 2: key, 3: '\'{"replay": "batch"}\''})
     return "\n".join(
         [
             "\\set k random(1, 9000000000000000)",

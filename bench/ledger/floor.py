@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from services.ledger.api.common import Poster
+from services.ledger.http.scopes import Poster
 from services.ledger.settings import LedgerSettings
 from shared.service_app import DbSession, build_service_app
 

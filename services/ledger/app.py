@@ -8,27 +8,24 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger import audit_sealer, holding
-from services.ledger.api import (
-    accounts,
-    audit,
-    batches,
-    cards,
-    currencies,
-    figures,
-    holds,
-    journal,
-    programmes,
-    reserves,
-    transactions,
-)
-from services.ledger.approvals import router as approvals_router
-from services.ledger.authority import router as authority_router
-from services.ledger.closings import router as closings_router
+from services.ledger.accounts import router as accounts
+from services.ledger.approvals import router as approvals
+from services.ledger.audit import router as audit
+from services.ledger.audit.service import sealer
+from services.ledger.authority import router as authority
+from services.ledger.cards import router as cards
+from services.ledger.closings import router as closings
 from services.ledger.consumers import SUBSCRIPTIONS
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.payment_requests import router as payment_requests_router
+from services.ledger.currencies import router as currencies
+from services.ledger.demurrage import router as demurrage
+from services.ledger.errors import LedgerDomainError
+from services.ledger.figures import router as figures
+from services.ledger.holds import router as holds
+from services.ledger.holds import service as hold_service
+from services.ledger.payment_requests import router as payment_requests
+from services.ledger.programmes import router as programmes
 from services.ledger.settings import LedgerSettings
+from services.ledger.transactions import router as transactions
 from shared.background import background_task, pause
 from shared.service_app import build_service_app
 
@@ -53,7 +50,7 @@ async def sweep_holds(
         expired = 0
         try:
             async with factory() as session, session.begin():
-                expired = await holding.expire_due_holds(session)
+                expired = await hold_service.expire_due_holds(session)
             if expired:
                 log.info("holds_expired", count=expired)
         except Exception:
@@ -73,7 +70,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     start_sweeper, stop_sweeper = background_task(
         "hold-sweeper", run_sweeper, enabled=settings.run_background_tasks
     )
-    start_sealer, stop_sealer = audit_sealer.lifecycle(settings)
+    start_sealer, stop_sealer = sealer.lifecycle(settings)
 
     return build_service_app(
         settings,
@@ -81,18 +78,18 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[
             currencies.router,
-            reserves.router,
+            currencies.reserve_router,
+            demurrage.router,
             accounts.router,
-            authority_router.router,
-            payment_requests_router.router,
-            approvals_router.router,
-            closings_router.router,
+            authority.router,
+            payment_requests.router,
+            approvals.router,
+            closings.router,
             transactions.router,
             holds.router,
-            batches.router,
+            transactions.batch_router,
             programmes.router,
             audit.router,
-            journal.router,
             figures.router,
             cards.router,
         ],

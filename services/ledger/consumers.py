@@ -30,15 +30,19 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import programme_credits, service
 from services.ledger.authority import repository as authority_repo
 from services.ledger.authority.errors import BeneficiaryNotLinked, ProgrammeCurrencyNotBound
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.conversion import EuroPayment, units_for_euro_cents
-from services.ledger.domain.currencies import CurrencyKind
-from services.ledger.domain.errors import LedgerDomainError, NotAVoucherCurrency
-from services.ledger.domain.postings import transfer
-from services.ledger.store import repository as repo
+from services.ledger.currencies.rules.conversion import EuroPayment, units_for_euro_cents
+from services.ledger.currencies.rules.currency import CurrencyKind
+from services.ledger.currencies.service import registry as currencies
+from services.ledger.database import outbox
+from services.ledger.errors import LedgerDomainError
+from services.ledger.idempotency import repository as repo
+from services.ledger.programmes.errors import NotAVoucherCurrency
+from services.ledger.programmes.service import credits as programme_credits
+from services.ledger.transactions.rules import transfer
+from services.ledger.transactions.service import single as transactions
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled
 from shared.events.consumer import Subscription
@@ -97,7 +101,7 @@ async def resolve(session: AsyncSession, order: PaymentOrdered) -> ResolvedOrder
     the application; the funding account one the operator mandated to the programme; the
     amount (euro cents) in the currency's units. An order naming other accounts is refused.
     """
-    rules = await service.currency_rules(session, order.currency)
+    rules = await currencies.currency_rules(session, order.currency)
     payment = units_for_euro_cents(rules, order.amount)
     link = await authority_repo.get_grant_link(
         session, programme_code=order.programme_code, application_id=order.application_id
@@ -141,7 +145,7 @@ async def _pay_in_currency(
         destination=resolved.beneficiary,
         amount=resolved.payment.units,
     )
-    view = await service.post(
+    view = await transactions.post(
         session,
         actor=funding_actor(order),
         legs=legs,
@@ -171,7 +175,7 @@ async def _pay_in_credits(
 
 
 async def _pay(session: AsyncSession, order: PaymentOrdered) -> tuple[str, ResolvedOrder]:
-    voucher = await service.currency_kind(session, order.currency) == CurrencyKind.VOUCHER.value
+    voucher = await currencies.currency_kind(session, order.currency) == CurrencyKind.VOUCHER.value
     if order.mode == "programme_credits" and not voucher:
         raise NotAVoucherCurrency(
             f"programme credits are paid in a voucher currency, not {order.currency}",
@@ -217,7 +221,7 @@ async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
     await repo.remember_response(
         session, client_id=FUNDING_CLIENT, key=order.order_id, response=response
     )
-    await service.emit(session, answer, order.order_id)
+    await outbox.emit(session, answer, order.order_id)
 
 
 SUBSCRIPTIONS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from services.ledger.domain.errors import LedgerDomainError
+from services.ledger.errors import LedgerDomainError
 
 
 class SameOperator(LedgerDomainError):

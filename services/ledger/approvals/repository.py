@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import operator_approvals
+from services.ledger.database.tables import operator_approvals
 
 
 async def insert_approval(session: AsyncSession, **values: Any) -> RowMapping:

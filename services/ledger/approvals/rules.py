@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from services.ledger.approvals.errors import ApprovalNotPending, SameOperator
-from services.ledger.domain.currencies import CurrencyRules
+from services.ledger.currencies.rules.currency import CurrencyRules
 
 
 class Act(StrEnum):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from services.ledger.api.schemas import Out, TransactionRead
+from services.ledger.http.schemas import Out
+from services.ledger.transactions.schemas import TransactionRead
 
 
 class ApprovalRead(Out):

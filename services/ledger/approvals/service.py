@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import conversions
-from services.ledger.account_lookup import require_account
+from services.ledger.accounts import service as accounts
 from services.ledger.approvals import repository as repo
 from services.ledger.approvals.rules import Act, Status, check_decidable
 from services.ledger.authority.rules import Actor
-from services.ledger.store import repository as ledger_repo
-from shared.problems import NotFound
+from services.ledger.authority.service import checks as authority
+from services.ledger.currencies.service import conversion
+from services.ledger.currencies.service.reserve import require_reserve
+from shared.auth import Principal
+from shared.ids import uuid7
+from shared.problems import Forbidden, NotFound
 
 
 async def request(
     session: AsyncSession, who: Actor, *, currency: str, act: Act, account_id: UUID, amount: int
 ) -> RowMapping:
     """Record an act waiting for a second operator (the caller checked it is one)."""
-    await require_account(session, account_id)
-    await conversions.require_reserve(session, currency)
+    await accounts.require_account(session, account_id)
+    await require_reserve(session, currency)
     return await repo.insert_approval(
         session,
-        id=ledger_repo.new_id(),
+        id=uuid7(),
         currency=currency,
         act=act.value,
         account_id=account_id,
@@ -45,7 +48,7 @@ async def _pending(
     return row
 
 
-async def approve(
+async def approve_act(
     session: AsyncSession, who: Actor, *, currency: str, approval_id: UUID
 ) -> dict[str, Any]:
     """Post the act as the approving operator, with both principals on the transaction."""
@@ -57,9 +60,9 @@ async def approve(
     }
     post: Callable[..., Awaitable[dict[str, Any]]]
     if Act(row["act"]) is Act.ISSUANCE:
-        post, amount = conversions.issue, {"euros": row["amount"]}
+        post, amount = conversion.issue, {"euros": row["amount"]}
     else:
-        post, amount = conversions.reconvert, {"units": row["amount"]}
+        post, amount = conversion.reconvert, {"units": row["amount"]}
     view = await post(
         session,
         currency=currency,
@@ -78,7 +81,7 @@ async def approve(
     return {**dict(decided), "transaction": view}
 
 
-async def reject(
+async def reject_act(
     session: AsyncSession, who: Actor, *, currency: str, approval_id: UUID
 ) -> dict[str, Any]:
     await _pending(session, who, currency, approval_id)
@@ -90,3 +93,46 @@ async def reject(
         transaction_id=None,
     )
     return {**dict(decided), "transaction": None}
+
+
+# --- as the HTTP routes ask: the caller's token, its tenancy --------------------------------
+
+
+async def list_approvals(
+    session: AsyncSession,
+    principal: Principal,
+    currency: str,
+    *,
+    status: str | None,
+    after: UUID | None,
+    limit: int,
+) -> Sequence[RowMapping]:
+    """The currency's acts waiting for (or decided by) a second operator: the operator's
+    read, or an auditor's."""
+    principal.ensure_access("currencies", currency)
+    authority.ensure_operator_read(principal, currency, what="the currency's approvals")
+    return await repo.list_approvals(session, currency, status=status, after=after, limit=limit)
+
+
+def _ensure_decider(principal: Principal, currency: str, act: str) -> None:
+    """A decider operates the currency and holds the act's own scope."""
+    principal.ensure_access("currencies", currency)
+    authority.ensure_operator(principal, currency, act=f"deciding on a {act}")
+    scope = Act(act).scope
+    if scope not in principal.scopes and not principal.is_admin:
+        raise Forbidden(f"scope {scope!r} required to decide on a {act}")
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, currency: str, approval_id: UUID, *, approve: bool
+) -> dict[str, Any]:
+    """Approve (the act is posted) or reject an approval, as a second operator."""
+    principal.ensure_access("currencies", currency)
+    row = await repo.get_approval(session, currency, approval_id)
+    if row is None:
+        raise NotFound(f"no approval {approval_id} in {currency}")
+    _ensure_decider(principal, currency, row["act"])
+    decision = approve_act if approve else reject_act
+    return await decision(
+        session, authority.actor(principal), currency=currency, approval_id=approval_id
+    )

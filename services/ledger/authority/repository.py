@@ -11,7 +11,7 @@ from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import account_mandates, accounts, grant_links
+from services.ledger.database.tables import account_mandates, accounts, grant_links
 
 _DEBIT_MANDATES = text(
     """
@@ -98,10 +98,6 @@ async def revoke_mandate(
         .returning(*account_mandates.c)
     )
     return (await session.execute(stmt)).mappings().one()
-
-
-async def set_holder(session: AsyncSession, account_id: UUID, holder: str) -> None:
-    await session.execute(update(accounts).where(accounts.c.id == account_id).values(holder=holder))
 
 
 async def get_grant_link(

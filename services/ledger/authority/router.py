@@ -8,19 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Cursor,
-    Limit,
-    Poster,
-    Reader,
-    decode_cursor,
-    page,
-    readable_account,
-    visible_account,
-)
-from services.ledger.authority import repository as repo
-from services.ledger.authority import service
 from services.ledger.authority.errors import (
     GrantLinkConflict,
     InvalidMandate,
@@ -35,7 +22,9 @@ from services.ledger.authority.schemas import (
     MandatePage,
     MandateRead,
 )
-from services.ledger.domain.errors import InvalidCursor
+from services.ledger.authority.service import mandates as service
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -53,11 +42,10 @@ async def grant_mandate(
 ) -> Any:
     """Let another principal debit (within limits, until an expiry) or read this account:
     the holder's act, or the operator's."""
-    account = await visible_account(session, principal, account_id)
-    return await service.grant_mandate(
+    return await service.grant(
         session,
-        service.actor(principal),
-        account,
+        principal,
+        account_id,
         grantee=body.grantee,
         may_debit=body.may_debit,
         may_read=body.may_read,
@@ -82,9 +70,8 @@ async def list_mandates(
     cursor: Cursor = None,
 ) -> Any:
     """Every mandate of the account, revoked and expired ones included, oldest first."""
-    await readable_account(session, principal, account_id)
-    rows = await repo.list_mandates(
-        session, account_id, after=decode_cursor(cursor, UUID), limit=limit
+    rows = await service.list_mandates(
+        session, principal, account_id, after=decode_cursor(cursor, UUID), limit=limit
     )
     return page([dict(r) for r in rows], limit=limit, key=lambda m: m["id"])
 
@@ -98,8 +85,7 @@ async def revoke_mandate(
     account_id: UUID, mandate_id: UUID, principal: Poster, session: DbSession
 ) -> Any:
     """End a mandate now (the holder's or the operator's act); it stays in the history."""
-    account = await visible_account(session, principal, account_id)
-    return await service.revoke_mandate(session, service.actor(principal), account, mandate_id)
+    return await service.revoke(session, principal, account_id, mandate_id)
 
 
 @router.post(
@@ -113,11 +99,10 @@ async def link_grant(
 ) -> Any:
     """The holder names this account as where an application's grant is paid: the ledger
     pays a programme's tranches only to the account so linked."""
-    account = await visible_account(session, principal, account_id)
-    return await service.link_grant(
+    return await service.link(
         session,
-        service.actor(principal),
-        account,
+        principal,
+        account_id,
         programme_code=body.programme_code,
         application_id=body.application_id,
     )

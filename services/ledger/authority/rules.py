@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,8 @@ from services.ledger.authority.errors import (
 
 OPERATOR_SCOPE = "ledger:admin"
 """The scope that, with a currency binding, makes a client that currency's operator."""
+AUDIT_SCOPE = "ledger:audit"
+"""Reads every account of the currencies a client is bound to (an accountant, an auditor)."""
 
 OPERATOR_KINDS = frozenset(
     {
@@ -131,16 +133,19 @@ class Mandate:
     revoked_at: datetime | None
 
 
-def period_start(period: MandatePeriod, now: datetime) -> datetime:
-    """The start of the calendar period (UTC) containing ``now``; weeks start on Monday."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period is MandatePeriod.DAY:
-        return day
-    if period is MandatePeriod.WEEK:
-        return day - timedelta(days=day.weekday())
-    if period is MandatePeriod.MONTH:
-        return day.replace(day=1)
-    return day.replace(month=1, day=1)
+def mandate_from(row: Mapping[Any, Any]) -> Mandate:
+    """A mandate as these rules see it, from its stored row."""
+    return Mandate(
+        id=row["id"],
+        account_id=row["account_id"],
+        grantee=row["grantee"],
+        may_debit=row["may_debit"],
+        max_per_payment=row["max_per_payment"],
+        max_per_period=row["max_per_period"],
+        period=MandatePeriod(row["period"]),
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+    )
 
 
 def is_active(mandate: Mandate, now: datetime) -> bool:

@@ -8,15 +8,15 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from services.ledger.api.schemas import Out, Principal, Schema, Text
 from services.ledger.authority.rules import MandatePeriod
-from services.ledger.domain.postings import MAX_AMOUNT
+from services.ledger.http.schemas import ClientId, Out, Schema, Text
+from services.ledger.transactions.rules import MAX_AMOUNT
 
 Limit = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="Minor units")]
 
 
 class MandateCreate(Schema):
-    grantee: Principal = Field(description="Client id of the principal given authority")
+    grantee: ClientId = Field(description="Client id of the principal given authority")
     may_debit: bool = Field(default=True, description="May debit the account within limits")
     may_read: bool = Field(default=True, description="May read its statement and postings")
     max_per_payment: Limit | None = None

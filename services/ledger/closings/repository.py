@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import currencies, period_closings
+from services.ledger.database.tables import currencies, period_closings
 
 LOCK_CLASS = 924695646
 """The advisory lock class of closings (migration ``ledger_0013``): a closing takes its

@@ -7,24 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from services.ledger.api.common import (
-    AUTH_ERRORS,
-    Admin,
-    Cursor,
-    Limit,
-    Reader,
-    decode_cursor,
-    page,
-    visible_currency,
-)
-from services.ledger.api.schemas import CODE
-from services.ledger.authority import service as authority
 from services.ledger.authority.errors import OperatorActRequired
-from services.ledger.closings import repository as repo
 from services.ledger.closings import service
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
 from services.ledger.closings.schemas import ClosingCreate, ClosingPage, ClosingRead
-from services.ledger.domain.errors import InvalidCursor
+from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.schemas import CODE
+from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -48,11 +37,7 @@ async def close_period(
     """Close the currency's books through a past date (the operator's act): no transaction
     touching the currency may be dated on or before it afterwards, and its journal up to
     that date becomes final once sealed."""
-    await visible_currency(session, principal, code)
-    authority.ensure_operator(principal, code, act="closing a period")
-    row = await service.close(
-        session, authority.actor(principal), currency=code, through=body.through
-    )
+    row = await service.close(session, principal, currency=code, through=body.through)
     return dict(row)
 
 
@@ -66,8 +51,7 @@ async def list_closings(
 ) -> Any:
     """The currency's closings, oldest first: the latest says through which date it is
     closed."""
-    await visible_currency(session, principal, code)
-    rows = await repo.list_closings(
-        session, code, after=decode_cursor(cursor, date.fromisoformat), limit=limit
+    rows = await service.list_closings(
+        session, principal, code, after=decode_cursor(cursor, date.fromisoformat), limit=limit
     )
     return page([dict(r) for r in rows], limit=limit, key=lambda c: c["through"].isoformat())

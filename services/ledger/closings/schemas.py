@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from services.ledger.api.schemas import Out, Schema
+from services.ledger.http.schemas import Out, Schema
 
 
 class ClosingCreate(Schema):

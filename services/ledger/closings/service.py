@@ -1,4 +1,4 @@
-"""Use cases of period closings: close, check effective dates, tell a final journal."""
+"""Use cases of period closings: close, list, and check effective dates against them."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import service as ledger
-from services.ledger.authority.rules import Actor
+from services.ledger.authority.service import checks as authority
 from services.ledger.closings import repository as repo
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
 from services.ledger.closings.rules import check_closing, check_effective_date
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.store import audit as audit_store
+from services.ledger.currencies.rules.currency import rules_from
+from services.ledger.currencies.service.registry import visible_currency
+from services.ledger.errors import LedgerDomainError
+from shared.auth import Principal
 
 
 def today() -> date:
@@ -23,8 +24,13 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-async def close(session: AsyncSession, who: Actor, *, currency: str, through: date) -> RowMapping:
-    """Close ``currency``'s books through ``through`` (the caller checked it operates it)."""
+async def close(
+    session: AsyncSession, principal: Principal, *, currency: str, through: date
+) -> RowMapping:
+    """Close ``currency``'s books through ``through``: an act of its operator."""
+    await visible_currency(session, principal, currency)
+    authority.ensure_operator(principal, currency, act="closing a period")
+    who = authority.actor(principal)
     await repo.lock_periods(session, currency)
     latest = await repo.latest_closing(session, currency)
     check_closing(through=through, today=today(), latest=latest)
@@ -43,6 +49,19 @@ async def close(session: AsyncSession, who: Actor, *, currency: str, through: da
         raise
 
 
+async def list_closings(
+    session: AsyncSession, principal: Principal, currency: str, *, after: date | None, limit: int
+) -> Sequence[RowMapping]:
+    """The currency's closings, oldest first, for a caller its tenancy lets see it."""
+    await visible_currency(session, principal, currency)
+    return await repo.list_closings(session, currency, after=after, limit=limit)
+
+
+async def latest_closing(session: AsyncSession, currency: str) -> date | None:
+    """The date the currency is closed through, if it ever was."""
+    return await repo.latest_closing(session, currency)
+
+
 async def check_effective_dates(
     session: AsyncSession,
     dated: Sequence[tuple[date | None, Collection[str]]],
@@ -57,7 +76,7 @@ async def check_effective_dates(
         return
     bounds = {
         row["code"]: (
-            ledger.rules_from(row["code"], row["kind"], row["scale"], row["rules"]),
+            rules_from(row["code"], row["kind"], row["scale"], row["rules"]),
             row["closed_through"],
         )
         for row in await repo.dating_rules(session, codes)
@@ -81,18 +100,3 @@ async def check_effective_dates(
             if batch:
                 exc.extra["item"] = index
             raise
-
-
-async def journal_is_final(session: AsyncSession, *, currency: str, date_to: date | None) -> bool:
-    """True when a journal up to ``date_to`` can no longer change: the currency is closed
-    through it and every transaction dated up to it is sealed (the exports list sealed
-    transactions only, and the sealer trails commits by a second or so)."""
-    if date_to is None:
-        return False
-    closed_through = await repo.latest_closing(session, currency)
-    if closed_through is None or date_to > closed_through:
-        return False
-    unsealed = await audit_store.count_unsealed(
-        session, currency=currency, effective_through=date_to
-    )
-    return unsealed == 0

@@ -1,4 +1,4 @@
-from services.ledger.store.models import Base
+from services.ledger.database.tables import metadata
 from shared.migrations_env import run_migrations
 
-run_migrations(Base.metadata)
+run_migrations(metadata)

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.store.models import payment_requests
+from services.ledger.database.tables import payment_requests
 
 
 async def insert_request(session: AsyncSession, **values: Any) -> RowMapping:

@@ -7,24 +7,22 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.account_lookup import named_account
-from services.ledger.api.common import (
-    AUTH_ERRORS,
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    CurrencyMismatch,
+    UnknownAccount,
+)
+from services.ledger.authority.errors import NoDebitAuthority, NoReadAuthority
+from services.ledger.http.pagination import (
     Cursor,
+    InvalidCursor,
     Limit,
-    Poster,
-    Reader,
     decode_cursor,
     page,
-    readable_account,
-    readable_party,
 )
-from services.ledger.api.transactions import POSTING_ERRORS
-from services.ledger.authority import service as authority
-from services.ledger.authority.errors import NoDebitAuthority, NoReadAuthority
-from services.ledger.domain import errors as e
+from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
 from services.ledger.payment_requests import service
 from services.ledger.payment_requests.errors import (
     InvalidPaymentRequestExpiry,
@@ -38,30 +36,23 @@ from services.ledger.payment_requests.schemas import (
     PaymentRequestPage,
     PaymentRequestRead,
 )
-from shared.auth import Principal
+from services.ledger.transactions.schemas import POSTING_ERRORS
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/payment-requests", tags=["payment requests"])
 
 CREATE_ERRORS = (
-    e.UnknownAccount,
-    e.CurrencyMismatch,
-    e.AccountFrozen,
-    e.AccountClosed,
+    UnknownAccount,
+    CurrencyMismatch,
+    AccountFrozen,
+    AccountClosed,
     NoDebitAuthority,
     PayerIsPayee,
     InvalidPaymentRequestExpiry,
 )
 DECISION_ERRORS = (NotFound, NoDebitAuthority, PaymentRequestNotPending, PaymentRequestExpired)
 StatusFilter = Literal["pending", "accepted", "declined", "cancelled", "expired"]
-
-
-async def _visible_request(session: AsyncSession, principal: Principal, request_id: UUID) -> Any:
-    """The request, once the caller's currency binding allows it (403)."""
-    row = await service.require_request(session, request_id)
-    principal.ensure_access("currencies", row["currency"])
-    return row
 
 
 @router.post(
@@ -73,15 +64,11 @@ async def _visible_request(session: AsyncSession, principal: Principal, request_
 async def request_payment(body: PaymentRequestCreate, principal: Poster, session: DbSession) -> Any:
     """Ask the payer account for an amount into the payee account (the payee's holder, or
     the operator). Nothing moves until the payer side accepts."""
-    payee = await named_account(session, body.payee_account_id, role="payee")
-    payer = await named_account(session, body.payer_account_id, role="payer")
-    principal.ensure_access("currencies", payee["currency"])
-    principal.ensure_access("currencies", payer["currency"])
-    return await service.request(
+    return await service.request_payment(
         session,
-        authority.actor(principal),
-        payee=payee,
-        payer=payer,
+        principal,
+        payee_account_id=body.payee_account_id,
+        payer_account_id=body.payer_account_id,
         amount=body.amount,
         description=body.description,
         expires_at=body.expires_at,
@@ -91,7 +78,7 @@ async def request_payment(body: PaymentRequestCreate, principal: Poster, session
 @router.get(
     "",
     response_model=PaymentRequestPage,
-    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority, e.InvalidCursor)},
+    responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority, InvalidCursor)},
 )
 async def list_payment_requests(
     principal: Reader,
@@ -102,9 +89,13 @@ async def list_payment_requests(
     cursor: Cursor = None,
 ) -> Any:
     """Requests an account asked or was asked, oldest first (whoever may read it)."""
-    await readable_account(session, principal, account_id)
-    items = await service.list_requests(
-        session, account_id, status=status, after=decode_cursor(cursor, UUID), limit=limit
+    items = await service.requests_of(
+        session,
+        principal,
+        account_id,
+        status=status,
+        after=decode_cursor(cursor, UUID),
+        limit=limit,
     )
     return page(items, limit=limit, key=lambda r: r["id"])
 
@@ -116,9 +107,7 @@ async def list_payment_requests(
 )
 async def get_payment_request(request_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One request: for whoever may read its payer or its payee account."""
-    row = await _visible_request(session, principal, request_id)
-    await readable_party(session, principal, (row["payer_account"], row["payee_account"]))
-    return service.request_view(row)
+    return await service.read_request(session, principal, request_id)
 
 
 @router.post(
@@ -132,8 +121,7 @@ async def get_payment_request(request_id: UUID, principal: Reader, session: DbSe
 async def accept_payment_request(request_id: UUID, principal: Poster, session: DbSession) -> Any:
     """The payer pays: the transfer is posted now, under the caller's authority over the
     payer account (its holder, a mandate within its limits, or the operator); once."""
-    await _visible_request(session, principal, request_id)
-    return await service.accept(session, authority.actor(principal), request_id)
+    return await service.decide(session, principal, request_id, decision="accept")
 
 
 @router.post(
@@ -143,8 +131,7 @@ async def accept_payment_request(request_id: UUID, principal: Poster, session: D
 )
 async def decline_payment_request(request_id: UUID, principal: Poster, session: DbSession) -> Any:
     """The payer side refuses (the payer account's holder, or the operator): nothing moves."""
-    await _visible_request(session, principal, request_id)
-    return await service.decline(session, authority.actor(principal), request_id)
+    return await service.decide(session, principal, request_id, decision="decline")
 
 
 @router.post(
@@ -154,5 +141,4 @@ async def decline_payment_request(request_id: UUID, principal: Poster, session: 
 )
 async def cancel_payment_request(request_id: UUID, principal: Poster, session: DbSession) -> Any:
     """The payee side withdraws it (the payee account's holder, or the operator)."""
-    await _visible_request(session, principal, request_id)
-    return await service.cancel(session, authority.actor(principal), request_id)
+    return await service.decide(session, principal, request_id, decision="cancel")

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from services.ledger.domain.accounts import AccountStatus
-from services.ledger.domain.errors import AccountClosed, AccountFrozen, CurrencyMismatch
+from services.ledger.accounts.errors import AccountClosed, AccountFrozen, CurrencyMismatch
+from services.ledger.accounts.rules import AccountStatus
 from services.ledger.payment_requests.errors import (
     InvalidPaymentRequestExpiry,
     PayerIsPayee,

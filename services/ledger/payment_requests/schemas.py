@@ -7,7 +7,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictInt
 
-from services.ledger.api.schemas import Out, PositiveAmount, Schema, Text, TransactionRead
+from services.ledger.http.schemas import Out, PositiveAmount, Schema, Text
+from services.ledger.transactions.schemas import TransactionRead
 
 
 class PaymentRequestCreate(Schema):

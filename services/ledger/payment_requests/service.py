@@ -1,9 +1,9 @@
 """Use cases of payment requests: ask, accept (the transfer is posted then), decline,
 cancel.
 
-Acceptance posts through `services.ledger.service.post` as the accepting principal, so the
-one authority check decides who may accept: the payer's holder, a mandate within its
-limits, or the currency's operator. The request's row is locked first, so it is accepted
+Acceptance posts through the posting path (`services.ledger.transactions`) as the accepting
+principal, so the one authority check decides who may accept: the payer's holder, a mandate
+within its limits, or the currency's operator. The request's row is locked first, so it is accepted
 (or otherwise decided) once.
 """
 
@@ -17,11 +17,9 @@ from uuid import UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import service as ledger
-from services.ledger.account_lookup import require_account
-from services.ledger.authority import service as authority
+from services.ledger.accounts import service as accounts
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.postings import Posting
+from services.ledger.authority.service import checks as authority
 from services.ledger.payment_requests import repository as repo
 from services.ledger.payment_requests.rules import (
     Status,
@@ -30,7 +28,10 @@ from services.ledger.payment_requests.rules import (
     effective_status,
     expiry,
 )
-from services.ledger.store import repository as ledger_repo
+from services.ledger.transactions.rules import Posting
+from services.ledger.transactions.service import single as transactions
+from shared.auth import Principal
+from shared.ids import uuid7
 from shared.problems import NotFound
 
 KIND = "payment_request"
@@ -96,7 +97,7 @@ async def request(
     now = datetime.now(UTC)
     row = await repo.insert_request(
         session,
-        id=ledger_repo.new_id(),
+        id=uuid7(),
         currency=payee["currency"],
         payee_account=payee["id"],
         payer_account=payer["id"],
@@ -115,13 +116,13 @@ async def accept(session: AsyncSession, who: Actor, request_id: UUID) -> dict[st
         Posting(account_id=row["payer_account"], currency=row["currency"], amount=-row["amount"]),
         Posting(account_id=row["payee_account"], currency=row["currency"], amount=row["amount"]),
     ]
-    # Authority first, as `ledger.post` does: a caller who may not debit the payer learns
+    # Authority first, as `transactions.post` does: a caller who may not debit the payer learns
     # nothing of the request's state (no 409 "already accepted" where the answer is "not
     # yours"). Accounts are locked before mandates, in the order every posting path uses.
-    locked = await ledger_repo.lock_accounts(session, (leg.account_id for leg in legs))
+    locked = await transactions.lock_accounts(session, (leg.account_id for leg in legs))
     await authority.authorize_debits(session, who, legs, locked)
     check_decidable(row["status"], row["expires_at"], datetime.now(UTC))
-    transaction = await ledger.post(
+    transaction = await transactions.post(
         session,
         actor=who,
         legs=legs,
@@ -143,7 +144,7 @@ async def _decide_without_posting(
     session: AsyncSession, who: Actor, request_id: UUID, *, side: str, status: Status
 ) -> dict[str, Any]:
     row = await require_request(session, request_id, lock=True)
-    account: Mapping[Any, Any] = await require_account(session, row[f"{side}_account"])
+    account: Mapping[Any, Any] = await accounts.require_account(session, row[f"{side}_account"])
     verb = "decline" if status is Status.DECLINED else "cancel"
     authority.ensure_holder_or_operator(who, account, act=f"{verb} its payment requests")
     check_decidable(row["status"], row["expires_at"], datetime.now(UTC))
@@ -165,3 +166,73 @@ async def cancel(session: AsyncSession, who: Actor, request_id: UUID) -> dict[st
     return await _decide_without_posting(
         session, who, request_id, side="payee", status=Status.CANCELLED
     )
+
+
+# --- as the HTTP routes ask: the caller's token, its tenancy --------------------------------
+
+
+async def request_payment(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    payee_account_id: UUID,
+    payer_account_id: UUID,
+    amount: int,
+    description: str,
+    expires_at: datetime | None,
+) -> dict[str, Any]:
+    """`request` between two accounts of the caller's tenancy."""
+    payee = await accounts.named_account(session, payee_account_id, role="payee")
+    payer = await accounts.named_account(session, payer_account_id, role="payer")
+    principal.ensure_access("currencies", payee["currency"])
+    principal.ensure_access("currencies", payer["currency"])
+    return await request(
+        session,
+        authority.actor(principal),
+        payee=payee,
+        payer=payer,
+        amount=amount,
+        description=description,
+        expires_at=expires_at,
+    )
+
+
+async def visible_request(
+    session: AsyncSession, principal: Principal, request_id: UUID
+) -> RowMapping:
+    """The request, once the caller's currency binding allows it (403)."""
+    row = await require_request(session, request_id)
+    principal.ensure_access("currencies", row["currency"])
+    return row
+
+
+async def read_request(
+    session: AsyncSession, principal: Principal, request_id: UUID
+) -> dict[str, Any]:
+    """One request: for whoever may read its payer or its payee account."""
+    row = await visible_request(session, principal, request_id)
+    await accounts.readable_party(session, principal, (row["payer_account"], row["payee_account"]))
+    return request_view(row)
+
+
+async def requests_of(
+    session: AsyncSession,
+    principal: Principal,
+    account_id: UUID,
+    *,
+    status: str | None,
+    after: UUID | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """`list_requests` of an account the caller may read."""
+    await accounts.readable_account(session, principal, account_id)
+    return await list_requests(session, account_id, status=status, after=after, limit=limit)
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, request_id: UUID, *, decision: str
+) -> dict[str, Any]:
+    """Accept, decline or cancel a request of the caller's tenancy, as the caller."""
+    await visible_request(session, principal, request_id)
+    act = {"accept": accept, "decline": decline, "cancel": cancel}[decision]
+    return await act(session, authority.actor(principal), request_id)

@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.routing import APIRoute
 
-from services.ledger.api import accounts, batches, currencies, holds, reserves, transactions
+from services.ledger.accounts import router as accounts
 from services.ledger.authority import router as authority
+from services.ledger.currencies import router as currencies
+from services.ledger.demurrage import router as demurrage
+from services.ledger.holds import router as holds
 from services.ledger.payment_requests import router as payment_requests
+from services.ledger.transactions import router as transactions
 from shared.auth import declared_scopes
 from tests.integration.ledger.ledger_support import CURRENCY, OTHER, Ledger, operator
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
@@ -17,17 +21,18 @@ from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 def test_every_ledger_route_declares_a_scope() -> None:
     routes = [
         route
-        for module in (
-            accounts,
-            authority,
-            batches,
-            currencies,
-            holds,
-            payment_requests,
-            reserves,
-            transactions,
+        for router in (
+            accounts.router,
+            authority.router,
+            transactions.batch_router,
+            currencies.router,
+            holds.router,
+            payment_requests.router,
+            currencies.reserve_router,
+            demurrage.router,
+            transactions.router,
         )
-        for route in module.router.routes
+        for route in router.routes
         if isinstance(route, APIRoute)
     ]
     # 28 + statement.csv + holder + 4 of mandates and grant links + 6 of payment requests

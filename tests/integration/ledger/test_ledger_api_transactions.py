@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger.api.common import request_hash
-from services.ledger.api.schemas import TransactionFields
+from services.ledger.http.idempotency import body_digest
+from services.ledger.transactions.schemas import TransactionFields
 from shared.problems import PROBLEM_MEDIA_TYPE
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger
 
@@ -323,11 +323,11 @@ async def test_a_replay_is_the_original_response_byte_for_byte(ledger: Ledger) -
     assert again.content == first.content
 
 
-async def test_a_key_answered_before_the_compact_records_still_replays(
+async def test_a_key_holding_a_whole_response_replays_it_as_stored(
     ledger: Ledger, ledger_db: str, engine_for: Callable[[str], AsyncEngine]
 ) -> None:
-    """Rows written by the previous version: hash of the older canonical form, and the
-    whole response stored."""
+    """A key's row may hold a whole response rather than a compact record: a replay
+    returns it as stored, and another body under the key is still refused."""
     issuer, member = await ledger.funded(500)
     merchant = await ledger.account(type="merchant")
     body = {
@@ -336,7 +336,7 @@ async def test_a_key_answered_before_the_compact_records_still_replays(
             {"account_id": merchant, "currency": CURRENCY, "amount": 5},
         ]
     }
-    fields = TransactionFields.model_validate(body).model_dump(mode="json")
+    fields = TransactionFields.model_validate(body)
     stored = {"id": "0195f3c4-1111-7abc-8def-0123456789ab", "kind": "transfer", "note": "old"}
     async with engine_for(ledger_db).begin() as conn:
         await conn.execute(
@@ -344,7 +344,7 @@ async def test_a_key_answered_before_the_compact_records_still_replays(
                 "INSERT INTO idempotency_keys (client_id, key, request_hash, response) "
                 "VALUES ('operator', 'old-key', :h, CAST(:r AS jsonb))"
             ),
-            {"h": request_hash("POST /transactions", fields), "r": json.dumps(stored)},
+            {"h": body_digest("POST /transactions", fields), "r": json.dumps(stored)},
         )
     headers = {**ledger.headers, "Idempotency-Key": "old-key"}
     replay = await ledger.client.post("/transactions", json=body, headers=headers)

@@ -11,15 +11,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.ledger.audit_sealer import (
+from services.ledger.audit.rules.chain import GENESIS
+from services.ledger.audit.service.sealer import (
     LOCK_KEY,
     run_sealer,
     seal_all,
     seal_pending,
     seal_stragglers,
 )
-from services.ledger.audit_verify import verify_chain
-from services.ledger.domain.audit_chain import GENESIS
+from services.ledger.audit.service.verification import verify_chain
 from shared.db import make_session_factory
 from tests.support.ledger_sql import authorise
 
@@ -335,7 +335,7 @@ async def test_hashing_a_page_lets_the_event_loop_serve_others(
     """A worker's requests must not wait behind a whole page of hashing (the p99 of the
     posting path): between two turns of another task, at most ``YIELD_EVERY`` links are
     hashed."""
-    from services.ledger import audit_sealer
+    from services.ledger.audit.service import sealer as audit_sealer
 
     async with db.begin() as conn:
         for amount in range(1, 101):

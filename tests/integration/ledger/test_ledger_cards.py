@@ -9,8 +9,8 @@ from uuid import UUID
 import httpx
 from sqlalchemy import text
 
-from services.ledger import cards as card_service
-from services.ledger.store import cards as card_store
+from services.ledger.cards import repository as card_store
+from services.ledger.cards import service as card_service
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger, operator
 from tests.integration.ledger.test_ledger_api_programmes import Programme
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.ledger.store.models import transactions
+from services.ledger.database.tables import transactions
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.tables import outbox
 from tests.integration.ledger.ledger_support import CURRENCY, Ledger

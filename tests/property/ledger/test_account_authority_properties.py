@@ -23,13 +23,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from services.ledger import service
-from services.ledger.authority import service as authority
+from services.ledger.accounts import service as account_service
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.errors import MandateLimitExceeded, NoDebitAuthority
 from services.ledger.authority.rules import Actor, MandatePeriod
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.domain.postings import Posting
+from services.ledger.authority.service import mandates as authority
+from services.ledger.currencies.service import registry
+from services.ledger.errors import LedgerDomainError
+from services.ledger.transactions.rules import Posting
+from services.ledger.transactions.service import single as transactions
 from shared.db import make_engine, make_session_factory
 
 MEMBERS = 4
@@ -82,7 +84,7 @@ async def scenario(url: str, ops: list[tuple[Any, ...]]) -> None:
     code = f"AUT{next(_codes)}"
     try:
         async with factory() as s, s.begin():
-            await service.create_currency(
+            await registry.create_currency(
                 s,
                 code=code,
                 kind="mutual_credit",
@@ -92,7 +94,7 @@ async def scenario(url: str, ops: list[tuple[Any, ...]]) -> None:
             )
             accounts = []
             for i in range(MEMBERS):
-                row = await service.open_account(
+                row = await account_service.open_account(
                     s,
                     currency=code,
                     account_type=AccountType.MEMBER,
@@ -161,7 +163,7 @@ async def step(
     ]
     try:
         async with factory() as s, s.begin():
-            await service.post(s, actor=actor, legs=legs)
+            await transactions.post(s, actor=actor, legs=legs)
     except LedgerDomainError as exc:
         assert refusal is not None and isinstance(exc, refusal), (op, model, exc)
         return
@@ -244,7 +246,7 @@ def test_the_database_refuses_a_debit_without_its_authority_row(authority_db: st
         code = f"AUT{next(_codes)}"
         try:
             async with factory() as s, s.begin():
-                await service.create_currency(
+                await registry.create_currency(
                     s,
                     code=code,
                     kind="mutual_credit",
@@ -254,7 +256,7 @@ def test_the_database_refuses_a_debit_without_its_authority_row(authority_db: st
                 )
                 ids: list[UUID] = []
                 for i in range(2):
-                    row = await service.open_account(
+                    row = await account_service.open_account(
                         s,
                         currency=code,
                         account_type=AccountType.MEMBER,

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from services.ledger.store import repository as repo
+from services.ledger.accounts import repository as accounts_repo
+from services.ledger.transactions import repository as repo
 from shared.db import make_engine, make_session_factory
 from tests.support.ledger_sql import authorise
 
@@ -135,10 +136,12 @@ async def check(engine: Any, ids: list[str]) -> None:
             }
             for moment in sorted(instants):
                 expected = sum(leg.amount for leg in legs if leg.posted_at <= moment)
-                got = await repo.balance_at(session, account_id=uuid.UUID(account), moment=moment)
+                got = await accounts_repo.balance_at(
+                    session, account_id=uuid.UUID(account), moment=moment
+                )
                 assert got == expected, (account, moment)
                 before = sum(leg.amount for leg in legs if leg.posted_at < moment)
-                got_before = await repo.balance_at(
+                got_before = await accounts_repo.balance_at(
                     session, account_id=uuid.UUID(account), moment=moment, inclusive=False
                 )
                 assert got_before == before, (account, moment)
@@ -201,7 +204,7 @@ async def write_batches(engine: Any, code: str, ids: list[str], batch: list[Any]
                 kinds=["transfer"] * n,
                 effective_dates=[date.today()] * n,
                 descriptions=[""] * n,
-                metadata=["{}"] * n,
+                metadata=[{}] * n,
                 client_id="prop",
                 legs=(
                     [tx for tx, _, _ in legs],
@@ -285,9 +288,11 @@ async def check_model(engine: Any, ids: list[str], committed: list[list[Leg]]) -
             for moment in sorted(moments):
                 upto = [i for i, t in enumerate(instants) if t <= moment]
                 before = [i for i, t in enumerate(instants) if t < moment]
-                got = await repo.balance_at(session, account_id=uuid.UUID(account), moment=moment)
+                got = await accounts_repo.balance_at(
+                    session, account_id=uuid.UUID(account), moment=moment
+                )
                 assert got == (running[upto[-1]] if upto else 0), (account, moment)
-                got_before = await repo.balance_at(
+                got_before = await accounts_repo.balance_at(
                     session, account_id=uuid.UUID(account), moment=moment, inclusive=False
                 )
                 assert got_before == (running[before[-1]] if before else 0), (account, moment)

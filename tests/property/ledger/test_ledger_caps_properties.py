@@ -16,18 +16,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from services.ledger import service
+from services.ledger.accounts import service as account_service
+from services.ledger.accounts.errors import CreditLimitExceeded
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import (
-    CreditLimitExceeded,
+from services.ledger.currencies.service import registry
+from services.ledger.database.tables import account_balances, account_monthly_loads, currency_debt
+from services.ledger.errors import LedgerDomainError
+from services.ledger.transactions.errors import (
     DebtCapExceeded,
     DuplicateAccountPosting,
-    LedgerDomainError,
     MonthlyLoadCapExceeded,
 )
-from services.ledger.domain.postings import Posting
-from services.ledger.store.models import account_balances, account_monthly_loads, currency_debt
+from services.ledger.transactions.rules import Posting
+from services.ledger.transactions.service import single as transactions
 from shared.db import make_engine, make_session_factory
 
 LIMIT = 60
@@ -43,12 +45,12 @@ transfers = st.lists(
 
 
 async def _open(s: Any, code: str, rules: dict[str, Any]) -> list[UUID]:
-    await service.create_currency(
+    await registry.create_currency(
         s, code=code, kind="mutual_credit", scale=2, operator="prop", rules=rules
     )
     ids = []
     for i in range(MEMBERS):
-        row = await service.open_account(
+        row = await account_service.open_account(
             s,
             currency=code,
             account_type=AccountType.MEMBER,
@@ -98,7 +100,7 @@ async def scenario(url: str, ops: list[tuple[int, int, int]]) -> None:
             try:
                 async with factory() as s, s.begin():
                     legs = [Posting(ids[src], code, -amount), Posting(ids[dst], code, amount)]
-                    await service.post(s, actor=Actor("prop"), legs=legs)
+                    await transactions.post(s, actor=Actor("prop"), legs=legs)
                 accepted = True
             except LedgerDomainError as exc:
                 accepted = False

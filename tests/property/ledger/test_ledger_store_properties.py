@@ -17,12 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from services.ledger import holding, service
+from services.ledger.accounts import service as account_service
+from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.errors import LedgerDomainError
-from services.ledger.domain.postings import Posting
-from services.ledger.store.models import account_balances
+from services.ledger.currencies.service import registry
+from services.ledger.database.tables import account_balances
+from services.ledger.errors import LedgerDomainError
+from services.ledger.holds import service as holding
+from services.ledger.transactions.rules import Posting
+from services.ledger.transactions.service import reversal
+from services.ledger.transactions.service import single as transactions
 from shared.db import make_engine, make_session_factory
 
 LIMIT = 50
@@ -63,7 +67,7 @@ async def scenario(url: str, ops: list[tuple[Any, ...]]) -> None:
     code = f"P{next(_codes)}"
     try:
         async with factory() as s, s.begin():
-            await service.create_currency(
+            await registry.create_currency(
                 s,
                 code=code,
                 kind="mutual_credit",
@@ -75,7 +79,7 @@ async def scenario(url: str, ops: list[tuple[Any, ...]]) -> None:
             for i in range(MEMBERS + 1):
                 kind = AccountType.MERCHANT if i == MEMBERS else AccountType.MEMBER
                 limit = 0 if i == MEMBERS else None
-                row = await service.open_account(
+                row = await account_service.open_account(
                     s,
                     currency=code,
                     account_type=kind,
@@ -168,7 +172,7 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
     if kind == "transfer":
         _, src, dst, amt = op
         legs = [Posting(ids[src], code, -amt), Posting(ids[dst], code, amt)]
-        return (await service.post(s, actor=PROP, legs=legs))["id"]
+        return (await transactions.post(s, actor=PROP, legs=legs))["id"]
     if kind == "hold":
         _, src, dst, amt = op
         view = await holding.authorize_hold(
@@ -194,8 +198,8 @@ async def run(s: Any, code: str, ids: list[UUID], model: Model, op: tuple[Any, .
     index = op[1]
     if index >= len(model.txs):
         raise LedgerDomainError("no such transaction in this scenario")
-    original = await service.load_transaction(s, UUID(model.txs[index]["id"]))
-    view = await service.reverse(
+    original = await transactions.load_transaction(s, UUID(model.txs[index]["id"]))
+    view = await reversal.reverse(
         s, original=original, actor=PROP, description="", idempotency_key=None
     )
     return view["id"]

@@ -1,6 +1,17 @@
 import pytest
 
-from services.ledger.domain.accounts import (
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    AccountNotEmpty,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CreditLimitOutOfPolicy,
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidStatusTransition,
+)
+from services.ledger.accounts.rules import (
     AccountStatus,
     AccountType,
     Bounds,
@@ -11,17 +22,10 @@ from services.ledger.domain.accounts import (
     check_postable,
     transition_status,
 )
-from services.ledger.domain.currencies import CreditLimitPolicy, CurrencyKind, CurrencyRules
-from services.ledger.domain.errors import (
-    AccountClosed,
-    AccountFrozen,
-    AccountNotEmpty,
-    BalanceLimitExceeded,
-    CreditLimitExceeded,
-    CreditLimitOutOfPolicy,
-    CurrencyMismatch,
-    InsufficientFunds,
-    InvalidStatusTransition,
+from services.ledger.currencies.rules.currency import (
+    CreditLimitPolicy,
+    CurrencyKind,
+    CurrencyRules,
 )
 
 ECO = CurrencyRules(code="ECO", kind=CurrencyKind.EURO_BACKED, max_balance=50_000)

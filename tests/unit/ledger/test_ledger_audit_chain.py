@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID
 
-from services.ledger.domain.audit_chain import (
+from services.ledger.audit.rules.chain import (
     GENESIS,
     Sealable,
     StoredLink,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ledger.domain.cards import (
+from services.ledger.cards.errors import InvalidCardNumber
+from services.ledger.cards.rules import (
     CardKind,
     card_number,
     card_token,
@@ -13,7 +14,6 @@ from services.ledger.domain.cards import (
     luhn_valid,
     new_token,
 )
-from services.ledger.domain.errors import InvalidCardNumber
 
 PAN = "4970101234567893"
 

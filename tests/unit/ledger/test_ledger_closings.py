@@ -14,8 +14,8 @@ from services.ledger.closings.errors import (
     PeriodClosed,
 )
 from services.ledger.closings.rules import check_closing, check_effective_date
-from services.ledger.domain.currencies import CurrencyKind, CurrencyRules
-from services.ledger.domain.errors import InvalidCurrencyRules
+from services.ledger.currencies.errors import InvalidCurrencyRules
+from services.ledger.currencies.rules.currency import CurrencyKind, CurrencyRules
 
 TODAY = date(2026, 12, 7)
 

@@ -2,8 +2,15 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.conversion import (
+from services.ledger.accounts.rules import AccountType
+from services.ledger.currencies.errors import (
+    ConversionNotAllowed,
+    FundAccountRequired,
+    ReconversionForbidden,
+    ReconversionTooSmall,
+    ReserveInvariantViolated,
+)
+from services.ledger.currencies.rules.conversion import (
     check_reconversion_allowed,
     check_reserve,
     issuance_bonus,
@@ -12,16 +19,9 @@ from services.ledger.domain.conversion import (
     reconvert,
     reserve_drift,
 )
-from services.ledger.domain.currencies import CurrencyKind, CurrencyRules, ReconversionFees
-from services.ledger.domain.errors import (
-    ConversionNotAllowed,
-    DuplicateAccountPosting,
-    FundAccountRequired,
-    ReconversionForbidden,
-    ReconversionTooSmall,
-    ReserveInvariantViolated,
-)
-from services.ledger.domain.postings import imbalances
+from services.ledger.currencies.rules.currency import CurrencyKind, CurrencyRules, ReconversionFees
+from services.ledger.transactions.errors import DuplicateAccountPosting
+from services.ledger.transactions.rules import imbalances
 
 MEMBER, ISSUER, EXTERNAL, RESERVE, FUND, MERCHANT = (UUID(int=n) for n in range(1, 7))
 

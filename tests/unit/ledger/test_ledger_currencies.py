@@ -1,6 +1,7 @@
 import pytest
 
-from services.ledger.domain.currencies import (
+from services.ledger.currencies.errors import InvalidCurrencyRules
+from services.ledger.currencies.rules.currency import (
     CreditLimitPolicy,
     CurrencyKind,
     CurrencyRules,
@@ -8,7 +9,6 @@ from services.ledger.domain.currencies import (
     DemurrageRule,
     ReconversionFees,
 )
-from services.ledger.domain.errors import InvalidCurrencyRules
 
 
 def test_time_currency_can_never_be_convertible():

@@ -3,9 +3,9 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.domain.accounts import AccountType
-from services.ledger.domain.currencies import DemurragePeriod
-from services.ledger.domain.demurrage import (
+from services.ledger.accounts.rules import AccountType
+from services.ledger.currencies.rules.currency import DemurragePeriod
+from services.ledger.demurrage.rules import (
     BalanceSpan,
     account_charge_key,
     balance_spans,
@@ -16,11 +16,8 @@ from services.ledger.domain.demurrage import (
     period_days,
     period_key,
 )
-from services.ledger.domain.errors import (
-    DuplicateAccountPosting,
-    InvalidAmount,
-    InvalidPeriod,
-)
+from services.ledger.errors import InvalidPeriod
+from services.ledger.transactions.errors import DuplicateAccountPosting, InvalidAmount
 
 FUND, A, B = (UUID(int=n) for n in (9, 1, 2))
 

@@ -1,6 +1,8 @@
 import re
 
-from services.ledger.domain.errors import InsufficientFunds, LedgerDomainError, error_types
+import services.ledger.app  # noqa: F401  (imports every concept, so every error class)
+from services.ledger.accounts.errors import InsufficientFunds
+from services.ledger.errors import LedgerDomainError, error_types
 
 
 def test_every_error_code_is_unique():

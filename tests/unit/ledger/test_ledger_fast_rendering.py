@@ -8,10 +8,14 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.api.common import json_text, transaction_json, view_json
-from services.ledger.api.schemas import TransactionRead
-from services.ledger.outbox_rows import posted_rows
-from services.ledger.service import transaction_view
+from services.ledger.transactions.events import posted_rows
+from services.ledger.transactions.schemas import (
+    TransactionRead,
+    json_text,
+    transaction_json,
+    view_json,
+)
+from services.ledger.transactions.service.single import transaction_view
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.envelope import Event, encode
 from shared.observability import correlation_id_var

@@ -3,16 +3,14 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.domain.errors import (
+from services.ledger.holds.errors import (
     CaptureExceedsHold,
-    DuplicateAccountPosting,
     HoldExpired,
     HoldNotAuthorized,
     HoldNotExpired,
-    InvalidAmount,
     InvalidHoldExpiry,
 )
-from services.ledger.domain.holds import (
+from services.ledger.holds.rules import (
     HoldStatus,
     authorize,
     available,
@@ -21,6 +19,7 @@ from services.ledger.domain.holds import (
     expire,
     void,
 )
+from services.ledger.transactions.errors import DuplicateAccountPosting, InvalidAmount
 
 PAYER, PAYEE = UUID(int=1), UUID(int=2)
 NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)

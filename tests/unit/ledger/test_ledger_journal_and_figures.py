@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.domain.figures import WindowFlows, figures
-from services.ledger.domain.journal import FEC_COLUMNS, JournalLine, decimal_text, fec_fields
+from services.ledger.audit.rules.journal import FEC_COLUMNS, JournalLine, decimal_text, fec_fields
+from services.ledger.figures.rules import WindowFlows, figures
 
 ACCOUNT = UUID("0190f0e0-0000-7000-8000-00000000000a")
 TX = UUID("0190f0e0-0000-7000-8000-000000000001")

@@ -2,13 +2,13 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.domain.errors import (
+from services.ledger.transactions.errors import (
     DuplicateAccountPosting,
     InvalidAmount,
     TooFewPostings,
     UnbalancedTransaction,
 )
-from services.ledger.domain.postings import (
+from services.ledger.transactions.rules import (
     MAX_AMOUNT,
     Posting,
     canonical_order,

@@ -3,15 +3,14 @@ from uuid import UUID
 
 import pytest
 
-from services.ledger.domain.errors import (
+from services.ledger.programmes.errors import (
     CategoryCapExceeded,
     CategoryNotAllowed,
     InsufficientVoucherCredit,
-    InvalidAmount,
     InvalidProgrammeRules,
     MerchantNotApproved,
 )
-from services.ledger.domain.programmes import (
+from services.ledger.programmes.rules import (
     CreditLot,
     ProgrammeRules,
     check_purchase,
@@ -21,6 +20,7 @@ from services.ledger.domain.programmes import (
     sweep_expired,
     usable_credit,
 )
+from services.ledger.transactions.errors import InvalidAmount
 
 NOW = datetime(2024, 9, 1, tzinfo=UTC)
 REGION, DEPT = UUID(int=100), UUID(int=200)

@@ -9,22 +9,18 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from services.ledger.domain.accounts import AccountType, check_bounds
-from services.ledger.domain.conversion import check_reserve, issue, reconvert
-from services.ledger.domain.currencies import CurrencyKind, CurrencyRules, ReconversionFees
-from services.ledger.domain.demurrage import BalanceSpan, balance_spans, demurrage_charge
-from services.ledger.domain.errors import (
-    CaptureExceedsHold,
-    CreditLimitExceeded,
-    HoldExpired,
-    HoldNotAuthorized,
-    InsufficientFunds,
-    InsufficientVoucherCredit,
-    LedgerDomainError,
-    ReconversionTooSmall,
-)
-from services.ledger.domain.holds import authorize, capture, expire, void
-from services.ledger.domain.postings import (
+from services.ledger.accounts.errors import CreditLimitExceeded, InsufficientFunds
+from services.ledger.accounts.rules import AccountType, check_bounds
+from services.ledger.currencies.errors import ReconversionTooSmall
+from services.ledger.currencies.rules.conversion import check_reserve, issue, reconvert
+from services.ledger.currencies.rules.currency import CurrencyKind, CurrencyRules, ReconversionFees
+from services.ledger.demurrage.rules import BalanceSpan, balance_spans, demurrage_charge
+from services.ledger.errors import LedgerDomainError
+from services.ledger.holds.errors import CaptureExceedsHold, HoldExpired, HoldNotAuthorized
+from services.ledger.holds.rules import authorize, capture, expire, void
+from services.ledger.programmes.errors import InsufficientVoucherCredit
+from services.ledger.programmes.rules import CreditLot, consume_lots, sweep_expired
+from services.ledger.transactions.rules import (
     MAX_AMOUNT,
     Posting,
     merge_postings,
@@ -32,7 +28,6 @@ from services.ledger.domain.postings import (
     reversal_of,
     validate_transaction,
 )
-from services.ledger.domain.programmes import CreditLot, consume_lots, sweep_expired
 
 BOUNDED = settings(max_examples=200, deadline=None)
 

@@ -1,0 +1,1 @@
+"""Accounts: opening, status, credit limits, balances, history and statements."""

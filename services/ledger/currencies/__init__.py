@@ -1,0 +1,1 @@
+"""Currencies: their rules, and for euro-backed ones issuance, reconversion and the reserve."""

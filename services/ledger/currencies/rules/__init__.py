@@ -1,0 +1,2 @@
+"""Pure rules of currencies: what kind of money a currency is (`currency`), and how euros
+become units and back (`conversion`)."""

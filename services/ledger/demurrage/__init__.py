@@ -1,0 +1,1 @@
+"""Demurrage: positive balances melt a little per period, charged by resumable runs."""

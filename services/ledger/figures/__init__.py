@@ -1,0 +1,1 @@
+"""Per-currency dashboard figures: circulation, velocity, reconversion leakage."""

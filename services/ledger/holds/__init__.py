@@ -1,0 +1,1 @@
+"""Holds (two-phase payments): authorize, capture, void, expire."""

@@ -1,0 +1,88 @@
+"""Request and response bodies of holds, and the problems placing one may answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StrictInt
+
+from services.ledger.accounts.errors import (
+    AccountClosed,
+    AccountFrozen,
+    BalanceLimitExceeded,
+    CreditLimitExceeded,
+    CurrencyMismatch,
+    InsufficientFunds,
+    UnknownAccount,
+)
+from services.ledger.authority.errors import DEBIT_ERRORS
+from services.ledger.holds.errors import InvalidHoldExpiry
+from services.ledger.http.schemas import (
+    CODE,
+    Metadata,
+    MetadataMap,
+    Out,
+    PositiveAmount,
+    Schema,
+    Text,
+)
+from services.ledger.idempotency.errors import IdempotencyKeyReused
+from services.ledger.transactions.errors import (
+    DuplicateAccountPosting,
+    InvalidAmount,
+    VoucherCreditRestricted,
+)
+from services.ledger.transactions.rules import MAX_AMOUNT
+from shared.problems import Unprocessable
+
+HOLD_ERRORS = (
+    InvalidAmount,
+    InvalidHoldExpiry,
+    DuplicateAccountPosting,
+    CurrencyMismatch,
+    UnknownAccount,
+    AccountFrozen,
+    AccountClosed,
+    InsufficientFunds,
+    CreditLimitExceeded,
+    BalanceLimitExceeded,
+    IdempotencyKeyReused,
+    VoucherCreditRestricted,
+    Unprocessable,
+    *DEBIT_ERRORS,
+)
+"""What placing a hold (or authorising a card payment) may answer."""
+
+
+class HoldCreate(Schema):
+    payer: UUID
+    payee: UUID
+    currency: str = Field(pattern=CODE)
+    amount: StrictInt = PositiveAmount
+    expires_at: AwareDatetime
+    metadata: MetadataMap = Metadata
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class HoldCapture(Schema):
+    amount: StrictInt | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+
+
+class HoldRead(Out):
+    id: UUID
+    payer: UUID
+    payee: UUID
+    currency: str
+    amount: int
+    captured: int
+    status: str
+    expires_at: datetime
+    transaction_id: UUID | None
+    metadata: dict[str, Any]
+
+
+class HoldPage(Out):
+    items: list[HoldRead]
+    next_cursor: str | None

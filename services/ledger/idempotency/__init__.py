@@ -1,0 +1,1 @@
+"""Idempotency keys: a client's key claimed once, with the answer a replay returns."""

@@ -1,0 +1,44 @@
+"""Use cases of idempotency keys: claim a key for one request, remember its answer.
+
+A key is claimed in the unit of work that runs the request, so a refused request leaves
+no claim behind, and a concurrent claim of the same key waits for the first to commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger.idempotency import repository as repo
+from services.ledger.idempotency.errors import IdempotencyKeyReused
+
+
+async def claim(session: AsyncSession, *, client_id: str, key: str, digest: str) -> Any:
+    """Claim (client, key) for the request hashed as ``digest``: ``None`` if the key is new
+    (the caller runs the request and stores its answer in the same transaction); the stored
+    answer if the same request ran before; 409 for another request under the key, or for
+    one whose answer is not stored."""
+    earlier = await repo.claim_idempotency_key(
+        session, client_id=client_id, key=key, request_hash=digest
+    )
+    if earlier is None:
+        return None
+    if earlier["request_hash"] != digest or earlier["response"] is None:
+        raise IdempotencyKeyReused(
+            "this idempotency key was used with a different request", idempotency_key=key
+        )
+    return earlier["response"]
+
+
+async def claimed_before(session: AsyncSession, *, client_id: str, key: str) -> bool:
+    """Claim ``key`` for a step done once (its own hash); True if it was claimed before."""
+    earlier = await repo.claim_idempotency_key(
+        session, client_id=client_id, key=key, request_hash=key
+    )
+    return earlier is not None
+
+
+async def remember(session: AsyncSession, *, client_id: str, key: str, response: Any) -> None:
+    """Store the answer a replay under (client, key) returns."""
+    await repo.remember_response(session, client_id=client_id, key=key, response=response)

@@ -1,0 +1,1 @@
+"""Transactions: the posting path (one transaction, batches, reversals) and its reads."""

@@ -1,0 +1,2 @@
+"""Use cases of transactions: one transaction and the reads (`single`), batches
+(`batch`), reversals (`reversal`)."""
