@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make run    start PostgreSQL, the four services and the gateway on http://127.0.0.1:8000"
 	@echo "make test   lint + every test suite, on real PostgreSQL and real Apache Kafka"
-	@echo "make lint   ruff, mypy (shared/ and services/), import-linter"
+	@echo "make lint   ruff, mypy (shared/ and services/), import-linter, package shape and module length"
 	@echo "make bench  benchmarks, as ratios against a baseline run in the same go"
 	@echo "make docs   regenerate event JSON Schemas and the AsyncAPI document under docs/"
 
@@ -33,8 +33,9 @@ run: venv
 lint: venv
 	$(VENV)/bin/ruff check shared services deploy tests bench
 	$(VENV)/bin/ruff format --check shared services deploy tests bench
-	$(VENV)/bin/mypy shared
+	$(VENV)/bin/mypy shared services
 	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -p no:randomly -p no:cacheprovider tests/contract/test_package_shape.py
 	$(PY) -m shared.events.docs --check
 	$(PY) -m deploy.config_reference --check
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts.errors import CurrencyMismatch, UnknownAccount
@@ -31,6 +31,7 @@ from services.ledger.currencies.schemas import (
     IssuanceCreate,
     Reconciliation,
     ReconversionCreate,
+    ReportedBankBalance,
     ReserveConfig,
     ReserveRead,
 )
@@ -45,7 +46,6 @@ from services.ledger.http.scopes import (
     Reader,
     Reconverter,
 )
-from services.ledger.transactions.rules import MAX_AMOUNT
 from services.ledger.transactions.schemas import POSTING_ERRORS, TransactionRead
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
@@ -269,9 +269,7 @@ async def reconcile(
     code: Code,
     principal: Reader,
     session: DbSession,
-    reported_bank_balance: Annotated[
-        int, Query(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Euro cents on the bank statement")
-    ],
+    reported_bank_balance: ReportedBankBalance,
 ) -> Any:
     """Compare units in circulation, the reserve account and the bank's balance."""
     return await reserve.reconcile(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from fastapi import Query
 from pydantic import Field, StrictInt
 
 from services.ledger.currencies.rules.currency import (
@@ -113,3 +114,9 @@ class Reconciliation(Out):
     ledger_drift: int
     bank_drift: int
     balanced: bool
+
+
+ReportedBankBalance = Annotated[
+    int, Query(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Euro cents on the bank statement")
+]
+"""The bank balance a reconciliation is checked against (a query parameter)."""
