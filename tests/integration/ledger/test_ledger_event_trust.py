@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import func, select
 
 from services.ledger.consumers import subscriptions
-from services.ledger.store.models import transactions
+from services.ledger.database.tables import transactions
 from shared.events.catalog.funding import PaymentOrdered
 from shared.events.envelope import new_event
 from shared.events.replay import replay_dead_letters
