@@ -28,6 +28,7 @@ from services.ledger.accounts.rules import (
     statement_csv,
     transition_status,
 )
+from services.ledger.authority.rules import holds_or_operates
 from services.ledger.authority.service import checks as authority
 from services.ledger.currencies.service.registry import currency_rules
 from services.ledger.database.outbox import emit
@@ -229,7 +230,7 @@ async def _ensure_balance_readable(
     is opened only when the caller is neither holder nor operator (a read mandate)."""
     account = {"id": account_id, "currency": row["currency"], "holder": row["holder"]}
     who = authority.actor(principal)
-    if account["holder"] == who.principal or who.operates(account["currency"]):
+    if holds_or_operates(who, account):
         return
     async with factory() as session:
         await authority.ensure_may_read(session, who, account)

@@ -112,12 +112,10 @@ def basis_without_mandate(actor: Actor, account: Mapping[str, Any]) -> Basis | N
     return None
 
 
-def may_read(actor: Actor, account: Mapping[str, Any], *, read_mandate: bool) -> bool:
-    """Statements, postings and exports of an account: its holder, the operator, or a
-    mandate that includes reading."""
-    return (
-        account["holder"] == actor.principal or actor.operates(account["currency"]) or read_mandate
-    )
+def holds_or_operates(actor: Actor, account: Mapping[str, Any]) -> bool:
+    """The account's holder or its currency's operator: who may read it without a mandate,
+    and who alone may grant mandates on it or link it to a grant."""
+    return account["holder"] == actor.principal or actor.operates(account["currency"])
 
 
 @dataclass(frozen=True)

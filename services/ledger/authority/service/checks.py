@@ -29,8 +29,8 @@ from services.ledger.authority.rules import (
     actor_of,
     basis_without_mandate,
     check_mandate_debit,
+    holds_or_operates,
     mandate_from,
-    may_read,
 )
 from services.ledger.errors import LedgerDomainError
 from services.ledger.transactions.rules import Posting
@@ -144,7 +144,7 @@ def authority_rows(grants: Sequence[Grant]) -> list[tuple[UUID, str, str, UUID |
 async def ensure_may_read(session: AsyncSession, who: Actor, account: Mapping[Any, Any]) -> None:
     """Refuse another member's statement, postings and exports (holder, operator or a
     mandate that includes reading)."""
-    if may_read(who, account, read_mandate=False):
+    if holds_or_operates(who, account):
         return
     mandated = await repo.has_read_mandate(
         session, grantee=who.principal, account_id=account["id"], now=datetime.now(UTC)
@@ -158,7 +158,7 @@ async def ensure_may_read(session: AsyncSession, who: Actor, account: Mapping[An
 
 def ensure_holder_or_operator(who: Actor, account: Mapping[Any, Any], *, act: str) -> None:
     """Acts on an account that only its holder or its operator may do (mandates, links)."""
-    if account["holder"] != who.principal and not who.operates(account["currency"]):
+    if not holds_or_operates(who, account):
         raise NoDebitAuthority(
             f"only the holder of account {account['id']} or its operator may {act}",
             account_id=str(account["id"]),
