@@ -117,22 +117,20 @@ async def resolve(session: AsyncSession, order: PaymentOrdered) -> ResolvedOrder
             "the order names another account than the one the beneficiary linked",
             application_id=order.application_id,
         )
-    actor = funding_actor(order)
-    mandated = [
-        row["account_id"]
-        for row in await authority_repo.funding_mandates(
-            session, grantee=actor.principal, currency=order.currency, now=datetime.now(UTC)
-        )
-    ]
     funding = _named(order.funding_account_id, "funding_account_id")
+    if funding is None:  # a named account is checked by the debit's authority instead
+        funding = await authority_repo.mandated_funding_account(
+            session,
+            grantee=funding_actor(order).principal,
+            currency=order.currency,
+            now=datetime.now(UTC),
+        )
     if funding is None:
-        if not mandated:
-            raise ProgrammeCurrencyNotBound(
-                f"no {order.currency} account is mandated to programme {order.programme_code}",
-                currency=order.currency,
-                programme_code=order.programme_code,
-            )
-        funding = mandated[0]
+        raise ProgrammeCurrencyNotBound(
+            f"no {order.currency} account is mandated to programme {order.programme_code}",
+            currency=order.currency,
+            programme_code=order.programme_code,
+        )
     return ResolvedOrder(funding=funding, beneficiary=link["account_id"], payment=payment)
 
 

@@ -117,11 +117,11 @@ async def insert_grant_link(session: AsyncSession, **values: Any) -> RowMapping:
     return (await session.execute(stmt)).mappings().one()
 
 
-async def funding_mandates(
+async def mandated_funding_account(
     session: AsyncSession, *, grantee: str, currency: str, now: datetime
-) -> Sequence[RowMapping]:
-    """Active debit mandates of ``grantee`` on accounts of ``currency``: a programme's
-    funding accounts, as the operator mandated them to the funding service."""
+) -> UUID | None:
+    """The account of ``currency`` most recently mandated (debit, active) to ``grantee``: a
+    programme's funding account, as the operator mandated it to the funding service."""
     stmt = (
         select(account_mandates.c.account_id)
         .join(accounts, accounts.c.id == account_mandates.c.account_id)
@@ -133,5 +133,7 @@ async def funding_mandates(
             account_mandates.c.expires_at > now,
         )
         .order_by(account_mandates.c.created_at.desc())
+        .limit(1)
     )
-    return (await session.execute(stmt)).mappings().all()
+    found: UUID | None = (await session.execute(stmt)).scalar_one_or_none()
+    return found
