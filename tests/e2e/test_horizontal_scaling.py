@@ -86,6 +86,16 @@ async def test_two_instances_share_a_consumer_group_and_apply_each_event_once(
         await run.relay(bus, engine)
         first = await run.runner(bus, engine, group=group)
         second = await run.runner(bus, engine, group=group)
+
+        def assignments() -> list[int]:
+            return sorted(len(r.consumer._consumer.assignment()) for r in (first, second))  # type: ignore[attr-defined]
+
+        async def settled() -> list[int]:
+            return assignments()
+
+        # The second member's join triggers a rebalance; wait until the group has settled
+        # so that the events below are really consumed by two members, not by the first alone.
+        await eventually(settled, lambda got: got == [1, 2], timeout=60)
         for probe in probes:
             await _emit(engine, probe, range(25))
         for probe in probes:
@@ -95,5 +105,4 @@ async def test_two_instances_share_a_consumer_group_and_apply_each_event_once(
         await asyncio.sleep(1)
         for probe in probes:
             assert await effects(engine, probe) == list(range(25))
-        assigned = [len(r.consumer._consumer.assignment()) for r in (first, second)]  # type: ignore[attr-defined]
-        assert sorted(assigned) == [1, 2], assigned  # 3 partitions shared by two members
+        assert assignments() == [1, 2]  # 3 partitions still shared by two members
