@@ -14,6 +14,7 @@ it, and every step tolerates "already there", so running it twice changes nothin
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,6 +115,39 @@ class SeedError(RuntimeError):
     pass
 
 
+# On a cold start, on a busy machine, a service may still be warming up when the seed
+# begins: the gateway then answers 503 (or 429) with Retry-After. The seed waits as told,
+# within this overall patience, instead of failing the whole `make run`.
+PATIENCE_S = float(os.environ.get("PROXIMA_SEED_PATIENCE_S", "180"))
+WAIT_STATUSES = frozenset({429, 503})
+
+
+def patiently(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """Send, honouring ``Retry-After`` on 503/429 and retrying refused connections, until
+    :data:`PATIENCE_S` has passed; the last answer is returned as it is."""
+    deadline = time.monotonic() + PATIENCE_S
+    while True:
+        try:
+            response = http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            if time.monotonic() >= deadline:
+                raise SeedError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+            time.sleep(1.0)
+            continue
+        if response.status_code not in WAIT_STATUSES or time.monotonic() >= deadline:
+            return response
+        wait = _retry_after(response)
+        print(f"  {method} {url}: {response.status_code}, retrying in {wait:.0f}s", flush=True)
+        time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(30.0, max(0.5, float(response.headers.get("retry-after", "1"))))
+    except ValueError:
+        return 1.0
+
+
 class Api:
     """Thin client that treats 409 "already exists" as success, for idempotent seeding."""
 
@@ -126,7 +160,7 @@ class Api:
         self, path: str, body: dict[str, Any], *, key: str | None = None
     ) -> dict[str, Any] | None:
         headers = {"Idempotency-Key": key} if key else {}
-        response = self.http.post(path, json=body, headers=headers)
+        response = patiently(self.http, "POST", path, json=body, headers=headers)
         if response.status_code == 409 and key is None:
             return None
         if response.status_code not in (200, 201):
@@ -134,13 +168,13 @@ class Api:
         return response.json()  # type: ignore[no-any-return]
 
     def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.http.put(path, json=body)
+        response = patiently(self.http, "PUT", path, json=body)
         if response.status_code not in (200, 201):
             raise SeedError(f"PUT {path} → {response.status_code}: {response.text[:500]}")
         return response.json()  # type: ignore[no-any-return]
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
-        response = self.http.get(path, params=params)
+        response = patiently(self.http, "GET", path, params=params)
         if response.status_code != 200:
             raise SeedError(f"GET {path} → {response.status_code}: {response.text[:500]}")
         return response.json()  # type: ignore[no-any-return]
@@ -148,11 +182,17 @@ class Api:
 
 def admin_token(gateway: str) -> str:
     secret = os.environ.get("PROXIMA_BOOTSTRAP_ADMIN_SECRET", "change-me")
-    response = httpx.post(
-        f"{gateway}/oauth/token",
-        timeout=30,
-        data={"grant_type": "client_credentials", "client_id": "admin", "client_secret": secret},
-    )
+    with httpx.Client(base_url=gateway, timeout=30) as http:
+        response = patiently(
+            http,
+            "POST",
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "admin",
+                "client_secret": secret,
+            },
+        )
     if response.status_code != 200:
         raise SeedError(f"admin token refused: {response.text[:300]}")
     return str(response.json()["access_token"])
@@ -160,7 +200,9 @@ def admin_token(gateway: str) -> str:
 
 def seed_clients(gateway: str, token: str) -> list[tuple[str, str, str]]:
     """Create each demo client, or rotate its secret if it exists (secrets are never stored
-    in clear, so a re-run can only print fresh ones)."""
+    in clear, so a re-run can only print fresh ones). What an administrator changed since is
+    left alone: an existing client keeps its scopes and tenants, and a revoked one stays
+    revoked and is reported, never a reason to refuse to start."""
     http = httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     out = []
     for c in DEMO_CLIENTS:
@@ -171,15 +213,30 @@ def seed_clients(gateway: str, token: str) -> list[tuple[str, str, str]]:
             "scopes": list(c.scopes),
             "tenants": c.tenants,
         }
-        response = http.post("/admin/clients", json=body)
+        response = patiently(http, "POST", "/admin/clients", json=body)
         if response.status_code == 409:
-            response = http.post(
-                f"/admin/clients/{c.client_id}/rotate-secret", json={"grace_period_s": 0}
+            response = patiently(
+                http,
+                "POST",
+                f"/admin/clients/{c.client_id}/rotate-secret",
+                json={"grace_period_s": 0},
             )
+            if _problem_code(response) == "client-revoked":
+                print(f"  demo client {c.client_id} was revoked by an administrator: left revoked")
+                out.append((c.client_id, c.role, "(révoqué par un administrateur)"))
+                continue
         if response.status_code not in (200, 201):
             raise SeedError(f"client {c.client_id}: {response.status_code} {response.text[:300]}")
         out.append((c.client_id, c.role, str(response.json()["client_secret"])))
     return out
+
+
+def _problem_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("code")) if isinstance(body, dict) else None
 
 
 def _account(api: Api, currency: str, kind: str, territory: str | None = None, **extra: Any) -> str:

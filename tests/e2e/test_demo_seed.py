@@ -67,6 +67,32 @@ def test_demo_region_is_seeded_once_and_usable_with_the_printed_credentials(stac
     assert apps and all(a["commune_insee_code"].startswith("38") for a in apps)
 
 
+def test_a_demo_client_revoked_by_an_administrator_stays_revoked_and_the_seed_goes_on(
+    stack: Stack,
+) -> None:
+    with mock.patch.dict(os.environ, {"PROXIMA_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET}):
+        seed.seed_demo_region(stack)
+        admin = httpx.Client(
+            base_url=stack.gateway_url,
+            headers={"Authorization": f"Bearer {seed.admin_token(stack.gateway_url)}"},
+            timeout=30,
+        )
+        revoked = admin.post(
+            "/admin/clients/partner-app/revoke", json={"reason": "essai de révocation"}
+        )
+        assert revoked.status_code in (200, 204), revoked.text
+        seed.seed_demo_region(stack)  # must not stop on 409 client-revoked
+
+    credentials = Path(stack.run_dir / "demo-credentials.txt").read_text()
+    assert "partner-app" in credentials and "révoqué" in credentials
+    refused = httpx.post(
+        f"{stack.gateway_url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "partner-app", "client_secret": "x"},
+        timeout=30,
+    )
+    assert refused.status_code in (400, 401), refused.text
+
+
 def _counts(stack: Stack) -> dict[str, int]:
     token = seed.admin_token(stack.gateway_url)
     api = seed.Api(stack.gateway_url, token)

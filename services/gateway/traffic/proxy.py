@@ -257,7 +257,10 @@ async def _send_with_retries(
                 continue
             raise GatewayTimeout(f"{upstream.name} did not answer in time") from exc
         except UpstreamTransportError as exc:
-            breaker.record_failure(time.monotonic())
+            if isinstance(exc, ConnectFailed):
+                breaker.record_refused(time.monotonic())
+            else:
+                breaker.record_failure(time.monotonic())
             if isinstance(exc, RETRYABLE_ERRORS) and not last:
                 await _backoff(attempt, backoff_s)
                 continue

@@ -7,7 +7,10 @@ requests per second.
 A circuit breaker per upstream: after ``failure_threshold`` consecutive failures the
 gateway stops sending requests for ``reset_timeout_s`` and answers 503 at once, so a
 sick service gets room to recover and callers do not pile up on timeouts. Then one trial
-request at a time is let through (half-open); its success closes the circuit."""
+request at a time is let through (half-open); its success closes the circuit. An upstream
+that has never answered (nothing listening yet, as on a cold start) is not counted against
+its circuit: a refused connection costs nothing, and counting it would keep the first
+callers of a freshly started stack out for ``reset_timeout_s`` after the service is up."""
 
 from __future__ import annotations
 
@@ -114,6 +117,7 @@ class CircuitBreaker:
         self.reset_timeout_s = reset_timeout_s
         self.failures = 0
         self.opened_at: float | None = None
+        self.has_answered = False
         self._trial_in_flight = False
 
     def state(self, now: float) -> BreakerState:
@@ -140,9 +144,18 @@ class CircuitBreaker:
         return True
 
     def record_success(self) -> None:
+        self.has_answered = True
         self.failures = 0
         self.opened_at = None
         self._trial_in_flight = False
+
+    def record_refused(self, now: float) -> None:
+        """Nothing was listening: a failure once the upstream has answered, and before
+        that a service still starting, which the circuit leaves alone."""
+        if self.has_answered:
+            self.record_failure(now)
+        else:
+            self.release()
 
     def record_failure(self, now: float) -> None:
         self.failures += 1

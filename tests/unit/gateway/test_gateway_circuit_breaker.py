@@ -60,3 +60,18 @@ def test_a_cancelled_trial_lets_another_one_try():
     assert breaker.allow(10.0)
     breaker.release()
     assert breaker.allow(10.0)
+
+
+def test_a_service_that_never_answered_is_not_counted_against_its_circuit():
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout_s=10)
+    for now in range(5):  # a cold start: nothing listens yet
+        breaker.record_refused(float(now))
+    assert breaker.state(5.0) is BreakerState.closed
+    assert breaker.allow(5.0)
+
+
+def test_a_refused_connection_counts_once_the_service_has_answered():
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout_s=10)
+    breaker.record_success()
+    breaker.record_refused(1.0)  # it was up, and now nothing listens: it died
+    assert breaker.state(2.0) is BreakerState.open
