@@ -2,13 +2,19 @@
 through the gateway (peak, with concurrent clients), then the end-to-end latency from a
 transaction posted at 50 % of that peak to its arrival on the dashboard stream (p50/p99).
 
-    make bench-loop      → bench/results/loop.json (rate_per_s, e2e_p50_ms, e2e_p99_ms)
+    make bench-loop      → bench/results/loop.json (rate_per_s, e2e_p50_ms, e2e_p99_ms,
+                           posted, never_reached_stream, errors)
+
+Every transaction posted in the latency phase is followed to the stream: one that never
+arrives is counted (``never_reached_stream``, which must be 0), not silently left out of
+the percentiles.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import statistics
 import time
 from typing import Any
@@ -78,9 +84,19 @@ async def _peak_rate(api: httpx.AsyncClient, pairs: list[tuple[str, str]], secon
     return done / (time.perf_counter() - started)
 
 
+def nearest_rank(sorted_values: list[float], q: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least ``q`` of the samples
+    at or below it (the p99 of 150 samples is the 149th, not the 148th)."""
+    if not sorted_values:
+        return None
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
 async def _latency(
     api: httpx.AsyncClient, pairs: list[tuple[str, str]], rate: float, seconds: float
-) -> list[float]:
+) -> tuple[list[float], int, int]:
+    """Latencies of the transactions that reached the stream, how many were posted, and
+    how many posts were refused or failed."""
     posted_at: dict[str, float] = {}
     arrived_at: dict[str, float] = {}
     ready = asyncio.Event()
@@ -112,12 +128,20 @@ async def _latency(
     arrived_at.clear()
     interval = 1.0 / rate
     sends: list[asyncio.Task[None]] = []
+    errors = 0
 
     async def send(i: int) -> None:
+        nonlocal errors
         t0 = time.perf_counter()
-        r = await api.post("/ledger/transactions", json=_body(pairs[i % PAIRS], 1))
+        try:
+            r = await api.post("/ledger/transactions", json=_body(pairs[i % PAIRS], 1))
+        except httpx.TransportError:
+            errors += 1
+            return
         if r.status_code == 201:
             posted_at[r.json()["id"]] = t0
+        else:
+            errors += 1
 
     start = time.perf_counter()
     i = 0
@@ -130,7 +154,8 @@ async def _latency(
     while time.perf_counter() < deadline and any(t not in arrived_at for t in posted_at):
         await asyncio.sleep(0.1)
     listener.cancel()
-    return [(arrived_at[t] - posted_at[t]) * 1000 for t in posted_at if t in arrived_at]
+    latencies = [(arrived_at[t] - posted_at[t]) * 1000 for t in posted_at if t in arrived_at]
+    return latencies, len(posted_at), errors
 
 
 async def _measure(stack: Stack) -> dict[str, Any]:
@@ -154,14 +179,18 @@ async def _measure(stack: Stack) -> dict[str, Any]:
         pairs = await _setup(api)
         await _peak_rate(api, pairs, 3)  # warm-up
         peak = await _peak_rate(api, pairs, 15)
-        latencies = sorted(await _latency(api, pairs, peak * 0.5, 20))
-    p99_index = max(0, int(len(latencies) * 0.99) - 1)
+        measured, posted, errors = await _latency(api, pairs, peak * 0.5, 20)
+    latencies = sorted(measured)
+    p99 = nearest_rank(latencies, 0.99)
     return {
         "rate_per_s": round(peak, 1),
         "latency_probe_rate_per_s": round(peak * 0.5, 1),
         "e2e_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "e2e_p99_ms": round(latencies[p99_index], 1) if latencies else None,
+        "e2e_p99_ms": round(p99, 1) if p99 is not None else None,
         "e2e_samples": len(latencies),
+        "posted": posted,
+        "never_reached_stream": posted - len(latencies),
+        "errors": errors,
         "event_bus": "kafka",
     }
 
