@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from deploy.local.postgres import REPO
 from deploy.local.stack import ServiceProcess
@@ -27,23 +27,12 @@ from shared.events.catalog.funding import BudgetCommitted, PaymentOrdered, Payme
 from shared.events.catalog.ledger import PostedLeg, TransactionPosted
 from shared.events.registry import EventPayload
 from shared.settings import ServiceSettings
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SPACES, login
 from tests.support.events import owned_event, publish_as_owner
 from tests.support.ports import free_port
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ADMIN_SECRET = "e2e-bootstrap-admin-secret-0123456789"
 SCREENSHOT = REPO / ".cache" / "dashboard.png"
-# French number formatting separates thousands with a narrow no-break space.
-SPACES = "[\u00a0\u202f ]"
 
 
 @pytest.fixture(scope="module")
@@ -219,16 +208,6 @@ def initial_region() -> list[EventPayload]:
         )
     )
     return events
-
-
-def login(page: Page, url: str, client_id: str, secret: str) -> None:
-    page.goto(f"{url}/dashboard")
-    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
-    page.get_by_label("Identifiant client").fill(client_id)
-    page.get_by_label("Secret").fill(secret)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.locator("#tableau")).to_be_visible()
-    expect(page.locator("#statut")).to_have_text("En direct", timeout=15_000)
 
 
 def test_the_dashboard_logs_in_and_updates_live(gateway: tuple[str, str]) -> None:

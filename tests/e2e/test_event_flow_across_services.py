@@ -1,9 +1,12 @@
 """The whole stack as processes on real Apache Kafka: transactions posted to the ledger
 through the gateway reach the diagnostics service's aggregates exactly once, even though the
-broker is restarted while they flow."""
+broker is restarted while they flow; and the regional dashboard, in a real headless
+Chromium, shows a transfer posted to the real ledger (ledger → Kafka → diagnostics → Kafka
+→ gateway stream → browser)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -12,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from deploy.local.postgres import LocalPostgres
 from deploy.local.stack import Stack
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SPACES, login
 from tests.support.stack import admin_token, e2e_stack
 from tests.support.sync_waiting import wait_until
 
@@ -127,3 +132,75 @@ def test_ledger_transactions_reach_diagnostics_once_across_a_broker_restart(
 def test_every_service_answers_ready_through_its_own_port(stack: Stack) -> None:
     for proc in stack.services.values():
         assert httpx.get(f"{proc.url}/readyz", timeout=10).status_code == 200
+
+
+def test_the_dashboard_shows_a_transfer_posted_to_the_real_ledger(stack: Stack) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make tools` installs Debian's chromium")
+    api = _client(stack)
+    currency, territory = "VITRINE", "38185"  # Grenoble
+    _post_ok(
+        api,
+        "/ledger/currencies",
+        {
+            "code": currency,
+            "kind": "mutual_credit",
+            "operator": "Réseau de démonstration",
+            "rules": {"credit_limit": {"default_limit": 1_000_000, "max_limit": 1_000_000}},
+        },
+    )
+    payer, payee = (
+        _post_ok(
+            api,
+            "/ledger/accounts",
+            {"currency": currency, "type": "member", "territory": territory, **extra},
+        )["id"]
+        for extra in ({"credit_limit": 1_000_000}, {})
+    )
+    admin = httpx.Client(
+        base_url=stack.gateway_url,
+        headers={"Authorization": f"Bearer {admin_token(stack.gateway_url)}"},
+        timeout=30,
+    )
+    created = admin.post(
+        "/admin/clients",
+        json={
+            "client_id": "tableau-kafka",
+            "name": "Tableau de bord régional",
+            "role": "dashboard",
+            "scopes": ["dashboard:read"],
+            "tenants": {"territories": ["*"], "currencies": ["*"], "programmes": ["*"]},
+        },
+    )
+    assert created.status_code == 201, created.text
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="fr-FR")
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on(
+                "response",
+                lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
+            login(page, stack.gateway_url, "tableau-kafka", created.json()["client_secret"])
+            _post_ok(
+                api,
+                "/ledger/transactions",
+                {
+                    "kind": "transfer",
+                    "postings": [
+                        {"account_id": payer, "currency": currency, "amount": -123_456},
+                        {"account_id": payee, "currency": currency, "amount": 123_456},
+                    ],
+                },
+                headers={"Idempotency-Key": "vitrine-1"},
+            )
+            row = page.locator(f'#table-monnaies tr[data-key="{territory}|{currency}"]')
+            expect(row.locator('[data-col="volume"]')).to_have_text(
+                re.compile(f"1{SPACES}234,56 {currency}"), timeout=60_000
+            )
+        finally:
+            browser.close()
+    assert problems == [], problems
