@@ -256,14 +256,8 @@ async def settle(
     tranche = await repository.tranche(session, tranche_id, lock=True)
     if tranche.order_id != order_id:
         return None
-    if tranche.status == status:
+    if not rules.settles(tranche.number, tranche.status, status):
         return tranche  # the same answer again
-    if tranche.status != "ordered":
-        raise TrancheStatusError(
-            f"tranche {tranche.number} is {tranche.status}, it cannot become {status}",
-            tranche_number=tranche.number,
-            tranche_status=tranche.status,
-        )
     envelope = await programmes.settle_payment(
         session,
         envelope_id=application.envelope_id,
