@@ -52,10 +52,6 @@ class Forbidden(Problem):
     status, code, title = 403, "forbidden", "Not allowed"
 
 
-class ServiceUnavailable(Problem):
-    status, code, title = 503, "unavailable", "Service temporarily unavailable"
-
-
 _RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code"})
 
 

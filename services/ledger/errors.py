@@ -33,15 +33,3 @@ class InvalidPeriod(LedgerDomainError):
     """A date range or period is empty, reversed or not aligned on the currency's period."""
 
     code, title = "invalid-period", "Invalid period"
-
-
-def error_types() -> tuple[type[LedgerDomainError], ...]:
-    """Every concrete rule error, e.g. to document them all or check codes are unique."""
-    found: list[type[LedgerDomainError]] = []
-    pending: list[type[LedgerDomainError]] = [LedgerDomainError]
-    while pending:
-        cls = pending.pop()
-        for sub in cls.__subclasses__():
-            found.append(sub)
-            pending.append(sub)
-    return tuple(sorted(found, key=lambda c: c.code))

@@ -1,6 +1,6 @@
 """Raw SQL a test uses to write postings behind the ledger's back (to test the database's
 own guards): every debit leg also needs its authority row (``posting_authorities``), which
-the database demands at commit since ledger_0010."""
+the database demands at commit (``tg_postings_debit_authority``)."""
 
 from __future__ import annotations
 

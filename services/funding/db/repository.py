@@ -3,10 +3,12 @@ page, and an insert that turns a duplicate key into a 409."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,15 @@ M = TypeVar("M", bound=Base)
 
 Page = tuple[Sequence[Any], str | None]
 """One keyset page: its rows, and the cursor of the next page (None on the last)."""
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which keyset page to read: the rows after ``cursor`` (the last key seen), at most
+    ``limit`` of them."""
+
+    cursor: uuid.UUID | None
+    limit: int
 
 
 async def get_or_none(
@@ -50,6 +61,21 @@ async def paginate(
         rows = rows[:limit]
         return rows, str(getattr(rows[-1], key.key))
     return rows, None
+
+
+async def page_of_file(
+    session: AsyncSession,
+    model: Any,
+    application_id: uuid.UUID,
+    paging: Paging,
+    *where: ColumnElement[bool],
+) -> Page:
+    """One page, by id, of a file's rows of ``model`` (opinions, messages, tranches, …:
+    any model with ``id`` and ``application_id`` columns) that also meet ``where``."""
+    statement = select(model).where(model.application_id == application_id, *where)
+    return await paginate(
+        session, statement, key=model.id, cursor=paging.cursor, limit=paging.limit
+    )
 
 
 async def insert_unique(session: AsyncSession, row: Base, what: str) -> None:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 
+from services.funding.db.repository import Paging
 from services.funding.http.fields import Schema
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Paging:
-    cursor: uuid.UUID | None
-    limit: int
 
 
 def paging(

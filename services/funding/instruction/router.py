@@ -55,9 +55,7 @@ async def list_opinions(
     application_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
 ) -> Any:
     """Opinions on the file; applicants only see those not marked confidential."""
-    rows, cursor = await service.read_opinions(
-        session, principal, application_id, cursor=page.cursor, limit=page.limit
-    )
+    rows, cursor = await service.read(session, principal, application_id, "opinions", page)
     return page_of(rows, cursor, OpinionRead)
 
 
@@ -83,9 +81,7 @@ async def list_annotations(
     application_id: uuid.UUID, session: DbSession, principal: Instructor, page: PageParams
 ) -> Any:
     """Private annotations of the instruction staff."""
-    rows, cursor = await service.read_annotations(
-        session, principal, application_id, cursor=page.cursor, limit=page.limit
-    )
+    rows, cursor = await service.read(session, principal, application_id, "annotations", page)
     return page_of(rows, cursor, AnnotationRead)
 
 
@@ -111,9 +107,7 @@ async def list_messages(
     application_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
 ) -> Any:
     """The conversation on the file, oldest first."""
-    rows, cursor = await service.read_messages(
-        session, principal, application_id, cursor=page.cursor, limit=page.limit
-    )
+    rows, cursor = await service.read(session, principal, application_id, "messages", page)
     return page_of(rows, cursor, MessageRead)
 
 
@@ -143,9 +137,7 @@ async def list_documents(
     application_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
 ) -> Any:
     """Documents attached to the file (metadata and checksums)."""
-    rows, cursor = await service.read_documents(
-        session, principal, application_id, cursor=page.cursor, limit=page.limit
-    )
+    rows, cursor = await service.read(session, principal, application_id, "documents", page)
     return page_of(rows, cursor, DocumentRead)
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.service import base as applications
-from services.funding.db.repository import Page, add
+from services.funding.db.repository import Page, Paging, add, page_of_file
 from services.funding.instruction import repository
 from services.funding.instruction.models import Annotation, Document, Message, Opinion
 from services.funding.tenancy.roles import ensure_may_write_on_file, is_staff
@@ -49,25 +50,6 @@ async def add_opinion(
     return row
 
 
-async def read_opinions(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
-    *,
-    cursor: uuid.UUID | None,
-    limit: int,
-) -> Page:
-    """Opinions on the file; applicants only see those not marked confidential."""
-    await applications.load(session, principal, application_id)
-    return await repository.opinions_page(
-        session,
-        application_id,
-        with_confidential=is_staff(principal),
-        cursor=cursor,
-        limit=limit,
-    )
-
-
 async def add_annotation(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID, data: Any
 ) -> Annotation:
@@ -77,21 +59,6 @@ async def add_annotation(
     )
     await add(session, row)
     return row
-
-
-async def read_annotations(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
-    *,
-    cursor: uuid.UUID | None,
-    limit: int,
-) -> Page:
-    """Private annotations of the instruction staff."""
-    await applications.load(session, principal, application_id)
-    if not is_staff(principal):
-        raise Forbidden("annotations are for instruction staff only")
-    return await repository.annotations_page(session, application_id, cursor=cursor, limit=limit)
 
 
 async def post_message(
@@ -107,18 +74,6 @@ async def post_message(
     )
     await add(session, row)
     return row
-
-
-async def read_messages(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
-    *,
-    cursor: uuid.UUID | None,
-    limit: int,
-) -> Page:
-    await applications.load(session, principal, application_id)
-    return await repository.messages_page(session, application_id, cursor=cursor, limit=limit)
 
 
 async def attach_document(
@@ -151,16 +106,32 @@ async def attach_document(
     return row
 
 
-async def read_documents(
+FileItems = Literal["opinions", "annotations", "messages", "documents"]
+_MODELS: dict[str, type[Opinion | Annotation | Message | Document]] = {
+    "opinions": Opinion,
+    "annotations": Annotation,
+    "messages": Message,
+    "documents": Document,
+}
+
+
+async def read(
     session: AsyncSession,
     principal: Principal,
     application_id: uuid.UUID,
-    *,
-    cursor: uuid.UUID | None,
-    limit: int,
+    items: FileItems,
+    paging: Paging,
 ) -> Page:
+    """One page of the file's opinions, annotations, messages or documents, oldest first,
+    for whoever may see the file; annotations are for instruction staff only, and
+    applicants only see the opinions not marked confidential."""
     await applications.load(session, principal, application_id)
-    return await repository.documents_page(session, application_id, cursor=cursor, limit=limit)
+    where: list[ColumnElement[bool]] = []
+    if items == "annotations" and not is_staff(principal):
+        raise Forbidden("annotations are for instruction staff only")
+    if items == "opinions" and not is_staff(principal):
+        where.append(Opinion.confidential.is_(False))
+    return await page_of_file(session, _MODELS[items], application_id, paging, *where)
 
 
 async def document_content(

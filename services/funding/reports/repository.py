@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
-from services.funding.db.repository import Page, get, paginate
+from services.funding.db.repository import get
 from services.funding.reports.models import ProgressReport
 from services.funding.tenancy.clauses import visible_territory
 from shared.auth import Principal
@@ -20,13 +20,6 @@ async def progress_report(
     session: AsyncSession, report_id: uuid.UUID, *, lock: bool = False
 ) -> ProgressReport:
     return await get(session, ProgressReport, report_id, lock=lock)
-
-
-async def reports_page(
-    session: AsyncSession, application_id: uuid.UUID, *, cursor: uuid.UUID | None, limit: int
-) -> Page:
-    statement = select(ProgressReport).where(ProgressReport.application_id == application_id)
-    return await paginate(session, statement, key=ProgressReport.id, cursor=cursor, limit=limit)
 
 
 async def awaiting_review(session: AsyncSession, application_id: uuid.UUID, kind: str) -> int:

@@ -41,9 +41,7 @@ async def list_reports(
     application_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
 ) -> Any:
     """The file's progress reports."""
-    rows, cursor = await service.progress_reports(
-        session, principal, application_id, cursor=page.cursor, limit=page.limit
-    )
+    rows, cursor = await service.progress_reports(session, principal, application_id, page)
     return page_of(rows, cursor, ReportRead)
 
 

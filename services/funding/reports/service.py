@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.service import base as applications
-from services.funding.db.repository import Page, add
+from services.funding.db.repository import Page, Paging, add, page_of_file
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.reports import repository
@@ -62,16 +62,11 @@ async def submit(
 
 
 async def progress_reports(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
-    *,
-    cursor: uuid.UUID | None,
-    limit: int,
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, paging: Paging
 ) -> Page:
     """The file's progress reports, one keyset page."""
     await applications.load(session, principal, application_id)
-    return await repository.reports_page(session, application_id, cursor=cursor, limit=limit)
+    return await page_of_file(session, ProgressReport, application_id, paging)
 
 
 async def review(

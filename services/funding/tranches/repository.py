@@ -9,7 +9,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
-from services.funding.db.repository import Page, get, paginate
+from services.funding.db.repository import get
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.reports.models import ProgressReport
 from services.funding.tenancy.clauses import usable_envelope, visible_territory
@@ -30,13 +30,6 @@ async def tranches_of(
     if lock:
         statement = statement.with_for_update()
     return list((await session.scalars(statement.order_by(Tranche.number))).all())
-
-
-async def tranches_page(
-    session: AsyncSession, application_id: uuid.UUID, *, cursor: uuid.UUID | None, limit: int
-) -> Page:
-    statement = select(Tranche).where(Tranche.application_id == application_id)
-    return await paginate(session, statement, key=Tranche.id, cursor=cursor, limit=limit)
 
 
 async def tranche_id_of_order(session: AsyncSession, order_id: uuid.UUID) -> uuid.UUID | None:

@@ -26,9 +26,7 @@ async def list_tranches(
     application_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
 ) -> Any:
     """The grant's payment schedule and where each tranche's payment stands."""
-    rows, cursor = await service.readable_tranches(
-        session, principal, application_id, cursor=page.cursor, limit=page.limit
-    )
+    rows, cursor = await service.readable_tranches(session, principal, application_id, page)
     return page_of(rows, cursor, TrancheRead)
 
 

@@ -286,30 +286,15 @@ def order_payment(
     return _replace_tranche(schedule, tranche), order
 
 
-def mark_paid(schedule: Schedule, number: int) -> Schedule:
-    """Record the payer's confirmation; a repeated confirmation changes nothing."""
-    tranche = schedule.tranche(number)
-    if tranche.status is TrancheStatus.PAID:
-        return schedule
-    if tranche.status is not TrancheStatus.ORDERED:
+def settles(number: int, status: str, answer: str) -> bool:
+    """Whether the payer's answer (``paid`` or ``failed``) changes tranche ``number`` in
+    ``status``: not the same answer again; refused unless the tranche is ordered."""
+    if status == answer:
+        return False
+    if status != TrancheStatus.ORDERED:
         raise TrancheStatusError(
-            f"tranche {number} is {tranche.status}, only an ordered tranche can be paid",
+            f"tranche {number} is {status}, it cannot become {answer}",
             tranche_number=number,
-            tranche_status=str(tranche.status),
+            tranche_status=status,
         )
-    return _replace_tranche(schedule, replace(tranche, status=TrancheStatus.PAID))
-
-
-def mark_failed(schedule: Schedule, number: int, *, reason: str) -> Schedule:
-    """Record the payer's refusal; a repeated refusal changes nothing."""
-    tranche = schedule.tranche(number)
-    if tranche.status is TrancheStatus.FAILED:
-        return schedule
-    if tranche.status is not TrancheStatus.ORDERED:
-        raise TrancheStatusError(
-            f"tranche {number} is {tranche.status}, only an ordered tranche can fail",
-            tranche_number=number,
-            tranche_status=str(tranche.status),
-        )
-    failed = replace(tranche, status=TrancheStatus.FAILED, failure_reason=reason)
-    return _replace_tranche(schedule, failed)
+    return True

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
 from services.funding.applications.service import base as applications
-from services.funding.db.repository import Page, add
+from services.funding.db.repository import Page, Paging, add, page_of_file
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Programme
 from services.funding.programmes.rules.budget import Commitment
@@ -154,16 +154,11 @@ async def ordered_cents(session: AsyncSession, application_id: uuid.UUID) -> int
 
 
 async def readable_tranches(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
-    *,
-    cursor: uuid.UUID | None,
-    limit: int,
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, paging: Paging
 ) -> Page:
     """The grant's payment schedule, one keyset page, if the principal may see the file."""
     await applications.load(session, principal, application_id)
-    return await repository.tranches_page(session, application_id, cursor=cursor, limit=limit)
+    return await page_of_file(session, Tranche, application_id, paging)
 
 
 async def order(
@@ -256,14 +251,8 @@ async def settle(
     tranche = await repository.tranche(session, tranche_id, lock=True)
     if tranche.order_id != order_id:
         return None
-    if tranche.status == status:
+    if not rules.settles(tranche.number, tranche.status, status):
         return tranche  # the same answer again
-    if tranche.status != "ordered":
-        raise TrancheStatusError(
-            f"tranche {tranche.number} is {tranche.status}, it cannot become {status}",
-            tranche_number=tranche.number,
-            tranche_status=tranche.status,
-        )
     envelope = await programmes.settle_payment(
         session,
         envelope_id=application.envelope_id,

@@ -176,7 +176,7 @@ async def balance_at(
     """Posted balance as it stood at ``moment``: postings at or before it (strictly before
     with ``inclusive=False``, the opening of a period starting at ``moment``).
 
-    ``posted_at`` never decreases along an account's postings (ledger_0006), so the last
+    ``posted_at`` never decreases along an account's postings (tr_postings_apply), so the last
     posting not after ``moment`` carries the balance in its ``balance_after``.
     """
     sql = _BALANCE_AT[inclusive]

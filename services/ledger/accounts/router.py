@@ -33,7 +33,10 @@ from services.ledger.authority.errors import NoReadAuthority
 from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.errors import InvalidPeriod
 from services.ledger.http.media import CSV_MEDIA_TYPE, CsvResponse, attachment
-from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.pagination import (
+    InvalidCursor,
+    PageOf50,
+)
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from services.ledger.instants import json_instant
@@ -79,15 +82,14 @@ async def list_accounts(
     principal: Reader,
     session: DbSession,
     currency: Annotated[str, Query(pattern=CODE)],
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    paging: PageOf50,
 ) -> Any:
     """Accounts of one currency, oldest first: all of them for its operator, the caller's
     own (those it holds) for anyone else."""
     rows = await service.list_accounts(
-        session, principal, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
+        session, principal, currency=currency, after=paging.after(UUID), limit=paging.limit
     )
-    return page([account_view(r) for r in rows], limit=limit, key=lambda a: a["id"])
+    return paging.page_of(map(account_view, rows), "id")
 
 
 @router.get(
@@ -143,17 +145,13 @@ async def get_balance(
     responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor, NoReadAuthority)},
 )
 async def account_history(
-    account_id: UUID,
-    principal: Reader,
-    session: DbSession,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    account_id: UUID, principal: Reader, session: DbSession, paging: PageOf50
 ) -> Any:
     """The account's postings, oldest first."""
     rows = await service.history(
-        session, principal, account_id, after=decode_cursor(cursor, int), limit=limit
+        session, principal, account_id, after=paging.after(int), limit=paging.limit
     )
-    return page([dict(r) for r in rows], limit=limit, key=lambda e: e["seq"])
+    return paging.page_of(rows, "seq")
 
 
 @router.get(
@@ -208,8 +206,7 @@ async def change_holder(
 ) -> Any:
     """Name the principal that holds an account (the operator's act: a member changing
     wallet app, an account opened before its holder had a client)."""
-    row = await service.visible_account(session, principal, account_id)
-    return account_view(await service.change_holder(session, row, body.holder))
+    return account_view(await service.change_holder(session, principal, account_id, body.holder))
 
 
 @router.post(
@@ -224,8 +221,7 @@ async def change_status(
     account_id: UUID, body: StatusChange, principal: Admin, session: DbSession
 ) -> Any:
     """Freeze (a lost card: no more debits), reactivate or close an account."""
-    row = await service.visible_account(session, principal, account_id)
-    return account_view(await service.change_status(session, row, body.status))
+    return account_view(await service.change_status(session, principal, account_id, body.status))
 
 
 @router.put(
@@ -240,13 +236,8 @@ async def change_credit_limit(
     account_id: UUID, body: CreditLimitChange, principal: Admin, session: DbSession
 ) -> Any:
     """Set a mutual-credit line; every change is kept in the account's limit history."""
-    row = await service.visible_account(session, principal, account_id)
     updated = await service.change_credit_limit(
-        session,
-        row,
-        credit_limit=body.credit_limit,
-        reason=body.reason,
-        changed_by=principal.client_id,
+        session, principal, account_id, credit_limit=body.credit_limit, reason=body.reason
     )
     return account_view(updated)
 
@@ -257,14 +248,10 @@ async def change_credit_limit(
     responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidCursor, NoReadAuthority)},
 )
 async def credit_limit_history(
-    account_id: UUID,
-    principal: Reader,
-    session: DbSession,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    account_id: UUID, principal: Reader, session: DbSession, paging: PageOf50
 ) -> Any:
     """Credit limit changes, oldest first."""
-    rows = await service.limit_history(
-        session, principal, account_id, after=decode_cursor(cursor, int), limit=limit
+    changes = await service.limit_history(
+        session, principal, account_id, after=paging.after(int), limit=paging.limit
     )
-    return page([dict(r) for r in rows], limit=limit, key=lambda c: c["id"])
+    return paging.page_of(changes, "id")

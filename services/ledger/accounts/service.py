@@ -94,9 +94,11 @@ async def open_account(
 
 
 async def change_status(
-    session: AsyncSession, account: RowMapping, target: AccountStatus
+    session: AsyncSession, principal: Principal, account_id: UUID, target: AccountStatus
 ) -> RowMapping:
-    account = await require_account(session, account["id"], lock=True)
+    """Freeze, reactivate or close an account the caller may see (the operator's act)."""
+    await visible_account(session, principal, account_id)
+    account = await require_account(session, account_id, lock=True)
     transition_status(AccountStatus(account["status"]), target)
     if target is AccountStatus.CLOSED:
         check_closable(posted=account["posted"], held=account["held"])
@@ -107,9 +109,12 @@ async def change_status(
 
 
 async def change_credit_limit(
-    session: AsyncSession, account: RowMapping, *, credit_limit: int, reason: str, changed_by: str
+    session: AsyncSession, principal: Principal, account_id: UUID, *, credit_limit: int, reason: str
 ) -> RowMapping:
-    account = await require_account(session, account["id"], lock=True)
+    """Set the credit line of an account the caller may see; the change is kept in its
+    history under the caller's name (the operator's act)."""
+    await visible_account(session, principal, account_id)
+    account = await require_account(session, account_id, lock=True)
     rules = await currency_rules(session, account["currency"])
     check_credit_limit(rules=rules, credit_limit=credit_limit)
     bounds = bounds_for(
@@ -129,15 +134,18 @@ async def change_credit_limit(
         new_limit=credit_limit,
         lower=lower,
         reason=reason,
-        changed_by=changed_by,
+        changed_by=principal.client_id,
     )
     return await require_account(session, account["id"])
 
 
-async def change_holder(session: AsyncSession, account: RowMapping, holder: str) -> RowMapping:
-    """Name the principal that holds an account (the operator's act)."""
-    await repo.set_holder(session, account["id"], holder)
-    return await require_account(session, account["id"])
+async def change_holder(
+    session: AsyncSession, principal: Principal, account_id: UUID, holder: str
+) -> RowMapping:
+    """Name the principal that holds an account the caller may see (the operator's act)."""
+    await visible_account(session, principal, account_id)
+    await repo.set_holder(session, account_id, holder)
+    return await require_account(session, account_id)
 
 
 # --- the account a request names -----------------------------------------------------------

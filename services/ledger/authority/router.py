@@ -23,7 +23,10 @@ from services.ledger.authority.schemas import (
     MandateRead,
 )
 from services.ledger.authority.service import mandates as service
-from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
+from services.ledger.http.pagination import (
+    InvalidCursor,
+    PageOf50,
+)
 from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
@@ -63,17 +66,13 @@ async def grant_mandate(
     responses={**AUTH_ERRORS, **problem_responses(NotFound, NoReadAuthority, InvalidCursor)},
 )
 async def list_mandates(
-    account_id: UUID,
-    principal: Reader,
-    session: DbSession,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    account_id: UUID, principal: Reader, session: DbSession, paging: PageOf50
 ) -> Any:
     """Every mandate of the account, revoked and expired ones included, oldest first."""
-    rows = await service.list_mandates(
-        session, principal, account_id, after=decode_cursor(cursor, UUID), limit=limit
+    mandates = await service.list_mandates(
+        session, principal, account_id, after=paging.after(UUID), limit=paging.limit
     )
-    return page([dict(r) for r in rows], limit=limit, key=lambda m: m["id"])
+    return paging.page_of(mandates, "id")
 
 
 @router.post(

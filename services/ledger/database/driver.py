@@ -14,10 +14,46 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 _PG = "ledger.asyncpg"
+
+
+async def _connections(session: AsyncSession) -> tuple[AsyncConnection, asyncpg.Connection]:
+    """The session's connection and the asyncpg connection under it (looked up once per
+    checkout: the session's info remembers which SQLAlchemy connection it belongs to)."""
+    conn = await session.connection()
+    cached = session.info.get(_PG)
+    if cached is None or cached[0] is not conn.sync_connection:
+        raw = (await conn.get_raw_connection()).driver_connection
+        cached = session.info[_PG] = (conn.sync_connection, raw)
+    return conn, cached[1]
+
+
+def _through_dbapi(sync_conn: Connection, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
+    """Every row of ``sql`` run through the DBAPI cursor of SQLAlchemy's asyncpg adapter,
+    which (PEP 249) begins the connection's transaction before its first statement and
+    keeps it to commit or roll back. The adapter hands back asyncpg's own records."""
+    dbapi_connection = sync_conn.connection.dbapi_connection
+    assert dbapi_connection is not None  # a connection in use always has its DBAPI connection
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall()) if cursor.description else []
+    finally:
+        cursor.close()
+
+
+async def _first(conn: AsyncConnection, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
+    """Every row of ``sql``, sent as the first statement of the session's transaction."""
+    try:
+        return await conn.run_sync(_through_dbapi, sql, args)
+    except Exception as exc:
+        if isinstance(exc.__cause__, asyncpg.PostgresError):
+            raise _translated(exc.__cause__, sql) from exc.__cause__
+        raise
 
 
 async def pg(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
@@ -26,19 +62,14 @@ async def pg(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first statement; a
     statement sent straight to asyncpg first would run in autocommit and survive a
     rollback. So unless ``begin`` is False (a single read, where a transaction is only a
-    round trip more), the adapter's transaction is started here, through its private
-    ``_start_transaction`` (no public hook exists), and SQLAlchemy then commits or rolls it
-    back as usual.
+    round trip more), a transaction not begun yet is begun here through the adapter's
+    public DBAPI cursor, and SQLAlchemy then commits or rolls it back as usual. `fetch`
+    and `fetchrow` save that statement: their own goes first through the cursor.
     """
-    conn = await session.connection()
-    cached = session.info.get(_PG)
-    if cached is None or cached[0] is not conn.sync_connection:
-        fresh = (await conn.get_raw_connection()).dbapi_connection
-        cached = session.info[_PG] = (conn.sync_connection, fresh)
-    adapter: Any = cached[1]
-    if begin and adapter._transaction is None:
-        await adapter._start_transaction()
-    return adapter.driver_connection
+    conn, raw = await _connections(session)
+    if begin and not raw.is_in_transaction():
+        await _first(conn, "SELECT 1", ())
+    return raw
 
 
 class _Orig(Exception):
@@ -56,16 +87,23 @@ def _translated(exc: asyncpg.PostgresError, sql: str) -> DBAPIError:
 
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
     """Every row of ``sql`` run in the session's transaction."""
+    conn, raw = await _connections(session)
+    if not raw.is_in_transaction():
+        return await _first(conn, sql, args)
     try:
-        return list(await (await pg(session)).fetch(sql, *args))
+        return list(await raw.fetch(sql, *args))
     except asyncpg.PostgresError as exc:
         raise _translated(exc, sql) from exc
 
 
 async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
     """The first row of ``sql`` run in the session's transaction, if any."""
+    conn, raw = await _connections(session)
+    if not raw.is_in_transaction():
+        rows = await _first(conn, sql, args)
+        return rows[0] if rows else None
     try:
-        return await (await pg(session)).fetchrow(sql, *args)
+        return await raw.fetchrow(sql, *args)
     except asyncpg.PostgresError as exc:
         raise _translated(exc, sql) from exc
 

@@ -97,7 +97,7 @@ postings = Table(
     Column("account_id", Uuid, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("amount", BigInteger, nullable=False),
-    # Set by the posting trigger (ledger_0006): running balance, rank and instant per account.
+    # Set by the posting trigger (tr_postings_apply): running balance, rank and instant per account.
     Column("balance_after", BigInteger, nullable=False),
     Column("account_seq", BigInteger, nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
@@ -200,25 +200,9 @@ lot_draws = Table(
     Column("created_at", DateTime(timezone=True)),
 )
 
-# --- cards and caps (ledger_0008) -------------------------------------------------------------
-# The caps' counters are written by triggers only; the caps' property tests read them.
-
-currency_debt = Table(
-    "currency_debt",
-    metadata,
-    Column("currency", Text, primary_key=True),
-    Column("total_debt", BigInteger, nullable=False),
-    Column("cap", BigInteger),
-)
-
-account_monthly_loads = Table(
-    "account_monthly_loads",
-    metadata,
-    Column("account_id", Uuid, primary_key=True),
-    Column("month", Date, primary_key=True),
-    Column("loaded", BigInteger, nullable=False),
-    Column("cap", BigInteger, nullable=False),
-)
+# --- cards ---------------------------------------------------------------------------------
+# The caps' counters (currency_debt, account_monthly_loads) are written by triggers only and
+# read by no code: they have no table here.
 
 cards = Table(
     "cards",
@@ -283,7 +267,7 @@ voucher_reimbursements = Table(
     Column("created_at", DateTime(timezone=True)),
 )
 
-# --- account authority (ledger_0010) ----------------------------------------------------------
+# --- account authority -----------------------------------------------------------------------
 
 account_mandates = Table(
     "account_mandates",
@@ -330,7 +314,7 @@ operator_approvals = Table(
     Column("transaction_id", Uuid),
 )
 
-# --- payment requests (ledger_0012) -----------------------------------------------------------
+# --- payment requests ------------------------------------------------------------------------
 
 payment_requests = Table(
     "payment_requests",

@@ -27,11 +27,8 @@ from services.ledger.holds.errors import (
 from services.ledger.holds.schemas import HOLD_ERRORS, HoldCapture, HoldCreate, HoldPage, HoldRead
 from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
 from services.ledger.http.pagination import (
-    Cursor,
     InvalidCursor,
-    Limit,
-    decode_cursor,
-    page,
+    PageOf50,
 )
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader
@@ -103,14 +100,13 @@ async def list_holds(
     principal: Reader,
     session: DbSession,
     currency: Annotated[str, Query(pattern=CODE)],
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    paging: PageOf50,
 ) -> Any:
     """Holds of one currency, oldest first (the operator's read)."""
     items = await service.list_holds(
-        session, principal, currency=currency, after=decode_cursor(cursor, UUID), limit=limit
+        session, principal, currency=currency, after=paging.after(UUID), limit=paging.limit
     )
-    return page(items, limit=limit, key=lambda h: h["id"])
+    return paging.page_of(items, "id")
 
 
 @router.get(

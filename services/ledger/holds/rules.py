@@ -72,11 +72,6 @@ class Hold:
         return require_aware(now) >= self.expires_at
 
 
-def available(*, posted: int, held: int) -> int:
-    """Balance the holder can still spend: posted minus every authorized hold."""
-    return posted - held
-
-
 MAX_LIFETIME = timedelta(days=30)
 """The longest a hold may set funds aside (card networks keep pre-authorisations 7 to 30
 days); without a bound, a hold is a way to freeze another member's money for good."""

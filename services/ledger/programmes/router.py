@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 
 from services.ledger.accounts.errors import (
     CurrencyMismatch,
@@ -63,6 +65,7 @@ from services.ledger.programmes.service import (
     sweeps,
 )
 from services.ledger.transactions.schemas import POSTING_ERRORS
+from shared.auth import Principal
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -73,6 +76,31 @@ Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
 
 def _replay(model: type) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "description": "Replay of an idempotent request"}}
+
+
+async def _once(
+    act: str,
+    code: str,
+    session: DbSession,
+    principal: Principal,
+    *,
+    body: BaseModel,
+    key: str | None,
+    model: type[BaseModel],
+    run: Callable[[], Awaitable[Any]],
+) -> Any:
+    """``POST /currencies/{code}/{act}`` by a principal bound to the currency, answered
+    once per idempotency key (header or body)."""
+    principal.ensure_access("currencies", code)
+    return await idempotent_request(
+        session,
+        model=model,
+        principal=principal,
+        header_key=key,
+        request=body,
+        route=f"POST /currencies/{code}/{act}",
+        run=run,
+    )
 
 
 @router.put(
@@ -130,14 +158,14 @@ async def grant_credits(
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """A funder grants a beneficiary credits, as one lot usable until ``expires_at``."""
-    principal.ensure_access("currencies", code)
-    return await idempotent_request(
+    return await _once(
+        "credits",
+        code,
         session,
+        principal,
+        body=body,
+        key=idempotency_key,
         model=CreditGrantRead,
-        principal=principal,
-        header_key=idempotency_key,
-        request=body,
-        route=f"POST /currencies/{code}/credits",
         run=lambda: credits.grant_request(
             session,
             principal,
@@ -201,14 +229,14 @@ async def purchase(
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
     """A beneficiary pays an approved merchant from its lots, earliest expiry first."""
-    principal.ensure_access("currencies", code)
-    return await idempotent_request(
+    return await _once(
+        "purchases",
+        code,
         session,
+        principal,
+        body=body,
+        key=idempotency_key,
         model=PurchaseRead,
-        principal=principal,
-        header_key=idempotency_key,
-        request=body,
-        route=f"POST /currencies/{code}/purchases",
         run=lambda: purchases.purchase_request(
             session,
             principal,
@@ -312,13 +340,14 @@ async def reimburse_merchant(
     """Buy back in euros the voucher units a merchant received, each funder paying its share
     (an operator act; the euros go to an account held by the merchant's holder)."""
     reimbursements.ensure_may_reimburse(principal, code)
-    return await idempotent_request(
+    return await _once(
+        "reimbursements",
+        code,
         session,
+        principal,
+        body=body,
+        key=idempotency_key,
         model=ReimbursementRead,
-        principal=principal,
-        header_key=idempotency_key,
-        request=body,
-        route=f"POST /currencies/{code}/reimbursements",
         run=lambda: reimbursements.reimburse(
             session,
             currency=code,

@@ -157,11 +157,6 @@ def usable_lots(
     return tuple(sorted(found, key=_fifo_key))
 
 
-def usable_credit(lots: Iterable[CreditLot], *, category: str, now: datetime) -> int:
-    """How much the beneficiary can spend in ``category`` right now."""
-    return sum(lot.remaining for lot in usable_lots(lots, category=category, now=now))
-
-
 def consume_lots(
     lots: Iterable[CreditLot], *, amount: int, category: str, now: datetime
 ) -> Consumption:

@@ -1,11 +1,12 @@
-"""Balance at an instant (one index lookup on ``balance_after``, ledger_0006) equals the sum of
-the account's postings up to that instant, for random histories written on real PostgreSQL:
-several transfers per database transaction (equal timestamps), and concurrent writers that
-do not lock balance rows first (the trigger orders them). Histories are written one leg per
-INSERT, and again through the product's batch insert (``insert_transaction_columns``: many
-transfers' legs in one multi-row statement, several on the same account, which the
-statement-level trigger of ledger_0009 sums once per account), both checked against a model
-of the legs written as well as against the trigger-written ``posted_at``/``account_seq``."""
+"""Balance at an instant (one index lookup on ``balance_after``,
+``ix_postings_account_posted_at``) equals the sum of the account's postings up to that
+instant, for random histories written on real PostgreSQL: several transfers per database
+transaction (equal timestamps), and concurrent writers that do not lock balance rows first
+(the trigger orders them). Histories are written one leg per INSERT, and again through the
+product's batch insert (``insert_transaction_columns``: many transfers' legs in one multi-row
+statement, several on the same account, which the statement-level trigger
+``tr_postings_apply_totals`` sums once per account), both checked against a model of the
+legs written as well as against the trigger-written ``posted_at``/``account_seq``."""
 
 from __future__ import annotations
 

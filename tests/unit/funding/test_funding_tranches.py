@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,10 +27,9 @@ from services.funding.tranches.rules import (
     TrancheStatus,
     build_schedule,
     convention_required,
-    mark_failed,
-    mark_paid,
     order_payment,
     payability,
+    settles,
 )
 
 ALL_DONE = Progress(
@@ -39,10 +40,17 @@ ALL_DONE = Progress(
 )
 
 
+def _settled(schedule: Schedule, number: int, status: TrancheStatus) -> Schedule:
+    """The schedule once the payer answered ``status`` to tranche ``number``'s order."""
+    tranches = list(schedule.tranches)
+    tranches[number - 1] = replace(tranches[number - 1], status=status)
+    return replace(schedule, tranches=tuple(tranches))
+
+
 def _pay(schedule: Schedule, *numbers: int) -> Schedule:
     for number in numbers:
         schedule, _ = order_payment(schedule, number, progress=ALL_DONE, mode=PaymentMode.EURO)
-        schedule = mark_paid(schedule, number)
+        schedule = _settled(schedule, number, TrancheStatus.PAID)
     return schedule
 
 
@@ -157,23 +165,23 @@ def test_payment_mode_and_currency_must_match(mode: PaymentMode, currency: str |
 
 
 def test_paid_and_failed_answers_are_idempotent() -> None:
+    assert settles(1, "ordered", "paid") and settles(1, "ordered", "failed")
+    assert not settles(1, "paid", "paid")
+    assert not settles(1, "failed", "failed")
+    with pytest.raises(TrancheStatusError) as refused:
+        settles(1, "paid", "failed")
+    assert str(refused.value) == "tranche 1 is paid, it cannot become failed"
     schedule, _ = order_payment(
         build_schedule(1_000_000), 1, progress=ALL_DONE, mode=PaymentMode.EURO
     )
-    paid = mark_paid(schedule, 1)
-    assert mark_paid(paid, 1) == paid
-    assert paid.paid_cents == 1_000_000
-    failed = mark_failed(schedule, 1, reason="compte bénéficiaire clos")
-    assert mark_failed(failed, 1, reason="again") == failed
-    with pytest.raises(TrancheStatusError):
-        mark_failed(paid, 1, reason="too late")
+    assert _settled(schedule, 1, TrancheStatus.PAID).paid_cents == 1_000_000
 
 
 def test_failed_tranche_can_be_ordered_again() -> None:
     schedule, _ = order_payment(
         build_schedule(1_000_000), 1, progress=ALL_DONE, mode=PaymentMode.EURO
     )
-    schedule = mark_failed(schedule, 1, reason="refus du comptable")
+    schedule = _settled(schedule, 1, TrancheStatus.FAILED)
     schedule, _ = order_payment(
         schedule, 1, progress=ALL_DONE, mode=PaymentMode.PROGRAMME_CREDITS, currency_code="MRA"
     )
@@ -183,7 +191,7 @@ def test_failed_tranche_can_be_ordered_again() -> None:
 
 def test_unordered_tranche_cannot_be_marked_paid() -> None:
     with pytest.raises(TrancheStatusError):
-        mark_paid(build_schedule(1_000_000), 1)
+        settles(1, build_schedule(1_000_000).tranche(1).status, "paid")
 
 
 def test_unknown_tranche_number() -> None:

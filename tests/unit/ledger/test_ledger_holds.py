@@ -13,7 +13,6 @@ from services.ledger.holds.errors import (
 from services.ledger.holds.rules import (
     HoldStatus,
     authorize,
-    available,
     capture,
     capture_postings,
     expire,
@@ -36,10 +35,6 @@ def test_authorized_hold_holds_its_full_amount():
     hold = new_hold()
     assert hold.status is HoldStatus.AUTHORIZED
     assert (hold.held, hold.released) == (1000, 0)
-
-
-def test_available_is_posted_minus_held():
-    assert available(posted=5000, held=1200) == 3800
 
 
 @pytest.mark.parametrize("amount", [0, -5])

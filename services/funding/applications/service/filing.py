@@ -17,7 +17,8 @@ from services.funding.applications.service.base import load, record_audit
 from services.funding.db.repository import Page, add
 from services.funding.programmes import service as programmes
 from services.funding.programmes.errors import NotEligibleError
-from services.funding.programmes.rules.territory import departement_of, match_commune
+from services.funding.programmes.rules import eligibility
+from services.funding.programmes.rules.territory import departement_of
 from services.funding.tenancy.checks import ensure_application, ensure_envelope
 from shared.auth import Principal
 
@@ -49,13 +50,14 @@ async def create(session: AsyncSession, principal: Principal, data: Any) -> Appl
     envelope = await programmes.envelope_by_code(session, data.envelope_code)
     programme = await programmes.programme(session, envelope.programme_id)
     ensure_envelope(principal, envelope, programme)
-    problems: list[dict[str, str]] = []
-    if match_commune(frozenset(programme.eligible_territories), data.commune_insee_code) is None:
-        problems.append({"rule": "territory", "detail": "outside the programme's territories"})
-    if data.legal_form not in programme.legal_forms:
-        problems.append({"rule": "legal_form", "detail": f"{data.legal_form} not accepted"})
-    if data.project_stage not in programme.project_stages:
-        problems.append({"rule": "project_stage", "detail": f"{data.project_stage} not accepted"})
+    problems = eligibility.failures(
+        territories=frozenset(programme.eligible_territories),
+        legal_forms=programme.legal_forms,
+        project_stages=programme.project_stages,
+        commune=data.commune_insee_code,
+        legal_form=data.legal_form,
+        project_stage=data.project_stage,
+    )
     if problems:
         raise NotEligibleError(
             "; ".join(f"{p['rule']}: {p['detail']}" for p in problems), failures=problems

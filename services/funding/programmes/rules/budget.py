@@ -63,11 +63,6 @@ class Envelope:
         """What may still be paid this year."""
         return self.cp_cents - self.paid_cents
 
-    @property
-    def unpaid_commitments_cents(self) -> int:
-        """Committed but not yet paid (restes à payer)."""
-        return self.committed_cents - self.paid_cents
-
 
 @dataclass(frozen=True, slots=True)
 class Commitment:

@@ -237,11 +237,6 @@ class CurrencyRules:
         """True when units are created only against euros paid into the reserve."""
         return self.kind in _CONVERTIBLE_KINDS
 
-    @property
-    def allows_credit(self) -> bool:
-        """True when accounts may be given a credit limit below zero."""
-        return self.credit_limit is not None
-
 
 def rules_from(code: str, kind: str, scale: int, rules: Mapping[Any, Any]) -> CurrencyRules:
     """Build (and so validate) a currency's rules from their stored JSON form."""
