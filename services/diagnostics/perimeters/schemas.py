@@ -10,7 +10,9 @@ from services.diagnostics.indicators.schemas import RollupRead
 
 __all__ = ["PerimeterDetail", "PerimeterKind", "PerimeterPage", "PerimeterRead", "RollupRead"]
 
-PerimeterKind = Literal["cddra", "cfac", "pnr", "politique_ville"]
+PerimeterKind = Literal[
+    "cddra", "cfac", "pnr", "politique_ville", "contrat_territoire", "ancienne_region"
+]
 
 
 class PerimeterRead(Schema):
