@@ -38,7 +38,7 @@ class GeographyUnit(Base):
     )
 
     type: Mapped[str] = mapped_column(String(4), primary_key=True)
-    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)  # SRM: 69123SR04
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     parent_code: Mapped[str | None] = mapped_column(String(5))
     departement: Mapped[str | None] = mapped_column(String(3))

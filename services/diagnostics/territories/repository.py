@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,8 +60,10 @@ async def children(session: AsyncSession, code: str) -> list[str]:
 
 
 async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the territories, or replace the level, name and parent of known codes."""
-    for chunk in in_chunks(rows):
+    """Insert the territories, or replace the level, name, parent and synthetic flag of
+    known codes (a legal population is kept unless the row brings one)."""
+    full = [{"legal_population": None, "synthetic": False, **row} for row in rows]
+    for chunk in in_chunks(full):
         stmt = pg_insert(Territory).values(list(chunk))
         await session.execute(
             stmt.on_conflict_do_update(
@@ -70,6 +72,10 @@ async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
                     "level": stmt.excluded.level,
                     "name": stmt.excluded.name,
                     "parent_code": stmt.excluded.parent_code,
+                    "synthetic": stmt.excluded.synthetic,
+                    "legal_population": func.coalesce(
+                        stmt.excluded.legal_population, Territory.legal_population
+                    ),
                 },
             )
         )

@@ -57,6 +57,26 @@ class Geography:
             if getattr(u, attribute) is None
         ]
 
+    def legal_populations(self) -> dict[str, int | None]:
+        """Legal population of every territory: a commune's own (COM rows only, never an
+        arrondissement's), else the sum of its communes', unknown (None) as soon as one
+        commune's is unknown (Mayotte's communes have none in the source)."""
+        out: dict[str, int | None] = {}
+
+        def add(code: str, value: int | None) -> None:
+            if code in out and out[code] is None:
+                return
+            out[code] = None if value is None else (out.get(code) or 0) + value
+
+        for u in self.communes:
+            out[u.code] = u.population
+            if u.departement is not None:
+                add(u.departement, u.population)
+                add(region_code(self.departements[u.departement][1]), u.population)
+            if u.epci is not None:
+                add(u.epci, u.population)
+        return out
+
     def territories(self) -> list[dict[str, object]]:
         """Territory rows, parents first: régions, départements, EPCI, communes."""
         out: list[dict[str, object]] = [
@@ -75,7 +95,27 @@ class Geography:
             {"code": u.code, "level": "commune", "name": u.name, "parent_code": u.departement}
             for u in sorted(self.communes, key=lambda u: u.code)
         ]
+        populations = self.legal_populations()
+        for row in out:
+            row["legal_population"] = populations.get(str(row["code"]))
+            row["synthetic"] = False
         return out
+
+    def unit_rows(self, source: str) -> list[dict[str, object]]:
+        """Every row of the communes file, keyed by (type, code), for ``geography_units``."""
+        return [
+            {
+                "type": u.type,
+                "code": u.code,
+                "name": u.name,
+                "parent_code": u.parent,
+                "departement": u.departement,
+                "population": u.population,
+                "vintage": self.vintage,
+                "source": source,
+            }
+            for u in self.units
+        ]
 
     def memberships(self, source: str) -> list[dict[str, object]]:
         """Each commune in its département, its région and its EPCI, from the vintage on."""
@@ -126,10 +166,13 @@ def read_geography(
     epci_by_id = {e["id"]: (e["code"], e["nom"], e["type"]) for e in epcis}
     rows = list(communes)
     code_by_id = {r["id"]: r["code"] for r in rows}
+    dep_id_by_id = {r["id"]: _value(r.get("departement_id")) for r in rows}
     for r in rows:
         if r["type"] not in COMMUNE_TYPES:
             raise ValueError(f"unknown commune type {r['type']!r} for {r['code']}")
-        dep_id = _value(r.get("departement_id"))
+        parent_id = _value(r.get("commune_parent_id"))
+        # A commune's parts carry no département of their own: their commune's is theirs.
+        dep_id = _value(r.get("departement_id")) or dep_id_by_id.get(parent_id or "")
         departement = dep_by_id.get(dep_id) if dep_id is not None else None
         if keep is not None and departement is None:
             continue
@@ -139,7 +182,6 @@ def read_geography(
             siren, name, kind = epci_by_id[epci_id]
             out.epcis[siren] = (name, kind)
             epci = siren
-        parent_id = _value(r.get("commune_parent_id"))
         population = _value(r.get("population_municipale"))
         geometry = _value(r.get("geometry"))
         out.units.append(

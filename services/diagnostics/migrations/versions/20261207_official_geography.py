@@ -45,7 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "geography_units",
         sa.Column("type", sa.String(length=4), nullable=False),
-        sa.Column("code", sa.String(length=5), nullable=False),
+        sa.Column("code", sa.String(length=9), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("parent_code", sa.String(length=5), nullable=True),
         sa.Column("departement", sa.String(length=3), nullable=True),

