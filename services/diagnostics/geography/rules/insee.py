@@ -29,11 +29,13 @@ from services.diagnostics.geography.rules.codes import (
 )
 from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
 
-COG_COMMUNES = ("TYPECOM", "COM", "REG", "DEP", "CTCD", "ARR", "TNCC", "NCC", "NCCENR")
-COG_COMMUNES += ("LIBELLE", "CAN", "COMPARENT")
-MOUVEMENTS = ("MOD", "DATE_EFF", "TYPECOM_AV", "COM_AV", "TNCC_AV", "NCC_AV", "NCCENR_AV")
-MOUVEMENTS += ("LIBELLE_AV", "TYPECOM_AP", "COM_AP", "TNCC_AP", "NCC_AP", "NCCENR_AP")
-MOUVEMENTS += ("LIBELLE_AP",)
+COG_COMMUNES: tuple[str, ...] = tuple(
+    "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT".split(",")
+)
+MOUVEMENTS: tuple[str, ...] = tuple(
+    "MOD,DATE_EFF,TYPECOM_AV,COM_AV,TNCC_AV,NCC_AV,NCCENR_AV,LIBELLE_AV,"
+    "TYPECOM_AP,COM_AP,TNCC_AP,NCC_AP,NCCENR_AP,LIBELLE_AP".split(",")
+)
 EPCI_COMPOSITION: tuple[str, str, str, str] = ("CODGEO", "LIBGEO", "EPCI", "LIBEPCI")
 
 
@@ -59,6 +61,8 @@ class Parsed:
     units: list[dict[str, Any]] = field(default_factory=list)
     memberships: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    source: dict[str, Any] | None = None
+    """The source the file is, for ``/sources`` (INSEE, Licence Ouverte / Etalab 2.0)."""
 
     @property
     def codes(self) -> set[str]:
@@ -94,6 +98,20 @@ def _check(
     return value
 
 
+LICENCE = "Licence Ouverte / Etalab 2.0 (Insee)"
+
+
+def _source(out: Parsed, key: str, label: str, vintage: date | None) -> None:
+    out.source = {
+        "key": key,
+        "label": label,
+        "vintage": vintage,
+        "licence": LICENCE,
+        "synthetic": False,
+        "details": {"rows": out.rows_checked},
+    }
+
+
 def _membership(
     member: str, parent: str, relation: str, vintage: date, source: str
 ) -> dict[str, Any]:
@@ -118,6 +136,12 @@ def read_cog_communes(
         return out
     source = f"Insee, COG {vintage.year}"
     seen: set[tuple[str, str]] = set()
+    _source(
+        out,
+        f"insee-cog-{vintage.year}",
+        f"Insee, Code officiel géographique {vintage.year}",
+        vintage,
+    )
     for line, row in enumerate(rows, start=2):
         out.rows_checked += 1
         kind = _text(row, "TYPECOM")
@@ -151,9 +175,7 @@ def read_cog_communes(
                 "parent_code": dep,
             }
             out.memberships.append(_membership(code, dep, "departement", vintage, source))
-            out.memberships.append(
-                _membership(code, region_code(reg), "region", vintage, source)
-            )
+            out.memberships.append(_membership(code, region_code(reg), "region", vintage, source))
         elif parent is None:
             out.errors.append(
                 RowError(line, ErrorKind.MISSING_VALUE, "COMPARENT absent", "COMPARENT", code)
@@ -180,6 +202,7 @@ def read_mouvements(header: Sequence[str], rows: Sequence[Mapping[Any, object]])
     out = Parsed(errors=_header_errors(header, MOUVEMENTS))
     if out.errors:
         return out
+    _source(out, "insee-cog-mouvements", "Insee, COG, mouvements des communes", None)
     for line, row in enumerate(rows, start=2):
         out.rows_checked += 1
         mod = _text(row, "MOD")
@@ -234,13 +257,16 @@ def _composition(
         return out
     commune_column, _, parent_column, name_column = columns
     seen: set[str] = set()
+    _source(out, f"insee-{relation}-{vintage.year}", source, vintage)
     for line, row in enumerate(rows, start=2):
         out.rows_checked += 1
         commune = _check(out, line, row, commune_column, _COMMUNE)
         parent = _check(out, line, row, parent_column, shape)
         name = _text(row, name_column)
         if not name:
-            out.errors.append(RowError(line, ErrorKind.MISSING_VALUE, "libellé absent", name_column))
+            out.errors.append(
+                RowError(line, ErrorKind.MISSING_VALUE, "libellé absent", name_column)
+            )
         if commune is None or parent is None or not name:
             continue
         if communes.get(commune) != "commune":

@@ -92,3 +92,51 @@ def carry_over(
                 current = into[name]
                 into[name] = None if current is None or value is None else current + value
     return out, dropped
+
+
+def _add(left: object, right: object) -> object:
+    """Σ of two cells of a figures file: whole numbers add up; a secret cell makes the
+    sum secret (``s``), a blank (unknown) one blank; anything else is left for the
+    validation to refuse."""
+    texts = [str(v).strip() if v is not None else "" for v in (left, right)]
+    if all(t.lstrip("-").isdigit() for t in texts):
+        return str(int(texts[0]) + int(texts[1]))
+    if any(t.lower() in ("s", "nd", "c", "secret") for t in texts):
+        return "s"
+    if any(t == "" for t in texts):
+        return ""
+    return left
+
+
+def carry_rows(
+    rows: Iterable[Mapping[object, object]],
+    *,
+    code_column: str,
+    year_column: str,
+    key_columns: tuple[str, ...],
+    sum_columns: tuple[str, ...],
+    passages: Mapping[int, Passage],
+) -> tuple[list[dict[object, object]], list[tuple[int, str]]]:
+    """The rows of a figures file carried onto one geography: each row's code replaced by
+    the commune it became after its year (``passages`` by year), rows that then share a
+    key summed. Returns the rows and the (line, code) of communes a split makes
+    impossible to carry over."""
+    out: dict[tuple[object, ...], dict[object, object]] = {}
+    refused: list[tuple[int, str]] = []
+    for line, row in enumerate(rows, start=2):
+        year_text = str(row.get(year_column) or "").strip()
+        table = passages.get(int(year_text)) if year_text.isdigit() else None
+        code = str(row.get(code_column) or "").strip()
+        new = table.code(code) if table is not None else code
+        if new is None:
+            refused.append((line, code))
+            continue
+        moved = {**dict(row), code_column: new}
+        key = (new, year_text, *(str(row.get(k) or "").strip() for k in key_columns))
+        if key not in out:
+            out[key] = moved
+            continue
+        merged = out[key]
+        for column in sum_columns:
+            merged[column] = _add(merged.get(column), row.get(column))
+    return list(out.values()), refused

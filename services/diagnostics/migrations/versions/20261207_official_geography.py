@@ -21,12 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 OLD_KINDS = "kind IN ('cddra', 'cfac', 'pnr', 'politique_ville')"
 NEW_KINDS = (
-    "kind IN ('cddra', 'cfac', 'pnr', 'politique_ville', 'contrat_territoire', "
-    "'ancienne_region')"
+    "kind IN ('cddra', 'cfac', 'pnr', 'politique_ville', 'contrat_territoire', 'ancienne_region')"
 )
-RELATIONS = (
-    "relation IN ('departement', 'region', 'epci', 'zone_emploi_2020', 'zone_emploi_2010')"
-)
+RELATIONS = "relation IN ('departement', 'region', 'epci', 'zone_emploi_2020', 'zone_emploi_2010')"
 
 
 def upgrade() -> None:
@@ -146,9 +143,7 @@ def downgrade() -> None:
     op.drop_table("geography_units")
     op.execute("DELETE FROM sector_employment WHERE jobs IS NULL")
     op.alter_column("sector_employment", "jobs", existing_type=sa.BigInteger(), nullable=False)
-    op.execute(
-        "DELETE FROM perimeters WHERE kind IN ('contrat_territoire', 'ancienne_region')"
-    )
+    op.execute("DELETE FROM perimeters WHERE kind IN ('contrat_territoire', 'ancienne_region')")
     op.drop_constraint(op.f("ck_perimeters_kind"), "perimeters", type_="check")
     op.create_check_constraint(op.f("ck_perimeters_kind"), "perimeters", OLD_KINDS)
     op.drop_column("perimeters", "synthetic")
