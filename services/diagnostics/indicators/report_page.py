@@ -171,7 +171,8 @@ def render_report(report: dict[str, Any]) -> str:
 <title>Diagnostic — {escape(report["name"])} ({report["year"]})</title>
 <style>{_STYLE}</style></head><body>
 <h1>{escape(report["name"])}</h1>
-<p class="sub">{escape(level.capitalize())} {escape(report["territory"])} · {report["year"]} ·
+<p class="sub">{escape(level.capitalize())} {escape(report["territory"].split(":")[-1])} ·
+{report["year"]} ·
 {_fmt(report["population"])} habitants</p>{synthetic}
 <section><h2>Moteurs du développement</h2>{_engine_chart(report["engine_shares"])}{model}
 </section>

@@ -48,30 +48,32 @@ async def upsert_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
 
 
 async def upsert_territory_years(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(TerritoryYearRow).values(list(chunk))
-        keys = {"code", "year"}
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[TerritoryYearRow.code, TerritoryYearRow.year],
-                set_={name: stmt.excluded[name] for name in chunk[0] if name not in keys},
-            )
-        )
+    """One statement executed for every row (SQLAlchemy batches them into multi-row
+    INSERTs and compiles the statement once)."""
+    if not rows:
+        return
+    stmt = pg_insert(TerritoryYearRow)
+    keys = {"code", "year"}
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[TerritoryYearRow.code, TerritoryYearRow.year],
+            set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
+        ),
+        list(rows),
+    )
 
 
 async def upsert_sector_employment(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(SectorEmployment).values(list(chunk))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[
-                    SectorEmployment.code,
-                    SectorEmployment.year,
-                    SectorEmployment.sector,
-                ],
-                set_={"jobs": stmt.excluded.jobs, "import_id": stmt.excluded.import_id},
-            )
-        )
+    if not rows:
+        return
+    stmt = pg_insert(SectorEmployment)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SectorEmployment.code, SectorEmployment.year, SectorEmployment.sector],
+            set_={"jobs": stmt.excluded.jobs, "import_id": stmt.excluded.import_id},
+        ),
+        list(rows),
+    )
 
 
 async def territory_years(session: AsyncSession, year: int) -> list[TerritoryYearRow]:

@@ -107,9 +107,15 @@ def comparison(start: YearData, end: YearData, code: str) -> dict[str, Any] | No
     }
 
 
-async def previous_year(session: AsyncSession, year: int) -> int | None:
-    """The latest year before ``year`` with figures."""
-    return await repository.year_before(session, year)
+async def previous_data(session: AsyncSession, year: int, code: str) -> YearData | None:
+    """The computed latest year before ``year`` in which ``code`` has figures."""
+    before = await repository.year_before(session, year)
+    while before is not None:
+        data = await load_year(session, before)
+        if code in data.territories:
+            return data
+        before = await repository.year_before(session, before)
+    return None
 
 
 async def specialisation(

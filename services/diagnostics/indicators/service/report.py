@@ -11,7 +11,7 @@ from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.indicators.report_page import render_report
 from services.diagnostics.indicators.rules.labels import label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
-from services.diagnostics.indicators.service.evolution import comparison, previous_year
+from services.diagnostics.indicators.service.evolution import comparison, previous_data
 from services.diagnostics.indicators.service.indicators import indicators_of
 from services.diagnostics.indicators.service.subjects import perimeter_in
 from services.diagnostics.indicators.service.year import YearData, load_year
@@ -104,10 +104,8 @@ async def report_of(
         if vintage is not None
         else "Source : données importées, géographie non officielle"
     )
-    before = await previous_year(session, data.year)
-    out["comparison"] = (
-        None if before is None else comparison(await load_year(session, before), data, code)
-    )
+    before = await previous_data(session, data.year, code)
+    out["comparison"] = None if before is None else comparison(before, data, code)
     return out
 
 
