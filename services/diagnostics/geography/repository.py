@@ -21,33 +21,39 @@ from services.diagnostics.geography.models import (
 
 
 async def upsert_units(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(GeographyUnit).values(list(chunk))
-        keys = {"type", "code"}
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[GeographyUnit.type, GeographyUnit.code],
-                set_={name: stmt.excluded[name] for name in chunk[0] if name not in keys},
-            )
-        )
+    """Every upsert here is one statement executed for all rows: SQLAlchemy compiles it
+    once and sends batched multi-row INSERTs (the whole of France: ~150k rows)."""
+    if not rows:
+        return
+    stmt = pg_insert(GeographyUnit)
+    keys = {"type", "code"}
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[GeographyUnit.type, GeographyUnit.code],
+            set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
+        ),
+        list(rows),
+    )
 
 
 async def save_memberships(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or replace memberships; an open earlier membership of the same commune and
     relation ends where the new one starts (a commune changing EPCI keeps its history)."""
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(Membership).values(list(chunk))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Membership.member_code, Membership.relation, Membership.valid_from],
-                set_={
-                    "parent_code": stmt.excluded.parent_code,
-                    "valid_to": stmt.excluded.valid_to,
-                    "source": stmt.excluded.source,
-                    "synthetic": stmt.excluded.synthetic,
-                },
-            )
-        )
+    if not rows:
+        return
+    stmt = pg_insert(Membership)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Membership.member_code, Membership.relation, Membership.valid_from],
+            set_={
+                "parent_code": stmt.excluded.parent_code,
+                "valid_to": stmt.excluded.valid_to,
+                "source": stmt.excluded.source,
+                "synthetic": stmt.excluded.synthetic,
+            },
+        ),
+        list(rows),
+    )
     for relation, starting in sorted({(r["relation"], r["valid_from"]) for r in rows}):
         await close_earlier(session, relation=relation, starting=starting)
 
@@ -93,18 +99,20 @@ async def memberships_of(session: AsyncSession, code: str) -> list[Membership]:
 
 
 async def upsert_boundaries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in in_chunks(rows, 200):
-        stmt = pg_insert(Boundary).values(list(chunk))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Boundary.code],
-                set_={
-                    "geometry": stmt.excluded.geometry,
-                    "tolerance": stmt.excluded.tolerance,
-                    "vintage": stmt.excluded.vintage,
-                },
-            )
-        )
+    if not rows:
+        return
+    stmt = pg_insert(Boundary)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Boundary.code],
+            set_={
+                "geometry": stmt.excluded.geometry,
+                "tolerance": stmt.excluded.tolerance,
+                "vintage": stmt.excluded.vintage,
+            },
+        ),
+        list(rows),
+    )
 
 
 async def boundary(session: AsyncSession, code: str) -> Boundary | None:

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.database import in_chunks
 from services.diagnostics.territories.models import Territory
 from shared.auth import Principal
 
@@ -62,20 +61,22 @@ async def children(session: AsyncSession, code: str) -> list[str]:
 async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the territories, or replace the level, name, parent and synthetic flag of
     known codes (a legal population is kept unless the row brings one)."""
+    if not rows:
+        return
     full = [{"legal_population": None, "synthetic": False, **row} for row in rows]
-    for chunk in in_chunks(full):
-        stmt = pg_insert(Territory).values(list(chunk))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Territory.code],
-                set_={
-                    "level": stmt.excluded.level,
-                    "name": stmt.excluded.name,
-                    "parent_code": stmt.excluded.parent_code,
-                    "synthetic": stmt.excluded.synthetic,
-                    "legal_population": func.coalesce(
-                        stmt.excluded.legal_population, Territory.legal_population
-                    ),
-                },
-            )
-        )
+    stmt = pg_insert(Territory)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Territory.code],
+            set_={
+                "level": stmt.excluded.level,
+                "name": stmt.excluded.name,
+                "parent_code": stmt.excluded.parent_code,
+                "synthetic": stmt.excluded.synthetic,
+                "legal_population": func.coalesce(
+                    stmt.excluded.legal_population, Territory.legal_population
+                ),
+            },
+        ),
+        full,
+    )
