@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from services.diagnostics.demo.region import load_region_demo
 from services.diagnostics.demo.schemas import DemoLoaded
 from services.diagnostics.demo.service import load_demo_data
+from services.diagnostics.geography.errors import DataFranceMissing
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Admin
 from shared.service_app import DbSession
@@ -25,7 +26,10 @@ Dataset = Annotated[
 
 
 @router.post(
-    "/admin/demo", response_model=DemoLoaded, response_model_exclude_none=True, responses=errors()
+    "/admin/demo",
+    response_model=DemoLoaded,
+    response_model_exclude_none=True,
+    responses=errors(DataFranceMissing),
 )
 async def load_demo(
     session: DbSession, principal: Admin, dataset: Dataset = "illustrative"

