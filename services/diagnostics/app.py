@@ -6,6 +6,7 @@ from services.diagnostics.aggregates import publisher
 from services.diagnostics.aggregates import router as aggregates
 from services.diagnostics.consumers import subscription
 from services.diagnostics.demo import router as demo
+from services.diagnostics.exports import router as exports
 from services.diagnostics.geography import router as geography
 from services.diagnostics.grants import router as grants
 from services.diagnostics.imports import router as imports
@@ -36,6 +37,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             territories.router,
             geography.router,
             indicators.router,
+            exports.router,
             perimeters.router,
             aggregates.router,
             grants.router,

@@ -255,3 +255,45 @@ async def test_a_file_missing_an_insee_column_is_refused_line_by_line(ain):
     assert [e["column"] for e in answer.json()["errors"]] == ["LIBZE2020"]
     no_year = await _post(ain, "epci-composition", _fixture("EPCI_au_01-01-2025.csv"))
     assert no_year.status_code == 422
+
+
+async def test_exports_open_in_a_french_spreadsheet(ain):
+    answer = await ain.get(
+        "/territories/ZE8401/indicators.csv",
+        headers=READ_ALL,
+        params={"year": 2019, "dialect": "fr"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbf")  # BOM
+    lines = answer.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Territoire;Année;Indicateur;Valeur;Unité;Rang centile;Signification"
+    share = next(line for line in lines if ";Part du moteur productif;" in line)
+    assert ";0,5;" in share  # decimal comma
+    standard = await ain.get(
+        "/territories/ZE8401/indicators.csv", headers=READ_ALL, params={"year": 2019}
+    )
+    assert not standard.content.startswith(b"\xef\xbb\xbf")
+    assert ",Part du moteur productif,0.5," in standard.text
+    shift = await ain.get(
+        "/territories/ZE8402/shift-share.csv",
+        headers=READ_ALL,
+        params={"from_year": 2015, "to_year": 2019, "dialect": "fr"},
+    )
+    assert shift.text.splitlines()[-1].startswith("Total;25")
+    typology = await ain.get("/typology.csv", headers=READ_ALL, params={"level": "zone_emploi"})
+    rows = typology.text.splitlines()
+    assert rows[0].startswith("Code,Territoire,Niveau")
+    assert {r.split(",")[0] for r in rows[1:]} == {"ZE8401", "ZE8402"}
+    peers = await ain.get("/territories/ZE8401/peers.csv", headers=READ_ALL)
+    assert peers.text.splitlines()[1].startswith("ZE8401,2019,ZE8402,")
+
+
+async def test_an_exported_name_is_never_a_formula(ain):
+    body = 'insee_code,level,name,parent_code\n01004,commune,=HYPERLINK("x"),01\n'
+    renamed = await _post(ain, "territories", body.encode())
+    assert renamed.status_code == 201, renamed.text
+    typology = await ain.get("/typology.csv", headers=READ_ALL, params={"level": "commune"})
+    assert "'=HYPERLINK" in typology.text
+    restore = "insee_code,level,name,parent_code\n01004,commune,Ambérieu-en-Bugey,01\n"
+    assert (await _post(ain, "territories", restore.encode())).status_code == 201
