@@ -6,18 +6,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.exports.rules import Dialect, to_csv
+from services.diagnostics.exports.rules import Dialect, Format, to_csv, to_xlsx
 from services.diagnostics.indicators.rules.labels import LEVEL_LABELS, MODEL_LABELS
 from services.diagnostics.indicators.service import evolution, indicators, peers, typology
 from shared.auth import Principal
 
 
 async def indicators_csv(
-    session: AsyncSession, principal: Principal, *, code: str, year: int | None, dialect: Dialect
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    code: str,
+    year: int | None,
+    dialect: Dialect,
+    format: Format = "csv",
 ) -> bytes:
     """Every indicator of a territory: label, value, unit, percentile, meaning."""
     found = await indicators.indicators(session, principal, code=code, year=year, currency=None)
-    return to_csv(
+    return _encode(
         ["Territoire", "Année", "Indicateur", "Valeur", "Unité", "Rang centile", "Signification"],
         (
             [
@@ -32,6 +38,7 @@ async def indicators_csv(
             for i in found["indicators"]
         ),
         dialect,
+        format,
     )
 
 
@@ -43,13 +50,15 @@ async def peers_csv(
     year: int | None,
     k: int,
     dialect: Dialect,
+    format: Format = "csv",
 ) -> bytes:
     """The nearest territories of the same level, with their distance."""
     found = await peers.peers(session, principal, code=code, year=year, k=k)
-    return to_csv(
+    return _encode(
         ["Territoire", "Année", "Pair", "Distance"],
         ([code, found["year"], p["territory"], p["distance"]] for p in found["peers"]),
         dialect,
+        format,
     )
 
 
@@ -60,12 +69,13 @@ async def typology_csv(
     year: int | None,
     level: str | None,
     dialect: Dialect,
+    format: Format = "csv",
 ) -> bytes:
     """The rule model and k-means group of every territory the client may see."""
     page = await typology.typology_page(
         session, principal, year=year, k=5, after=None, limit=1_000_000, level=level
     )
-    return to_csv(
+    return _encode(
         ["Code", "Territoire", "Niveau", "Modèle (règles)", "Groupe k-means", "Modèle du groupe"],
         (
             [
@@ -79,6 +89,7 @@ async def typology_csv(
             for r in page["items"]
         ),
         dialect,
+        format,
     )
 
 
@@ -90,6 +101,7 @@ async def shift_share_csv(
     from_year: int,
     to_year: int | None,
     dialect: Dialect,
+    format: Format = "csv",
 ) -> bytes:
     """The shift-share decomposition by sector, and the total."""
     found: dict[str, Any] = await evolution.shift_share_of(
@@ -111,7 +123,7 @@ async def shift_share_csv(
                 shift["competitive"],
             ]
         )
-    return to_csv(
+    return _encode(
         [
             "Secteur",
             f"Variation {found['from_year']}-{found['to_year']}",
@@ -121,4 +133,14 @@ async def shift_share_csv(
         ],
         rows,
         dialect,
+        format,
     )
+
+
+def _encode(
+    header: list[str], rows: Any, dialect: Dialect, format: Format, title: str = "Proxima"
+) -> bytes:
+    """CSV (in ``dialect``) or XLSX of a table."""
+    if format == "xlsx":
+        return to_xlsx(header, list(rows), title=title)
+    return to_csv(header, rows, dialect)

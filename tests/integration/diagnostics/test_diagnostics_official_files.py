@@ -297,3 +297,28 @@ async def test_an_exported_name_is_never_a_formula(ain):
     assert "'=HYPERLINK" in typology.text
     restore = "insee_code,level,name,parent_code\n01004,commune,Ambérieu-en-Bugey,01\n"
     assert (await _post(ain, "territories", restore.encode())).status_code == 201
+
+
+async def test_xlsx_exports_write_text_never_formulas(ain):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    body = "insee_code,level,name,parent_code\n01004,commune,=1+1,01\n"
+    assert (await _post(ain, "territories", body.encode())).status_code == 201
+    answer = await ain.get("/typology.xlsx", headers=READ_ALL, params={"level": "commune"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(answer.content)).active
+    cells = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    assert cells["01004"][1].value == "=1+1" and cells["01004"][1].data_type == "s"
+    indicators = await ain.get(
+        "/territories/ZE8401/indicators.xlsx", headers=READ_ALL, params={"year": 2019}
+    )
+    rows = list(load_workbook(BytesIO(indicators.content)).active.iter_rows(values_only=True))
+    assert rows[0][2] == "Indicateur"
+    share = next(r for r in rows if r[2] == "Part du moteur productif")
+    assert share[3] == pytest.approx(0.5)  # a number, not text
+    assert (await ain.get("/typology.ods", headers=READ_ALL)).status_code == 422
+    restore = "insee_code,level,name,parent_code\n01004,commune,Ambérieu-en-Bugey,01\n"
+    assert (await _post(ain, "territories", restore.encode())).status_code == 201
