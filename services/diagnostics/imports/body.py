@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from fastapi import Request
+from openpyxl import load_workbook
 
 from services.diagnostics.http.text import UnstorableText, check_storable
 from services.diagnostics.imports.errors import (
@@ -20,12 +22,16 @@ from services.diagnostics.imports.errors import (
 )
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
+XLSX_MEDIA = XLSX
 TABLE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
             "text/csv": {"schema": {"type": "string"}},
+            XLSX_MEDIA: {"schema": {"type": "string", "format": "binary"}},
             "application/json": {
                 "schema": {
                     "type": "object",
@@ -53,16 +59,21 @@ TABLE_BODY: dict[str, Any] = {
 """OpenAPI of an import body: a CSV file with a header line, or JSON ``{"rows": [...]}``."""
 
 
-async def read_table(request: Request) -> tuple[list[str], list[dict[Any, object]]]:
-    """The body as a header and rows, from CSV (header line first) or JSON ``{"rows": []}``."""
+async def read_table(
+    request: Request, sheet: str | None = None
+) -> tuple[list[str], list[dict[Any, object]]]:
+    """The body as a header and rows, from CSV (header line first), JSON ``{"rows": []}``,
+    or an XLSX workbook as INSEE publishes them (``sheet``, else the first one)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in ("text/csv", "application/csv", "application/json"):
+    if media not in ("text/csv", "application/csv", "application/json", XLSX):
         raise UnsupportedMediaType(f"content type {media or 'none'!r} is not accepted")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"at most {MAX_BODY_BYTES} bytes")
     if media == "application/json":
         return _json_table(body)
+    if media == XLSX:
+        return workbook_table(body, sheet)
     text = decode_text(body, request.headers.get("content-type", ""))
     if "\x00" in text:
         raise UnreadableBody("NUL characters are not allowed")
@@ -97,6 +108,35 @@ def decode_text(body: bytes, content_type: str) -> str:
             return body.decode("cp1252")
         except UnicodeDecodeError as again:
             raise UnreadableBody(f"neither UTF-8 nor Windows-1252: {again}") from again
+
+
+def workbook_table(body: bytes, sheet: str | None) -> tuple[list[str], list[dict[Any, object]]]:
+    """A sheet of an XLSX workbook as a header and rows. INSEE's workbooks open with title
+    and note rows: the header is the first row whose cells are all column names
+    (``CODGEO``, ``LIBGEO``, ``ZE2020``), and every later non-empty row is data."""
+    try:
+        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError… on a bad file
+        raise UnreadableBody(f"not an XLSX workbook: {exc}") from exc
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise UnreadableBody(f"no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+        rows = list((book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True))
+    finally:
+        book.close()
+    for index, row in enumerate(rows):
+        cells = [c for c in row if c is not None and str(c).strip()]
+        if len(cells) >= 2 and all(_COLUMN_NAME.fullmatch(str(c).strip()) for c in cells):
+            header = [str(c).strip() if c is not None else "" for c in row]
+            width = max(i for i, c in enumerate(header) if c) + 1
+            header = header[:width]
+            table = [
+                {name: ("" if v is None else str(v)) for name, v in zip(header, r, strict=False)}
+                for r in rows[index + 1 :]
+                if any(v is not None and str(v).strip() for v in r)
+            ]
+            return header, table  # type: ignore[return-value]
+    raise UnreadableBody("no header row of column names in the sheet")
 
 
 def delimiter_of(text: str) -> str:

@@ -48,6 +48,10 @@ async def create_import(
         list[int] | None,
         Query(description="Years every territory of the file must have (data files only)"),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        Query(max_length=31, description="XLSX: the sheet to read (default: the first)"),
+    ] = None,
     geography_year: Annotated[
         int | None,
         Query(
@@ -65,7 +69,7 @@ async def create_import(
     Sectors are reference data of every territory: importing them also needs
     ``diagnostics:admin``."""
     service.ensure_may_import(principal, kind)
-    header, rows = await read_table(request)
+    header, rows = await read_table(request, sheet)
     imported = await service.run_import(
         session,
         principal,

@@ -322,3 +322,60 @@ async def test_xlsx_exports_write_text_never_formulas(ain):
     assert (await ain.get("/typology.ods", headers=READ_ALL)).status_code == 422
     restore = "insee_code,level,name,parent_code\n01004,commune,Ambérieu-en-Bugey,01\n"
     assert (await _post(ain, "territories", restore.encode())).status_code == 201
+
+
+def _insee_workbook() -> bytes:
+    """A workbook shaped like INSEE's zonage files: a first sheet listing the zones, then
+    the composition sheet opening with title and note rows before its header."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    listing = book.active
+    listing.title = "Liste des ZE2010"
+    listing.append(["Zonage en zones d'emploi 2010 - liste des zones"])
+    book_sheet = book.create_sheet("Composition_communale")
+    for title in (
+        ["Zonage en zones d'emploi 2010"],
+        ["Découpage de la France en zones d'emploi au 1er janvier 2025"],
+        [],
+        ["Source : Insee"],
+        [],
+    ):
+        book_sheet.append(title)
+    book_sheet.append(["CODGEO", "LIBGEO", "ZE2010", "LIBZE2010", "DEP", "REG"])
+    for code in ("01001", "01002", "01004", "01015"):
+        book_sheet.append([code, "x", "8201", "Bourg-en-Bresse (essai)", "01", 84])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_an_insee_workbook_is_read_past_its_title_rows(ain):
+    xlsx = {"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    answer = await ain.post(
+        "/imports/zones-emploi-2010",
+        content=_insee_workbook(),
+        headers={**IMPORT_ALL, **xlsx},
+        params={"geography_year": 2025, "sheet": "Composition_communale"},
+    )
+    assert answer.status_code == 201, answer.text
+    parents = {
+        m["relation"]: m["parent_code"]
+        for m in (await _get(ain, "/territories/01001/memberships"))["items"]
+    }
+    assert parents["zone_emploi_2010"] == "ZF8201"
+    assert parents["zone_emploi_2020"] == "ZE8401"  # both zonings at once
+    first_sheet = await ain.post(
+        "/imports/zones-emploi-2010",
+        content=_insee_workbook(),
+        headers={**IMPORT_ALL, **xlsx},
+        params={"geography_year": 2025},
+    )
+    assert first_sheet.status_code == 422  # the list of zones has no header row
+    not_a_workbook = await ain.post(
+        "/imports/zones-emploi-2010", content=b"PK\x03\x04junk", headers={**IMPORT_ALL, **xlsx}
+    )
+    assert not_a_workbook.status_code == 422
+    assert not_a_workbook.json()["code"] == "unreadable-body"
