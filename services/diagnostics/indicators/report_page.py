@@ -141,12 +141,31 @@ def _points(value: float | None) -> str:
     return f"{value * 100:+.1f}".replace(".", ",") + "\u202fpt"
 
 
+def _why(typology: dict[str, Any]) -> str:
+    """The typology's rule in one French sentence, from its quotients (share of an engine
+    over its reference share) and threshold."""
+    quotients: dict[str, float] = typology["quotients"]
+    top = max(quotients, key=lambda e: quotients[e])
+    times = f"{typology['threshold']:g}".replace(".", ",")
+    highest = f"{quotients[top]:.2f}".replace(".", ",")
+    if typology["model"] == "balanced":
+        return (
+            f"aucun moteur n'atteint {times} fois sa part de référence (le plus élevé : "
+            f"{_engine(top).lower()}, {highest} fois)."
+        )
+    return (
+        f"le {_engine(top).lower()} pèse {highest} fois sa part de référence "
+        f"(seuil : {times} fois)."
+    )
+
+
 def render_report(report: dict[str, Any]) -> str:
     """The whole page, in French; every value comes from the JSON report and is escaped,
     and no identifier of the API reaches the page (labels from ``rules/labels.py``)."""
     typology = report["typology"]
     model = (
-        f"<p><strong>Modèle : {escape(MODEL_LABELS.get(typology['model'], ''))}</strong></p>"
+        f"<p><strong>Modèle : {escape(MODEL_LABELS.get(typology['model'], ''))}</strong> — "
+        f"{escape(_why(typology))}</p>"
         if typology
         else "<p class='flag'>Pas de typologie (revenu basique nul).</p>"
     )
