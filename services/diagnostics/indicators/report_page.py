@@ -174,7 +174,7 @@ def render_report(report: dict[str, Any]) -> str:
         f"<td class='n'>{_fmt(i['value'], i['unit'])}</td>"
         f"<td>{escape(i['unit_label'])}</td>"
         f"<td class='n'>{_percentile(i['percentile'])}</td>"
-        f"<td class='flag'>{'non calculable' if i['value'] is None else ''}</td></tr>"
+        f"<td class='flag'>{escape(i.get('flag_label') or '')}</td></tr>"
         for i in report["indicators"]
     )
     levers = "".join(f"<li>{escape(lv['text'])}</li>" for lv in report["levers"])

@@ -14,6 +14,7 @@ class IndicatorRead(Schema):
     unit_label: str
     meaning: str
     flag: str | None
+    flag_label: str | None
     percentile: float | None
 
 

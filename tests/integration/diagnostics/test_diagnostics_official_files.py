@@ -177,6 +177,11 @@ async def test_every_level_sums_stocks_and_recomputes_ratios(ain):
 async def test_secret_cells_stay_unknown_and_specialisation_uses_the_official_reference(ain):
     secret = await _get(ain, "/territories/ZE8401/specialisation", year=2015)
     assert secret["secret_sectors"] == ["GU"] and secret["krugman"] is None
+    rows = (await _get(ain, "/territories/ZE8401/indicators", year=2015))["indicators"]
+    krugman = next(i for i in rows if i["name"] == "krugman_specialisation")
+    assert krugman["value"] is None and krugman["flag_label"] == "cellules secrètes (GU)"
+    retention = next(i for i in rows if i["name"] == "retention_rate")
+    assert retention["flag_label"] == "consommation des habitants inconnue"
     known = await _get(ain, "/territories/ZE8402/specialisation", year=2019)
     # Zone: AZ 35, GU 115 (150); reference (the département, official): AZ 85, GU 295 (380).
     assert known["krugman"] == pytest.approx(2 * 550 / (150 * 380))

@@ -165,3 +165,34 @@ def label_of(indicator: str) -> Label:
     if found is not None:
         return found
     return Label(indicator.replace("_", " ").capitalize(), "", "")
+
+
+FLAG_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "income per proximity job is undefined with zero such jobs": "aucun emploi présentiel",
+        "jobs per M€ is undefined with zero basic income": "revenu basique nul",
+        "présentielle share is undefined for a territory with no jobs": "aucun emploi",
+        "the base multiplier is undefined with zero basic jobs": "aucun emploi productif",
+        "specialisation is undefined when a territory has no jobs": "aucun emploi",
+        "shares are undefined when every value is zero": "revenu basique nul",
+        "basic income per inhabitant is undefined for zero population": "population nulle",
+        "no employment by sector": "emploi par secteur non importé",
+        "no reference employment by sector": "pas d'emploi de référence par secteur",
+        "no consumption data": "consommation des habitants inconnue",
+        "no local currency data": "pas de monnaie locale",
+        "no units in circulation": "aucune unité en circulation",
+        "retention is undefined with zero consumption potential": "potentiel de consommation nul",
+        "velocity is undefined when no units are in circulation": "aucune unité en circulation",
+        "flow shares are undefined when nothing was spent": "aucune dépense",
+        "LM3 is undefined when no income entered the territory": "aucun revenu entré",
+    }
+)
+
+
+def flag_label(flag: str | None) -> str | None:
+    """Why an indicator has no value, in French (None when it has one)."""
+    if flag is None:
+        return None
+    if flag.startswith("secret cells in sectors "):
+        return "cellules secrètes (" + flag.removeprefix("secret cells in sectors ") + ")"
+    return FLAG_LABELS.get(flag, "non calculable")

@@ -14,7 +14,7 @@ from services.diagnostics.indicators.rules.indicators import (
     Indicator,
     compute_indicators,
 )
-from services.diagnostics.indicators.rules.labels import label_of
+from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.service.subjects import perimeter_in
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.territories import service as territories
@@ -56,6 +56,7 @@ def indicator_rows(
             "label": label_of(name).label,
             "unit_label": label_of(name).unit,
             "meaning": label_of(name).meaning,
+            "flag_label": flag_label(ind.flag),
             "flag": ind.flag,
             "percentile": percentiles.get(name) if ind.value is not None else None,
         }

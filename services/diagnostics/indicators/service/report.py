@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.diagnostics.geography import service as geography
 from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.indicators.report_page import render_report
-from services.diagnostics.indicators.rules.labels import label_of
+from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
 from services.diagnostics.indicators.service.evolution import comparison, previous_data
 from services.diagnostics.indicators.service.indicators import indicators_of
@@ -62,6 +62,7 @@ def report_dict(report: DiagnosticReport, *, source: str) -> dict[str, Any]:
                 "label": label_of(r.name).label,
                 "unit_label": label_of(r.name).unit,
                 "meaning": label_of(r.name).meaning,
+                "flag_label": flag_label(r.flag),
                 "flag": r.flag,
                 "percentile": r.percentile,
             }
