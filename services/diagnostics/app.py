@@ -6,6 +6,8 @@ from services.diagnostics.aggregates import publisher
 from services.diagnostics.aggregates import router as aggregates
 from services.diagnostics.consumers import subscription
 from services.diagnostics.demo import router as demo
+from services.diagnostics.exports import router as exports
+from services.diagnostics.geography import router as geography
 from services.diagnostics.grants import router as grants
 from services.diagnostics.imports import router as imports
 from services.diagnostics.indicators import router as indicators
@@ -33,7 +35,9 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             imports.router,
             demo.router,
             territories.router,
+            geography.router,
             indicators.router,
+            exports.router,
             perimeters.router,
             aggregates.router,
             grants.router,

@@ -18,6 +18,7 @@ from shared.db import ServiceBase, make_metadata
 
 CONCEPTS_WITH_TABLES = (
     "territories",
+    "geography",
     "perimeters",
     "indicators",
     "imports",

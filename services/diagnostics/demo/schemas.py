@@ -9,3 +9,6 @@ class DemoLoaded(Schema):
     territories: int
     territory_years: int
     sector_rows: int
+    communes_without_population: int | None = None
+    seconds: float | None = None
+    phases: dict[str, float] | None = None

@@ -36,15 +36,21 @@ def _ok(report: Any, name: str) -> None:
         raise InvalidInput(f"demo file {name} is invalid: {report.errors[0].message}")
 
 
+async def demo_sectors(session: AsyncSession) -> list[dict[str, Any]]:
+    """Upsert the demo's sectors (``sectors.csv``) and return them."""
+    sectors = validate_sectors(*_read("sectors.csv"))
+    _ok(sectors, "sectors.csv")
+    await figures.save_sectors(session, list(sectors.rows))
+    return list(sectors.rows)
+
+
 async def load_demo_data(session: AsyncSession) -> dict[str, int]:
     """Upsert the demo territories, sectors, yearly figures and employment; return counts."""
     territories = validate_territories(*_read("territories.csv"), known=())
     _ok(territories, "territories.csv")
     # Parents first: the file lists the région, then départements, then the others.
     await save_territories(session, list(territories.rows))
-    sectors = validate_sectors(*_read("sectors.csv"))
-    _ok(sectors, "sectors.csv")
-    await figures.save_sectors(session, list(sectors.rows))
+    await demo_sectors(session)
     known = {row["code"] for row in territories.rows}
     header, rows = _read("territory_years.csv")
     years = validate_table(header, rows, schema=TERRITORY_YEAR_SCHEMA, known_codes=known)

@@ -11,10 +11,16 @@ TerritoryCode = Annotated[
     Path(
         min_length=2,
         max_length=9,
-        pattern=r"^[0-9AB]+$",
-        description="INSEE code (région, département, commune) or SIREN (EPCI)",
+        pattern=r"^[0-9A-Z]+$",
+        description="Commune or département INSEE code, EPCI SIREN, région R + INSEE code "
+        "(R84), zone d'emploi ZE + code (2020) or ZF + code (2010)",
     ),
 ]
 Year = Annotated[int, Query(ge=1950, le=2100, description="Year of the figures")]
+LatestYear = Annotated[
+    int | None,
+    Query(ge=1950, le=2100, description="Year of the figures (default: the latest with data)"),
+]
+PerimeterCode = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 Period = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="ISO month")]
-TerritoryFilter = Annotated[str, Query(min_length=2, max_length=9, pattern=r"^[0-9AB]+$")]
+TerritoryFilter = Annotated[str, Query(min_length=2, max_length=9, pattern=r"^[0-9A-Z]+$")]

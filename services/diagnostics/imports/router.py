@@ -48,12 +48,28 @@ async def create_import(
         list[int] | None,
         Query(description="Years every territory of the file must have (data files only)"),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        Query(max_length=31, description="XLSX: the sheet to read (default: the first)"),
+    ] = None,
+    geography_year: Annotated[
+        int | None,
+        Query(
+            ge=1943,
+            le=2100,
+            description="INSEE reference files: the year of their geography (1 January); "
+            "figures files: carry their communes onto that geography (mouvements)",
+        ),
+    ] = None,
 ) -> ImportRead:
     """Import a CSV or JSON file: every line is checked, and nothing is written on any error.
+    INSEE's reference files (``cog-communes``, ``cog-mouvements``, ``zones-emploi-2020``,
+    ``zones-emploi-2010``, ``epci-composition``) are read in their published layouts,
+    semicolon or comma, UTF-8 or latin-1.
     Sectors are reference data of every territory: importing them also needs
     ``diagnostics:admin``."""
     service.ensure_may_import(principal, kind)
-    header, rows = await read_table(request)
+    header, rows = await read_table(request, sheet)
     imported = await service.run_import(
         session,
         principal,
@@ -62,6 +78,7 @@ async def create_import(
         header=header,
         rows=rows,
         expected_years=expected_years,
+        geography_year=geography_year,
     )
     return ImportRead.model_validate(imported)
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.diagnostics.geography import service as geography
 from services.diagnostics.http.scopes import ADMIN
 from services.diagnostics.imports import repository
 from services.diagnostics.imports.errors import ImportNotFound, ImportRejected
@@ -36,6 +37,8 @@ from shared.auth import Principal
 from shared.problems import Forbidden
 
 MAX_REPORTED_ERRORS = 1000
+CARRIED = (ImportKind.TERRITORY_YEARS, ImportKind.SECTOR_EMPLOYMENT)
+"""Figures files that ``?geography_year=`` carries onto one geography (passage table)."""
 PROGRESS_CHUNK = 500
 
 
@@ -72,8 +75,25 @@ async def _plan(
     *,
     import_id: uuid.UUID,
     expected_years: Collection[int] | None,
+    geography_year: int | None,
 ) -> Plan:
     known = await territories.levels(session)
+    if geography_year is not None and kind in CARRIED:
+        rows, refused = await geography.carry_over(session, kind.value, rows, target=geography_year)
+        if refused:
+            plan = Plan()
+            plan.errors = [
+                RowError(
+                    line,
+                    ErrorKind.UNKNOWN_CODE,
+                    f"commune {code} scindée depuis : ses chiffres ne peuvent être reportés "
+                    f"sur la géographie {geography_year}",
+                    "insee_code",
+                    code,
+                )
+                for line, code in refused
+            ]
+            return plan
     sectors: Collection[str] = ()
     if kind is ImportKind.SECTOR_EMPLOYMENT:
         sectors = await figures.sector_spheres(session)
@@ -85,11 +105,15 @@ async def _plan(
         sectors=sectors,
         import_id=import_id,
         expected_years=expected_years,
+        geography_year=geography_year,
     )
 
 
 async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) -> None:
-    if kind is ImportKind.TERRITORIES:
+    if kind.official_geography:
+        for parsed in batch:
+            await geography.save_parsed(session, parsed)
+    elif kind is ImportKind.TERRITORIES:
         await territories.save(session, batch)
     elif kind is ImportKind.SECTORS:
         await figures.save_sectors(session, batch)
@@ -111,6 +135,7 @@ async def run_import(
     header: Sequence[str],
     rows: Sequence[Row],
     expected_years: Collection[int] | None = None,
+    geography_year: int | None = None,
 ) -> Import:
     """Validate the whole file, then write it in the caller's transaction, or write nothing;
     every territory the file names must be one the client is bound to."""
@@ -138,7 +163,13 @@ async def run_import(
         )
 
     plan = await _plan(
-        session, kind, header, rows, import_id=import_id, expected_years=expected_years
+        session,
+        kind,
+        header,
+        rows,
+        import_id=import_id,
+        expected_years=expected_years,
+        geography_year=geography_year,
     )
     if plan.errors:
         await reject(plan.errors, plan.rows_checked)

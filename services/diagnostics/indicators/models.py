@@ -75,7 +75,8 @@ class SectorEmployment(Base):
     code: Mapped[str] = mapped_column(String(9), ForeignKey("territories.code"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     sector: Mapped[str] = mapped_column(String(20), primary_key=True)
-    jobs: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    jobs: Mapped[int | None] = mapped_column(BigInteger)
+    """NULL: a cell under statistical secrecy (INSEE's ``s``, ``nd``), unknown, never zero."""
     import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
 

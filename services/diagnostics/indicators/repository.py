@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,30 +48,32 @@ async def upsert_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
 
 
 async def upsert_territory_years(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(TerritoryYearRow).values(list(chunk))
-        keys = {"code", "year"}
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[TerritoryYearRow.code, TerritoryYearRow.year],
-                set_={name: stmt.excluded[name] for name in chunk[0] if name not in keys},
-            )
-        )
+    """One statement executed for every row (SQLAlchemy batches them into multi-row
+    INSERTs and compiles the statement once)."""
+    if not rows:
+        return
+    stmt = pg_insert(TerritoryYearRow)
+    keys = {"code", "year"}
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[TerritoryYearRow.code, TerritoryYearRow.year],
+            set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
+        ),
+        list(rows),
+    )
 
 
 async def upsert_sector_employment(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(SectorEmployment).values(list(chunk))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[
-                    SectorEmployment.code,
-                    SectorEmployment.year,
-                    SectorEmployment.sector,
-                ],
-                set_={"jobs": stmt.excluded.jobs, "import_id": stmt.excluded.import_id},
-            )
-        )
+    if not rows:
+        return
+    stmt = pg_insert(SectorEmployment)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SectorEmployment.code, SectorEmployment.year, SectorEmployment.sector],
+            set_={"jobs": stmt.excluded.jobs, "import_id": stmt.excluded.import_id},
+        ),
+        list(rows),
+    )
 
 
 async def territory_years(session: AsyncSession, year: int) -> list[TerritoryYearRow]:
@@ -80,14 +82,26 @@ async def territory_years(session: AsyncSession, year: int) -> list[TerritoryYea
     return list((await session.scalars(query.order_by(TerritoryYearRow.code))).all())
 
 
-async def sector_jobs(session: AsyncSession, year: int) -> dict[str, dict[str, int]]:
-    """Jobs by territory and sector in ``year``."""
+async def sector_jobs(session: AsyncSession, year: int) -> dict[str, dict[str, int | None]]:
+    """Jobs by territory and sector in ``year`` (None: a secret cell)."""
     rows = await session.execute(
         select(SectorEmployment.code, SectorEmployment.sector, SectorEmployment.jobs).where(
             SectorEmployment.year == year
         )
     )
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, int | None]] = {}
     for code, sector, jobs in rows.all():
         out.setdefault(code, {})[sector] = jobs
     return out
+
+
+async def latest_year(session: AsyncSession) -> int | None:
+    """The latest year any territory has figures for."""
+    return await session.scalar(select(func.max(TerritoryYearRow.year)))
+
+
+async def year_before(session: AsyncSession, year: int) -> int | None:
+    """The latest year before ``year`` any territory has figures for."""
+    return await session.scalar(
+        select(func.max(TerritoryYearRow.year)).where(TerritoryYearRow.year < year)
+    )

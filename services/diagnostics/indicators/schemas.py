@@ -10,13 +10,19 @@ class IndicatorRead(Schema):
     value: float | None
     unit: str
     description: str
+    label: str
+    unit_label: str
+    meaning: str
     flag: str | None
+    flag_label: str | None
     percentile: float | None
 
 
 class IndicatorsRead(Schema):
     territory: str
     year: int
+    level: str | None
+    source: str
     currency: str | None
     indicators: list[IndicatorRead]
 
@@ -29,6 +35,7 @@ class PeerRead(Schema):
 class PeersRead(Schema):
     territory: str
     year: int
+    level: str | None
     peers: list[PeerRead]
     percentiles: dict[str, float]
 
@@ -104,12 +111,69 @@ class LeverRead(Schema):
     text: str
 
 
+class EngineChange(Schema):
+    start: float
+    end: float
+    change: float
+
+
+class SectorShiftRead(Schema):
+    sector: str
+    change: float
+    reference_growth: float
+    industry_mix: float
+    competitive: float
+
+
+class ShiftShareRead(Schema):
+    change: float
+    reference_growth: float
+    industry_mix: float
+    competitive: float
+    sectors: list[SectorShiftRead]
+
+
+class ComparisonRead(Schema):
+    from_year: int
+    to_year: int
+    engine_shares: dict[str, EngineChange]
+    shift_share: ShiftShareRead | None
+
+
+class LocationQuotientRead(Schema):
+    sector: str
+    jobs: int
+    quotient: float
+
+
+class SpecialisationRead(Schema):
+    territory: str
+    year: int
+    level: str | None
+    reference: str
+    secret_sectors: list[str]
+    krugman: float | None
+    location_quotients: list[LocationQuotientRead]
+    flag: str | None
+
+
+class ShiftShareBetween(Schema):
+    territory: str
+    from_year: int
+    to_year: int
+    shift_share: ShiftShareRead | None
+
+
 class ReportRead(Schema):
     territory: str
     name: str
     year: int
+    level: str | None
     population: int
     source: str
+    geography: str
+    synthetic: bool
+    comparison: ComparisonRead | None
     engine_bases_eur: dict[str, int]
     engine_shares: dict[str, float] | None
     typology: TypologyRead | None

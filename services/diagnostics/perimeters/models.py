@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.diagnostics.database import Base, created_at
+from services.diagnostics.perimeters.rules import PERIMETER_KINDS
 
 
 class Perimeter(Base):
@@ -18,7 +19,7 @@ class Perimeter(Base):
 
     __tablename__ = "perimeters"
     __table_args__ = (
-        CheckConstraint("kind IN ('cddra', 'cfac', 'pnr', 'politique_ville')", name="kind"),
+        CheckConstraint(f"kind IN {PERIMETER_KINDS!r}", name="kind"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
         UniqueConstraint("kind", "code", "valid_from", name="uq_perimeters_version"),
     )
@@ -29,6 +30,7 @@ class Perimeter(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     valid_from: Mapped[date] = mapped_column(Date, nullable=False)
     valid_to: Mapped[date | None] = mapped_column(Date)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = created_at()
 
 

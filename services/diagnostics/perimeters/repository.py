@@ -21,6 +21,7 @@ async def save_version(
     valid_from: date,
     valid_to: date | None,
     communes: Collection[str],
+    synthetic: bool = False,
 ) -> None:
     """Insert or replace one version; an open earlier version is closed where this one starts."""
     existing = await session.scalar(
@@ -31,7 +32,7 @@ async def save_version(
     if existing is None:
         existing = Perimeter(kind=kind, code=code, name=name, valid_from=valid_from)
         session.add(existing)
-    existing.name, existing.valid_to = name, valid_to
+    existing.name, existing.valid_to, existing.synthetic = name, valid_to, synthetic
     await session.flush()
     await session.execute(
         update(Perimeter)
@@ -105,3 +106,19 @@ async def version_on(
         .order_by(PerimeterCommune.commune_code)
     )
     return perimeter, list(communes.all())
+
+
+async def all_on(session: AsyncSession, at: date) -> list[tuple[Perimeter, list[str]]]:
+    """Every perimeter version valid on ``at`` with its communes."""
+    rows = await session.execute(
+        select(Perimeter, PerimeterCommune.commune_code)
+        .join(PerimeterCommune, PerimeterCommune.perimeter_id == Perimeter.id)
+        .where(
+            Perimeter.valid_from <= at, or_(Perimeter.valid_to.is_(None), Perimeter.valid_to > at)
+        )
+        .order_by(Perimeter.kind, Perimeter.code, PerimeterCommune.commune_code)
+    )
+    out: dict[object, tuple[Perimeter, list[str]]] = {}
+    for perimeter, commune in rows.all():
+        out.setdefault(perimeter.id, (perimeter, []))[1].append(commune)
+    return list(out.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.diagnostics.http.pagination import (
     Cursor,
@@ -14,10 +14,9 @@ from services.diagnostics.http.pagination import (
     decode_cursor,
     next_cursor,
 )
-from services.diagnostics.http.parameters import Year
+from services.diagnostics.http.parameters import PerimeterCode
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Reader
-from services.diagnostics.indicators.errors import NoDataForYear
 from services.diagnostics.perimeters import service
 from services.diagnostics.perimeters.errors import PerimeterNotFound
 from services.diagnostics.perimeters.schemas import (
@@ -25,13 +24,10 @@ from services.diagnostics.perimeters.schemas import (
     PerimeterKind,
     PerimeterPage,
     PerimeterRead,
-    RollupRead,
 )
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["territories"])
-
-PerimeterCode = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
 @router.get("/perimeters", response_model=PerimeterPage, responses=errors(InvalidCursor))
@@ -72,24 +68,3 @@ async def get_perimeter(
 ) -> PerimeterDetail:
     """The communes of a perimeter on a date (perimeters change over time)."""
     return PerimeterDetail(**await service.perimeter_on(session, kind=kind, code=code, at=at))
-
-
-@router.get(
-    "/perimeters/{kind}/{code}/rollup",
-    response_model=RollupRead,
-    responses=errors(PerimeterNotFound, NoDataForYear),
-)
-async def get_perimeter_rollup(
-    kind: PerimeterKind,
-    code: PerimeterCode,
-    year: Year,
-    session: DbSession,
-    principal: Reader,
-    at: Annotated[
-        date | None, Query(description="Perimeter date (default: 1 July of year)")
-    ] = None,
-) -> RollupRead:
-    """Sums over the communes of a contract perimeter (as it stood on ``at``) with data."""
-    return RollupRead(
-        **await service.rollup(session, principal, kind=kind, code=code, year=year, at=at)
-    )

@@ -6,11 +6,12 @@ from datetime import date
 from typing import Literal
 
 from services.diagnostics.http.bodies import Schema
-from services.diagnostics.indicators.schemas import RollupRead
 
-__all__ = ["PerimeterDetail", "PerimeterKind", "PerimeterPage", "PerimeterRead", "RollupRead"]
+__all__ = ["PerimeterDetail", "PerimeterKind", "PerimeterPage", "PerimeterRead"]
 
-PerimeterKind = Literal["cddra", "cfac", "pnr", "politique_ville"]
+PerimeterKind = Literal[
+    "cddra", "cfac", "pnr", "politique_ville", "contrat_territoire", "ancienne_region"
+]
 
 
 class PerimeterRead(Schema):
@@ -19,6 +20,7 @@ class PerimeterRead(Schema):
     name: str
     valid_from: date
     valid_to: date | None
+    synthetic: bool
     communes: int
 
 
@@ -33,4 +35,5 @@ class PerimeterDetail(Schema):
     name: str
     valid_from: date
     valid_to: date | None
+    synthetic: bool
     communes: list[str]

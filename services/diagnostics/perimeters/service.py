@@ -1,5 +1,5 @@
-"""Contract perimeters: pages of versions, the communes of one on a date, their roll-up,
-and the writes of imports."""
+"""Contract perimeters: pages of versions, the communes of one on a date (for the
+diagnostics of a perimeter, computed by indicators/), and the writes of imports."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.indicators.service.rollups import rollup_over
 from services.diagnostics.perimeters import repository
 from services.diagnostics.perimeters.errors import PerimeterNotFound
 from services.diagnostics.perimeters.models import Perimeter
-from services.diagnostics.perimeters.rules import PerimeterVersion
+from services.diagnostics.perimeters.rules import PerimeterVersion, perimeter_key
 from shared.auth import Principal
 from shared.problems import Forbidden
 
@@ -24,6 +23,7 @@ def _version(perimeter: Perimeter) -> dict[str, Any]:
         "name": perimeter.name,
         "valid_from": perimeter.valid_from,
         "valid_to": perimeter.valid_to,
+        "synthetic": perimeter.synthetic,
     }
 
 
@@ -57,22 +57,24 @@ async def perimeter_on(
     return {**_version(perimeter), "communes": communes}
 
 
-async def rollup(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    kind: str,
-    code: str,
-    year: int,
-    at: date | None,
-) -> dict[str, Any]:
-    """Sums over the communes of the version valid on ``at`` (default: 1 July of ``year``),
-    for a client bound to every one of them."""
-    _, communes = await _on(session, kind=kind, code=code, at=at or date(year, 7, 1))
+async def communes_on(
+    session: AsyncSession, principal: Principal, *, kind: str, code: str, at: date
+) -> tuple[str, list[str]]:
+    """The name and communes of the version valid on ``at``, for a client bound to every
+    one of those communes."""
+    perimeter, communes = await _on(session, kind=kind, code=code, at=at)
     visible = principal.visible("territories")
     if visible is not None and not set(communes) <= visible:
         raise Forbidden(f"client {principal.client_id!r} is not bound to every commune of {code}")
-    return await rollup_over(session, label=f"{kind}:{code}", members=communes, year=year)
+    return perimeter.name, communes
+
+
+async def versions_on(session: AsyncSession, at: date) -> dict[str, tuple[str, str, list[str]]]:
+    """Every perimeter valid on ``at``, keyed ``kind:code``: (kind, name, communes)."""
+    return {
+        perimeter_key(p.kind, p.code): (p.kind, p.name, communes)
+        for p, communes in await repository.all_on(session, at)
+    }
 
 
 async def save_version(session: AsyncSession, version: PerimeterVersion) -> None:
@@ -85,4 +87,5 @@ async def save_version(session: AsyncSession, version: PerimeterVersion) -> None
         valid_from=version.valid_from,
         valid_to=version.valid_to,
         communes=version.communes,
+        synthetic=version.synthetic,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.diagnostics.database import Base, created_at
@@ -24,4 +24,6 @@ class Territory(Base):
     level: Mapped[str] = mapped_column(String(20), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     parent_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    legal_population: Mapped[int | None] = mapped_column(BigInteger)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = created_at()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.database import in_chunks
 from services.diagnostics.territories.models import Territory
 from shared.auth import Principal
 
@@ -60,16 +59,24 @@ async def children(session: AsyncSession, code: str) -> list[str]:
 
 
 async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the territories, or replace the level, name and parent of known codes."""
-    for chunk in in_chunks(rows):
-        stmt = pg_insert(Territory).values(list(chunk))
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Territory.code],
-                set_={
-                    "level": stmt.excluded.level,
-                    "name": stmt.excluded.name,
-                    "parent_code": stmt.excluded.parent_code,
-                },
-            )
-        )
+    """Insert the territories, or replace the level, name, parent and synthetic flag of
+    known codes (a legal population is kept unless the row brings one)."""
+    if not rows:
+        return
+    full = [{"legal_population": None, "synthetic": False, **row} for row in rows]
+    stmt = pg_insert(Territory)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Territory.code],
+            set_={
+                "level": stmt.excluded.level,
+                "name": stmt.excluded.name,
+                "parent_code": stmt.excluded.parent_code,
+                "synthetic": stmt.excluded.synthetic,
+                "legal_population": func.coalesce(
+                    stmt.excluded.legal_population, Territory.legal_population
+                ),
+            },
+        ),
+        full,
+    )

@@ -29,7 +29,7 @@ async def list_territories(
     session: DbSession,
     principal: Reader,
     level: Level | None = None,
-    parent: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9AB]+$")] = None,
+    parent: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9A-Z]+$")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> TerritoryPage:

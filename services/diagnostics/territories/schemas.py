@@ -16,6 +16,8 @@ class TerritoryRead(Schema):
     level: str
     name: str
     parent_code: str | None
+    legal_population: int | None
+    synthetic: bool
 
 
 class TerritoryPage(Schema):

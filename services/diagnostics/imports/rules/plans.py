@@ -9,6 +9,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import Any
 
+from services.diagnostics.imports.rules.official import plan_official
 from services.diagnostics.imports.rules.reference_data import (
     validate_perimeters,
     validate_sectors,
@@ -24,6 +25,9 @@ from services.diagnostics.imports.rules.yearly_data import (
 )
 
 Row = Mapping[Any, object]
+OFFICIAL_KINDS = frozenset(
+    {"cog-communes", "cog-mouvements", "zones-emploi-2020", "zones-emploi-2010", "epci-composition"}
+)
 
 
 class ImportKind(StrEnum):
@@ -32,6 +36,16 @@ class ImportKind(StrEnum):
     PERIMETERS = "perimeters"
     TERRITORY_YEARS = "territory-years"
     SECTOR_EMPLOYMENT = "sector-employment"
+    COG_COMMUNES = "cog-communes"
+    COG_MOUVEMENTS = "cog-mouvements"
+    ZONES_EMPLOI_2020 = "zones-emploi-2020"
+    ZONES_EMPLOI_2010 = "zones-emploi-2010"
+    EPCI_COMPOSITION = "epci-composition"
+
+    @property
+    def official_geography(self) -> bool:
+        """INSEE's reference files in their published layouts (geography/rules/insee.py)."""
+        return self.value in OFFICIAL_KINDS
 
     @property
     def admin_act(self) -> bool:
@@ -65,10 +79,17 @@ def plan_file(
     sectors: Collection[str],
     import_id: uuid.UUID,
     expected_years: Collection[int] | None,
+    geography_year: int | None = None,
 ) -> Plan:
-    """Validate the file against the known territories (code → level) and ``sectors``."""
+    """Validate the file against the known territories (code → level) and ``sectors``;
+    INSEE's reference files against the geography of 1 January ``geography_year``."""
     out = Plan()
-    if kind is ImportKind.TERRITORIES:
+    if kind.official_geography:
+        parsed = plan_official(kind.value, header, rows, known=known, year=geography_year)
+        out.errors, out.rows_checked = parsed.errors, parsed.rows_checked
+        out.rows = [] if parsed.errors else [parsed]
+        out.codes = parsed.codes
+    elif kind is ImportKind.TERRITORIES:
         report = validate_territories(header, rows, known=known)
         out.errors, out.rows = list(report.errors), list(report.rows)
         out.codes = {row["code"] for row in report.rows}

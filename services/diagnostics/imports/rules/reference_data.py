@@ -19,7 +19,7 @@ from services.diagnostics.territories.rules import LEVELS
 
 SPHERES = ("presentielle", "productive")
 
-_CODE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|\d{9}")
+_CODE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|\d{9}|R\d{2}|Z[EF][0-9AB]{4}")
 _LABEL = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 

@@ -22,7 +22,9 @@ from services.diagnostics.indicators.rules.indicators import FIGURE_COLUMNS, Ter
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # Région/département (2–3), zone d'emploi (4), commune (5, Corsica 2A/2B), EPCI SIREN (9).
-_INSEE_SHAPE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|97\d{1,3}|\d{9}")
+_INSEE_SHAPE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|97\d{1,3}|\d{9}|R\d{2}|Z[EF][0-9AB]{4}")
+SECRET = frozenset({"s", "nd", "c", "secret"})
+"""INSEE's markers of a cell under statistical secrecy (``nd``: not available)."""
 
 
 class ErrorKind(StrEnum):
@@ -68,6 +70,9 @@ class ImportSchema:
     """Whole non-negative numbers that may be left blank."""
     text_columns: tuple[str, ...] = ()
     """Free text (labels, sources), not checked."""
+    secret_columns: tuple[str, ...] = ()
+    """Amount columns where INSEE's statistical-secrecy markers (``s``, ``nd``, ``c``,
+    blank) are accepted: the figure is kept as unknown (None), never as zero."""
     min_year: int = 1950
     max_year: int = 2100
 
@@ -97,7 +102,7 @@ class ParsedRow:
     code: str
     year: int
     keys: tuple[str, ...]
-    values: Mapping[str, int]
+    values: Mapping[str, int | None]
     text: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -179,7 +184,7 @@ def _check_row(
     cells = {name: row.get(name) for name in schema.columns}
     texts = {name: _as_text(value) for name, value in cells.items()}
     for name in schema.required_columns:
-        if _blank(texts[name]):
+        if _blank(texts[name]) and name not in schema.secret_columns:
             errors.append(RowError(line, ErrorKind.MISSING_VALUE, f"{name} is empty", name))
     code = (texts[schema.code_column] or "").strip()
     if code and code not in known_codes:
@@ -208,10 +213,12 @@ def _check_row(
                     code or None,
                 )
             )
-    values: dict[str, int] = {}
+    values: dict[str, int | None] = {}
     for name in (*schema.amount_columns, *schema.optional_columns):
         raw = texts[name]
-        if raw is not None and not _blank(raw):
+        if name in schema.secret_columns and (_blank(raw) or raw.strip().lower() in SECRET):  # type: ignore[union-attr]
+            values[name] = None
+        elif raw is not None and not _blank(raw):
             number = _number(raw, name, line, errors)
             if number is not None:
                 values[name] = number
@@ -292,15 +299,20 @@ TERRITORY_YEAR_SCHEMA = ImportSchema(
 )
 """Format of ``demo/data/territory_years.csv`` and of real yearly imports."""
 
-SECTOR_EMPLOYMENT_SCHEMA = ImportSchema(amount_columns=("jobs",), key_columns=("sector",))
-"""Format of ``demo/data/employment_by_sector.csv``: jobs per territory, year and sector."""
+SECTOR_EMPLOYMENT_SCHEMA = ImportSchema(
+    amount_columns=("jobs",), key_columns=("sector",), secret_columns=("jobs",)
+)
+"""Format of ``demo/data/employment_by_sector.csv``: jobs per territory, year and sector;
+a secret cell (``s``, ``nd``, blank) is stored as unknown."""
 
 
 def territory_year_from_row(
     row: ParsedRow, *, name: str, sector_jobs: Mapping[str, int] | None = None
 ) -> TerritoryYear:
-    """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA``."""
-    v = row.values
+    """Build a TerritoryYear from a row validated with ``TERRITORY_YEAR_SCHEMA`` (no secret
+    column: every amount is a whole number)."""
+    v = {name: value or 0 for name, value in row.values.items()}
+    optional = row.values
     income = BasicIncome(**{component: v[f"{component}_eur"] for component in COMPONENT_NAMES})
     return TerritoryYear(
         code=row.code,
@@ -310,7 +322,7 @@ def territory_year_from_row(
         income=income,
         jobs_presentielle=v["jobs_presentielle"],
         jobs_productive=v["jobs_productive"],
-        consumption_potential=v.get("consumption_potential_eur"),
-        local_spending=v.get("local_spending_eur"),
+        consumption_potential=optional.get("consumption_potential_eur"),
+        local_spending=optional.get("local_spending_eur"),
         sector_jobs=MappingProxyType(dict(sector_jobs or {})),
     )

@@ -58,6 +58,8 @@ class TerritoryYear:
     consumption_potential: int | None = None
     local_spending: int | None = None
     sector_jobs: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    secret_sectors: frozenset[str] = frozenset()
+    """Sectors whose jobs are under statistical secrecy: unknown, neither zero nor absent."""
 
     def __post_init__(self) -> None:
         for name in _COUNTS:
@@ -182,8 +184,12 @@ def _employment_indicators(
         _measure("base_multiplier_jobs", employment.base_multiplier_jobs, pres + prod, prod),
     ]
     sectors = t.sector_jobs
-    if not sectors:
-        reason = "no employment by sector"
+    if not sectors or t.secret_sectors:
+        reason = (
+            f"secret cells in sectors {', '.join(sorted(t.secret_sectors))}"
+            if t.secret_sectors
+            else "no employment by sector"
+        )
         return [
             *out,
             _missing("sector_concentration", reason),

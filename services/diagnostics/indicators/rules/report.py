@@ -24,6 +24,7 @@ from services.diagnostics.indicators.rules.indicators import (
     TerritoryYear,
     compute_indicators,
 )
+from services.diagnostics.indicators.rules.labels import ENGINE_LABELS
 from services.diagnostics.indicators.rules.peers import IndicatorTable, Peer
 from services.diagnostics.indicators.rules.typology import (
     DEFAULT_RULES,
@@ -32,6 +33,8 @@ from services.diagnostics.indicators.rules.typology import (
     TypologyRules,
     classify,
 )
+
+ENGINE_NAMES = {e: label.lower() for e, label in ENGINE_LABELS.items()}
 
 
 class Lever(StrEnum):
@@ -47,19 +50,18 @@ LEVER_TEXT: Mapping[Lever, str] = MappingProxyType(
     {
         Lever.NEED_DETECTION: (
             "Agir davantage sur la détection des besoins, en repartant de l'analyse des besoins "
-            "et potentiels d'activité du territoire (act on need detection)."
+            "et potentiels d'activité du territoire."
         ),
         Lever.CAPTURE_AND_REDISTRIBUTION: (
             "Agir sur le potentiel à capter de la richesse, à la redistribuer et à la "
-            "transformer en emplois de proximité (capture and redistribute income)."
+            "transformer en emplois de proximité."
         ),
         Lever.SECTOR_COORDINATION: (
             "Mieux coordonner les approches filières et sectorielles et les approches "
-            "territoriales (coordinate sector and territorial approaches)."
+            "territoriales."
         ),
         Lever.ENGINE_REBALANCING: (
-            "Contribuer au rééquilibrage des différents moteurs du développement "
-            "(rebalance the engines of development)."
+            "Contribuer au rééquilibrage des différents moteurs du développement."
         ),
     }
 )
@@ -181,8 +183,8 @@ _RULES: tuple[_Rule, ...] = (
             f"share_{engine.value}",
             ">=",
             lambda th: th.dependence_share,
-            f"over-dependence on the {engine.value} engine: {{value:.0%}} of basic income "
-            "(≥ {threshold:.0%})",
+            f"forte dépendance au {ENGINE_NAMES[engine.value]} : {{value:.0%}} du revenu "
+            "basique (seuil ≥ {threshold:.0%})",
             (Lever.ENGINE_REBALANCING, Lever.SECTOR_COORDINATION),
         )
         for engine in Engine
@@ -193,7 +195,7 @@ _RULES: tuple[_Rule, ...] = (
         "share_productive",
         "<",
         lambda th: th.weak_productive_share,
-        "weak productive base: {value:.0%} of basic income (< {threshold:.0%})",
+        "base productive faible : {value:.0%} du revenu basique (seuil < {threshold:.0%})",
         (Lever.NEED_DETECTION, Lever.SECTOR_COORDINATION),
     ),
     _Rule(
@@ -202,7 +204,8 @@ _RULES: tuple[_Rule, ...] = (
         "income_per_proximity_job",
         ">=",
         lambda th: th.weak_conversion_eur_per_job,
-        "income weakly turned into proximity jobs: {value:,.0f} € per job (≥ {threshold:,.0f} €)",
+        "revenu peu transformé en emplois de proximité : {value:,.0f} € par emploi "
+        "(seuil ≥ {threshold:,.0f} €)",
         (Lever.CAPTURE_AND_REDISTRIBUTION, Lever.NEED_DETECTION),
     ),
     _Rule(
@@ -211,7 +214,8 @@ _RULES: tuple[_Rule, ...] = (
         "income_per_proximity_job",
         "<=",
         lambda th: th.strong_conversion_eur_per_job,
-        "income strongly turned into proximity jobs: {value:,.0f} € per job (≤ {threshold:,.0f} €)",
+        "revenu bien transformé en emplois de proximité : {value:,.0f} € par emploi "
+        "(seuil ≤ {threshold:,.0f} €)",
     ),
     _Rule(
         "high-commercial-leakage",
@@ -219,7 +223,8 @@ _RULES: tuple[_Rule, ...] = (
         "leakage_rate",
         ">=",
         lambda th: th.high_leakage,
-        "high commercial leakage: {value:.0%} of consumption spent outside (≥ {threshold:.0%})",
+        "forte évasion commerciale : {value:.0%} de la consommation dépensée ailleurs "
+        "(seuil ≥ {threshold:.0%})",
         (Lever.CAPTURE_AND_REDISTRIBUTION,),
     ),
     _Rule(
@@ -228,7 +233,8 @@ _RULES: tuple[_Rule, ...] = (
         "retention_rate",
         ">=",
         lambda th: th.high_retention,
-        "high commercial retention: {value:.0%} of consumption spent locally (≥ {threshold:.0%})",
+        "forte rétention commerciale : {value:.0%} de la consommation dépensée sur place "
+        "(seuil ≥ {threshold:.0%})",
     ),
     _Rule(
         "high-reconversion-leakage",
@@ -236,7 +242,8 @@ _RULES: tuple[_Rule, ...] = (
         "currency_reconversion_leakage",
         ">=",
         lambda th: th.high_reconversion_leakage,
-        "local currency leaks through reconversion: {value:.0%} of outflow (≥ {threshold:.0%})",
+        "la monnaie locale fuit par reconversion : {value:.0%} des sorties "
+        "(seuil ≥ {threshold:.0%})",
         (Lever.CAPTURE_AND_REDISTRIBUTION,),
     ),
     _Rule(
@@ -245,7 +252,7 @@ _RULES: tuple[_Rule, ...] = (
         "currency_lm3",
         ">=",
         lambda th: th.strong_lm3,
-        "local currency multiplier LM3 = {value:.2f} (≥ {threshold:.2f})",
+        "multiplicateur local LM3 = {value:.2f} (seuil ≥ {threshold:.2f})",
     ),
 )
 
@@ -271,7 +278,8 @@ def findings(
                 "typology",
                 max(typology.quotients.values()),
                 typology.threshold,
-                f"balanced combination of engines: {typology.explanation}",
+                "combinaison équilibrée des moteurs : aucun moteur ne dépasse "
+                f"{typology.threshold:.2f} fois son poids de référence",
                 (),
             )
         )

@@ -14,6 +14,8 @@ from services.diagnostics.indicators.rules.indicators import (
     Indicator,
     compute_indicators,
 )
+from services.diagnostics.indicators.rules.labels import flag_label, label_of
+from services.diagnostics.indicators.service.subjects import perimeter_in
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
@@ -44,13 +46,17 @@ def indicator_rows(
     data: YearData, code: str, indicators: Mapping[str, Indicator]
 ) -> list[dict[str, Any]]:
     """Each indicator with unit, formula, flag and percentile among the year's territories."""
-    percentiles = data.table.percentiles(code)
+    percentiles = data.table_of(code).percentiles(code)
     return [
         {
             "name": name,
             "value": ind.value,
             "unit": INDICATORS[name].unit,
             "description": INDICATORS[name].description,
+            "label": label_of(name).label,
+            "unit_label": label_of(name).unit,
+            "meaning": label_of(name).meaning,
+            "flag_label": flag_label(ind.flag),
             "flag": ind.flag,
             "percentile": percentiles.get(name) if ind.value is not None else None,
         }
@@ -59,16 +65,40 @@ def indicator_rows(
 
 
 async def indicators(
-    session: AsyncSession, principal: Principal, *, code: str, year: int, currency: str | None
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    code: str,
+    year: int | None,
+    currency: str | None,
 ) -> dict[str, Any]:
-    """Every indicator of the territory for the year, with its percentile among territories
-    (with ``currency``, one the client is bound to, its circulation indicators too)."""
+    """Every indicator of the territory for the year (default: the latest with figures),
+    with its percentile among territories of its level (with ``currency``, one the client
+    is bound to, its circulation indicators too)."""
     await territories.get_readable(session, principal, code, currency)
     data = await load_year(session, year)
+    return await _rows(session, data, code, currency)
+
+
+async def _rows(
+    session: AsyncSession, data: YearData, code: str, currency: str | None
+) -> dict[str, Any]:
     found = await indicators_of(session, data, code, currency)
     return {
         "territory": code,
-        "year": year,
+        "year": data.year,
+        "level": data.levels.get(code),
+        "source": data.sources.get(code, ""),
         "currency": currency,
         "indicators": indicator_rows(data, code, found),
     }
+
+
+async def perimeter_indicators(
+    session: AsyncSession, principal: Principal, *, kind: str, code: str, year: int | None
+) -> dict[str, Any]:
+    """Every indicator of a perimeter (as it stood on 1 July of the year), from the sums of
+    its communes, with its percentile among perimeters of its kind."""
+    data = await load_year(session, year)
+    key = await perimeter_in(session, principal, data, kind=kind, code=code)
+    return await _rows(session, data, key, None)

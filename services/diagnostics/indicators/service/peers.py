@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators.rules.report import PEER_INDICATORS
+from services.diagnostics.indicators.service.subjects import perimeter_in
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
@@ -17,19 +18,33 @@ def peers_of(data: YearData, code: str, k: int) -> list[dict[str, Any]]:
     data.territory(code)
     return [
         {"territory": p.territory, "distance": p.distance}
-        for p in data.table.nearest_peers(code, k=k, indicators=PEER_INDICATORS)
+        for p in data.table_of(code).nearest_peers(code, k=k, indicators=PEER_INDICATORS)
     ]
 
 
-async def peers(
-    session: AsyncSession, principal: Principal, *, code: str, year: int, k: int
-) -> dict[str, Any]:
-    """The k nearest territories on structural indicators, and every indicator's percentile."""
-    await territories.get_readable(session, principal, code)
-    data = await load_year(session, year)
+def _peers(data: YearData, code: str, k: int) -> dict[str, Any]:
     return {
         "territory": code,
-        "year": year,
+        "year": data.year,
+        "level": data.levels.get(code),
         "peers": peers_of(data, code, k),
-        "percentiles": data.table.percentiles(code),
+        "percentiles": data.table_of(code).percentiles(code),
     }
+
+
+async def peers(
+    session: AsyncSession, principal: Principal, *, code: str, year: int | None, k: int
+) -> dict[str, Any]:
+    """The k nearest territories of the same level on structural indicators, and every
+    indicator's percentile among them."""
+    await territories.get_readable(session, principal, code)
+    return _peers(await load_year(session, year), code, k)
+
+
+async def perimeter_peers(
+    session: AsyncSession, principal: Principal, *, kind: str, code: str, year: int | None, k: int
+) -> dict[str, Any]:
+    """The k nearest perimeters of the same kind, and percentiles among them."""
+    data = await load_year(session, year)
+    key = await perimeter_in(session, principal, data, kind=kind, code=code)
+    return _peers(data, key, k)

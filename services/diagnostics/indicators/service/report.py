@@ -6,9 +6,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.diagnostics.geography import service as geography
+from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.indicators.report_page import render_report
+from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
+from services.diagnostics.indicators.service.evolution import comparison, previous_data
 from services.diagnostics.indicators.service.indicators import indicators_of
+from services.diagnostics.indicators.service.subjects import perimeter_in
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
@@ -54,6 +59,10 @@ def report_dict(report: DiagnosticReport, *, source: str) -> dict[str, Any]:
                 "value": r.value,
                 "unit": r.unit,
                 "description": r.description,
+                "label": label_of(r.name).label,
+                "unit_label": label_of(r.name).unit,
+                "meaning": label_of(r.name).meaning,
+                "flag_label": flag_label(r.flag),
                 "flag": r.flag,
                 "percentile": r.percentile,
             }
@@ -69,10 +78,11 @@ def report_dict(report: DiagnosticReport, *, source: str) -> dict[str, Any]:
 async def report_of(
     session: AsyncSession, data: YearData, code: str, currency: str | None
 ) -> dict[str, Any]:
-    """The report of one territory of a computed year, its peers named and compared."""
+    """The report of one territory of a computed year, compared with territories of its
+    level (a perimeter: of its kind), and with the previous year that has figures."""
     territory = data.territory(code)
     indicators = await indicators_of(session, data, code, currency)
-    diagnostic = build_report(territory, table=data.table, indicators=indicators)
+    diagnostic = build_report(territory, table=data.table_of(code), indicators=indicators)
     out = report_dict(diagnostic, source=data.sources.get(code, ""))
     out["peers"] = [
         {
@@ -87,21 +97,44 @@ async def report_of(
         }
         for p in out["peers"]
     ]
+    out["level"] = data.levels.get(code)
+    out["synthetic"] = "synth" in out["source"].lower()
+    vintage = await geography.vintage(session)
+    out["geography"] = (
+        geography_note(vintage.year)
+        if vintage is not None
+        else "Source : données importées, géographie non officielle"
+    )
+    before = await previous_data(session, data.year, code)
+    out["comparison"] = None if before is None else comparison(before, data, code)
     return out
 
 
 async def report(
-    session: AsyncSession, principal: Principal, *, code: str, year: int, currency: str | None
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    code: str,
+    year: int | None,
+    currency: str | None,
 ) -> dict[str, Any]:
     """The diagnostic: indicators with peers, engine shares, typology, strengths, fragilities
-    and suggested levers (with ``currency``, one the client is bound to, its circulation)."""
+    and suggested levers (with ``currency``, one the client is bound to, its circulation);
+    the year defaults to the latest with figures."""
     await territories.get_readable(session, principal, code, currency)
     data = await load_year(session, year)
     return await report_of(session, data, code, currency)
 
 
-async def report_page(
-    session: AsyncSession, principal: Principal, *, code: str, year: int, currency: str | None
-) -> str:
-    """The diagnostic as a printable HTML page with charts."""
-    return render_report(await report(session, principal, code=code, year=year, currency=currency))
+async def perimeter_report(
+    session: AsyncSession, principal: Principal, *, kind: str, code: str, year: int | None
+) -> dict[str, Any]:
+    """The diagnostic of a perimeter, from the sums of its communes."""
+    data = await load_year(session, year)
+    key = await perimeter_in(session, principal, data, kind=kind, code=code)
+    return await report_of(session, data, key, None)
+
+
+def page(report: dict[str, Any]) -> str:
+    """The diagnostic as a printable HTML page with charts, in French."""
+    return render_report(report)

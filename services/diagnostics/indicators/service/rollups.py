@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators.rules.engines import ENGINES, engine_bases
 from services.diagnostics.indicators.service.year import YearData, load_year
+from services.diagnostics.perimeters import service as perimeters
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
 
@@ -39,7 +41,7 @@ def rollup(data: YearData, code: str, members: list[str]) -> dict[str, Any]:
 
 
 async def territory_rollup(
-    session: AsyncSession, principal: Principal, *, code: str, year: int
+    session: AsyncSession, principal: Principal, *, code: str, year: int | None
 ) -> dict[str, Any]:
     """Sums over the territory's direct members that have data for the year."""
     await territories.get_readable(session, principal, code)
@@ -48,8 +50,19 @@ async def territory_rollup(
     return rollup(data, code, members)
 
 
-async def rollup_over(
-    session: AsyncSession, *, label: str, members: list[str], year: int
+async def perimeter_rollup(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    kind: str,
+    code: str,
+    year: int | None,
+    at: date | None,
 ) -> dict[str, Any]:
-    """Sums over ``members`` that have data for the year, reported under ``label``."""
-    return rollup(await load_year(session, year), label, members)
+    """Sums over the communes of the version valid on ``at`` (default: 1 July of the
+    year), for a client bound to every one of them."""
+    data = await load_year(session, year)
+    _, communes = await perimeters.communes_on(
+        session, principal, kind=kind, code=code, at=at or date(data.year, 7, 1)
+    )
+    return rollup(data, f"{kind}:{code}", communes)

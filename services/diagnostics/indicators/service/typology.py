@@ -76,23 +76,26 @@ async def typology_page(
     session: AsyncSession,
     principal: Principal,
     *,
-    year: int,
+    year: int | None,
     k: int,
     after: str | None,
     limit: int,
+    level: str | None = None,
 ) -> dict[str, Any]:
     """A page of the year's typology rows of the territories the client may see, with the
     clusters and how far the two typologies agree (computed over every territory)."""
-    result = typology(await load_year(session, year), k=k)
+    data = await load_year(session, year)
+    result = typology(data, k=k)
     visible = principal.visible("territories")
     rows = [
         r
         for r in result["rows"]
         if (visible is None or r["territory"] in visible)
         and (after is None or r["territory"] > after)
+        and (level is None or r["level"] == level)
     ][:limit]
     return {
-        "year": year,
+        "year": data.year,
         "items": rows,
         "clusters": result["clusters"],
         "agreement": result["agreement"],

@@ -1,0 +1,146 @@
+"""The tables the diagnostics export, built from the same use cases as the JSON views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.diagnostics.exports.rules import Dialect, Format, to_csv, to_xlsx
+from services.diagnostics.indicators.rules.labels import LEVEL_LABELS, MODEL_LABELS
+from services.diagnostics.indicators.service import evolution, indicators, peers, typology
+from shared.auth import Principal
+
+
+async def indicators_csv(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    code: str,
+    year: int | None,
+    dialect: Dialect,
+    format: Format = "csv",
+) -> bytes:
+    """Every indicator of a territory: label, value, unit, percentile, meaning."""
+    found = await indicators.indicators(session, principal, code=code, year=year, currency=None)
+    return _encode(
+        ["Territoire", "Année", "Indicateur", "Valeur", "Unité", "Rang centile", "Signification"],
+        (
+            [
+                code,
+                found["year"],
+                i["label"],
+                i["value"],
+                i["unit_label"],
+                i["percentile"],
+                i["meaning"],
+            ]
+            for i in found["indicators"]
+        ),
+        dialect,
+        format,
+    )
+
+
+async def peers_csv(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    code: str,
+    year: int | None,
+    k: int,
+    dialect: Dialect,
+    format: Format = "csv",
+) -> bytes:
+    """The nearest territories of the same level, with their distance."""
+    found = await peers.peers(session, principal, code=code, year=year, k=k)
+    return _encode(
+        ["Territoire", "Année", "Pair", "Distance"],
+        ([code, found["year"], p["territory"], p["distance"]] for p in found["peers"]),
+        dialect,
+        format,
+    )
+
+
+async def typology_csv(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    year: int | None,
+    level: str | None,
+    dialect: Dialect,
+    format: Format = "csv",
+) -> bytes:
+    """The rule model and k-means group of every territory the client may see."""
+    page = await typology.typology_page(
+        session, principal, year=year, k=5, after=None, limit=1_000_000, level=level
+    )
+    return _encode(
+        ["Code", "Territoire", "Niveau", "Modèle (règles)", "Groupe k-means", "Modèle du groupe"],
+        (
+            [
+                r["territory"],
+                r["name"],
+                LEVEL_LABELS.get(r["level"] or "", ""),
+                MODEL_LABELS.get(r["rule_model"], ""),
+                r["cluster"],
+                MODEL_LABELS.get(r["cluster_model"], ""),
+            ]
+            for r in page["items"]
+        ),
+        dialect,
+        format,
+    )
+
+
+async def shift_share_csv(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    code: str,
+    from_year: int,
+    to_year: int | None,
+    dialect: Dialect,
+    format: Format = "csv",
+) -> bytes:
+    """The shift-share decomposition by sector, and the total."""
+    found: dict[str, Any] = await evolution.shift_share_of(
+        session, principal, code=code, from_year=from_year, to_year=to_year
+    )
+    shift = found["shift_share"]
+    rows: list[list[Any]] = []
+    if shift is not None:
+        rows = [
+            [s["sector"], s["change"], s["reference_growth"], s["industry_mix"], s["competitive"]]
+            for s in shift["sectors"]
+        ]
+        rows.append(
+            [
+                "Total",
+                shift["change"],
+                shift["reference_growth"],
+                shift["industry_mix"],
+                shift["competitive"],
+            ]
+        )
+    return _encode(
+        [
+            "Secteur",
+            f"Variation {found['from_year']}-{found['to_year']}",
+            "Effet national-régional",
+            "Effet de structure",
+            "Effet local",
+        ],
+        rows,
+        dialect,
+        format,
+    )
+
+
+def _encode(
+    header: list[str], rows: Any, dialect: Dialect, format: Format, title: str = "Proxima"
+) -> bytes:
+    """CSV (in ``dialect``) or XLSX of a table."""
+    if format == "xlsx":
+        return to_xlsx(header, list(rows), title=title)
+    return to_csv(header, rows, dialect)

@@ -1,0 +1,1 @@
+"""Pure rules of the official geography (no database, no web framework)."""

