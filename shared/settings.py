@@ -29,7 +29,10 @@ where to put the missing one."""
 class ServiceSettings(BaseSettings):
     """Base settings; services subclass it to add their own fields."""
 
-    model_config = SettingsConfigDict(env_prefix="PROXIMA_", extra="ignore")
+    # hide_input_in_errors: a refusal must never echo a secret into the logs.
+    model_config = SettingsConfigDict(
+        env_prefix="PROXIMA_", extra="ignore", hide_input_in_errors=True
+    )
 
     # development | test | production: outside development and test, default secrets are refused.
     env: Environment = Environment.development
