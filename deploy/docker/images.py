@@ -84,16 +84,45 @@ def ensure_debian_base(image: str = DEBIAN_BASE) -> str:
     return image
 
 
-def content_tag(services: tuple[str, ...] = SERVICES) -> str:
-    """A tag naming exactly the code an image holds: a hash of the Dockerfile,
-    requirements.txt, shared/ and the services' sources (caches excluded)."""
-    digest = hashlib.sha256()
+def content_tag(base: str, services: tuple[str, ...] = SERVICES) -> str:
+    """A tag naming exactly what an image holds: a hash of the base image's name, the
+    Dockerfile, requirements.txt, shared/ and the services' sources (caches excluded)."""
+    digest = hashlib.sha256(base.encode() + b"\0")
     paths = [DOCKERFILE, ROOT / "requirements.txt"]
     for folder in (ROOT / "shared", *(ROOT / "services" / s for s in services)):
         paths += sorted(p for p in folder.rglob("*") if p.is_file() and _in_image(p))
     for path in paths:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return f"c{digest.hexdigest()[:12]}"
+
+
+def prune_content_tags(keep: str, older_than: str = "24h") -> list[str]:
+    """Untag content-tagged images (``proxima/<service>:c…``) older than ``older_than``,
+    except ``keep``, so the machine's store does not grow with every change; an image a
+    container still uses is left (its removal is refused). Returns the names removed."""
+    listed = subprocess.run(
+        [
+            engine(),
+            "images",
+            "--filter",
+            "reference=proxima/*:c*",
+            "--filter",
+            f"until={older_than}",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    removed = []
+    for name in listed.stdout.split():
+        if name.endswith(f":{keep}"):
+            continue
+        done = subprocess.run([engine(), "rmi", name], capture_output=True, check=False)
+        if done.returncode == 0:
+            removed.append(name)
+    return removed
 
 
 def _in_image(path: Path) -> bool:
@@ -107,13 +136,43 @@ def build_command(service: str, tag: str, base: str) -> list[str]:
     if command[0] == "podman":
         # docker format keeps the HEALTHCHECK (OCI images drop it); pip needs the host's
         # network, CA bundle and pip configuration.
-        command += ["--format", "docker", "--layers", "--network", "host"]
-        for limit in build_ulimits():
-            command += ["--ulimit", limit]
+        command = [*_podman_build(), *command[2:]]
         for mount in ("/etc/ssl/certs", "/etc/pip.conf"):
             if Path(mount).exists():
                 command += ["-v", f"{mount}:{mount}:ro"]
     return [*command, str(ROOT)]
+
+
+STANDINS = ROOT / "deploy" / "docker" / "standins"
+POSTGRES_STANDIN = "localhost/proxima-standin-postgres:15"
+KAFKA_STANDIN = "localhost/proxima-standin-kafka:4"
+
+
+def build_standins() -> dict[str, str]:
+    """Build the local stand-ins of the official postgres and apache/kafka images
+    (docker-compose.standins.yml) on the Debian base; the Kafka jars are the ones Maven
+    resolved for the tests, copied into a temporary build context."""
+    from deploy.local.kafka_broker import KAFKA_DIR, fetch
+
+    base = ensure_debian_base()
+    _run([*_podman_build(), "--build-arg", f"BASE_IMAGE={base}", "-t", POSTGRES_STANDIN,
+          str(STANDINS / "postgres")])  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="proxima-kafka-standin-") as work:
+        context = Path(work)
+        shutil.copytree(fetch(), context / "libs", ignore=shutil.ignore_patterns(".*"))
+        for name in ("Dockerfile", "entrypoint.sh"):
+            shutil.copy2(STANDINS / "kafka" / name, context / name)
+        shutil.copy2(KAFKA_DIR / "log4j2.properties", context / "log4j2.properties")
+        _run([*_podman_build(), "--build-arg", f"BASE_IMAGE={base}", "-t", KAFKA_STANDIN,
+              str(context)])  # fmt: skip
+    return {"postgres": POSTGRES_STANDIN, "kafka": KAFKA_STANDIN}
+
+
+def _podman_build() -> list[str]:
+    command = ["podman", "build", "--format", "docker", "--layers", "--network", "host"]
+    for limit in build_ulimits():
+        command += ["--ulimit", limit]
+    return command
 
 
 def build_ulimits() -> tuple[str, ...]:
@@ -130,14 +189,23 @@ def build_ulimits() -> tuple[str, ...]:
 
 
 def build_all(
-    *, tag: str, base: str = DEFAULT_BASE, services: tuple[str, ...] = SERVICES
+    *,
+    tag: str,
+    base: str = DEFAULT_BASE,
+    services: tuple[str, ...] = SERVICES,
+    reuse_tagged: bool = False,
 ) -> dict[str, float]:
-    """Build (or, from the layer cache, reuse) each service image; seconds per image."""
+    """Build (or, from the layer cache, reuse) each service image; seconds per image.
+    With ``reuse_tagged`` an image already carrying ``tag`` is not rebuilt: right for a
+    :func:`content_tag`, which changes whenever the image would."""
     if base == "debian":
         base = ensure_debian_base()
     seconds = {}
     for service in services:
         started = time.monotonic()
+        if reuse_tagged and image_exists(f"proxima/{service}:{tag}"):
+            seconds[service] = 0.0
+            continue
         _run(build_command(service, tag, base))
         seconds[service] = round(time.monotonic() - started, 1)
     return seconds
@@ -159,12 +227,20 @@ def main(argv: list[str]) -> int:
         help=f"base image, or 'debian' for {DEBIAN_BASE} built offline (default {DEFAULT_BASE})",
     )
     parser.add_argument("--tag", default="dev", help="image tag (default dev, as compose and k8s)")
+    parser.add_argument(
+        "--standins",
+        action="store_true",
+        help="also the local stand-ins of the postgres and kafka images (podman, offline)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.services) - set(SERVICES)
     if unknown:
         parser.error(f"unknown services {sorted(unknown)}; expected some of {', '.join(SERVICES)}")
     try:
         seconds = build_all(tag=args.tag, base=args.base, services=tuple(args.services) or SERVICES)
+        if args.standins:
+            for name, image in build_standins().items():
+                print(f"{name} stand-in: {image}")
     except ImageBuildError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from deploy.docker.images import SERVICES, build_all, content_tag
+from deploy.docker.images import SERVICES, build_all, content_tag, prune_content_tags
 from deploy.local.postgres import REPO, LocalPostgres
 from deploy.local.stack import APPEND_ONLY
 from tests.support import grant_flow
@@ -48,11 +48,13 @@ if shutil.which("podman") is None:
 
 @pytest.fixture(scope="module")
 def images() -> dict[str, str]:
-    """proxima/<service>:<content hash>, built unless the store already has them."""
-    tag = content_tag()
+    """proxima/<service>:<content hash>, built unless the store already has them (a
+    changed file changes the tag, and the engine's layer cache rebuilds only what changed)."""
     base = os.environ.get("PROXIMA_PYTHON_IMAGE", "debian")
+    tag = content_tag(base)
     started = time.monotonic()
-    seconds = build_all(tag=tag, base=base)
+    seconds = build_all(tag=tag, base=base, reuse_tagged=True)
+    prune_content_tags(keep=tag)
     print(f"images {tag} on {base}: {time.monotonic() - started:.1f} s {seconds}")
     return {service: f"proxima/{service}:{tag}" for service in SERVICES}
 
