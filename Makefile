@@ -30,11 +30,12 @@ tools:
 	@bash deploy/local/ensure-tools.sh
 
 # The four service images from the one Dockerfile. BASE=python:3.11-slim by default;
-# BASE=debian builds localhost/proxima-base:bookworm from Debian packages (no registry).
+# BASE=debian builds localhost/proxima-base:bookworm from Debian packages (no registry);
+# STANDINS=1 also builds the local stand-ins of docker-compose.standins.yml.
 BASE ?= python:3.11-slim
 TAG ?= dev
 images: venv
-	$(PY) -m deploy.docker.images --base $(BASE) --tag $(TAG)
+	$(PY) -m deploy.docker.images --base $(BASE) --tag $(TAG) $(if $(STANDINS),--standins)
 
 run: venv
 	$(PY) -m deploy.local.run

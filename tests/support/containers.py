@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,3 +128,24 @@ class ServiceContainer:
 
     def remove(self) -> None:
         podman("rm", "--force", self.name, check=False)
+
+
+def compose(
+    project: str, env: Path, files: tuple[str, ...], *args: str, timeout: float = 300
+) -> str:
+    """Run podman-compose (the PyPI release pinned in requirements-dev.txt) on the
+    repository's compose files; its output, or an error holding it."""
+    from deploy.local.postgres import REPO
+
+    command = [sys.executable, "-m", "podman_compose", "--env-file", str(env), "-p", project]
+    for name in files:
+        command += ["-f", str(REPO / name)]
+    done = subprocess.run(
+        [*command, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise AssertionError(
+            f"podman-compose {' '.join(args)} → {done.returncode}\n{output[-4000:]}"
+        )
+    return output
