@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def main() -> None:
         help="how long to wait for the database to accept connections (default 60)",
     )
     args = parser.parse_args()
-    url = args.database_url or ServiceSettings().database_url
+    # Only the database URL: a migration job needs none of the service's other settings,
+    # so the production checks of ServiceSettings (secrets, broker, JWKS) do not apply.
+    default = ServiceSettings.model_fields["database_url"].default
+    url = args.database_url or os.environ.get("PROXIMA_DATABASE_URL", default)
     wait_for_database(url, args.wait)
     upgrade(args.service, url, args.revision)
 
