@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv tools run test lint unit bench bench-ledger bench-diagnostics bench-loop bench-gateway docs clean
+.PHONY: help venv tools images run test lint unit bench bench-ledger bench-diagnostics bench-loop bench-gateway docs clean
 
 help:
 	@echo "make run    start PostgreSQL, the four services and the gateway on http://127.0.0.1:8000"
 	@echo "make test   lint + every test suite, on real PostgreSQL and real Apache Kafka"
 	@echo "make lint   ruff, mypy (shared/ and services/), import-linter, package shape and module length"
 	@echo "make bench  benchmarks, as ratios against a baseline run in the same go"
+	@echo "make images build proxima/<service>:dev from deploy/docker/service.Dockerfile (BASE=debian offline)"
 	@echo "make docs   regenerate event JSON Schemas and the AsyncAPI document under docs/"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-data.txt
@@ -24,9 +25,18 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-data.txt
 
 venv: $(STAMP)
 
-# System tools the tests need: kubectl (kustomize rendering) and Chromium (dashboard test).
+# System tools the tests need: kubectl (kustomize rendering), Chromium (dashboard test),
+# podman, runc and mmdebstrap (images built and started by tests/containers).
 tools:
 	@bash deploy/local/ensure-tools.sh
+
+# The four service images from the one Dockerfile. BASE=python:3.11-slim by default;
+# BASE=debian builds localhost/proxima-base:bookworm from Debian packages (no registry);
+# STANDINS=1 also builds the local stand-ins of docker-compose.standins.yml.
+BASE ?= python:3.11-slim
+TAG ?= dev
+images: venv
+	$(PY) -m deploy.docker.images --base $(BASE) --tag $(TAG) $(if $(STANDINS),--standins)
 
 run: venv
 	$(PY) -m deploy.local.run
@@ -40,8 +50,10 @@ lint: venv
 	$(PY) -m shared.events.docs --check
 	$(PY) -m deploy.config_reference --check
 
+# PROXIMA_CONTAINERS_REQUIRED: `make tools` installed podman, so the containers test must
+# run here rather than skip.
 test: venv tools lint
-	$(PY) -m pytest tests
+	PROXIMA_CONTAINERS_REQUIRED=1 $(PY) -m pytest tests
 
 unit: venv
 	$(PY) -m pytest tests/unit

@@ -7,7 +7,7 @@ Each process runs exactly one service, so one prefix is enough: the deployment s
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,12 +20,19 @@ class Environment(StrEnum):
 
 
 DEFAULT_SECRET = "change-me"
+MIN_SECRET_LENGTH = 16
+SECRETS_SOURCE = "docker compose: .env; Kubernetes: the Secrets of the overlay (deploy/k8s)"
+"""Where a production start takes its secrets, named in the refusal so an operator knows
+where to put the missing one."""
 
 
 class ServiceSettings(BaseSettings):
     """Base settings; services subclass it to add their own fields."""
 
-    model_config = SettingsConfigDict(env_prefix="PROXIMA_", extra="ignore")
+    # hide_input_in_errors: a refusal must never echo a secret into the logs.
+    model_config = SettingsConfigDict(
+        env_prefix="PROXIMA_", extra="ignore", hide_input_in_errors=True
+    )
 
     # development | test | production: outside development and test, default secrets are refused.
     env: Environment = Environment.development
@@ -95,14 +102,47 @@ class ServiceSettings(BaseSettings):
             )
         return self
 
+    # Settings a production start must be given: their defaults point at a developer's
+    # machine, and a service connected to the wrong place must not start quietly.
+    production_required: ClassVar[tuple[str, ...]] = ("database_url",)
+    # Services verify tokens with the gateway's published keys (the gateway, with its own).
+    verifies_tokens_with_jwks: ClassVar[bool] = True
+
+    def production_problems(self) -> list[str]:
+        """What keeps this configuration from a production start, each problem naming its
+        variable: missing settings, and secrets left at their default or too short."""
+        problems = [
+            f"PROXIMA_{name.upper()} is not set"
+            for name in self.production_required
+            if name not in self.model_fields_set
+        ]
+        if self.event_bus == "embedded" and "events_database_url" not in self.model_fields_set:
+            problems.append("PROXIMA_EVENTS_DATABASE_URL is not set (PROXIMA_EVENT_BUS=embedded)")
+        if self.event_bus == "kafka" and "kafka_bootstrap" not in self.model_fields_set:
+            problems.append("PROXIMA_KAFKA_BOOTSTRAP is not set (PROXIMA_EVENT_BUS=kafka)")
+        if self.verifies_tokens_with_jwks and not (self.jwks_url or self.jwks_json):
+            problems.append("PROXIMA_JWKS_URL is not set: every token would be refused")
+        for name, value in self.model_dump().items():
+            if not name.endswith("secret") or not isinstance(value, str):
+                continue
+            if value == DEFAULT_SECRET:
+                problems.append(f"PROXIMA_{name.upper()} keeps its default value")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"PROXIMA_{name.upper()} must have at least {MIN_SECRET_LENGTH} characters"
+                )
+        return problems
+
     @model_validator(mode="after")
-    def _refuse_default_secrets_outside_development(self) -> ServiceSettings:
+    def _production_start_needs_its_settings(self) -> ServiceSettings:
+        """Refuse a production start with every problem at once, rather than one per
+        restart of a crash-looping container."""
         if self.env is Environment.production:
-            for name, value in self.model_dump().items():
-                if name.endswith("secret") and value == DEFAULT_SECRET:
-                    raise ValueError(
-                        f"PROXIMA_{name.upper()} keeps its default value in production"
-                    )
+            problems = self.production_problems()
+            if problems:
+                raise ValueError(
+                    f"production start refused ({SECRETS_SOURCE}): " + "; ".join(problems)
+                )
         return self
 
     @property

