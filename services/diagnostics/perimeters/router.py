@@ -28,6 +28,7 @@ from services.diagnostics.perimeters.schemas import (
     RollupRead,
 )
 from shared.service_app import DbSession
+from shared.strict_types import IsoDate
 
 router = APIRouter(tags=["territories"])
 
@@ -39,7 +40,7 @@ async def list_perimeters(
     session: DbSession,
     principal: Reader,
     kind: PerimeterKind | None = None,
-    at: Annotated[date | None, Query(description="Only versions valid on this date")] = None,
+    at: Annotated[IsoDate | None, Query(description="Only versions valid on this date")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> PerimeterPage:
@@ -68,7 +69,7 @@ async def get_perimeter(
     code: PerimeterCode,
     session: DbSession,
     principal: Reader,
-    at: Annotated[date | None, Query(description="Date (default: today)")] = None,
+    at: Annotated[IsoDate | None, Query(description="Date (default: today)")] = None,
 ) -> PerimeterDetail:
     """The communes of a perimeter on a date (perimeters change over time)."""
     return PerimeterDetail(**await service.perimeter_on(session, kind=kind, code=code, at=at))
@@ -86,7 +87,7 @@ async def get_perimeter_rollup(
     session: DbSession,
     principal: Reader,
     at: Annotated[
-        date | None, Query(description="Perimeter date (default: 1 July of year)")
+        IsoDate | None, Query(description="Perimeter date (default: 1 July of year)")
     ] = None,
 ) -> RollupRead:
     """Sums over the communes of a contract perimeter (as it stood on ``at``) with data."""
