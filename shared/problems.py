@@ -61,6 +61,10 @@ class UnsupportedMediaType(Problem):
     status, code, title = 415, "unsupported-media-type", "Unsupported content type"
 
 
+class BodyTooDeep(Problem):
+    status, code, title = 422, "body-too-deeply-nested", "Body nested too deeply"
+
+
 JSON_BODY = "application/json"
 FORM_BODY = "application/x-www-form-urlencoded"
 
@@ -155,6 +159,12 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
             401: "unauthorized",
         }.get(exc.status_code, f"http-{exc.status_code}")
         headers = dict(exc.headers or {})
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # JSON nested deeper than the parser goes: well-formed, but not an acceptable
+            # document (no schema here nests that deep).
+            return await on_problem(
+                request, BodyTooDeep("the JSON body is nested too deeply to be read")
+            )
         if exc.status_code == 405:  # every method of the resource, not one route's
             allowed = allowed_methods(request.app, request.url.path)
             if allowed:
