@@ -7,7 +7,7 @@ A scrape is let in when either
   forwarded-for headers are not read: a scraper talks to the pod directly; or
 - it presents a bearer token from the gateway carrying the ``metrics:read`` scope (or
   ``admin``): Prometheus obtains one itself with its ``oauth2`` client-credentials
-  settings (see ``deploy/k8s/base/monitoring``).
+  settings (see docs/operations.md, Deploying).
 
 Anything else is a 401 (no token) or a 403 problem, before any metric is rendered.
 """

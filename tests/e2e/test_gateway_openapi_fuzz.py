@@ -221,7 +221,9 @@ def test_merged_openapi_through_the_gateway_with_every_check(stack: Stack, tmp_p
     )
     kid = jwt.get_unverified_header(token)["kid"]
     finished = _run_schemathesis(stack.gateway_url, token, tmp_path, [FUZZ_CLIENT, "admin", kid])
-    reports = {p.suffix: p for p in tmp_path.rglob("*") if p.suffix in {".ndjson", ".json"}}
+    reports = {
+        p.suffix: p for p in tmp_path.glob("*json-*") if p.name.startswith(("json-", "ndjson-"))
+    }
     assert ".json" in reports and ".ndjson" in reports, (
         f"no schemathesis report (exit {finished.returncode}):\n{finished.stdout[-3000:]}"
         f"\n{finished.stderr[-3000:]}"

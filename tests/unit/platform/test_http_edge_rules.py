@@ -3,6 +3,8 @@ scrapers the /metrics allow-list lets in, and what ``Allow`` an app advertises."
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -10,9 +12,12 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field, ValidationError
 
+from shared.auth import TokenVerifier
 from shared.edges import allowed_methods
 from shared.metrics_access import peer_allowed
+from shared.problems import Unauthorized
 from shared.strict_types import WHOLE, IsoDate, IsoInstant, WholeNumber
+from tests.support.tokens import KID, jwks_json
 
 
 class Body(BaseModel):
@@ -99,3 +104,15 @@ def test_allow_names_every_method_of_a_path_across_included_routers() -> None:
     assert allowed_methods(app, "/things/not-a-uuid") == []
     assert allowed_methods(app, "/things/a/imports") == ["OPTIONS", "POST"]
     assert allowed_methods(app, "/elsewhere") == []
+
+
+def test_a_token_whose_algorithm_does_not_fit_its_key_is_a_401() -> None:
+    verifier = TokenVerifier(jwks_json=jwks_json())
+
+    def segment(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    for alg in ("RS256", "EdDSA", "HS256", "none"):
+        forged = f"{segment({'alg': alg, 'kid': KID})}.{segment({'sub': 'x'})}.c2ln"
+        with pytest.raises(Unauthorized):
+            verifier.verify(forged)
