@@ -168,7 +168,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 # Answers any operation with a request body may give before its endpoint runs.
 BODY_ERRORS = {
-    "400": "The body could not be parsed (malformed JSON or form)",
+    "400": "The body could not be read at all (bytes that are not text, a broken form)",
     "415": "The body is not of the media type the operation reads (its `expected` field)",
     "422": "Validation failed",
 }
@@ -177,7 +177,8 @@ BODY_ERRORS = {
 def _document_problems(app: FastAPI) -> None:
     """Add the Problem schema to the OpenAPI document so ``responses=`` can refer to it,
     and declare, once for every operation, the problems the framework itself may answer:
-    validation (422), an unparsable body (400) and a body of the wrong type (415)."""
+    validation (422), an unreadable body (400), a body of the wrong type (415) and, under a
+    path with parameters, a path that names nothing (404)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -195,6 +196,10 @@ def _document_problems(app: FastAPI) -> None:
                 if "requestBody" in operation:
                     for status, description in BODY_ERRORS.items():
                         responses.setdefault(status, _problem(description))
+                if any(p.get("in") == "path" for p in operation.get("parameters", ())):
+                    # a path naming no resource (or one outside its converter, such as
+                    # a card id that is no UUID) matches no route
+                    responses.setdefault("404", _problem("Not found"))
         app.openapi_schema = schema
         return schema
 
