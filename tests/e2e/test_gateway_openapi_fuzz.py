@@ -234,6 +234,11 @@ def test_merged_openapi_through_the_gateway_with_every_check(stack: Stack, tmp_p
     assert summary["operations"]["tested"] >= 140, summary["operations"]
     assert summary["test_cases"]["generated"] >= 2000, summary["test_cases"]
 
+    print(  # the figures the README quotes
+        f"schemathesis {summary['schemathesis_version']}: "
+        f"{summary['test_cases']['generated']} cases over {summary['operations']['tested']}"
+        f" operations in {summary['running_time']:.0f} s"
+    )
     found = _failures(reports[".ndjson"])
     unexcused: dict[str, set[str]] = defaultdict(set)
     refusals_seen: set[str] = set()
