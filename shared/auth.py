@@ -436,6 +436,10 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
+        except TypeError as exc:
+            # An allowed algorithm that does not fit the key the ``kid`` names (RS256 over
+            # an EC key): PyJWT fails while preparing the key, before any signature check.
+            raise Unauthorized("invalid token: its algorithm does not match its key") from exc
 
 
 def _kid_of(token: str) -> str | None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.edges import allowed_methods, instance_of
 from shared.errors import DomainError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -50,6 +51,18 @@ class Unauthorized(Problem):
 
 class Forbidden(Problem):
     status, code, title = 403, "forbidden", "Not allowed"
+
+
+class UnsupportedMediaType(Problem):
+    status, code, title = 415, "unsupported-media-type", "Unsupported content type"
+
+
+class BodyTooDeep(Problem):
+    status, code, title = 422, "body-too-deeply-nested", "Body nested too deeply"
+
+
+JSON_BODY = "application/json"
+FORM_BODY = "application/x-www-form-urlencoded"
 
 
 _RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code"})
@@ -103,7 +116,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
             code=str(getattr(exc, "code", "bad-request")),
             title=str(getattr(exc, "title", "Bad request")),
             detail=str(getattr(exc, "detail", exc)),
-            instance=request.url.path,
+            instance=instance_of(request),
             **{k: v for k, v in extra.items() if k not in _RESERVED},
         )
         exc_status = body["status"]
@@ -114,29 +127,52 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if (expected := _expected_media_type(request)) is not None:
+            return await on_problem(
+                request,
+                UnsupportedMediaType(
+                    f"this endpoint reads {expected}, not "
+                    f"{request.headers.get('content-type') or 'a body without Content-Type'}",
+                    expected=expected,
+                ),
+            )
         body = problem_body(
             status=422,
             code="validation-failed",
             title="Request validation failed",
             detail="The request does not match the schema",
-            instance=request.url.path,
+            instance=instance_of(request),
             errors=_jsonable_errors(exc.errors()),
         )
         return problem_response(request, body)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
-            exc.status_code, f"http-{exc.status_code}"
-        )
+        code = {
+            400: "invalid-body",
+            404: "not-found",
+            405: "method-not-allowed",
+            401: "unauthorized",
+        }.get(exc.status_code, f"http-{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # JSON nested deeper than the parser goes: well-formed, but not an acceptable
+            # document (no schema here nests that deep).
+            return await on_problem(
+                request, BodyTooDeep("the JSON body is nested too deeply to be read")
+            )
+        if exc.status_code == 405:  # every method of the resource, not one route's
+            allowed = allowed_methods(request.app, request.url.path)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         body = problem_body(
             status=exc.status_code,
             code=code,
             title=str(exc.detail),
             detail=str(exc.detail),
-            instance=request.url.path,
+            instance=instance_of(request),
         )
-        return problem_response(request, body, dict(exc.headers or {}))
+        return problem_response(request, body, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
@@ -145,7 +181,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
             code="internal-error",
             title="Internal error",
             detail="An unexpected error occurred; it has been logged",
-            instance=request.url.path,
+            instance=instance_of(request),
         )
         return problem_response(request, body)
 
@@ -155,6 +191,23 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _expected_media_type(request: Request) -> str | None:
+    """The media type the route reads, when the request sent a body of another type:
+    FastAPI then fails validation on the raw bytes, which is really a 415."""
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None:
+        return None
+    sent = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if isinstance(body_field.field_info, params.Form):
+        return None if sent in {FORM_BODY, "multipart/form-data"} else FORM_BODY
+    if sent == JSON_BODY or (sent.startswith("application/") and sent.endswith("+json")):
+        return None
+    if not sent and not int(request.headers.get("content-length") or 0):
+        return None  # no body at all: a missing body is a validation error
+    return JSON_BODY
 
 
 def problem_responses(*problems: type[Exception]) -> dict[int | str, dict[str, Any]]:

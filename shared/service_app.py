@@ -25,10 +25,12 @@ from shared.api_docs import install_offline_docs
 from shared.auth import TokenVerifier
 from shared.auth_events import token_event_follower
 from shared.db import make_engine, make_session_factory
+from shared.edges import EdgeMiddleware
 from shared.events.consumer import Subscription
 from shared.events.runtime import EventRuntime
 from shared.gc_pauses import freeze_startup_heap, thaw_heap
-from shared.observability import RequestContextMiddleware, configure_logging, metrics_endpoint
+from shared.metrics_access import metrics_endpoint
+from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.settings import ServiceSettings
 
@@ -118,6 +120,7 @@ def build_service_app(
         jwks_url=settings.jwks_url, jwks_json=settings.jwks_json, jwks_ttl_s=settings.jwks_ttl_s
     )
     install_problem_handlers(app, domain_errors)
+    app.add_middleware(EdgeMiddleware)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     for router in routers:
         app.include_router(router)
@@ -156,9 +159,26 @@ def build_service_app(
     return app
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+# Answers any operation with a request body may give before its endpoint runs.
+BODY_ERRORS = {
+    "400": "The body could not be read at all (bytes that are not text, a broken form)",
+    "415": "The body is not of the media type the operation reads (its `expected` field)",
+    "422": "Validation failed",
+}
+
+
 def _document_problems(app: FastAPI) -> None:
     """Add the Problem schema to the OpenAPI document so ``responses=`` can refer to it,
-    and declare that validation errors are problem+json too."""
+    and declare, once for every operation, the problems the framework itself may answer:
+    validation (422), an unreadable body (400), a body of the wrong type (415) and, under a
+    path with parameters, a path that names nothing (404)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -172,12 +192,14 @@ def _document_problems(app: FastAPI) -> None:
             for operation in path.values():
                 responses = operation.get("responses", {})
                 if "422" in responses:
-                    responses["422"] = {
-                        "description": "Validation failed",
-                        "content": {
-                            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
-                        },
-                    }
+                    responses["422"] = _problem("Validation failed")
+                if "requestBody" in operation:
+                    for status, description in BODY_ERRORS.items():
+                        responses.setdefault(status, _problem(description))
+                if any(p.get("in") == "path" for p in operation.get("parameters", ())):
+                    # a path naming no resource (or one outside its converter, such as
+                    # a card id that is no UUID) matches no route
+                    responses.setdefault("404", _problem("Not found"))
         app.openapi_schema = schema
         return schema
 

@@ -6,10 +6,11 @@ Each process runs exactly one service, so one prefix is enough: the deployment s
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -88,8 +89,20 @@ class ServiceSettings(BaseSettings):
     # How often the outbox relay looks for unsent events when not woken up (seconds).
     relay_poll_interval_s: float = 0.5
 
+    # Networks (CIDR) whose scrapers may read /metrics without a token, by TCP peer address
+    # (e.g. the monitoring namespace's pods); otherwise a gateway token with the
+    # `metrics:read` scope is required. Empty: token only.
+    metrics_allowed_networks: list[str] = []
+
     # Run the service's event consumers in this process (false for an API-only process).
     run_background_tasks: bool = True
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _metrics_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @model_validator(mode="after")
     def _kafka_sasl_needs_credentials(self) -> ServiceSettings:

@@ -84,8 +84,9 @@ class GatewaySettings(ServiceSettings):
 
     bootstrap_admin_secret: str = Field(
         default=DEFAULT_SECRET,
-        description="Secret of the bootstrap admin client; refused at its default or under "
-        "16 characters outside development.",
+        description="Secret of the bootstrap admin client, applied once: when the gateway "
+        "creates that client on its first start (later changes here are ignored; rotate it "
+        "through the API); refused at its default or under 16 characters outside development.",
     )
     token_ttl_s: int = Field(
         default=900, ge=30, le=86_400, description="Lifetime of issued access tokens."

@@ -232,7 +232,9 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 def _metric(stack: Stack, name: str) -> float:
-    text = httpx.get(f"{stack.gateway_url}/metrics", timeout=30).text
+    # /metrics is not public: the administrator's token carries every scope
+    headers = {"Authorization": f"Bearer {admin_token(stack.gateway_url)}"}
+    text = httpx.get(f"{stack.gateway_url}/metrics", headers=headers, timeout=30).text
     match = re.search(rf"^{name} (\S+)$", text, re.M)
     assert match, name
     return float(match.group(1))

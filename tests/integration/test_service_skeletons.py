@@ -12,7 +12,7 @@ import pytest
 from shared.problems import PROBLEM_MEDIA_TYPE
 from shared.settings import ServiceSettings
 from tests.support.apps import serve
-from tests.support.tokens import jwks_json
+from tests.support.tokens import bearer, jwks_json
 
 SERVICES = ["ledger", "funding", "diagnostics"]
 
@@ -50,7 +50,13 @@ async def test_health_readiness_metrics_and_problem_errors(
         assert missing.headers["x-correlation-id"] == "corr-42"
         assert missing.headers["x-request-id"]
 
-        metrics = (await client.get("/metrics")).text
+        # /metrics is not public: a token with the metrics scope (or an allow-listed peer)
+        assert (await client.get("/metrics")).status_code == 401
+        other_scope = await client.get("/metrics", headers=bearer(scopes=["ledger:read"]))
+        assert other_scope.status_code == 403
+        scraped = await client.get("/metrics", headers=bearer(scopes=["metrics:read"]))
+        assert scraped.status_code == 200
+        metrics = scraped.text
         assert (
             f'proxima_http_requests_total{{method="GET",route="/healthz",service="{service}"'
             in metrics

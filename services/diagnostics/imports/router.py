@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from services.diagnostics.http.pagination import (
     Cursor,
@@ -32,8 +34,19 @@ from shared.service_app import DbSession
 router = APIRouter(tags=["imports"])
 
 
+class KindConvertor(StringConvertor):
+    """``/imports/{kind}`` matches only the import kinds, and ``/imports/{import_id}`` only
+    UUIDs: a GET of a kind, or a POST to an import's id, is then a 405 naming the methods
+    of that path, not a 422 about a parameter of the other route."""
+
+    regex = "|".join(re.escape(kind.value) for kind in ImportKind)
+
+
+register_url_convertor("import_kind", KindConvertor())
+
+
 @router.post(
-    "/imports/{kind}",
+    "/imports/{kind:import_kind}",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportRead,
     openapi_extra=TABLE_BODY,
@@ -98,7 +111,9 @@ async def list_imports(
     )
 
 
-@router.get("/imports/{import_id}", response_model=ImportRead, responses=errors(ImportNotFound))
+@router.get(
+    "/imports/{import_id:uuid}", response_model=ImportRead, responses=errors(ImportNotFound)
+)
 async def get_import(import_id: uuid.UUID, session: DbSession, principal: Importer) -> ImportRead:
     """Status, progress (rows_done of rows_total) and line-by-line report of an import."""
     return ImportRead.model_validate(await service.get_import(session, principal, import_id))

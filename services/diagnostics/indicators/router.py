@@ -4,7 +4,6 @@ defaults to the latest with figures."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -43,6 +42,7 @@ from services.diagnostics.perimeters.schemas import PerimeterKind
 from services.diagnostics.territories.errors import TerritoryNotFound
 from services.diagnostics.territories.schemas import Level
 from shared.service_app import DbSession
+from shared.strict_types import IsoDate
 
 router = APIRouter(tags=["territories"])
 
@@ -255,7 +255,7 @@ async def get_perimeter_rollup(
     principal: Reader,
     year: LatestYear = None,
     at: Annotated[
-        date | None, Query(description="Perimeter date (default: 1 July of year)")
+        IsoDate | None, Query(description="Perimeter date (default: 1 July of year)")
     ] = None,
 ) -> RollupRead:
     """Sums over the communes of a contract perimeter (as it stood on ``at``) with data."""

@@ -26,6 +26,7 @@ from services.diagnostics.perimeters.schemas import (
     PerimeterRead,
 )
 from shared.service_app import DbSession
+from shared.strict_types import IsoDate
 
 router = APIRouter(tags=["territories"])
 
@@ -35,7 +36,7 @@ async def list_perimeters(
     session: DbSession,
     principal: Reader,
     kind: PerimeterKind | None = None,
-    at: Annotated[date | None, Query(description="Only versions valid on this date")] = None,
+    at: Annotated[IsoDate | None, Query(description="Only versions valid on this date")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> PerimeterPage:
@@ -64,7 +65,7 @@ async def get_perimeter(
     code: PerimeterCode,
     session: DbSession,
     principal: Reader,
-    at: Annotated[date | None, Query(description="Date (default: today)")] = None,
+    at: Annotated[IsoDate | None, Query(description="Date (default: today)")] = None,
 ) -> PerimeterDetail:
     """The communes of a perimeter on a date (perimeters change over time)."""
     return PerimeterDetail(**await service.perimeter_on(session, kind=kind, code=code, at=at))

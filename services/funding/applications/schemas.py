@@ -52,7 +52,10 @@ class ApplicationRead(Schema):
 
 class TransitionCreate(Schema):
     action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
-    fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=20)
+    # Only names matching the pattern: said in the document too (no other key is valid).
+    fields: dict[FieldName, FieldValue] = Field(
+        default_factory=dict, max_length=20, json_schema_extra={"additionalProperties": False}
+    )
 
 
 class TransitionRead(Schema):

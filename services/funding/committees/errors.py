@@ -23,6 +23,13 @@ class AgendaError(FundingDomainError):
     status, code, title = 409, "committee-agenda", "Agenda does not allow this"
 
 
+class AgendaApplicationNotFound(FundingDomainError):
+    """The agenda names an application that does not exist (or that the caller may not
+    see): a 422 naming the application, so it is not read as "no such session"."""
+
+    status, code, title = 422, "agenda-application-not-found", "No such application"
+
+
 class NotACommitteeMemberError(FundingDomainError):
     """The person is not a member of this committee session."""
 

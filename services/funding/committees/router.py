@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.funding.committees import service
+from services.funding.committees.errors import AgendaApplicationNotFound, AgendaError
 from services.funding.committees.schemas import (
     AgendaAdd,
     ConflictCreate,
@@ -21,6 +22,7 @@ from services.funding.committees.schemas import (
 from services.funding.http.pagination import Page, PageParams, page_of
 from services.funding.http.responses import errors
 from services.funding.http.scopes import Decider, Reader
+from shared.problems import problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/committee-sessions", tags=["committee"])
@@ -53,7 +55,11 @@ async def get_session(session_id: uuid.UUID, session: DbSession, principal: Read
     return await service.read(session, principal, session_id)
 
 
-@router.post("/{session_id}/agenda", response_model=SessionRead, responses=errors())
+@router.post(
+    "/{session_id}/agenda",
+    response_model=SessionRead,
+    responses={**errors(), **problem_responses(AgendaApplicationNotFound, AgendaError)},
+)
 async def add_to_agenda(
     session_id: uuid.UUID, body: AgendaAdd, session: DbSession, principal: Decider
 ) -> Any:

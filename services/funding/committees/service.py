@@ -23,6 +23,7 @@ from services.funding.applications.service import base as applications
 from services.funding.applications.service import workflow
 from services.funding.committees import repository, rules
 from services.funding.committees.errors import (
+    AgendaApplicationNotFound,
     AgendaError,
     AmountAboveRequestError,
     DuplicateDeliberationNumberError,
@@ -41,6 +42,7 @@ from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.tranches import service as tranches
 from shared.auth import Principal
+from shared.problems import NotFound
 
 
 async def create(session: AsyncSession, principal: Principal, data: Any) -> CommitteeSession:
@@ -136,7 +138,13 @@ async def add_to_agenda(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, application_id: uuid.UUID
 ) -> None:
     row, programme, value = await load(session, principal, session_id)
-    application, _, _ = await applications.load(session, principal, application_id)
+    try:
+        application, _, _ = await applications.load(session, principal, application_id)
+    except NotFound as exc:
+        raise AgendaApplicationNotFound(
+            f"no application {application_id} to put on the agenda",
+            application_id=str(application_id),
+        ) from exc
     if application.programme_id != programme.id:
         raise AgendaError("the application belongs to another programme")
     if application.state != ApplicationState.IN_COMMITTEE:

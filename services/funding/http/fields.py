@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from shared.strict_types import WHOLE, iso_instant
 
 
 def _storable(value: str) -> str:
@@ -30,7 +40,7 @@ def _sane_moment(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_instant), AfterValidator(_sane_moment)]
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=_NOT_BLANK), _STORABLE
 ]
@@ -45,8 +55,8 @@ EnvelopeCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")]
 TerritoryCode = Annotated[str, StringConstraints(pattern=r"^(?:\d{2,3}|2[AB]|\d{5}|2[AB]\d{3})$")]
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^(?:\d{5}|2[AB]\d{3})$")]
-Cents = Annotated[int, Field(gt=0, le=10**13, description="Euro cents")]
-CentsOrZero = Annotated[int, Field(ge=0, le=10**13, description="Euro cents")]
+Cents = Annotated[int, Field(gt=0, le=10**13, description="Euro cents"), WHOLE]
+CentsOrZero = Annotated[int, Field(ge=0, le=10**13, description="Euro cents"), WHOLE]
 
 
 class Schema(BaseModel):

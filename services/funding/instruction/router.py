@@ -149,8 +149,18 @@ async def list_documents(
 async def read_document(
     document_id: uuid.UUID, session: DbSession, principal: Reader, blobs: Blobs
 ) -> Response:
-    """The document's bytes, verified against the recorded SHA-256."""
+    """The document's bytes, verified against the recorded SHA-256.
+
+    Always an attachment, whatever type the uploader declared: an uploaded "text/html"
+    must never render, and run, in the API's origin."""
     content, media_type = await service.document_content(
         session, principal, document_id, blobs=blobs
     )
-    return Response(content=content, media_type=media_type)
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document_id}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

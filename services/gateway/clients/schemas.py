@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints
 
 from services.gateway.clients.models import Client
 from services.gateway.http.bodies import Schema
+from shared.strict_types import WHOLE
 
 # One vocabulary for every service: the funding workflow's roles (applicant, instructor,
 # programme_officer, committee, regional_admin, territorial_partner) are among them.
@@ -28,6 +29,7 @@ Role = Literal[
     "regional_admin",
     "admin",
 ]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: said in the document too
 ClientId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
 Scope = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*(:[a-z0-9_-]+)*$", max_length=100)
@@ -47,22 +49,27 @@ class TenantBindings(Schema):
 
 class ClientCreate(Schema):
     client_id: ClientId
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=NO_NUL),
+    ]
     role: Role
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=100)]
     tenants: TenantBindings = Field(default_factory=TenantBindings)
-    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None = None
 
 
 class ClientUpdate(Schema):
     """Only the fields present change. Tokens already issued keep their claims until they
     expire (at most the token lifetime)."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)] | None = (
+        None
+    )
     role: Role | None = None
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=100)] | None = None
     tenants: TenantBindings | None = None
-    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None = None
 
 
 class ClientRead(Schema):
@@ -108,7 +115,7 @@ class ClientPage(Schema):
 
 
 class SecretRotate(Schema):
-    grace_period_s: Annotated[int, Field(ge=0, le=30 * 86_400)] | None = Field(
+    grace_period_s: Annotated[int, Field(ge=0, le=30 * 86_400), WHOLE] | None = Field(
         default=None, description="How long the previous secrets keep working (default: 24 h)"
     )
 

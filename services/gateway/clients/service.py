@@ -203,10 +203,13 @@ async def revoke_client(
 
 
 async def ensure_bootstrap_admin(session: AsyncSession, hasher: SecretHasher, secret: str) -> str:
-    """Create the ``admin`` client on first start; if the configured secret changed since,
-    add it (the operator who sets the environment owns the deployment: this is recovery).
-    A revoked admin stays revoked. Returns what was done, for the log."""
-    await session.execute(
+    """Create the ``admin`` client, with the configured secret, on the first start only.
+
+    Applied once: once the client exists, the environment's secret is never added again,
+    so an administrator who rotated the secret through the API (and let the old one
+    expire) is not handed it back at the next restart, by whoever can read the
+    deployment's environment. Returns what was done, for the log."""
+    created = await session.execute(
         pg_insert(Client)
         .values(
             client_id=BOOTSTRAP_ADMIN_ID,
@@ -219,14 +222,11 @@ async def ensure_bootstrap_admin(session: AsyncSession, hasher: SecretHasher, se
             territories=["*"],
         )
         .on_conflict_do_nothing()
+        .returning(Client.client_id)
     )
-    client = await get_client(session, BOOTSTRAP_ADMIN_ID, for_update=True)
-    if client.revoked_at is not None:
-        return "revoked"
-    for stored in await repository.valid_secrets(session, BOOTSTRAP_ADMIN_ID, _now()):
-        if await hasher.verify(stored.secret_hash, secret):
-            return "unchanged"
+    if created.scalar_one_or_none() is None:
+        return "exists"
     await repository.add_secret(
         session, client_id=BOOTSTRAP_ADMIN_ID, secret_hash=await hasher.hash(secret)
     )
-    return "secret-added"
+    return "created"

@@ -36,11 +36,45 @@ from services.gateway.tokens.schemas import (
     SigningKeyWithdrawal,
     TokenResponse,
 )
-from shared.problems import Forbidden, Unauthorized, problem_responses
+from shared.problems import (
+    FORM_BODY,
+    Forbidden,
+    Unauthorized,
+    UnsupportedMediaType,
+    problem_responses,
+)
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["oauth"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The form as RFC 6749 § 4.4.2 defines it: FastAPI would document every field as an
+# optional string, and a client could not tell from the document that only the
+# client-credentials grant exists. The credentials may come as HTTP Basic instead.
+TOKEN_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM_BODY: {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "client_id": {
+                            "type": "string",
+                            "description": "With client_secret, unless sent as HTTP Basic",
+                        },
+                        "client_secret": {"type": "string"},
+                        "scope": {
+                            "type": "string",
+                            "description": "Space-separated subset of the client's scopes",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -62,8 +96,15 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
-    responses=problem_responses(InvalidRequest, InvalidClient, TooManyFailures, TokenEndpointBusy),
+    responses=problem_responses(
+        InvalidRequest,
+        InvalidClient,
+        TooManyFailures,
+        TokenEndpointBusy,
+        UnsupportedMediaType,
+    ),
     summary="Get an access token (OAuth2 client credentials)",
+    openapi_extra=TOKEN_FORM,
 )
 async def token(
     request: Request,
@@ -81,6 +122,12 @@ async def token(
 
     Failed authentications are limited per client id and per address (429 with
     Retry-After); when too many secrets are being checked at once, 503 with Retry-After."""
+    sent = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if sent != FORM_BODY:
+        raise UnsupportedMediaType(
+            f"/oauth/token reads a form ({FORM_BODY}), not {sent or 'a body without type'}",
+            expected=FORM_BODY,
+        )
     if grant_type is None:
         raise InvalidRequest("grant_type is required")
     if grant_type != "client_credentials":

@@ -23,9 +23,11 @@ import random
 import time
 from collections.abc import AsyncIterator, Collection
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
@@ -49,8 +51,15 @@ from services.gateway.traffic.upstream_http import (
 )
 from services.gateway.traffic.upstreams import Upstream, UpstreamPool
 from shared.auth import Principal
+from shared.edges import allowed_methods
 from shared.observability import correlation_id_var, request_id_var
-from shared.problems import PROBLEM_MEDIA_TYPE, Unauthorized, problem_body, problem_response
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    NotFound,
+    Unauthorized,
+    problem_body,
+    problem_response,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +107,8 @@ JSON_MEDIA_TYPES = frozenset({PROBLEM_MEDIA_TYPE.encode(), b"application/json"})
 
 
 PROXY_PATH = "/api/{service}/{path:path}"
+# RFC 3986 pchar minus the percent sign: what may stay unencoded inside one segment.
+SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
 
 
 class KnownServiceRoute(Route):
@@ -165,10 +176,17 @@ def _text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-def upstream_path(request: Request, service: str) -> str:
-    """The path as the caller encoded it, minus ``/api/<service>``, plus the query."""
-    raw = request.scope.get("raw_path") or request.url.path.encode()
-    path = raw.decode("latin-1")[len(f"/api/{service}") :] or "/"
+def upstream_path(request: Request) -> str:
+    """The service's path, plus the query.
+
+    Built from the DECODED path the router matched (``%2F`` is a slash by then, so
+    ``/api/ledger%2Faccounts`` is ``/accounts`` of the ledger), then encoded again segment
+    by segment. A ``.`` or ``..`` segment, however it was spelt, is refused: the service
+    must never be asked for a path outside what the caller was routed to."""
+    segments = request.path_params["path"].split("/")
+    if any(segment in {".", ".."} for segment in segments):
+        raise NotFound("no such resource: the path has a '.' or '..' segment")
+    path = "/" + "/".join(quote(segment, safe=SEGMENT_SAFE) for segment in segments)
     query = request.scope.get("query_string", b"").decode("latin-1")
     return f"{path}?{query}" if query else path
 
@@ -190,6 +208,9 @@ async def proxy(request: Request) -> Response:
     pool: UpstreamPool = request.app.state.upstreams
     upstream = pool.get(service)
     if upstream is None:
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:  # a gateway resource of its own (the dashboard), another method
+            raise HTTPException(405, headers={"Allow": ", ".join(allowed)})
         raise UnknownService(f"no service {service!r}; known: {sorted(pool.upstreams)}")
     authenticate(request)
     try:
@@ -214,7 +235,7 @@ async def _forward(request: Request, service: str, upstream: Upstream) -> Respon
     response = await _send_with_retries(
         upstream,
         method=request.method,
-        url=upstream_path(request, service),
+        url=upstream_path(request),
         headers=headers,
         body=body,
         attempts=attempts,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -42,6 +41,7 @@ from services.ledger.http.scopes import AUTH_ERRORS, Admin, Reader
 from services.ledger.instants import json_instant
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
+from shared.strict_types import IsoInstant
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -111,7 +111,7 @@ async def get_balance(
     account_id: UUID,
     principal: Reader,
     request: Request,
-    at: Annotated[datetime | None, Query(description="A past instant (timezone-aware)")] = None,
+    at: Annotated[IsoInstant | None, Query(description="A past instant (timezone-aware)")] = None,
 ) -> Any:
     """Posted, held and available balance; with ``at``, the posted balance at that instant."""
     # The hottest read of the ledger: one statement on a pooled connection (no session,
@@ -163,8 +163,8 @@ async def statement(
     account_id: UUID,
     principal: Reader,
     session: DbSession,
-    since: Annotated[datetime, Query(description="Start (inclusive, timezone-aware)")],
-    until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
+    since: Annotated[IsoInstant, Query(description="Start (inclusive, timezone-aware)")],
+    until: Annotated[IsoInstant, Query(description="End (exclusive, timezone-aware)")],
 ) -> Any:
     """Opening balance, entries and closing balance over ``[since, until)``."""
     return await service.statement(session, principal, account_id, since=since, until=until)
@@ -183,8 +183,8 @@ async def statement_as_csv(
     account_id: UUID,
     principal: Reader,
     session: DbSession,
-    since: Annotated[datetime, Query(description="Start (inclusive, timezone-aware)")],
-    until: Annotated[datetime, Query(description="End (exclusive, timezone-aware)")],
+    since: Annotated[IsoInstant, Query(description="Start (inclusive, timezone-aware)")],
+    until: Annotated[IsoInstant, Query(description="End (exclusive, timezone-aware)")],
 ) -> Any:
     """The statement over ``[since, until)`` as CSV, for spreadsheets and accountants."""
     text = await service.statement_as_csv(session, principal, account_id, since=since, until=until)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field
@@ -20,6 +20,7 @@ from services.ledger.http.schemas import (
     Text,
 )
 from services.ledger.transactions.rules import MAX_AMOUNT
+from shared.strict_types import WHOLE, WholeNumber
 
 
 class AccountCreate(Schema):
@@ -31,7 +32,7 @@ class AccountCreate(Schema):
         "a merchant's terminal); default: the operator opening it",
     )
     name: Text = Field(default="", max_length=200)
-    credit_limit: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    credit_limit: Annotated[int, Field(ge=0, le=MAX_AMOUNT), WHOLE] | None = None
     territory: str | None = Field(default=None, pattern=INSEE, description="INSEE commune code")
     merchant_category: Text | None = Field(default=None, min_length=1, max_length=60)
     metadata: MetadataMap = Metadata
@@ -69,7 +70,7 @@ class StatusChange(Schema):
 
 
 class CreditLimitChange(Schema):
-    credit_limit: int = Field(ge=0, le=MAX_AMOUNT)
+    credit_limit: WholeNumber = Field(ge=0, le=MAX_AMOUNT)
     reason: Text = Field(default="", max_length=500)
 
 

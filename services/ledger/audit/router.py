@@ -38,15 +38,16 @@ from services.ledger.http.scopes import AUTH_ERRORS, Reader
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
+from shared.strict_types import IsoDate
 
 router = APIRouter(prefix="/currencies", tags=["audit"])
 
 Code = Annotated[str, Path(pattern=CODE)]
 From = Annotated[
-    date | None, Query(alias="from", description="First effective date included (YYYY-MM-DD)")
+    IsoDate | None, Query(alias="from", description="First effective date included (YYYY-MM-DD)")
 ]
 To = Annotated[
-    date | None, Query(alias="to", description="Last effective date included (YYYY-MM-DD)")
+    IsoDate | None, Query(alias="to", description="Last effective date included (YYYY-MM-DD)")
 ]
 ERRORS = {**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod, OperatorActRequired)}
 STATUS_HEADER = "Proxima-Journal-Status"

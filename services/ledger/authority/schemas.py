@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from services.ledger.authority.rules import MandatePeriod
 from services.ledger.http.schemas import ClientId, Out, Schema, Text
 from services.ledger.transactions.rules import MAX_AMOUNT
+from shared.strict_types import AwareInstant
 
 Limit = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="Minor units")]
 
@@ -24,7 +25,7 @@ class MandateCreate(Schema):
     period: MandatePeriod = Field(
         default=MandatePeriod.MONTH, description="Calendar period (UTC) of max_per_period"
     )
-    expires_at: AwareDatetime
+    expires_at: AwareInstant
     purpose: Text = Field(default="", max_length=200)
 
 

@@ -144,8 +144,12 @@ async def list_cards(
     return page(items, limit=limit, key=lambda c: c["id"])
 
 
+# ``:uuid``: ``/cards/authorizations`` and ``/cards/purchases`` are not a card's id, so a
+# GET of them is a 405 naming their methods rather than a 422 about ``card_id``.
 @router.get(
-    "/{card_id}", response_model=CardRead, responses={**AUTH_ERRORS, **problem_responses(NotFound)}
+    "/{card_id:uuid}",
+    response_model=CardRead,
+    responses={**AUTH_ERRORS, **problem_responses(NotFound)},
 )
 async def get_card(card_id: UUID, principal: Reader, session: DbSession) -> Any:
     """One card."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import AwareDatetime, Field
 
 from services.ledger.http.schemas import (
     Metadata,
@@ -17,6 +17,7 @@ from services.ledger.http.schemas import (
     Text,
 )
 from services.ledger.programmes.schemas import PurchaseRead
+from shared.strict_types import WholeNumber
 
 CardSecret = Annotated[Text, Field(min_length=12, max_length=128)]
 
@@ -68,7 +69,7 @@ class PresentedCard(Schema):
 
 class CardAuthorizationCreate(PresentedCard):
     merchant_account_id: UUID
-    amount: StrictInt = PositiveAmount
+    amount: WholeNumber = PositiveAmount
     expires_at: AwareDatetime | None = Field(
         default=None, description="Capture deadline; default 7 days"
     )
@@ -78,7 +79,7 @@ class CardAuthorizationCreate(PresentedCard):
 
 class CardPurchaseCreate(PresentedCard):
     merchant_account_id: UUID
-    amount: StrictInt = PositiveAmount
+    amount: WholeNumber = PositiveAmount
     category: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
     idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 

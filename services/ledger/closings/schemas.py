@@ -7,10 +7,11 @@ from datetime import date, datetime
 from pydantic import Field
 
 from services.ledger.http.schemas import Out, Schema
+from shared.strict_types import IsoDate
 
 
 class ClosingCreate(Schema):
-    through: date = Field(
+    through: IsoDate = Field(
         description="Last effective date of the closed period (before today, UTC); no "
         "transaction of the currency may be dated on or before it afterwards"
     )

@@ -12,9 +12,10 @@ class InvalidCurrencyRules(LedgerDomainError):
 
 
 class UnknownCurrency(LedgerDomainError):
-    """An account or posting names a currency the ledger does not know."""
+    """A path, an account or a posting names a currency the ledger does not know: a 404
+    that says so, so a typo in a code is not mistaken for a refusal of the request."""
 
-    code, title = "unknown-currency", "Unknown currency"
+    status, code, title = 404, "currency-not-found", "Currency not found"
 
 
 class CurrencyExists(LedgerDomainError):

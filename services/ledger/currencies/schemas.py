@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Query
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool
 
 from services.ledger.currencies.rules.currency import (
     DEFAULT_MAX_BACKDATING_DAYS,
@@ -15,41 +15,42 @@ from services.ledger.currencies.rules.currency import (
 )
 from services.ledger.http.schemas import CODE, Out, PositiveAmount, Schema, Text
 from services.ledger.transactions.rules import MAX_AMOUNT
+from shared.strict_types import WHOLE, WholeNumber
 
 
 class ReconversionFeesIn(Schema):
-    default_bp: int = Field(default=0, ge=0, lt=10_000)
-    by_category: dict[Text, int] = Field(default_factory=dict, max_length=100)
+    default_bp: WholeNumber = Field(default=0, ge=0, lt=10_000)
+    by_category: dict[Text, Annotated[int, Field(ge=0, lt=10_000), WHOLE]] = Field(
+        default_factory=dict, max_length=100
+    )
 
 
 class DemurrageIn(Schema):
-    rate_ppm: int = Field(gt=0, le=1_000_000)
+    rate_ppm: WholeNumber = Field(gt=0, le=1_000_000)
     period: Literal[1, 3, 6, 12] = Field(description="Months")
 
 
 class CreditPolicyIn(Schema):
-    default_limit: int = Field(default=0, ge=0, le=MAX_AMOUNT)
-    max_limit: int = Field(ge=0, le=MAX_AMOUNT)
-    max_total_debt: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    default_limit: WholeNumber = Field(default=0, ge=0, le=MAX_AMOUNT)
+    max_limit: WholeNumber = Field(ge=0, le=MAX_AMOUNT)
+    max_total_debt: Annotated[int, Field(ge=0, le=MAX_AMOUNT), WHOLE] | None = None
 
 
 class CurrencyRulesIn(Schema):
-    convertible: bool = False
-    issuance_bonus_bp: int = Field(default=0, ge=0, le=10_000)
+    convertible: StrictBool = False
+    issuance_bonus_bp: WholeNumber = Field(default=0, ge=0, le=10_000)
     reconversion_fees: ReconversionFeesIn = Field(default_factory=ReconversionFeesIn)
-    individual_reconversion: bool = False
+    individual_reconversion: StrictBool = False
     demurrage: DemurrageIn | None = None
     credit_limit: CreditPolicyIn | None = None
-    max_balance: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
-    monthly_load_cap: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
-    four_eyes_threshold: int | None = Field(
+    max_balance: Annotated[int, Field(gt=0, le=MAX_AMOUNT), WHOLE] | None = None
+    monthly_load_cap: Annotated[int, Field(gt=0, le=MAX_AMOUNT), WHOLE] | None = None
+    four_eyes_threshold: Annotated[int, Field(gt=0, le=MAX_AMOUNT), WHOLE] | None = Field(
         default=None,
-        gt=0,
-        le=MAX_AMOUNT,
         description="Issuances and reconversions of at least this amount (minor units) wait "
         "for a second operator's approval",
     )
-    max_backdating_days: int = Field(
+    max_backdating_days: WholeNumber = Field(
         default=DEFAULT_MAX_BACKDATING_DAYS,
         ge=0,
         le=MAX_BACKDATING_DAYS,
@@ -61,7 +62,7 @@ class CurrencyRulesIn(Schema):
 class CurrencyCreate(Schema):
     code: str = Field(pattern=CODE)
     kind: CurrencyKind
-    scale: int = Field(default=2, ge=0, le=6)
+    scale: WholeNumber = Field(default=2, ge=0, le=6)
     operator: Text = Field(min_length=1, max_length=200)
     rules: CurrencyRulesIn = Field(default_factory=CurrencyRulesIn)
 
@@ -96,13 +97,13 @@ class ReserveRead(Out):
 
 class IssuanceCreate(Schema):
     account_id: UUID
-    euros: StrictInt = PositiveAmount
+    euros: WholeNumber = PositiveAmount
     idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ReconversionCreate(Schema):
     account_id: UUID
-    units: StrictInt = PositiveAmount
+    units: WholeNumber = PositiveAmount
     idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 

@@ -3,7 +3,6 @@ progress. HTTP only."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -17,6 +16,7 @@ from services.ledger.errors import InvalidPeriod
 from services.ledger.http.scopes import AUTH_ERRORS, DemurrageOperator, Reader
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
+from shared.strict_types import IsoDate
 
 router = APIRouter(prefix="/currencies/{code}", tags=["reserves"])
 
@@ -53,7 +53,7 @@ async def run_demurrage(
     responses={**AUTH_ERRORS, **problem_responses(NotFound)},
 )
 async def get_demurrage_run(
-    code: Code, period_start: date, principal: Reader, session: DbSession
+    code: Code, period_start: IsoDate, principal: Reader, session: DbSession
 ) -> Any:
     """Progress of a demurrage run."""
     return await service.read_run(session, principal, currency=code, period_start=period_start)

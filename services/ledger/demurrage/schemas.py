@@ -8,10 +8,11 @@ from uuid import UUID
 from pydantic import Field
 
 from services.ledger.http.schemas import Out, Schema
+from shared.strict_types import IsoDate
 
 
 class DemurrageRunCreate(Schema):
-    period_start: date = Field(description="First day of a closed demurrage period")
+    period_start: IsoDate = Field(description="First day of a closed demurrage period")
     fund_account_id: UUID
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import Field
 
 from services.ledger.accounts.errors import (
     AccountClosed,
@@ -36,6 +36,7 @@ from services.ledger.transactions.errors import (
 )
 from services.ledger.transactions.rules import MAX_AMOUNT
 from shared.problems import Unprocessable
+from shared.strict_types import WHOLE, AwareInstant, WholeNumber
 
 HOLD_ERRORS = (
     InvalidAmount,
@@ -60,14 +61,14 @@ class HoldCreate(Schema):
     payer: UUID
     payee: UUID
     currency: str = Field(pattern=CODE)
-    amount: StrictInt = PositiveAmount
-    expires_at: AwareDatetime
+    amount: WholeNumber = PositiveAmount
+    expires_at: AwareInstant
     metadata: MetadataMap = Metadata
     idempotency_key: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 class HoldCapture(Schema):
-    amount: StrictInt | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT), WHOLE] | None = None
 
 
 class HoldRead(Out):

@@ -30,6 +30,12 @@ IdempotencyHeader = Annotated[
 JSON = "application/json"
 
 
+class IdempotencyKeysDiffer(Unprocessable):
+    """The key was given twice, in the header and in the body, with two values."""
+
+    code, title = "idempotency-keys-differ", "Two different idempotency keys"
+
+
 def request_hash(route: str, body: dict[str, Any]) -> str:
     canonical = json.dumps({"route": route, "body": body}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -37,7 +43,7 @@ def request_hash(route: str, body: dict[str, Any]) -> str:
 
 def pick_key(header: str | None, body_key: str | None) -> str | None:
     if header is not None and body_key is not None and header != body_key:
-        raise Unprocessable("Idempotency-Key header and body idempotency_key differ")
+        raise IdempotencyKeysDiffer("Idempotency-Key header and body idempotency_key differ")
     return header or body_key
 
 

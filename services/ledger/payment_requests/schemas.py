@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import Field
 
 from services.ledger.http.schemas import Out, PositiveAmount, Schema, Text
 from services.ledger.transactions.schemas import TransactionRead
+from shared.strict_types import AwareInstant, WholeNumber
 
 
 class PaymentRequestCreate(Schema):
     payee_account_id: UUID = Field(description="The account paid: the caller holds it")
     payer_account_id: UUID = Field(description="The account asked to pay")
-    amount: StrictInt = PositiveAmount
+    amount: WholeNumber = PositiveAmount
     description: Text = Field(default="", max_length=500)
-    expires_at: AwareDatetime | None = Field(
+    expires_at: AwareInstant | None = Field(
         default=None, description="Until when it may be accepted; default 7 days, at most 30"
     )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import Field
 
 from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.http.schemas import Out, PositiveAmount, Schema, Text
@@ -24,6 +24,7 @@ from services.ledger.programmes.errors import (
 )
 from services.ledger.transactions.rules import MAX_AMOUNT
 from services.ledger.transactions.schemas import POSTING_ERRORS, TransactionRead
+from shared.strict_types import AwareInstant, WholeNumber
 
 PROGRAMME_ERRORS = (UnknownCurrency, NotAVoucherCurrency, ProgrammeNotConfigured)
 GRANT_ERRORS = (
@@ -50,7 +51,7 @@ Category = Annotated[Text, Field(min_length=1, max_length=64)]
 
 class ProgrammeConfig(Schema):
     allowed_categories: list[Category] = Field(min_length=1, max_length=100)
-    category_caps: dict[Category, Annotated[StrictInt, Field(le=MAX_AMOUNT)]] = Field(
+    category_caps: dict[Category, Annotated[WholeNumber, Field(le=MAX_AMOUNT)]] = Field(
         default_factory=dict,
         max_length=100,
         description="Most a beneficiary may spend per category within one cap period",
@@ -74,8 +75,8 @@ class ProgrammeRead(Out):
 class CreditGrantCreate(Schema):
     funder_account_id: UUID
     beneficiary_account_id: UUID
-    amount: StrictInt = PositiveAmount
-    expires_at: AwareDatetime
+    amount: WholeNumber = PositiveAmount
+    expires_at: AwareInstant
     categories: list[Category] | None = Field(
         default=None, min_length=1, max_length=100, description="Earmark; null = any allowed"
     )
@@ -107,7 +108,7 @@ class CreditGrantRead(Out):
 class PurchaseCreate(Schema):
     beneficiary_account_id: UUID
     merchant_account_id: UUID
-    amount: StrictInt = PositiveAmount
+    amount: WholeNumber = PositiveAmount
     category: Category | None = Field(
         default=None, description="Defaults to the merchant account's category"
     )

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from services.ledger.accounts.errors import (
     AccountClosed,
@@ -35,6 +35,7 @@ from services.ledger.transactions.errors import (
     VoucherCreditRestricted,
 )
 from shared.problems import Unprocessable
+from shared.strict_types import IsoDate, WholeNumber
 
 POSTING_ERRORS = (
     InvalidAmount,
@@ -64,12 +65,12 @@ POSTING_ERRORS = (
 class PostingIn(Schema):
     account_id: UUID
     currency: str = Field(pattern=CODE)
-    amount: StrictInt = Amount
+    amount: WholeNumber = Amount
 
 
 class TransactionFields(Schema):
     kind: str = Field(default="transfer", pattern=r"^[a-z][a-z_]{0,39}$")
-    effective_date: date | None = None
+    effective_date: IsoDate | None = None
     description: Text = Field(default="", max_length=500)
     metadata: MetadataMap = Metadata
     postings: list[PostingIn] = Field(min_length=1, max_length=100)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable
 
 import httpx
@@ -322,3 +323,22 @@ async def test_csv_exports_neutralise_formula_cells_and_keep_amounts(
     assert grant["nomBeneficiaire"] == '\'=HYPERLINK("http://x")'
     assert grant["objet"] == "'@SUM(A1)"
     assert grant["montant"] == "12000.00"
+
+
+async def test_an_agenda_naming_a_missing_application_says_which_one(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    """Not a 404 as if the session itself did not exist: the session is there, the
+    application is not."""
+    session_id = await funding.session()
+    missing = str(uuid.uuid4())
+    refused = await client.post(
+        f"/committee-sessions/{session_id}/agenda",
+        json={"application_id": missing},
+        headers=COMMITTEE,
+    )
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["code"] == "agenda-application-not-found"
+    assert body["application_id"] == missing
+    assert missing in body["detail"]

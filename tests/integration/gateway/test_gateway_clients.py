@@ -212,14 +212,23 @@ async def test_unknown_client_is_a_404_problem(gateway: httpx.AsyncClient):
     assert response.json()["code"] == "client-not-found"
 
 
-async def test_the_bootstrap_admin_secret_changes_with_the_environment(
+async def test_the_bootstrap_admin_secret_is_applied_once(
     gateway: httpx.AsyncClient, make_settings: MakeSettings
 ):
-    new_secret = "a-brand-new-admin-secret-for-recovery"
-    replica = create_app(make_settings(bootstrap_admin_secret=new_secret))
-    async with running(replica) as other:
-        new = await other.post("/oauth/token", data=_form("admin", new_secret))
-        assert new.status_code == 200
-        # The previous one still works: nothing was taken away from running operators.
-        previous = await other.post("/oauth/token", data=_form("admin", ADMIN_SECRET))
-        assert previous.status_code == 200
+    """Created with the environment's secret on the first start, never re-applied: an
+    administrator who rotated it through the API is not handed the old one back at the
+    next restart (nor a new one by whoever edits the environment)."""
+    admin = await admin_headers(gateway)
+    rotated = await gateway.post(
+        "/admin/clients/admin/rotate-secret", json={"grace_period_s": 0}, headers=admin
+    )
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["client_secret"]
+
+    for env_secret in (ADMIN_SECRET, "another-admin-secret-in-the-environment"):
+        restarted = create_app(make_settings(bootstrap_admin_secret=env_secret))
+        async with running(restarted) as again:
+            refused = await again.post("/oauth/token", data=_form("admin", env_secret))
+            assert refused.status_code == 401, refused.text
+            kept = await again.post("/oauth/token", data=_form("admin", new_secret))
+            assert kept.status_code == 200, kept.text

@@ -49,11 +49,13 @@ async def proxied(
 async def test_requests_reach_the_service_with_path_query_and_body(proxied):
     client, auth = proxied
     response = await client.post(
-        "/api/ledger/echo/accounts/a%2Fb?limit=5&x=%C3%A9", content=b"{}", headers=auth
+        "/api/ledger/echo/accounts/a%2Fb%20c?limit=5&x=%C3%A9", content=b"{}", headers=auth
     )
     assert response.status_code == 200
     echoed = response.json()
-    assert echoed["raw_path"] == "/echo/accounts/a%2Fb"
+    # The path is decoded before it is split (%2F is a slash), then encoded again segment
+    # by segment; the query goes through as the caller wrote it.
+    assert echoed["raw_path"] == "/echo/accounts/a/b%20c"
     assert echoed["query"] == "limit=5&x=%C3%A9"
     assert echoed["body_bytes"] == 2
     assert response.headers["x-upstream"] == "echo"
@@ -230,3 +232,12 @@ async def test_a_wrong_method_is_a_405_problem(proxied):
     response = await client.delete("/oauth/token")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_dot_segments_never_reach_the_service_however_encoded(proxied):
+    client, auth = proxied
+    # (httpx itself removes literal dot segments; encoded ones reach the gateway)
+    for path in ["/api/ledger/echo/%2e%2e/x", "/api/ledger/echo%2F..%2F..%2Fx"]:
+        response = await client.get(path, headers=auth)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["code"] == "not-found"

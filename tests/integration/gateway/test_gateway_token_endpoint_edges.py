@@ -141,5 +141,6 @@ async def test_too_many_secrets_to_check_at_once_is_a_503_with_retry_after(
         assert int(busy.headers["retry-after"]) >= 1
         assert app.state.secret_hasher.peak_running == 1
         assert pool.checkedout() == 0
-        metrics = (await client.get("/metrics")).text
+        admin = bearer(await token(client, "admin", ADMIN_SECRET))
+        metrics = (await client.get("/metrics", headers=admin)).text
         assert "proxima_gateway_argon2_refused_total" in metrics

@@ -192,7 +192,7 @@ async def test_same_idempotency_key_and_body_replays_the_original(ledger: Ledger
     mismatch = await ledger.client.post(
         "/transactions", json={**body, "idempotency_key": "x"}, headers=headers
     )
-    await expect_problem(mismatch, 422, "unprocessable")
+    await expect_problem(mismatch, 422, "idempotency-keys-differ")
     assert (await ledger.balance(member))["posted"] == 400
 
 

@@ -202,7 +202,8 @@ def test_unknown_tranche_number() -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     granted=st.integers(1, 10**11),
-    advance=st.integers(0, 60),
+    # at most 54 + 3 × 15 = 99: a schedule must leave a balance (100 is refused by design)
+    advance=st.integers(0, 54),
     intermediates=st.lists(st.integers(1, 15), max_size=3),
 )
 def test_schedule_amounts_always_sum_to_the_grant(

@@ -27,8 +27,9 @@ def test_every_error_code_is_kebab_case_like_shared_problems():
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", cls.code), cls
 
 
-def test_every_error_status_is_403_422_or_409():
-    assert {cls.status for cls in error_types()} == {403, 409, 422}
+def test_every_error_status_is_403_404_422_or_409():
+    # 404: a currency named in the path or body that does not exist (currency-not-found)
+    assert {cls.status for cls in error_types()} == {403, 404, 409, 422}
 
 
 def test_error_keeps_detail_and_extra_fields():
