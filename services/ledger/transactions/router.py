@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.authority.errors import NoReadAuthority, OperatorActRequired
 from services.ledger.http.bodies import body_schema, parse_body
 from services.ledger.http.idempotency import (
+    JSON,
     IdempotencyHeader,
     body_digest,
     idempotent,
@@ -22,7 +24,7 @@ from services.ledger.http.idempotency import (
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader, Reverser
-from services.ledger.transactions.errors import AlreadyReversed
+from services.ledger.transactions.errors import AlreadyReversed, PostingQueueFull
 from services.ledger.transactions.schemas import (
     POSTING_ERRORS,
     BatchCreate,
@@ -36,6 +38,8 @@ from services.ledger.transactions.schemas import (
     view_json,
 )
 from services.ledger.transactions.service import batch, reversal, single
+from services.ledger.transactions.service.committer import committer_of
+from services.ledger.transactions.service.group import Item, Replay
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
@@ -54,7 +58,7 @@ ROUTE = "POST /transactions"
     responses={
         200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
-        **problem_responses(*POSTING_ERRORS),
+        **problem_responses(*POSTING_ERRORS, PostingQueueFull),
     },
 )
 async def post_transaction(
@@ -63,21 +67,29 @@ async def post_transaction(
     session: DbSession,
     idempotency_key: IdempotencyHeader = None,
 ) -> Any:
-    """Post a balanced transaction: postings of each currency sum to zero."""
+    """Post a balanced transaction: postings of each currency sum to zero.
+
+    Concurrent requests are posted together, each with its own answer (group commit); a
+    full queue answers 503 with ``Retry-After``."""
     # The hottest write: the body is validated from its bytes (`parse_body`), the answer
     # written without a response model, and the key's row keeps the transaction's id.
     body = await parse_body(TransactionCreate, request)
     sort_metadata((body,))
     key = pick_key(idempotency_key, body.idempotency_key)
+    if request.app.state.settings.group_commit_max_items > 0:
+        digest = body_digest(ROUTE, body) if key is not None else None
+        outcome = await committer_of(request.app.state).submit(
+            Item(principal=principal, body=body, key=key, digest=digest)
+        )
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, Replay):
+            return Response(await replay(session, outcome.record), status_code=200, media_type=JSON)
+        return Response(view_json(outcome), status_code=201, media_type=JSON)
 
     async def run() -> tuple[str, None]:
         # The transaction's INSERT also records it as the key's answer (`insert_transaction`).
         return view_json(await single.post_request(session, principal, body, key)), None
-
-    async def replay(record: Any) -> str:
-        if record.get("replay") != "transaction":
-            return json_text(record)
-        return view_json(await single.load_transaction(session, UUID(record["id"])))
 
     return await idempotent_json(
         session,
@@ -85,8 +97,15 @@ async def post_transaction(
         key=key,
         digest=lambda: body_digest(ROUTE, body),
         run=run,
-        replay=replay,
+        replay=lambda record: replay(session, record),
     )
+
+
+async def replay(session: AsyncSession, record: Any) -> str:
+    """A posted transaction's response again, from what its key's row kept."""
+    if record.get("replay") != "transaction":
+        return json_text(record)
+    return view_json(await single.load_transaction(session, UUID(record["id"])))
 
 
 @router.get(

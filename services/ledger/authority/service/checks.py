@@ -66,7 +66,7 @@ def ensure_operator(principal: Principal | Actor, currency: str, *, act: str) ->
         )
 
 
-MandateRows = Mapping[tuple[str, UUID], Mapping[str, Any]]
+MandateRows = Mapping[tuple[str, UUID], Any]
 """Debit mandates found (and locked), by (grantee, account), each with its ``used``."""
 
 
@@ -85,10 +85,10 @@ def needs_mandate(
 
 async def debit_mandates(
     session: AsyncSession, wanted: Mapping[str, Sequence[UUID]], now: datetime
-) -> dict[tuple[str, UUID], Mapping[str, Any]]:
+) -> dict[tuple[str, UUID], Any]:
     """The debit mandates of each grantee on the accounts ``wanted`` names, locked (one
     query per grantee, grantees in order: two callers lock mandates in the same order)."""
-    found: dict[tuple[str, UUID], Mapping[str, Any]] = {}
+    found: dict[tuple[str, UUID], Any] = {}
     for grantee in sorted(wanted):
         if wanted[grantee]:
             rows = await repo.lock_debit_mandates(
