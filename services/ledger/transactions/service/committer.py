@@ -64,6 +64,11 @@ class GroupCommitter:
         self._queue: deque[Waiting] = deque()
         self._worker: asyncio.Task[None] | None = None
 
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a group not taken yet."""
+        return len(self._queue)
+
     async def submit(self, item: Item) -> Outcome:
         """Queue ``item`` and wait for its answer."""
         if len(self._queue) >= self.max_queue:
