@@ -106,7 +106,7 @@ def main(modes: list[str]) -> int:
         upgrade("ledger", server.database_url("bench_ledger"))
         if statements:
             server.psql("CREATE EXTENSION pg_stat_statements", database="bench_ledger")
-        jwks, token = b.signing_material()
+        jwks, token, _ = b.signing_material()
         port = b.free_port()
         proc = b.start_ledger(
             server, jwks, port, background=not os.environ.get("BENCH_LEDGER_NO_BACKGROUND")
