@@ -19,7 +19,7 @@ from services.ledger.authority.errors import (
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
-from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
+from services.ledger.http.idempotency import Idempotency, idempotent_request
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -127,7 +127,7 @@ async def grant_credits(
     body: CreditGrantCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """A funder grants a beneficiary credits, as one lot usable until ``expires_at``."""
     principal.ensure_access("currencies", code)
@@ -135,9 +135,9 @@ async def grant_credits(
         session,
         model=CreditGrantRead,
         principal=principal,
-        header_key=idempotency_key,
+        header_key=idempotency.header,
         request=body,
-        route=f"POST /currencies/{code}/credits",
+        route=idempotency.route,
         run=lambda: credits.grant_request(
             session,
             principal,
@@ -198,7 +198,7 @@ async def purchase(
     body: PurchaseCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """A beneficiary pays an approved merchant from its lots, earliest expiry first."""
     principal.ensure_access("currencies", code)
@@ -206,9 +206,9 @@ async def purchase(
         session,
         model=PurchaseRead,
         principal=principal,
-        header_key=idempotency_key,
+        header_key=idempotency.header,
         request=body,
-        route=f"POST /currencies/{code}/purchases",
+        route=idempotency.route,
         run=lambda: purchases.purchase_request(
             session,
             principal,
@@ -307,7 +307,7 @@ async def reimburse_merchant(
     body: ReimbursementCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Buy back in euros the voucher units a merchant received, each funder paying its share
     (an operator act; the euros go to an account held by the merchant's holder)."""
@@ -316,9 +316,9 @@ async def reimburse_merchant(
         session,
         model=ReimbursementRead,
         principal=principal,
-        header_key=idempotency_key,
+        header_key=idempotency.header,
         request=body,
-        route=f"POST /currencies/{code}/reimbursements",
+        route=idempotency.route,
         run=lambda: reimbursements.reimburse(
             session,
             currency=code,

@@ -14,11 +14,10 @@ from services.ledger.authority.errors import NoReadAuthority, OperatorActRequire
 from services.ledger.http.bodies import body_schema, parse_body
 from services.ledger.http.idempotency import (
     JSON,
-    IdempotencyHeader,
+    Idempotency,
     body_digest,
     idempotent,
     idempotent_json,
-    pick_key,
     sort_metadata,
 )
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
@@ -47,8 +46,6 @@ from shared.service_app import DbSession
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 batch_router = APIRouter(prefix="/batches", tags=["transactions"])
 
-ROUTE = "POST /transactions"
-
 
 @router.post(
     "",
@@ -65,7 +62,7 @@ async def post_transaction(
     request: Request,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Post a balanced transaction: postings of each currency sum to zero.
 
@@ -75,9 +72,9 @@ async def post_transaction(
     # written without a response model, and the key's row keeps the transaction's id.
     body = await parse_body(TransactionCreate, request)
     sort_metadata((body,))
-    key = pick_key(idempotency_key, body.idempotency_key)
+    key = idempotency.key(body.idempotency_key)
     if request.app.state.settings.group_commit_max_items > 0:
-        digest = body_digest(ROUTE, body) if key is not None else None
+        digest = body_digest(idempotency.route, body) if key is not None else None
         outcome = await committer_of(request.app.state).submit(
             Item(principal=principal, body=body, key=key, digest=digest)
         )
@@ -95,7 +92,7 @@ async def post_transaction(
         session,
         client_id=principal.client_id,
         key=key,
-        digest=lambda: body_digest(ROUTE, body),
+        digest=lambda: body_digest(idempotency.route, body),
         run=run,
         replay=lambda record: replay(session, record),
     )
@@ -153,19 +150,19 @@ async def reverse_transaction(
     body: ReversalCreate,
     principal: Reverser,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Post the exact opposite of a transaction, linked to it (the ledger is append-only).
 
     It debits the original's payees: the caller needs authority over them (a payee
     refunding, or the operator); an operator act is reversed only by the operator."""
-    key = pick_key(idempotency_key, body.idempotency_key)
+    key = idempotency.key(body.idempotency_key)
     return await idempotent(
         session,
         model=TransactionRead,
         principal=principal,
         key=key,
-        route=f"POST /transactions/{transaction_id}/reversal",
+        route=idempotency.route,
         body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: reversal.reverse_request(
             session,
@@ -228,7 +225,7 @@ async def post_batch(
     request: Request,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Post up to 1,000 transactions: ``atomic`` (all or nothing) or ``independent`` (per item)."""
     # The body is read and validated here, from its bytes, rather than by FastAPI (a JSON
@@ -239,8 +236,8 @@ async def post_batch(
     return await idempotent_json(
         session,
         client_id=principal.client_id,
-        key=pick_key(idempotency_key, body.idempotency_key),
-        digest=lambda: body_digest("POST /batches", body),
+        key=idempotency.key(body.idempotency_key),
+        digest=lambda: body_digest(idempotency.route, body),
         run=lambda: run_batch(session, principal, body),
         replay=lambda record: replay_batch(session, record),
     )
