@@ -3,10 +3,7 @@ currency-wide caps the database enforces as they are posted (409)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from services.ledger.errors import LedgerDomainError
-from shared.problems import ServiceUnavailable
 
 
 class InvalidAmount(LedgerDomainError):
@@ -55,12 +52,3 @@ class DebtCapExceeded(LedgerDomainError):
     """The sum of negative balances of a mutual-credit currency would exceed its cap."""
 
     status, code, title = 409, "debt-cap-exceeded", "Currency-wide debt cap exceeded"
-
-
-class PostingQueueFull(ServiceUnavailable):
-    """More posting requests wait in this process than it lets queue (group commit): the
-    client retries after ``Retry-After`` seconds rather than waiting in a growing backlog.
-    An overload, not a rule of the ledger: a `Problem` of the HTTP layer."""
-
-    status, code, title = 503, "posting-queue-full", "Too many postings waiting"
-    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}

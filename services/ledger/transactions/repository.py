@@ -182,14 +182,14 @@ FROM tx
 async def insert_group(
     session: AsyncSession,
     *,
-    transactions: Sequence[tuple[UUID, str, date, str, str, str, str | None]],
+    transactions: Sequence[tuple[UUID, str, date, str, Mapping[str, Any], str, str | None]],
     legs: Sequence[tuple[UUID, UUID, str, int]],
     outbox: Sequence[OutboxRow],
     authorities: Sequence[tuple[UUID, UUID, str, str, UUID | None, int]],
     released: Sequence[tuple[str, str]],
 ) -> list[asyncpg.Record]:
     """A group of independent requests' transactions in one statement (one round trip):
-    ``transactions`` as (id, kind, effective date, description, metadata JSON, client id,
+    ``transactions`` as (id, kind, effective date, description, metadata, client id,
     idempotency key), their ``legs`` (transaction id, account, currency, amount), outbox
     rows and debit authorities (transaction id, then an `AuthorityRow`); each key the
     group claimed is answered with its transaction, and the claims of the group's refused
@@ -200,6 +200,7 @@ async def insert_group(
     ``transactions`` rows and the postings' trigger: a row of ``tx`` reaches the join
     (and so the trigger, which reads it) only once inserted."""
     tx_columns = columns(transactions, 7)
+    tx_columns[4] = [jsonb_param(metadata) for metadata in tx_columns[4]]
     return await fetch(
         session,
         _INSERT_GROUP,

@@ -23,7 +23,7 @@ from services.ledger.http.idempotency import (
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Poster, Reader, Reverser
-from services.ledger.transactions.errors import AlreadyReversed, PostingQueueFull
+from services.ledger.transactions.errors import AlreadyReversed
 from services.ledger.transactions.schemas import (
     POSTING_ERRORS,
     BatchCreate,
@@ -37,7 +37,7 @@ from services.ledger.transactions.schemas import (
     view_json,
 )
 from services.ledger.transactions.service import batch, reversal, single
-from services.ledger.transactions.service.committer import committer_of
+from services.ledger.transactions.service.committer import PostingQueueFull, committer_of
 from services.ledger.transactions.service.group import Item, Replay
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses

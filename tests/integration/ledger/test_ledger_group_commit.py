@@ -2,22 +2,25 @@
 each with its own answer. A refusal the rules see against the running balances stays that
 request's own; one only the database sees (a monthly load cap) makes the group re-run one
 request per transaction, so the others are still posted and answered. The group sizes are
-read from the ``/metrics`` histogram."""
+read from the ``/metrics`` histogram. Past its queue's bound a process answers 503."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from tests.integration.ledger.ledger_support import Ledger
+from services.ledger.app import create_app
+from tests.integration.ledger.ledger_support import Ledger, ledger_settings
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 from tests.integration.ledger.test_ledger_caps import YOUTH, capped
+from tests.support.apps import serve
 
 SIZE = "proxima_ledger_group_commit_size"
 ISOLATED = "proxima_ledger_group_commit_isolated"
@@ -58,7 +61,8 @@ async def first_group_blocked(ledger: Ledger, account: str) -> AsyncIterator[Non
                     break
                 await asyncio.sleep(0.02)
             else:
-                raise AssertionError("the first group never waited for the lock")
+                answer = first.result().text if first.done() else "no answer"
+                raise AssertionError(f"the first group never waited for the lock ({answer})")
         try:
             yield
         finally:
@@ -150,3 +154,29 @@ async def test_an_overdraft_within_a_group_is_refused_by_the_rules_alone(ledger:
     after = await metrics(ledger)
     assert after[f"{SIZE}_sum"] - before[f"{SIZE}_sum"] == 1 + 3
     assert after[f"{ISOLATED}_total"] == before[f"{ISOLATED}_total"]
+
+
+@pytest.fixture
+async def small_queue(ledger_db: str, new_database: Callable[[str], str]) -> AsyncIterator[Ledger]:
+    """A ledger whose process lets one request wait for a group."""
+    settings = ledger_settings(ledger_db, new_database("events"), group_commit_max_queue=1)
+    async with serve(create_app, settings) as client:
+        helper = Ledger(client)
+        await helper.currency()
+        yield helper
+
+
+async def test_past_its_queue_a_process_answers_503_with_retry_after(small_queue: Ledger) -> None:
+    ledger = small_queue
+    await ledger.currency(YOUTH, "euro_backed")
+    issuer = await ledger.account(YOUTH, "issuer")
+    member = await ledger.account(YOUTH, "member")
+    async with first_group_blocked(ledger, issuer):
+        waiting = asyncio.create_task(ledger.transfer(issuer, member, 5, YOUTH))
+        await queued(ledger, 1)
+        refused = await ledger.transfer(issuer, member, 7, YOUTH)
+        await expect_problem(refused, 503, "posting-queue-full")
+        assert refused.headers["Retry-After"] == "1"
+    assert (await waiting).status_code == 201
+    assert (await ledger.balance(member))["posted"] == 5
+    assert (await ledger.transfer(issuer, member, 7, YOUTH)).status_code == 201

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.ledger.transactions.errors import PostingQueueFull
 from services.ledger.transactions.service.group import (
     Isolate,
     Item,
@@ -32,8 +31,19 @@ from services.ledger.transactions.service.group import (
     post_alone,
     post_group,
 )
+from shared.problems import ServiceUnavailable
 
 log = structlog.get_logger(__name__)
+
+
+class PostingQueueFull(ServiceUnavailable):
+    """More posting requests wait in this process than it lets queue: the client retries
+    after ``Retry-After`` seconds rather than waiting in a growing backlog. An overload,
+    not a rule of the ledger: a `Problem` of the HTTP layer, declared where it is raised."""
+
+    status, code, title = 503, "posting-queue-full", "Too many postings waiting"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
+
 
 GROUP_SIZES = Histogram(
     "proxima_ledger_group_commit_size",

@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.ledger.authority.service import checks as authority
 from services.ledger.closings import service as closings
 from services.ledger.currencies.service.reserve import check_reserves
-from services.ledger.database.driver import jsonb_param
 from services.ledger.database.outbox import SOURCE
 from services.ledger.errors import LedgerDomainError
 from services.ledger.idempotency import service as keys
@@ -205,7 +204,7 @@ async def _write(
     """One statement for every accepted item, then the checks the database makes only on
     request (debt cap, reserves); `Isolate` if any refuses."""
     today = datetime.now(UTC).date()
-    transactions: list[tuple[UUID, str, date, str, str, str, str | None]] = []
+    transactions: list[tuple[UUID, str, date, str, dict[str, Any], str, str | None]] = []
     rows: list[tuple[UUID, UUID, str, int]] = []
     authorities: list[tuple[UUID, UUID, str, str, UUID | None, int]] = []
     events: list[OutboxRow] = []
@@ -220,7 +219,7 @@ async def _write(
                 body.kind,
                 day,
                 body.description,
-                jsonb_param(dict(body.metadata)),
+                dict(body.metadata),
                 item.principal.client_id,
                 item.key,
             )
