@@ -1,16 +1,21 @@
 """``make bench-ledger``: ledger API throughput against ``pgbench`` TPC-B, on one embedded
 PostgreSQL server, in one run.
 
-1. ``pgbench`` TPC-B (scale 10, ``CLIENTS`` clients, ``SECONDS`` s) gives the baseline tps:
-   what this server does for a small read-write transaction with no API in front.
+1. ``pgbench`` TPC-B (scale 10, ``CLIENTS`` clients, ``SECONDS`` s, ``-M prepared``: the
+   protocol the ledger's asyncpg connections use) gives the baseline tps.
 2. The ledger runs under uvicorn (``BENCH_LEDGER_WORKERS`` processes, outbox relay on,
-   access log off) against a migrated database on the same server. ``wrk`` (C, epoll,
-   keep-alive; the Lua in ``load.lua`` makes random bodies and idempotency keys) keeps
-   ``CLIENTS`` connections busy with single transfers; then single transfers again, paced
-   at half that peak rate (random exponential think times per connection, calibrated by a
-   short probe), for the p99 there (twice as long as the other phases); then
-   1,000-transfer atomic batches, then balance reads. Before each phase the ledger is
-   left to go idle (`settle`), so no phase pays for the one before's relaying and sealing.
+   access log off) against a migrated database on the same server, with ``ACCOUNTS``
+   (10,000) funded members, each mandating the member wallet app (``WALLET``) to debit it.
+   The load posts as that app, not as the operator. ``wrk`` (C, epoll, keep-alive; the Lua
+   in ``load.lua`` makes bodies and idempotency keys) keeps ``CLIENTS`` connections busy
+   with single transfers, payers uniform and payees by Zipf's law (s = 1): the sustained
+   rate, the CPU per request of the ledger and of PostgreSQL, the group commit sizes it ran
+   at; then the same over the ``HOT`` (200) first accounts, uniform; then an open-loop
+   run at half the sustained rate (`bench.ledger.openloop`: constant arrivals, latency
+   from each request's due instant) for p50, p99 and p99.9; then 1,000-transfer atomic
+   batches, then balance reads (as the operator). Before each phase the ledger is left to
+   go idle (`settle`, whose duration is the relay's and sealer's lag), so no phase pays for
+   the one before's relaying and sealing. Every non-2xx answer and transport error counts.
 3. With the ledger stopped, two floors under its rates: `bench.ledger.floor` (our web
    stack doing one database round trip per request, under the same wrk load) and
    `bench.ledger.db_floor` (pgbench running the ledger's own posting statements, single and
@@ -19,7 +24,10 @@ PostgreSQL server, in one run.
    SELECT generate_series`` through the real triggers, in balanced two-leg transactions);
    then a ledger without background tasks answers balance-at-instant reads at random
    instants of that history, one connection, timed by wrk.
-5. Figures and ratios go to stdout and ``bench/results/ledger.json``.
+5. Figures and ratios go to stdout and ``bench/results/ledger.json``: first the keys the
+   targets are about (``ratio_single``, ``ratio_batch``, ``single_p99_ms``,
+   ``sustained_single_per_s``, ``errors``, ``balance_reads_per_s``, ``balance_at_ms``),
+   then how they were measured (load average, accounts, poster) and the breakdowns.
 
 On a small machine wrk, the server and PostgreSQL share the cores: the ratios are the
 figures to compare, not the absolute rates.
