@@ -53,6 +53,10 @@ class Forbidden(Problem):
     status, code, title = 403, "forbidden", "Not allowed"
 
 
+class ServiceUnavailable(Problem):
+    status, code, title = 503, "unavailable", "Service temporarily unavailable"
+
+
 class UnsupportedMediaType(Problem):
     status, code, title = 415, "unsupported-media-type", "Unsupported content type"
 

@@ -9,6 +9,7 @@ reads from /proc the CPU seconds used by the ledger's processes and by PostgreSQ
 postmaster and its children: backends, walwriter, checkpointer), divided by the requests
 answered. ``BENCH_LEDGER_PYSPY=/path/to/py-spy`` also records a sampling profile of each
 phase into ``.cache/bench/ledger/profile-<mode>.txt`` (collapsed stacks);
+``BENCH_LEDGER_AS_WALLET=1`` posts as the member wallet app under mandates;
 ``BENCH_LEDGER_NO_BACKGROUND=1`` runs the ledger without its background tasks (relay,
 consumers, hold sweeper, audit sealer), to tell their share of the latency; ``half`` runs
 single transfers paced at half the preceding ``single`` phase's rate.
@@ -106,7 +107,7 @@ def main(modes: list[str]) -> int:
         upgrade("ledger", server.database_url("bench_ledger"))
         if statements:
             server.psql("CREATE EXTENSION pg_stat_statements", database="bench_ledger")
-        jwks, token = b.signing_material()
+        jwks, token, wallet = b.signing_material()
         port = b.free_port()
         proc = b.start_ledger(
             server, jwks, port, background=not os.environ.get("BENCH_LEDGER_NO_BACKGROUND")
@@ -115,7 +116,10 @@ def main(modes: list[str]) -> int:
         accounts = b.prepare_ledger(f"http://127.0.0.1:{port}", token)
         pg = b.postmaster_pid(server)
         b.ROOT.mkdir(parents=True, exist_ok=True)
-        common = {"token": token, "accounts": accounts, "currency": b.CURRENCY}
+        # ``BENCH_LEDGER_AS_WALLET=1``: post as the member wallet app (under mandates), as
+        # ``make bench-ledger`` does, rather than as the operator.
+        poster = wallet if os.environ.get("BENCH_LEDGER_AS_WALLET") else token
+        common = {"token": poster, "accounts": accounts, "currency": b.CURRENCY}
         run = {"connections": b.CLIENTS, "seconds": b.SECONDS}
         print(json.dumps({"pid": proc.pid, "port": port, "workers": b.WORKERS}), flush=True)
         last_single: dict[str, Any] = {}

@@ -20,11 +20,37 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
 end
 
+-- Payers uniform; payees by Zipf's law (s = 1: rank k drawn in proportion to 1/k, the
+-- merchants are hot) unless ``params.hot`` restricts both to the first ``hot`` accounts,
+-- drawn uniformly (the 200-hot-account case).
+local cumulative = nil
+
+local function zipf_index(n)
+  if cumulative == nil then
+    cumulative = {}
+    local total = 0
+    for k = 1, n do
+      total = total + 1 / k
+      cumulative[k] = total
+    end
+  end
+  local draw = math.random() * cumulative[n]
+  local lo, hi = 1, n
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if cumulative[mid] < draw then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
 local function pair()
   local n = #params.accounts
+  if params.hot then n = math.min(n, params.hot) end
   local a = math.random(n)
-  local b = math.random(n - 1)
-  if b >= a then b = b + 1 end
+  local b
+  repeat
+    if params.zipf and not params.hot then b = zipf_index(n) else b = math.random(n) end
+  until b ~= a
   return params.accounts[a], params.accounts[b]
 end
 

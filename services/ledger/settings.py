@@ -15,3 +15,8 @@ class LedgerSettings(ServiceSettings):
     audit_seal_interval_s: float = 1.0
     # Safety margin (seconds) when the sealer advances its watermark past settled rows.
     audit_seal_margin_s: float = 1.0
+    # Group commit of `POST /transactions`: concurrent requests of one process are posted
+    # together in one database transaction, at most this many (0: each request alone).
+    group_commit_max_items: int = 64
+    # Requests allowed to wait for a group per process; past it, 503 with Retry-After.
+    group_commit_max_queue: int = 1024

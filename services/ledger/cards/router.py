@@ -42,7 +42,7 @@ from services.ledger.cards.schemas import (
     CardRead,
 )
 from services.ledger.holds.schemas import HOLD_ERRORS, HoldRead
-from services.ledger.http.idempotency import IdempotencyHeader, idempotent, pick_key
+from services.ledger.http.idempotency import Idempotency, IdempotencyContext, idempotent
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -71,10 +71,9 @@ async def _card_payment(
     principal: Principal,
     session: AsyncSession,
     request: Request,
-    header_key: str | None,
+    idempotency: IdempotencyContext,
     *,
     pay: Callable[[Any], Awaitable[Any]],
-    route: str,
     model: type[BaseModel],
 ) -> Any:
     """A payment with the card ``body`` presents, once per idempotency key: the card is
@@ -93,8 +92,8 @@ async def _card_payment(
     return await idempotent(
         session,
         principal=principal,
-        key=pick_key(header_key, body.idempotency_key),
-        route=route,
+        key=idempotency.key(body.idempotency_key),
+        route=idempotency.route,
         body=replayed,
         run=run,
         model=model,
@@ -182,7 +181,7 @@ async def authorize(
     principal: Poster,
     session: DbSession,
     request: Request,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Authorise a card payment at a merchant: a hold, captured later via /holds/{id}/capture."""
 
@@ -202,9 +201,8 @@ async def authorize(
         principal,
         session,
         request,
-        idempotency_key,
+        idempotency,
         pay=pay,
-        route="POST /cards/authorizations",
         model=HoldRead,
     )
 
@@ -224,7 +222,7 @@ async def purchase(
     principal: Poster,
     session: DbSession,
     request: Request,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Pay with a programme-credit card: one step, under the programme's merchant, category
     and cap rules, from the earliest-expiring credit lots."""
@@ -244,8 +242,7 @@ async def purchase(
         principal,
         session,
         request,
-        idempotency_key,
+        idempotency,
         pay=pay,
-        route="POST /cards/purchases",
         model=CardPurchaseRead,
     )

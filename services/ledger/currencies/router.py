@@ -36,7 +36,7 @@ from services.ledger.currencies.schemas import (
     ReserveRead,
 )
 from services.ledger.currencies.service import acts, registry, reserve
-from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
+from services.ledger.http.idempotency import Idempotency, IdempotencyContext, idempotent_request
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import (
@@ -169,7 +169,7 @@ async def _operator_act(
     principal: Principal,
     code: str,
     body: IssuanceCreate | ReconversionCreate,
-    idempotency_key: str | None,
+    idempotency: IdempotencyContext,
     *,
     act: str,
     amount: int,
@@ -177,16 +177,15 @@ async def _operator_act(
 ) -> Any:
     """Post an issuance or reconversion now, or, at or above the currency's four-eyes
     threshold, record it for a second operator (202)."""
-    route = f"POST /currencies/{code}/{'issuances' if act == 'issuance' else 'reconversions'}"
     if await acts.needs_approval(session, principal, code, act=act, amount=amount):
         return await idempotent_request(
             session,
             model=ApprovalRead,
             status_code=202,
             principal=principal,
-            header_key=idempotency_key,
+            header_key=idempotency.header,
             request=body,
-            route=route,
+            route=idempotency.route,
             run=lambda: acts.request_approval(
                 session, principal, code, act=act, account_id=body.account_id, amount=amount
             ),
@@ -195,9 +194,9 @@ async def _operator_act(
         session,
         model=TransactionRead,
         principal=principal,
-        header_key=idempotency_key,
+        header_key=idempotency.header,
         request=body,
-        route=route,
+        route=idempotency.route,
         run=post,
     )
 
@@ -213,7 +212,7 @@ async def issue(
     body: IssuanceCreate,
     principal: Issuer,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Euros paid into the guarantee fund become units on the account (plus any bonus): an
     operator act; a large one waits for a second operator (202)."""
@@ -222,7 +221,7 @@ async def issue(
         principal,
         code,
         body,
-        idempotency_key,
+        idempotency,
         act="issuance",
         amount=body.euros,
         post=lambda: acts.issue(
@@ -242,7 +241,7 @@ async def reconvert(
     body: ReconversionCreate,
     principal: Reconverter,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Units of a merchant go back to euros, minus the fee of its category: an operator
     act; a large one waits for a second operator (202)."""
@@ -251,7 +250,7 @@ async def reconvert(
         principal,
         code,
         body,
-        idempotency_key,
+        idempotency,
         act="reconversion",
         amount=body.units,
         post=lambda: acts.reconvert(

@@ -25,7 +25,7 @@ from services.ledger.holds.errors import (
     HoldNotAuthorized,
 )
 from services.ledger.holds.schemas import HOLD_ERRORS, HoldCapture, HoldCreate, HoldPage, HoldRead
-from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
+from services.ledger.http.idempotency import Idempotency, idempotent_request
 from services.ledger.http.pagination import (
     InvalidCursor,
     PageOf50,
@@ -67,7 +67,7 @@ async def authorize_hold(
     body: HoldCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Reserve funds on the payer's account until ``expires_at``."""
     principal.ensure_access("currencies", body.currency)
@@ -75,9 +75,9 @@ async def authorize_hold(
         session,
         model=HoldRead,
         principal=principal,
-        header_key=idempotency_key,
+        header_key=idempotency.header,
         request=body,
-        route="POST /holds",
+        route=idempotency.route,
         run=lambda: service.place_hold(
             session,
             principal,

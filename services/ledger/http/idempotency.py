@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +36,45 @@ class IdempotencyKeysDiffer(Unprocessable):
     """The key was given twice, in the header and in the body, with two values."""
 
     code, title = "idempotency-keys-differ", "Two different idempotency keys"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyContext:
+    """A keyed request's ``Idempotency-Key`` header and its route, as a replay must repeat
+    it: the method and the matched route's template filled with the request's path
+    parameters (``POST /transactions/{transaction_id}/reversal`` for one transaction)."""
+
+    header: str | None
+    route: str
+
+    def key(self, body_key: str | None) -> str | None:
+        """The request's key: the header's or the body's (they must agree)."""
+        return pick_key(self.header, body_key)
+
+
+async def idempotency_context(
+    request: Request, idempotency_key: IdempotencyHeader = None
+) -> IdempotencyContext:
+    """Read from the route FastAPI matched (``scope["route"]``), so no endpoint spells its
+    own path again, and two routes never share a key's meaning."""
+    template = request.scope["route"].path_format
+    params = {name: _canonical(value) for name, value in request.path_params.items()}
+    return IdempotencyContext(idempotency_key, f"{request.method} {template.format(**params)}")
+
+
+def _canonical(value: Any) -> Any:
+    """A path parameter as the endpoint reads it: an id in UUID's one spelling (a key
+    repeated with ``/transactions/ABC…`` or ``/transactions/abc…`` is the same request)."""
+    if isinstance(value, str) and len(value) >= 32:
+        try:
+            return str(UUID(value))
+        except ValueError:
+            return value
+    return value
+
+
+Idempotency = Annotated[IdempotencyContext, Depends(idempotency_context)]
+"""The dependency every keyed route takes (the header documented as before)."""
 
 
 def request_hash(route: str, body: dict[str, Any]) -> str:

@@ -37,3 +37,32 @@ async def remember_response(
     session: AsyncSession, *, client_id: str, key: str, response: Any
 ) -> None:
     await fetch(session, _REMEMBER, client_id, key, jsonb_param(response))
+
+
+_CLAIM_KEYS = """
+INSERT INTO idempotency_keys (client_id, key, request_hash)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
+ON CONFLICT DO NOTHING RETURNING client_id, key
+"""
+_EARLIER_CLAIMS = """
+SELECT k.client_id, k.key, k.request_hash, k.response FROM idempotency_keys k
+JOIN unnest($1::text[], $2::text[]) AS w (client_id, key)
+    ON k.client_id = w.client_id AND k.key = w.key
+"""
+
+
+async def claim_idempotency_keys(
+    session: AsyncSession, claims: list[tuple[str, str, str]]
+) -> dict[tuple[str, str], Row]:
+    """Claim every (client, key, request hash) of ``claims`` (distinct pairs) in one
+    statement, in (client, key) order (two groups claiming overlapping keys never
+    deadlock); the earlier claims of the pairs claimed before, by pair (waits for them to
+    commit, as one claim does)."""
+    ordered = sorted(claims)
+    rows = await fetch(session, _CLAIM_KEYS, *(list(c) for c in zip(*ordered, strict=True)))
+    claimed = {(r["client_id"], r["key"]) for r in rows}
+    missed = [(c, k) for c, k, _ in ordered if (c, k) not in claimed]
+    if not missed:
+        return {}
+    earlier = await fetch(session, _EARLIER_CLAIMS, [c for c, _ in missed], [k for _, k in missed])
+    return {(r["client_id"], r["key"]): dict(r) for r in earlier}

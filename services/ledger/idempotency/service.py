@@ -24,11 +24,10 @@ async def claim(session: AsyncSession, *, client_id: str, key: str, digest: str)
     )
     if earlier is None:
         return None
-    if earlier["request_hash"] != digest or earlier["response"] is None:
-        raise IdempotencyKeyReused(
-            "this idempotency key was used with a different request", idempotency_key=key
-        )
-    return earlier["response"]
+    found = answer(earlier, digest, key)
+    if isinstance(found, IdempotencyKeyReused):
+        raise found
+    return found
 
 
 async def claimed_before(session: AsyncSession, *, client_id: str, key: str) -> bool:
@@ -42,3 +41,26 @@ async def claimed_before(session: AsyncSession, *, client_id: str, key: str) -> 
 async def remember(session: AsyncSession, *, client_id: str, key: str, response: Any) -> None:
     """Store the answer a replay under (client, key) returns."""
     await repo.remember_response(session, client_id=client_id, key=key, response=response)
+
+
+async def claim_many(
+    session: AsyncSession, claims: list[tuple[str, str, str]]
+) -> dict[tuple[str, str], Any]:
+    """`claim` for many (client, key, digest) at once (distinct pairs): the pairs claimed
+    before, each with its stored answer, or the `IdempotencyKeyReused` refusal `claim`
+    raises (returned, not raised: one request's refusal is not its neighbours')."""
+    if not claims:
+        return {}
+    digests = {(c, k): d for c, k, d in claims}
+    earlier = await repo.claim_idempotency_keys(session, claims)
+    return {pair: answer(row, digests[pair], pair[1]) for pair, row in earlier.items()}
+
+
+def answer(earlier: Any, digest: str, key: str) -> Any:
+    """The stored answer to replay, or the refusal of a key used with another request (or
+    whose answer is not stored)."""
+    if earlier["request_hash"] != digest or earlier["response"] is None:
+        return IdempotencyKeyReused(
+            "this idempotency key was used with a different request", idempotency_key=key
+        )
+    return earlier["response"]

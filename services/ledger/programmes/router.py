@@ -21,7 +21,11 @@ from services.ledger.authority.errors import (
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
-from services.ledger.http.idempotency import IdempotencyHeader, idempotent_request
+from services.ledger.http.idempotency import (
+    Idempotency,
+    IdempotencyContext,
+    idempotent_request,
+)
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -79,26 +83,25 @@ def _replay(model: type) -> dict[int | str, dict[str, Any]]:
 
 
 async def _once(
-    act: str,
     code: str,
     session: DbSession,
     principal: Principal,
     *,
     body: BaseModel,
-    key: str | None,
+    idempotency: IdempotencyContext,
     model: type[BaseModel],
     run: Callable[[], Awaitable[Any]],
 ) -> Any:
-    """``POST /currencies/{code}/{act}`` by a principal bound to the currency, answered
-    once per idempotency key (header or body)."""
+    """A programme act by a principal bound to the currency, answered once per idempotency
+    key (header or body) on its route."""
     principal.ensure_access("currencies", code)
     return await idempotent_request(
         session,
         model=model,
         principal=principal,
-        header_key=key,
+        header_key=idempotency.header,
         request=body,
-        route=f"POST /currencies/{code}/{act}",
+        route=idempotency.route,
         run=run,
     )
 
@@ -155,16 +158,15 @@ async def grant_credits(
     body: CreditGrantCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """A funder grants a beneficiary credits, as one lot usable until ``expires_at``."""
     return await _once(
-        "credits",
         code,
         session,
         principal,
         body=body,
-        key=idempotency_key,
+        idempotency=idempotency,
         model=CreditGrantRead,
         run=lambda: credits.grant_request(
             session,
@@ -226,16 +228,15 @@ async def purchase(
     body: PurchaseCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """A beneficiary pays an approved merchant from its lots, earliest expiry first."""
     return await _once(
-        "purchases",
         code,
         session,
         principal,
         body=body,
-        key=idempotency_key,
+        idempotency=idempotency,
         model=PurchaseRead,
         run=lambda: purchases.purchase_request(
             session,
@@ -335,18 +336,17 @@ async def reimburse_merchant(
     body: ReimbursementCreate,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Buy back in euros the voucher units a merchant received, each funder paying its share
     (an operator act; the euros go to an account held by the merchant's holder)."""
     reimbursements.ensure_may_reimburse(principal, code)
     return await _once(
-        "reimbursements",
         code,
         session,
         principal,
         body=body,
-        key=idempotency_key,
+        idempotency=idempotency,
         model=ReimbursementRead,
         run=lambda: reimbursements.reimburse(
             session,

@@ -138,6 +138,80 @@ async def insert_transaction(
     return dict(row)
 
 
+_INSERT_GROUP = f"""
+WITH tx AS (
+    INSERT INTO transactions
+        (id, kind, effective_date, description, metadata, client_id, idempotency_key)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::text[], $5::jsonb[],
+                         $6::text[], $7::text[])
+    RETURNING {_TX_COLUMNS}
+), legs AS (
+    INSERT INTO postings (transaction_id, account_id, currency, amount)
+    SELECT leg.transaction_id, leg.account_id, leg.currency, leg.amount
+    FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::bigint[])
+        AS leg (transaction_id, account_id, currency, amount)
+    JOIN tx ON tx.id = leg.transaction_id
+), events AS (
+    INSERT INTO outbox (event_id, event_type, topic, key, payload)
+    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+), authorities AS (
+    INSERT INTO posting_authorities
+        (transaction_id, account_id, basis, principal, mandate_id, amount)
+    SELECT g.*
+    FROM unnest($17::uuid[], $18::uuid[], $19::text[], $20::text[], $21::uuid[], $22::bigint[])
+        AS g (transaction_id, account_id, basis, principal, mandate_id, amount)
+    JOIN tx ON tx.id = g.transaction_id
+), remembered AS (
+    UPDATE idempotency_keys k
+    SET response = jsonb_build_object('replay', 'transaction', 'id', tx.id)
+    FROM tx WHERE k.client_id = tx.client_id AND k.key = tx.idempotency_key
+      AND k.response IS NULL
+), released AS (
+    DELETE FROM idempotency_keys k
+    USING unnest($23::text[], $24::text[]) AS r (client_id, key)
+    WHERE k.client_id = r.client_id AND k.key = r.key AND k.response IS NULL
+)
+SELECT tx.*, EXISTS (
+    SELECT 1 FROM currency_reserves
+    WHERE issuer_account = ANY($9::uuid[]) OR reserve_account = ANY($9::uuid[])
+) AS touches_reserve
+FROM tx
+"""
+
+
+async def insert_group(
+    session: AsyncSession,
+    *,
+    transactions: Sequence[tuple[UUID, str, date, str, Mapping[str, Any], str, str | None]],
+    legs: Sequence[tuple[UUID, UUID, str, int]],
+    outbox: Sequence[OutboxRow],
+    authorities: Sequence[tuple[UUID, UUID, str, str, UUID | None, int]],
+    released: Sequence[tuple[str, str]],
+) -> list[asyncpg.Record]:
+    """A group of independent requests' transactions in one statement (one round trip):
+    ``transactions`` as (id, kind, effective date, description, metadata, client id,
+    idempotency key), their ``legs`` (transaction id, account, currency, amount), outbox
+    rows and debit authorities (transaction id, then an `AuthorityRow`); each key the
+    group claimed is answered with its transaction, and the claims of the group's refused
+    requests (``released``: client, key) are given back, as a refused request's rollback
+    gives its claim back. The rows say whether a leg touches a reserve configuration
+    (see `insert_transaction`).
+
+    ``transactions`` rows and the postings' trigger: a row of ``tx`` reaches the join
+    (and so the trigger, which reads it) only once inserted."""
+    tx_columns = columns(transactions, 7)
+    tx_columns[4] = [jsonb_param(metadata) for metadata in tx_columns[4]]
+    return await fetch(
+        session,
+        _INSERT_GROUP,
+        *tx_columns,
+        *columns(legs, 4),
+        *columns(outbox, 5),
+        *columns(authorities, 6),
+        *columns(released, 2),
+    )
+
+
 _INSERT_TRANSACTIONS = f"""
 INSERT INTO transactions (id, kind, effective_date, description, metadata, client_id)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::text[], $5::jsonb[], $6::text[])

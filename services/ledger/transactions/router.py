@@ -7,16 +7,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.authority.errors import NoReadAuthority, OperatorActRequired
 from services.ledger.http.bodies import body_schema, parse_body
 from services.ledger.http.idempotency import (
-    IdempotencyHeader,
+    JSON,
+    Idempotency,
     body_digest,
     idempotent,
     idempotent_json,
-    pick_key,
     sort_metadata,
 )
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
@@ -36,14 +37,14 @@ from services.ledger.transactions.schemas import (
     view_json,
 )
 from services.ledger.transactions.service import batch, reversal, single
+from services.ledger.transactions.service.committer import PostingQueueFull, committer_of
+from services.ledger.transactions.service.group import Item, Replay
 from shared.auth import Principal
 from shared.problems import NotFound, problem_responses
 from shared.service_app import DbSession
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 batch_router = APIRouter(prefix="/batches", tags=["transactions"])
-
-ROUTE = "POST /transactions"
 
 
 @router.post(
@@ -54,39 +55,54 @@ ROUTE = "POST /transactions"
     responses={
         200: {"model": TransactionRead, "description": "Replay of an idempotent request"},
         **AUTH_ERRORS,
-        **problem_responses(*POSTING_ERRORS),
+        **problem_responses(*POSTING_ERRORS, PostingQueueFull),
     },
 )
 async def post_transaction(
     request: Request,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
-    """Post a balanced transaction: postings of each currency sum to zero."""
+    """Post a balanced transaction: postings of each currency sum to zero.
+
+    Concurrent requests are posted together, each with its own answer (group commit); a
+    full queue answers 503 with ``Retry-After``."""
     # The hottest write: the body is validated from its bytes (`parse_body`), the answer
     # written without a response model, and the key's row keeps the transaction's id.
     body = await parse_body(TransactionCreate, request)
     sort_metadata((body,))
-    key = pick_key(idempotency_key, body.idempotency_key)
+    key = idempotency.key(body.idempotency_key)
+    if request.app.state.settings.group_commit_max_items > 0:
+        digest = body_digest(idempotency.route, body) if key is not None else None
+        outcome = await committer_of(request.app.state).submit(
+            Item(principal=principal, body=body, key=key, digest=digest)
+        )
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, Replay):
+            return Response(await replay(session, outcome.record), status_code=200, media_type=JSON)
+        return Response(view_json(outcome), status_code=201, media_type=JSON)
 
     async def run() -> tuple[str, None]:
         # The transaction's INSERT also records it as the key's answer (`insert_transaction`).
         return view_json(await single.post_request(session, principal, body, key)), None
 
-    async def replay(record: Any) -> str:
-        if record.get("replay") != "transaction":
-            return json_text(record)
-        return view_json(await single.load_transaction(session, UUID(record["id"])))
-
     return await idempotent_json(
         session,
         client_id=principal.client_id,
         key=key,
-        digest=lambda: body_digest(ROUTE, body),
+        digest=lambda: body_digest(idempotency.route, body),
         run=run,
-        replay=replay,
+        replay=lambda record: replay(session, record),
     )
+
+
+async def replay(session: AsyncSession, record: Any) -> str:
+    """A posted transaction's response again, from what its key's row kept."""
+    if record.get("replay") != "transaction":
+        return json_text(record)
+    return view_json(await single.load_transaction(session, UUID(record["id"])))
 
 
 @router.get(
@@ -134,19 +150,19 @@ async def reverse_transaction(
     body: ReversalCreate,
     principal: Reverser,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Post the exact opposite of a transaction, linked to it (the ledger is append-only).
 
     It debits the original's payees: the caller needs authority over them (a payee
     refunding, or the operator); an operator act is reversed only by the operator."""
-    key = pick_key(idempotency_key, body.idempotency_key)
+    key = idempotency.key(body.idempotency_key)
     return await idempotent(
         session,
         model=TransactionRead,
         principal=principal,
         key=key,
-        route=f"POST /transactions/{transaction_id}/reversal",
+        route=idempotency.route,
         body=body.model_dump(mode="json", exclude={"idempotency_key"}),
         run=lambda: reversal.reverse_request(
             session,
@@ -209,7 +225,7 @@ async def post_batch(
     request: Request,
     principal: Poster,
     session: DbSession,
-    idempotency_key: IdempotencyHeader = None,
+    idempotency: Idempotency,
 ) -> Any:
     """Post up to 1,000 transactions: ``atomic`` (all or nothing) or ``independent`` (per item)."""
     # The body is read and validated here, from its bytes, rather than by FastAPI (a JSON
@@ -220,8 +236,8 @@ async def post_batch(
     return await idempotent_json(
         session,
         client_id=principal.client_id,
-        key=pick_key(idempotency_key, body.idempotency_key),
-        digest=lambda: body_digest("POST /batches", body),
+        key=idempotency.key(body.idempotency_key),
+        digest=lambda: body_digest(idempotency.route, body),
         run=lambda: run_batch(session, principal, body),
         replay=lambda record: replay_batch(session, record),
     )

@@ -66,6 +66,85 @@ def ensure_operator(principal: Principal | Actor, currency: str, *, act: str) ->
         )
 
 
+MandateRows = Mapping[tuple[str, UUID], Any]
+"""Debit mandates found (and locked), by (grantee, account), each with its ``used``."""
+
+
+def needs_mandate(
+    who: Actor, legs: Sequence[Posting], locked: Mapping[UUID, Mapping[str, Any]]
+) -> list[UUID]:
+    """The accounts ``legs`` debit on which ``who`` has no basis but a mandate."""
+    return [
+        leg.account_id
+        for leg in legs
+        if leg.amount < 0
+        and leg.account_id in locked
+        and basis_without_mandate(who, locked[leg.account_id]) is None
+    ]
+
+
+async def debit_mandates(
+    session: AsyncSession, wanted: Mapping[str, Sequence[UUID]], now: datetime
+) -> dict[tuple[str, UUID], Any]:
+    """The debit mandates of each grantee on the accounts ``wanted`` names, locked (one
+    query per grantee, grantees in order: two callers lock mandates in the same order)."""
+    found: dict[tuple[str, UUID], Any] = {}
+    for grantee in sorted(wanted):
+        if wanted[grantee]:
+            rows = await repo.lock_debit_mandates(
+                session, grantee=grantee, account_ids=wanted[grantee], now=now
+            )
+            found.update({(grantee, account): row for account, row in rows.items()})
+    return found
+
+
+def grant_debits(
+    who: Actor,
+    legs: Sequence[Posting],
+    locked: Mapping[UUID, Mapping[str, Any]],
+    mandates: MandateRows,
+    used: Mapping[tuple[str, UUID], int],
+    now: datetime,
+) -> list[Grant]:
+    """The authority of each debit leg of one transaction, or the refusal of the first leg
+    ``who`` may not debit. ``used`` is what was debited under each mandate this period,
+    including the caller's earlier transactions of the same unit of work (the caller adds
+    a transaction's mandate grants to it once it is accepted)."""
+    grants: list[Grant] = []
+    pending: list[Posting] = []
+    for leg in legs:
+        if leg.amount >= 0 or leg.account_id not in locked:
+            continue  # an unknown account is refused by `check_legs`
+        basis = basis_without_mandate(who, locked[leg.account_id])
+        if basis is None:
+            pending.append(leg)
+        else:
+            grants.append(Grant(leg.account_id, basis, who.principal, -leg.amount))
+    for leg in pending:
+        row = mandates.get((who.principal, leg.account_id))
+        if row is None:
+            raise NoDebitAuthority(
+                f"{who.principal!r} may not debit account {leg.account_id}: it is not "
+                "its holder, holds no mandate on it and does not operate its currency",
+                account_id=str(leg.account_id),
+            )
+        mandate = mandate_from(row)
+        spent = used.get((who.principal, leg.account_id), int(row["used"]))
+        check_mandate_debit(mandate, amount=-leg.amount, used=spent, now=now)
+        grants.append(Grant(leg.account_id, Basis.MANDATE, who.principal, -leg.amount, mandate.id))
+    return grants
+
+
+def count_use(
+    used: dict[tuple[str, UUID], int], grants: Sequence[Grant], mandates: MandateRows
+) -> None:
+    """Add an accepted transaction's mandate debits to ``used`` (see `grant_debits`)."""
+    for grant in grants:
+        if grant.mandate_id is not None:
+            key = (grant.principal, grant.account_id)
+            used[key] = used.get(key, int(mandates[key]["used"])) + grant.amount
+
+
 async def authorize_batch(
     session: AsyncSession,
     who: Actor,
@@ -80,48 +159,19 @@ async def authorize_batch(
     the caller's mandates, once for the whole batch, with their use so far this period; the
     batch's own debits count against the period limit in order.
     """
-    grants: list[list[Grant]] = [[] for _ in transactions]
-    pending: list[tuple[int, Posting]] = []
+    now = datetime.now(UTC)
+    wanted = [account for legs in transactions for account in needs_mandate(who, legs, locked)]
+    mandates = await debit_mandates(session, {who.principal: wanted}, now) if wanted else {}
+    used: dict[tuple[str, UUID], int] = {}
+    grants: list[list[Grant]] = []
     for index, legs in enumerate(transactions):
-        for leg in legs:
-            if leg.amount >= 0:
-                continue
-            account = locked.get(leg.account_id)
-            if account is None:
-                continue  # `check_legs` refuses the unknown account
-            basis = basis_without_mandate(who, account)
-            if basis is None:
-                pending.append((index, leg))
-            else:
-                grants[index].append(Grant(leg.account_id, basis, who.principal, -leg.amount))
-    if pending:
-        now = datetime.now(UTC)
-        rows = await repo.lock_debit_mandates(
-            session,
-            grantee=who.principal,
-            account_ids=[leg.account_id for _, leg in pending],
-            now=now,
-        )
-        used = {account: int(row["used"]) for account, row in rows.items()}
-        for index, leg in pending:
-            row = rows.get(leg.account_id)
-            try:
-                if row is None:
-                    raise NoDebitAuthority(
-                        f"{who.principal!r} may not debit account {leg.account_id}: it is not "
-                        "its holder, holds no mandate on it and does not operate its currency",
-                        account_id=str(leg.account_id),
-                    )
-                mandate = mandate_from(row)
-                check_mandate_debit(mandate, amount=-leg.amount, used=used[leg.account_id], now=now)
-            except LedgerDomainError as exc:
-                if len(transactions) > 1:
-                    exc.extra["item"] = index
-                raise
-            used[leg.account_id] += -leg.amount
-            grants[index].append(
-                Grant(leg.account_id, Basis.MANDATE, who.principal, -leg.amount, mandate.id)
-            )
+        try:
+            grants.append(grant_debits(who, legs, locked, mandates, used, now))
+        except LedgerDomainError as exc:
+            if len(transactions) > 1:
+                exc.extra["item"] = index
+            raise
+        count_use(used, grants[-1], mandates)
     return grants
 
 

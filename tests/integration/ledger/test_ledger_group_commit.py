@@ -1,0 +1,182 @@
+"""Group commit of `POST /transactions`: requests that wait together are posted together,
+each with its own answer. A refusal the rules see against the running balances stays that
+request's own; one only the database sees (a monthly load cap) makes the group re-run one
+request per transaction, so the others are still posted and answered. The group sizes are
+read from the ``/metrics`` histogram. Past its queue's bound a process answers 503."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+
+from services.ledger.app import create_app
+from tests.integration.ledger.ledger_support import Ledger, ledger_settings
+from tests.integration.ledger.test_ledger_api_transactions import expect_problem
+from tests.integration.ledger.test_ledger_caps import YOUTH, capped
+from tests.support.apps import serve
+
+SIZE = "proxima_ledger_group_commit_size"
+ISOLATED = "proxima_ledger_group_commit_isolated"
+
+
+async def metrics(ledger: Ledger) -> dict[str, float]:
+    r = await ledger.client.get("/metrics")
+    assert r.status_code == 200
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(r.text)
+        for sample in family.samples
+        if sample.name in (f"{SIZE}_count", f"{SIZE}_sum", f"{ISOLATED}_total")
+    }
+
+
+@asynccontextmanager
+async def first_group_blocked(ledger: Ledger, account: str) -> AsyncIterator[None]:
+    """Hold ``account``'s balance row from another connection while a first request takes
+    the worker and waits for it, so the requests sent inside the block queue up together;
+    released (and that first request answered) on leaving."""
+    app: Any = ledger.client.app  # type: ignore[attr-defined]
+    async with app.state.engine.connect() as conn:
+        transaction = await conn.begin()
+        await conn.execute(
+            text("SELECT 1 FROM account_balances WHERE account_id = :a FOR UPDATE"),
+            {"a": account},
+        )
+        other = await ledger.account(YOUTH, "member")
+        first = asyncio.create_task(ledger.transfer(account, other, 1, YOUTH))
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        async with app.state.engine.connect() as probe:
+            for _ in range(500):
+                if (await probe.execute(text(waiting))).scalar_one() > 0:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                answer = first.result().text if first.done() else "no answer"
+                raise AssertionError(f"the first group never waited for the lock ({answer})")
+        try:
+            yield
+        finally:
+            await transaction.rollback()
+    assert (await first).status_code == 201
+
+
+async def queued(ledger: Ledger, count: int) -> None:
+    committer = ledger.client.app.state.group_committer  # type: ignore[attr-defined]
+    for _ in range(1000):
+        if committer.waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{committer.waiting} requests queued, expected {count}")
+
+
+def body(source: str, dest: str, amount: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "postings": [
+            {"account_id": source, "currency": YOUTH, "amount": -amount},
+            {"account_id": dest, "currency": YOUTH, "amount": amount},
+        ],
+        **extra,
+    }
+
+
+async def test_an_item_only_the_database_refuses_leaves_the_rest_of_its_group_posted(
+    ledger: Ledger,
+) -> None:
+    issuer, near_cap = await capped(ledger, cap=1_000)
+    assert (await ledger.transfer(issuer, near_cap, 900, YOUTH)).status_code == 201
+    members = [await ledger.account(YOUTH, "member") for _ in range(4)]
+    before = await metrics(ledger)
+    sent: list[asyncio.Task[httpx.Response]] = []
+
+    def post(payload: dict[str, Any]) -> None:
+        sent.append(
+            asyncio.create_task(
+                ledger.client.post("/transactions", json=payload, headers=ledger.headers)
+            )
+        )
+
+    async with first_group_blocked(ledger, issuer):
+        for index, member in enumerate(members):
+            post(body(issuer, member, 100, idempotency_key=f"k{index}"))
+        post(body(issuer, near_cap, 200))  # over the monthly load cap: only the database knows
+        post(body(issuer, members[0], 100, idempotency_key="k0"))  # same key, same body
+        post(body(issuer, members[1], 999, idempotency_key="k1"))  # same key, other body
+        await queued(ledger, 7)
+    answers = await asyncio.gather(*sent)
+
+    for answer in answers[:4]:
+        assert answer.status_code == 201, answer.text
+    await expect_problem(answers[4], 409, "monthly-load-cap-exceeded")
+    assert answers[5].status_code == 200
+    assert answers[5].json()["id"] == answers[0].json()["id"]
+    await expect_problem(answers[6], 409, "idempotency-key-reused")
+    for member in members:
+        assert (await ledger.balance(member))["posted"] == 100
+    assert (await ledger.balance(near_cap))["posted"] == 900
+
+    after = await metrics(ledger)
+    # The first request (a group of one, counted before), then the five requests of
+    # distinct keys together, then the two that repeat a key of that group.
+    assert after[f"{SIZE}_count"] - before[f"{SIZE}_count"] == 3
+    assert after[f"{SIZE}_sum"] - before[f"{SIZE}_sum"] == 1 + 5 + 2
+    assert after[f"{ISOLATED}_total"] - before[f"{ISOLATED}_total"] == 1
+
+
+async def test_an_overdraft_within_a_group_is_refused_by_the_rules_alone(ledger: Ledger) -> None:
+    issuer, payer = await capped(ledger, cap=10**9)
+    assert (await ledger.transfer(issuer, payer, 100, YOUTH)).status_code == 201
+    shops = [await ledger.account(YOUTH, "merchant") for _ in range(3)]
+    before = await metrics(ledger)
+    async with first_group_blocked(ledger, issuer):
+        sent = [
+            asyncio.create_task(
+                ledger.client.post(
+                    "/transactions", json=body(payer, shop, 40), headers=ledger.headers
+                )
+            )
+            for shop in shops
+        ]
+        await queued(ledger, 3)
+    answers = await asyncio.gather(*sent)
+    assert [a.status_code for a in answers[:2]] == [201, 201]
+    await expect_problem(answers[2], 409, "insufficient-funds")
+    assert (await ledger.balance(payer))["posted"] == 20
+    after = await metrics(ledger)
+    assert after[f"{SIZE}_sum"] - before[f"{SIZE}_sum"] == 1 + 3
+    assert after[f"{ISOLATED}_total"] == before[f"{ISOLATED}_total"]
+
+
+@pytest.fixture
+async def small_queue(ledger_db: str, new_database: Callable[[str], str]) -> AsyncIterator[Ledger]:
+    """A ledger whose process lets one request wait for a group."""
+    settings = ledger_settings(ledger_db, new_database("events"), group_commit_max_queue=1)
+    async with serve(create_app, settings) as client:
+        helper = Ledger(client)
+        await helper.currency()
+        yield helper
+
+
+async def test_past_its_queue_a_process_answers_503_with_retry_after(small_queue: Ledger) -> None:
+    ledger = small_queue
+    await ledger.currency(YOUTH, "euro_backed")
+    issuer = await ledger.account(YOUTH, "issuer")
+    member = await ledger.account(YOUTH, "member")
+    async with first_group_blocked(ledger, issuer):
+        waiting = asyncio.create_task(ledger.transfer(issuer, member, 5, YOUTH))
+        await queued(ledger, 1)
+        refused = await ledger.transfer(issuer, member, 7, YOUTH)
+        await expect_problem(refused, 503, "posting-queue-full")
+        assert refused.headers["Retry-After"] == "1"
+    assert (await waiting).status_code == 201
+    assert (await ledger.balance(member))["posted"] == 5
+    assert (await ledger.transfer(issuer, member, 7, YOUTH)).status_code == 201
