@@ -358,6 +358,8 @@ def start_ledger(
         "PROXIMA_JWKS_JSON": jwks,
         "PROXIMA_LOG_LEVEL": "WARNING",
         "PROXIMA_RUN_BACKGROUND_TASKS": "true" if background else "false",
+        # the bench scrapes the group commit histogram from this machine
+        "PROXIMA_METRICS_ALLOWED_NETWORKS": '["127.0.0.1/32"]',
     }
     return subprocess.Popen(
         [

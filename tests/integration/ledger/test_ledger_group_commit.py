@@ -21,14 +21,15 @@ from tests.integration.ledger.ledger_support import Ledger, ledger_settings
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 from tests.integration.ledger.test_ledger_caps import YOUTH, capped
 from tests.support.apps import serve
+from tests.support.tokens import bearer
 
 SIZE = "proxima_ledger_group_commit_size"
 ISOLATED = "proxima_ledger_group_commit_isolated"
 
 
 async def metrics(ledger: Ledger) -> dict[str, float]:
-    r = await ledger.client.get("/metrics")
-    assert r.status_code == 200
+    r = await ledger.client.get("/metrics", headers=bearer(scopes=["metrics:read"]))
+    assert r.status_code == 200, r.text
     return {
         sample.name: sample.value
         for family in text_string_to_metric_families(r.text)
