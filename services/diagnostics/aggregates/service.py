@@ -111,14 +111,6 @@ async def recompute_active_accounts_from_transfers(session: AsyncSession) -> dic
     return recompute_active_accounts(await repository.stored_transfers(session))
 
 
-def authorise_filters(principal: Principal, *, territory: str | None, currency: str | None) -> None:
-    """403 for a territory or currency filter outside the client's bindings."""
-    if territory is not None:
-        principal.ensure_access("territories", territory)
-    if currency is not None:
-        principal.ensure_access("currencies", currency)
-
-
 async def list_aggregates(
     session: AsyncSession,
     principal: Principal,

@@ -34,16 +34,6 @@ async def apply_payment(session: AsyncSession, event: Event) -> None:
     await repository.add(session, key, payments=1, paid=paid.amount)
 
 
-def authorise_filters(
-    principal: Principal, *, territory: str | None, programme: str | None
-) -> None:
-    """403 for a territory or programme filter outside the client's bindings."""
-    if territory is not None:
-        principal.ensure_access("territories", territory)
-    if programme is not None:
-        principal.ensure_access("programmes", programme)
-
-
 async def list_grants(
     session: AsyncSession,
     principal: Principal,
