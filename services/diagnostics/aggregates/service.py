@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.aggregates import events, repository
+from services.diagnostics.aggregates.repository import AggregateFilters
 from services.diagnostics.aggregates.rules.circulation import Circulation, circulation, velocity
 from services.diagnostics.aggregates.rules.postings import (
     Counters,
@@ -117,20 +118,10 @@ async def list_aggregates(
     *,
     after: Key | None,
     limit: int,
-    territory: str | None,
-    currency: str | None,
-    period: str | None,
+    **filters: Unpack[AggregateFilters],
 ) -> list[dict[str, Any]]:
     """A page of the aggregates the client may read, with their active accounts and shares."""
-    rows = await repository.list_readable(
-        session,
-        principal,
-        after=after,
-        limit=limit,
-        territory=territory,
-        currency=currency,
-        period=period,
-    )
+    rows = await repository.list_readable(session, principal, after=after, limit=limit, **filters)
     active = await repository.active_account_counts(
         session, [(r.territory, r.currency, r.period) for r in rows]
     )
