@@ -23,11 +23,8 @@ from services.ledger.authority.errors import (
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
-from services.ledger.http.idempotency import (
-    Idempotency,
-    IdempotencyContext,
-    idempotent_request,
-)
+from services.ledger.http.idempotency import Idempotency
+from services.ledger.http.keyed import KeyedAct
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -85,14 +82,9 @@ def _replay(model: type) -> dict[int | str, dict[str, Any]]:
 
 
 @dataclass(frozen=True, slots=True)
-class ProgrammeAct:
-    """A programme act on the currency of the path (credits, purchases, reimbursements): the
-    posting principal, the unit of work and the request's idempotency key and route."""
-
-    code: str
-    principal: Principal
-    session: AsyncSession
-    idempotency: IdempotencyContext
+class ProgrammeAct(KeyedAct):
+    """A programme act (credits, purchases, reimbursements) by a principal bound to the
+    currency."""
 
     async def once(
         self,
@@ -101,17 +93,11 @@ class ProgrammeAct:
         model: type[BaseModel],
         run: Callable[[AsyncSession, Principal], Awaitable[Any]],
     ) -> Any:
-        """The act by a principal bound to the currency, answered once per idempotency key
-        (header or body) on its route; ``run`` gets the session and the principal."""
+        """The act once per idempotency key (header or body) on its route; ``run`` gets the
+        session and the principal."""
         self.principal.ensure_access("currencies", self.code)
-        return await idempotent_request(
-            self.session,
-            model=model,
-            principal=self.principal,
-            header_key=self.idempotency.header,
-            request=body,
-            route=self.idempotency.route,
-            run=lambda: run(self.session, self.principal),
+        return await self.answer_once(
+            body, model=model, run=lambda: run(self.session, self.principal)
         )
 
 
