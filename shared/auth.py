@@ -77,6 +77,13 @@ class Principal:
         if not self.may_access(kind, value):
             raise Forbidden(f"client {self.client_id!r} is not bound to {kind[:-1]} {value!r}")
 
+    def ensure_filters(self, filters: dict[TenantKind, str | None]) -> None:
+        """Raise 403 for a list filter naming a value outside the bindings; an absent filter
+        (None) asks for nothing, the query itself keeps the rows to what is readable."""
+        for kind, value in filters.items():
+            if value is not None:
+                self.ensure_access(kind, value)
+
     def visible(self, kind: TenantKind) -> frozenset[str] | None:
         """The values of ``kind`` this client may see, or None for all of them (list filters)."""
         if self.is_admin:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import Select, Table, and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -122,6 +123,15 @@ def _readable(query: Select[CurrencyAggregate], principal: Principal) -> Select[
     if currencies is not None:
         query = query.where(CurrencyAggregate.currency.in_(list(currencies)))
     return query
+
+
+class AggregateFilters(TypedDict):
+    """The filters of a list of aggregates, each None when not asked for: the service
+    passes them through as one, the query alone gives them their meaning."""
+
+    territory: str | None
+    currency: str | None
+    period: str | None
 
 
 async def list_readable(

@@ -13,13 +13,8 @@ from fastapi import APIRouter, Query
 from services.diagnostics.aggregates import service
 from services.diagnostics.aggregates.schemas import AggregatePage, AggregateRead, CirculationRead
 from services.diagnostics.errors import InvalidInput
-from services.diagnostics.http.pagination import (
-    Cursor,
-    InvalidCursor,
-    Limit,
-    decode_cursor,
-    next_cursor,
-)
+from services.diagnostics.http import pagination
+from services.diagnostics.http.pagination import Cursor, InvalidCursor, Limit
 from services.diagnostics.http.parameters import Period, TerritoryFilter
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Reader
@@ -43,23 +38,23 @@ async def list_aggregates(
     """Per territory, currency and month: volume, transactions, issuance, reconversion,
     payments inside and outside the territory (minor units), and their shares; only the
     territories and currencies this client is bound to."""
-    service.authorise_filters(principal, territory=territory, currency=currency)
-    after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2])))
-    items = await service.list_aggregates(
-        session,
-        principal,
-        after=after,
+    principal.ensure_filters({"territories": territory, "currencies": currency})
+    items, following = await pagination.keyset_page(
+        cursor,
         limit=limit,
-        territory=territory,
-        currency=currency,
-        period=period,
-    )
-    return AggregatePage(
-        items=[AggregateRead(**item) for item in items],
-        next_cursor=next_cursor(
-            items, limit=limit, key=lambda i: [i["territory"], i["currency"], i["period"]]
+        parse=lambda raw: (str(raw[0]), str(raw[1]), str(raw[2])),
+        fetch=lambda after: service.list_aggregates(
+            session,
+            principal,
+            after=after,
+            limit=limit,
+            territory=territory,
+            currency=currency,
+            period=period,
         ),
+        key=pagination.fields_key("territory", "currency", "period"),
     )
+    return AggregatePage(items=[AggregateRead(**item) for item in items], next_cursor=following)
 
 
 @router.get(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.aggregates import events, repository
+from services.diagnostics.aggregates.repository import AggregateFilters
 from services.diagnostics.aggregates.rules.circulation import Circulation, circulation, velocity
 from services.diagnostics.aggregates.rules.postings import (
     Counters,
@@ -111,34 +112,16 @@ async def recompute_active_accounts_from_transfers(session: AsyncSession) -> dic
     return recompute_active_accounts(await repository.stored_transfers(session))
 
 
-def authorise_filters(principal: Principal, *, territory: str | None, currency: str | None) -> None:
-    """403 for a territory or currency filter outside the client's bindings."""
-    if territory is not None:
-        principal.ensure_access("territories", territory)
-    if currency is not None:
-        principal.ensure_access("currencies", currency)
-
-
 async def list_aggregates(
     session: AsyncSession,
     principal: Principal,
     *,
     after: Key | None,
     limit: int,
-    territory: str | None,
-    currency: str | None,
-    period: str | None,
+    **filters: Unpack[AggregateFilters],
 ) -> list[dict[str, Any]]:
     """A page of the aggregates the client may read, with their active accounts and shares."""
-    rows = await repository.list_readable(
-        session,
-        principal,
-        after=after,
-        limit=limit,
-        territory=territory,
-        currency=currency,
-        period=period,
-    )
+    rows = await repository.list_readable(session, principal, after=after, limit=limit, **filters)
     active = await repository.active_account_counts(
         session, [(r.territory, r.currency, r.period) for r in rows]
     )

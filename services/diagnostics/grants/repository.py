@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +48,15 @@ def _readable(query: Select[GrantAggregate], principal: Principal) -> Select[Gra
     if programmes is not None:
         query = query.where(GrantAggregate.programme.in_(list(programmes)))
     return query
+
+
+class GrantFilters(TypedDict):
+    """The filters of a list of grant aggregates, each None when not asked for: the service
+    passes them through as one, the query alone gives them their meaning."""
+
+    territory: str | None
+    programme: str | None
+    period: str | None
 
 
 async def list_readable(

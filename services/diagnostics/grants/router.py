@@ -8,13 +8,8 @@ from fastapi import APIRouter, Query
 
 from services.diagnostics.grants import service
 from services.diagnostics.grants.schemas import GrantPage, GrantRead
-from services.diagnostics.http.pagination import (
-    Cursor,
-    InvalidCursor,
-    Limit,
-    decode_cursor,
-    next_cursor,
-)
+from services.diagnostics.http import pagination
+from services.diagnostics.http.pagination import Cursor, InvalidCursor, Limit
 from services.diagnostics.http.parameters import Period, TerritoryFilter
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Reader
@@ -37,22 +32,20 @@ async def list_grants(
 ) -> GrantPage:
     """Per territory, programme, currency and month: commitments and releases (euro cents),
     payments and amounts paid (minor units of the paying currency)."""
-    service.authorise_filters(principal, territory=territory, programme=programme)
-    after = decode_cursor(cursor, lambda raw: (str(raw[0]), str(raw[1]), str(raw[2]), str(raw[3])))
-    items = await service.list_grants(
-        session,
-        principal,
-        after=after,
+    principal.ensure_filters({"territories": territory, "programmes": programme})
+    items, following = await pagination.keyset_page(
+        cursor,
         limit=limit,
-        territory=territory,
-        programme=programme,
-        period=period,
-    )
-    return GrantPage(
-        items=[GrantRead(**item) for item in items],
-        next_cursor=next_cursor(
-            items,
+        parse=lambda raw: (str(raw[0]), str(raw[1]), str(raw[2]), str(raw[3])),
+        fetch=lambda after: service.list_grants(
+            session,
+            principal,
+            after=after,
             limit=limit,
-            key=lambda i: [i["territory"], i["programme"], i["currency"], i["period"]],
+            territory=territory,
+            programme=programme,
+            period=period,
         ),
+        key=pagination.fields_key("territory", "programme", "currency", "period"),
     )
+    return GrantPage(items=[GrantRead(**item) for item in items], next_cursor=following)

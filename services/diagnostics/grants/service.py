@@ -3,13 +3,13 @@ currency and month, commitments and releases (euro cents) and payments (paying c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.aggregates.rules.postings import period_of
 from services.diagnostics.grants import repository
-from services.diagnostics.grants.repository import GrantKey
+from services.diagnostics.grants.repository import GrantFilters, GrantKey
 from shared.auth import Principal
 from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
 from shared.events.envelope import Event
@@ -34,36 +34,16 @@ async def apply_payment(session: AsyncSession, event: Event) -> None:
     await repository.add(session, key, payments=1, paid=paid.amount)
 
 
-def authorise_filters(
-    principal: Principal, *, territory: str | None, programme: str | None
-) -> None:
-    """403 for a territory or programme filter outside the client's bindings."""
-    if territory is not None:
-        principal.ensure_access("territories", territory)
-    if programme is not None:
-        principal.ensure_access("programmes", programme)
-
-
 async def list_grants(
     session: AsyncSession,
     principal: Principal,
     *,
     after: GrantKey | None,
     limit: int,
-    territory: str | None,
-    programme: str | None,
-    period: str | None,
+    **filters: Unpack[GrantFilters],
 ) -> list[dict[str, Any]]:
     """A page of grant aggregates the client may read, with the net commitment of each."""
-    rows = await repository.list_readable(
-        session,
-        principal,
-        after=after,
-        limit=limit,
-        territory=territory,
-        programme=programme,
-        period=period,
-    )
+    rows = await repository.list_readable(session, principal, after=after, limit=limit, **filters)
     return [
         {
             "territory": r.territory,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
@@ -18,6 +18,7 @@ Cursor = Annotated[
 ]
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 
 class InvalidCursor(Unprocessable):
@@ -46,3 +47,22 @@ def decode_cursor(cursor: str | None, parse: Callable[[list[Any]], T]) -> T | No
 
 def next_cursor(items: list[Any], *, limit: int, key: Callable[[Any], list[Any]]) -> str | None:
     return encode_cursor(key(items[-1])) if len(items) == limit else None
+
+
+def fields_key(*names: str) -> Callable[[dict[str, Any]], list[Any]]:
+    """Key of the next cursor: these fields of the page's last item, in this order."""
+    return lambda item: [item[name] for name in names]
+
+
+async def keyset_page(
+    cursor: str | None,
+    *,
+    limit: int,
+    parse: Callable[[list[Any]], T],
+    fetch: Callable[[T | None], Awaitable[list[Item]]],
+    key: Callable[[Item], list[Any]],
+) -> tuple[list[Item], str | None]:
+    """One keyset page: the rows after the client's cursor, and the cursor of the next page
+    (None on a short page), so every list endpoint encodes its position the same way."""
+    items = await fetch(decode_cursor(cursor, parse))
+    return items, next_cursor(items, limit=limit, key=key)

@@ -16,7 +16,7 @@ from services.diagnostics.http.pagination import (
     decode_cursor,
     next_cursor,
 )
-from services.diagnostics.http.parameters import LatestYear, PerimeterCode, TerritoryCode, Year
+from services.diagnostics.http.parameters import LatestYear, PerimeterCode, TerritoryCode, YearSpan
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Reader
 from services.diagnostics.indicators.errors import NoDataForYear
@@ -148,18 +148,11 @@ async def get_specialisation(
     responses=ON_TERRITORY,
 )
 async def get_shift_share(
-    code: TerritoryCode,
-    from_year: Year,
-    session: DbSession,
-    principal: Reader,
-    to_year: LatestYear = None,
+    code: TerritoryCode, span: YearSpan, session: DbSession, principal: Reader
 ) -> ShiftShareBetween:
     """Shift-share decomposition of the territory's jobs by sector between two years."""
-    return ShiftShareBetween(
-        **await evolution.shift_share_of(
-            session, principal, code=code, from_year=from_year, to_year=to_year
-        )
-    )
+    between = await evolution.shift_share_of(session, principal, code=code, **span._asdict())
+    return ShiftShareBetween(**between)
 
 
 @router.get(
@@ -290,16 +283,9 @@ async def get_perimeter_specialisation(
     responses=ON_PERIMETER,
 )
 async def get_perimeter_shift_share(
-    kind: PerimeterKind,
-    code: PerimeterCode,
-    from_year: Year,
-    session: DbSession,
-    principal: Reader,
-    to_year: LatestYear = None,
+    kind: PerimeterKind, code: PerimeterCode, span: YearSpan, session: DbSession, principal: Reader
 ) -> ShiftShareBetween:
     """Shift-share decomposition of a perimeter's jobs by sector between two years."""
-    return ShiftShareBetween(
-        **await evolution.shift_share_of(
-            session, principal, perimeter=(kind, code), from_year=from_year, to_year=to_year
-        )
-    )
+    place = (kind, code)
+    between = await evolution.shift_share_of(session, principal, perimeter=place, **span._asdict())
+    return ShiftShareBetween(**between)

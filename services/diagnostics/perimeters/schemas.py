@@ -14,13 +14,18 @@ PerimeterKind = Literal[
 ]
 
 
-class PerimeterRead(Schema):
+class PerimeterBase(Schema):
+    """What a perimeter is, in a list and alone; they differ only in ``communes``."""
+
     kind: str
     code: str
     name: str
     valid_from: date
     valid_to: date | None
     synthetic: bool
+
+
+class PerimeterRead(PerimeterBase):
     communes: int
 
 
@@ -29,11 +34,5 @@ class PerimeterPage(Schema):
     next_cursor: str | None
 
 
-class PerimeterDetail(Schema):
-    kind: str
-    code: str
-    name: str
-    valid_from: date
-    valid_to: date | None
-    synthetic: bool
+class PerimeterDetail(PerimeterBase):
     communes: list[str]

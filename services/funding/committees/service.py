@@ -315,10 +315,9 @@ async def _grant(
     """Commit the granted amount on the envelope and schedule its payment in tranches."""
     await programmes.change_commitment(
         session,
-        envelope_id=envelope.id,
+        envelope=envelope,
         owner=programme,
-        application_id=application.id,
-        territory=application.territory,
+        grantee=application,
         amount_cents=amount_cents,
     )
     application.granted_amount_cents = amount_cents

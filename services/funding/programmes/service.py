@@ -5,7 +5,7 @@ releases, payments), each under the envelope's row lock."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,19 +206,29 @@ def _figures(row: Envelope) -> budget.Envelope:
     )
 
 
+class Grantee(Protocol):
+    """The application a commitment is for, as the budget event names it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def territory(self) -> str: ...
+
+
 async def change_commitment(
     session: AsyncSession,
     *,
-    envelope_id: uuid.UUID,
+    envelope: Envelope,
     owner: Programme,
-    application_id: uuid.UUID,
-    territory: str,
+    grantee: Grantee,
     amount_cents: int,
     release_from: budget.Commitment | None = None,
 ) -> Envelope:
     """Commit ``amount_cents`` of the envelope to a grant (refused beyond AP) or, with
-    ``release_from``, give them back from that unpaid commitment; announce either."""
-    locked = await repository.envelope(session, envelope_id, lock=True)
+    ``release_from``, give them back from that unpaid commitment; announce either. The
+    envelope is locked again here, whatever the caller holds of it."""
+    locked = await repository.envelope(session, envelope.id, lock=True)
     if release_from is None:
         updated, _ = budget.commit(_figures(locked), amount_cents)
     else:
@@ -230,8 +240,8 @@ async def change_commitment(
         released=release_from is not None,
         envelope=locked,
         programme=owner,
-        application_id=application_id,
-        territory=territory,
+        application_id=grantee.id,
+        territory=grantee.territory,
         amount_cents=amount_cents,
     )
     return locked

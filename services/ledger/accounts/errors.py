@@ -63,3 +63,16 @@ class UnknownAccount(LedgerDomainError):
     """A posting or hold names an account that does not exist."""
 
     code, title = "unknown-account", "Unknown account"
+
+
+POSTING_REFUSALS = (
+    CurrencyMismatch,
+    UnknownAccount,
+    AccountFrozen,
+    AccountClosed,
+    InsufficientFunds,
+    CreditLimitExceeded,
+    BalanceLimitExceeded,
+)
+"""What an account refuses a posting for, in the order the posting paths document them
+(holds, transactions, batches): one list, so a new refusal reaches every path's OpenAPI."""

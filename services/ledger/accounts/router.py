@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, NamedTuple
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import RowMapping
 
@@ -44,6 +45,22 @@ from shared.service_app import DbSession
 from shared.strict_types import IsoInstant
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
+
+
+class Period(NamedTuple):
+    since: datetime
+    until: datetime
+
+
+def statement_period(
+    since: Annotated[IsoInstant, Query(description="Start (inclusive, timezone-aware)")],
+    until: Annotated[IsoInstant, Query(description="End (exclusive, timezone-aware)")],
+) -> Period:
+    """``[since, until)`` of a statement, read from the query alike by its JSON and CSV forms."""
+    return Period(since, until)
+
+
+StatementPeriod = Annotated[Period, Depends(statement_period)]
 
 
 def account_view(row: RowMapping) -> dict[str, Any]:
@@ -160,13 +177,10 @@ async def account_history(
     responses={**AUTH_ERRORS, **problem_responses(NotFound, InvalidPeriod, NoReadAuthority)},
 )
 async def statement(
-    account_id: UUID,
-    principal: Reader,
-    session: DbSession,
-    since: Annotated[IsoInstant, Query(description="Start (inclusive, timezone-aware)")],
-    until: Annotated[IsoInstant, Query(description="End (exclusive, timezone-aware)")],
+    account_id: UUID, principal: Reader, session: DbSession, period: StatementPeriod
 ) -> Any:
     """Opening balance, entries and closing balance over ``[since, until)``."""
+    since, until = period
     return await service.statement(session, principal, account_id, since=since, until=until)
 
 
@@ -180,13 +194,10 @@ async def statement(
     },
 )
 async def statement_as_csv(
-    account_id: UUID,
-    principal: Reader,
-    session: DbSession,
-    since: Annotated[IsoInstant, Query(description="Start (inclusive, timezone-aware)")],
-    until: Annotated[IsoInstant, Query(description="End (exclusive, timezone-aware)")],
+    account_id: UUID, principal: Reader, session: DbSession, period: StatementPeriod
 ) -> Any:
     """The statement over ``[since, until)`` as CSV, for spreadsheets and accountants."""
+    since, until = period
     text = await service.statement_as_csv(session, principal, account_id, since=since, until=until)
     name = f"statement-{account_id}-{since:%Y%m%d}-{until:%Y%m%d}.csv"
     return CsvResponse(

@@ -15,10 +15,11 @@ given to a final file.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,30 +64,52 @@ def _file_date(date_to: date | None) -> str:
     return (date_to or date.today()).strftime("%Y%m%d")
 
 
-async def _journal(
+@dataclass(frozen=True, slots=True)
+class JournalExport:
+    """A journal export's request: the currency, the reader (its operator, or an
+    accountant or auditor bound to it), the unit of work and the period asked for."""
+
+    code: str
+    request: Request
+    principal: Principal
+    session: AsyncSession
+    date_from: date | None
+    date_to: date | None
+
+    async def stream(
+        self,
+        *,
+        render: Callable[[AsyncIterator[Any]], AsyncIterator[bytes]],
+        media_type: str,
+        name: Callable[[bool], str],
+    ) -> StreamingResponse:
+        """The currency's journal lines for the period, streamed as a ``render``ed file
+        named ``name(final)``."""
+        final, lines = await journal.open_journal(
+            self.session,
+            self.request.app.state.session_factory,
+            self.principal,
+            currency=self.code,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+        headers = {**attachment(name(final)), STATUS_HEADER: "final" if final else "provisional"}
+        return StreamingResponse(render(lines), media_type=media_type, headers=headers)
+
+
+async def journal_export(
+    code: Code,
     request: Request,
-    principal: Principal,
-    session: AsyncSession,
-    code: str,
-    period: tuple[date | None, date | None],
-    *,
-    render: Callable[[AsyncIterator[Any]], AsyncIterator[bytes]],
-    media_type: str,
-    name: Callable[[bool], str],
-) -> StreamingResponse:
-    """The currency's journal lines for ``period``, streamed as a ``render``ed file named
-    ``name(final)``."""
-    date_from, date_to = period
-    final, lines = await journal.open_journal(
-        session,
-        request.app.state.session_factory,
-        principal,
-        currency=code,
-        date_from=date_from,
-        date_to=date_to,
-    )
-    headers = {**attachment(name(final)), STATUS_HEADER: "final" if final else "provisional"}
-    return StreamingResponse(render(lines), media_type=media_type, headers=headers)
+    principal: Reader,
+    session: DbSession,
+    date_from: From = None,
+    date_to: To = None,
+) -> JournalExport:
+    return JournalExport(code, request, principal, session, date_from, date_to)
+
+
+# ``scope="function"``: it holds the session, whose unit of work ends before the answer.
+Export = Annotated[JournalExport, Depends(journal_export, scope="function")]
 
 
 @router.get(
@@ -110,26 +133,15 @@ async def verify(code: Code, principal: Reader, session: DbSession) -> Any:
         **ERRORS,
     },
 )
-async def journal_fec(
-    code: Code,
-    request: Request,
-    principal: Reader,
-    session: DbSession,
-    date_from: From = None,
-    date_to: To = None,
-) -> Any:
+async def journal_fec(export: Export) -> Any:
     """The currency's sealed journal as a French FEC file (Fichier des Écritures
     Comptables): one line per posting, tab-separated, a positive posting is a Credit; final
     for a closed, wholly sealed period, else named ``…-provisoire.txt``."""
-    return await _journal(
-        request,
-        principal,
-        session,
-        code,
-        (date_from, date_to),
+    day = _file_date(export.date_to)
+    return await export.stream(
         render=journal.fec_stream,
         media_type=f"{FEC_MEDIA_TYPE}; charset=iso-8859-15",
-        name=lambda final: f"{code}FEC{_file_date(date_to)}{'' if final else '-provisoire'}.txt",
+        name=lambda final: f"{export.code}FEC{day}{'' if final else '-provisoire'}.txt",
     )
 
 
@@ -141,23 +153,11 @@ async def journal_fec(
         **ERRORS,
     },
 )
-async def journal_csv(
-    code: Code,
-    request: Request,
-    principal: Reader,
-    session: DbSession,
-    date_from: From = None,
-    date_to: To = None,
-) -> Any:
+async def journal_csv(export: Export) -> Any:
     """The currency's sealed journal as CSV, one row per posting, amounts in minor units
     (``amount``) and in units with a dot (``amount_decimal``)."""
-    return await _journal(
-        request,
-        principal,
-        session,
-        code,
-        (date_from, date_to),
+    return await export.stream(
         render=journal.csv_stream,
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        name=lambda final: f"{code}-journal-{_file_date(date_to)}.csv",
+        name=lambda final: f"{export.code}-journal-{_file_date(export.date_to)}.csv",
     )

@@ -11,10 +11,11 @@ needs no other authority over the card's account. Reads are ``ledger:read``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,38 +67,58 @@ def _key(request: Request) -> bytes:
     return secret.encode()
 
 
-async def _card_payment(
-    body: CardAuthorizationCreate | CardPurchaseCreate,
-    principal: Principal,
-    session: AsyncSession,
-    request: Request,
-    idempotency: IdempotencyContext,
-    *,
-    pay: Callable[[Any], Awaitable[Any]],
-    model: type[BaseModel],
-) -> Any:
-    """A payment with the card ``body`` presents, once per idempotency key: the card is
-    identified and checked (known, not blocked, visible) inside the key's transaction."""
-    identity = cards.card_identity(number=body.card_number, token=body.token)
-    key = _key(request)
-    # What a replay must repeat, with the card's fingerprint instead of its number: the
-    # idempotency table must not hold a plain hash of a card number either.
-    fields = body.model_dump(mode="json", exclude={"card_number", "token", "idempotency_key"})
-    replayed = {**fields, "card": identity.fingerprint(key)}
+@dataclass(frozen=True, slots=True)
+class CardPayment:
+    """What a card payment needs besides its body: the paying terminal's principal (its
+    ``ledger:post`` scope), the unit of work, the fingerprint key and the idempotency key."""
 
-    async def run() -> Any:
-        card = await cards.presented(session, identity=identity, key=key, principal=principal)
-        return await pay(card)
+    principal: Principal
+    session: AsyncSession
+    request: Request
+    idempotency: IdempotencyContext
 
-    return await idempotent(
-        session,
-        principal=principal,
-        key=idempotency.key(body.idempotency_key),
-        route=idempotency.route,
-        body=replayed,
-        run=run,
-        model=model,
-    )
+    async def once(
+        self,
+        body: CardAuthorizationCreate | CardPurchaseCreate,
+        *,
+        pay: Callable[[AsyncSession, Principal, Any], Awaitable[Any]],
+        model: type[BaseModel],
+    ) -> Any:
+        """A payment with the card ``body`` presents, once per idempotency key: the card is
+        identified and checked (known, not blocked, visible) inside the key's transaction,
+        then ``pay`` runs with the session, the principal and the card."""
+        identity = cards.card_identity(number=body.card_number, token=body.token)
+        key = _key(self.request)
+        # What a replay must repeat, with the card's fingerprint instead of its number: the
+        # idempotency table must not hold a plain hash of a card number either.
+        fields = body.model_dump(mode="json", exclude={"card_number", "token", "idempotency_key"})
+        replayed = {**fields, "card": identity.fingerprint(key)}
+
+        async def run() -> Any:
+            card = await cards.presented(
+                self.session, identity=identity, key=key, principal=self.principal
+            )
+            return await pay(self.session, self.principal, card)
+
+        return await idempotent(
+            self.session,
+            principal=self.principal,
+            key=self.idempotency.key(body.idempotency_key),
+            route=self.idempotency.route,
+            body=replayed,
+            run=run,
+            model=model,
+        )
+
+
+async def card_payment(
+    principal: Poster, session: DbSession, request: Request, idempotency: Idempotency
+) -> CardPayment:
+    return CardPayment(principal, session, request, idempotency)
+
+
+# ``scope="function"``: it holds the session, whose unit of work commits before the answer.
+Payment = Annotated[CardPayment, Depends(card_payment, scope="function")]
 
 
 @router.post(
@@ -176,17 +197,12 @@ async def block_card(card_id: UUID, body: CardBlock, principal: Poster, session:
         **problem_responses(*PRESENT_ERRORS, *HOLD_ERRORS, InvalidCardMerchant, CardNotForVoucher),
     },
 )
-async def authorize(
-    body: CardAuthorizationCreate,
-    principal: Poster,
-    session: DbSession,
-    request: Request,
-    idempotency: Idempotency,
-) -> Any:
+async def authorize(body: CardAuthorizationCreate, payment: Payment) -> Any:
     """Authorise a card payment at a merchant: a hold, captured later via /holds/{id}/capture."""
-
-    async def pay(card: Any) -> Any:
-        return await cards.authorize_request(
+    return await payment.once(
+        body,
+        model=HoldRead,
+        pay=lambda session, principal, card: cards.authorize_request(
             session,
             principal,
             card=card,
@@ -194,16 +210,7 @@ async def authorize(
             amount=body.amount,
             expires_at=body.expires_at,
             metadata=body.metadata,
-        )
-
-    return await _card_payment(
-        body,
-        principal,
-        session,
-        request,
-        idempotency,
-        pay=pay,
-        model=HoldRead,
+        ),
     )
 
 
@@ -217,32 +224,18 @@ async def authorize(
         **problem_responses(*PRESENT_ERRORS, *PURCHASE_ERRORS, CardRequiresVoucher),
     },
 )
-async def purchase(
-    body: CardPurchaseCreate,
-    principal: Poster,
-    session: DbSession,
-    request: Request,
-    idempotency: Idempotency,
-) -> Any:
+async def purchase(body: CardPurchaseCreate, payment: Payment) -> Any:
     """Pay with a programme-credit card: one step, under the programme's merchant, category
     and cap rules, from the earliest-expiring credit lots."""
-
-    async def pay(card: Any) -> Any:
-        return await cards.purchase_request(
+    return await payment.once(
+        body,
+        model=CardPurchaseRead,
+        pay=lambda session, principal, card: cards.purchase_request(
             session,
             principal,
             card=card,
             merchant=body.merchant_account_id,
             amount=body.amount,
             category=body.category,
-        )
-
-    return await _card_payment(
-        body,
-        principal,
-        session,
-        request,
-        idempotency,
-        pay=pay,
-        model=CardPurchaseRead,
+        ),
     )

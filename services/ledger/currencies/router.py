@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts.errors import CurrencyMismatch, UnknownAccount
@@ -36,7 +37,8 @@ from services.ledger.currencies.schemas import (
     ReserveRead,
 )
 from services.ledger.currencies.service import acts, registry, reserve
-from services.ledger.http.idempotency import Idempotency, IdempotencyContext, idempotent_request
+from services.ledger.http.idempotency import Idempotency
+from services.ledger.http.keyed import KeyedAct
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import (
@@ -164,41 +166,50 @@ PENDING: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _operator_act(
-    session: AsyncSession,
-    principal: Principal,
-    code: str,
-    body: IssuanceCreate | ReconversionCreate,
-    idempotency: IdempotencyContext,
-    *,
-    act: str,
-    amount: int,
-    post: Callable[[], Awaitable[Any]],
-) -> Any:
-    """Post an issuance or reconversion now, or, at or above the currency's four-eyes
-    threshold, record it for a second operator (202)."""
-    if await acts.needs_approval(session, principal, code, act=act, amount=amount):
-        return await idempotent_request(
-            session,
-            model=ApprovalRead,
-            status_code=202,
-            principal=principal,
-            header_key=idempotency.header,
-            request=body,
-            route=idempotency.route,
-            run=lambda: acts.request_approval(
-                session, principal, code, act=act, account_id=body.account_id, amount=amount
-            ),
+@dataclass(frozen=True, slots=True)
+class ReserveAct(KeyedAct):
+    """An issuance or a reconversion: posted now, or, at or above the currency's
+    four-eyes threshold, recorded for a second operator (202)."""
+
+    async def once(
+        self,
+        body: IssuanceCreate | ReconversionCreate,
+        *,
+        act: str,
+        amount: int,
+        post: Callable[[AsyncSession, Principal, str], Awaitable[Any]],
+    ) -> Any:
+        """The act once per idempotency key, waiting for approval when it is large."""
+        session, principal, code = self.session, self.principal, self.code
+        if await acts.needs_approval(session, principal, code, act=act, amount=amount):
+            return await self.answer_once(
+                body,
+                model=ApprovalRead,
+                status_code=202,
+                run=lambda: acts.request_approval(
+                    session, principal, code, act=act, account_id=body.account_id, amount=amount
+                ),
+            )
+        return await self.answer_once(
+            body, model=TransactionRead, run=lambda: post(session, principal, code)
         )
-    return await idempotent_request(
-        session,
-        model=TransactionRead,
-        principal=principal,
-        header_key=idempotency.header,
-        request=body,
-        route=idempotency.route,
-        run=post,
-    )
+
+
+async def issuance_act(
+    code: Code, principal: Issuer, session: DbSession, idempotency: Idempotency
+) -> ReserveAct:
+    return ReserveAct(code, principal, session, idempotency)
+
+
+async def reconversion_act(
+    code: Code, principal: Reconverter, session: DbSession, idempotency: Idempotency
+) -> ReserveAct:
+    return ReserveAct(code, principal, session, idempotency)
+
+
+# ``scope="function"``: they hold the session, whose unit of work commits before the answer.
+IssuanceAct = Annotated[ReserveAct, Depends(issuance_act, scope="function")]
+ReconversionAct = Annotated[ReserveAct, Depends(reconversion_act, scope="function")]
 
 
 @reserve_router.post(
@@ -207,24 +218,14 @@ async def _operator_act(
     response_model=TransactionRead,
     responses={**REPLAY, **PENDING, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
 )
-async def issue(
-    code: Code,
-    body: IssuanceCreate,
-    principal: Issuer,
-    session: DbSession,
-    idempotency: Idempotency,
-) -> Any:
+async def issue(body: IssuanceCreate, reserve_act: IssuanceAct) -> Any:
     """Euros paid into the guarantee fund become units on the account (plus any bonus): an
     operator act; a large one waits for a second operator (202)."""
-    return await _operator_act(
-        session,
-        principal,
-        code,
+    return await reserve_act.once(
         body,
-        idempotency,
         act="issuance",
         amount=body.euros,
-        post=lambda: acts.issue(
+        post=lambda session, principal, code: acts.issue(
             session, principal, code, account_id=body.account_id, euros=body.euros
         ),
     )
@@ -236,24 +237,14 @@ async def issue(
     response_model=TransactionRead,
     responses={**REPLAY, **PENDING, **AUTH_ERRORS, **problem_responses(*CONVERSION_ERRORS)},
 )
-async def reconvert(
-    code: Code,
-    body: ReconversionCreate,
-    principal: Reconverter,
-    session: DbSession,
-    idempotency: Idempotency,
-) -> Any:
+async def reconvert(body: ReconversionCreate, reserve_act: ReconversionAct) -> Any:
     """Units of a merchant go back to euros, minus the fee of its category: an operator
     act; a large one waits for a second operator (202)."""
-    return await _operator_act(
-        session,
-        principal,
-        code,
+    return await reserve_act.once(
         body,
-        idempotency,
         act="reconversion",
         amount=body.units,
-        post=lambda: acts.reconvert(
+        post=lambda session, principal, code: acts.reconvert(
             session, principal, code, account_id=body.account_id, units=body.units
         ),
     )

@@ -8,15 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from services.ledger.accounts.errors import (
-    AccountClosed,
-    AccountFrozen,
-    BalanceLimitExceeded,
-    CreditLimitExceeded,
-    CurrencyMismatch,
-    InsufficientFunds,
-    UnknownAccount,
-)
+from services.ledger.accounts.errors import POSTING_REFUSALS
 from services.ledger.authority.errors import DEBIT_ERRORS
 from services.ledger.holds.errors import InvalidHoldExpiry
 from services.ledger.http.schemas import (
@@ -42,13 +34,7 @@ HOLD_ERRORS = (
     InvalidAmount,
     InvalidHoldExpiry,
     DuplicateAccountPosting,
-    CurrencyMismatch,
-    UnknownAccount,
-    AccountFrozen,
-    AccountClosed,
-    InsufficientFunds,
-    CreditLimitExceeded,
-    BalanceLimitExceeded,
+    *POSTING_REFUSALS,
     IdempotencyKeyReused,
     VoucherCreditRestricted,
     Unprocessable,

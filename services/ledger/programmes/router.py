@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts.errors import (
     CurrencyMismatch,
@@ -21,11 +23,8 @@ from services.ledger.authority.errors import (
 from services.ledger.currencies.errors import (
     UnknownCurrency,
 )
-from services.ledger.http.idempotency import (
-    Idempotency,
-    IdempotencyContext,
-    idempotent_request,
-)
+from services.ledger.http.idempotency import Idempotency
+from services.ledger.http.keyed import KeyedAct
 from services.ledger.http.pagination import (
     Cursor,
     InvalidCursor,
@@ -82,28 +81,34 @@ def _replay(model: type) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "description": "Replay of an idempotent request"}}
 
 
-async def _once(
-    code: str,
-    session: DbSession,
-    principal: Principal,
-    *,
-    body: BaseModel,
-    idempotency: IdempotencyContext,
-    model: type[BaseModel],
-    run: Callable[[], Awaitable[Any]],
-) -> Any:
-    """A programme act by a principal bound to the currency, answered once per idempotency
-    key (header or body) on its route."""
-    principal.ensure_access("currencies", code)
-    return await idempotent_request(
-        session,
-        model=model,
-        principal=principal,
-        header_key=idempotency.header,
-        request=body,
-        route=idempotency.route,
-        run=run,
-    )
+@dataclass(frozen=True, slots=True)
+class ProgrammeAct(KeyedAct):
+    """A programme act (credits, purchases, reimbursements) by a principal bound to the
+    currency."""
+
+    async def once(
+        self,
+        body: BaseModel,
+        *,
+        model: type[BaseModel],
+        run: Callable[[AsyncSession, Principal], Awaitable[Any]],
+    ) -> Any:
+        """The act once per idempotency key (header or body) on its route; ``run`` gets the
+        session and the principal."""
+        self.principal.ensure_access("currencies", self.code)
+        return await self.answer_once(
+            body, model=model, run=lambda: run(self.session, self.principal)
+        )
+
+
+async def programme_act(
+    code: Code, principal: Poster, session: DbSession, idempotency: Idempotency
+) -> ProgrammeAct:
+    return ProgrammeAct(code, principal, session, idempotency)
+
+
+# ``scope="function"``: it holds the session, whose unit of work commits before the answer.
+Act = Annotated[ProgrammeAct, Depends(programme_act, scope="function")]
 
 
 @router.put(
@@ -153,25 +158,15 @@ async def get_programme(code: Code, principal: Reader, session: DbSession) -> An
     response_model=CreditGrantRead,
     responses={**_replay(CreditGrantRead), **AUTH_ERRORS, **problem_responses(*GRANT_ERRORS)},
 )
-async def grant_credits(
-    code: Code,
-    body: CreditGrantCreate,
-    principal: Poster,
-    session: DbSession,
-    idempotency: Idempotency,
-) -> Any:
+async def grant_credits(body: CreditGrantCreate, act: Act) -> Any:
     """A funder grants a beneficiary credits, as one lot usable until ``expires_at``."""
-    return await _once(
-        code,
-        session,
-        principal,
-        body=body,
-        idempotency=idempotency,
+    return await act.once(
+        body,
         model=CreditGrantRead,
-        run=lambda: credits.grant_request(
+        run=lambda session, principal: credits.grant_request(
             session,
             principal,
-            currency=code,
+            currency=act.code,
             funder=body.funder_account_id,
             beneficiary=body.beneficiary_account_id,
             amount=body.amount,
@@ -223,25 +218,15 @@ async def list_credits(
     response_model=PurchaseRead,
     responses={**_replay(PurchaseRead), **AUTH_ERRORS, **problem_responses(*PURCHASE_ERRORS)},
 )
-async def purchase(
-    code: Code,
-    body: PurchaseCreate,
-    principal: Poster,
-    session: DbSession,
-    idempotency: Idempotency,
-) -> Any:
+async def purchase(body: PurchaseCreate, act: Act) -> Any:
     """A beneficiary pays an approved merchant from its lots, earliest expiry first."""
-    return await _once(
-        code,
-        session,
-        principal,
-        body=body,
-        idempotency=idempotency,
+    return await act.once(
+        body,
         model=PurchaseRead,
-        run=lambda: purchases.purchase_request(
+        run=lambda session, principal: purchases.purchase_request(
             session,
             principal,
-            currency=code,
+            currency=act.code,
             beneficiary=body.beneficiary_account_id,
             merchant=body.merchant_account_id,
             amount=body.amount,
@@ -331,26 +316,16 @@ async def configure_reimbursement(
         ),
     },
 )
-async def reimburse_merchant(
-    code: Code,
-    body: ReimbursementCreate,
-    principal: Poster,
-    session: DbSession,
-    idempotency: Idempotency,
-) -> Any:
+async def reimburse_merchant(body: ReimbursementCreate, act: Act) -> Any:
     """Buy back in euros the voucher units a merchant received, each funder paying its share
     (an operator act; the euros go to an account held by the merchant's holder)."""
-    reimbursements.ensure_may_reimburse(principal, code)
-    return await _once(
-        code,
-        session,
-        principal,
-        body=body,
-        idempotency=idempotency,
+    reimbursements.ensure_may_reimburse(act.principal, act.code)
+    return await act.once(
+        body,
         model=ReimbursementRead,
-        run=lambda: reimbursements.reimburse(
+        run=lambda session, principal: reimbursements.reimburse(
             session,
-            currency=code,
+            currency=act.code,
             merchant=body.merchant_account_id,
             merchant_euro_account=body.merchant_euro_account_id,
             principal=principal,

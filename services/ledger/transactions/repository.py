@@ -61,6 +61,16 @@ _TX_COLUMNS = (
 )
 
 
+_EVENTS_THEN_AUTHORITIES = """events AS (
+    INSERT INTO outbox (event_id, event_type, topic, key, payload)
+    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+), authorities AS (
+    INSERT INTO posting_authorities
+        (transaction_id, account_id, basis, principal, mandate_id, amount)"""
+"""The outbox rows ($12-$16, one per event) and the head of the authorities insert, alike in
+the single and the grouped statement (they number their parameters the same way)."""
+
+
 _INSERT_TRANSACTION = f"""
 WITH tx AS (
     INSERT INTO transactions
@@ -72,12 +82,7 @@ WITH tx AS (
     SELECT tx.id, leg.account_id, leg.currency, leg.amount
     FROM tx, unnest($9::uuid[], $10::text[], $11::bigint[])
         AS leg (account_id, currency, amount)
-), events AS (
-    INSERT INTO outbox (event_id, event_type, topic, key, payload)
-    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
-), authorities AS (
-    INSERT INTO posting_authorities
-        (transaction_id, account_id, basis, principal, mandate_id, amount)
+), {_EVENTS_THEN_AUTHORITIES}
     SELECT tx.id, g.account_id, g.basis, g.principal, g.mandate_id, g.amount
     FROM tx, unnest($17::uuid[], $18::text[], $19::text[], $20::uuid[], $21::bigint[])
         AS g (account_id, basis, principal, mandate_id, amount)
@@ -151,12 +156,7 @@ WITH tx AS (
     FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::bigint[])
         AS leg (transaction_id, account_id, currency, amount)
     JOIN tx ON tx.id = leg.transaction_id
-), events AS (
-    INSERT INTO outbox (event_id, event_type, topic, key, payload)
-    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
-), authorities AS (
-    INSERT INTO posting_authorities
-        (transaction_id, account_id, basis, principal, mandate_id, amount)
+), {_EVENTS_THEN_AUTHORITIES}
     SELECT g.*
     FROM unnest($17::uuid[], $18::uuid[], $19::text[], $20::text[], $21::uuid[], $22::bigint[])
         AS g (transaction_id, account_id, basis, principal, mandate_id, amount)

@@ -11,15 +11,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from services.ledger.accounts.errors import (
-    AccountClosed,
-    AccountFrozen,
-    BalanceLimitExceeded,
-    CreditLimitExceeded,
-    CurrencyMismatch,
-    InsufficientFunds,
-    UnknownAccount,
-)
+from services.ledger.accounts.errors import POSTING_REFUSALS
 from services.ledger.authority.errors import DEBIT_ERRORS
 from services.ledger.closings.errors import EffectiveDateInFuture, EffectiveDateTooOld, PeriodClosed
 from services.ledger.http.schemas import CODE, Amount, Metadata, MetadataMap, Out, Schema, Text
@@ -42,13 +34,7 @@ POSTING_ERRORS = (
     TooFewPostings,
     DuplicateAccountPosting,
     UnbalancedTransaction,
-    CurrencyMismatch,
-    UnknownAccount,
-    AccountFrozen,
-    AccountClosed,
-    InsufficientFunds,
-    CreditLimitExceeded,
-    BalanceLimitExceeded,
+    *POSTING_REFUSALS,
     MonthlyLoadCapExceeded,
     DebtCapExceeded,
     IdempotencyKeyReused,

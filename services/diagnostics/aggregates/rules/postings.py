@@ -154,23 +154,33 @@ def territories_of(transfers: Iterable[Transfer]) -> list[str]:
     return sorted(code for code in named if code is not None)
 
 
+def month_counters(
+    transfers: Sequence[Transfer], *, territory: str, period: str, transactions: int
+) -> Counters:
+    """The territory's flows of the month among ``transfers``, as counters of
+    ``transactions`` transactions: the live path and the rebuild count alike."""
+    start, end = month_bounds(period)
+    flows = territory_flows(transfers, territory=territory, start=start, end=end)
+    return Counters(
+        transactions=transactions,
+        issued=flows.issued,
+        received_from_outside=flows.received_from_outside,
+        spent_locally=flows.spent_locally,
+        spent_outside=flows.spent_outside,
+        reconverted=flows.reconverted,
+    )
+
+
 def transaction_counters(
     transfers: Sequence[Transfer], *, currency: str, period: str
 ) -> dict[Key, Counters]:
     """Counters one transaction adds, for each territory its transfers name."""
-    start, end = month_bounds(period)
-    out: dict[Key, Counters] = {}
-    for territory in territories_of(transfers):
-        flows = territory_flows(transfers, territory=territory, start=start, end=end)
-        out[(territory, currency, period)] = Counters(
-            transactions=1,
-            issued=flows.issued,
-            received_from_outside=flows.received_from_outside,
-            spent_locally=flows.spent_locally,
-            spent_outside=flows.spent_outside,
-            reconverted=flows.reconverted,
+    return {
+        (territory, currency, period): month_counters(
+            transfers, territory=territory, period=period, transactions=1
         )
-    return out
+        for territory in territories_of(transfers)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,20 +204,12 @@ def recompute(stored: Iterable[StoredTransfer]) -> dict[Key, Counters]:
             key = (territory, row.currency, row.period)
             by_key.setdefault(key, []).append(t)
             naming.setdefault(key, set()).add(row.transaction_id)
-    out: dict[Key, Counters] = {}
-    for key, transfers in by_key.items():
-        territory, _, period = key
-        start, end = month_bounds(period)
-        flows = territory_flows(transfers, territory=territory, start=start, end=end)
-        out[key] = Counters(
-            transactions=len(naming[key]),
-            issued=flows.issued,
-            received_from_outside=flows.received_from_outside,
-            spent_locally=flows.spent_locally,
-            spent_outside=flows.spent_outside,
-            reconverted=flows.reconverted,
+    return {
+        key: month_counters(
+            transfers, territory=key[0], period=key[2], transactions=len(naming[key])
         )
-    return out
+        for key, transfers in by_key.items()
+    }
 
 
 def active_accounts(transfers: Iterable[Transfer]) -> set[tuple[str, str]]:

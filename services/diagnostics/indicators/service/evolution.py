@@ -15,7 +15,7 @@ from services.diagnostics.indicators.rules.employment import (
     shift_share,
 )
 from services.diagnostics.indicators.rules.engines import engine_shares
-from services.diagnostics.indicators.service.subjects import perimeter_in
+from services.diagnostics.indicators.service.subjects import perimeter_in, territory_year
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.territories import service as territories
 from shared.auth import Principal
@@ -122,8 +122,7 @@ async def specialisation(
     session: AsyncSession, principal: Principal, *, code: str, year: int | None
 ) -> dict[str, Any]:
     """Location quotients and Krugman index of a territory (default: latest year)."""
-    await territories.get_readable(session, principal, code)
-    return specialisation_of(await load_year(session, year), code)
+    return specialisation_of(await territory_year(session, principal, code, year), code)
 
 
 async def perimeter_specialisation(

@@ -15,9 +15,8 @@ from services.diagnostics.indicators.rules.indicators import (
     compute_indicators,
 )
 from services.diagnostics.indicators.rules.labels import flag_label, label_of
-from services.diagnostics.indicators.service.subjects import perimeter_in
+from services.diagnostics.indicators.service.subjects import perimeter_in, territory_year
 from services.diagnostics.indicators.service.year import YearData, load_year
-from services.diagnostics.territories import service as territories
 from shared.auth import Principal
 
 
@@ -75,8 +74,7 @@ async def indicators(
     """Every indicator of the territory for the year (default: the latest with figures),
     with its percentile among territories of its level (with ``currency``, one the client
     is bound to, its circulation indicators too)."""
-    await territories.get_readable(session, principal, code, currency)
-    data = await load_year(session, year)
+    data = await territory_year(session, principal, code, year, currency)
     return await _rows(session, data, code, currency)
 
 

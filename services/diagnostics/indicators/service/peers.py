@@ -7,9 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators.rules.report import PEER_INDICATORS
-from services.diagnostics.indicators.service.subjects import perimeter_in
+from services.diagnostics.indicators.service.subjects import perimeter_in, territory_year
 from services.diagnostics.indicators.service.year import YearData, load_year
-from services.diagnostics.territories import service as territories
 from shared.auth import Principal
 
 
@@ -37,8 +36,7 @@ async def peers(
 ) -> dict[str, Any]:
     """The k nearest territories of the same level on structural indicators, and every
     indicator's percentile among them."""
-    await territories.get_readable(session, principal, code)
-    return _peers(await load_year(session, year), code, k)
+    return _peers(await territory_year(session, principal, code, year), code, k)
 
 
 async def perimeter_peers(

@@ -13,9 +13,8 @@ from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
 from services.diagnostics.indicators.service.evolution import comparison, previous_data
 from services.diagnostics.indicators.service.indicators import indicators_of
-from services.diagnostics.indicators.service.subjects import perimeter_in
+from services.diagnostics.indicators.service.subjects import perimeter_in, territory_year
 from services.diagnostics.indicators.service.year import YearData, load_year
-from services.diagnostics.territories import service as territories
 from shared.auth import Principal
 
 
@@ -121,8 +120,7 @@ async def report(
     """The diagnostic: indicators with peers, engine shares, typology, strengths, fragilities
     and suggested levers (with ``currency``, one the client is bound to, its circulation);
     the year defaults to the latest with figures."""
-    await territories.get_readable(session, principal, code, currency)
-    data = await load_year(session, year)
+    data = await territory_year(session, principal, code, year, currency)
     return await report_of(session, data, code, currency)
 
 

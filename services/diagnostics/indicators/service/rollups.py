@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators.rules.engines import ENGINES, engine_bases
+from services.diagnostics.indicators.service.subjects import territory_year
 from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.perimeters import service as perimeters
 from services.diagnostics.territories import service as territories
@@ -44,8 +45,7 @@ async def territory_rollup(
     session: AsyncSession, principal: Principal, *, code: str, year: int | None
 ) -> dict[str, Any]:
     """Sums over the territory's direct members that have data for the year."""
-    await territories.get_readable(session, principal, code)
-    data = await load_year(session, year)
+    data = await territory_year(session, principal, code, year)
     members = await territories.children(session, code)
     return rollup(data, code, members)
 

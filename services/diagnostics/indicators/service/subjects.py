@@ -8,9 +8,10 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators.errors import NoDataForYear
-from services.diagnostics.indicators.service.year import YearData
+from services.diagnostics.indicators.service.year import YearData, load_year
 from services.diagnostics.perimeters import service as perimeters
 from services.diagnostics.perimeters.rules import perimeter_key
+from services.diagnostics.territories import service as territories
 from shared.auth import Principal
 
 
@@ -24,3 +25,16 @@ async def perimeter_in(
     if key not in data.territories:
         raise NoDataForYear(f"aucune commune du périmètre {code} n'a de données en {data.year}")
     return key
+
+
+async def territory_year(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    year: int | None,
+    currency: str | None = None,
+) -> YearData:
+    """The computed year (default: the latest with figures) of a territory the client may
+    read (and of ``currency``, when named): refused before any year is loaded."""
+    await territories.get_readable(session, principal, code, currency)
+    return await load_year(session, year)

@@ -153,10 +153,9 @@ async def _release_unpaid(
         return
     await programmes.change_commitment(
         session,
-        envelope_id=envelope.id,
+        envelope=envelope,
         owner=programme,
-        application_id=application.id,
-        territory=application.territory,
+        grantee=application,
         amount_cents=releasable,
         release_from=Commitment(amount_cents=granted, paid_cents=application.paid_cents + ordered),
     )
