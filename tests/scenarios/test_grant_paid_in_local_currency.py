@@ -26,6 +26,7 @@ from shared.db import make_engine
 from shared.events.catalog.funding import PaymentOrdered
 from shared.settings import ServiceSettings
 from tests.support.events import owned_event, publish_as_owner
+from tests.support.grant_flow import As, open_programme
 from tests.support.stack import admin_token, e2e_stack, role_token
 from tests.support.sync_waiting import wait_until
 
@@ -81,24 +82,6 @@ def ledger_answers(stack: Stack, order_ids: list[str]) -> dict[str, tuple[str, s
             await engine.dispose()
 
     return asyncio.run(read())
-
-
-class As:
-    """One actor's view of the API, through the gateway."""
-
-    def __init__(self, stack: Stack, token: str) -> None:
-        self.http = httpx.Client(
-            base_url=f"{stack.gateway_url}/api",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-
-    def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
-        response = self.http.request(method, path, **kw)
-        assert response.status_code == status, (
-            f"{method} {path}: {response.status_code} {response.text}"
-        )
-        return response.json() if response.content else None
 
 
 def _ledger_setup(admin: As) -> dict[str, str]:
@@ -191,12 +174,12 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(
 ) -> None:
     gw = stack.gateway_url
     admin_tok = admin_token(gw)
-    admin = As(stack, admin_tok)
+    admin = As(stack.gateway_url, admin_tok)
     accounts = _ledger_setup(admin)
 
     tenants = {"programmes": [PROGRAMME], "territories": ["38"], "envelopes": ["*"]}
     applicant = As(
-        stack,
+        stack.gateway_url,
         role_token(
             gw,
             admin_tok,
@@ -208,7 +191,7 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(
         ),
     )
     instructor = As(
-        stack,
+        stack.gateway_url,
         role_token(
             gw,
             admin_tok,
@@ -219,7 +202,7 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(
         ),
     )
     committee = As(
-        stack,
+        stack.gateway_url,
         role_token(
             gw,
             admin_tok,
@@ -230,7 +213,7 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(
         ),
     )
     officer = As(
-        stack,
+        stack.gateway_url,
         role_token(
             gw,
             admin_tok,
@@ -249,32 +232,7 @@ def test_a_grant_paid_in_local_currency_circulates_and_shows_on_the_dashboard(
         tenants={"currencies": ["*"], "programmes": ["*"], "territories": ["*"]},
     )
 
-    admin.ok(
-        "POST",
-        "/funding/programmes",
-        201,
-        json={
-            "code": PROGRAMME,
-            "name": "IDéclic Solidaire",
-            "operator": "Région Rhône-Alpes",
-            "eligible_territories": ["38", "69"],
-            "legal_forms": ["association", "scic"],
-            "project_stages": ["creation"],
-            "advance_percent": 30,
-        },
-    )
-    admin.ok(
-        "POST",
-        f"/funding/programmes/{PROGRAMME}/envelopes",
-        201,
-        json={"code": "IDECLIC-2026", "year": 2026, "ap_cents": 10_000_000, "cp_cents": 10_000_000},
-    )
-    admin.ok(
-        "POST",
-        "/funding/accompanists",
-        201,
-        json={"id": "acc-isere", "name": "Accompagnateur Isère", "territories": ["38"]},
-    )
+    open_programme(admin)
 
     app_id = applicant.ok(
         "POST",

@@ -144,6 +144,36 @@ def transfer(admin: As, payer: str, payee: str, amount: int, key: str) -> dict[s
     return admin.ok("POST", "/ledger/transactions", 201, json=body)  # type: ignore[no-any-return]
 
 
+def open_programme(admin: As) -> None:
+    """The IDéclic programme, its 2026 envelope and the Isère accompanist, as the admin."""
+    admin.ok(
+        "POST",
+        "/funding/programmes",
+        201,
+        json={
+            "code": PROGRAMME,
+            "name": "IDéclic Solidaire",
+            "operator": "Région Rhône-Alpes",
+            "eligible_territories": ["38", "69"],
+            "legal_forms": ["association", "scic"],
+            "project_stages": ["creation"],
+            "advance_percent": 30,
+        },
+    )
+    admin.ok(
+        "POST",
+        f"/funding/programmes/{PROGRAMME}/envelopes",
+        201,
+        json={"code": "IDECLIC-2026", "year": 2026, "ap_cents": 10_000_000, "cp_cents": 10_000_000},
+    )
+    admin.ok(
+        "POST",
+        "/funding/accompanists",
+        201,
+        json={"id": "acc-isere", "name": "Accompagnateur Isère", "territories": ["38"]},
+    )
+
+
 def approved_application(gateway: str, admin_token: str, admin: As) -> tuple[str, As, As]:
     """An application submitted, instructed, approved in committee and under convention,
     ready for payment; with the applicant's and the programme officer's views."""
@@ -179,32 +209,7 @@ def approved_application(gateway: str, admin_token: str, admin: As) -> tuple[str
             ["funding:instruct", "funding:read", "funding:pay"],
         ),
     )
-    admin.ok(
-        "POST",
-        "/funding/programmes",
-        201,
-        json={
-            "code": PROGRAMME,
-            "name": "IDéclic Solidaire",
-            "operator": "Région Rhône-Alpes",
-            "eligible_territories": ["38", "69"],
-            "legal_forms": ["association", "scic"],
-            "project_stages": ["creation"],
-            "advance_percent": 30,
-        },
-    )
-    admin.ok(
-        "POST",
-        f"/funding/programmes/{PROGRAMME}/envelopes",
-        201,
-        json={"code": "IDECLIC-2026", "year": 2026, "ap_cents": 10_000_000, "cp_cents": 10_000_000},
-    )
-    admin.ok(
-        "POST",
-        "/funding/accompanists",
-        201,
-        json={"id": "acc-isere", "name": "Accompagnateur Isère", "territories": ["38"]},
-    )
+    open_programme(admin)
     app_id = str(
         applicant.ok(
             "POST",
