@@ -11,7 +11,7 @@ import pytest
 
 from deploy.local.postgres import LocalPostgres
 from deploy.local.stack import Stack
-from tests.scenarios.test_grant_paid_in_local_currency import As
+from tests.support.grant_flow import As
 from tests.support.stack import admin_token, e2e_stack
 
 pytestmark = [pytest.mark.slow]
@@ -28,7 +28,7 @@ def stack(postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_demurrage_charges_holders_once_and_reconciliation_lists_the_drift(stack: Stack) -> None:
-    admin = As(stack, admin_token(stack.gateway_url))
+    admin = As(stack.gateway_url, admin_token(stack.gateway_url))
     admin.ok(
         "POST",
         "/ledger/currencies",

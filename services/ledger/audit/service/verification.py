@@ -55,6 +55,11 @@ async def verify_chain(session: AsyncSession, *, currency: str, page: int = PAGE
 
 
 async def verify(session: AsyncSession, principal: Principal, currency: str) -> dict[str, Any]:
-    """`verify_chain` of a currency the caller's tenancy lets it see."""
+    """`verify_chain` of a currency the caller's tenancy lets it see.
+
+    One snapshot for the whole answer: under READ COMMITTED the chain and the unsealed
+    count are two statements, and a sealer committing between them made a fully sealed
+    chain read as "0 verified, 0 unsealed"."""
+    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     await visible_currency(session, principal, currency)
     return await verify_chain(session, currency=currency)
