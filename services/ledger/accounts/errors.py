@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.errors import LedgerDomainError
 
 
@@ -66,6 +67,7 @@ class UnknownAccount(LedgerDomainError):
 
 
 POSTING_REFUSALS = (
+    UnknownCurrency,
     CurrencyMismatch,
     UnknownAccount,
     AccountFrozen,

@@ -22,9 +22,10 @@ from services.ledger.authority.service import checks as authority
 from services.ledger.database.outbox import emit
 from services.ledger.holds import repository as repo
 from services.ledger.holds import rules as hold_rules
-from services.ledger.transactions.rules import Posting, check_legs, check_positive
+from services.ledger.transactions.rules import Posting, check_positive
 from services.ledger.transactions.service.single import (
     bounds_error,
+    check_legs_named,
     check_voucher_debits,
     lock_accounts,
     post,
@@ -85,7 +86,9 @@ async def authorize_hold(
         Posting(account_id=payee, currency=currency, amount=amount),
     ]
     grants = await authority.authorize_debits(session, actor, legs, locked)
-    check_legs(legs, locked)  # an unknown payer is refused here (it has no grant)
+    await check_legs_named(
+        session, legs, locked
+    )  # an unknown payer is refused here (it has no grant)
     await check_voucher_debits(session, legs, locked)
     (grant,) = grants
     hold_id = uuid7()

@@ -56,6 +56,9 @@ async def test_refused_transfers_change_nothing(ledger: Ledger) -> None:
         (legs((member, CURRENCY, -10), (member, CURRENCY, 10)), 422, "duplicate-account-posting"),
         (legs((member, CURRENCY, -10), (unknown, CURRENCY, 10)), 422, "unknown-account"),
         (legs((member, CURRENCY, -10), (wir_member, CURRENCY, 10)), 422, "currency-mismatch"),
+        # A code the ledger does not know (FONTE is in the binding, never created) is named
+        # as such, not as a mismatch with the account.
+        (legs((member, "FONTE", -10), (merchant, "FONTE", 10)), 404, "currency-not-found"),
         (legs((member, CURRENCY, -501), (merchant, CURRENCY, 501)), 409, "insufficient-funds"),
         (legs((member, CURRENCY, -1.5), (merchant, CURRENCY, 1.5)), 422, "validation-failed"),
         (legs((member, CURRENCY, "-1"), (merchant, CURRENCY, "1")), 422, "validation-failed"),

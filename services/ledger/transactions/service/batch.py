@@ -31,13 +31,13 @@ from services.ledger.transactions import repository as repo
 from services.ledger.transactions.events import posted_rows, posted_transaction
 from services.ledger.transactions.rules import (
     Posting,
-    check_legs,
     debt_may_grow,
     validate_transaction,
 )
 from services.ledger.transactions.schemas import BatchCreate, TransactionFields
 from services.ledger.transactions.service.single import (
     bounds_error,
+    check_legs_named,
     check_voucher_debits,
     enforce_debt_caps,
     post_request,
@@ -102,7 +102,7 @@ async def post_atomic(
     debt_grows = False
     for index, (item, legs) in enumerate(zip(items, canonical, strict=True)):
         try:
-            check_legs(legs, running)
+            await check_legs_named(session, legs, running)
             if vouchers and any(leg.currency in vouchers for leg in legs):
                 await check_voucher_debits(session, legs, running)
         except LedgerDomainError as exc:

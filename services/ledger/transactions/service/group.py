@@ -44,12 +44,12 @@ from services.ledger.transactions import repository as repo
 from services.ledger.transactions.events import OutboxRow, posted_rows, posted_transaction
 from services.ledger.transactions.rules import (
     Posting,
-    check_legs,
     debt_may_grow,
     validate_transaction,
 )
 from services.ledger.transactions.schemas import TransactionFields
 from services.ledger.transactions.service.single import (
+    check_legs_named,
     check_voucher_debits,
     post_request,
     transaction_view,
@@ -170,7 +170,7 @@ async def _accept(
     for index, item_legs in legs.items():
         try:
             grants = authority.grant_debits(actors[index], item_legs, running, mandates, used, now)
-            check_legs(item_legs, running)
+            await check_legs_named(session, item_legs, running)
             await check_voucher_debits(session, item_legs, running)
         except REFUSALS as exc:
             outcomes[index] = exc

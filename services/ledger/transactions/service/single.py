@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts import service as accounts
+from services.ledger.accounts.errors import CurrencyMismatch
 from services.ledger.accounts.rules import AccountType
 from services.ledger.authority.rules import Actor
 from services.ledger.authority.service import checks as authority
 from services.ledger.closings import service as closings
+from services.ledger.currencies.errors import UnknownCurrency
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_kind
 from services.ledger.currencies.service.reserve import check_reserves
@@ -67,6 +69,23 @@ async def check_voucher_debits(
                 "voucher credit of a beneficiary is spent through the programme's purchases",
                 account_id=str(leg.account_id),
             )
+
+
+async def check_legs_named(
+    session: AsyncSession, legs: Sequence[Posting], locked: Mapping[UUID, Mapping[Any, Any]]
+) -> None:
+    """`check_legs`, with a posting currency the ledger does not know named as such.
+
+    The pure rule only sees that the account holds another currency; a typo in a code
+    ("CAIRM") should read "currency not found", not "wrong currency for the account". The
+    lookup runs only on that refusal, never on the posting path."""
+    try:
+        check_legs(legs, locked)
+    except CurrencyMismatch as exc:
+        code = str(exc.extra.get("posting_currency", ""))
+        if code and await currency_kind(session, code) is None:
+            raise UnknownCurrency(f"no currency {code}", currency=code) from exc
+        raise
 
 
 async def enforce_debt_caps(session: AsyncSession) -> None:
@@ -127,7 +146,7 @@ async def post(
     # Authority first: a caller without it learns nothing of the account's state (no 409
     # "insufficient funds" where the answer is "not yours").
     grants = await authority.authorize_debits(session, actor, canonical, locked)
-    check_legs(canonical, locked)
+    await check_legs_named(session, canonical, locked)
     if not programme_debit:
         await check_voucher_debits(session, canonical, locked)
     tx_id = uuid7()
