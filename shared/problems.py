@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.access_first import refusal_before_validation
 from shared.edges import allowed_methods, instance_of
 from shared.errors import DomainError
 
@@ -140,6 +141,8 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
                     expected=expected,
                 ),
             )
+        if (refusal := await refusal_before_validation(request, exc.errors())) is not None:
+            return await on_problem(request, refusal)
         body = problem_body(
             status=422,
             code="validation-failed",

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.access_first import AccessGate
 from shared.api_docs import install_offline_docs
 from shared.auth import TokenVerifier
 from shared.auth_events import token_event_follower
@@ -61,10 +62,12 @@ def build_service_app(
     on_shutdown: Sequence[Hook] = (),
     domain_errors: tuple[type[Exception], ...] = (),
     follow_token_events: bool = True,
+    access_gate: AccessGate | None = None,
 ) -> FastAPI:
     """``follow_token_events``: when tokens are verified against the gateway's JWKS, follow
     its client and signing-key events in this process (see `shared.auth_events`); the
-    gateway itself, which holds the registry and the keys, passes False."""
+    gateway itself, which holds the registry and the keys, passes False. ``access_gate``:
+    the service's tenancy checks per path parameter, run before a 422 (`shared.access_first`)."""
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=settings.log_json
     )
@@ -116,6 +119,7 @@ def build_service_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.access_gate = access_gate
     app.state.token_verifier = TokenVerifier(
         jwks_url=settings.jwks_url, jwks_json=settings.jwks_json, jwks_ttl_s=settings.jwks_ttl_s
     )

@@ -9,6 +9,7 @@ from services.diagnostics.demo import router as demo
 from services.diagnostics.exports import router as exports
 from services.diagnostics.geography import router as geography
 from services.diagnostics.grants import router as grants
+from services.diagnostics.http.access_gate import diagnostics_access_gate
 from services.diagnostics.imports import router as imports
 from services.diagnostics.indicators import router as indicators
 from services.diagnostics.perimeters import router as perimeters
@@ -25,6 +26,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
     )
     return build_service_app(
         settings,
+        access_gate=diagnostics_access_gate,
         title="Proxima diagnostics",
         description=(
             "Territorial economic diagnostics: engines of development, indicators, typology, "

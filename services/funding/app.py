@@ -6,6 +6,7 @@ from services.funding.applications import router as applications
 from services.funding.committees import router as committees
 from services.funding.consumers import subscription
 from services.funding.errors import FundingDomainError
+from services.funding.http.access_gate import funding_access_gate
 from services.funding.instruction import router as instruction
 from services.funding.instruction.blobs import FilesystemBlobStore
 from services.funding.opendata import router as opendata
@@ -25,6 +26,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     settings = settings or FundingSettings()
     app = build_service_app(
         settings,
+        access_gate=funding_access_gate,
         title="Proxima funding",
         description=DESCRIPTION,
         routers=[

@@ -22,6 +22,7 @@ from services.ledger.errors import LedgerDomainError
 from services.ledger.figures import router as figures
 from services.ledger.holds import router as holds
 from services.ledger.holds import service as hold_service
+from services.ledger.http.access_gate import ledger_access_gate
 from services.ledger.payment_requests import router as payment_requests
 from services.ledger.programmes import router as programmes
 from services.ledger.settings import LedgerSettings
@@ -74,6 +75,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
 
     return build_service_app(
         settings,
+        access_gate=ledger_access_gate,
         title="Proxima ledger",
         description=DESCRIPTION,
         routers=[

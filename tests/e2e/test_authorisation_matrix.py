@@ -182,6 +182,26 @@ MATRIX += [
     for method, path, body in FAMILY_PROBES
 ]
 
+# Another tenant's resource with a malformed query or body: the refusal a well-formed
+# request gets (403), never a 422 about parameters of a resource the caller may not see.
+ACCOUNT_B = "{acct_b}"
+NOT_JSON_OBJECT = [1]
+MALFORMED_ABOUT_OTHERS = [
+    ("operator_a",     "GET",  f"/api/ledger/currencies/{CUR_B}/journal.csv?to=0", None),
+    ("operator_a",     "GET",  f"/api/ledger/currencies/{CUR_B}/figures?window_days=x", None),
+    ("operator_a",     "POST", f"/api/ledger/currencies/{CUR_B}/closings", NOT_JSON_OBJECT),
+    ("operator_a",     "GET",  f"/api/ledger/accounts/{ACCOUNT_B}/balance?at=x", None),
+    ("operator_a",     "GET",  f"/api/ledger/accounts/{ACCOUNT_B}/postings?limit=x", None),
+    ("operator_a",     "POST", f"/api/ledger/accounts/{ACCOUNT_B}/mandates", NOT_JSON_OBJECT),
+    ("officer_p1",     "POST", f"/api/funding/programmes/{PROG_2}/envelopes", NOT_JSON_OBJECT),
+    ("officer_p1",     "GET",  f"/api/funding/programmes/{PROG_2}/calls?limit=x", None),
+    ("accompanist_38", "GET",  f"/api/funding/applications/{APP_69}/messages?limit=x", None),
+    ("accompanist_38", "POST", f"/api/funding/applications/{APP_69}/messages", NOT_JSON_OBJECT),
+    ("accompanist_38", "GET",  f"/api/diagnostics/territories/{OTHER_TERRITORY}/indicators?year=x",
+     None),
+    ("officer_p1",     "GET",  f"/api/diagnostics/territories/{OWN_TERRITORY}/report?year=x", None),
+]
+
 # Unknown routes: a problem+json 404 for every authenticated caller. Anonymous callers get
 # 401 under a known service (the gateway authenticates before it proxies: no route probing).
 UNKNOWN_ROUTES = [
@@ -305,7 +325,10 @@ def world(stack: Stack) -> World:
         json={"code": "MXP1-2026", "year": 2026, "ap_cents": 10**9, "cp_cents": 10**9},
     )
     ok("POST", "/diagnostics/admin/demo")
-    ids = {}
+    ids = {
+        f"acct_{code[-1].lower()}": ok("POST", "/ledger/accounts", json=account_of(code))["id"]
+        for code in (CUR_A, CUR_B)
+    }
     for name, commune in (("app_38", "38185"), ("app_69", "69123")):
         ids[name] = ok(
             "POST",
@@ -337,6 +360,19 @@ def test_authorisation_matrix(world: World, c: Case) -> None:
     if status >= 400:
         _, headers, _ = world.last
         assert headers.get("content-type", "").startswith("application/problem+json"), world.last
+
+
+@pytest.mark.parametrize(("role", "method", "path", "body"), MALFORMED_ABOUT_OTHERS)
+def test_another_tenants_resource_is_refused_before_its_parameters_are_read(
+    world: World, role: str, method: str, path: str, body: Any
+) -> None:
+    status = world.request(role=role, method=method, path=path, body=body)
+    assert status == 403, world.last
+    assert world.last[1].get("content-type", "").startswith("application/problem+json")
+    # the control: the caller's own tenant gets the 422 (the gate hides nothing of its own)
+    if role == "operator_a":
+        own = path.replace(CUR_B, CUR_A).replace(ACCOUNT_B, "{acct_a}")
+        assert world.request(role=role, method=method, path=own, body=body) == 422, world.last
 
 
 @pytest.mark.parametrize("role", ["admin", "partner", "dashboard", "none"])

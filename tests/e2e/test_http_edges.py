@@ -112,6 +112,15 @@ def test_the_problem_instance_is_the_path_the_caller_used(api: httpx.Client) -> 
     assert body["instance"] == "/api/funding/programmes/NOPE"
 
 
+def test_a_proxied_answer_carries_one_date_and_one_server_header(
+    api: httpx.Client, account: str
+) -> None:
+    answer = api.get(f"/api/ledger/accounts/{account}/balance")
+    assert answer.status_code == 200, answer.text
+    for name in ("date", "server"):
+        assert len(answer.headers.get_list(name)) == 1, answer.headers.get_list(name)
+
+
 def test_lax_coercions_of_money_limits_and_dates_are_refused(
     api: httpx.Client, account: str
 ) -> None:

@@ -92,8 +92,9 @@ OWN_REQUEST_HEADERS = frozenset(
     }
 )
 NOT_FORWARDED = HOP_BY_HOP | OWN_REQUEST_HEADERS
-# The gateway's own request-context middleware sets these on the way out.
-OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-correlation-id"})
+# The gateway's own request-context middleware sets these on the way out, and its server
+# its own Date and Server: relayed too, they came out twice ("uvicorn, uvicorn").
+OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-correlation-id", b"date", b"server"})
 NOT_RELAYED = HOP_BY_HOP | OWN_RESPONSE_HEADERS
 RETRYABLE_STATUSES = frozenset({502, 503})
 BREAKER_FAILURE_STATUSES = frozenset({502, 503, 504})
