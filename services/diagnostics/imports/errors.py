@@ -25,3 +25,9 @@ class UnsupportedMediaType(Problem):
 
 class PayloadTooLarge(Problem):
     status, code, title = 413, "payload-too-large", "The request body is too large"
+
+
+class JobAlreadyRunning(DiagnosticsDomainError):
+    """A load of the same kind is running: its progress is at ``GET /imports/{job_id}``."""
+
+    status, code, title = 409, "job-already-running", "Un chargement du même type est en cours"

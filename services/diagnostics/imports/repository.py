@@ -56,3 +56,14 @@ async def list_readable(
     if after is not None:
         query = query.where(tuple_(Import.created_at, Import.id) > after)
     return list((await session.scalars(_readable(query, principal))).all())
+
+
+async def running_of_kind(session: AsyncSession, kind: str, *, since: datetime) -> Import | None:
+    """The newest import of ``kind`` still running that started after ``since``."""
+    query = (
+        select(Import)
+        .where(Import.kind == kind, Import.status == "running", Import.created_at > since)
+        .order_by(Import.created_at.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)

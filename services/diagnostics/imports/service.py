@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -220,3 +220,42 @@ async def run_import(
     imported = await repository.reloaded(session, import_id)
     assert imported is not None
     return imported
+
+
+# --- jobs: long loads that answer 202 and report through the imports table ----------------
+ABANDONED_AFTER = timedelta(minutes=10)
+"""A job still "running" this long after it started was cut short (its process stopped)."""
+
+
+async def running_job(session: AsyncSession, kind: str) -> Import | None:
+    """The job of ``kind`` running now, if any (an abandoned one does not count)."""
+    return await repository.running_of_kind(
+        session, kind, since=datetime.now(UTC) - ABANDONED_AFTER
+    )
+
+
+async def open_job(session: AsyncSession, *, kind: str, client_id: str, steps: int) -> uuid.UUID:
+    job_id = uuid.uuid4()
+    repository.add(session, import_id=job_id, kind=kind, client_id=client_id, rows_total=steps)
+    await session.flush()
+    return job_id
+
+
+async def job_progress(session: AsyncSession, job_id: uuid.UUID, done: int) -> None:
+    await repository.update_import(session, job_id, rows_done=done)
+
+
+async def close_job(
+    session: AsyncSession, job_id: uuid.UUID, *, succeeded: bool, report: dict[str, Any]
+) -> None:
+    await repository.update_import(
+        session,
+        job_id,
+        status="succeeded" if succeeded else "rejected",
+        report=report,
+        finished_at=datetime.now(UTC),
+    )
+
+
+async def job(session: AsyncSession, job_id: uuid.UUID) -> Import | None:
+    return await repository.reloaded(session, job_id)

@@ -4,6 +4,7 @@ a département and perimeters read as a new user would."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,12 +28,30 @@ async def region(
     )
     async with serve(create_app, settings) as http:
         started = time.perf_counter()
-        loaded = await http.post(
-            "/admin/demo", params={"dataset": "region"}, headers=ADMIN, timeout=120
-        )
+        job, progress = await _loaded(http)
         seconds = time.perf_counter() - started
-        assert loaded.status_code == 200, loaded.text
-        yield http, loaded.json(), seconds
+        assert job["status"] == "succeeded", job
+        # the job reported each phase as it went, and ended at its last one
+        assert progress == sorted(progress) and progress[-1] == job["rows_total"] == 5, progress
+        yield http, job["report"], seconds
+
+
+async def _loaded(http: httpx.AsyncClient) -> tuple[dict[str, object], list[int]]:
+    """Start the regional demo (202 at once, Location: its job), follow it to its end;
+    the job and the progress values seen on the way."""
+    started = await http.post("/admin/demo", params={"dataset": "region"}, headers=ADMIN)
+    assert started.status_code == 202, started.text
+    assert started.headers["location"] == f"/admin/demo/jobs/{started.json()['id']}"
+    again = await http.post("/admin/demo", params={"dataset": "region"}, headers=ADMIN)
+    assert again.status_code == 409 and again.json()["job_id"] == started.json()["id"], again.text
+    seen: list[int] = []
+    for _ in range(1200):
+        job = (await http.get(started.headers["location"], headers=ADMIN)).json()
+        seen.append(job["rows_done"])
+        if job["status"] != "running":
+            return job, seen
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the regional demo did not finish: {job}")
 
 
 async def _get(http: httpx.AsyncClient, path: str, **params: object) -> dict:
