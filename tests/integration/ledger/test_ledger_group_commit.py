@@ -57,7 +57,7 @@ async def first_group_blocked(ledger: Ledger, account: str) -> AsyncIterator[Non
             "WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
         async with app.state.engine.connect() as probe:
-            for _ in range(500):
+            for _ in range(3000):  # up to 60 s: a loaded machine takes seconds to get there
                 if (await probe.execute(text(waiting))).scalar_one() > 0:
                     break
                 await asyncio.sleep(0.02)
