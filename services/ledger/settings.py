@@ -20,3 +20,8 @@ class LedgerSettings(ServiceSettings):
     group_commit_max_items: int = 64
     # Requests allowed to wait for a group per process; past it, 503 with Retry-After.
     group_commit_max_queue: int = 1024
+    # Scheduled operations (services/ledger/schedules): whether this replica runs a
+    # scheduler (one replica leads at a time, by a PostgreSQL advisory lock), and how often
+    # it looks for occurrences that fell due. Needs run_background_tasks too.
+    scheduler_enabled: bool = True
+    scheduler_tick_interval_s: float = 30.0
