@@ -87,12 +87,13 @@ async def _hold_expiry(
 async def _closing(
     factory: Factory, schedule: Mapping[Any, Any], occurrence: datetime, progress: Progress
 ) -> tuple[Outcome, dict[str, Any]]:
-    """Close the books through the Paris day before the occurrence (idempotent: a period
-    already closed that far is a success, as after a crash between commit and record)."""
+    """Close the books through the Paris day before the occurrence. Idempotent: closed
+    through that very day is a success (a crash between the closing and its record);
+    closed further by hand, the closing is refused and the run fails, recorded."""
     through = rules.closing_through(occurrence)
     async with factory() as session, session.begin():
         latest = await closings.latest_closing(session, schedule["currency"])
-        if latest is not None and latest >= through:
+        if latest == through:
             return Outcome.SUCCEEDED, {"through": through.isoformat(), "already_closed": True}
         await closings.close_as(
             session, standing_actor(schedule), currency=schedule["currency"], through=through
