@@ -19,6 +19,7 @@ from services.ledger.schedules.repository import LEADER_LOCK
 from services.ledger.schedules.service.runner import Scheduler
 from tests.integration.ledger.ledger_support import CURRENCY, OTHER, Ledger, ledger_settings
 from tests.integration.ledger.ledger_support import operator as operator_headers
+from tests.integration.ledger.test_ledger_api_programmes import PASS, Programme, soon
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 from tests.support.apps import serve
 from tests.support.waiting import eventually
@@ -378,3 +379,24 @@ async def test_the_app_s_own_scheduler_catches_up_at_start(
         assert await closings(ledger) == [
             (month_start(n) - timedelta(days=1)).isoformat() for n in (2, 1, 0)
         ]
+
+
+async def test_a_scheduled_voucher_sweep_returns_expired_lots_to_their_funder(
+    ledger: Ledger,
+) -> None:
+    youth_card = await Programme(ledger).setup()
+    await youth_card.grant("dept", 800, expires_at=soon(seconds=1))
+    await youth_card.grant("region", 300)
+    await asyncio.sleep(1.2)
+    starts = (datetime.now(UTC) - timedelta(hours=30)).isoformat()
+    body = {"cadence": "daily", "local_time": "00:00", "starts_at": starts}
+    r = await ledger.client.put(
+        f"/currencies/{PASS}/schedules/voucher_expiry", json=body, headers=ledger.headers
+    )
+    assert r.status_code == 200, r.text
+    done = await Scheduler(factory_of(ledger)).tick()
+    assert {run["outcome"] for run in done} == {"succeeded"}
+    assert sum(run["progress"]["amount_swept"] for run in done) == 800
+    assert sum(run["progress"]["lots_swept"] for run in done) == 1
+    assert await youth_card.posted("dept") == 100_000
+    assert (await youth_card.report())[youth_card.a["dept"]]["expired_unswept"] == 0
