@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger.authority.rules import Actor
@@ -110,10 +111,9 @@ PERFORM = {
 
 
 def _jsonable(view: Mapping[Any, Any]) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if hasattr(v, "isoformat") else str(v) if k.endswith("_id") else v
-        for k, v in view.items()
-    }
+    """A run's view as the JSON its history stores (dates and ids as strings)."""
+    value: dict[str, Any] = to_jsonable_python(dict(view))
+    return value
 
 
 async def perform(
