@@ -25,6 +25,8 @@ from services.ledger.holds import service as hold_service
 from services.ledger.http.access_gate import ledger_access_gate
 from services.ledger.payment_requests import router as payment_requests
 from services.ledger.programmes import router as programmes
+from services.ledger.schedules import router as schedules
+from services.ledger.schedules.service.runner import Scheduler
 from services.ledger.settings import LedgerSettings
 from services.ledger.transactions import router as transactions
 from shared.background import background_task, pause
@@ -73,6 +75,17 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     )
     start_sealer, stop_sealer = sealer.lifecycle(settings)
 
+    async def run_scheduler(app: FastAPI, stop: asyncio.Event) -> None:
+        await Scheduler(app.state.session_factory).run_forever(
+            stop, interval_s=settings.scheduler_tick_interval_s
+        )
+
+    start_scheduler, stop_scheduler = background_task(
+        "scheduler",
+        run_scheduler,
+        enabled=settings.run_background_tasks and settings.scheduler_enabled,
+    )
+
     return build_service_app(
         settings,
         access_gate=ledger_access_gate,
@@ -87,6 +100,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             payment_requests.router,
             approvals.router,
             closings.router,
+            schedules.router,
             transactions.router,
             holds.router,
             transactions.batch_router,
@@ -96,7 +110,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             cards.router,
         ],
         subscriptions=SUBSCRIPTIONS,
-        on_startup=[start_sweeper, start_sealer],
-        on_shutdown=[stop_sealer, stop_sweeper],
+        on_startup=[start_sweeper, start_sealer, start_scheduler],
+        on_shutdown=[stop_scheduler, stop_sealer, stop_sweeper],
         domain_errors=(LedgerDomainError,),
     )

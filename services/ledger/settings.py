@@ -20,3 +20,10 @@ class LedgerSettings(ServiceSettings):
     group_commit_max_items: int = 64
     # Requests allowed to wait for a group per process; past it, 503 with Retry-After.
     group_commit_max_queue: int = 1024
+    # Whether this replica runs the scheduler of operations (services/ledger/schedules);
+    # of all replicas running one, one leads at a time (a PostgreSQL advisory lock), so
+    # leaving it on everywhere is safe. Needs run_background_tasks too.
+    scheduler_enabled: bool = True
+    # How often (seconds) the scheduler looks for occurrences that fell due; it also looks
+    # once at start, which is when a restart catches up the ones missed while down.
+    scheduler_tick_interval_s: float = 30.0

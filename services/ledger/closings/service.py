@@ -9,6 +9,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.ledger.authority.rules import Actor
 from services.ledger.authority.service import checks as authority
 from services.ledger.closings import repository as repo
 from services.ledger.closings.errors import AlreadyClosed, ClosingNotPast
@@ -29,8 +30,15 @@ async def close(
 ) -> RowMapping:
     """Close ``currency``'s books through ``through``: an act of its operator."""
     await visible_currency(session, principal, currency)
-    authority.ensure_operator(principal, currency, act="closing a period")
-    who = authority.actor(principal)
+    return await close_as(session, authority.actor(principal), currency=currency, through=through)
+
+
+async def close_as(
+    session: AsyncSession, who: Actor, *, currency: str, through: date
+) -> RowMapping:
+    """`close` on behalf of ``who`` (a token's actor, or a schedule's standing
+    authorisation): it must operate the currency."""
+    authority.ensure_operator(who, currency, act="closing a period")
     await repo.lock_periods(session, currency)
     latest = await repo.latest_closing(session, currency)
     check_closing(through=through, today=today(), latest=latest)

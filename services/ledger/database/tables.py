@@ -10,9 +10,11 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Integer,
     SmallInteger,
     Table,
     Text,
+    Time,
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -341,4 +343,33 @@ period_closings = Table(
     Column("through", Date, primary_key=True),
     Column("closed_by", Text, nullable=False),
     Column("closed_at", DateTime(timezone=True)),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("currency", Text, primary_key=True),
+    Column("operation", Text, primary_key=True),
+    Column("cadence", Text, nullable=False),
+    Column("local_time", Time, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("fund_account", Uuid),
+    Column("authorised_by", Text, nullable=False),
+    Column("authorised_at", DateTime(timezone=True)),
+)
+
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("scheduled_for", DateTime(timezone=True), nullable=False),
+    Column("authorised_by", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("progress", JSONB, nullable=False),
+    Column("error", JSONB),
 )

@@ -9,6 +9,7 @@ nobody pays twice; a completed run is returned as is.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -51,7 +52,7 @@ def run_view(row: Any) -> dict[str, Any]:
 
 
 async def _charge_one(
-    session: AsyncSession, *, run: Any, account_id: UUID, rate_ppm: int, days: int
+    session: AsyncSession, *, run: Any, account_id: UUID, rate_ppm: int, days: int, actor: Actor
 ) -> int:
     """Charge one account once (keyed); returns what it paid."""
     key = demurrage.account_charge_key(run["run_key"], account_id)
@@ -80,10 +81,10 @@ async def _charge_one(
     )
     if legs and account["status"] == "active":
         # An operator act: the run was started by the currency's operator (the route checks
-        # it), and resumes on its behalf.
+        # it) or by a schedule the operator recorded, and resumes on its behalf.
         await transactions.post(
             session,
-            actor=Actor(CLIENT, frozenset({run["currency"]})),
+            actor=actor,
             legs=legs,
             kind="demurrage",
             effective_date=run["period_end"],
@@ -102,8 +103,14 @@ async def run_demurrage(
     period_start: date,
     fund: UUID,
     today: date | None = None,
+    actor: Actor | None = None,
+    on_progress: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume, or return) the demurrage of ``currency`` for one closed period."""
+    """Run (or resume, or return) the demurrage of ``currency`` for one closed period.
+
+    ``actor``: whose operator act the charges are (a schedule's standing authorisation;
+    by default the run's own principal); ``on_progress`` is told each chunk's progress."""
+    actor = actor or Actor(CLIENT, frozenset({currency}))
     async with factory() as session, session.begin():
         rules = await currency_rules(session, currency)
         if rules.demurrage is None:
@@ -147,7 +154,7 @@ async def run_demurrage(
             charged = 0
             for account_id in ids:
                 charged += await _charge_one(
-                    session, run=run, account_id=account_id, rate_ppm=rate, days=days
+                    session, run=run, account_id=account_id, rate_ppm=rate, days=days, actor=actor
                 )
             done = len(ids) < CHUNK
             await repo.update_demurrage_run(
@@ -172,6 +179,8 @@ async def run_demurrage(
                     run["run_key"],
                 )
             after = ids[-1] if ids else after
+        if on_progress is not None:
+            await on_progress(run_view(run))
     return run_view(run)
 
 

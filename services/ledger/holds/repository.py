@@ -62,8 +62,11 @@ async def list_holds(
     return (await session.execute(stmt)).mappings().all()
 
 
-async def due_holds(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[RowMapping]:
-    """Authorized holds past their deadline, locked; ones another sweeper holds are skipped."""
+async def due_holds(
+    session: AsyncSession, *, now: datetime, limit: int, currency: str | None = None
+) -> Sequence[RowMapping]:
+    """Authorized holds past their deadline (of ``currency`` if given), locked; ones another
+    sweeper holds are skipped."""
     stmt = (
         select(holds)
         .where(holds.c.status == "authorized", holds.c.expires_at <= now)
@@ -71,4 +74,6 @@ async def due_holds(session: AsyncSession, *, now: datetime, limit: int) -> Sequ
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if currency is not None:
+        stmt = stmt.where(holds.c.currency == currency)
     return (await session.execute(stmt)).mappings().all()

@@ -204,10 +204,13 @@ async def void_hold(session: AsyncSession, *, hold_id: UUID, actor: Actor) -> di
     return hold_view(done)
 
 
-async def expire_due_holds(session: AsyncSession, *, limit: int = 500) -> int:
-    """Expire authorized holds past their deadline; returns how many."""
+async def expire_due_holds(
+    session: AsyncSession, *, limit: int = 500, currency: str | None = None
+) -> int:
+    """Expire authorized holds past their deadline (of one currency, for its schedule);
+    returns how many."""
     now = datetime.now(UTC)
-    due = await repo.due_holds(session, now=now, limit=limit)
+    due = await repo.due_holds(session, now=now, limit=limit, currency=currency)
     for row in due:
         hold_rules.expire(_hold_domain(row), now=now)
         await repo.finish_hold(session, row["id"], status="expired")

@@ -14,15 +14,14 @@ OTHER = "MESURE"
 
 
 def ledger_settings(db_url: str, events_url: str, **overrides: Any) -> LedgerSettings:
+    defaults: dict[str, Any] = {"hold_sweep_interval_s": 0.1, "relay_poll_interval_s": 0.1}
     return LedgerSettings(
         env="test",
         database_url=db_url,
         events_database_url=events_url,
         jwks_json=jwks_json(),
         log_json=False,
-        hold_sweep_interval_s=0.1,
-        relay_poll_interval_s=0.1,
-        **overrides,
+        **{**defaults, **overrides},
     )
 
 
