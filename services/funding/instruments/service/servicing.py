@@ -1,0 +1,201 @@
+"""Servicing: schedules and rescheduling, repayments matched in order, the position and
+arrears of a loan, guarantee calls and recoveries. Every write takes the instrument's row
+lock, so two repayments cannot both pass the balance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.funding.db.repository import Page, Paging, add
+from services.funding.instruments import repository, rules
+from services.funding.instruments.errors import (
+    GuaranteeCallError,
+    NotDisbursedError,
+    NothingToRescheduleError,
+    OverpaymentError,
+)
+from services.funding.instruments.models import (
+    GuaranteeCall,
+    Instrument,
+    Recovery,
+    Repayment,
+    ScheduleVersion,
+)
+from services.funding.instruments.service.base import (
+    current,
+    guarantee_terms,
+    load,
+    require_guarantee,
+    require_loan,
+    store_version,
+    today,
+)
+from shared.auth import Principal
+
+
+async def schedules(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The loan's schedule versions, each with its instalments and what was matched to them
+    (paid amounts as of today, for the current version)."""
+    row, _ = await load(session, principal, instrument_id)
+    require_loan(row)
+    versions, cursor = await repository.versions_page(session, row.id, paging)
+    latest, _, pos = await current(session, row, today())
+    out = []
+    for version in versions:
+        stored = await repository.instalments(session, version.id)
+        paid = {p.instalment.number: p.paid_cents for p in pos.instalments}
+        out.append(
+            {
+                **{c.key: getattr(version, c.key) for c in ScheduleVersion.__table__.columns},
+                "instalments": [
+                    {
+                        "number": i.number,
+                        "due_on": i.due_on,
+                        "principal_cents": i.principal_cents,
+                        "interest_cents": i.interest_cents,
+                        "amount_cents": i.principal_cents + i.interest_cents,
+                        "paid_cents": paid.get(i.number, 0) if version.id == latest.id else 0,
+                    }
+                    for i in stored
+                ],
+            }
+        )
+    return out, cursor
+
+
+async def position(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, as_of: date | None
+) -> dict[str, Any]:
+    row, application = await load(session, principal, instrument_id)
+    require_loan(row)
+    day = as_of or today()
+    version, _, pos = await current(session, row, day)
+    return {
+        "instrument_id": row.id,
+        "as_of": day,
+        "state": rules.loan_state(application.paid_cents > 0, pos).value,
+        "schedule_version": version.version,
+        "disbursed_cents": application.paid_cents,
+        "owed_cents": pos.owed_cents,
+        "repaid_cents": pos.repaid_cents,
+        "due_cents": pos.due_cents,
+        "arrears_cents": pos.arrears_cents,
+        "days_in_arrears": pos.days_in_arrears,
+        "flagged": pos.flagged,
+    }
+
+
+async def _owed(session: AsyncSession, row: Instrument) -> int:
+    """What the borrower still owes, counting every repayment whatever its date."""
+    _, _, pos = await current(session, row, date.max)
+    return pos.owed_cents
+
+
+async def repay(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> Repayment:
+    """Record a repayment received; refused beyond what is owed or before disbursement."""
+    row, application = await load(session, principal, instrument_id, lock=True)
+    require_loan(row)
+    if application.paid_cents <= 0:
+        raise NotDisbursedError("the loan has not been disbursed yet")
+    owed = await _owed(session, row)
+    if data.amount_cents > owed:
+        raise OverpaymentError(f"{data.amount_cents} cents received, {owed} owed", owed_cents=owed)
+    repayment = Repayment(
+        instrument_id=row.id,
+        amount_cents=data.amount_cents,
+        received_on=data.received_on,
+        reference=data.reference,
+        recorded_by=principal.client_id,
+    )
+    await add(session, repayment)
+    return repayment
+
+
+async def repayments(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
+) -> Page:
+    row, _ = await load(session, principal, instrument_id)
+    require_loan(row)
+    return await repository.repayments_page(session, row.id, paging)
+
+
+async def reschedule(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> uuid.UUID:
+    """A new schedule version spreading what is still owed, with its reason."""
+    row, _ = await load(session, principal, instrument_id, lock=True)
+    require_loan(row)
+    versions = await repository.versions(session, row.id)
+    owed = await _owed(session, row)
+    if owed == 0:
+        raise NothingToRescheduleError("the loan is repaid")
+    received = sum(r.amount_cents for r in await repository.repayments(session, row.id))
+    version = await store_version(
+        session,
+        row,
+        version=versions[-1].version + 1,
+        reason=data.reason,
+        base_repaid_cents=received,
+        actor=principal.client_id,
+        instalments=rules.reschedule(
+            owed,
+            start_on=data.start_on,
+            instalments=data.instalments,
+            frequency=data.frequency,
+        ),
+    )
+    return version.id
+
+
+async def call_guarantee(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> GuaranteeCall:
+    """The bank reports a default: the guarantee pays its share of the outstanding, up to
+    its cap, once."""
+    row, _ = await load(session, principal, instrument_id, lock=True)
+    require_guarantee(row)
+    if await repository.call_of(session, row.id) is not None:
+        raise GuaranteeCallError("the guarantee was already called")
+    call = GuaranteeCall(
+        instrument_id=row.id,
+        defaulted_on=data.defaulted_on,
+        outstanding_cents=data.outstanding_cents,
+        paid_cents=guarantee_terms(row).call_amount(data.outstanding_cents),
+        recorded_by=principal.client_id,
+    )
+    await add(session, call)
+    return call
+
+
+async def recover(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> Recovery:
+    """Money recovered after a call; never more than the call paid."""
+    row, _ = await load(session, principal, instrument_id, lock=True)
+    require_guarantee(row)
+    call = await repository.call_of(session, row.id)
+    if call is None:
+        raise GuaranteeCallError("nothing to recover: the guarantee was not called")
+    recovered = await repository.recovered_cents(session, row.id)
+    if recovered + data.amount_cents > call.paid_cents:
+        raise GuaranteeCallError(
+            "recoveries would exceed what the guarantee paid",
+            paid_cents=call.paid_cents,
+            recovered_cents=recovered,
+        )
+    recovery = Recovery(
+        instrument_id=row.id,
+        amount_cents=data.amount_cents,
+        received_on=data.received_on,
+        recorded_by=principal.client_id,
+    )
+    await add(session, recovery)
+    return recovery

@@ -1,0 +1,196 @@
+"""Instruments through the API on real PostgreSQL: a repayable advance awarded with its
+terms, disbursed by the tranche saga, repaid in part, late, rescheduled and repaid; a
+guarantee called on a default and paid up to its cap; the report and its CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Funding, ok
+
+ADVANCE = {
+    "kind": "repayable_advance",
+    "start_on": "2026-01-15",
+    "instalments": 3,
+    "frequency": "quarterly",
+    "deferral_months": 6,
+}
+GUARANTEE = {
+    "kind": "guarantee",
+    "bank_name": "Crédit Coopératif",
+    "bank_loan_cents": 6_000_000,
+    "covered_share_percent": 50,
+    "fee_bp": 250,
+    "term_months": 60,
+}
+
+
+async def _awarded(
+    funding: Funding, amount: int, terms: dict[str, Any], deliberation: str
+) -> tuple[str, httpx.Response]:
+    application_id = await funding.to_committee(amount=amount)
+    session_id = await funding.session()
+    await funding.on_agenda(session_id, application_id)
+    await funding.open(session_id)
+    for member in ("m1", "m2", "m3"):
+        ok(await funding.vote(session_id, application_id, member, "for"), 204)
+    response = await funding.decide(
+        session_id,
+        application_id,
+        outcome="approved",
+        amount_cents=amount,
+        deliberation_number=deliberation,
+        instrument=terms,
+    )
+    return application_id, response
+
+
+async def _instrument(funding: Funding, application_id: str) -> dict[str, Any]:
+    return ok(
+        await funding.client.get(f"/applications/{application_id}/instrument", headers=OFFICER)
+    )
+
+
+async def _disburse(funding: Funding, application_id: str) -> None:
+    ok(await funding.act(application_id, "start_payment", OFFICER))
+    [tranche] = await funding.tranches(application_id)
+    assert tranche["amount_cents"] == 1_000_000 and tranche["payable_when"] == "decision_notified"
+    path = f"/tranches/{tranche['id']}"
+    ok(await funding.client.post(f"{path}/payment-orders", json={"mode": "euro"}, headers=OFFICER))
+    ok(
+        await funding.client.post(
+            f"{path}/settlement",
+            json={"status": "paid", "transaction_id": "virement-avance"},
+            headers=OFFICER,
+        )
+    )
+
+
+async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    application_id, response = await _awarded(funding, 1_000_000, ADVANCE, "CP-2026-12-001")
+    ok(response, 201)
+    instrument = await _instrument(funding, application_id)
+    assert (instrument["kind"], instrument["state"]) == (
+        "repayable_advance",
+        "awaiting_disbursement",
+    )
+    base = f"/instruments/{instrument['id']}"
+    [v1] = ok(await client.get(f"{base}/schedules", headers=OFFICER))["items"]
+    assert [(i["due_on"], i["amount_cents"]) for i in v1["instalments"]] == [
+        ("2026-10-15", 333_333),
+        ("2027-01-15", 333_333),
+        ("2027-04-15", 333_334),
+    ]
+    early = {"amount_cents": 100, "received_on": "2026-10-15"}
+    refused = await client.post(f"{base}/repayments", json=early, headers=OFFICER)
+    assert refused.status_code == 409 and refused.json()["code"] == "loan-not-disbursed"
+
+    await _disburse(funding, application_id)
+    paid = {"amount_cents": 333_333, "received_on": "2026-10-15", "reference": "VIR-1"}
+    ok(await client.post(f"{base}/repayments", json=paid, headers=OFFICER), 201)
+    late = ok(await client.get(f"{base}/position?as_of=2027-04-20", headers=OFFICER))
+    assert (late["arrears_cents"], late["days_in_arrears"], late["flagged"]) == (
+        666_667,
+        95,
+        True,
+    )
+    assert (late["state"], late["owed_cents"], late["disbursed_cents"]) == (
+        "flagged",
+        666_667,
+        1_000_000,
+    )
+
+    body = {
+        "reason": "Difficultés de trésorerie passagères",
+        "start_on": "2027-05-01",
+        "instalments": 2,
+        "frequency": "monthly",
+    }
+    v2 = ok(await client.post(f"{base}/schedules", json=body, headers=OFFICER), 201)
+    assert (v2["version"], v2["base_repaid_cents"]) == (2, 333_333)
+    assert [i["amount_cents"] for i in v2["instalments"]] == [333_333, 333_334]
+    page = ok(await client.get(f"{base}/schedules?limit=1", headers=OFFICER))
+    assert len(page["items"]) == 1 and page["next_cursor"]
+    on_time = ok(await client.get(f"{base}/position?as_of=2027-05-20", headers=OFFICER))
+    assert (on_time["arrears_cents"], on_time["schedule_version"]) == (0, 2)
+
+    too_much = {"amount_cents": 666_668, "received_on": "2027-06-01"}
+    refused = await client.post(f"{base}/repayments", json=too_much, headers=OFFICER)
+    assert refused.status_code == 409 and refused.json()["owed_cents"] == 666_667
+    rest = {"amount_cents": 666_667, "received_on": "2027-06-01"}
+    ok(await client.post(f"{base}/repayments", json=rest, headers=OFFICER), 201)
+    done = ok(await client.get(f"{base}/position?as_of=2027-06-02", headers=OFFICER))
+    assert (done["state"], done["owed_cents"], done["repaid_cents"]) == ("repaid", 0, 1_000_000)
+    repayments = ok(await client.get(f"{base}/repayments", headers=OFFICER))["items"]
+    assert sorted(r["amount_cents"] for r in repayments) == [333_333, 666_667]
+    again = await client.post(f"{base}/schedules", json=body, headers=OFFICER)
+    assert again.status_code == 409 and again.json()["code"] == "nothing-to-reschedule"
+    assert (await client.post(f"{base}/guarantee-call", json={}, headers=OFFICER)).status_code == 422
+
+
+async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_loss(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    application_id, response = await _awarded(funding, 2_000_000, GUARANTEE, "CP-2026-12-002")
+    ok(response, 201)
+    assert await funding.tranches(application_id) == []  # a guarantee is not disbursed
+    instrument = await _instrument(funding, application_id)
+    assert (instrument["state"], instrument["bank_loan_cents"]) == ("active", 6_000_000)
+    base = f"/instruments/{instrument['id']}"
+    recovery = {"amount_cents": 100_000, "received_on": "2027-09-01"}
+    early = await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER)
+    assert early.status_code == 409 and early.json()["code"] == "guarantee-call"
+    default = {"defaulted_on": "2027-06-30", "outstanding_cents": 4_500_000}
+    call = ok(await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER), 201)
+    assert call["paid_cents"] == 2_000_000  # 50 % of 45,000 € is 22,500 €: the cap holds
+    twice = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
+    assert twice.status_code == 409
+    ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)
+    repay = {"amount_cents": 100, "received_on": "2027-01-01"}
+    wrong = await client.post(f"{base}/repayments", json=repay, headers=OFFICER)
+    assert wrong.status_code == 409 and wrong.json()["code"] == "instrument-kind"
+
+    [row] = ok(await client.get("/instruments/report?territory=38", headers=ADMIN))
+    assert (row["kind"], row["amount_cents"], row["bank_loans_cents"]) == (
+        "guarantee",
+        2_000_000,
+        6_000_000,
+    )
+    assert (row["leverage"], row["losses_cents"], row["year"]) == (3.0, 1_900_000, 2026)
+    csv = await client.get("/instruments/report.csv", headers=ADMIN)
+    header, line = csv.text.strip().split("\r\n")
+    assert header.startswith("Programme;Territoire;Année;Instrument;Nombre")
+    assert "Effet de levier" in header and line.startswith("IDECLIC;38;2026;guarantee;1;")
+
+
+async def test_bad_terms_and_inputs_are_problems_not_errors(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    too_big_cap = {**GUARANTEE, "bank_loan_cents": 3_000_000}  # 50 % is 15,000 €, cap 20,000
+    _, response = await _awarded(funding, 2_000_000, too_big_cap, "CP-2026-12-003")
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid-instrument-terms"
+    interest = {**ADVANCE, "annual_rate_bp": 100}
+    _, response = await _awarded(funding, 1_000_000, interest, "CP-2026-12-004")
+    assert response.status_code == 422 and "application/problem+json" in response.headers[
+        "content-type"
+    ]
+    far = {**ADVANCE, "start_on": "9999-12-31"}
+    _, response = await _awarded(funding, 1_000_000, far, "CP-2026-12-005")
+    assert response.status_code == 422
+    for query in ("year=1850", "territory=xx", "programme_code=%20"):
+        bad = await client.get(f"/instruments/report?{query}", headers=ADMIN)
+        assert bad.status_code == 422, query
+    unknown = await client.get(
+        "/instruments/0190c3c8-0000-7000-8000-000000000000/position", headers=OFFICER
+    )
+    assert unknown.status_code == 404
+    listed = ok(await client.get("/instruments?limit=1", headers=ADMIN))
+    assert listed["items"] == []
+    grant = await funding.approved(amount=500_000, deliberation="CP-2026-12-006")
+    missing = await client.get(f"/applications/{grant}/instrument", headers=APPLICANT)
+    assert missing.status_code == 409
