@@ -129,7 +129,9 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
     assert sorted(r["amount_cents"] for r in repayments) == [333_333, 666_667]
     again = await client.post(f"{base}/schedules", json=body, headers=OFFICER)
     assert again.status_code == 409 and again.json()["code"] == "nothing-to-reschedule"
-    assert (await client.post(f"{base}/guarantee-call", json={}, headers=OFFICER)).status_code == 422
+    default = {"defaulted_on": "2027-06-30", "outstanding_cents": 1}
+    not_a_guarantee = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
+    assert not_a_guarantee.status_code == 409
 
 
 async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_loss(
@@ -176,9 +178,10 @@ async def test_bad_terms_and_inputs_are_problems_not_errors(
     assert response.json()["code"] == "invalid-instrument-terms"
     interest = {**ADVANCE, "annual_rate_bp": 100}
     _, response = await _awarded(funding, 1_000_000, interest, "CP-2026-12-004")
-    assert response.status_code == 422 and "application/problem+json" in response.headers[
-        "content-type"
-    ]
+    assert (
+        response.status_code == 422
+        and "application/problem+json" in response.headers["content-type"]
+    )
     far = {**ADVANCE, "start_on": "9999-12-31"}
     _, response = await _awarded(funding, 1_000_000, far, "CP-2026-12-005")
     assert response.status_code == 422
