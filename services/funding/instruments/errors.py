@@ -39,3 +39,9 @@ class NothingToRescheduleError(FundingDomainError):
     """A loan fully repaid has nothing left to reschedule."""
 
     status, code, title = 409, "nothing-to-reschedule", "Nothing left to reschedule"
+
+
+class FutureDateError(FundingDomainError):
+    """Money received, or a default reported, on a day that has not come yet."""
+
+    status, code, title = 422, "date-in-future", "The date is after today"

@@ -35,6 +35,10 @@ class LoanTermsIn(Schema):
     annual_rate_bp: int = Field(
         default=0, ge=0, le=10_000, description="Participatory loans only, basis points a year"
     )
+    bank_name: Name | None = None
+    bank_loan_cents: Cents | None = Field(
+        default=None, description="The bank loan this loan helped obtain (leverage)"
+    )
 
 
 class GuaranteeTermsIn(Schema):

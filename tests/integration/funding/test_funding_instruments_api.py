@@ -4,6 +4,7 @@ guarantee called on a default and paid up to its cap; the report and its CSV."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,10 +13,12 @@ from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Fundin
 
 ADVANCE = {
     "kind": "repayable_advance",
-    "start_on": "2026-01-15",
+    "start_on": "2025-01-15",
     "instalments": 3,
     "frequency": "quarterly",
     "deferral_months": 6,
+    "bank_name": "Banque Populaire",
+    "bank_loan_cents": 2_500_000,
 }
 GUARANTEE = {
     "kind": "guarantee",
@@ -81,18 +84,18 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
     base = f"/instruments/{instrument['id']}"
     [v1] = ok(await client.get(f"{base}/schedules", headers=OFFICER))["items"]
     assert [(i["due_on"], i["amount_cents"]) for i in v1["instalments"]] == [
-        ("2026-10-15", 333_333),
-        ("2027-01-15", 333_333),
-        ("2027-04-15", 333_334),
+        ("2025-10-15", 333_333),
+        ("2026-01-15", 333_333),
+        ("2026-04-15", 333_334),
     ]
-    early = {"amount_cents": 100, "received_on": "2026-10-15"}
+    early = {"amount_cents": 100, "received_on": "2025-10-15"}
     refused = await client.post(f"{base}/repayments", json=early, headers=OFFICER)
     assert refused.status_code == 409 and refused.json()["code"] == "loan-not-disbursed"
 
     await _disburse(funding, application_id)
-    paid = {"amount_cents": 333_333, "received_on": "2026-10-15", "reference": "VIR-1"}
+    paid = {"amount_cents": 333_333, "received_on": "2025-10-15", "reference": "VIR-1"}
     ok(await client.post(f"{base}/repayments", json=paid, headers=OFFICER), 201)
-    late = ok(await client.get(f"{base}/position?as_of=2027-04-20", headers=OFFICER))
+    late = ok(await client.get(f"{base}/position?as_of=2026-04-20", headers=OFFICER))
     assert (late["arrears_cents"], late["days_in_arrears"], late["flagged"]) == (
         666_667,
         95,
@@ -106,7 +109,7 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
 
     body = {
         "reason": "Difficultés de trésorerie passagères",
-        "start_on": "2027-05-01",
+        "start_on": "2026-05-01",
         "instalments": 2,
         "frequency": "monthly",
     }
@@ -115,21 +118,32 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
     assert [i["amount_cents"] for i in v2["instalments"]] == [333_333, 333_334]
     page = ok(await client.get(f"{base}/schedules?limit=1", headers=OFFICER))
     assert len(page["items"]) == 1 and page["next_cursor"]
-    on_time = ok(await client.get(f"{base}/position?as_of=2027-05-20", headers=OFFICER))
+    on_time = ok(await client.get(f"{base}/position?as_of=2026-05-20", headers=OFFICER))
     assert (on_time["arrears_cents"], on_time["schedule_version"]) == (0, 2)
 
-    too_much = {"amount_cents": 666_668, "received_on": "2027-06-01"}
+    too_much = {"amount_cents": 666_668, "received_on": "2026-06-01"}
     refused = await client.post(f"{base}/repayments", json=too_much, headers=OFFICER)
     assert refused.status_code == 409 and refused.json()["owed_cents"] == 666_667
-    rest = {"amount_cents": 666_667, "received_on": "2027-06-01"}
+    rest = {"amount_cents": 666_667, "received_on": "2026-06-01"}
     ok(await client.post(f"{base}/repayments", json=rest, headers=OFFICER), 201)
-    done = ok(await client.get(f"{base}/position?as_of=2027-06-02", headers=OFFICER))
+    done = ok(await client.get(f"{base}/position?as_of=2026-06-02", headers=OFFICER))
     assert (done["state"], done["owed_cents"], done["repaid_cents"]) == ("repaid", 0, 1_000_000)
     repayments = ok(await client.get(f"{base}/repayments", headers=OFFICER))["items"]
     assert sorted(r["amount_cents"] for r in repayments) == [333_333, 666_667]
+    future = {"amount_cents": 1, "received_on": str(date.today() + timedelta(days=2))}
+    refused = await client.post(f"{base}/repayments", json=future, headers=OFFICER)
+    assert refused.status_code == 422 and refused.json()["code"] == "date-in-future"
+    [row] = ok(await client.get("/instruments/report?programme_code=IDECLIC", headers=ADMIN))
+    assert (row["kind"], row["disbursed_cents"], row["bank_loans_cents"]) == (
+        "repayable_advance",
+        1_000_000,
+        2_500_000,
+    )
+    assert (row["leverage"], row["due_cents"], row["repaid_cents"]) == (2.5, 1_000_000, 1_000_000)
+    assert (row["repayment_rate"], row["losses_cents"]) == (1.0, 0)
     again = await client.post(f"{base}/schedules", json=body, headers=OFFICER)
     assert again.status_code == 409 and again.json()["code"] == "nothing-to-reschedule"
-    default = {"defaulted_on": "2027-06-30", "outstanding_cents": 1}
+    default = {"defaulted_on": "2026-06-30", "outstanding_cents": 1}
     not_a_guarantee = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
     assert not_a_guarantee.status_code == 409
 
@@ -143,30 +157,31 @@ async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_los
     instrument = await _instrument(funding, application_id)
     assert (instrument["state"], instrument["bank_loan_cents"]) == ("active", 6_000_000)
     base = f"/instruments/{instrument['id']}"
-    recovery = {"amount_cents": 100_000, "received_on": "2027-09-01"}
+    recovery = {"amount_cents": 100_000, "received_on": "2026-09-01"}
     early = await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER)
     assert early.status_code == 409 and early.json()["code"] == "guarantee-call"
-    default = {"defaulted_on": "2027-06-30", "outstanding_cents": 4_500_000}
+    default = {"defaulted_on": "2026-06-30", "outstanding_cents": 4_500_000}
     call = ok(await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER), 201)
     assert call["paid_cents"] == 2_000_000  # 50 % of 45,000 € is 22,500 €: the cap holds
     twice = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
     assert twice.status_code == 409
     ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)
-    repay = {"amount_cents": 100, "received_on": "2027-01-01"}
+    repay = {"amount_cents": 100, "received_on": "2026-01-01"}
     wrong = await client.post(f"{base}/repayments", json=repay, headers=OFFICER)
     assert wrong.status_code == 409 and wrong.json()["code"] == "instrument-kind"
 
+    this_year = datetime.now(UTC).year
     [row] = ok(await client.get("/instruments/report?territory=38", headers=ADMIN))
     assert (row["kind"], row["amount_cents"], row["bank_loans_cents"]) == (
         "guarantee",
         2_000_000,
         6_000_000,
     )
-    assert (row["leverage"], row["losses_cents"], row["year"]) == (3.0, 1_900_000, 2026)
+    assert (row["leverage"], row["losses_cents"], row["year"]) == (3.0, 1_900_000, this_year)
     csv = await client.get("/instruments/report.csv", headers=ADMIN)
     header, line = csv.text.strip().split("\r\n")
     assert header.startswith("Programme;Territoire;Année;Instrument;Nombre")
-    assert "Effet de levier" in header and line.startswith("IDECLIC;38;2026;guarantee;1;")
+    assert "Effet de levier" in header and line.startswith(f"IDECLIC;38;{this_year};guarantee;1;")
 
 
 async def test_bad_terms_and_inputs_are_problems_not_errors(

@@ -47,13 +47,13 @@ async def report(
         group["instruments"] += 1
         group["amount_cents"] += row.amount_cents
         group["jobs"] += int(jobs)
+        group["bank_loans_cents"] += row.bank_loan_cents or 0
         if rules.InstrumentKind(row.kind).is_loan:
             group["disbursed_cents"] += int(paid)
             _, _, pos = await current(session, row, today())
             group["due_cents"] += pos.due_cents
             group["repaid_cents"] += pos.repaid_cents
         else:
-            group["bank_loans_cents"] += row.bank_loan_cents or 0
             group["losses_cents"] += int(called) - int(recovered)
     out = []
     for key in sorted(groups):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.db.repository import Page, Paging, add
 from services.funding.instruments import repository, rules
 from services.funding.instruments.errors import (
+    FutureDateError,
     GuaranteeCallError,
     NotDisbursedError,
     NothingToRescheduleError,
@@ -91,6 +92,11 @@ async def position(
     }
 
 
+def _not_after_today(day: date, field: str) -> None:
+    if day > today():
+        raise FutureDateError(f"{field} {day} is after today", field=field)
+
+
 async def _owed(session: AsyncSession, row: Instrument) -> int:
     """What the borrower still owes, counting every repayment whatever its date."""
     _, _, pos = await current(session, row, date.max)
@@ -101,6 +107,7 @@ async def repay(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> Repayment:
     """Record a repayment received; refused beyond what is owed or before disbursement."""
+    _not_after_today(data.received_on, "received_on")
     row, application = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     if application.paid_cents <= 0:
@@ -160,6 +167,7 @@ async def call_guarantee(
 ) -> GuaranteeCall:
     """The bank reports a default: the guarantee pays its share of the outstanding, up to
     its cap, once."""
+    _not_after_today(data.defaulted_on, "defaulted_on")
     row, _ = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
     if await repository.call_of(session, row.id) is not None:
@@ -179,6 +187,7 @@ async def recover(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> Recovery:
     """Money recovered after a call; never more than the call paid."""
+    _not_after_today(data.received_on, "received_on")
     row, _ = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
     call = await repository.call_of(session, row.id)
