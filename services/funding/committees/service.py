@@ -306,6 +306,7 @@ async def decide(
                 principal,
                 terms=instrument,
                 application=application,
+                programme_code=programme.code,
                 decision_id=decision.id,
                 amount_cents=decided.amount_cents,
             )

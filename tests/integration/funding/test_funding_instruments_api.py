@@ -4,10 +4,14 @@ guarantee called on a default and paid up to its cap; the report and its CSV."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Funding, ok
 
@@ -71,8 +75,25 @@ async def _disburse(funding: Funding, application_id: str) -> None:
     )
 
 
+async def _instrument_events(
+    funding_db: str, engine_for: Callable[[str], AsyncEngine]
+) -> list[tuple[str, dict[str, Any]]]:
+    async with engine_for(funding_db).connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT event_type, payload FROM outbox WHERE event_type LIKE "
+                "'proxima.funding.instrument.%' OR event_type LIKE 'proxima.funding.guarantee.%' "
+                "ORDER BY position"
+            )
+        )
+        return [(kind, json.loads(payload)["data"]) for kind, payload in rows]
+
+
 async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
-    funding: Funding, client: httpx.AsyncClient
+    funding: Funding,
+    client: httpx.AsyncClient,
+    funding_db: str,
+    engine_for: Callable[[str], AsyncEngine],
 ) -> None:
     application_id, response = await _awarded(funding, 1_000_000, ADVANCE, "CP-2026-12-001")
     ok(response, 201)
@@ -128,6 +149,11 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
     ok(await client.post(f"{base}/repayments", json=rest, headers=OFFICER), 201)
     done = ok(await client.get(f"{base}/position?as_of=2026-06-02", headers=OFFICER))
     assert (done["state"], done["owed_cents"], done["repaid_cents"]) == ("repaid", 0, 1_000_000)
+    repaid = [d for k, d in await _instrument_events(funding_db, engine_for) if "repaid" in k]
+    assert [(d["amount_cents"], d["owed_cents"]) for d in repaid] == [
+        (333_333, 666_667),
+        (666_667, 0),
+    ]
     repayments = ok(await client.get(f"{base}/repayments", headers=OFFICER))["items"]
     assert sorted(r["amount_cents"] for r in repayments) == [333_333, 666_667]
     future = {"amount_cents": 1, "received_on": str(date.today() + timedelta(days=2))}
@@ -149,7 +175,10 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
 
 
 async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_loss(
-    funding: Funding, client: httpx.AsyncClient
+    funding: Funding,
+    client: httpx.AsyncClient,
+    funding_db: str,
+    engine_for: Callable[[str], AsyncEngine],
 ) -> None:
     application_id, response = await _awarded(funding, 2_000_000, GUARANTEE, "CP-2026-12-002")
     ok(response, 201)
@@ -166,6 +195,12 @@ async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_los
     twice = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
     assert twice.status_code == 409
     ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)
+    events = await _instrument_events(funding_db, engine_for)
+    assert [(k, d["kind"], d["amount_cents"]) for k, d in events] == [
+        ("proxima.funding.instrument.awarded.v1", "guarantee", 2_000_000),
+        ("proxima.funding.guarantee.called.v1", "guarantee", 2_000_000),
+    ]
+    assert {(d["programme_code"], d["territory"]) for _, d in events} == {("IDECLIC", "38")}
     repay = {"amount_cents": 100, "received_on": "2026-01-01"}
     wrong = await client.post(f"{base}/repayments", json=repay, headers=OFFICER)
     assert wrong.status_code == 409 and wrong.json()["code"] == "instrument-kind"

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.applications.models import Application
 from services.funding.applications.service import base as applications
 from services.funding.db.repository import Paging, add
-from services.funding.instruments import repository, rules
+from services.funding.instruments import events, repository, rules
 from services.funding.instruments.errors import (
     InstrumentKindError,
     InvalidTermsError,
@@ -119,6 +119,7 @@ async def record_at_decision(
     *,
     terms: Any,
     application: Application,
+    programme_code: str,
     decision_id: uuid.UUID,
     amount_cents: int,
 ) -> Instrument:
@@ -136,16 +137,17 @@ async def record_at_decision(
             actor=principal.client_id,
             instalments=rules.build_schedule(loan_terms(row)),
         )
+    await events.awarded_event(session, row=row, application=application, code=programme_code)
     return row
 
 
 async def load(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, *, lock: bool = False
-) -> tuple[Instrument, Application]:
+) -> tuple[Instrument, Application, str]:
     """The instrument, after the tenancy check of its file; ``lock`` takes its row lock."""
     row = await repository.instrument(session, instrument_id, lock=lock)
-    application, _, _ = await applications.load(session, principal, row.application_id)
-    return row, application
+    application, _, programme = await applications.load(session, principal, row.application_id)
+    return row, application, programme.code
 
 
 def require_loan(row: Instrument) -> None:
@@ -193,7 +195,7 @@ async def _read(session: AsyncSession, row: Instrument, application: Application
 
 
 async def read(session: AsyncSession, principal: Principal, instrument_id: uuid.UUID) -> Any:
-    row, application = await load(session, principal, instrument_id)
+    row, application, _ = await load(session, principal, instrument_id)
     return await _read(session, row, application)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.db.repository import Page, Paging, add
-from services.funding.instruments import repository, rules
+from services.funding.instruments import events, repository, rules
 from services.funding.instruments.errors import (
     FutureDateError,
     GuaranteeCallError,
@@ -43,7 +43,7 @@ async def schedules(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The loan's schedule versions, each with its instalments and what was matched to them
     (paid amounts as of today, for the current version)."""
-    row, _ = await load(session, principal, instrument_id)
+    row, _, _ = await load(session, principal, instrument_id)
     require_loan(row)
     versions, cursor = await repository.versions_page(session, row.id, paging)
     latest, _, pos = await current(session, row, today())
@@ -73,7 +73,7 @@ async def schedules(
 async def position(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, as_of: date | None
 ) -> dict[str, Any]:
-    row, application = await load(session, principal, instrument_id)
+    row, application, _ = await load(session, principal, instrument_id)
     require_loan(row)
     day = as_of or today()
     version, _, pos = await current(session, row, day)
@@ -108,7 +108,7 @@ async def repay(
 ) -> Repayment:
     """Record a repayment received; refused beyond what is owed or before disbursement."""
     _not_after_today(data.received_on, "received_on")
-    row, application = await load(session, principal, instrument_id, lock=True)
+    row, application, code = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     if application.paid_cents <= 0:
         raise NotDisbursedError("the loan has not been disbursed yet")
@@ -123,13 +123,21 @@ async def repay(
         recorded_by=principal.client_id,
     )
     await add(session, repayment)
+    await events.repaid_event(
+        session,
+        row=row,
+        application=application,
+        code=code,
+        repayment=repayment,
+        owed_cents=owed - repayment.amount_cents,
+    )
     return repayment
 
 
 async def repayments(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
 ) -> Page:
-    row, _ = await load(session, principal, instrument_id)
+    row, _, _ = await load(session, principal, instrument_id)
     require_loan(row)
     return await repository.repayments_page(session, row.id, paging)
 
@@ -138,7 +146,7 @@ async def reschedule(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> uuid.UUID:
     """A new schedule version spreading what is still owed, with its reason."""
-    row, _ = await load(session, principal, instrument_id, lock=True)
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     versions = await repository.versions(session, row.id)
     owed = await _owed(session, row)
@@ -168,7 +176,7 @@ async def call_guarantee(
     """The bank reports a default: the guarantee pays its share of the outstanding, up to
     its cap, once."""
     _not_after_today(data.defaulted_on, "defaulted_on")
-    row, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, code = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
     if await repository.call_of(session, row.id) is not None:
         raise GuaranteeCallError("the guarantee was already called")
@@ -180,6 +188,7 @@ async def call_guarantee(
         recorded_by=principal.client_id,
     )
     await add(session, call)
+    await events.called_event(session, row=row, application=application, code=code, call=call)
     return call
 
 
@@ -188,7 +197,7 @@ async def recover(
 ) -> Recovery:
     """Money recovered after a call; never more than the call paid."""
     _not_after_today(data.received_on, "received_on")
-    row, _ = await load(session, principal, instrument_id, lock=True)
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
     call = await repository.call_of(session, row.id)
     if call is None:
