@@ -38,7 +38,7 @@ from services.funding.committees.models import (
     Vote,
 )
 from services.funding.db.repository import Page, add
-from services.funding.instruments.errors import InstrumentKindError
+from services.funding.instruments.errors import InvalidTermsError
 from services.funding.instruments.service import base as instruments
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Envelope, Programme
@@ -256,7 +256,7 @@ async def decide(
     instrument = getattr(data, "instrument", None)
     if instrument is not None:
         if data.outcome != rules.DecisionOutcome.APPROVED.value:
-            raise InstrumentKindError("only an approval awards an instrument")
+            raise InvalidTermsError("only an approval awards an instrument")
         if data.amount_cents is not None:
             instruments.check_terms(instrument, data.amount_cents)
     _, decided = rules.decide(

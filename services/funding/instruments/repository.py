@@ -22,6 +22,7 @@ from services.funding.instruments.models import (
 )
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.tenancy.clauses import usable_envelope, visible_territory
+from services.funding.tenancy.roles import is_applicant
 from shared.auth import Principal
 
 
@@ -105,6 +106,8 @@ async def readable_page(
         .join(Programme, Programme.id == Application.programme_id)
         .where(*_visible(principal))
     )
+    if is_applicant(principal):  # an applicant lists only its own files' instruments
+        statement = statement.where(Application.applicant_client_id == principal.client_id)
     if programme_code is not None:
         statement = statement.where(Programme.code == programme_code)
     return await paginate(

@@ -13,8 +13,9 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Funding, ok
+from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Funding, actor, ok
 
+OTHER_APPLICANT = actor("applicant", "funding:apply", "funding:read", client_id="scop-7")
 ADVANCE = {
     "kind": "repayable_advance",
     "start_on": "2025-01-15",
@@ -154,6 +155,9 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
         (333_333, 666_667),
         (666_667, 0),
     ]
+    mine = ok(await client.get("/instruments", headers=APPLICANT))["items"]
+    assert [i["id"] for i in mine] == [instrument["id"]]
+    assert ok(await client.get("/instruments", headers=OTHER_APPLICANT))["items"] == []
     repayments = ok(await client.get(f"{base}/repayments", headers=OFFICER))["items"]
     assert sorted(r["amount_cents"] for r in repayments) == [333_333, 666_667]
     future = {"amount_cents": 1, "received_on": str(date.today() + timedelta(days=2))}
@@ -235,6 +239,19 @@ async def test_bad_terms_and_inputs_are_problems_not_errors(
     far = {**ADVANCE, "start_on": "9999-12-31"}
     _, response = await _awarded(funding, 1_000_000, far, "CP-2026-12-005")
     assert response.status_code == 422
+    application_id = await funding.to_committee(amount=1_000_000)
+    session_id = await funding.session()
+    await funding.on_agenda(session_id, application_id)
+    await funding.open(session_id)
+    rejected = await funding.decide(
+        session_id,
+        application_id,
+        outcome="rejected",
+        reason="Projet non viable",
+        deliberation_number="CP-2026-12-007",
+        instrument=ADVANCE,
+    )
+    assert rejected.status_code == 422 and rejected.json()["code"] == "invalid-instrument-terms"
     for query in ("year=1850", "territory=xx", "programme_code=%20"):
         bad = await client.get(f"/instruments/report?{query}", headers=ADMIN)
         assert bad.status_code == 422, query
