@@ -4,6 +4,7 @@ guarantee called on a default and paid up to its cap; the report and its CSV."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -264,3 +265,23 @@ async def test_bad_terms_and_inputs_are_problems_not_errors(
     grant = await funding.approved(amount=500_000, deliberation="CP-2026-12-006")
     missing = await client.get(f"/applications/{grant}/instrument", headers=APPLICANT)
     assert missing.status_code == 409
+
+
+async def test_concurrent_repayments_never_pass_the_balance(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    application_id, response = await _awarded(funding, 1_000_000, ADVANCE, "CP-2026-12-010")
+    ok(response, 201)
+    await _disburse(funding, application_id)
+    base = f"/instruments/{(await _instrument(funding, application_id))['id']}"
+    body = {"amount_cents": 200_000, "received_on": "2026-01-15"}
+    responses = await asyncio.gather(
+        *(client.post(f"{base}/repayments", json=body, headers=OFFICER) for _ in range(10))
+    )
+    assert sorted(r.status_code for r in responses) == [201] * 5 + [409] * 5
+    position = ok(await client.get(f"{base}/position", headers=OFFICER))
+    assert (position["repaid_cents"], position["owed_cents"], position["state"]) == (
+        1_000_000,
+        0,
+        "repaid",
+    )
