@@ -45,3 +45,15 @@ class FutureDateError(FundingDomainError):
     """Money received, or a default reported, on a day that has not come yet."""
 
     status, code, title = 422, "date-in-future", "The date is after today"
+
+
+class WriteOffError(FundingDomainError):
+    """Only a flagged loan is written off, once, and only a requested write-off approved."""
+
+    status, code, title = 409, "write-off", "Write-off refused"
+
+
+class FourEyesError(FundingDomainError):
+    """The officer who asked for a write-off cannot approve it too."""
+
+    status, code, title = 403, "four-eyes", "A second officer must approve"

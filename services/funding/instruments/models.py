@@ -6,7 +6,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.funding.db.base import Base, now_on_insert, one_of, required_fk, uuid_pk
@@ -143,3 +152,26 @@ class Recovery(Base):
     created_at: Mapped[datetime] = now_on_insert()
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="recovery_positive"),)
+
+
+class WriteOff(Base):
+    """A flagged loan written off: requested by one officer, approved by another (four
+    eyes); the database refuses the same person on both sides."""
+
+    __tablename__ = "instrument_write_offs"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    owed_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("instrument_id", name="uq_write_off_once"),
+        CheckConstraint("owed_cents > 0", name="write_off_positive"),
+        CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
+        CheckConstraint("(approved_by IS NULL) = (approved_at IS NULL)", name="approved_when"),
+    )

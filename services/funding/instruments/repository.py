@@ -19,6 +19,7 @@ from services.funding.instruments.models import (
     Recovery,
     Repayment,
     ScheduleVersion,
+    WriteOff,
 )
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.tenancy.clauses import usable_envelope, visible_territory
@@ -82,6 +83,10 @@ async def call_of(session: AsyncSession, instrument_id: uuid.UUID) -> GuaranteeC
     )
 
 
+async def write_off_of(session: AsyncSession, instrument_id: uuid.UUID) -> WriteOff | None:
+    return await session.scalar(select(WriteOff).where(WriteOff.instrument_id == instrument_id))
+
+
 async def recovered_cents(session: AsyncSession, instrument_id: uuid.UUID) -> int:
     total = await session.scalar(
         select(func.coalesce(func.sum(Recovery.amount_cents), 0)).where(
@@ -141,12 +146,14 @@ async def report_rows(
             func.coalesce(Application.jobs_created, 0),
             func.coalesce(GuaranteeCall.paid_cents, 0),
             func.coalesce(recovered.c.cents, 0),
+            WriteOff.approved_at.is_not(None),
         )
         .join(Application, Application.id == Instrument.application_id)
         .join(Envelope, Envelope.id == Application.envelope_id)
         .join(Programme, Programme.id == Application.programme_id)
         .outerjoin(GuaranteeCall, GuaranteeCall.instrument_id == Instrument.id)
         .outerjoin(recovered, recovered.c.instrument_id == Instrument.id)
+        .outerjoin(WriteOff, WriteOff.instrument_id == Instrument.id)
         .where(*_visible(principal))
         .order_by(Instrument.id)
     )

@@ -26,6 +26,8 @@ from services.funding.instruments.schemas import (
     ReportRow,
     RescheduleCreate,
     ScheduleRead,
+    WriteOffCreate,
+    WriteOffRead,
 )
 from services.funding.instruments.service import base, report, servicing
 from shared.service_app import DbSession
@@ -193,3 +195,26 @@ async def record_recovery(
 ) -> Any:
     """Money recovered after the call, never more than the call paid."""
     return await servicing.recover(session, principal, instrument_id, body)
+
+
+@router.post(
+    "/instruments/{instrument_id}/write-off",
+    status_code=201,
+    response_model=WriteOffRead,
+    responses=errors(),
+)
+async def request_write_off(
+    instrument_id: uuid.UUID, body: WriteOffCreate, session: DbSession, principal: Payer
+) -> Any:
+    """Ask to write off a flagged loan, with the reason; a second officer approves."""
+    return await servicing.request_write_off(session, principal, instrument_id, body.reason)
+
+
+@router.post(
+    "/instruments/{instrument_id}/write-off/approval",
+    response_model=WriteOffRead,
+    responses=errors(),
+)
+async def approve_write_off(instrument_id: uuid.UUID, session: DbSession, principal: Payer) -> Any:
+    """Approve a write-off asked by another officer (403 to the one who asked)."""
+    return await servicing.approve_write_off(session, principal, instrument_id)

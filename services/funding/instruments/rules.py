@@ -61,6 +61,7 @@ class LoanState(StrEnum):
     IN_REPAYMENT = "in_repayment"
     IN_ARREARS = "in_arrears"
     FLAGGED = "flagged"  # arrears past ARREARS_THRESHOLD_DAYS
+    WRITTEN_OFF = "written_off"  # a flagged loan two officers agreed to write off
     REPAID = "repaid"
 
 
@@ -249,12 +250,15 @@ def position(
     )
 
 
-def loan_state(disbursed: bool, pos: Position) -> LoanState:
-    """The state a loan's position puts it in."""
+def loan_state(disbursed: bool, pos: Position, *, written_off: bool = False) -> LoanState:
+    """The state a loan's position puts it in; a written-off loan repaid after all is
+    repaid."""
     if not disbursed:
         return LoanState.AWAITING_DISBURSEMENT
     if pos.owed_cents == 0:
         return LoanState.REPAID
+    if written_off:
+        return LoanState.WRITTEN_OFF
     if pos.flagged:
         return LoanState.FLAGGED
     if pos.arrears_cents > 0:

@@ -159,6 +159,21 @@ class RecoveryRead(Schema):
     created_at: datetime
 
 
+class WriteOffCreate(Schema):
+    reason: LongText
+
+
+class WriteOffRead(Schema):
+    id: uuid.UUID
+    instrument_id: uuid.UUID
+    reason: str
+    owed_cents: int = Field(description="Owed when the write-off was asked for")
+    requested_by: str
+    approved_by: str | None
+    approved_at: datetime | None
+    created_at: datetime
+
+
 class ReportRow(Schema):
     """One programme, territory, year and instrument kind."""
 
@@ -174,7 +189,9 @@ class ReportRow(Schema):
     due_cents: int
     repaid_cents: int
     repayment_rate: float | None
-    losses_cents: int = Field(description="Guarantee calls paid less recoveries")
+    losses_cents: int = Field(
+        description="Guarantee calls paid less recoveries; what written-off loans still owe"
+    )
     jobs_declared: int
 
 

@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Funding, actor, ok
 
 OTHER_APPLICANT = actor("applicant", "funding:apply", "funding:read", client_id="scop-7")
+SECOND_OFFICER = actor(
+    "programme_officer", "funding:instruct", "funding:read", "funding:pay", client_id="officer-2"
+)
 ADVANCE = {
     "kind": "repayable_advance",
     "start_on": "2025-01-15",
@@ -285,3 +288,35 @@ async def test_concurrent_repayments_never_pass_the_balance(
         0,
         "repaid",
     )
+
+
+async def test_a_flagged_loan_is_written_off_by_two_officers_and_counts_as_a_loss(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    application_id, response = await _awarded(funding, 1_000_000, ADVANCE, "CP-2026-12-020")
+    ok(response, 201)
+    await _disburse(funding, application_id)
+    instrument = await _instrument(funding, application_id)
+    assert instrument["state"] == "flagged"  # every instalment fell due in 2025-2026, unpaid
+    base = f"/instruments/{instrument['id']}"
+    reason = {"reason": "Liquidation judiciaire, aucun actif"}
+    asked = ok(await client.post(f"{base}/write-off", json=reason, headers=OFFICER), 201)
+    assert (asked["owed_cents"], asked["approved_by"]) == (1_000_000, None)
+    again = await client.post(f"{base}/write-off", json=reason, headers=OFFICER)
+    assert again.status_code == 409 and again.json()["code"] == "write-off"
+    alone = await client.post(f"{base}/write-off/approval", headers=OFFICER)
+    assert alone.status_code == 403 and alone.json()["code"] == "four-eyes"
+    assert (await _instrument(funding, application_id))["state"] == "flagged"
+    approved = ok(await client.post(f"{base}/write-off/approval", headers=SECOND_OFFICER))
+    assert approved["approved_by"] == "officer-2"
+    assert (await _instrument(funding, application_id))["state"] == "written_off"
+    [row] = ok(await client.get("/instruments/report", headers=ADMIN))
+    assert (row["losses_cents"], row["repayment_rate"]) == (1_000_000, 0.0)
+
+    on_time = {**ADVANCE, "start_on": str(date.today())}
+    application_id, response = await _awarded(funding, 1_000_000, on_time, "CP-2026-12-021")
+    ok(response, 201)
+    await _disburse(funding, application_id)
+    base = f"/instruments/{(await _instrument(funding, application_id))['id']}"
+    refused = await client.post(f"{base}/write-off", json=reason, headers=OFFICER)
+    assert refused.status_code == 409 and refused.json()["days_in_arrears"] == 0

@@ -163,6 +163,8 @@ def test_a_rescheduled_loan_counts_what_came_before_and_spreads_the_rest() -> No
     late = position(schedule, base_repaid_cents=0, repayments=before, as_of=date(2026, 6, 1))
     assert (late.arrears_cents, late.days_in_arrears, late.flagged) == (600, 92, True)
     assert loan_state(True, late) is LoanState.FLAGGED
+    assert loan_state(True, late, written_off=True) is LoanState.WRITTEN_OFF
+    assert loan_state(False, late) is LoanState.AWAITING_DISBURSEMENT
     version2 = reschedule(
         late.owed_cents, start_on=date(2026, 6, 1), instalments=2, frequency=Frequency.MONTHLY
     )

@@ -186,7 +186,15 @@ async def state_of(session: AsyncSession, row: Instrument, application: Applicat
         called = await repository.call_of(session, row.id)
         return (rules.GuaranteeState.CALLED if called else rules.GuaranteeState.ACTIVE).value
     _, _, pos = await current(session, row, today())
-    return rules.loan_state(application.paid_cents > 0, pos).value
+    return rules.loan_state(
+        application.paid_cents > 0, pos, written_off=await written_off(session, row)
+    ).value
+
+
+async def written_off(session: AsyncSession, row: Instrument) -> bool:
+    """Whether two officers agreed to write this loan off."""
+    found = await repository.write_off_of(session, row.id)
+    return found is not None and found.approved_by is not None
 
 
 async def _read(session: AsyncSession, row: Instrument, application: Application) -> dict[str, Any]:

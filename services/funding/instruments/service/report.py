@@ -29,7 +29,7 @@ async def report(
         session, principal, programme_code=programme_code, territory=territory, year=year
     )
     groups: dict[tuple[str, str, int, str], dict[str, Any]] = {}
-    for row, code, area, decided, paid, jobs, called, recovered in rows:
+    for row, code, area, decided, paid, jobs, called, recovered, written_off in rows:
         key = (code, area, int(decided), row.kind)
         group = groups.setdefault(
             key,
@@ -53,6 +53,8 @@ async def report(
             _, _, pos = await current(session, row, today())
             group["due_cents"] += pos.due_cents
             group["repaid_cents"] += pos.repaid_cents
+            if written_off:
+                group["losses_cents"] += pos.owed_cents
         else:
             group["losses_cents"] += int(called) - int(recovered)
     out = []

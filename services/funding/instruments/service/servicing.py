@@ -5,7 +5,7 @@ lock, so two repayments cannot both pass the balance."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.db.repository import Page, Paging, add
 from services.funding.instruments import events, repository, rules
 from services.funding.instruments.errors import (
+    FourEyesError,
     FutureDateError,
     GuaranteeCallError,
     NotDisbursedError,
     NothingToRescheduleError,
     OverpaymentError,
+    WriteOffError,
 )
 from services.funding.instruments.models import (
     GuaranteeCall,
@@ -25,6 +27,7 @@ from services.funding.instruments.models import (
     Recovery,
     Repayment,
     ScheduleVersion,
+    WriteOff,
 )
 from services.funding.instruments.service.base import (
     current,
@@ -34,6 +37,7 @@ from services.funding.instruments.service.base import (
     require_loan,
     store_version,
     today,
+    written_off,
 )
 from shared.auth import Principal
 
@@ -80,7 +84,9 @@ async def position(
     return {
         "instrument_id": row.id,
         "as_of": day,
-        "state": rules.loan_state(application.paid_cents > 0, pos).value,
+        "state": rules.loan_state(
+            application.paid_cents > 0, pos, written_off=await written_off(session, row)
+        ).value,
         "schedule_version": version.version,
         "disbursed_cents": application.paid_cents,
         "owed_cents": pos.owed_cents,
@@ -217,3 +223,43 @@ async def recover(
     )
     await add(session, recovery)
     return recovery
+
+
+async def request_write_off(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, reason: str
+) -> WriteOff:
+    """One officer asks to write off a flagged loan; a second must approve."""
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
+    require_loan(row)
+    if await repository.write_off_of(session, row.id) is not None:
+        raise WriteOffError("a write-off was already asked for this loan")
+    _, _, pos = await current(session, row, today())
+    if application.paid_cents <= 0 or not pos.flagged:
+        raise WriteOffError(
+            f"only a flagged loan ({rules.ARREARS_THRESHOLD_DAYS} days of arrears) is written off",
+            days_in_arrears=pos.days_in_arrears,
+        )
+    write_off = WriteOff(
+        instrument_id=row.id,
+        reason=reason,
+        owed_cents=pos.owed_cents,
+        requested_by=principal.client_id,
+    )
+    await add(session, write_off)
+    return write_off
+
+
+async def approve_write_off(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID
+) -> WriteOff:
+    """A second officer approves the write-off (four eyes)."""
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    write_off = await repository.write_off_of(session, row.id)
+    if write_off is None or write_off.approved_by is not None:
+        raise WriteOffError("no write-off awaits approval on this loan")
+    if write_off.requested_by == principal.client_id:
+        raise FourEyesError("the officer who asked for the write-off cannot approve it")
+    write_off.approved_by = principal.client_id
+    write_off.approved_at = datetime.now(UTC)
+    await session.flush()
+    return write_off

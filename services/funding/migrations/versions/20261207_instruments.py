@@ -1,6 +1,6 @@
 """Instruments besides grants: repayable advances, honour loans, participatory loans and
-guarantees, their schedule versions and instalments, repayments, guarantee calls and
-recoveries.
+guarantees, their schedule versions and instalments, repayments, write-offs (four eyes),
+guarantee calls and recoveries.
 
 Revision ID: funding_0005
 Revises: funding_0004
@@ -18,6 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = (
+    "instrument_write_offs",
     "guarantee_recoveries",
     "guarantee_calls",
     "instrument_repayments",
@@ -230,6 +231,47 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_guarantee_recoveries_instrument_id"),
         "guarantee_recoveries",
+        ["instrument_id"],
+        unique=False,
+    )
+
+    op.create_table(
+        "instrument_write_offs",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("instrument_id", sa.UUID(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("owed_cents", sa.BigInteger(), nullable=False),
+        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        sa.Column("approved_by", sa.String(length=200), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(approved_by IS NULL) = (approved_at IS NULL)",
+            name=op.f("ck_instrument_write_offs_approved_when"),
+        ),
+        sa.CheckConstraint(
+            "approved_by IS NULL OR approved_by <> requested_by",
+            name=op.f("ck_instrument_write_offs_four_eyes"),
+        ),
+        sa.CheckConstraint(
+            "owed_cents > 0", name=op.f("ck_instrument_write_offs_write_off_positive")
+        ),
+        sa.ForeignKeyConstraint(
+            ["instrument_id"],
+            ["instruments.id"],
+            name=op.f("fk_instrument_write_offs_instrument_id_instruments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_instrument_write_offs")),
+        sa.UniqueConstraint("instrument_id", name="uq_write_off_once"),
+    )
+    op.create_index(
+        op.f("ix_instrument_write_offs_instrument_id"),
+        "instrument_write_offs",
         ["instrument_id"],
         unique=False,
     )
