@@ -14,7 +14,15 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.integration.funding.conftest import ADMIN, APPLICANT, OFFICER, Funding, actor, ok
+from tests.integration.funding.conftest import (
+    ADMIN,
+    APPLICANT,
+    ENVELOPE,
+    OFFICER,
+    Funding,
+    actor,
+    ok,
+)
 
 OTHER_APPLICANT = actor("applicant", "funding:apply", "funding:read", client_id="scop-7")
 SECOND_OFFICER = actor(
@@ -198,8 +206,23 @@ async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_los
     early = await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER)
     assert early.status_code == 409 and early.json()["code"] == "guarantee-call"
     default = {"defaulted_on": "2026-06-30", "outstanding_cents": 4_500_000}
+    credits = f"/envelopes/{ENVELOPE}/credits"
+    ok(
+        await client.put(
+            credits, json={"ap_cents": 10_000_000, "cp_cents": 1_000_000}, headers=ADMIN
+        )
+    )
+    short = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
+    assert short.status_code == 409, short.text  # the payment credits cannot cover the call
+    ok(
+        await client.put(
+            credits, json={"ap_cents": 10_000_000, "cp_cents": 10_000_000}, headers=ADMIN
+        )
+    )
     call = ok(await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER), 201)
     assert call["paid_cents"] == 2_000_000  # 50 % of 45,000 € is 22,500 €: the cap holds
+    figures = await funding.envelope_figures()
+    assert (figures["committed_cents"], figures["paid_cents"]) == (2_000_000, 2_000_000)
     twice = await client.post(f"{base}/guarantee-call", json=default, headers=OFFICER)
     assert twice.status_code == 409
     ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)

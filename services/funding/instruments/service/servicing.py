@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.applications.models import Application
+from services.funding.applications.service import base as applications
 from services.funding.db.repository import Page, Paging, add
 from services.funding.instruments import events, repository, rules
 from services.funding.instruments.errors import (
@@ -39,6 +41,8 @@ from services.funding.instruments.service.base import (
     today,
     written_off,
 )
+from services.funding.programmes import service as programmes
+from services.funding.programmes.rules.budget import Commitment
 from shared.auth import Principal
 
 
@@ -194,8 +198,31 @@ async def call_guarantee(
         recorded_by=principal.client_id,
     )
     await add(session, call)
+    await _pay_from_envelope(session, application, call.paid_cents)
     await events.called_event(session, row=row, application=application, code=code, call=call)
     return call
+
+
+async def _pay_from_envelope(
+    session: AsyncSession, application: Application, amount_cents: int
+) -> None:
+    """A called guarantee is public money paid: it consumes the envelope's payment credits
+    (CP) against the cap committed at decision, like a tranche ordered and paid at once."""
+    locked = await applications.locked(session, application.id)
+    await programmes.reserve_payment(
+        session,
+        envelope_id=locked.envelope_id,
+        commitment=Commitment(
+            amount_cents=locked.granted_amount_cents or 0, paid_cents=locked.paid_cents
+        ),
+        amount_cents=amount_cents,
+    )
+    await session.flush()  # settle_payment re-reads the envelope under its lock
+    await programmes.settle_payment(
+        session, envelope_id=locked.envelope_id, amount_cents=amount_cents, paid=True
+    )
+    locked.paid_cents += amount_cents
+    await session.flush()
 
 
 async def recover(
