@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import extract, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.models import Application
@@ -22,6 +23,7 @@ from services.funding.instruments.models import (
     WriteOff,
 )
 from services.funding.programmes.models import Envelope, Programme
+from services.funding.reports.models import ProgressReport
 from services.funding.tenancy.clauses import usable_envelope, visible_territory
 from services.funding.tenancy.roles import is_applicant
 from shared.auth import Principal
@@ -129,10 +131,22 @@ async def report_rows(
     year: int | None,
 ) -> Sequence[Any]:
     """Each readable instrument with its programme, territory, decision year, disbursed
-    amount, jobs declared, guarantee call and recoveries (the service aggregates)."""
+    amount, jobs declared (in the file's latest accepted progress report, the final one
+    first), guarantee call, recoveries and write-off (the service aggregates)."""
     recovered = (
         select(Recovery.instrument_id, func.sum(Recovery.amount_cents).label("cents"))
         .group_by(Recovery.instrument_id)
+        .subquery()
+    )
+    jobs = (
+        select(ProgressReport.application_id, ProgressReport.jobs_created)
+        .where(ProgressReport.status == "accepted")
+        .ext(distinct_on(ProgressReport.application_id))
+        .order_by(
+            ProgressReport.application_id,
+            (ProgressReport.kind == "final").desc(),
+            ProgressReport.number.desc(),
+        )
         .subquery()
     )
     decided_year = extract("year", Instrument.created_at)
@@ -143,7 +157,7 @@ async def report_rows(
             Application.territory,
             decided_year,
             Application.paid_cents,
-            func.coalesce(Application.jobs_created, 0),
+            func.coalesce(jobs.c.jobs_created, Application.jobs_created, 0),
             func.coalesce(GuaranteeCall.paid_cents, 0),
             func.coalesce(recovered.c.cents, 0),
             WriteOff.approved_at.is_not(None),
@@ -154,6 +168,7 @@ async def report_rows(
         .outerjoin(GuaranteeCall, GuaranteeCall.instrument_id == Instrument.id)
         .outerjoin(recovered, recovered.c.instrument_id == Instrument.id)
         .outerjoin(WriteOff, WriteOff.instrument_id == Instrument.id)
+        .outerjoin(jobs, jobs.c.application_id == Instrument.application_id)
         .where(*_visible(principal))
         .order_by(Instrument.id)
     )

@@ -18,6 +18,7 @@ from tests.integration.funding.conftest import (
     ADMIN,
     APPLICANT,
     ENVELOPE,
+    INSTRUCTOR,
     OFFICER,
     Funding,
     actor,
@@ -127,6 +128,16 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
     assert refused.status_code == 409 and refused.json()["code"] == "loan-not-disbursed"
 
     await _disburse(funding, application_id)
+    indicators = {"kind": "intermediate", "jobs_created": 3, "members": 12, "turnover_cents": 1}
+    report = ok(
+        await client.post(
+            f"/applications/{application_id}/progress-reports", json=indicators, headers=APPLICANT
+        ),
+        201,
+    )
+    review = {"decision": "accepted"}
+    reviewed = f"/progress-reports/{report['id']}/review"
+    ok(await client.post(reviewed, json=review, headers=INSTRUCTOR))
     paid = {"amount_cents": 333_333, "received_on": "2025-10-15", "reference": "VIR-1"}
     ok(await client.post(f"{base}/repayments", json=paid, headers=OFFICER), 201)
     late = ok(await client.get(f"{base}/position?as_of=2026-04-20", headers=OFFICER))
@@ -182,7 +193,7 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
         2_500_000,
     )
     assert (row["leverage"], row["due_cents"], row["repaid_cents"]) == (2.5, 1_000_000, 1_000_000)
-    assert (row["repayment_rate"], row["losses_cents"]) == (1.0, 0)
+    assert (row["repayment_rate"], row["losses_cents"], row["jobs_declared"]) == (1.0, 0, 3)
     again = await client.post(f"{base}/schedules", json=body, headers=OFFICER)
     assert again.status_code == 409 and again.json()["code"] == "nothing-to-reschedule"
     default = {"defaulted_on": "2026-06-30", "outstanding_cents": 1}
