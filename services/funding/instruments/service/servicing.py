@@ -55,10 +55,10 @@ async def schedules(
     require_loan(row)
     versions, cursor = await repository.versions_page(session, row.id, paging)
     latest, _, pos = await current(session, row, today())
+    paid = {p.instalment.number: p.paid_cents for p in pos.instalments}
     out = []
     for version in versions:
         stored = await repository.instalments(session, version.id)
-        paid = {p.instalment.number: p.paid_cents for p in pos.instalments}
         out.append(
             {
                 **{c.key: getattr(version, c.key) for c in ScheduleVersion.__table__.columns},
