@@ -9,6 +9,7 @@ from services.funding.errors import FundingDomainError
 from services.funding.http.access_gate import funding_access_gate
 from services.funding.instruction import router as instruction
 from services.funding.instruction.blobs import FilesystemBlobStore
+from services.funding.instruments import router as instruments
 from services.funding.opendata import router as opendata
 from services.funding.programmes import router as programmes
 from services.funding.reports import router as reports
@@ -19,7 +20,9 @@ from shared.service_app import build_service_app
 DESCRIPTION = """Grant workflows of the proximity-economy policy: programmes and their yearly
 envelopes (AP/CP), calls for projects, applications and their instruction, committee
 decisions, conventions, payments in tranches (euros or local currency through the ledger)
-and reporting. Every error is RFC 9457 problem+json."""
+and reporting; besides grants, repayable advances, honour loans, participatory loans and
+guarantees with their schedules, repayments and guarantee calls. Every error is RFC 9457
+problem+json."""
 
 
 def create_app(settings: FundingSettings | None = None) -> FastAPI:
@@ -35,6 +38,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
             instruction.router,
             committees.router,
             tranches.router,
+            instruments.router,
             reports.router,
             opendata.router,
         ],

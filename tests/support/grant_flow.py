@@ -174,9 +174,12 @@ def open_programme(admin: As) -> None:
     )
 
 
-def approved_application(gateway: str, admin_token: str, admin: As) -> tuple[str, As, As]:
+def approved_application(
+    gateway: str, admin_token: str, admin: As, *, instrument: dict[str, Any] | None = None
+) -> tuple[str, As, As]:
     """An application submitted, instructed, approved in committee and under convention,
-    ready for payment; with the applicant's and the programme officer's views."""
+    ready for payment; with the applicant's and the programme officer's views. With
+    ``instrument`` (a loan's terms) the committee awards that loan instead of a grant."""
     applicant = As(
         gateway,
         client_token(
@@ -261,6 +264,7 @@ def approved_application(gateway: str, admin_token: str, admin: As) -> tuple[str
             "outcome": "approved",
             "amount_cents": 3_000_000,
             "deliberation_number": "CP-2026-11-042",
+            **({"instrument": instrument} if instrument else {}),
         },
     )
     act(officer, "sign_convention", convention_reference="CV-2026-042")

@@ -18,6 +18,7 @@ from services.funding.http.fields import (
     Schema,
     ShortText,
 )
+from services.funding.instruments.schemas import InstrumentTerms
 
 
 class SessionCreate(Schema):
@@ -65,6 +66,11 @@ class DecisionCreate(Schema):
     amount_cents: Cents | None = None
     deliberation_number: ShortText | None = None
     reason: LongText | None = None
+    instrument: InstrumentTerms | None = Field(
+        default=None,
+        description="Approvals only: the instrument awarded instead of a grant and its terms "
+        "(a loan's principal, a guarantee's cap, is amount_cents); none for a grant",
+    )
 
 
 class DecisionRead(Schema):

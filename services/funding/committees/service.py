@@ -38,6 +38,8 @@ from services.funding.committees.models import (
     Vote,
 )
 from services.funding.db.repository import Page, add
+from services.funding.instruments.errors import InvalidTermsError
+from services.funding.instruments.service import base as instruments
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Envelope, Programme
 from services.funding.tranches import service as tranches
@@ -251,6 +253,12 @@ async def decide(
             f"deliberation {data.deliberation_number} already recorded",
             deliberation_number=data.deliberation_number,
         )
+    instrument = getattr(data, "instrument", None)
+    if instrument is not None:
+        if data.outcome != rules.DecisionOutcome.APPROVED.value:
+            raise InvalidTermsError("only an approval awards an instrument")
+        if data.amount_cents is not None:
+            instruments.check_terms(instrument, data.amount_cents)
     _, decided = rules.decide(
         value,
         application_id=str(data.application_id),
@@ -284,7 +292,24 @@ async def decide(
         )
     if decided.workflow_action is Action.APPROVE:
         assert decided.amount_cents is not None
-        await _grant(session, application, envelope, programme, decided.amount_cents)
+        await _grant(
+            session,
+            application,
+            envelope,
+            programme,
+            decided.amount_cents,
+            kind=instrument.kind if instrument is not None else None,
+        )
+        if instrument is not None:
+            await instruments.record_at_decision(
+                session,
+                principal,
+                terms=instrument,
+                application=application,
+                programme_code=programme.code,
+                decision_id=decision.id,
+                amount_cents=decided.amount_cents,
+            )
     await session.flush()
     await workflow.apply_result(
         session,
@@ -311,8 +336,11 @@ async def _grant(
     envelope: Envelope,
     programme: Programme,
     amount_cents: int,
+    *,
+    kind: str | None = None,
 ) -> None:
-    """Commit the granted amount on the envelope and schedule its payment in tranches."""
+    """Commit the granted amount on the envelope and schedule its payment: a grant in
+    tranches, a loan in one disbursement, a guarantee not at all (it pays when called)."""
     await programmes.change_commitment(
         session,
         envelope=envelope,
@@ -322,4 +350,7 @@ async def _grant(
     )
     application.granted_amount_cents = amount_cents
     await session.flush()
-    await tranches.create_schedule(session, application, programme)
+    if kind is None:
+        await tranches.create_schedule(session, application, programme)
+    elif kind != "guarantee":
+        await tranches.create_disbursement(session, application, programme)

@@ -209,6 +209,20 @@ def build_schedule(
     )
 
 
+def single_disbursement(
+    amount_cents: int, *, convention_threshold_cents: int = DEFAULT_CONVENTION_THRESHOLD_CENTS
+) -> Schedule:
+    """A loan's disbursement: the whole principal in one tranche, payable at the decision's
+    notification, or at the convention's signature when one is required."""
+    needs_convention = convention_required(amount_cents, threshold_cents=convention_threshold_cents)
+    when = PayableWhen.CONVENTION_SIGNED if needs_convention else PayableWhen.DECISION_NOTIFIED
+    return Schedule(
+        granted_amount_cents=amount_cents,
+        convention_required=needs_convention,
+        tranches=(Tranche(1, TrancheKind.BALANCE, amount_cents, when),),
+    )
+
+
 def _condition_problem(tranche: Tranche, progress: Progress) -> str | None:
     when = tranche.payable_when
     if when is PayableWhen.DECISION_NOTIFIED and not progress.decision_notified:

@@ -116,6 +116,31 @@ async def create_schedule(
     )
 
 
+async def create_disbursement(
+    session: AsyncSession, application: Application, programme: Programme
+) -> None:
+    """A loan's principal as one tranche, payable once the decision is notified (or the
+    convention signed, above the threshold): it is paid by the same saga as a grant's."""
+    assert application.granted_amount_cents is not None
+    schedule = rules.single_disbursement(
+        application.granted_amount_cents,
+        convention_threshold_cents=programme.convention_threshold_cents,
+    )
+    [tranche] = schedule.tranches
+    await add(
+        session,
+        Tranche(
+            application_id=application.id,
+            number=tranche.number,
+            kind=tranche.kind.value,
+            amount_cents=tranche.amount_cents,
+            payable_when=tranche.payable_when.value,
+            report_number=None,
+            status=tranche.status.value,
+        ),
+    )
+
+
 async def announce_payable(
     session: AsyncSession, application: Application, programme: Programme
 ) -> None:

@@ -183,3 +183,40 @@ class PaymentFailed(PaymentOutcome):
     """A tranche's payment failed; it may be ordered again."""
 
     reason: str
+
+
+class InstrumentMoved(EventPayload):
+    """Shape of an instrument's events: the file, its programme and territory, the kind."""
+
+    instrument_id: str
+    application_id: str
+    programme_code: str
+    territory: str
+    kind: Literal["repayable_advance", "honour_loan", "participatory_loan", "guarantee"]
+
+
+@event_type("proxima.funding.instrument.awarded.v1")
+class InstrumentAwarded(InstrumentMoved):
+    """A committee awarded an instrument instead of a grant, with the bank loan it brings."""
+
+    amount_cents: int = Field(gt=0, description="Principal of a loan, cap of a guarantee")
+    bank_loan_cents: int | None = Field(
+        default=None, description="Bank loan associated (leverage); required for guarantees"
+    )
+
+
+@event_type("proxima.funding.instrument.repaid.v1")
+class InstrumentRepaid(InstrumentMoved):
+    """A repayment was received on a loan and matched to its instalments in order."""
+
+    amount_cents: int = Field(gt=0)
+    received_on: str = Field(description="ISO date the money was received")
+    owed_cents: int = Field(ge=0, description="Still owed after this repayment")
+
+
+@event_type("proxima.funding.guarantee.called.v1")
+class GuaranteeCalled(InstrumentMoved):
+    """A bank reported a default and the guarantee paid its share, up to its cap."""
+
+    amount_cents: int = Field(gt=0, description="What the guarantee paid")
+    outstanding_cents: int = Field(gt=0, description="What the bank had outstanding")

@@ -9,7 +9,13 @@ from services.funding.tranches.rules import (
     PAYMENT_ORDERED_EVENT,
     PAYMENT_PAID_EVENT,
 )
-from shared.events.catalog.funding import DecisionRecorded, PaymentPaid
+from shared.events.catalog.funding import (
+    DecisionRecorded,
+    GuaranteeCalled,
+    InstrumentAwarded,
+    InstrumentRepaid,
+    PaymentPaid,
+)
 from shared.events.registry import TYPE_PATTERN, payload_model
 
 
@@ -32,7 +38,13 @@ def test_budget_and_payment_event_types_are_registered() -> None:
 
 
 def test_dashboard_events_carry_programme_territory_and_amounts() -> None:
-    for model in (DecisionRecorded, PaymentPaid):
+    for model in (
+        DecisionRecorded,
+        PaymentPaid,
+        InstrumentAwarded,
+        InstrumentRepaid,
+        GuaranteeCalled,
+    ):
         fields = set(model.model_fields)
         assert {"programme_code", "territory"} <= fields
         assert fields & {"amount_cents", "amount"}

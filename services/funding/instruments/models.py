@@ -1,0 +1,177 @@
+"""Tables of the instruments: the instrument and its terms as decided, its schedule versions
+and their instalments, the repayments received, guarantee calls and recoveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.funding.db.base import Base, now_on_insert, one_of, required_fk, uuid_pk
+
+KINDS = ("repayable_advance", "honour_loan", "participatory_loan", "guarantee")
+FREQUENCIES = ("monthly", "quarterly", "semiannual", "annual")
+
+
+class Instrument(Base):
+    """The instrument a committee decision awarded, with its terms; one per application."""
+
+    __tablename__ = "instruments"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    application_id: Mapped[uuid.UUID] = required_fk("applications.id")
+    decision_id: Mapped[uuid.UUID] = required_fk("committee_decisions.id")
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    deferral_months: Mapped[int | None] = mapped_column(Integer)
+    instalments: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[str | None] = mapped_column(String(20))
+    annual_rate_bp: Mapped[int | None] = mapped_column(Integer)
+    bank_name: Mapped[str | None] = mapped_column(String(200))
+    bank_loan_cents: Mapped[int | None] = mapped_column(BigInteger)
+    covered_share_percent: Mapped[int | None] = mapped_column(Integer)
+    fee_bp: Mapped[int | None] = mapped_column(Integer)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("application_id", name="uq_instrument_per_application"),
+        CheckConstraint(one_of("kind", KINDS), name="kind_known"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "frequency IS NULL OR " + one_of("frequency", FREQUENCIES), name="frequency_known"
+        ),
+        CheckConstraint(
+            "(kind = 'guarantee') = (bank_loan_cents IS NOT NULL AND instalments IS NULL)",
+            name="terms_fit_kind",
+        ),
+        CheckConstraint(
+            "bank_loan_cents IS NULL OR bank_loan_cents > 0", name="bank_loan_positive"
+        ),
+    )
+
+
+class ScheduleVersion(Base):
+    """One version of a loan's schedule; version 1 comes from the terms, later ones from a
+    rescheduling with its reason, after ``base_repaid_cents`` were repaid."""
+
+    __tablename__ = "instrument_schedules"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    base_repaid_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("instrument_id", "version", name="uq_schedule_version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("base_repaid_cents >= 0", name="base_not_negative"),
+    )
+
+
+class InstalmentRow(Base):
+    """One instalment of a schedule version."""
+
+    __tablename__ = "instrument_instalments"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    schedule_id: Mapped[uuid.UUID] = required_fk("instrument_schedules.id")
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    principal_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    interest_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "number", name="uq_instalment_number"),
+        CheckConstraint(
+            "principal_cents >= 0 AND interest_cents >= 0", name="instalment_not_negative"
+        ),
+    )
+
+
+class Repayment(Base):
+    """A repayment received on a loan (recorded through the funding API)."""
+
+    __tablename__ = "instrument_repayments"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="repayment_positive"),)
+
+
+class GuaranteeCall(Base):
+    """A guarantee called on the bank's default: what it paid (at most once)."""
+
+    __tablename__ = "guarantee_calls"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    defaulted_on: Mapped[date] = mapped_column(Date, nullable=False)
+    outstanding_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("instrument_id", name="uq_guarantee_called_once"),
+        CheckConstraint("outstanding_cents > 0 AND paid_cents > 0", name="call_positive"),
+    )
+
+
+class Recovery(Base):
+    """Money recovered after a guarantee was called (from the debtor, through the bank)."""
+
+    __tablename__ = "guarantee_recoveries"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="recovery_positive"),)
+
+
+class WriteOff(Base):
+    """A flagged loan written off: requested by one officer, approved by another (four
+    eyes); the database refuses the same person on both sides."""
+
+    __tablename__ = "instrument_write_offs"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    owed_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("instrument_id", name="uq_write_off_once"),
+        CheckConstraint("owed_cents > 0", name="write_off_positive"),
+        CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
+        CheckConstraint("(approved_by IS NULL) = (approved_at IS NULL)", name="approved_when"),
+    )

@@ -1,0 +1,181 @@
+"""Every query of the instruments: the instrument, its schedule versions, repayments,
+guarantee calls and recoveries, and the rows the report aggregates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.funding.applications.models import Application
+from services.funding.db.repository import Page, Paging, get, paginate
+from services.funding.instruments.models import (
+    GuaranteeCall,
+    InstalmentRow,
+    Instrument,
+    Recovery,
+    Repayment,
+    ScheduleVersion,
+    WriteOff,
+)
+from services.funding.programmes.models import Envelope, Programme
+from services.funding.reports.models import ProgressReport
+from services.funding.tenancy.clauses import usable_envelope, visible_territory
+from services.funding.tenancy.roles import is_applicant
+from shared.auth import Principal
+
+
+async def instrument(
+    session: AsyncSession, instrument_id: uuid.UUID, *, lock: bool = False
+) -> Instrument:
+    return await get(session, Instrument, instrument_id, lock=lock)
+
+
+async def of_application(session: AsyncSession, application_id: uuid.UUID) -> Instrument | None:
+    return await session.scalar(
+        select(Instrument).where(Instrument.application_id == application_id)
+    )
+
+
+async def versions(session: AsyncSession, instrument_id: uuid.UUID) -> Sequence[ScheduleVersion]:
+    """Every schedule version of the loan, oldest first."""
+    rows = await session.scalars(
+        select(ScheduleVersion)
+        .where(ScheduleVersion.instrument_id == instrument_id)
+        .order_by(ScheduleVersion.version)
+    )
+    return rows.all()
+
+
+async def versions_page(session: AsyncSession, instrument_id: uuid.UUID, paging: Paging) -> Page:
+    statement = select(ScheduleVersion).where(ScheduleVersion.instrument_id == instrument_id)
+    return await paginate(
+        session, statement, key=ScheduleVersion.id, cursor=paging.cursor, limit=paging.limit
+    )
+
+
+async def instalments(session: AsyncSession, schedule_id: uuid.UUID) -> Sequence[InstalmentRow]:
+    rows = await session.scalars(
+        select(InstalmentRow)
+        .where(InstalmentRow.schedule_id == schedule_id)
+        .order_by(InstalmentRow.number)
+    )
+    return rows.all()
+
+
+async def repayments(session: AsyncSession, instrument_id: uuid.UUID) -> Sequence[Repayment]:
+    rows = await session.scalars(select(Repayment).where(Repayment.instrument_id == instrument_id))
+    return rows.all()
+
+
+async def repayments_page(session: AsyncSession, instrument_id: uuid.UUID, paging: Paging) -> Page:
+    statement = select(Repayment).where(Repayment.instrument_id == instrument_id)
+    return await paginate(
+        session, statement, key=Repayment.id, cursor=paging.cursor, limit=paging.limit
+    )
+
+
+async def call_of(session: AsyncSession, instrument_id: uuid.UUID) -> GuaranteeCall | None:
+    return await session.scalar(
+        select(GuaranteeCall).where(GuaranteeCall.instrument_id == instrument_id)
+    )
+
+
+async def write_off_of(session: AsyncSession, instrument_id: uuid.UUID) -> WriteOff | None:
+    return await session.scalar(select(WriteOff).where(WriteOff.instrument_id == instrument_id))
+
+
+async def recovered_cents(session: AsyncSession, instrument_id: uuid.UUID) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Recovery.amount_cents), 0)).where(
+            Recovery.instrument_id == instrument_id
+        )
+    )
+    return int(total or 0)
+
+
+def _visible(principal: Principal) -> list[Any]:
+    return [usable_envelope(principal), visible_territory(principal)]
+
+
+async def readable_page(
+    session: AsyncSession, principal: Principal, programme_code: str | None, paging: Paging
+) -> Page:
+    """The instruments of the files the principal may read, one keyset page."""
+    statement = (
+        select(Instrument)
+        .join(Application, Application.id == Instrument.application_id)
+        .join(Envelope, Envelope.id == Application.envelope_id)
+        .join(Programme, Programme.id == Application.programme_id)
+        .where(*_visible(principal))
+    )
+    if is_applicant(principal):  # an applicant lists only its own files' instruments
+        statement = statement.where(Application.applicant_client_id == principal.client_id)
+    if programme_code is not None:
+        statement = statement.where(Programme.code == programme_code)
+    return await paginate(
+        session, statement, key=Instrument.id, cursor=paging.cursor, limit=paging.limit
+    )
+
+
+async def report_rows(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    programme_code: str | None,
+    territory: str | None,
+    year: int | None,
+) -> Sequence[Any]:
+    """Each readable instrument with its programme, territory, decision year, disbursed
+    amount, jobs declared (in the file's latest accepted progress report, the final one
+    first), guarantee call, recoveries and write-off (the service aggregates)."""
+    recovered = (
+        select(Recovery.instrument_id, func.sum(Recovery.amount_cents).label("cents"))
+        .group_by(Recovery.instrument_id)
+        .subquery()
+    )
+    jobs = (
+        select(ProgressReport.application_id, ProgressReport.jobs_created)
+        .where(ProgressReport.status == "accepted")
+        .ext(distinct_on(ProgressReport.application_id))
+        .order_by(
+            ProgressReport.application_id,
+            (ProgressReport.kind == "final").desc(),
+            ProgressReport.number.desc(),
+        )
+        .subquery()
+    )
+    decided_year = extract("year", Instrument.created_at)
+    statement = (
+        select(
+            Instrument,
+            Programme.code,
+            Application.territory,
+            decided_year,
+            Application.paid_cents,
+            func.coalesce(jobs.c.jobs_created, Application.jobs_created, 0),
+            func.coalesce(GuaranteeCall.paid_cents, 0),
+            func.coalesce(recovered.c.cents, 0),
+            WriteOff.approved_at.is_not(None),
+        )
+        .join(Application, Application.id == Instrument.application_id)
+        .join(Envelope, Envelope.id == Application.envelope_id)
+        .join(Programme, Programme.id == Application.programme_id)
+        .outerjoin(GuaranteeCall, GuaranteeCall.instrument_id == Instrument.id)
+        .outerjoin(recovered, recovered.c.instrument_id == Instrument.id)
+        .outerjoin(WriteOff, WriteOff.instrument_id == Instrument.id)
+        .outerjoin(jobs, jobs.c.application_id == Instrument.application_id)
+        .where(*_visible(principal))
+        .order_by(Instrument.id)
+    )
+    if programme_code is not None:
+        statement = statement.where(Programme.code == programme_code)
+    if territory is not None:
+        statement = statement.where(Application.territory == territory)
+    if year is not None:
+        statement = statement.where(decided_year == year)
+    return list((await session.execute(statement)).all())

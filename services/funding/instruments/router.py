@@ -1,0 +1,220 @@
+"""Instruments: the instrument of a file, schedules and rescheduling, repayments, the
+position and arrears of a loan, guarantee calls and recoveries, and the report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from services.funding.db.repository import Paging
+from services.funding.http.fields import Code, TerritoryCode
+from services.funding.http.pagination import Page, PageParams, page_of
+from services.funding.http.responses import errors
+from services.funding.http.scopes import Payer, Reader
+from services.funding.instruments.schemas import (
+    GuaranteeCallCreate,
+    GuaranteeCallRead,
+    InstrumentRead,
+    PositionRead,
+    RecoveryCreate,
+    RecoveryRead,
+    RepaymentCreate,
+    RepaymentRead,
+    ReportRow,
+    RescheduleCreate,
+    ScheduleRead,
+    WriteOffCreate,
+    WriteOffRead,
+)
+from services.funding.instruments.service import base, report, servicing
+from shared.service_app import DbSession
+
+router = APIRouter(tags=["instruments"])
+
+ProgrammeFilter = Annotated[Code | None, Query(description="Programme code")]
+TerritoryFilter = Annotated[TerritoryCode | None, Query(description="Department code")]
+YearFilter = Annotated[int | None, Query(ge=2000, le=2100, description="Year of the decision")]
+
+
+@router.get("/instruments/report", response_model=list[ReportRow], responses=errors())
+async def instruments_report(
+    session: DbSession,
+    principal: Reader,
+    programme_code: ProgrammeFilter = None,
+    territory: TerritoryFilter = None,
+    year: YearFilter = None,
+) -> Any:
+    """Per programme, territory, year of decision and instrument: amounts, associated bank
+    loans, leverage (bank credit ÷ public money), repayment rate, losses, jobs declared.
+    One row per group (at most programmes × territories × years × 4 kinds)."""
+    return await report.report(
+        session, principal, programme_code=programme_code, territory=territory, year=year
+    )
+
+
+@router.get(
+    "/instruments/report.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **errors()},
+)
+async def instruments_report_csv(
+    session: DbSession,
+    principal: Reader,
+    programme_code: ProgrammeFilter = None,
+    territory: TerritoryFilter = None,
+    year: YearFilter = None,
+) -> Response:
+    """The same report as CSV, French headers, semicolon-separated."""
+    rows = await report.report(
+        session, principal, programme_code=programme_code, territory=territory, year=year
+    )
+    return Response(content=report.report_csv(rows), media_type="text/csv; charset=utf-8")
+
+
+@router.get("/instruments", response_model=Page[InstrumentRead], responses=errors())
+async def list_instruments(
+    session: DbSession, principal: Reader, page: PageParams, programme_code: ProgrammeFilter = None
+) -> Any:
+    """Instruments of the files the caller may read, with their state today."""
+    rows, cursor = await base.readable(session, principal, programme_code, page)
+    return page_of(rows, cursor, InstrumentRead)
+
+
+@router.get(
+    "/applications/{application_id}/instrument",
+    response_model=InstrumentRead,
+    responses=errors(),
+)
+async def application_instrument(
+    application_id: uuid.UUID, session: DbSession, principal: Reader
+) -> Any:
+    """The instrument the committee awarded this file, with its terms and state."""
+    return await base.of_application(session, principal, application_id)
+
+
+@router.get("/instruments/{instrument_id}", response_model=InstrumentRead, responses=errors())
+async def read_instrument(instrument_id: uuid.UUID, session: DbSession, principal: Reader) -> Any:
+    return await base.read(session, principal, instrument_id)
+
+
+@router.get(
+    "/instruments/{instrument_id}/schedules",
+    response_model=Page[ScheduleRead],
+    responses=errors(),
+)
+async def list_schedules(
+    instrument_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
+) -> Any:
+    """Every version of the loan's schedule, oldest first, with what was matched to the
+    current one."""
+    rows, cursor = await servicing.schedules(session, principal, instrument_id, page)
+    return page_of(rows, cursor, ScheduleRead)
+
+
+@router.post(
+    "/instruments/{instrument_id}/schedules",
+    status_code=201,
+    response_model=ScheduleRead,
+    responses=errors(),
+)
+async def reschedule(
+    instrument_id: uuid.UUID, body: RescheduleCreate, session: DbSession, principal: Payer
+) -> Any:
+    """Reschedule: a new version spreads what is still owed, with its reason; the earlier
+    versions stay as they were."""
+    version_id = await servicing.reschedule(session, principal, instrument_id, body)
+    rows, _ = await servicing.schedules(
+        session, principal, instrument_id, Paging(cursor=None, limit=10_000)
+    )
+    return next(r for r in rows if r["id"] == version_id)
+
+
+@router.get(
+    "/instruments/{instrument_id}/position", response_model=PositionRead, responses=errors()
+)
+async def loan_position(
+    instrument_id: uuid.UUID,
+    session: DbSession,
+    principal: Reader,
+    as_of: Annotated[date | None, Query(description="Day of the position (today)")] = None,
+) -> Any:
+    """What is owed, repaid, due and in arrears on a day; flagged past 90 days of arrears."""
+    return await servicing.position(session, principal, instrument_id, as_of)
+
+
+@router.post(
+    "/instruments/{instrument_id}/repayments",
+    status_code=201,
+    response_model=RepaymentRead,
+    responses=errors(),
+)
+async def record_repayment(
+    instrument_id: uuid.UUID, body: RepaymentCreate, session: DbSession, principal: Payer
+) -> Any:
+    """A repayment received, matched to the instalments in order (409 beyond the balance)."""
+    return await servicing.repay(session, principal, instrument_id, body)
+
+
+@router.get(
+    "/instruments/{instrument_id}/repayments",
+    response_model=Page[RepaymentRead],
+    responses=errors(),
+)
+async def list_repayments(
+    instrument_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
+) -> Any:
+    rows, cursor = await servicing.repayments(session, principal, instrument_id, page)
+    return page_of(rows, cursor, RepaymentRead)
+
+
+@router.post(
+    "/instruments/{instrument_id}/guarantee-call",
+    status_code=201,
+    response_model=GuaranteeCallRead,
+    responses=errors(),
+)
+async def call_guarantee(
+    instrument_id: uuid.UUID, body: GuaranteeCallCreate, session: DbSession, principal: Payer
+) -> Any:
+    """The bank reports a default: the guarantee pays its covered share of the outstanding,
+    up to its cap, once."""
+    return await servicing.call_guarantee(session, principal, instrument_id, body)
+
+
+@router.post(
+    "/instruments/{instrument_id}/recoveries",
+    status_code=201,
+    response_model=RecoveryRead,
+    responses=errors(),
+)
+async def record_recovery(
+    instrument_id: uuid.UUID, body: RecoveryCreate, session: DbSession, principal: Payer
+) -> Any:
+    """Money recovered after the call, never more than the call paid."""
+    return await servicing.recover(session, principal, instrument_id, body)
+
+
+@router.post(
+    "/instruments/{instrument_id}/write-off",
+    status_code=201,
+    response_model=WriteOffRead,
+    responses=errors(),
+)
+async def request_write_off(
+    instrument_id: uuid.UUID, body: WriteOffCreate, session: DbSession, principal: Payer
+) -> Any:
+    """Ask to write off a flagged loan, with the reason; a second officer approves."""
+    return await servicing.request_write_off(session, principal, instrument_id, body.reason)
+
+
+@router.post(
+    "/instruments/{instrument_id}/write-off/approval",
+    response_model=WriteOffRead,
+    responses=errors(),
+)
+async def approve_write_off(instrument_id: uuid.UUID, session: DbSession, principal: Payer) -> Any:
+    """Approve a write-off asked by another officer (403 to the one who asked)."""
+    return await servicing.approve_write_off(session, principal, instrument_id)

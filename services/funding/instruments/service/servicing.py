@@ -1,0 +1,292 @@
+"""Servicing: schedules and rescheduling, repayments matched in order, the position and
+arrears of a loan, guarantee calls and recoveries. Every write takes the instrument's row
+lock, so two repayments cannot both pass the balance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.funding.applications.models import Application
+from services.funding.applications.service import base as applications
+from services.funding.db.repository import Page, Paging, add
+from services.funding.instruments import events, repository, rules
+from services.funding.instruments.errors import (
+    FourEyesError,
+    FutureDateError,
+    GuaranteeCallError,
+    NotDisbursedError,
+    NothingToRescheduleError,
+    OverpaymentError,
+    WriteOffError,
+)
+from services.funding.instruments.models import (
+    GuaranteeCall,
+    Instrument,
+    Recovery,
+    Repayment,
+    ScheduleVersion,
+    WriteOff,
+)
+from services.funding.instruments.service.base import (
+    current,
+    guarantee_terms,
+    load,
+    require_guarantee,
+    require_loan,
+    store_version,
+    today,
+    written_off,
+)
+from services.funding.programmes import service as programmes
+from services.funding.programmes.rules.budget import Commitment
+from shared.auth import Principal
+
+
+async def schedules(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The loan's schedule versions, each with its instalments and what was matched to them
+    (paid amounts as of today, for the current version)."""
+    row, _, _ = await load(session, principal, instrument_id)
+    require_loan(row)
+    versions, cursor = await repository.versions_page(session, row.id, paging)
+    latest, _, pos = await current(session, row, today())
+    paid = {p.instalment.number: p.paid_cents for p in pos.instalments}
+    out = []
+    for version in versions:
+        stored = await repository.instalments(session, version.id)
+        out.append(
+            {
+                **{c.key: getattr(version, c.key) for c in ScheduleVersion.__table__.columns},
+                "instalments": [
+                    {
+                        "number": i.number,
+                        "due_on": i.due_on,
+                        "principal_cents": i.principal_cents,
+                        "interest_cents": i.interest_cents,
+                        "amount_cents": i.principal_cents + i.interest_cents,
+                        "paid_cents": paid.get(i.number, 0) if version.id == latest.id else 0,
+                    }
+                    for i in stored
+                ],
+            }
+        )
+    return out, cursor
+
+
+async def position(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, as_of: date | None
+) -> dict[str, Any]:
+    row, application, _ = await load(session, principal, instrument_id)
+    require_loan(row)
+    day = as_of or today()
+    version, _, pos = await current(session, row, day)
+    return {
+        "instrument_id": row.id,
+        "as_of": day,
+        "state": rules.loan_state(
+            application.paid_cents > 0, pos, written_off=await written_off(session, row)
+        ).value,
+        "schedule_version": version.version,
+        "disbursed_cents": application.paid_cents,
+        "owed_cents": pos.owed_cents,
+        "repaid_cents": pos.repaid_cents,
+        "due_cents": pos.due_cents,
+        "arrears_cents": pos.arrears_cents,
+        "days_in_arrears": pos.days_in_arrears,
+        "flagged": pos.flagged,
+    }
+
+
+def _not_after_today(day: date, field: str) -> None:
+    if day > today():
+        raise FutureDateError(f"{field} {day} is after today", field=field)
+
+
+async def _owed(session: AsyncSession, row: Instrument) -> int:
+    """What the borrower still owes, counting every repayment whatever its date."""
+    _, _, pos = await current(session, row, date.max)
+    return pos.owed_cents
+
+
+async def repay(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> Repayment:
+    """Record a repayment received; refused beyond what is owed or before disbursement."""
+    _not_after_today(data.received_on, "received_on")
+    row, application, code = await load(session, principal, instrument_id, lock=True)
+    require_loan(row)
+    if application.paid_cents <= 0:
+        raise NotDisbursedError("the loan has not been disbursed yet")
+    owed = await _owed(session, row)
+    if data.amount_cents > owed:
+        raise OverpaymentError(f"{data.amount_cents} cents received, {owed} owed", owed_cents=owed)
+    repayment = Repayment(
+        instrument_id=row.id,
+        amount_cents=data.amount_cents,
+        received_on=data.received_on,
+        reference=data.reference,
+        recorded_by=principal.client_id,
+    )
+    await add(session, repayment)
+    await events.repaid_event(
+        session,
+        row=row,
+        application=application,
+        code=code,
+        repayment=repayment,
+        owed_cents=owed - repayment.amount_cents,
+    )
+    return repayment
+
+
+async def repayments(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
+) -> Page:
+    row, _, _ = await load(session, principal, instrument_id)
+    require_loan(row)
+    return await repository.repayments_page(session, row.id, paging)
+
+
+async def reschedule(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> uuid.UUID:
+    """A new schedule version spreading what is still owed, with its reason."""
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    require_loan(row)
+    versions = await repository.versions(session, row.id)
+    owed = await _owed(session, row)
+    if owed == 0:
+        raise NothingToRescheduleError("the loan is repaid")
+    received = sum(r.amount_cents for r in await repository.repayments(session, row.id))
+    version = await store_version(
+        session,
+        row,
+        version=versions[-1].version + 1,
+        reason=data.reason,
+        base_repaid_cents=received,
+        actor=principal.client_id,
+        instalments=rules.reschedule(
+            owed,
+            start_on=data.start_on,
+            instalments=data.instalments,
+            frequency=data.frequency,
+        ),
+    )
+    return version.id
+
+
+async def call_guarantee(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> GuaranteeCall:
+    """The bank reports a default: the guarantee pays its share of the outstanding, up to
+    its cap, once."""
+    _not_after_today(data.defaulted_on, "defaulted_on")
+    row, application, code = await load(session, principal, instrument_id, lock=True)
+    require_guarantee(row)
+    if await repository.call_of(session, row.id) is not None:
+        raise GuaranteeCallError("the guarantee was already called")
+    call = GuaranteeCall(
+        instrument_id=row.id,
+        defaulted_on=data.defaulted_on,
+        outstanding_cents=data.outstanding_cents,
+        paid_cents=guarantee_terms(row).call_amount(data.outstanding_cents),
+        recorded_by=principal.client_id,
+    )
+    await add(session, call)
+    await _pay_from_envelope(session, application, call.paid_cents)
+    await events.called_event(session, row=row, application=application, code=code, call=call)
+    return call
+
+
+async def _pay_from_envelope(
+    session: AsyncSession, application: Application, amount_cents: int
+) -> None:
+    """A called guarantee is public money paid: it consumes the envelope's payment credits
+    (CP) against the cap committed at decision, like a tranche ordered and paid at once."""
+    locked = await applications.locked(session, application.id)
+    await programmes.reserve_payment(
+        session,
+        envelope_id=locked.envelope_id,
+        commitment=Commitment(
+            amount_cents=locked.granted_amount_cents or 0, paid_cents=locked.paid_cents
+        ),
+        amount_cents=amount_cents,
+    )
+    await session.flush()  # settle_payment re-reads the envelope under its lock
+    await programmes.settle_payment(
+        session, envelope_id=locked.envelope_id, amount_cents=amount_cents, paid=True
+    )
+    locked.paid_cents += amount_cents
+    await session.flush()
+
+
+async def recover(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> Recovery:
+    """Money recovered after a call; never more than the call paid."""
+    _not_after_today(data.received_on, "received_on")
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    require_guarantee(row)
+    call = await repository.call_of(session, row.id)
+    if call is None:
+        raise GuaranteeCallError("nothing to recover: the guarantee was not called")
+    recovered = await repository.recovered_cents(session, row.id)
+    if recovered + data.amount_cents > call.paid_cents:
+        raise GuaranteeCallError(
+            "recoveries would exceed what the guarantee paid",
+            paid_cents=call.paid_cents,
+            recovered_cents=recovered,
+        )
+    recovery = Recovery(
+        instrument_id=row.id,
+        amount_cents=data.amount_cents,
+        received_on=data.received_on,
+        recorded_by=principal.client_id,
+    )
+    await add(session, recovery)
+    return recovery
+
+
+async def request_write_off(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, reason: str
+) -> WriteOff:
+    """One officer asks to write off a flagged loan; a second must approve."""
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
+    require_loan(row)
+    if await repository.write_off_of(session, row.id) is not None:
+        raise WriteOffError("a write-off was already asked for this loan")
+    _, _, pos = await current(session, row, today())
+    if application.paid_cents <= 0 or not pos.flagged:
+        raise WriteOffError(
+            f"only a flagged loan ({rules.ARREARS_THRESHOLD_DAYS} days of arrears) is written off",
+            days_in_arrears=pos.days_in_arrears,
+        )
+    write_off = WriteOff(
+        instrument_id=row.id,
+        reason=reason,
+        owed_cents=pos.owed_cents,
+        requested_by=principal.client_id,
+    )
+    await add(session, write_off)
+    return write_off
+
+
+async def approve_write_off(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID
+) -> WriteOff:
+    """A second officer approves the write-off (four eyes)."""
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    write_off = await repository.write_off_of(session, row.id)
+    if write_off is None or write_off.approved_by is not None:
+        raise WriteOffError("no write-off awaits approval on this loan")
+    if write_off.requested_by == principal.client_id:
+        raise FourEyesError("the officer who asked for the write-off cannot approve it")
+    write_off.approved_by = principal.client_id
+    write_off.approved_at = datetime.now(UTC)
+    await session.flush()
+    return write_off
