@@ -11,6 +11,7 @@ from services.diagnostics.geography import router as geography
 from services.diagnostics.grants import router as grants
 from services.diagnostics.imports import router as imports
 from services.diagnostics.indicators import router as indicators
+from services.diagnostics.opendata import router as opendata
 from services.diagnostics.perimeters import router as perimeters
 from services.diagnostics.settings import DiagnosticsSettings
 from services.diagnostics.territories import router as territories
@@ -41,6 +42,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             perimeters.router,
             aggregates.router,
             grants.router,
+            opendata.router,
         ],
         subscriptions=[subscription(settings.consumer_group)],
         on_startup=[start_publisher],

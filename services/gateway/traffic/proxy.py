@@ -1,8 +1,9 @@
 """``/api/{service}/{path}``: forward to a service, and keep the gateway honest about it.
 
 - The caller must present a valid, unrevoked token (401 otherwise): anonymous traffic never
-  reaches a service, except the reads named in `public_routes` (an explicit allowlist). Scopes and tenants are the service's business: it verifies the same
-  token again (the Authorization header is forwarded).
+  reaches a service, except the reads named in `public_routes` (an explicit allowlist).
+  Scopes and tenants are the service's business: it verifies the same token again (the
+  Authorization header is forwarded).
 - Retries only where repeating cannot do harm: GET, HEAD, OPTIONS, PUT, DELETE, and POST or
   PATCH carrying an ``Idempotency-Key``; on connection failures and 502/503 answers, with
   a short exponential backoff.

@@ -35,7 +35,8 @@ async def insert_listing(session: AsyncSession, **values: Any) -> RowMapping | N
         )
         .returning(listings)
     )
-    return (await session.execute(stmt)).mappings().first()
+    row: RowMapping | None = (await session.execute(stmt)).mappings().first()
+    return row
 
 
 async def get_listing(session: AsyncSession, listing_id: UUID) -> RowMapping | None:
@@ -50,7 +51,8 @@ async def update_profile(session: AsyncSession, listing_id: UUID, **values: Any)
         .values(updated_at=func.clock_timestamp(), **values)
         .returning(listings)
     )
-    return (await session.execute(stmt)).mappings().one()
+    row: RowMapping = (await session.execute(stmt)).mappings().one()
+    return row
 
 
 async def withdraw(session: AsyncSession, listing_id: UUID, *, recorded_by: str) -> RowMapping:
@@ -67,7 +69,8 @@ async def withdraw(session: AsyncSession, listing_id: UUID, *, recorded_by: str)
         )
         .returning(listings)
     )
-    return (await session.execute(stmt)).mappings().one()
+    row: RowMapping = (await session.execute(stmt)).mappings().one()
+    return row
 
 
 async def listed(

@@ -8,7 +8,6 @@ cacheable (``Cache-Control``, a strong ``ETag``, ``304`` on ``If-None-Match``).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
-from services.ledger.directory import rules, service
+from services.ledger.directory import service
 from services.ledger.directory.errors import (
     AlreadyListed,
     CurrencyNotAccepted,
@@ -33,6 +32,7 @@ from services.ledger.directory.schemas import (
 from services.ledger.http.pagination import Cursor, InvalidCursor, decode_cursor, page
 from services.ledger.http.schemas import CODE
 from services.ledger.http.scopes import AUTH_ERRORS, Admin
+from shared import public_cache
 from shared.problems import Forbidden, NotFound, problem_responses
 from shared.service_app import DbSession
 
@@ -97,13 +97,8 @@ async def withdraw_listing(listing_id: ListingId, principal: Admin, session: DbS
 
 
 def _cacheable(request: Request, document: Any, media_type: str) -> Response:
-    body = jsonable_encoder(document)
-    tag = rules.entity_tag(body)
-    headers = {"Cache-Control": rules.CACHE_CONTROL, "ETag": tag, "Vary": "Accept-Encoding"}
-    if rules.matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers=headers)
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content=content, media_type=media_type, headers=headers)
+    content = public_cache.json_bytes(jsonable_encoder(document))
+    return public_cache.cacheable(request, content, media_type)
 
 
 @router.get(

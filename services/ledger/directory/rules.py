@@ -1,5 +1,4 @@
-"""Pure rules of the public directory: what a public profile shows, its GeoJSON form, and
-the validator that makes an answer cacheable.
+"""Pure rules of the public directory: what a public profile shows, and its GeoJSON form.
 
 What is public is decided here once, by an explicit list of fields (`PUBLIC_FIELDS`): the
 consent record, the account id and who curated the profile never leave the ledger.
@@ -7,8 +6,6 @@ consent record, the account id and who curated the profile never leave the ledge
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,10 +34,9 @@ PUBLIC_FIELDS = (
     "updated_at",
 )
 MAX_FEATURES = 5000
-CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60"
 
 
-def public_profile(row: Mapping[str, Any]) -> dict[str, Any]:
+def public_profile(row: Mapping[Any, Any]) -> dict[str, Any]:
     """The fields of a listed profile anyone may read, and nothing else."""
     profile = {field: row[field] for field in PUBLIC_FIELDS}
     profile["currencies"] = sorted(profile["currencies"])
@@ -63,18 +59,3 @@ def feature_collection(profiles: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             for p in profiles
         ],
     }
-
-
-def entity_tag(document: Any) -> str:
-    """A strong ETag of a JSON document: the same content gives the same tag on every
-    replica, so a shared cache and ``If-None-Match`` work across them."""
-    encoded = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
-    return '"' + hashlib.sha256(encoded.encode()).hexdigest()[:32] + '"'
-
-
-def matches(if_none_match: str | None, tag: str) -> bool:
-    """Whether ``If-None-Match`` names ``tag`` (or ``*``); weak comparison, RFC 9110."""
-    if not if_none_match:
-        return False
-    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
-    return "*" in candidates or tag in candidates

@@ -74,7 +74,8 @@ def margins_of(cells: Mapping[Position, CellStats]) -> dict[Position, CellStats]
     margins: dict[Position, CellStats] = {}
     groups: dict[Position, list[CellStats]] = {}
     for (row, column), stats in cells.items():
-        for key in ((row, TOTAL), (TOTAL, column), (TOTAL, TOTAL)):
+        keys: tuple[Position, ...] = ((row, TOTAL), (TOTAL, column), (TOTAL, TOTAL))
+        for key in keys:
             groups.setdefault(key, []).append(stats)
     for key, members in groups.items():
         width = max(len(m.parts) for m in members)
