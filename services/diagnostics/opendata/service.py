@@ -93,9 +93,7 @@ async def document(session: AsyncSession, *, currency: str | None, now: datetime
     return {"licence": LICENCE, "rules": RULES, "items": items}
 
 
-def _month_rows(
-    currency: str, period: str, transfers: list[Transfer]
-) -> list[dict[str, Any]]:
+def _month_rows(currency: str, period: str, transfers: list[Transfer]) -> list[dict[str, Any]]:
     cells = figures.month_figures(transfers, period=period)
     if not cells:
         return []
