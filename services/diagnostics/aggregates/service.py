@@ -199,3 +199,10 @@ async def currency_transfers(
     """One currency's raw transfers before ``before``, in posting order (open data)."""
     stored = await repository.stored_transfers(session, currency=currency, before=before)
     return [s.transfer for s in stored]
+
+
+async def transfers_version(
+    session: AsyncSession, *, currency: str, before: datetime
+) -> tuple[int, int]:
+    """A version of `currency_transfers` (count, highest sequence), cheap to read."""
+    return await repository.transfers_version(session, currency=currency, before=before)

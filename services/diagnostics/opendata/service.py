@@ -1,16 +1,22 @@
 """Open data of the currencies: the operator opts a currency in or out; anyone reads the
 monthly figures of the opted-in currencies, under disclosure control.
 
-Only closed months are published (before the current UTC month): a month's figures, hence
-its suppression pattern, no longer change once published, so two publications cannot be
+Only settled months are published: months that ended at least `SETTLE_DAYS` days ago,
+past the ledger's default back-dating window (31 days), so a month's figures, hence its
+suppression pattern, no longer change once published and two publications cannot be
 subtracted from each other. Each month is its own table (territories and their total),
 protected by `rules.suppression.protect`.
+
+Computing the rows reads a currency's whole history (about 7 s for 52,000 transfers), so
+the rows are kept per process, keyed by the version of the transfers they come from
+(count and highest sequence): recomputed only when a transfer lands before the cut-off.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +55,11 @@ CSV_HEADERS = (
     "secret_statistique",
 )
 ALL_TERRITORIES = "ensemble"
+SETTLE_DAYS = 45
+CACHE_ENTRIES = 64
+_rows_cache: OrderedDict[tuple[str, datetime, tuple[int, int]], list[dict[str, Any]]] = (
+    OrderedDict()
+)
 
 
 async def opt_in(session: AsyncSession, principal: Principal, currency: str) -> OpenDataPublication:
@@ -82,15 +93,29 @@ async def document(session: AsyncSession, *, currency: str | None, now: datetime
     publications = await repository.published(session, currency)
     if currency is not None and not publications:
         raise NotPublished(f"{currency} is not published as open data")
-    closed_before = month_bounds(period_of(now.date()))[0]
+    settled_before = month_bounds(period_of((now - timedelta(days=SETTLE_DAYS)).date()))[0]
     items: list[dict[str, Any]] = []
     for pub in publications:
-        transfers = await aggregates.currency_transfers(
-            session, currency=pub.currency, before=closed_before
-        )
-        for period in sorted({period_of(t.at.date()) for t in transfers}):
-            items += _month_rows(pub.currency, period, transfers)
+        items += await _currency_rows(session, pub.currency, settled_before)
     return {"licence": LICENCE, "rules": RULES, "items": items}
+
+
+async def _currency_rows(
+    session: AsyncSession, currency: str, before: datetime
+) -> list[dict[str, Any]]:
+    version = await aggregates.transfers_version(session, currency=currency, before=before)
+    key = (currency, before, version)
+    if (cached := _rows_cache.get(key)) is not None:
+        _rows_cache.move_to_end(key)
+        return cached
+    transfers = await aggregates.currency_transfers(session, currency=currency, before=before)
+    rows: list[dict[str, Any]] = []
+    for period in sorted({period_of(t.at.date()) for t in transfers}):
+        rows += _month_rows(currency, period, transfers)
+    _rows_cache[key] = rows
+    while len(_rows_cache) > CACHE_ENTRIES:
+        _rows_cache.popitem(last=False)
+    return rows
 
 
 def _month_rows(currency: str, period: str, transfers: list[Transfer]) -> list[dict[str, Any]]:

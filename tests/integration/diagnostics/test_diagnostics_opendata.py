@@ -23,7 +23,7 @@ STRANGER = bearer(
     scopes=["diagnostics:admin"], tenants={"currencies": ["GONETTE"]}, client_id="gonette-op"
 )
 TODAY = date.today()
-OCTOBER = (TODAY.replace(day=1) - timedelta(days=40)).replace(day=12)  # a closed month
+OCTOBER = (TODAY.replace(day=1) - timedelta(days=100)).replace(day=12)  # a settled month
 CLOSED = f"{OCTOBER.year:04d}-{OCTOBER.month:02d}"
 JSON_PATH = "/public/opendata/currency-figures.json"
 
@@ -43,7 +43,7 @@ def _tx(tx: str, legs: list[tuple[str, str, str | None, int]], kind: str, day: d
 def _stream() -> list[TransactionPosted]:
     """A closed month: Grenoble (38185) 6 even members, Lyon (69123) 2 members,
     Saint-Étienne (42218) 6 members of whom one holds nearly everything; today (the month
-    still open): one more."""
+    still open) and the last day of last month (ended, not settled): one more each."""
     out, n = [], 0
 
     def issue(account: str, territory: str, amount: int, day: date = OCTOBER) -> None:
@@ -69,6 +69,7 @@ def _stream() -> list[TransactionPosted]:
         issue(f"s{i}", "42218", 1_000)
         pay(f"s{i}", "s0", "42218", 100)
     issue("late", "38185", 7_000, day=TODAY)
+    issue("ended", "38185", 3_000, day=TODAY.replace(day=1) - timedelta(days=1))
     return out
 
 
@@ -106,7 +107,7 @@ async def test_published_figures_withhold_small_and_dominated_territories(
     assert document["licence"]["name"] == "Licence Ouverte 2.0"
     assert document["rules"]["min_accounts"] == 5 and document["rules"]["dominance_share"] == 0.5
     rows = {(r["territory"], r["period"]): r for r in document["items"]}
-    assert {p for _, p in rows} == {CLOSED}, "the current month is not published"
+    assert {p for _, p in rows} == {CLOSED}, "months not settled yet are not published"
     grenoble = rows[("38185", CLOSED)]
     assert not grenoble["suppressed"]
     assert (grenoble["circulation"], grenoble["active_accounts"]) == (60_000, 6)
@@ -124,6 +125,19 @@ async def test_published_figures_withhold_small_and_dominated_territories(
     )
     assert same.status_code == 304
     assert "public" in answer.headers["cache-control"]
+
+    # A late transfer into the published month: recomputed, not served from the cache.
+    late = _tx(
+        "late-lyon",
+        [("iss", "issuer", None, -100), ("l2", "member", "69123", 100)],
+        "issuance",
+        OCTOBER,
+    )
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    async with factory() as session, session.begin():
+        await apply_transaction(session, new_event(late, source="/proxima/ledger", subject="x"))
+    updated = (await client.get(JSON_PATH, params={"currency": "MESURE"})).json()["items"]
+    assert [r["active_accounts"] for r in updated if r["territory"] is None] == [15]
 
 
 async def test_the_csv_has_french_headers_and_marks_the_secret(client: httpx.AsyncClient) -> None:

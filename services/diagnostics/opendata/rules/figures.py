@@ -17,7 +17,7 @@ the units held, spent and reconverted, the largest single account's part of the 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.diagnostics.aggregates.rules.circulation import (
@@ -63,6 +63,19 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _by_territory(
+    transfers: Sequence[Transfer], territories: Iterable[str]
+) -> dict[str, list[Transfer]]:
+    """The transfers touching each territory, in order: a territory's circulation, velocity
+    and flows depend on those only, so each is computed on its own share of the history."""
+    out: dict[str, list[Transfer]] = {code: [] for code in territories}
+    for t in transfers:
+        for code in {t.payer_territory, t.payee_territory}:
+            if code in out:
+                out[code].append(t)
+    return out
+
+
 def month_figures(transfers: Sequence[Transfer], *, period: str) -> list[MonthFigures]:
     """The figures of every territory active in ``period``, by territory code; transfers
     are one currency's, in posting order, at least up to the month's end."""
@@ -85,15 +98,17 @@ def month_figures(transfers: Sequence[Transfer], *, period: str) -> list[MonthFi
         if t.payer_territory in spent and t.kind is not TransferKind.ISSUANCE:
             side = spent if t.kind is TransferKind.PAYMENT else reconverted
             side[t.payer_territory][t.payer_account] += t.amount
+    touching = _by_territory(transfers, accounts.keys())
     out = []
     for code in sorted(accounts):
-        flows = territory_flows(transfers, territory=code, start=start, end=end)
+        mine = touching[code]
+        flows = territory_flows(mine, territory=code, start=start, end=end)
         out.append(
             MonthFigures(
                 territory=code,
                 period=period,
-                circulation=units_in_circulation(transfers, at=end, territory=code),
-                velocity=_velocity(transfers, period, code),
+                circulation=units_in_circulation(mine, at=end, territory=code),
+                velocity=_velocity(mine, period, code),
                 reconversion_leakage=_ratio(flows.reconverted, flows.outflow),
                 active_accounts=len(accounts[code]),
                 stats=CellStats(
