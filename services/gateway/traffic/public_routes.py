@@ -2,7 +2,7 @@
 
 Default deny stays the rule (`proxy.authenticate`): a request reaches a service without a
 token only when its service, method and exact path are listed here. Every listed route is
-a read (GET or HEAD) of data its publisher chose to make public: the directory of accepting
+a read (GET) of data its publisher chose to make public: the directory of accepting
 businesses (listed with their consent) and the open data of the currencies whose operator
 opted in. A write to the same path, or any other path, still needs a valid token (401).
 
@@ -13,7 +13,7 @@ the same thing to everyone, so the answer is cacheable by any shared cache.
 
 from __future__ import annotations
 
-PUBLIC_METHODS = frozenset({"GET", "HEAD"})
+PUBLIC_METHODS = frozenset({"GET"})
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("ledger", "/public/directory"),
