@@ -57,7 +57,7 @@ CSV_HEADERS = (
 ALL_TERRITORIES = "ensemble"
 SETTLE_DAYS = 45
 CACHE_ENTRIES = 64
-_rows_cache: OrderedDict[tuple[str, datetime, tuple[int, int]], list[dict[str, Any]]] = (
+_rows_cache: OrderedDict[tuple[str, str, datetime, tuple[int, int]], list[dict[str, Any]]] = (
     OrderedDict()
 )
 
@@ -104,7 +104,7 @@ async def _currency_rows(
     session: AsyncSession, currency: str, before: datetime
 ) -> list[dict[str, Any]]:
     version = await aggregates.transfers_version(session, currency=currency, before=before)
-    key = (currency, before, version)
+    key = (str(session.get_bind().engine.url), currency, before, version)
     if (cached := _rows_cache.get(key)) is not None:
         _rows_cache.move_to_end(key)
         return cached

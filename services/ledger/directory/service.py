@@ -17,6 +17,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts import service as accounts
+from services.ledger.currencies.service import registry
 from services.ledger.directory import repository, rules
 from services.ledger.directory.errors import (
     AlreadyListed,
@@ -32,6 +33,12 @@ from shared.problems import NotFound
 def _ensure_operates(principal: Principal, currencies: Sequence[str]) -> None:
     for code in currencies:
         principal.ensure_access("currencies", code)
+
+
+async def _operated(session: AsyncSession, principal: Principal, currencies: Sequence[str]) -> None:
+    """Every currency a profile names exists (404) and the caller operates it (403)."""
+    for code in sorted(set(currencies)):
+        await registry.visible_currency(session, principal, code)
 
 
 def _profile_values(profile: ListingProfile) -> dict[str, Any]:
@@ -62,7 +69,7 @@ async def create_listing(
     session: AsyncSession, principal: Principal, body: ListingCreate
 ) -> RowMapping:
     """List a business, with the consent the operator records on its behalf."""
-    _ensure_operates(principal, body.currencies)
+    await _operated(session, principal, body.currencies)
     await _merchant(session, principal, body)
     row = await repository.insert_listing(
         session,
@@ -97,7 +104,7 @@ async def update_listing(
     row = await _curated(session, principal, listing_id)
     if row["status"] != "listed":
         raise ListingWithdrawn(f"listing {listing_id} was withdrawn")
-    _ensure_operates(principal, body.currencies)
+    await _operated(session, principal, body.currencies)
     account = await accounts.require_account(session, row["account_id"])
     if account["currency"] not in body.currencies:
         raise CurrencyNotAccepted(

@@ -106,6 +106,9 @@ async def test_members_are_never_listed_and_consent_is_required(ledger: Ledger) 
     body = {**profile(), "account_id": merchant}
     no_consent = await ledger.client.post("/directory/listings", json=body, headers=ledger.headers)
     assert no_consent.status_code == 422
+    unknown = await list_business(ledger, merchant, currencies=[CURRENCY, "WIR"])
+    assert unknown.status_code == 404, unknown.text
+    await ledger.currency(OTHER)
     wrong_currency = await list_business(ledger, merchant, currencies=[OTHER])
     assert wrong_currency.json()["code"] == "directory-currency-mismatch"
     assert (await ledger.client.get("/public/directory")).json()["items"] == []
