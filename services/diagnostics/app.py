@@ -12,6 +12,7 @@ from services.diagnostics.grants import router as grants
 from services.diagnostics.http.access_gate import diagnostics_access_gate
 from services.diagnostics.imports import router as imports
 from services.diagnostics.indicators import router as indicators
+from services.diagnostics.opendata import router as opendata
 from services.diagnostics.perimeters import router as perimeters
 from services.diagnostics.settings import DiagnosticsSettings
 from services.diagnostics.territories import router as territories
@@ -43,6 +44,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             perimeters.router,
             aggregates.router,
             grants.router,
+            opendata.router,
         ],
         subscriptions=[subscription(settings.consumer_group)],
         on_startup=[start_publisher],

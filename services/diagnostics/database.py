@@ -24,6 +24,7 @@ CONCEPTS_WITH_TABLES = (
     "imports",
     "aggregates",
     "grants",
+    "opendata",
 )
 
 

@@ -18,6 +18,7 @@ from services.ledger.closings import router as closings
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.currencies import router as currencies
 from services.ledger.demurrage import router as demurrage
+from services.ledger.directory import router as directory
 from services.ledger.errors import LedgerDomainError
 from services.ledger.figures import router as figures
 from services.ledger.holds import router as holds
@@ -108,6 +109,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             audit.router,
             figures.router,
             cards.router,
+            directory.router,
         ],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_sweeper, start_sealer, start_scheduler],

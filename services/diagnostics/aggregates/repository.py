@@ -260,3 +260,18 @@ async def counters_for(session: AsyncSession, keys: Collection[Key]) -> dict[Key
         select(table).where(tuple_(table.territory, table.currency, table.period).in_(list(keys)))
     )
     return {(r.territory, r.currency, r.period): counters_of(r) for r in rows.all()}
+
+
+async def transfers_version(
+    session: AsyncSession, *, currency: str, before: datetime
+) -> tuple[int, int]:
+    """(how many, highest sequence) of a currency's transfers before an instant: changes
+    whenever one is added there, so it keys what is computed from them."""
+    count, highest = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.max(CurrencyTransfer.seq), 0)).where(
+                CurrencyTransfer.currency == currency, CurrencyTransfer.at < before
+            )
+        )
+    ).one()
+    return int(count), int(highest)

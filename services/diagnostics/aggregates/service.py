@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.aggregates import events, repository
 from services.diagnostics.aggregates.repository import AggregateFilters
-from services.diagnostics.aggregates.rules.circulation import Circulation, circulation, velocity
+from services.diagnostics.aggregates.rules.circulation import (
+    Circulation,
+    Transfer,
+    circulation,
+    velocity,
+)
 from services.diagnostics.aggregates.rules.postings import (
     Counters,
     Key,
@@ -186,3 +191,18 @@ async def month_circulation(
         "r3": c.multiplier.r3,
         "lm3": _defined(lambda: c.multiplier.lm3),
     }
+
+
+async def currency_transfers(
+    session: AsyncSession, *, currency: str, before: datetime
+) -> list[Transfer]:
+    """One currency's raw transfers before ``before``, in posting order (open data)."""
+    stored = await repository.stored_transfers(session, currency=currency, before=before)
+    return [s.transfer for s in stored]
+
+
+async def transfers_version(
+    session: AsyncSession, *, currency: str, before: datetime
+) -> tuple[int, int]:
+    """A version of `currency_transfers` (count, highest sequence), cheap to read."""
+    return await repository.transfers_version(session, currency=currency, before=before)

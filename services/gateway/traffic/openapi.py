@@ -137,7 +137,8 @@ def _description(services: Mapping[str, Any], missing: Mapping[str, str]) -> str
     lines = [
         "One entry point for Proxima: the gateway's own endpoints (tokens, clients, the live"
         " dashboard) and every service's API under `/api/<service>`. Every `/api/` call"
-        " needs a bearer token from `POST /oauth/token`.",
+        " needs a bearer token from `POST /oauth/token`, except the public reads (`GET`) of"
+        " `/api/ledger/public/…` and `/api/diagnostics/public/…` (see `traffic.public_routes`).",
         "",
         "Services in this document: " + (", ".join(sorted(services)) or "none") + ".",
     ]

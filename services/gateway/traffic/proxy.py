@@ -1,8 +1,9 @@
 """``/api/{service}/{path}``: forward to a service, and keep the gateway honest about it.
 
 - The caller must present a valid, unrevoked token (401 otherwise): anonymous traffic never
-  reaches a service. Scopes and tenants are the service's business: it verifies the same
-  token again (the Authorization header is forwarded).
+  reaches a service, except the reads named in `public_routes` (an explicit allowlist).
+  Scopes and tenants are the service's business: it verifies the same token again (the
+  Authorization header is forwarded).
 - Retries only where repeating cannot do harm: GET, HEAD, OPTIONS, PUT, DELETE, and POST or
   PATCH carrying an ``Idempotency-Key``; on connection failures and 502/503 answers, with
   a short exponential backoff.
@@ -40,6 +41,7 @@ from services.gateway.traffic.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
+from services.gateway.traffic.public_routes import is_public
 from services.gateway.traffic.upstream_http import (
     ConnectFailed,
     ConnectionBroken,
@@ -213,9 +215,11 @@ async def proxy(request: Request) -> Response:
         if allowed:  # a gateway resource of its own (the dashboard), another method
             raise HTTPException(405, headers={"Allow": ", ".join(allowed)})
         raise UnknownService(f"no service {service!r}; known: {sorted(pool.upstreams)}")
-    authenticate(request)
+    public = is_public(service, request.method, "/" + request.path_params["path"])
+    if not public:
+        authenticate(request)
     try:
-        return await _forward(request, service, upstream)
+        return await _forward(request, service, upstream, public=public)
     except ProxyProblem as exc:
         body = problem_body(
             status=exc.status,
@@ -228,9 +232,13 @@ async def proxy(request: Request) -> Response:
         return problem_response(request, body, exc.headers)
 
 
-async def _forward(request: Request, service: str, upstream: Upstream) -> Response:
+async def _forward(
+    request: Request, service: str, upstream: Upstream, *, public: bool = False
+) -> Response:
     body = await request.body()
     headers = forwarded_headers(request, service)
+    if public:  # the same answer for everyone: the service never sees the caller's token
+        headers = [(name, value) for name, value in headers if name != "authorization"]
     settings = request.app.state.settings
     attempts = 1 + (settings.upstream_retries if is_retryable(request.method, headers) else 0)
     response = await _send_with_retries(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     Integer,
     SmallInteger,
     Table,
@@ -372,4 +373,28 @@ schedule_runs = Table(
     Column("attempts", Integer, nullable=False),
     Column("progress", JSONB, nullable=False),
     Column("error", JSONB),
+)
+
+# --- the public directory of accepting businesses ------------------------------------------
+
+directory_listings = Table(
+    "directory_listings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid),
+    Column("currencies", ARRAY(Text), nullable=False),
+    Column("category", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("name", Text),
+    Column("address", Text),
+    Column("latitude", Double),
+    Column("longitude", Double),
+    Column("opening_hours", JSONB),
+    Column("consent_given_by", Text),
+    Column("consent_given_at", DateTime(timezone=True)),
+    Column("consent_recorded_by", Text),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawal_recorded_by", Text),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
 )

@@ -102,4 +102,12 @@ def echo_app() -> FastAPI:
     async def create_item(item: Item) -> Item:
         return item
 
+    @app.api_route("/public/directory", methods=["GET", "POST"], include_in_schema=False)
+    async def public(request: Request) -> JSONResponse:
+        """Stands for a public read: echoes the method and the headers it was given."""
+        calls["public"] += 1
+        return JSONResponse(
+            {"method": request.method, "headers": sorted(k.lower() for k in request.headers)}
+        )
+
     return app

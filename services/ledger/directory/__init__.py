@@ -1,0 +1,1 @@
+"""The public directory of businesses accepting the currencies ("où payer")."""
