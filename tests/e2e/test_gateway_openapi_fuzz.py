@@ -78,12 +78,16 @@ BUSINESS_REFUSALS: dict[str, str] = {
     "unknown-action": "an action name of the right shape that is no workflow action (the"
     " answer lists the allowed ones)",
     "import-rejected": "a table whose rows break the import's rules (all or nothing)",
-    "unreadable-body": "an import body of the declared media type that is no readable table"
-    " (NUL characters, malformed CSV quoting, text in no known encoding)",
     "idempotency-keys-differ": "the idempotency key given twice, header and body, differently",
     "validation-failed: Value error, must be between the years 1900 and 2200": "funding dates"
     " outside 1900-2200 (they overflow once converted to UTC); a date-time format cannot"
     " bound the year",
+    "validation-failed: Value error, closes must be after opens": "a directory listing's"
+    " opening hours that close before they open: a JSON Schema cannot compare two fields",
+    "closing-not-past": "a closing through today or a later day: only a period that is over"
+    " can be closed, and the schema cannot know today's date",
+    "invalid-schedule": "a schedule its operation could not run (a closing before 02:00 in"
+    " Paris, demurrage without its fund account, a currency without demurrage rules)",
 }
 
 
@@ -125,8 +129,11 @@ def _run_schemathesis(
         str(MAX_EXAMPLES),
         "--seed",
         str(SEED),
+        # One worker: with two, CPython 3.11's AST constructor is not thread-safe and
+        # schemathesis occasionally stopped on "AST constructor recursion depth mismatch"
+        # (a SystemError inside the tool, not an answer of ours; CPython gh-106905).
         "--workers",
-        "2",
+        "1",
         "--no-shrink",
         "--request-timeout",
         "30",

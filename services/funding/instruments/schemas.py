@@ -14,9 +14,10 @@ from services.funding.instruments.rules import Frequency
 
 
 def _plausible(value: date) -> date:
-    # Schedules run for decades at most: far-away years would overflow the date arithmetic.
-    if not 2000 <= value.year <= 2100:
-        raise ValueError("must be between the years 2000 and 2100")
+    # The same bound as every funding date (`http.fields`): a schedule of 600 monthly
+    # instalments from 2200 still ends far from the calendar's end.
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("must be between the years 1900 and 2200")
     return value
 
 
