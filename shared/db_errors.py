@@ -27,7 +27,9 @@ def is_database_unreachable(exc: BaseException) -> bool:
 
 def _unreachable(exc: BaseException) -> bool:
     if isinstance(exc, ConnectionError | TimeoutError):
-        return True
+        # asyncpg lets the socket's own errors through when it connects; the same error
+        # from anything else (an HTTP call) is not the database's
+        return _raised_in_driver(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -36,3 +38,14 @@ def _unreachable(exc: BaseException) -> bool:
         return True
     sqlstate = getattr(exc, "sqlstate", None)
     return isinstance(exc, asyncpg.PostgresError) and sqlstate in _UNREACHABLE_SQLSTATES
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """True if the call chain that raised ``exc`` went through asyncpg or SQLAlchemy."""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/asyncpg/" in filename or "/sqlalchemy/" in filename:
+            return True
+        tb = tb.tb_next
+    return False

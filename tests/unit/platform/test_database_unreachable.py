@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.db_errors import is_database_unreachable
 from shared.problems import install_problem_handlers
+from tests.support.ports import free_port
 
 
 def _wrapped(inner: BaseException, outer: BaseException) -> BaseException:
@@ -22,8 +23,14 @@ def _wrapped(inner: BaseException, outer: BaseException) -> BaseException:
         return caught
 
 
-def test_lost_refused_and_starting_up_connections_are_unreachable() -> None:
-    assert is_database_unreachable(ConnectionRefusedError(111, "refused"))
+async def test_lost_refused_and_starting_up_connections_are_unreachable() -> None:
+    # asyncpg's connect lets the socket's own error through
+    try:
+        await asyncpg.connect(host="127.0.0.1", port=free_port(), user="u", timeout=5)
+    except OSError as refused:
+        assert is_database_unreachable(refused)
+    else:  # pragma: no cover - nothing listens on a port just found free
+        raise AssertionError("connected to nothing")
     assert is_database_unreachable(OperationalError("SELECT 1", {}, Exception("gone")))
     assert is_database_unreachable(asyncpg.ConnectionDoesNotExistError("closed"))
     assert is_database_unreachable(asyncpg.CannotConnectNowError("starting up"))  # 57P03
@@ -40,6 +47,9 @@ def test_a_failing_statement_or_a_bug_is_not_unreachable() -> None:
     assert not is_database_unreachable(asyncpg.UniqueViolationError("duplicate"))
     assert not is_database_unreachable(DBAPIError("INSERT", {}, Exception("constraint")))
     assert not is_database_unreachable(KeyError("bug"))
+    # the same kinds of error from anything but the database driver are not the database's
+    assert not is_database_unreachable(_wrapped(ValueError("x"), TimeoutError("http call")))
+    assert not is_database_unreachable(ConnectionRefusedError(111, "an HTTP upstream"))
     assert not is_database_unreachable(_wrapped(ValueError("x"), RuntimeError("y")))
 
 
