@@ -7,7 +7,18 @@ resilience suite SIGKILLs PostgreSQL under load and checks that no client sees a
 from __future__ import annotations
 
 import asyncpg
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""The exception classes a database call can raise, handled inside the app (Starlette's
+exception middleware) rather than by the catch-all: after the catch-all answers, Starlette
+re-raises and uvicorn closes the client's connection, so a client retrying on a kept-alive
+connection met "connection closed" instead of its 503."""
 
 _UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "08000", "08001", "08003", "08006"})
 

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.db_errors import is_database_unreachable
+from shared.db_errors import DRIVER_ERRORS, is_database_unreachable
 from shared.edges import allowed_methods, instance_of
 from shared.errors import DomainError
 
@@ -210,6 +210,8 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
         app.add_exception_handler(error_base, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for driver_error in DRIVER_ERRORS:  # answered in the app: the connection stays open
+        app.add_exception_handler(driver_error, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)
 
 
