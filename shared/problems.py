@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.access_first import refusal_before_validation
+from shared.db_errors import DRIVER_ERRORS, is_database_unreachable
 from shared.edges import allowed_methods, instance_of
 from shared.errors import DomainError
 
@@ -56,6 +57,13 @@ class Forbidden(Problem):
 
 class ServiceUnavailable(Problem):
     status, code, title = 503, "unavailable", "Service temporarily unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database is down or restarting: the client sends the request again later."""
+
+    code, title = "database-unavailable", "Database temporarily unavailable"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
 
 
 class UnsupportedMediaType(Problem):
@@ -182,6 +190,14 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
         return problem_response(request, body, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_unreachable(exc):
+            # Not a bug of this request: the database is down or restarting (a crash,
+            # a failover). The request may be sent again, with its idempotency key.
+            log.warning("database_unreachable", path=request.url.path, error=repr(exc))
+            return await on_problem(
+                request,
+                DatabaseUnavailable("la base de données est momentanément injoignable ; réessayez"),
+            )
         log.exception("unhandled_error", path=request.url.path)
         body = problem_body(
             status=500,
@@ -197,6 +213,8 @@ def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception],
         app.add_exception_handler(error_base, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for driver_error in DRIVER_ERRORS:  # answered in the app: the connection stays open
+        app.add_exception_handler(driver_error, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)
 
 

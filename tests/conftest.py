@@ -4,12 +4,10 @@ Kafka broker started only if a test asks for it. Both are stopped at the end."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import shutil
 import signal
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deploy.local.postgres import REPO, LocalPostgres
 from shared.db import make_engine
-from shared.migrate import upgrade
+from tests.support.databases import database_factory, migrated_database_factory
 from tests.support.ports import free_port
 
 # One folder per pytest process, so concurrent runs (developers, CI) never share a server.
 TEST_ROOT = REPO / ".cache" / "test" / f"run-{os.getpid()}"
-_db_counter = itertools.count(1)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,28 +43,13 @@ def postgres() -> Iterator[LocalPostgres]:
 @pytest.fixture(scope="session")
 def new_database(postgres: LocalPostgres) -> Callable[[str], str]:
     """Create a fresh, empty database and return its SQLAlchemy URL."""
-
-    def create(label: str) -> str:
-        name = f"t{next(_db_counter)}_{label}"
-        postgres.create_database(name, recreate=True)
-        return postgres.database_url(name)
-
-    return create
+    return database_factory(postgres)
 
 
 @pytest.fixture(scope="session")
 def migrated_database(new_database: Callable[[str], str]) -> Callable[[str], str]:
     """Create a fresh database with a service's migrations applied."""
-
-    def create(service: str) -> str:
-        url = new_database(service)
-        # Alembic's env runs its own event loop: give it a thread, since tests calling this
-        # fixture factory are usually inside the test's running loop.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(upgrade, service, url).result()
-        return url
-
-    return create
+    return migrated_database_factory(new_database)
 
 
 @pytest.fixture

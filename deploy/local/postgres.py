@@ -17,8 +17,10 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -167,7 +169,9 @@ class LocalPostgres:
             "-c max_connections=400",
             "-c shared_buffers=256MB",
         ]
-        if not self.durable:  # tests: crash safety of the server itself is not under test
+        if self.durable:  # said explicitly: the resilience suite checks these settings
+            options += ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]
+        else:  # tests: crash safety of the server itself is not under test
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         if self.user:
             _open_path_for(self.user, self.root)
@@ -194,6 +198,40 @@ class LocalPostgres:
                 [self.bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
                 capture_output=True,
             )
+
+    def postmaster_pid(self) -> int | None:
+        """The running postmaster's pid, from the first line of ``postmaster.pid``."""
+        try:
+            first = (self.pgdata / "postmaster.pid").read_text().splitlines()[0]
+            pid = int(first.strip())
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if _live(pid) else None
+
+    def kill(self, timeout: float = 30) -> None:
+        """SIGKILL the postmaster and every backend, as a crash would: ``pg_ctl`` starts
+        the postmaster in its own session, so its process group is the whole server. The
+        next ``start`` on the same data folder runs crash recovery from the WAL."""
+        pid = self.postmaster_pid()
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while _group_alive(pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL process group {pid} survived SIGKILL")
+            time.sleep(0.05)
+        # The orphaned postmaster is reaped by PID 1, which may take a while; as a zombie
+        # it still answers kill(pid, 0), so pg_ctl and the postmaster's own lock-file check
+        # would take it for a live server. A dead server's lock file may go, as after a reboot.
+        deadline = time.monotonic() + 5
+        while _state(pid) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _state(pid) is not None:
+            (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         result = self._cmd(
@@ -323,6 +361,32 @@ class LocalPostgres:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _state(pid: int) -> tuple[str, int] | None:
+    """(state, process group) of ``pid`` from ``/proc``, or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[2])
+
+
+def _live(pid: int) -> bool:
+    """Running and not a zombie: a killed postmaster re-parented to a PID 1 that does
+    not reap stays a zombie, which is as dead as a server gets."""
+    state = _state(pid)
+    return state is not None and state[0] not in ("Z", "X")
+
+
+def _group_alive(pgid: int) -> bool:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            state = _state(int(entry.name))
+            if state is not None and state[1] == pgid and state[0] not in ("Z", "X"):
+                return True
+    return False
 
 
 def main() -> None:
