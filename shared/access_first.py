@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,8 @@ from shared.errors import DomainError
 
 if TYPE_CHECKING:  # shared.auth imports shared.problems, which imports this module
     from shared.auth import Principal
+
+log = structlog.get_logger(__name__)
 
 AccessGate = Callable[[Request, "Principal", AsyncSession], Awaitable[None]]
 """Raise the caller's refusal (403/404) for a resource the path names, or return."""
@@ -56,4 +59,8 @@ async def refusal_before_validation(
             await gate(request, principal, session)
     except DomainError as refusal:
         return refusal
+    except Exception:  # noqa: BLE001 - raised inside an error handler it would be a 500
+        # The database cannot answer (down, restarting): the request still gets its 422,
+        # the answer it deserves on its own; nothing about the resource is read.
+        log.warning("access_gate_unavailable", path=request.url.path, exc_info=True)
     return None
