@@ -92,6 +92,34 @@ class ComposeStack:
         logs = podman("logs", "--tail", "30", self.container("gateway"), check=False)
         raise AssertionError(f"gateway not ready in {timeout}s: {last}\n{logs.stdout}{logs.stderr}")
 
+    def wait_services(self, token: str, timeout: float = 240) -> float:
+        """Wait until each service answers through the gateway. The gateway's /readyz is
+        its own: a service still waiting for its migration job (compose restarts it until
+        the job is done) answers 503 ``upstream-unavailable`` meanwhile."""
+        started = time.monotonic()
+        for path in (
+            "/api/ledger/currencies",
+            "/api/funding/programmes",
+            "/api/diagnostics/sources",
+        ):
+            last = "no answer"
+            while True:
+                try:
+                    response = httpx.get(
+                        f"{self.gateway}{path}",
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=5,
+                    )
+                    if response.status_code == 200:
+                        break
+                    last = f"{response.status_code} {response.text[:300]}"
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                if time.monotonic() - started > timeout:
+                    raise AssertionError(f"{path} not served in {timeout}s: {last}")
+                time.sleep(1)
+        return time.monotonic() - started
+
     def exit_code(self, service: str) -> int:
         done = podman("inspect", "--format", "{{.State.ExitCode}}", self.container(service))
         return int(done.stdout.strip())
@@ -116,6 +144,7 @@ def test_the_compose_stack_starts_serves_a_grant_payment_and_stops(stack: Compos
 
     gateway = stack.gateway
     admin_token = grant_flow.token(gateway, "admin", stack.values["PROXIMA_BOOTSTRAP_ADMIN_SECRET"])
+    print(f"services served through the gateway {stack.wait_services(admin_token):.1f} s later")
     admin = grant_flow.As(gateway, admin_token)
     accounts = grant_flow.ledger_setup(admin)
     grant_flow.transfer(admin, accounts["region"], accounts["bakery"], 4_321, "compose-1")
