@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.funding.db.repository import Paging
 from services.funding.http.fields import Code, TerritoryCode
 from services.funding.http.pagination import Page, PageParams, page_of
 from services.funding.http.responses import errors
@@ -125,11 +124,7 @@ async def reschedule(
 ) -> Any:
     """Reschedule: a new version spreads what is still owed, with its reason; the earlier
     versions stay as they were."""
-    version_id = await servicing.reschedule(session, principal, instrument_id, body)
-    rows, _ = await servicing.schedules(
-        session, principal, instrument_id, Paging(cursor=None, limit=10_000)
-    )
-    return next(r for r in rows if r["id"] == version_id)
+    return await servicing.reschedule(session, principal, instrument_id, body)
 
 
 @router.get(

@@ -5,6 +5,7 @@ lock, so two repayments cannot both pass the balance."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -54,6 +55,13 @@ async def schedules(
     row, _, _ = await load(session, principal, instrument_id)
     require_loan(row)
     versions, cursor = await repository.versions_page(session, row.id, paging)
+    return await _version_views(session, row, versions), cursor
+
+
+async def _version_views(
+    session: AsyncSession, row: Instrument, versions: Sequence[ScheduleVersion]
+) -> list[dict[str, Any]]:
+    """``versions`` with their instalments; amounts paid only on the current version."""
     latest, _, pos = await current(session, row, today())
     paid = {p.instalment.number: p.paid_cents for p in pos.instalments}
     out = []
@@ -75,7 +83,7 @@ async def schedules(
                 ],
             }
         )
-    return out, cursor
+    return out
 
 
 async def position(
@@ -154,8 +162,8 @@ async def repayments(
 
 async def reschedule(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
-) -> uuid.UUID:
-    """A new schedule version spreading what is still owed, with its reason."""
+) -> dict[str, Any]:
+    """A new schedule version spreading what is still owed, with its reason; its view."""
     row, _, _ = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     versions = await repository.versions(session, row.id)
@@ -177,7 +185,8 @@ async def reschedule(
             frequency=data.frequency,
         ),
     )
-    return version.id
+    (view,) = await _version_views(session, row, [version])
+    return view
 
 
 async def call_guarantee(
