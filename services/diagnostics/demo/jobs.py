@@ -43,13 +43,11 @@ async def start_region_demo(
         job_id = await imports.open_job(
             session, kind=REGION_JOB, client_id=principal.client_id, steps=PHASES
         )
+        opened = await region_job(session, job_id)
     task = asyncio.create_task(_run(factory, job_id), name=f"{REGION_JOB}-{job_id}")
     _running.add(task)
     task.add_done_callback(_running.discard)
-    async with factory() as session:
-        found = await imports.job(session, job_id)
-        assert found is not None
-        return ImportRead.model_validate(found)
+    return opened
 
 
 async def _run(factory: async_sessionmaker[AsyncSession], job_id: uuid.UUID) -> None:
