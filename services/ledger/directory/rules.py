@@ -9,19 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
-CATEGORIES = (
-    "alimentation",
-    "restauration",
-    "commerce",
-    "artisanat",
-    "services",
-    "culture-loisirs",
-    "sante-bien-etre",
-    "producteur",
-    "association",
-    "autre",
-)
 PUBLIC_FIELDS = (
     "id",
     "name",
