@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from deploy.local.postgres import REPO, LocalPostgres
+from tests.support.crash_ledger import Ledger
 from tests.support.databases import database_factory, migrated_database_factory
 from tests.support.ports import free_port
+from tests.support.tokens import jwks_json
 
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
 
@@ -44,3 +46,24 @@ def new_database(postgres: LocalPostgres) -> Callable[[str], str]:
 @pytest.fixture(scope="module")
 def migrated_database(new_database: Callable[[str], str]) -> Callable[[str], str]:
     return migrated_database_factory(new_database)
+
+
+@pytest.fixture
+def ledger(
+    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
+) -> Iterator[Ledger]:
+    """A ledger under uvicorn on the module's durable server, killable and restartable."""
+    env = {
+        **os.environ,
+        "PROXIMA_ENV": "development",
+        "PROXIMA_DATABASE_URL": migrated_database("ledger"),
+        "PROXIMA_EVENTS_DATABASE_URL": new_database("events"),
+        "PROXIMA_JWKS_JSON": jwks_json(),
+        "PROXIMA_LOG_LEVEL": "WARNING",
+    }
+    server = Ledger(env=env, port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,10 +6,9 @@ equals the sum of its postings (and the last ``balance_after``), and no bound is
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +24,6 @@ from tests.support.crash_ledger import (
     setup_accounts,
     transfer,
 )
-from tests.support.ports import free_port
-from tests.support.tokens import jwks_json
 
 pytestmark = pytest.mark.slow
 
@@ -51,26 +48,6 @@ class Outcome:
         return sorted(
             key for key in self.unanswered if self.sent_at[key] < instant < self.failed_at[key]
         )
-
-
-@pytest.fixture
-def ledger(
-    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
-) -> Iterator[Ledger]:
-    env = {
-        **os.environ,
-        "PROXIMA_ENV": "development",
-        "PROXIMA_DATABASE_URL": migrated_database("ledger"),
-        "PROXIMA_EVENTS_DATABASE_URL": new_database("events"),
-        "PROXIMA_JWKS_JSON": jwks_json(),
-        "PROXIMA_LOG_LEVEL": "WARNING",
-    }
-    server = Ledger(env=env, port=free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def send(client: httpx.AsyncClient, outcome: Outcome, key: str) -> bool:

@@ -13,11 +13,10 @@ to ``bench/results/resilience.json`` under ``postgres_sigkill``."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -34,8 +33,6 @@ from tests.support.crash_ledger import (
     setup_accounts,
     transfer,
 )
-from tests.support.ports import free_port
-from tests.support.tokens import jwks_json
 
 pytestmark = pytest.mark.slow
 
@@ -65,26 +62,6 @@ class Seen:
             for k, (status, _) in self.answered.items()
             if status < 300 and self.first_sent[k] > instant
         )
-
-
-@pytest.fixture
-def ledger(
-    migrated_database: Callable[[str], str], new_database: Callable[[str], str]
-) -> Iterator[Ledger]:
-    env = {
-        **os.environ,
-        "PROXIMA_ENV": "development",
-        "PROXIMA_DATABASE_URL": migrated_database("ledger"),
-        "PROXIMA_EVENTS_DATABASE_URL": new_database("events"),
-        "PROXIMA_JWKS_JSON": jwks_json(),
-        "PROXIMA_LOG_LEVEL": "WARNING",
-    }
-    server = Ledger(env=env, port=free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def client_loop(

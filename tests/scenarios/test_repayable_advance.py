@@ -148,31 +148,6 @@ def _guarantee_called(
     }
     app_id = applicant.ok("POST", "/funding/applications", 201, json=body)["id"]
 
-    def act(who: grant_flow.As, action: str, **fields: Any) -> None:
-        move = {"action": action, "fields": fields}
-        who.ok("POST", f"/funding/applications/{app_id}/transitions", json=move)
-
-    act(applicant, "submit")
-    act(instructor, "start_instruction")
-    act(instructor, "send_to_committee", instruction_summary="Garantie d'un prêt bancaire")
-    members = ["m1", "m2", "m3"]
-    session = committee.ok(
-        "POST",
-        "/funding/committee-sessions",
-        201,
-        json={
-            "programme_code": grant_flow.PROGRAMME,
-            "title": "Comité garanties",
-            "scheduled_at": "2026-12-01T09:00:00+01:00",
-            "members": members,
-        },
-    )["id"]
-    sessions = f"/funding/committee-sessions/{session}"
-    committee.ok("POST", f"{sessions}/agenda", json={"application_id": app_id})
-    committee.ok("POST", f"{sessions}/open", json={"attendees": members})
-    for member in members:
-        vote = {"application_id": app_id, "member_id": member, "choice": "for"}
-        committee.ok("POST", f"{sessions}/votes", 204, json=vote)
     terms = {
         "kind": "guarantee",
         "bank_name": "Crédit Coopératif",
@@ -181,14 +156,18 @@ def _guarantee_called(
         "fee_bp": 100,
         "term_months": 60,
     }
-    decision = {
-        "application_id": app_id,
-        "outcome": "approved",
-        "amount_cents": 900_000,
-        "deliberation_number": "CP-2026-12-G01",
-        "instrument": terms,
-    }
-    committee.ok("POST", f"{sessions}/decisions", 201, json=decision)
+    grant_flow.decided_in_committee(
+        app_id,
+        applicant=applicant,
+        instructor=instructor,
+        committee=committee,
+        amount_cents=900_000,
+        deliberation="CP-2026-12-G01",
+        instrument=terms,
+        summary="Garantie d'un prêt bancaire",
+        title="Comité garanties",
+        scheduled_at="2026-12-01T09:00:00+01:00",
+    )
     instrument = officer.ok("GET", f"/funding/applications/{app_id}/instrument")
     assert instrument["state"] == "active"
     default = {"defaulted_on": "2026-11-30", "outstanding_cents": 1_500_000}

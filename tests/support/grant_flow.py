@@ -230,13 +230,44 @@ def approved_application(
         )["id"]
     )
 
-    def act(who: As, action: str, **fields: Any) -> None:
-        body = {"action": action, "fields": fields}
-        who.ok("POST", f"/funding/applications/{app_id}/transitions", json=body)
+    decided_in_committee(
+        app_id,
+        applicant=applicant,
+        instructor=instructor,
+        committee=committee,
+        amount_cents=3_000_000,
+        deliberation="CP-2026-11-042",
+        instrument=instrument,
+    )
+    act(officer, app_id, "sign_convention", convention_reference="CV-2026-042")
+    act(officer, app_id, "start_payment")
+    return app_id, applicant, officer
 
-    act(applicant, "submit")
-    act(instructor, "start_instruction")
-    act(instructor, "send_to_committee", instruction_summary="Projet ancré localement")
+
+def act(who: As, app_id: str, action: str, **fields: Any) -> None:
+    """One workflow transition of the application, as ``who``."""
+    body = {"action": action, "fields": fields}
+    who.ok("POST", f"/funding/applications/{app_id}/transitions", json=body)
+
+
+def decided_in_committee(
+    app_id: str,
+    *,
+    applicant: As,
+    instructor: As,
+    committee: As,
+    amount_cents: int,
+    deliberation: str,
+    instrument: dict[str, Any] | None = None,
+    summary: str = "Projet ancré localement",
+    title: str = "Comité IDéclic",
+    scheduled_at: str = "2026-11-30T09:00:00+01:00",
+) -> None:
+    """A draft application submitted, instructed, and approved unanimously by a committee
+    of three (awarding ``instrument`` instead of a grant when given)."""
+    act(applicant, app_id, "submit")
+    act(instructor, app_id, "start_instruction")
+    act(instructor, app_id, "send_to_committee", instruction_summary=summary)
     members = ["m1", "m2", "m3"]
     session = committee.ok(
         "POST",
@@ -244,8 +275,8 @@ def approved_application(
         201,
         json={
             "programme_code": PROGRAMME,
-            "title": "Comité IDéclic",
-            "scheduled_at": "2026-11-30T09:00:00+01:00",
+            "title": title,
+            "scheduled_at": scheduled_at,
             "members": members,
         },
     )["id"]
@@ -262,14 +293,11 @@ def approved_application(
         json={
             "application_id": app_id,
             "outcome": "approved",
-            "amount_cents": 3_000_000,
-            "deliberation_number": "CP-2026-11-042",
+            "amount_cents": amount_cents,
+            "deliberation_number": deliberation,
             **({"instrument": instrument} if instrument else {}),
         },
     )
-    act(officer, "sign_convention", convention_reference="CV-2026-042")
-    act(officer, "start_payment")
-    return app_id, applicant, officer
 
 
 def pay_first_tranche(officer: As, app_id: str, timeout: float = 90) -> dict[str, Any]:

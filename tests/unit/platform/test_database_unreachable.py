@@ -41,12 +41,21 @@ async def test_lost_refused_and_starting_up_connections_are_unreachable() -> Non
         DBAPIError("connect", {}, Exception("not yet accepting connections")),
     )
     assert is_database_unreachable(starting)
+    # a pooled connection the crash left mid-operation, wrapped as SQLAlchemy does
+    cut_short = _wrapped(
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
+        DBAPIError("BEGIN", {}, Exception("cannot switch to state 15")),
+    )
+    assert is_database_unreachable(cut_short)
 
 
 def test_a_failing_statement_or_a_bug_is_not_unreachable() -> None:
     assert not is_database_unreachable(asyncpg.UniqueViolationError("duplicate"))
     assert not is_database_unreachable(DBAPIError("INSERT", {}, Exception("constraint")))
     assert not is_database_unreachable(KeyError("bug"))
+    assert not is_database_unreachable(asyncpg.InternalClientError("unexpected message"))
     # the same kinds of error from anything but the database driver are not the database's
     assert not is_database_unreachable(_wrapped(ValueError("x"), TimeoutError("http call")))
     assert not is_database_unreachable(ConnectionRefusedError(111, "an HTTP upstream"))
