@@ -389,8 +389,13 @@ def test_k8s_deployment_probes_security_and_dockerfile(target: Path, name: str) 
     assert ports == {"http": 8000}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    env_from = {e["configMapRef"]["name"].split("-")[0] for e in container["envFrom"]}
-    assert env_from == {"proxima"}
+    config_maps = {
+        e["configMapRef"]["name"].split("-")[0] for e in container["envFrom"] if "configMapRef" in e
+    }
+    assert config_maps == {"proxima"}
+    # the service's own Kafka credentials, optional (a plain listener needs none)
+    secrets = [e["secretRef"] for e in container["envFrom"] if "secretRef" in e]
+    assert secrets == [{"name": f"{name}-kafka", "optional": True}]
     names = {e["name"] for e in container["env"]}
     if name == "gateway":
         assert GATEWAY_ENV <= names
