@@ -30,6 +30,10 @@ class Operation(StrEnum):
     VOUCHER_EXPIRY = "voucher_expiry"
     HOLD_EXPIRY = "hold_expiry"
     CLOSING = "closing"
+    RESERVE_RECONCILIATION = "reserve_reconciliation"
+    """A reminder, not a correction: the ledger's own figures (circulation, reserve) are
+    recorded and announced so the operator compares them with the bank's statement
+    (``GET …/reconciliation``); only the operator knows the bank's balance."""
 
 
 class Cadence(StrEnum):

@@ -208,3 +208,16 @@ class PaymentRejected(EventPayload):
     order_id: str
     code: str = Field(description="Problem code of the refusal, e.g. insufficient-funds")
     reason: str = Field(description="Human-readable detail")
+
+
+@event_type("proxima.ledger.reserve.reconciliation_due.v1")
+class ReserveReconciliationDue(EventPayload):
+    """A scheduled reminder: the operator should compare the ledger's reserve with the
+    bank's statement. The figures are the ledger's at the occurrence; only the operator
+    knows the bank's balance (``GET /currencies/{code}/reserve/reconciliation``)."""
+
+    currency: str
+    scheduled_for: datetime = Field(description="The occurrence of the schedule (UTC)")
+    units_in_circulation: int = Field(description="Units held outside the issuer's account")
+    reserve_balance: int = Field(description="Euro cents on the reserve account in the ledger")
+    ledger_drift: int = Field(description="Reserve minus circulation: 0 when the ledger agrees")

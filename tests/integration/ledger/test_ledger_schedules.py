@@ -20,7 +20,9 @@ from services.ledger.schedules.service.runner import Scheduler
 from tests.integration.ledger.ledger_support import CURRENCY, OTHER, Ledger, ledger_settings
 from tests.integration.ledger.ledger_support import operator as operator_headers
 from tests.integration.ledger.test_ledger_api_programmes import PASS, Programme, soon
+from tests.integration.ledger.test_ledger_api_reserves import reserve_setup
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
+from tests.integration.ledger.test_ledger_events import outbox_events
 from tests.support.apps import serve
 from tests.support.waiting import eventually
 
@@ -400,3 +402,35 @@ async def test_a_scheduled_voucher_sweep_returns_expired_lots_to_their_funder(
     assert sum(run["progress"]["lots_swept"] for run in done) == 1
     assert await youth_card.posted("dept") == 100_000
     assert (await youth_card.report())[youth_card.a["dept"]]["expired_unswept"] == 0
+
+
+async def test_a_reserve_reconciliation_reminder_records_and_announces_the_ledger_s_figures(
+    ledger: Ledger,
+) -> None:
+    daily = {"cadence": "daily", "local_time": "08:00"}
+    no_reserve = await put_schedule(ledger, "reserve_reconciliation", **daily)
+    await expect_problem(no_reserve, 422, "invalid-schedule")
+    accounts = await reserve_setup(ledger)
+    issued = await ledger.client.post(
+        "/currencies/MESURE/issuances",
+        json={"account_id": accounts["member"], "euros": 5_000},
+        headers=ledger.headers,
+    )
+    assert issued.status_code == 201, issued.text
+    starts = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    r = await put_schedule(ledger, "reserve_reconciliation", "MESURE", **daily, starts_at=starts)
+    assert r.status_code == 200, r.text
+    factory = factory_of(ledger)
+    done = await Scheduler(factory).tick()
+    assert [run["outcome"] for run in done] == ["succeeded", "succeeded"]  # two days missed
+    assert await Scheduler(factory).tick() == []
+    history = await runs(ledger, "reserve_reconciliation", "MESURE")
+    figures = {"units_in_circulation": 5_000, "reserve_balance": 5_000, "ledger_drift": 0}
+    assert [h["progress"] for h in history] == [figures, figures]
+    announced = await outbox_events(ledger, "proxima.ledger.reserve.reconciliation_due.v1")
+    assert [e["currency"] for e in announced] == ["MESURE", "MESURE"]
+    assert {e["ledger_drift"] for e in announced} == {0}
+    scheduled = sorted(e["scheduled_for"] for e in announced)
+    assert [datetime.fromisoformat(s) for s in scheduled] == [
+        datetime.fromisoformat(h["scheduled_for"]) for h in history
+    ]

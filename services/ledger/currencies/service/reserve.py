@@ -138,16 +138,27 @@ async def ensure_reserve_access(session: AsyncSession, principal: Principal, cod
     principal.ensure_access("currencies", await euro_code(session, cfg))
 
 
+async def reserve_of(session: AsyncSession, currency: str) -> Any | None:
+    """The currency's reserve configuration, or None for a currency without a reserve."""
+    return await repo.get_reserve(session, currency)
+
+
+async def ledger_position(session: AsyncSession, currency: str) -> tuple[int, int]:
+    """Units in circulation and the reserve account's balance, as the ledger has them."""
+    cfg = await require_reserve(session, currency)
+    balances = await repo.posted_balances(session, [cfg["issuer_account"], cfg["reserve_account"]])
+    return -balances[cfg["issuer_account"]], balances[cfg["reserve_account"]]
+
+
 async def reconcile(
     session: AsyncSession, principal: Principal, *, currency: str, reported: int
 ) -> dict[str, Any]:
     """Circulation, reserve account and the bank's figure side by side, with the drifts."""
     await ensure_reserve_access(session, principal, currency)
-    cfg = await require_reserve(session, currency)
-    balances = await repo.posted_balances(session, [cfg["issuer_account"], cfg["reserve_account"]])
+    circulating, reserve_balance = await ledger_position(session, currency)
     drift = conversion.reserve_drift(
-        units_in_circulation=-balances[cfg["issuer_account"]],
-        reserve_balance=balances[cfg["reserve_account"]],
+        units_in_circulation=circulating,
+        reserve_balance=reserve_balance,
         reported_bank_balance=reported,
     )
     return {

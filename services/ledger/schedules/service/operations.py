@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger.authority.rules import Actor
 from services.ledger.closings import service as closings
+from services.ledger.currencies.service import reserve
 from services.ledger.currencies.service.registry import currency_rules
+from services.ledger.database.outbox import emit
 from services.ledger.demurrage import rules as demurrage_rules
 from services.ledger.demurrage import service as demurrage
 from services.ledger.holds import service as holds
 from services.ledger.programmes.service import sweeps
 from services.ledger.schedules import rules
 from services.ledger.schedules.rules import Operation, Outcome
+from shared.events.catalog.ledger import ReserveReconciliationDue
 
 Progress = Callable[[dict[str, Any]], Awaitable[None]]
 Factory = async_sessionmaker[AsyncSession]
@@ -102,11 +105,31 @@ async def _closing(
     return Outcome.SUCCEEDED, {"through": through.isoformat()}
 
 
+async def _reserve_reconciliation(
+    factory: Factory, schedule: Mapping[Any, Any], occurrence: datetime, progress: Progress
+) -> tuple[Outcome, dict[str, Any]]:
+    """Record the ledger's reserve figures and announce that a reconciliation is due.
+    Once per occurrence: the run's unique row already guards it, and the event's subject
+    names the occurrence, so a consumer may also drop a repeat."""
+    currency = schedule["currency"]
+    async with factory() as session, session.begin():
+        circulating, reserve_balance = await reserve.ledger_position(session, currency)
+        figures = {
+            "units_in_circulation": circulating,
+            "reserve_balance": reserve_balance,
+            "ledger_drift": reserve_balance - circulating,
+        }
+        due = ReserveReconciliationDue(currency=currency, scheduled_for=occurrence, **figures)
+        await emit(session, due, f"{currency}/{occurrence.isoformat()}")
+    return Outcome.SUCCEEDED, figures
+
+
 PERFORM = {
     Operation.DEMURRAGE: _demurrage,
     Operation.VOUCHER_EXPIRY: _voucher_expiry,
     Operation.HOLD_EXPIRY: _hold_expiry,
     Operation.CLOSING: _closing,
+    Operation.RESERVE_RECONCILIATION: _reserve_reconciliation,
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.accounts import service as accounts
 from services.ledger.authority.service import checks as authority
+from services.ledger.currencies.service import reserve
 from services.ledger.currencies.service.registry import currency_rules, visible_currency
 from services.ledger.schedules import repository as repo
 from services.ledger.schedules import rules
@@ -25,6 +26,7 @@ ACT_SCOPES = {
     Operation.VOUCHER_EXPIRY: "ledger:sweep",
     Operation.HOLD_EXPIRY: "ledger:admin",
     Operation.CLOSING: "ledger:admin",
+    Operation.RESERVE_RECONCILIATION: "ledger:read",
 }
 """The scope of the act a schedule will run: who records a schedule authorises, once and
 for all its occurrences, what it could otherwise do by hand."""
@@ -67,6 +69,16 @@ async def _check_fund(session: AsyncSession, currency: str, fund: UUID | None) -
         raise InvalidSchedule(f"{currency} n'a pas de règle de fonte", currency=currency)
 
 
+async def _check_reserve(session: AsyncSession, principal: Principal, currency: str) -> None:
+    """A reminder needs a reserve to remind of, and its figures name the euro reserve: the
+    operator must see that currency too, as the on-demand reconciliation requires."""
+    if await reserve.reserve_of(session, currency) is None:
+        raise InvalidSchedule(
+            f"{currency} n'a pas de réserve en euros à rapprocher", currency=currency
+        )
+    await reserve.ensure_reserve_access(session, principal, currency)
+
+
 async def record(
     session: AsyncSession,
     principal: Principal,
@@ -89,6 +101,8 @@ async def record(
         )
     rules.check_schedule(operation, cadence, local_time, has_fund=fund is not None)
     await _check_fund(session, currency, fund)
+    if operation is Operation.RESERVE_RECONCILIATION:
+        await _check_reserve(session, principal, currency)
     row = await repo.upsert_schedule(
         session,
         currency=currency,
