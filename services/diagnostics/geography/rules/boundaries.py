@@ -51,13 +51,19 @@ def merged(boundaries: Sequence[bytes]) -> bytes | None:
     and fast); None when none of its communes has a boundary."""
     if not boundaries:
         return None
-    union = shapely.coverage_union_all(shapely.from_wkb(list(boundaries)))
+    geometries = shapely.from_wkb(list(boundaries))
+    try:
+        union = shapely.coverage_union_all(geometries)
+    except shapely.errors.GEOSException:  # not a clean coverage after all: the slow, sure way
+        union = shapely.union_all(shapely.make_valid(geometries))
     return bytes(shapely.to_wkb(union))
 
 
 def geojson_geometry(boundary: bytes) -> str:
-    """A boundary as a GeoJSON geometry (longitude/latitude), on a 10 m grid."""
-    geometry = shapely.set_precision(shapely.from_wkb(boundary), COORDINATE_GRID)
+    """A boundary as a GeoJSON geometry (longitude/latitude), its coordinates rounded to a
+    10 m grid point by point (no topology repair: it fails on some unions and a map does
+    not need it)."""
+    geometry = shapely.set_precision(shapely.from_wkb(boundary), COORDINATE_GRID, mode="pointwise")
     return str(shapely.to_geojson(geometry))
 
 
