@@ -388,7 +388,7 @@ def seed_ledger(api: Api) -> None:
             api.post(
                 "/ledger/transactions",
                 {
-                    "kind": "payment",
+                    "kind": "transfer",
                     "postings": [
                         {"account_id": member, "currency": code, "amount": -4_500},
                         {"account_id": merchant, "currency": code, "amount": 4_500},

@@ -51,6 +51,11 @@
   };
   const KIND_LABELS = {
     transfer: "paiement",
+    payment: "paiement",
+    hold_capture: "paiement par carte",
+    programme_purchase: "achat sur programme",
+    grant_payment: "versement de subvention",
+    refund: "remboursement",
     issuance: "émission",
     reconversion: "reconversion",
     demurrage: "fonte",
@@ -327,6 +332,19 @@
     return [...totals.values()].sort((x, y) => x.programme.localeCompare(y.programme));
   }
 
+  // Hook for more figures per programme (the leverage of honour and participatory loans,
+  // once funding publishes it): each { col, label, value(programme, envelopes) → text } adds
+  // a column. Empty today.
+  const PROGRAMME_EXTRAS = [];
+
+  function programmeHeaders() {
+    const row = $("table-programmes").querySelector("thead tr");
+    for (const extra of PROGRAMME_EXTRAS) {
+      const th = Object.assign(document.createElement("th"), { scope: "col", className: "nombre", textContent: extra.label });
+      row.appendChild(th);
+    }
+  }
+
   function renderProgrammes() {
     const rows = programmeTotals().map((p) => {
       const tr = document.createElement("tr");
@@ -346,6 +364,7 @@
       fill.style.width = `${Math.round((rate ?? 0) * 100)}%`;
       bar.appendChild(fill);
       gauge.appendChild(bar);
+      for (const extra of PROGRAMME_EXTRAS) cell(tr, extra.value(p, context.envelopes), { className: "nombre", col: extra.col });
       for (const k of state.programmes.keys()) if (k.startsWith(`${p.programme}|`)) flashIf(tr, `programme:${k}`);
       return tr;
     });
@@ -861,6 +880,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    programmeHeaders();
     $("formulaire-connexion").addEventListener("submit", onLogin);
     $("deconnexion").addEventListener("click", onLogout);
     $("carte-echelle").addEventListener("change", () => loadMap());
