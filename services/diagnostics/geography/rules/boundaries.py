@@ -47,14 +47,16 @@ COORDINATE_GRID = 1e-4
 
 def merged(boundaries: Sequence[bytes]) -> bytes | None:
     """The boundary of a territory made of communes (an EPCI, a département): the union of
-    its communes' simplified boundaries, which tile it (a coverage, so the union is exact
+    its communes' simplified boundaries, which tile it (a coverage: the union is then exact
     and fast); None when none of its communes has a boundary."""
     if not boundaries:
         return None
     geometries = shapely.from_wkb(list(boundaries))
-    try:
+    # GEOS's coverage union trusts its input (overlaps are summed, not merged): checked
+    # first, it is still twice as fast as a general union (Isère: 0.06 s against 0.12 s).
+    if shapely.coverage_is_valid(geometries):
         union = shapely.coverage_union_all(geometries)
-    except shapely.errors.GEOSException:  # not a clean coverage after all: the slow, sure way
+    else:
         union = shapely.union_all(shapely.make_valid(geometries))
     return bytes(shapely.to_wkb(union))
 

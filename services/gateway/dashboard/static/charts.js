@@ -101,7 +101,10 @@ window.ProximaCharts = (() => {
       const top = 8 + index * rowHeight;
       const group = svg("g", { "data-enveloppe": e.code });
       group.appendChild(svg("text", { x: 0, y: top + 14, class: "libelle-graphique" }, e.code));
-      group.appendChild(svg("text", { x: 0, y: top + 32, class: "axe" }, e.programme));
+      const short = e.programme.length > 26 ? `${e.programme.slice(0, 25)}…` : e.programme;
+      const name = svg("text", { x: 0, y: top + 32, class: "axe" }, short);
+      name.appendChild(svg("title", {}, e.programme));
+      group.appendChild(name);
       const gauge = (offset, total, parts, text) => {
         group.appendChild(svg("rect", { class: "piste", x: left, y: top + offset, width: track, height: 14, rx: 3 }));
         let start = 0;

@@ -61,7 +61,7 @@
     demurrage: "fonte",
     programme_credit: "crédit de programme",
   };
-  const UNIT_LABELS = { EUR: "€", per_month: "par mois", per_year: "par an", ratio: "", share: "", count: "", "%": "%" };
+  const UNIT_LABELS = { EUR: "€", per_month: "par mois", "per month": "par mois", "per year": "par an", per_year: "par an", ratio: "", share: "", count: "", "%": "%" };
   const ENGINE_LABELS = { productive: "productive", residential: "résidentielle", public: "publique", social: "sociale" };
   // Circulation at these past instants, and velocity over the 30 days before each of them.
   const MONTH_WINDOWS = [30, 60, 90, 120, 150, 180];
@@ -72,6 +72,8 @@
 
   const number = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
   const money = new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // Grants per inhabitant can be a fraction of a cent over a whole département.
+  const perHead = new Intl.NumberFormat("fr-FR", { maximumSignificantDigits: 3 });
   const percent = new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 1 });
   const clock = new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
@@ -514,7 +516,7 @@
     share_public: { label: "Part de la base publique", format: (v) => percent.format(v) },
     share_social: { label: "Part de la base sociale", format: (v) => percent.format(v) },
     volume: { label: "Montant échangé en monnaie locale", format: (v) => money.format(v) },
-    grants: { label: "Subventions versées par habitant", format: (v) => `${money.format(v)} € par habitant` },
+    grants: { label: "Subventions versées par habitant", format: (v) => `${perHead.format(v)} € par habitant` },
   };
   let mapDrawn = "";
 
