@@ -57,22 +57,27 @@ window.ProximaMap = (() => {
     return parts.join("");
   }
 
-  // Five classes cut at the quantiles of the known values (equal counts per colour), so one
-  // large city does not leave every other territory in the palest colour.
+  // At most five classes, each a run of the distinct known values with about as many in
+  // each (quantiles), so one large city does not leave every other territory in the palest
+  // colour; with five values or fewer, one class each. Colours spread over the palette.
   function classes(values) {
-    const known = values.filter((v) => typeof v === "number" && Number.isFinite(v)).sort((a, b) => a - b);
-    if (known.length === 0) return [];
-    const cuts = [];
-    for (let i = 1; i < PALETTE.length; i += 1) cuts.push(known[Math.floor((i * known.length) / PALETTE.length)] ?? known[known.length - 1]);
-    return { min: known[0], max: known[known.length - 1], cuts };
+    const known = [...new Set(values.filter((v) => typeof v === "number" && Number.isFinite(v)))].sort((a, b) => a - b);
+    const count = Math.min(known.length, PALETTE.length);
+    const bins = [];
+    for (let i = 0; i < count; i += 1) {
+      bins.push([known[Math.floor((i * known.length) / count)], known[Math.floor(((i + 1) * known.length) / count) - 1]]);
+    }
+    const colours = bins.map((_, i) => PALETTE[count === 1 ? PALETTE.length - 1 : Math.round((i * (PALETTE.length - 1)) / (count - 1))]);
+    return { bins, colours };
   }
 
   function colourOf(value, scale) {
-    if (typeof value !== "number" || !Number.isFinite(value) || !scale.cuts) return NO_DATA;
-    if (scale.min === scale.max) return PALETTE[PALETTE.length - 1];
-    let index = 0;
-    while (index < scale.cuts.length && value >= scale.cuts[index] && scale.cuts[index] > scale.min) index += 1;
-    return PALETTE[Math.min(index, PALETTE.length - 1)];
+    if (typeof value !== "number" || !Number.isFinite(value)) return NO_DATA;
+    let index = -1;
+    scale.bins.forEach(([low], i) => {
+      if (value >= low) index = i;
+    });
+    return index < 0 ? NO_DATA : scale.colours[index];
   }
 
   function legend(scale, format, label) {
@@ -87,13 +92,7 @@ window.ProximaMap = (() => {
       li.append(swatch, text);
       list.appendChild(li);
     };
-    if (scale.cuts) {
-      const edges = [scale.min, ...scale.cuts, scale.max];
-      PALETTE.forEach((colour, i) => {
-        if (i > 0 && edges[i] === edges[i - 1] && i < PALETTE.length - 1) return;
-        item(colour, `${format(edges[i])} – ${format(edges[i + 1])}`);
-      });
-    }
+    scale.bins.forEach(([low, high], i) => item(scale.colours[i], low === high ? format(low) : `${format(low)} – ${format(high)}`));
     item(NO_DATA, "Pas de donnée");
     return list;
   }
