@@ -48,6 +48,12 @@
     velocity: "vélocité",
     reconversion_leakage: "fuite par reconversion",
     respend_rate: "taux de re-dépense",
+    transactions: "transactions",
+    issuance: "émission",
+    reconversion: "reconversion",
+    local_respend_share: "part re-dépensée sur le territoire",
+    external_spend_share: "part dépensée hors du territoire",
+    active_accounts: "comptes actifs",
   };
   const KIND_LABELS = {
     transfer: "paiement",
