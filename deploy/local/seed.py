@@ -7,7 +7,12 @@ it, and every step tolerates "already there", so running it twice changes nothin
 - ledger: the euro, two euro-backed local currencies (La Gonette in Lyon; Le Cairn in
   Grenoble, with demurrage), a mutual-credit B2B network, a time bank and an M'Ra-style
   youth-card voucher programme, with members, merchants, issuances and payments;
-- funding: the IDéclic Solidaire programme, its 2026 envelope, a call and a few applications;
+- ledger's public directory: the two euro-backed currencies' merchants, each listed with
+  its business's consent;
+- funding: the IDéclic Solidaire programme, its 2026 envelope, a call and three
+  applications, two of which go the whole loop (committee, convention, advance paid in
+  La Gonette into the project's linked account), so the dashboard is full at first load;
+- diagnostics: La Gonette opted into open data;
 - gateway: one demo client per role, whose secrets are printed and written to
   ``.run/demo-credentials.txt``.
 """
@@ -43,6 +48,10 @@ FUNDING_PRINCIPAL = "funding:IDECLIC"
 """The principal the funding service pays IDECLIC tranches as (under a mandate)."""
 
 
+ACCOMPANISTS = (("accompanist-isere", "Isère", "38"), ("accompanist-rhone", "Rhône", "69"))
+"""Each instructs the files of its département: registered in funding under its client id."""
+
+
 @dataclass(frozen=True)
 class DemoClient:
     client_id: str
@@ -57,7 +66,9 @@ DEMO_CLIENTS = (
         "dashboard-region",
         "Tableau de bord régional",
         "dashboard",
-        ("dashboard:read", "diagnostics:read"),
+        # the stream, and the reads the page adds to it: names, engines and boundaries,
+        # envelopes and applications, the currencies' figures over time
+        ("dashboard:read", "diagnostics:read", "funding:read", "ledger:read"),
         {"currencies": ALL, "programmes": ALL, "envelopes": ALL, "territories": ALL},
     ),
     DemoClient(
@@ -95,12 +106,40 @@ DEMO_CLIENTS = (
         ("funding:read", "funding:instruct", "funding:decide", "funding:pay", "funding:admin"),
         {"programmes": ["IDECLIC"], "envelopes": ALL, "territories": ALL},
     ),
+    *(
+        DemoClient(
+            client_id,
+            name,
+            "applicant",
+            ("funding:apply", "funding:read", "ledger:read", "ledger:post"),
+            {
+                "programmes": ["IDECLIC"],
+                "territories": [departement],
+                "envelopes": ALL,
+                "currencies": ["GONETTE"],
+            },
+        )
+        for client_id, name, departement in (
+            ("porteur-vercors", "Association Monnaie du Vercors", "38"),
+            ("porteur-villeurbanne", "La Gonette – extension Villeurbanne", "69"),
+        )
+    ),
     DemoClient(
-        "accompanist-isere",
-        "Accompagnateur territorial Isère",
-        "territorial_accompanist",
-        ("funding:read", "funding:instruct"),
-        {"programmes": ["IDECLIC"], "territories": ["38"]},
+        "comite-ideclic",
+        "Secrétariat du comité IDéclic",
+        "committee",
+        ("funding:decide", "funding:read"),
+        {"programmes": ["IDECLIC"], "envelopes": ALL, "territories": ALL},
+    ),
+    *(
+        DemoClient(
+            client_id,
+            f"Accompagnateur territorial {name}",
+            "territorial_accompanist",
+            ("funding:read", "funding:instruct"),
+            {"programmes": ["IDECLIC"], "territories": [departement]},
+        )
+        for client_id, name, departement in ACCOMPANISTS
     ),
     DemoClient(
         "partner-app",
@@ -164,9 +203,17 @@ class Api:
         response = patiently(self.http, "POST", path, json=body, headers=headers)
         if response.status_code == 409 and key is None:
             return None
-        if response.status_code not in (200, 201):
+        if response.status_code not in (200, 201, 204):
             raise SeedError(f"POST {path} → {response.status_code}: {response.text[:500]}")
-        return response.json()  # type: ignore[no-any-return]
+        return response.json() if response.content else {}
+
+    def must(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a step that must happen now (a workflow step, a vote): any refusal, a 409
+        included, stops the seed with the problem's text."""
+        response = patiently(self.http, "POST", path, json=body)
+        if response.status_code not in (200, 201, 204):
+            raise SeedError(f"POST {path} → {response.status_code}: {response.text[:500]}")
+        return response.json() if response.content else {}
 
     def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = patiently(self.http, "PUT", path, json=body)
@@ -229,6 +276,23 @@ def seed_clients(gateway: str, token: str) -> list[tuple[str, str, str]]:
         if response.status_code not in (200, 201):
             raise SeedError(f"client {c.client_id}: {response.status_code} {response.text[:300]}")
         out.append((c.client_id, c.role, str(response.json()["client_secret"])))
+    return out
+
+
+def actors(gateway: str, credentials: list[tuple[str, str, str]]) -> dict[str, Api]:
+    """Each demo client's own view of the API (its token, its roles), so every step of the
+    grant loop is taken by the role that takes it; a revoked client has none."""
+    out = {}
+    with httpx.Client(base_url=gateway, timeout=30) as http:
+        for client_id, _, secret in credentials:
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            }
+            response = patiently(http, "POST", "/oauth/token", data=form)
+            if response.status_code == 200:
+                out[client_id] = Api(gateway, str(response.json()["access_token"]))
     return out
 
 
@@ -324,7 +388,7 @@ def seed_ledger(api: Api) -> None:
             api.post(
                 "/ledger/transactions",
                 {
-                    "kind": "payment",
+                    "kind": "transfer",
                     "postings": [
                         {"account_id": member, "currency": code, "amount": -4_500},
                         {"account_id": merchant, "currency": code, "amount": 4_500},
@@ -337,6 +401,7 @@ def seed_ledger(api: Api) -> None:
             {"account_id": merchants[0], "units": 2_000},
             key=f"seed-reconvert-{code}",
         )
+        list_merchants(api, code, merchants)
         if code == "GONETTE":
             seed_programme_funding(api, code, holder=operator_client)
     api.post(
@@ -403,6 +468,64 @@ def seed_ledger(api: Api) -> None:
     _account(api, "MRA", "programme", name="Programme carte M'Ra 2026")
 
 
+# The demo merchants' public profiles (fictitious businesses at real street corners), and
+# the consent each business gave to be listed; the directory refuses a listing without one.
+DIRECTORY = {
+    "GONETTE": (
+        (
+            "Épicerie La Musette",
+            "alimentation",
+            "12 rue de la Charité, 69002 Lyon",
+            45.7545,
+            4.8300,
+        ),
+        ("Librairie des Canuts", "culture-loisirs", "4 place Colbert, 69001 Lyon", 45.7712, 4.8339),
+    ),
+    "CAIRN": (
+        (
+            "Primeur du Marché",
+            "alimentation",
+            "9 place Sainte-Claire, 38000 Grenoble",
+            45.1911,
+            5.7298,
+        ),
+        (
+            "Librairie Les Modernes",
+            "culture-loisirs",
+            "6 rue Lakanal, 38000 Grenoble",
+            45.1871,
+            5.7255,
+        ),
+    ),
+}
+WEEKDAYS = ("tu", "we", "th", "fr", "sa")
+
+
+def list_merchants(api: Api, code: str, merchants: list[str]) -> None:
+    """The currency's merchants in the public "where to pay" directory, each with the
+    consent its manager gave (the operator curates; a member is never listed)."""
+    given_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    for account, (name, category, address, lat, lon) in zip(
+        merchants, DIRECTORY[code], strict=True
+    ):
+        api.post(
+            "/ledger/directory/listings",
+            {
+                "account_id": account,
+                "name": name,
+                "category": category,
+                "address": address,
+                "latitude": lat,
+                "longitude": lon,
+                "currencies": [code],
+                "opening_hours": [
+                    {"day": d, "opens": "09:00", "closes": "19:00"} for d in WEEKDAYS
+                ],
+                "consent": {"given_by": f"Gérant·e de {name}", "given_at": given_at},
+            },
+        )
+
+
 def seed_programme_funding(api: Api, code: str, *, holder: str) -> None:
     """IDECLIC tranches can be paid in ``code``: a funding account held by the currency's
     operator, funded by an issuance, and mandated to the funding service for the programme
@@ -428,7 +551,7 @@ def seed_programme_funding(api: Api, code: str, *, holder: str) -> None:
     )
 
 
-def seed_funding(api: Api) -> None:
+def seed_funding(api: Api, actors: dict[str, Api]) -> None:
     created = api.post(
         "/funding/programmes",
         {
@@ -444,6 +567,11 @@ def seed_funding(api: Api) -> None:
     )
     if created is None:
         return
+    for client_id, name, departement in ACCOMPANISTS:
+        api.post(
+            "/funding/accompanists",
+            {"id": client_id, "name": f"Accompagnateur {name}", "territories": [departement]},
+        )
     api.post(
         "/funding/programmes/IDECLIC/envelopes",
         {"code": "IDECLIC-2026", "year": 2026, "ap_cents": 50_000_000, "cp_cents": 30_000_000},
@@ -459,12 +587,9 @@ def seed_funding(api: Api) -> None:
         },
     )
     assert call is not None
-    for name, commune, amount in (
-        ("Association Monnaie du Vercors", "38185", 1_800_000),
-        ("La Gonette – extension Villeurbanne", "69266", 3_500_000),
-        ("Le Sou Savoyard", "73065", 1_200_000),
-    ):
-        api.post(
+    applications = []
+    for applicant, name, commune, amount, _ in APPLICATIONS:
+        created = actors.get(applicant, api).post(
             "/funding/applications",
             {
                 "envelope_code": "IDECLIC-2026",
@@ -477,6 +602,128 @@ def seed_funding(api: Api) -> None:
                 "requested_amount_cents": amount,
             },
         )
+        assert created is not None
+        applications.append((str(created["id"]), commune, amount))
+    # Two projects go the whole way (committee, convention, advance paid in La Gonette),
+    # each step by the role that takes it; the third stays a draft, as files do.
+    for number, (app_id, commune, amount) in enumerate(applications[:2], start=1):
+        applicant, instructor = APPLICATIONS[number - 1][0], APPLICATIONS[number - 1][4]
+        if not {applicant, instructor, COMMITTEE_SECRETARIAT, OFFICER} <= actors.keys():
+            print(f"  application {app_id}: a demo role was revoked, left as a draft")
+            continue
+        decide_and_pay(
+            api,
+            actors,
+            app_id,
+            applicant=applicant,
+            instructor=instructor,
+            commune=commune,
+            amount=amount,
+            number=number,
+        )
+
+
+APPLICATIONS = (
+    ("porteur-vercors", "Association Monnaie du Vercors", "38185", 1_800_000, "accompanist-isere"),
+    (
+        "porteur-villeurbanne",
+        "La Gonette – extension Villeurbanne",
+        "69266",
+        3_500_000,
+        "accompanist-rhone",
+    ),
+    ("", "Le Sou Savoyard", "73065", 1_200_000, ""),
+)
+"""(applicant, name, commune, amount asked, accompanist who instructs it)"""
+COMMITTEE_SECRETARIAT, OFFICER = "comite-ideclic", "ideclic-officer"
+COMMITTEE = ("elu-culture", "elu-economie", "elu-finances")
+PAYMENT_CURRENCY = "GONETTE"
+
+
+def act(api: Api, app_id: str, action: str, **fields: Any) -> None:
+    api.must(f"/funding/applications/{app_id}/transitions", {"action": action, "fields": fields})
+
+
+def decide_and_pay(
+    api: Api,
+    actors: dict[str, Api],
+    app_id: str,
+    *,
+    applicant: str,
+    instructor: str,
+    commune: str,
+    amount: int,
+    number: int,
+) -> None:
+    """One application through the whole loop, as the Region's people would do it: filed,
+    instructed, approved by a committee of three, under convention, its advance paid in
+    La Gonette into the account the project linked to its file (the ledger pays the
+    mandated IDéclic fund's units and funding records the tranche as paid)."""
+    project, accompanist = actors[applicant], actors[instructor]
+    committee, officer = actors[COMMITTEE_SECRETARIAT], actors[OFFICER]
+    act(project, app_id, "submit")
+    act(accompanist, app_id, "start_instruction")
+    summary = "Projet ancré dans son territoire"
+    act(accompanist, app_id, "send_to_committee", instruction_summary=summary)
+    session = committee.must(
+        "/funding/committee-sessions",
+        {
+            "programme_code": "IDECLIC",
+            "title": f"Comité IDéclic n° {number}",
+            "scheduled_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "members": list(COMMITTEE),
+        },
+    )
+    assert session is not None
+    sessions = f"/funding/committee-sessions/{session['id']}"
+    committee.must(f"{sessions}/agenda", {"application_id": app_id})
+    committee.must(f"{sessions}/open", {"attendees": list(COMMITTEE)})
+    for member in COMMITTEE:
+        vote = {"application_id": app_id, "member_id": member, "choice": "for"}
+        committee.must(f"{sessions}/votes", vote)
+    committee.must(
+        f"{sessions}/decisions",
+        {
+            "application_id": app_id,
+            "outcome": "approved",
+            "amount_cents": amount,
+            "deliberation_number": f"CP-2026-{number:03d}",
+        },
+    )
+    act(officer, app_id, "sign_convention", convention_reference=f"CV-2026-{number:03d}")
+    act(officer, app_id, "start_payment")
+    # The project's account in La Gonette, held by the project, which links it to its file.
+    account = _account(
+        api,
+        PAYMENT_CURRENCY,
+        "member",
+        commune,
+        name=f"Compte du projet n° {number}",
+        holder=applicant,
+    )
+    link = {"programme_code": "IDECLIC", "application_id": app_id}
+    project.must(f"/ledger/accounts/{account}/grant-links", link)
+    tranches = officer.get(f"/funding/applications/{app_id}/tranches")["items"]
+    advance = min(tranches, key=lambda t: t["number"])
+    officer.must(
+        f"/funding/tranches/{advance['id']}/payment-orders",
+        {"mode": "local_currency", "currency_code": PAYMENT_CURRENCY},
+    )
+    wait_paid(officer, app_id, advance["id"])
+
+
+def wait_paid(api: Api, app_id: str, tranche_id: str, timeout_s: float = 120) -> None:
+    """The ledger answers the order on the bus; funding then records the tranche paid."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        items = api.get(f"/funding/applications/{app_id}/tranches")["items"]
+        status = next(t["status"] for t in items if t["id"] == tranche_id)
+        if status == "paid":
+            return
+        if status == "failed":
+            raise SeedError(f"tranche {tranche_id} of {app_id} failed: {items}")
+        time.sleep(0.5)
+    raise SeedError(f"tranche {tranche_id} of {app_id} still unpaid after {timeout_s:.0f} s")
 
 
 def seed_region_diagnostics(api: Api, *, timeout_s: float = 300) -> dict[str, Any]:
@@ -505,11 +752,13 @@ def seed_demo_region(stack: Stack) -> None:
     gateway = stack.gateway_url
     token = admin_token(gateway)
     api = Api(gateway, token)
+    credentials = seed_clients(gateway, token)
     api.post("/diagnostics/admin/demo", {})
     seed_region_diagnostics(api)
     seed_ledger(api)
-    seed_funding(api)
-    credentials = seed_clients(gateway, token)
+    seed_funding(api, actors(gateway, credentials))
+    # La Gonette's association publishes its monthly figures as open data.
+    api.put("/diagnostics/opendata/currencies/GONETTE", {})
     lines = [f"  {cid:<20} {role:<24} {secret}" for cid, role, secret in credentials]
     lines.append(f"  {'admin':<20} {'admin':<24} (PROXIMA_BOOTSTRAP_ADMIN_SECRET)")
     (stack.run_dir / "demo-credentials.txt").write_text("\n".join(lines) + "\n")

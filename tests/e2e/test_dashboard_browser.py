@@ -239,12 +239,13 @@ def test_the_dashboard_logs_in_and_updates_live(gateway: tuple[str, str]) -> Non
             expect(grenoble.locator('[data-col="volume"]')).to_have_text(
                 re.compile(f"48{SPACES}250 €")
             )
-            programme = page.locator('#table-programmes tr[data-key="IDECLIC-PROJET|EUR"]')
+            # One row per programme, in euros (grants are decided in euros).
+            programme = page.locator('#table-programmes tr[data-key="IDECLIC-PROJET"]')
             expect(programme.locator('[data-col="engage"]')).to_have_text(
-                re.compile(f"40{SPACES}000,00 EUR")
+                re.compile(f"40{SPACES}000,00 €")
             )
             expect(programme.locator('[data-col="verse"]')).to_have_text(
-                re.compile(f"15{SPACES}000,00 EUR")
+                re.compile(f"15{SPACES}000,00 €")
             )
             expect(
                 page.locator('#table-moteurs tr[data-key="69123"] [data-col="productive"]')

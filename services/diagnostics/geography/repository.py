@@ -88,6 +88,28 @@ async def members_current(session: AsyncSession) -> list[tuple[str, str, str]]:
     return [(p, r, m) for p, r, m in rows.all()]
 
 
+async def communes_of(session: AsyncSession, parents: Sequence[str]) -> list[tuple[str, str]]:
+    """(parent, commune) of the open memberships of these territories."""
+    if not parents:
+        return []
+    rows = await session.execute(
+        select(Membership.parent_code, Membership.member_code).where(
+            Membership.valid_to.is_(None), Membership.parent_code.in_(list(parents))
+        )
+    )
+    return [(p, m) for p, m in rows.all()]
+
+
+async def boundaries_of(session: AsyncSession, codes: Sequence[str]) -> dict[str, bytes]:
+    """The stored (simplified) boundaries of these territories, by code."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Boundary.code, Boundary.geometry).where(Boundary.code.in_(list(codes)))
+    )
+    return {c: bytes(g) for c, g in rows.all()}
+
+
 async def memberships_of(session: AsyncSession, code: str) -> list[Membership]:
     """Every membership of one commune, by relation and date."""
     rows = await session.scalars(

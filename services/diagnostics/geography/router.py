@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.diagnostics.geography import service
 from services.diagnostics.geography.errors import NoBoundary
+from services.diagnostics.geography.rules import boundaries
 from services.diagnostics.geography.schemas import MembershipsRead, SourcesRead
+from services.diagnostics.http.pagination import (
+    Cursor,
+    InvalidCursor,
+    decode_cursor,
+    encode_cursor,
+)
 from services.diagnostics.http.parameters import TerritoryCode
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Reader
 from services.diagnostics.territories.errors import TerritoryNotFound
+from services.diagnostics.territories.schemas import Level
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["territories"])
@@ -57,3 +67,36 @@ async def get_boundary(code: TerritoryCode, session: DbSession, principal: Reade
     """The territory's boundary as GeoJSON (longitude/latitude), simplified at import."""
     wkb = await service.readable_boundary(session, principal, code)
     return Response(shapely.to_geojson(shapely.from_wkb(wkb)), media_type="application/geo+json")
+
+
+GEOJSON = "application/geo+json"
+BoundaryLimit = Annotated[
+    int, Query(ge=1, le=200, description="Page size (a commune's boundary is about 1 kB)")
+]
+
+
+@router.get(
+    "/boundaries",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}, **errors(InvalidCursor)},
+)
+async def list_boundaries(
+    session: DbSession,
+    principal: Reader,
+    level: Level,
+    parent: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9A-Z]+$")] = None,
+    limit: BoundaryLimit = 100,
+    cursor: Cursor = None,
+) -> Response:
+    """The territories of a level the client may see (children of ``parent`` when given),
+    as a GeoJSON FeatureCollection (longitude/latitude) for a map drawn without a tile
+    server: a commune's boundary simplified at import, or the union of its communes'
+    for an EPCI, a département or a région. Properties: code, French name, level and legal
+    population; ``next_cursor`` at the top level when more pages follow."""
+    after = decode_cursor(cursor, lambda raw: str(raw[0]))
+    features, last = await service.boundary_page(
+        session, principal, level=level, parent=parent, after=after, limit=limit
+    )
+    following = encode_cursor([last]) if last is not None else None
+    body = boundaries.feature_collection(features, next_cursor=following)
+    return Response(body, media_type=GEOJSON)

@@ -209,6 +209,51 @@ async def readable_boundary(session: AsyncSession, principal: Principal, code: s
     return found.geometry
 
 
+async def boundary_page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    level: str,
+    parent: str | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the readable territories of ``level`` (children of ``parent`` when given)
+    as GeoJSON features: a commune's stored boundary, or the union of its communes' for an
+    EPCI, a département or a région. Features without any boundary are left out; the last
+    code read is returned for the next page (None when the page is the last)."""
+    found = await territories.list_territories(
+        session, principal, after=after, limit=limit, level=level, parent=parent
+    )
+    codes = [t.code for t in found]
+    if level == "commune":
+        shapes = await repository.boundaries_of(session, codes)
+    else:
+        members: dict[str, list[str]] = {}
+        for parent_code, commune in await repository.communes_of(session, codes):
+            members.setdefault(parent_code, []).append(commune)
+        stored = await repository.boundaries_of(
+            session, [c for communes in members.values() for c in communes]
+        )
+        shapes = {}
+        for code in codes:
+            union = boundaries.merged([stored[c] for c in members.get(code, []) if c in stored])
+            if union is not None:
+                shapes[code] = union
+    features = [
+        {
+            "code": t.code,
+            "name": t.name,
+            "level": t.level,
+            "population": t.legal_population,
+            "geometry": boundaries.geojson_geometry(shapes[t.code]),
+        }
+        for t in found
+        if t.code in shapes
+    ]
+    return features, (codes[-1] if len(codes) == limit else None)
+
+
 async def vintage(session: AsyncSession) -> date | None:
     """The 1 January of the official geography loaded (None: no official source)."""
     return await repository.official_vintage(session)

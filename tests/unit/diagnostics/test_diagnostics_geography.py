@@ -4,13 +4,19 @@ geography, sums over communes with secret cells, coverage simplification, INSEE 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 import shapely
 
 from services.diagnostics.geography import files
-from services.diagnostics.geography.rules.boundaries import simplify_coverage
+from services.diagnostics.geography.rules.boundaries import (
+    feature_collection,
+    geojson_geometry,
+    merged,
+    simplify_coverage,
+)
 from services.diagnostics.geography.rules.codes import region_code, zone_emploi_code
 from services.diagnostics.geography.rules.datafrance import read_geography
 from services.diagnostics.geography.rules.insee import read_cog_communes, read_zonage
@@ -191,3 +197,53 @@ def test_insee_layouts_are_checked_line_by_line():
         vintage=date(2025, 1, 1),
     )
     assert [(e.line, e.column) for e in zonage.errors] == [(2, "ZE2020")]
+
+
+def test_a_territory_of_communes_is_their_union_and_serialises_as_geojson() -> None:
+    # Two squares sharing an edge, and a third apart: one MultiPolygon of two parts.
+    squares = [
+        shapely.box(4.0, 45.0, 4.1, 45.1),
+        shapely.box(4.1, 45.0, 4.2, 45.1),
+        shapely.box(5.0, 45.0, 5.1, 45.1),
+    ]
+    union = shapely.from_wkb(merged([bytes(shapely.to_wkb(s)) for s in squares]))
+    assert union.geom_type == "MultiPolygon" and len(union.geoms) == 2
+    assert union.area == pytest.approx(0.03)
+    assert merged([]) is None
+    # Overlapping parts (not a clean coverage) still merge, the slow way.
+    overlapping = [shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]
+    assert shapely.from_wkb(merged([bytes(shapely.to_wkb(s)) for s in overlapping])).area == (
+        pytest.approx(7.0)
+    )
+    text = feature_collection(
+        [
+            {
+                "code": "38185",
+                "name": "Grenoble",
+                "level": "commune",
+                "population": 156_389,
+                "geometry": geojson_geometry(
+                    bytes(shapely.to_wkb(shapely.box(5.71234567, 45.1, 5.8, 45.2)))
+                ),
+                "ignored": "not a property",
+            }
+        ],
+        next_cursor="WyIzODE4NSJd",
+    )
+    document = json.loads(text)
+    assert document["next_cursor"] == "WyIzODE4NSJd"
+    [feature] = document["features"]
+    assert feature["id"] == "38185"
+    assert feature["properties"] == {
+        "code": "38185",
+        "name": "Grenoble",
+        "level": "commune",
+        "population": 156_389,
+    }
+    xs = [x for x, _ in feature["geometry"]["coordinates"][0]]
+    assert min(xs) == pytest.approx(5.7123, abs=1e-9)  # on the 10 m grid
+    assert json.loads(feature_collection([], next_cursor=None)) == {
+        "type": "FeatureCollection",
+        "features": [],
+        "next_cursor": None,
+    }

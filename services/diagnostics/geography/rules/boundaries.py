@@ -10,7 +10,9 @@ simplified and stored. Whole of France: about 2 s on one core for its 34,867 bou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import shapely
 
@@ -37,3 +39,51 @@ def vertices(boundaries: Sequence[bytes]) -> int:
     if not boundaries:
         return 0
     return int(shapely.get_num_coordinates(shapely.from_wkb(list(boundaries))).sum())
+
+
+COORDINATE_GRID = 1e-4
+"""About 10 m: far below the simplification tolerance, and it halves the GeoJSON's size."""
+
+
+def merged(boundaries: Sequence[bytes]) -> bytes | None:
+    """The boundary of a territory made of communes (an EPCI, a département): the union of
+    its communes' simplified boundaries, which tile it (a coverage: the union is then exact
+    and fast); None when none of its communes has a boundary."""
+    if not boundaries:
+        return None
+    geometries = shapely.from_wkb(list(boundaries))
+    # GEOS's coverage union trusts its input (overlaps are summed, not merged): checked
+    # first, it is still twice as fast as a general union (Isère: 0.06 s against 0.12 s).
+    if shapely.coverage_is_valid(geometries):
+        union = shapely.coverage_union_all(geometries)
+    else:
+        union = shapely.union_all(shapely.make_valid(geometries))
+    return bytes(shapely.to_wkb(union))
+
+
+def geojson_geometry(boundary: bytes) -> str:
+    """A boundary as a GeoJSON geometry (longitude/latitude), its coordinates rounded to a
+    10 m grid point by point (no topology repair: it fails on some unions and a map does
+    not need it)."""
+    geometry = shapely.set_precision(shapely.from_wkb(boundary), COORDINATE_GRID, mode="pointwise")
+    return str(shapely.to_geojson(geometry))
+
+
+FEATURE_PROPERTIES = ("code", "name", "level", "population")
+
+
+def feature_collection(features: Sequence[Mapping[str, Any]], *, next_cursor: str | None) -> str:
+    """GeoJSON text of territories whose ``geometry`` is already GeoJSON text (so the
+    geometries are not parsed again only to be serialised), with ``next_cursor`` at the top
+    level (a foreign member, allowed by RFC 7946)."""
+    parts = []
+    for f in features:
+        properties = json.dumps({k: f[k] for k in FEATURE_PROPERTIES}, ensure_ascii=False)
+        parts.append(
+            f'{{"type":"Feature","id":{json.dumps(f["code"])},'
+            f'"properties":{properties},"geometry":{f["geometry"]}}}'
+        )
+    return (
+        f'{{"type":"FeatureCollection","features":[{",".join(parts)}],'
+        f'"next_cursor":{json.dumps(next_cursor)}}}'
+    )
