@@ -109,15 +109,18 @@ def instrument_app(app: FastAPI, engine: AsyncEngine) -> None:
 
 
 def instrument_engine(engine: AsyncEngine) -> None:
-    """A span per statement (SQLAlchemy instrumentation) and one per transaction, from
-    BEGIN to COMMIT or ROLLBACK (engine events: the instrumentation has none)."""
+    """A span per transaction of ``engine``, from BEGIN to COMMIT or ROLLBACK (engine
+    events: the instrumentation has none), and a span per statement (SQLAlchemy
+    instrumentation, which is once per process: the service's own engine, the first)."""
     if not enabled():
         return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from sqlalchemy import event
 
     sync_engine = engine.sync_engine
-    SQLAlchemyInstrumentor().instrument(engine=sync_engine, enable_commenter=False)
+    instrumentor = SQLAlchemyInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(engine=sync_engine, enable_commenter=False)
 
     @event.listens_for(sync_engine, "begin")
     def _begin(conn: Any) -> None:
@@ -214,9 +217,9 @@ def consumer_span(
 
 
 def publish_spans(records: Iterable[tuple[str, bytes]]) -> contextlib.AbstractContextManager[None]:
-    """One PRODUCER span per event the relay sends (``(topic, envelope bytes)``), each a
-    child of the span that recorded it, open while the batch is sent. The envelopes are
-    read only when tracing is on."""
+    """One PRODUCER span per traced event the relay sends (``(topic, envelope bytes)``),
+    each a child of the span that recorded it, open while the batch is sent. The envelopes
+    are read only when tracing is on."""
     if not enabled():
         return _NOTHING
     return _publish_spans(records)
@@ -227,6 +230,8 @@ def _publish_spans(records: Iterable[tuple[str, bytes]]) -> Iterator[None]:
     spans = []
     for topic, payload in records:
         envelope = _envelope(payload)
+        if not envelope.get("traceparent"):
+            continue  # recorded outside any trace (a background loop): not one to start
         spans.append(
             tracer.start_span(
                 f"{envelope.get('type', 'event')} publish",

@@ -121,3 +121,13 @@ def test_log_lines_carry_trace_and_span_ids(spans: InMemorySpanExporter) -> None
     assert line["span_id"] == f"{context.span_id:016x}"
     assert "trace_id" not in _add_ids(None, "info", {"event": "outside"})
     structlog.contextvars.clear_contextvars()
+
+
+def test_an_event_recorded_outside_any_trace_has_no_publish_span(
+    spans: InMemorySpanExporter,
+) -> None:
+    untraced = _event_bytes()  # no current span: a background loop's event
+    assert "traceparent" not in json.loads(untraced)
+    with tracing.publish_spans([("proxima.platform.probe", untraced), ("t", b"not json")]):
+        pass
+    assert _finished(spans) == {}
