@@ -2,7 +2,8 @@
 
 The correlation id is set from the ``X-Correlation-ID`` header (or the request id) and is
 copied into every event a request causes, so one business flow can be followed across
-services in the logs.
+services in the logs. When tracing is on (`shared.tracing`), a line written inside a span
+also carries its ``trace_id`` and ``span_id``, to go from a log line to its trace.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.tracing import log_ids
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -41,6 +44,9 @@ def _add_ids(
         event_dict.setdefault("request_id", rid)
     if (cid := correlation_id_var.get()) is not None:
         event_dict.setdefault("correlation_id", cid)
+    if (ids := log_ids()) is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
     return event_dict
 
 

@@ -34,6 +34,8 @@ from shared.metrics_access import metrics_endpoint
 from shared.observability import RequestContextMiddleware, configure_logging
 from shared.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing, instrument_app
+from shared.tracing import shutdown as flush_spans
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +73,11 @@ def build_service_app(
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=settings.log_json
     )
+    configure_tracing(
+        service_name=settings.service_name,
+        endpoint=settings.otlp_endpoint,
+        sample_ratio=settings.trace_sample_ratio,
+    )
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
 
@@ -105,6 +112,7 @@ def build_service_app(
                     await asyncio.wait({follower}, timeout=10)
             await runtime.stop()
             await engine.dispose()
+            flush_spans()
             thaw_heap()
 
     app = FastAPI(
@@ -128,6 +136,7 @@ def build_service_app(
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     for router in routers:
         app.include_router(router)
+    instrument_app(app, engine)  # when tracing is on: outermost, around the middlewares
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

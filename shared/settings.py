@@ -10,7 +10,7 @@ import ipaddress
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +96,20 @@ class ServiceSettings(BaseSettings):
 
     # Run the service's event consumers in this process (false for an API-only process).
     run_background_tasks: bool = True
+
+    # Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g.
+    # http://otel-collector:4318): spans are exported to <url>/v1/traces. The standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT is read too. Empty: tracing off (no exporter, no span).
+    otlp_endpoint: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "otlp_endpoint", "PROXIMA_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+
+    # Share of new traces recorded when tracing is on (0 to 1); a request that arrives
+    # with a sampled traceparent is always recorded.
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 
     @field_validator("metrics_allowed_networks")
     @classmethod

@@ -36,6 +36,7 @@ from shared.events.tables import dead_letters, processed_events
 from shared.events.transports.base import Consumer, OutgoingRecord, Producer, Record
 from shared.events.trust import untrusted_reason
 from shared.observability import correlation_id_var
+from shared.tracing import consumer_span
 
 log = structlog.get_logger(__name__)
 
@@ -272,21 +273,27 @@ class ConsumerRunner:
 
 async def apply_once(session: AsyncSession, group: str, event: Event, handler: Handler) -> bool:
     """Inbox row and handler effects in the caller's transaction; False if ``group``
-    already applied the event."""
+    already applied the event. With tracing on, this runs in a span continuing the trace
+    the event's envelope carries (what the handler records carries it on)."""
     token = correlation_id_var.set(event.correlation_id)
     try:
-        inserted = await session.execute(
-            pg_insert(processed_events)
-            .values(consumer=group, dedup_key=event.dedup_key, event_type=event.type)
-            .on_conflict_do_nothing()
-            .returning(processed_events.c.dedup_key)
-        )
-        if inserted.first() is None:
-            return False
-        await handler(session, event)
-        return True
+        with consumer_span(event.type, event.traceparent, event.tracestate, group=group):
+            return await _apply_once(session, group, event, handler)
     finally:
         correlation_id_var.reset(token)
+
+
+async def _apply_once(session: AsyncSession, group: str, event: Event, handler: Handler) -> bool:
+    inserted = await session.execute(
+        pg_insert(processed_events)
+        .values(consumer=group, dedup_key=event.dedup_key, event_type=event.type)
+        .on_conflict_do_nothing()
+        .returning(processed_events.c.dedup_key)
+    )
+    if inserted.first() is None:
+        return False
+    await handler(session, event)
+    return True
 
 
 class UntrustedEvent(Exception):

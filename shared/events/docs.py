@@ -47,6 +47,17 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
             "type": "string",
             "description": "Extension: the originating request's correlation id",
         },
+        "traceparent": {
+            "type": "string",
+            "description": (
+                "Extension (CloudEvents distributed tracing): W3C trace context of the span "
+                "that recorded the event, present when tracing is on"
+            ),
+        },
+        "tracestate": {
+            "type": "string",
+            "description": "Extension (CloudEvents distributed tracing): W3C tracestate",
+        },
         "data": {"type": "object"},
     },
 }

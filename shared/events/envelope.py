@@ -4,6 +4,10 @@ Structured mode (the whole envelope as the message value, ``content-type:
 application/cloudevents+json``) keeps one byte format for Kafka, the embedded log, the
 outbox and the dead-letter table, so an event can be copied between them unchanged.
 The cloudevents SDK validates the required attributes; our registry validates ``data``.
+
+Tracing (`shared.tracing`) uses the CloudEvents distributed-tracing extension: the
+``traceparent`` and ``tracestate`` attributes hold the W3C trace context of the span that
+recorded the event, so a consumer's span continues that trace whatever carried the event.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
 
 from shared.events.registry import EventPayload, payload_model
+from shared.tracing import envelope_attributes
 
 CONTENT_TYPE = JSONFormat.CONTENT_TYPE
 _FORMAT = JSONFormat()
@@ -52,6 +57,8 @@ class Event:
     time: datetime
     correlation_id: str | None
     data: EventPayload
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def dedup_key(self) -> str:
@@ -62,6 +69,8 @@ class Event:
 def new_event(
     payload: EventPayload, *, source: str, subject: str, correlation_id: str | None = None
 ) -> Event:
+    """A new event, carrying the current span's trace context when tracing is on."""
+    trace = envelope_attributes()
     return Event(
         id=str(uuid.uuid4()),
         source=source,
@@ -70,6 +79,8 @@ def new_event(
         time=datetime.now(UTC),
         correlation_id=correlation_id,
         data=payload,
+        traceparent=trace.get("traceparent"),
+        tracestate=trace.get("tracestate"),
     )
 
 
@@ -85,6 +96,10 @@ def encode(event: Event) -> bytes:
     }
     if event.correlation_id:
         attributes["correlationid"] = event.correlation_id
+    if event.traceparent:
+        attributes["traceparent"] = event.traceparent
+        if event.tracestate:
+            attributes["tracestate"] = event.tracestate
     return _FORMAT.write(CloudEvent(attributes, event.data.model_dump(mode="json")))
 
 
@@ -110,6 +125,8 @@ def decode(raw: bytes) -> Event:
         ) from exc
     time = ce.get_time() or datetime.now(UTC)
     correlation = ce.get_extension("correlationid")
+    traceparent = ce.get_extension("traceparent")
+    tracestate = ce.get_extension("tracestate")
     return Event(
         id=ce.get_id(),
         source=ce.get_source(),
@@ -118,4 +135,6 @@ def decode(raw: bytes) -> Event:
         time=time,
         correlation_id=str(correlation) if correlation else None,
         data=payload,
+        traceparent=str(traceparent) if traceparent else None,
+        tracestate=str(tracestate) if tracestate else None,
     )

@@ -25,6 +25,7 @@ from shared.events.registry import EventPayload, topic_for
 from shared.events.tables import OUTBOX_CHANNEL, outbox
 from shared.events.transports.base import OutgoingRecord, Producer
 from shared.observability import correlation_id_var
+from shared.tracing import publish_spans
 
 log = structlog.get_logger(__name__)
 
@@ -148,12 +149,13 @@ class OutboxRelay:
             return 0
         OUTBOX_BACKLOG.set(len(rows))
         headers = (("content-type", CONTENT_TYPE.encode()),)
-        await self.producer.send_many(
-            [
-                OutgoingRecord(topic=r.topic, key=r.key, value=r.payload, headers=headers)
-                for r in rows
-            ]
-        )
+        with publish_spans((r.topic, r.payload) for r in rows):
+            await self.producer.send_many(
+                [
+                    OutgoingRecord(topic=r.topic, key=r.key, value=r.payload, headers=headers)
+                    for r in rows
+                ]
+            )
         positions = [r.position for r in rows]
         if self.after_publish is not None:
             await self.after_publish(positions)

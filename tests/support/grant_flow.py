@@ -300,14 +300,18 @@ def decided_in_committee(
     )
 
 
-def pay_first_tranche(officer: As, app_id: str, timeout: float = 90) -> dict[str, Any]:
-    """Order the advance in local currency; wait until funding records it paid or failed."""
+def pay_first_tranche(
+    officer: As, app_id: str, timeout: float = 90, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Order the advance in local currency (with extra request ``headers``, such as a
+    ``traceparent``); wait until funding records it paid or failed."""
     tranches = officer.ok("GET", f"/funding/applications/{app_id}/tranches")["items"]
     advance = min(tranches, key=lambda t: t["number"])
     officer.ok(
         "POST",
         f"/funding/tranches/{advance['id']}/payment-orders",
         json={"mode": "local_currency", "currency_code": CURRENCY},
+        headers=headers or {},
     )
     deadline = time.monotonic() + timeout
     while True:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
+from shared.tracing import aiohttp_trace_configs
+
 
 class UpstreamTransportError(Exception):
     """The exchange with the service failed below HTTP (connection, timeout, framing)."""
@@ -166,6 +168,8 @@ class UpstreamClient:
             skip_auto_headers=SKIP_AUTO_HEADERS,
             trust_env=False,
             raise_for_status=False,
+            # With tracing on: a client span per hop, and its traceparent sent to the service.
+            trace_configs=aiohttp_trace_configs(),
         )
         return self._session
 

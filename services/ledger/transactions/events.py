@@ -21,6 +21,7 @@ from shared.events.catalog.ledger import TransactionPosted
 from shared.events.metrics import EVENTS_RECORDED
 from shared.events.registry import topic_for
 from shared.observability import correlation_id_var
+from shared.tracing import envelope_attributes
 
 OutboxRow = tuple[str, str, str, str, bytes]
 """(event id, event type, topic, key, encoded CloudEvents envelope)"""
@@ -75,6 +76,7 @@ def posted_rows(
     encoders to the same bytes.
     """
     correlation_id = correlation_id_var.get()
+    trace = envelope_attributes()  # empty unless tracing is on
     time = json_instant(now or datetime.now(UTC))
     ids = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
     rows: list[OutboxRow] = []
@@ -93,6 +95,8 @@ def posted_rows(
             }
             if correlation_id:
                 envelope["correlationid"] = correlation_id
+            if trace:
+                envelope.update(trace)
             envelope["data"] = {
                 "transaction_id": tx_id,
                 "currency": currency,

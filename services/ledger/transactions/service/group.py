@@ -58,6 +58,7 @@ from shared.auth import Principal
 from shared.ids import uuid7
 from shared.observability import correlation_id_var
 from shared.problems import Problem
+from shared.tracing import current_span_context, linked_span, within
 
 REFUSALS = (LedgerDomainError, Problem)
 
@@ -82,6 +83,7 @@ class Item:
     key: str | None
     digest: str | None
     correlation_id: str | None = field(default_factory=correlation_id_var.get)
+    span_context: Any = field(default_factory=current_span_context)  # None: tracing off
 
     @property
     def claim(self) -> tuple[str, str] | None:
@@ -121,7 +123,13 @@ async def _checked(session: AsyncSession, item: Item) -> tuple[Posting, ...]:
 
 async def post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outcome]:
     """Post ``items`` (distinct keys) in ``session``'s transaction; each item's answer, in
-    order. Raises `Isolate` when the database refuses the group as a whole."""
+    order. Raises `Isolate` when the database refuses the group as a whole. Traced as one
+    span linked to each item's request span (its events carry their request's trace)."""
+    with linked_span("ledger group commit", (item.span_context for item in items)):
+        return await _post_group(session, items)
+
+
+async def _post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(items)
     claims = [(*item.claim, item.digest or "") for item in items if item.claim]
     earlier = await keys.claim_many(session, claims)
@@ -236,7 +244,8 @@ async def _write(
         )
         token = correlation_id_var.set(item.correlation_id)
         try:
-            events.extend(posted_rows([event], source=SOURCE))
+            with within(item.span_context):
+                events.extend(posted_rows([event], source=SOURCE))
         finally:
             correlation_id_var.reset(token)
     try:
@@ -272,13 +281,17 @@ async def post_alone(factory: async_sessionmaker[AsyncSession], item: Item) -> O
     """One request in its own transaction, as without group commit: the key claimed, the
     transaction posted (its key answered by the same statement), committed."""
     try:
-        async with factory() as session, session.begin():
-            if item.claim is not None:
-                stored = await keys.claim(
-                    session, client_id=item.claim[0], key=item.claim[1], digest=item.digest or ""
-                )
-                if stored is not None:
-                    return Replay(stored)
-            return await post_request(session, item.principal, item.body, item.key)
+        with within(item.span_context):  # its spans and events in its request's trace
+            async with factory() as session, session.begin():
+                if item.claim is not None:
+                    stored = await keys.claim(
+                        session,
+                        client_id=item.claim[0],
+                        key=item.claim[1],
+                        digest=item.digest or "",
+                    )
+                    if stored is not None:
+                        return Replay(stored)
+                return await post_request(session, item.principal, item.body, item.key)
     except Exception as exc:  # its own answer: a refusal, or what would have been a 500
         return exc
