@@ -9,7 +9,7 @@ succeeded, so a failed import leaves no data behind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from services.diagnostics.http.scopes import ADMIN
 from services.diagnostics.imports import repository
 from services.diagnostics.imports.errors import ImportNotFound, ImportRejected
 from services.diagnostics.imports.models import Import
+from services.diagnostics.imports.rules.employment_file import named_in_file, read_employment
 from services.diagnostics.imports.rules.plans import (
     ImportKind,
     Plan,
@@ -77,6 +78,24 @@ async def _plan(
     expected_years: Collection[int] | None,
     geography_year: int | None,
 ) -> Plan:
+    if kind is ImportKind.INSEE_EMPLOYMENT:
+        translated = read_employment(header, rows)
+        if translated.errors:
+            plan = Plan()
+            plan.errors, plan.rows_checked = translated.errors, len(rows)
+            return plan
+        plan = await _plan(
+            session,
+            kind.stored_as,
+            translated.header,
+            translated.rows,
+            import_id=import_id,
+            expected_years=expected_years,
+            geography_year=geography_year,
+            extra_sectors=translated.sectors,
+        )
+        plan.errors = named_in_file(plan.errors, translated.columns)
+        return plan
     known = await territories.levels(session)
     if geography_year is not None and kind in CARRIED:
         rows, refused = await geography.carry_over(session, kind.value, rows, target=geography_year)
@@ -95,9 +114,12 @@ async def _plan(
             ]
             return plan
     sectors: Collection[str] = ()
+    missing: list[dict[str, str]] = []
     if kind is ImportKind.SECTOR_EMPLOYMENT:
-        sectors = await figures.sector_spheres(session)
-    return plan_file(
+        stored = await figures.sector_spheres(session)
+        missing = [row for code, row in (extra_sectors or {}).items() if code not in stored]
+        sectors = set(stored) | {row["code"] for row in missing}
+    plan = plan_file(
         kind,
         header,
         rows,
@@ -107,6 +129,8 @@ async def _plan(
         expected_years=expected_years,
         geography_year=geography_year,
     )
+    plan.reference_sectors = missing
+    return plan
 
 
 async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) -> None:
@@ -190,9 +214,11 @@ async def run_import(
     batch_rows = parents_first(plan.rows) if kind is ImportKind.TERRITORIES else plan.rows
     done = 0
     try:
+        if plan.reference_sectors:
+            await figures.add_reference_sectors(session, plan.reference_sectors)
         for start in range(0, len(batch_rows), PROGRESS_CHUNK):
             batch = batch_rows[start : start + PROGRESS_CHUNK]
-            await _write(session, kind, batch)
+            await _write(session, kind.stored_as, batch)
             await session.flush()
             done += len(batch)
             async with session_factory() as side, side.begin():

@@ -41,11 +41,18 @@ class ImportKind(StrEnum):
     ZONES_EMPLOI_2020 = "zones-emploi-2020"
     ZONES_EMPLOI_2010 = "zones-emploi-2010"
     EPCI_COMPOSITION = "epci-composition"
+    INSEE_EMPLOYMENT = "insee-employment"
 
     @property
     def official_geography(self) -> bool:
         """INSEE's reference files in their published layouts (geography/rules/insee.py)."""
         return self.value in OFFICIAL_KINDS
+
+    @property
+    def stored_as(self) -> ImportKind:
+        """The project's own format an official statistics file is translated into (its
+        rows then go through that format's carry-over, validation and writes)."""
+        return ImportKind.SECTOR_EMPLOYMENT if self is ImportKind.INSEE_EMPLOYMENT else self
 
     @property
     def admin_act(self) -> bool:
@@ -68,6 +75,8 @@ class Plan:
         self.codes: set[str] = set()
         self.rows: list[Any] = []
         self.rows_checked = 0
+        self.reference_sectors: list[dict[str, str]] = []
+        """Sectors of INSEE's published list the file needs and the table lacks."""
 
 
 def plan_file(
