@@ -77,10 +77,14 @@ async def _plan(
     import_id: uuid.UUID,
     expected_years: Collection[int] | None,
     geography_year: int | None,
+    extra_sectors: Mapping[str, dict[str, str]] | None = None,
 ) -> Plan:
+    """What the file will write, or its errors. An official statistics file is first
+    translated into the project's own format; ``extra_sectors``: sectors of INSEE's
+    published list the file names, added when the table lacks them."""
     if kind is ImportKind.INSEE_EMPLOYMENT:
         translated = read_employment(header, rows)
-        if translated.errors:
+        if translated.errors and not translated.rows:
             plan = Plan()
             plan.errors, plan.rows_checked = translated.errors, len(rows)
             return plan
@@ -94,7 +98,7 @@ async def _plan(
             geography_year=geography_year,
             extra_sectors=translated.sectors,
         )
-        plan.errors = named_in_file(plan.errors, translated.columns)
+        plan.errors = named_in_file(translated.errors, plan.errors, translated.columns)
         return plan
     known = await territories.levels(session)
     if geography_year is not None and kind in CARRIED:

@@ -96,8 +96,9 @@ def read_employment(header: Sequence[str], rows: Sequence[Mapping[Any, object]])
                     _cell(row, "CODGEO") or None,
                 )
             )
-            continue
-        out.sectors[sector] = reference
+        else:
+            out.sectors[sector] = reference
+        # Kept even when refused, so the next checks' line numbers stay the file's.
         jobs = _jobs(row, figures, line, out.errors)
         out.rows.append(
             {"insee_code": _cell(row, "CODGEO"), "year": str(year), "sector": sector, "jobs": jobs}
@@ -128,9 +129,15 @@ def _jobs(row: Mapping[Any, object], columns: Sequence[str], line: int, errors: 
     return "s" if secret else str(total)
 
 
-def named_in_file(errors: Sequence[RowError], columns: Mapping[str, str]) -> list[RowError]:
-    """Errors of the translated rows, naming the official file's columns."""
-    return [
-        RowError(e.line, e.kind, e.message, columns.get(e.column or "", e.column), e.code)
-        for e in errors
-    ]
+def named_in_file(
+    own: Sequence[RowError], errors: Sequence[RowError], columns: Mapping[str, str]
+) -> list[RowError]:
+    """The translation's errors (``own``) and those of the translated rows, the latter
+    naming the official file's columns; a cell already refused is reported once."""
+    out = list(own)
+    refused = {(e.line, e.column) for e in own}
+    for e in errors:
+        column = columns.get(e.column or "", e.column)
+        if (e.line, column) not in refused:
+            out.append(RowError(e.line, e.kind, e.message, column, e.code))
+    return sorted(out, key=lambda e: (e.line or 0, e.column or ""))
