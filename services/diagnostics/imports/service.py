@@ -31,6 +31,7 @@ from services.diagnostics.imports.rules.plans import (
     plan_file,
 )
 from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
+from services.diagnostics.incomes import service as incomes
 from services.diagnostics.indicators.service import figures
 from services.diagnostics.perimeters import service as perimeters
 from services.diagnostics.territories import service as territories
@@ -78,6 +79,7 @@ async def _plan(
     expected_years: Collection[int] | None,
     geography_year: int | None,
     extra_sectors: Mapping[str, dict[str, str]] | None = None,
+    level: str = "commune",
 ) -> Plan:
     """What the file will write, or its errors. An official statistics file is first
     translated into the project's own format; ``extra_sectors``: sectors of INSEE's
@@ -132,6 +134,7 @@ async def _plan(
         import_id=import_id,
         expected_years=expected_years,
         geography_year=geography_year,
+        level=level,
     )
     plan.reference_sectors = missing
     return plan
@@ -149,6 +152,8 @@ async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) 
         await figures.save_territory_years(session, batch)
     elif kind is ImportKind.SECTOR_EMPLOYMENT:
         await figures.save_sector_employment(session, batch)
+    elif kind is ImportKind.FILOSOFI:
+        await incomes.save(session, batch)
     else:
         for version in batch:
             await perimeters.save_version(session, version)
@@ -164,6 +169,7 @@ async def run_import(
     rows: Sequence[Row],
     expected_years: Collection[int] | None = None,
     geography_year: int | None = None,
+    level: str = "commune",
 ) -> Import:
     """Validate the whole file, then write it in the caller's transaction, or write nothing;
     every territory the file names must be one the client is bound to."""
@@ -198,6 +204,7 @@ async def run_import(
         import_id=import_id,
         expected_years=expected_years,
         geography_year=geography_year,
+        level=level,
     )
     if plan.errors:
         await reject(plan.errors, plan.rows_checked)

@@ -62,6 +62,9 @@ async def ain(
             ("perimeters", PERIMETER.encode(), {}),
             ("insee-employment", _fixture("emploi_commune_A38_2015.csv"), {"geography_year": 2025}),
             ("insee-employment", _fixture("emploi_commune_A38_2019.csv"), {"geography_year": 2025}),
+            ("filosofi", _fixture("FILO2021_DISP_COM.csv"), {}),
+            ("filosofi", _fixture("FILO2021_DISP_DEP.csv"), {"level": "departement"}),
+            ("filosofi", _fixture("FILO2021_DISP_ZE2020.csv"), {"level": "zone_emploi"}),
         ]  # fmt: skip
         for kind, body, params in steps:
             answer = await _post(http, kind, body, **params)
@@ -153,3 +156,70 @@ async def test_a_bad_employment_file_names_its_line_and_column(ain):
     refused = await _post(http, "insee-employment", two_vintages)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["column"] == "EMPSAL"
+
+
+def _figures(body: dict) -> dict[str, float | None]:
+    return {f["name"]: f["value"] for f in body["figures"]}
+
+
+async def test_filosofi_figures_are_read_with_their_labels_and_vintage(ain):
+    http, _ = ain
+    body = await _get(http, "/territories/01001/income-sources")
+    assert body["year"] == 2021 and body["source"] == "Source : Insee-DGFiP, Filosofi 2021"
+    figures = _figures(body)
+    assert figures == {
+        "households": 330,
+        "persons": 780.5,
+        "median_eur": 23450,
+        "activity_share": 74.2,
+        "salaries_share": 67.5,
+        "unemployment_share": 2.0,
+        "self_employed_share": 4.7,
+        "pensions_share": 26.3,
+        "property_share": 11.5,
+        "social_benefits_share": 5.6,
+    }
+    labels = {f["name"]: f["label"] for f in body["figures"]}
+    assert labels["pensions_share"] == "Part des pensions, retraites et rentes"
+    # The zone's file has decimal commas and is latin-1: same figures as written.
+    zone = _figures(await _get(http, "/territories/ZE8402/income-sources", year=2021))
+    assert zone["median_eur"] == 21080.5 and zone["persons"] == 14600.5
+    assert _figures(await _get(http, "/territories/01/income-sources"))["households"] == 272431
+
+
+async def test_filosofi_secret_cells_stay_unknown_and_levels_are_never_summed(ain):
+    http, _ = ain
+    secret = await _get(http, "/territories/01002/income-sources")
+    assert _figures(secret)["households"] == 95
+    assert set(secret["secret"]) == set(_figures(secret)) - {"households"}
+    # Shares of income cannot be summed over communes: no EPCI file, no EPCI figure.
+    missing = await http.get("/territories/200029999/income-sources", headers=READ_ALL)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "income-sources-not-found"
+    other_year = await http.get(
+        "/territories/01001/income-sources", headers=READ_ALL, params={"year": 2019}
+    )
+    assert other_year.status_code == 404
+
+
+async def test_a_bad_filosofi_file_names_its_line_and_column(ain):
+    http, _ = ain
+    header = _fixture("FILO2021_DISP_COM.csv").decode().split("\n", 1)[0]
+    bad = (
+        header + "\n"
+        "01001;X;330;780;abc;;;1;1;1;1;1;1;1;;;;;;;\n"
+        "84;X;330;780;1;;;1;1;1;1;1;1;1;;;;;;;\n"
+        "01004;X;330;780;1;;;1;1;1;1;-1;1;1;;;;;;;\n"
+        "01004;X;330;780;1;;;1;1;1;1;1;1;1;;;;;;;\n"
+    )
+    answer = await _post(http, "filosofi", bad.encode())
+    assert answer.status_code == 422
+    errors = [(e["line"], e["column"]) for e in answer.json()["errors"]]
+    assert errors == [(2, "MED21"), (3, "CODGEO"), (4, "PPEN21"), (5, "CODGEO")]
+    before = _figures(await _get(http, "/territories/01001/income-sources"))
+    assert before["median_eur"] == 23450  # all or nothing: nothing written
+    missing = await _post(http, "filosofi", b"CODGEO;NBMENFISC21\n01001;3\n")
+    assert missing.status_code == 422
+    assert "MED21" in {e["column"] for e in missing.json()["errors"]}
+    wrong_level = await _post(http, "filosofi", _fixture("FILO2021_DISP_DEP.csv"))
+    assert wrong_level.status_code == 422

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.diagnostics.imports.rules.official import plan_official
+from services.diagnostics.incomes.rules import read_filosofi
 from services.diagnostics.imports.rules.reference_data import (
     validate_perimeters,
     validate_sectors,
@@ -42,6 +43,7 @@ class ImportKind(StrEnum):
     ZONES_EMPLOI_2010 = "zones-emploi-2010"
     EPCI_COMPOSITION = "epci-composition"
     INSEE_EMPLOYMENT = "insee-employment"
+    FILOSOFI = "filosofi"
 
     @property
     def official_geography(self) -> bool:
@@ -89,11 +91,18 @@ def plan_file(
     import_id: uuid.UUID,
     expected_years: Collection[int] | None,
     geography_year: int | None = None,
+    level: str = "commune",
 ) -> Plan:
     """Validate the file against the known territories (code → level) and ``sectors``;
-    INSEE's reference files against the geography of 1 January ``geography_year``."""
+    INSEE's reference files against the geography of 1 January ``geography_year``;
+    a Filosofi file against the territories of its ``level``."""
     out = Plan()
-    if kind.official_geography:
+    if kind is ImportKind.FILOSOFI:
+        incomes = read_filosofi(header, rows, level=level, known=known)
+        out.errors, out.rows_checked = incomes.errors, incomes.rows_checked
+        out.rows = [{**row, "import_id": import_id} for row in incomes.rows]
+        out.codes = {row["code"] for row in incomes.rows}
+    elif kind.official_geography:
         parsed = plan_official(kind.value, header, rows, known=known, year=geography_year)
         out.errors, out.rows_checked = parsed.errors, parsed.rows_checked
         out.rows = [] if parsed.errors else [parsed]
