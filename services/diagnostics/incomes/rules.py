@@ -187,12 +187,19 @@ def read_filosofi(
         seen[code] = line
         before = len(out.errors)
         values = {
-            name: _figure(_cell(row, f"{variable}{suffix}"), f"{variable}{suffix}", line, insee, out)
+            name: _figure(
+                _cell(row, f"{variable}{suffix}"), f"{variable}{suffix}", line, insee, out
+            )
             for name, variable in FIGURES.items()
         }
         if len(out.errors) == before:
             out.rows.append(
-                {"code": code, "year": out.year, **values, "source": f"Insee-DGFiP, Filosofi {out.year}"}
+                {
+                    "code": code,
+                    "year": out.year,
+                    **values,
+                    "source": f"Insee-DGFiP, Filosofi {out.year}",
+                }
             )
     if out.rows_checked == 0:
         out.errors.append(RowError(None, ErrorKind.EMPTY_FILE, "le fichier n'a aucune ligne"))

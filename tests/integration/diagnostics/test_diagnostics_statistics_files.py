@@ -77,11 +77,16 @@ async def test_employment_sums_salaried_and_non_salaried_and_adds_insee_sectors(
     listed = await http.get("/imports", headers=IMPORT_ALL, params={"limit": 100})
     imports = listed.json()["items"]
     employment = [i for i in imports if i["kind"] == "insee-employment"]
-    assert [i["report"]["rows_imported"] for i in employment] == [10, 10]  # 2015: 12 lines, Saint-Bois (2) merged
+    assert [i["report"]["rows_imported"] for i in employment] == [
+        10,
+        10,
+    ]  # 2015: 12 lines, Saint-Bois (2) merged
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         async with engine.connect() as connection:
-            spheres = dict((await connection.execute(text("SELECT code, sphere FROM sectors"))).all())
+            spheres = dict(
+                (await connection.execute(text("SELECT code, sphere FROM sectors"))).all()
+            )
             jobs = dict(
                 (
                     await connection.execute(
@@ -142,11 +147,8 @@ async def test_merged_commune_and_zone_figures_match_the_hand_computed_ones(ain)
 async def test_a_bad_employment_file_names_its_line_and_column(ain):
     http, _ = ain
     bad = (
-        "CODGEO;LIBGEO;A38;EMPSAL21;EMPNSAL21\n"
-        "01001;X;AZ;12,5;0\n"
-        "01001;X;ZZ;3;0\n"
-        "99999;X;GZ;3;0\n"
-    ).encode()
+        b"CODGEO;LIBGEO;A38;EMPSAL21;EMPNSAL21\n01001;X;AZ;12,5;0\n01001;X;ZZ;3;0\n99999;X;GZ;3;0\n"
+    )
     answer = await _post(http, "insee-employment", bad)
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")

@@ -106,7 +106,9 @@ def read_employment(header: Sequence[str], rows: Sequence[Mapping[Any, object]])
     return out
 
 
-def _jobs(row: Mapping[Any, object], columns: Sequence[str], line: int, errors: list[RowError]) -> str:
+def _jobs(
+    row: Mapping[Any, object], columns: Sequence[str], line: int, errors: list[RowError]
+) -> str:
     """Σ of the salaried and non-salaried cells as text; ``s`` when either is secret."""
     total, secret = 0, False
     for column in columns:

@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Any
 
 from services.diagnostics.imports.rules.official import plan_official
-from services.diagnostics.incomes.rules import read_filosofi
 from services.diagnostics.imports.rules.reference_data import (
     validate_perimeters,
     validate_sectors,
@@ -24,6 +23,7 @@ from services.diagnostics.imports.rules.yearly_data import (
     ValidationReport,
     validate_table,
 )
+from services.diagnostics.incomes.rules import read_filosofi
 
 Row = Mapping[Any, object]
 OFFICIAL_KINDS = frozenset(
