@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.diagnostics.aggregates import publisher
 from services.diagnostics.aggregates import router as aggregates
+from services.diagnostics.boundaries import router as boundaries
 from services.diagnostics.consumers import subscription
 from services.diagnostics.demo import router as demo
 from services.diagnostics.exports import router as exports
@@ -40,6 +41,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             demo.router,
             territories.router,
             geography.router,
+            boundaries.router,
             indicators.router,
             incomes.router,
             exports.router,

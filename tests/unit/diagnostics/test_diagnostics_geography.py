@@ -191,3 +191,41 @@ def test_insee_layouts_are_checked_line_by_line():
         vintage=date(2025, 1, 1),
     )
     assert [(e.line, e.column) for e in zonage.errors] == [(2, "ZE2020")]
+
+
+def test_a_parent_boundary_is_the_union_of_its_communes_without_inner_edges():
+    import json as _json
+
+    import shapely as _shapely
+
+    from services.diagnostics.boundaries.rules import feature_collection
+    from services.diagnostics.geography.rules.boundaries import union_by_parent
+
+    left, right = _shapely.box(0, 0, 1, 1), _shapely.box(1, 0, 2, 1)
+    apart = _shapely.box(5, 5, 6, 6)
+    unions = union_by_parent(
+        {
+            "200000001": [left.wkb, right.wkb],
+            "ZE0001": [left.wkb, apart.wkb],
+            "empty": [],
+        }
+    )
+    assert set(unions) == {"200000001", "ZE0001"}
+    joined = _shapely.from_wkb(unions["200000001"])
+    assert joined.equals(_shapely.box(0, 0, 2, 1))  # the shared edge is gone
+    assert _shapely.from_wkb(unions["ZE0001"]).geom_type == "MultiPolygon"
+    page = _json.loads(
+        feature_collection(
+            [
+                {"code": "ZE0001", "name": "Zone", "level": "zone_emploi", "synthetic": True,
+                 "geometry": unions["ZE0001"]},
+                {"code": "ZE0002", "name": "Sans contour", "level": "zone_emploi",
+                 "synthetic": True, "geometry": None},
+            ],
+            "abc",
+        )
+    )  # fmt: skip
+    assert page["type"] == "FeatureCollection" and page["next_cursor"] == "abc"
+    first, second = page["features"]
+    assert first["id"] == "ZE0001" and first["properties"]["synthetic"] is True
+    assert first["geometry"]["type"] == "MultiPolygon" and second["geometry"] is None

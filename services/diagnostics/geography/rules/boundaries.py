@@ -10,9 +10,10 @@ simplified and stored. Whole of France: about 2 s on one core for its 34,867 bou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import shapely
+from shapely.errors import GEOSException
 
 TOLERANCE_DEGREES = 0.003
 """About 220–330 m in metropolitan France, enough for a regional map: the whole of France
@@ -37,3 +38,24 @@ def vertices(boundaries: Sequence[bytes]) -> int:
     if not boundaries:
         return 0
     return int(shapely.get_num_coordinates(shapely.from_wkb(list(boundaries))).sum())
+
+
+def union_by_parent(members: Mapping[str, Sequence[bytes]]) -> dict[str, bytes]:
+    """Each parent's boundary (EPCI, zone d'emploi, département, région) as the union of
+    its member communes' simplified boundaries (WKB). The communes were simplified as one
+    coverage, so ``coverage_union_all`` dissolves their shared edges exactly and fast; a
+    group that is not a clean coverage (a commune missing, overlapping rings) falls back
+    to the general union."""
+    out: dict[str, bytes] = {}
+    for parent, boundaries in members.items():
+        if not boundaries:
+            continue
+        geometries = shapely.from_wkb(list(boundaries))
+        try:
+            merged = shapely.coverage_union_all(geometries)
+        except GEOSException:
+            merged = shapely.union_all(geometries)
+        if not merged.is_valid:
+            merged = shapely.union_all(shapely.make_valid(geometries))
+        out[parent] = bytes(shapely.to_wkb(merged))
+    return out
