@@ -126,7 +126,7 @@ async def boundaries_of(session: AsyncSession, codes: Sequence[str]) -> dict[str
     rows = await session.execute(
         select(Boundary.code, Boundary.geometry).where(Boundary.code.in_(list(codes)))
     )
-    return {code: geometry for code, geometry in rows.all()}
+    return dict(rows.tuples().all())
 
 
 async def member_boundaries(session: AsyncSession) -> list[tuple[str, bytes, date]]:
