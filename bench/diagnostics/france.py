@@ -30,7 +30,7 @@ from services.diagnostics.indicators.service.year import year_data_from
 
 YEARS = tuple(range(2013, 2023))
 ZONE_SIZE = 25
-COMMUNE_REPORTS = 100
+COMMUNE_REPORTS = 20
 """Commune reports built per year (a sample, the first by code): a report ranks its
 territory's peers over its whole level, and the peer index is rebuilt for every report
 (``rules/peers.py``), so one commune report costs O(35,000) and all of them O(35,000²):
