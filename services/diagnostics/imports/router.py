@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from starlette.convertors import StringConvertor, register_url_convertor
@@ -74,11 +74,16 @@ async def create_import(
             "figures files: carry their communes onto that geography (mouvements)",
         ),
     ] = None,
+    level: Annotated[
+        Literal["commune", "epci", "departement", "region", "zone_emploi"],
+        Query(description="Filosofi: the level of the file's CODGEO (one file per level)"),
+    ] = "commune",
 ) -> ImportRead:
     """Import a CSV or JSON file: every line is checked, and nothing is written on any error.
     INSEE's reference files (``cog-communes``, ``cog-mouvements``, ``zones-emploi-2020``,
-    ``zones-emploi-2010``, ``epci-composition``) are read in their published layouts,
-    semicolon or comma, UTF-8 or latin-1.
+    ``zones-emploi-2010``, ``epci-composition``) and statistics files (``insee-employment``:
+    jobs by commune and A38/A88 sector; ``filosofi``: income sources, ``?level=``) are read
+    in their published layouts, semicolon or comma, UTF-8 or latin-1.
     Sectors are reference data of every territory: importing them also needs
     ``diagnostics:admin``."""
     service.ensure_may_import(principal, kind)
@@ -92,6 +97,7 @@ async def create_import(
         rows=rows,
         expected_years=expected_years,
         geography_year=geography_year,
+        level=level,
     )
     return ImportRead.model_validate(imported)
 

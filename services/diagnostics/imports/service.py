@@ -9,7 +9,7 @@ succeeded, so a failed import leaves no data behind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from services.diagnostics.http.scopes import ADMIN
 from services.diagnostics.imports import repository
 from services.diagnostics.imports.errors import ImportNotFound, ImportRejected
 from services.diagnostics.imports.models import Import
+from services.diagnostics.imports.rules.employment_file import named_in_file, read_employment
 from services.diagnostics.imports.rules.plans import (
     ImportKind,
     Plan,
@@ -30,6 +31,7 @@ from services.diagnostics.imports.rules.plans import (
     plan_file,
 )
 from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
+from services.diagnostics.incomes import service as incomes
 from services.diagnostics.indicators.service import figures
 from services.diagnostics.perimeters import service as perimeters
 from services.diagnostics.territories import service as territories
@@ -76,7 +78,30 @@ async def _plan(
     import_id: uuid.UUID,
     expected_years: Collection[int] | None,
     geography_year: int | None,
+    extra_sectors: Mapping[str, dict[str, str]] | None = None,
+    level: str = "commune",
 ) -> Plan:
+    """What the file will write, or its errors. An official statistics file is first
+    translated into the project's own format; ``extra_sectors``: sectors of INSEE's
+    published list the file names, added when the table lacks them."""
+    if kind is ImportKind.INSEE_EMPLOYMENT:
+        translated = read_employment(header, rows)
+        if translated.errors and not translated.rows:
+            plan = Plan()
+            plan.errors, plan.rows_checked = translated.errors, len(rows)
+            return plan
+        plan = await _plan(
+            session,
+            kind.stored_as,
+            translated.header,
+            translated.rows,
+            import_id=import_id,
+            expected_years=expected_years,
+            geography_year=geography_year,
+            extra_sectors=translated.sectors,
+        )
+        plan.errors = named_in_file(translated.errors, plan.errors, translated.columns)
+        return plan
     known = await territories.levels(session)
     if geography_year is not None and kind in CARRIED:
         rows, refused = await geography.carry_over(session, kind.value, rows, target=geography_year)
@@ -95,9 +120,12 @@ async def _plan(
             ]
             return plan
     sectors: Collection[str] = ()
+    missing: list[dict[str, str]] = []
     if kind is ImportKind.SECTOR_EMPLOYMENT:
-        sectors = await figures.sector_spheres(session)
-    return plan_file(
+        stored = await figures.sector_spheres(session)
+        missing = [row for code, row in (extra_sectors or {}).items() if code not in stored]
+        sectors = set(stored) | {row["code"] for row in missing}
+    plan = plan_file(
         kind,
         header,
         rows,
@@ -106,7 +134,10 @@ async def _plan(
         import_id=import_id,
         expected_years=expected_years,
         geography_year=geography_year,
+        level=level,
     )
+    plan.reference_sectors = missing
+    return plan
 
 
 async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) -> None:
@@ -121,6 +152,8 @@ async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) 
         await figures.save_territory_years(session, batch)
     elif kind is ImportKind.SECTOR_EMPLOYMENT:
         await figures.save_sector_employment(session, batch)
+    elif kind is ImportKind.FILOSOFI:
+        await incomes.save(session, batch)
     else:
         for version in batch:
             await perimeters.save_version(session, version)
@@ -136,6 +169,7 @@ async def run_import(
     rows: Sequence[Row],
     expected_years: Collection[int] | None = None,
     geography_year: int | None = None,
+    level: str = "commune",
 ) -> Import:
     """Validate the whole file, then write it in the caller's transaction, or write nothing;
     every territory the file names must be one the client is bound to."""
@@ -170,6 +204,7 @@ async def run_import(
         import_id=import_id,
         expected_years=expected_years,
         geography_year=geography_year,
+        level=level,
     )
     if plan.errors:
         await reject(plan.errors, plan.rows_checked)
@@ -190,9 +225,11 @@ async def run_import(
     batch_rows = parents_first(plan.rows) if kind is ImportKind.TERRITORIES else plan.rows
     done = 0
     try:
+        if plan.reference_sectors:
+            await figures.add_reference_sectors(session, plan.reference_sectors)
         for start in range(0, len(batch_rows), PROGRESS_CHUNK):
             batch = batch_rows[start : start + PROGRESS_CHUNK]
-            await _write(session, kind, batch)
+            await _write(session, kind.stored_as, batch)
             await session.flush()
             done += len(batch)
             async with session_factory() as side, side.begin():

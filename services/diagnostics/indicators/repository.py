@@ -63,6 +63,12 @@ async def upsert_territory_years(session: AsyncSession, rows: Sequence[dict[str,
     )
 
 
+async def insert_missing_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for chunk in in_chunks(rows):
+        stmt = pg_insert(Sector).values(list(chunk))
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=[Sector.code]))
+
+
 async def upsert_sector_employment(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return

@@ -73,6 +73,12 @@ async def test_the_region_loads_in_under_a_minute_with_real_codes(region):
     assert sources["demo-zones-emploi"]["synthetic"] is True
     zone = await _get(http, "/territories/ZX0101")
     assert zone["synthetic"] is True and zone["level"] == "zone_emploi"
+    # The synthetic zones' boundaries (unions of their communes) say they are synthetic.
+    page = await _get(http, "/boundaries", level="zone_emploi", limit=3)
+    assert [f["id"] for f in page["features"]][0] == "ZX0101"
+    assert all(f["properties"]["synthetic"] is True for f in page["features"])
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in page["features"])
+    assert page["next_cursor"] is not None
 
 
 async def test_the_report_of_oyonnax_compares_it_with_communes_in_french(region):

@@ -222,6 +222,7 @@ def test_a_territory_of_communes_is_their_union_and_serialises_as_geojson() -> N
                 "name": "Grenoble",
                 "level": "commune",
                 "population": 156_389,
+                "synthetic": False,
                 "geometry": geojson_geometry(
                     bytes(shapely.to_wkb(shapely.box(5.71234567, 45.1, 5.8, 45.2)))
                 ),
@@ -239,6 +240,7 @@ def test_a_territory_of_communes_is_their_union_and_serialises_as_geojson() -> N
         "name": "Grenoble",
         "level": "commune",
         "population": 156_389,
+        "synthetic": False,
     }
     xs = [x for x, _ in feature["geometry"]["coordinates"][0]]
     assert min(xs) == pytest.approx(5.7123, abs=1e-9)  # on the 10 m grid
@@ -247,3 +249,24 @@ def test_a_territory_of_communes_is_their_union_and_serialises_as_geojson() -> N
         "features": [],
         "next_cursor": None,
     }
+
+
+def test_a_parent_boundary_is_the_union_of_its_communes_without_inner_edges():
+
+    import shapely as _shapely
+
+    from services.diagnostics.geography.rules.boundaries import union_by_parent
+
+    left, right = _shapely.box(0, 0, 1, 1), _shapely.box(1, 0, 2, 1)
+    apart = _shapely.box(5, 5, 6, 6)
+    unions = union_by_parent(
+        {
+            "200000001": [left.wkb, right.wkb],
+            "ZE0001": [left.wkb, apart.wkb],
+            "empty": [],
+        }
+    )
+    assert set(unions) == {"200000001", "ZE0001"}
+    joined = _shapely.from_wkb(unions["200000001"])
+    assert joined.equals(_shapely.box(0, 0, 2, 1))  # the shared edge is gone
+    assert _shapely.from_wkb(unions["ZE0001"]).geom_type == "MultiPolygon"

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import shapely
+from shapely.errors import GEOSException
 
 TOLERANCE_DEGREES = 0.003
 """About 220–330 m in metropolitan France, enough for a regional map: the whole of France
@@ -69,7 +70,8 @@ def geojson_geometry(boundary: bytes) -> str:
     return str(shapely.to_geojson(geometry))
 
 
-FEATURE_PROPERTIES = ("code", "name", "level", "population")
+FEATURE_PROPERTIES = ("code", "name", "level", "population", "synthetic")
+"""``synthetic`` marks a zoning generated for the demo or the bench, never official."""
 
 
 def feature_collection(features: Sequence[Mapping[str, Any]], *, next_cursor: str | None) -> str:
@@ -87,3 +89,24 @@ def feature_collection(features: Sequence[Mapping[str, Any]], *, next_cursor: st
         f'{{"type":"FeatureCollection","features":[{",".join(parts)}],'
         f'"next_cursor":{json.dumps(next_cursor)}}}'
     )
+
+
+def union_by_parent(members: Mapping[str, Sequence[bytes]]) -> dict[str, bytes]:
+    """Each parent's boundary (EPCI, zone d'emploi, département, région) as the union of
+    its member communes' simplified boundaries (WKB). The communes were simplified as one
+    coverage, so ``coverage_union_all`` dissolves their shared edges exactly and fast; a
+    group that is not a clean coverage (a commune missing, overlapping rings) falls back
+    to the general union."""
+    out: dict[str, bytes] = {}
+    for parent, boundaries in members.items():
+        if not boundaries:
+            continue
+        geometries = shapely.from_wkb(list(boundaries))
+        try:
+            merged = shapely.coverage_union_all(geometries)
+        except GEOSException:
+            merged = shapely.union_all(geometries)
+        if not merged.is_valid:
+            merged = shapely.union_all(shapely.make_valid(geometries))
+        out[parent] = bytes(shapely.to_wkb(merged))
+    return out

@@ -23,6 +23,7 @@ from services.diagnostics.imports.rules.yearly_data import (
     ValidationReport,
     validate_table,
 )
+from services.diagnostics.incomes.rules import read_filosofi
 
 Row = Mapping[Any, object]
 OFFICIAL_KINDS = frozenset(
@@ -41,11 +42,19 @@ class ImportKind(StrEnum):
     ZONES_EMPLOI_2020 = "zones-emploi-2020"
     ZONES_EMPLOI_2010 = "zones-emploi-2010"
     EPCI_COMPOSITION = "epci-composition"
+    INSEE_EMPLOYMENT = "insee-employment"
+    FILOSOFI = "filosofi"
 
     @property
     def official_geography(self) -> bool:
         """INSEE's reference files in their published layouts (geography/rules/insee.py)."""
         return self.value in OFFICIAL_KINDS
+
+    @property
+    def stored_as(self) -> ImportKind:
+        """The project's own format an official statistics file is translated into (its
+        rows then go through that format's carry-over, validation and writes)."""
+        return ImportKind.SECTOR_EMPLOYMENT if self is ImportKind.INSEE_EMPLOYMENT else self
 
     @property
     def admin_act(self) -> bool:
@@ -68,6 +77,8 @@ class Plan:
         self.codes: set[str] = set()
         self.rows: list[Any] = []
         self.rows_checked = 0
+        self.reference_sectors: list[dict[str, str]] = []
+        """Sectors of INSEE's published list the file needs and the table lacks."""
 
 
 def plan_file(
@@ -80,11 +91,18 @@ def plan_file(
     import_id: uuid.UUID,
     expected_years: Collection[int] | None,
     geography_year: int | None = None,
+    level: str = "commune",
 ) -> Plan:
     """Validate the file against the known territories (code → level) and ``sectors``;
-    INSEE's reference files against the geography of 1 January ``geography_year``."""
+    INSEE's reference files against the geography of 1 January ``geography_year``;
+    a Filosofi file against the territories of its ``level``."""
     out = Plan()
-    if kind.official_geography:
+    if kind is ImportKind.FILOSOFI:
+        incomes = read_filosofi(header, rows, level=level, known=known)
+        out.errors, out.rows_checked = incomes.errors, incomes.rows_checked
+        out.rows = [{**row, "import_id": import_id} for row in incomes.rows]
+        out.codes = {row["code"] for row in incomes.rows}
+    elif kind.official_geography:
         parsed = plan_official(kind.value, header, rows, known=known, year=geography_year)
         out.errors, out.rows_checked = parsed.errors, parsed.rows_checked
         out.rows = [] if parsed.errors else [parsed]

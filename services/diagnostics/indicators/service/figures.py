@@ -21,6 +21,12 @@ async def save_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     await repository.upsert_sectors(session, rows)
 
 
+async def add_reference_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add sectors of INSEE's published list the table lacks; a sector already stored
+    keeps the sphere the administrator gave it."""
+    await repository.insert_missing_sectors(session, rows)
+
+
 async def save_territory_years(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or replace validated yearly figures (one row per territory and year)."""
     await repository.upsert_territory_years(session, rows)
