@@ -16,12 +16,42 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.funding.db.base import Base, now_on_insert, one_of, required_fk, uuid_pk
 
 KINDS = ("repayable_advance", "honour_loan", "participatory_loan", "guarantee")
 FREQUENCIES = ("monthly", "quarterly", "semiannual", "annual")
+REPAYMENT_STATUSES = ("recorded", "ordered", "settled", "failed")
+"""``recorded``: euros the treasury received, counted at once; ``ordered``: a direct debit
+sent to the ledger; ``settled`` or ``failed``: the ledger's answer. Only recorded and
+settled repayments count against the schedule."""
+CALL_STATUSES = ("paid", "ordered", "failed")
+"""``paid``: a euro call the treasury paid at once; ``ordered``: a call sent to the ledger
+(its CP reserved); ``paid`` or ``failed``: the ledger's answer."""
+
+
+class LedgerOrder:
+    """Columns of a movement the ledger posts for an instrument (the grants' saga shape):
+    the order sent, the currency, and the ledger's answer."""
+
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
+    currency_code: Mapped[str | None] = mapped_column(String(20))
+    transaction_id: Mapped[str | None] = mapped_column(String(100))
+    paid_units: Mapped[int | None] = mapped_column(BigInteger)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+def _order_checks(done: str, statuses: tuple[str, ...]) -> tuple[CheckConstraint, ...]:
+    return (
+        CheckConstraint(one_of("status", statuses), name="status_known"),
+        CheckConstraint(
+            f"status = '{done}' OR (order_id IS NOT NULL AND currency_code IS NOT NULL)",
+            name="ordered_has_order",
+        ),
+        CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL", name="failed_reason"),
+    )
 
 
 class Instrument(Base):
@@ -104,8 +134,9 @@ class InstalmentRow(Base):
     )
 
 
-class Repayment(Base):
-    """A repayment received on a loan (recorded through the funding API)."""
+class Repayment(LedgerOrder, Base):
+    """A repayment received on a loan: euros recorded through the funding API, or a local
+    currency direct debit the ledger posts under the borrower's mandate."""
 
     __tablename__ = "instrument_repayments"
 
@@ -115,13 +146,20 @@ class Repayment(Base):
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
     reference: Mapped[str | None] = mapped_column(String(100))
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="recorded", server_default="recorded"
+    )
     created_at: Mapped[datetime] = now_on_insert()
 
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="repayment_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="repayment_positive"),
+        *_order_checks("recorded", REPAYMENT_STATUSES),
+    )
 
 
-class GuaranteeCall(Base):
-    """A guarantee called on the bank's default: what it paid (at most once)."""
+class GuaranteeCall(LedgerOrder, Base):
+    """A guarantee called on the bank's default: what it paid (at most once), in euros by
+    the treasury or through the ledger to the account linked to the file (the lender's)."""
 
     __tablename__ = "guarantee_calls"
 
@@ -131,11 +169,15 @@ class GuaranteeCall(Base):
     outstanding_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="paid", server_default="paid"
+    )
     created_at: Mapped[datetime] = now_on_insert()
 
     __table_args__ = (
         UniqueConstraint("instrument_id", name="uq_guarantee_called_once"),
         CheckConstraint("outstanding_cents > 0 AND paid_cents > 0", name="call_positive"),
+        *_order_checks("paid", CALL_STATUSES),
     )
 
 

@@ -67,9 +67,36 @@ async def instalments(session: AsyncSession, schedule_id: uuid.UUID) -> Sequence
     return rows.all()
 
 
+COUNTED = ("recorded", "settled")
+"""Repayments that count against the schedule: euros recorded, ledger debits settled."""
+
+
 async def repayments(session: AsyncSession, instrument_id: uuid.UUID) -> Sequence[Repayment]:
-    rows = await session.scalars(select(Repayment).where(Repayment.instrument_id == instrument_id))
+    """The repayments received (recorded or settled by the ledger), not orders in flight."""
+    rows = await session.scalars(
+        select(Repayment).where(
+            Repayment.instrument_id == instrument_id, Repayment.status.in_(COUNTED)
+        )
+    )
     return rows.all()
+
+
+async def in_flight_cents(session: AsyncSession, instrument_id: uuid.UUID) -> int:
+    """What the repayment orders the ledger has not answered yet will collect."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Repayment.amount_cents), 0)).where(
+            Repayment.instrument_id == instrument_id, Repayment.status == "ordered"
+        )
+    )
+    return int(total or 0)
+
+
+async def repayment_by_order(session: AsyncSession, order_id: uuid.UUID) -> Repayment | None:
+    return await session.scalar(select(Repayment).where(Repayment.order_id == order_id))
+
+
+async def call_by_order(session: AsyncSession, order_id: uuid.UUID) -> GuaranteeCall | None:
+    return await session.scalar(select(GuaranteeCall).where(GuaranteeCall.order_id == order_id))
 
 
 async def repayments_page(session: AsyncSession, instrument_id: uuid.UUID, paging: Paging) -> Page:
@@ -165,7 +192,10 @@ async def report_rows(
         .join(Application, Application.id == Instrument.application_id)
         .join(Envelope, Envelope.id == Application.envelope_id)
         .join(Programme, Programme.id == Application.programme_id)
-        .outerjoin(GuaranteeCall, GuaranteeCall.instrument_id == Instrument.id)
+        .outerjoin(
+            GuaranteeCall,
+            (GuaranteeCall.instrument_id == Instrument.id) & (GuaranteeCall.status == "paid"),
+        )
         .outerjoin(recovered, recovered.c.instrument_id == Instrument.id)
         .outerjoin(WriteOff, WriteOff.instrument_id == Instrument.id)
         .outerjoin(jobs, jobs.c.application_id == Instrument.application_id)

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from services.funding.http.fields import Cents, LongText, Name, Schema, ShortText
 from services.funding.instruments.rules import Frequency
@@ -22,6 +22,13 @@ def _plausible(value: date) -> date:
 
 
 Day = Annotated[date, AfterValidator(_plausible)]
+LedgerCurrency = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,19}$")] | None,
+    Field(
+        description="A local currency: the ledger posts the movement (an order answered by "
+        "its event); absent: euros the treasury moved, recorded at once",
+    ),
+]
 Instalments = Annotated[int, Field(ge=1, le=600)]
 
 
@@ -107,6 +114,7 @@ class RepaymentCreate(Schema):
     amount_cents: Cents
     received_on: Day
     reference: ShortText | None = None
+    currency_code: LedgerCurrency = None
 
 
 class RepaymentRead(Schema):
@@ -116,6 +124,15 @@ class RepaymentRead(Schema):
     received_on: date
     reference: str | None
     recorded_by: str
+    status: Literal["recorded", "ordered", "settled", "failed"] = Field(
+        description="recorded: euros, counted at once; ordered: a direct debit sent to the "
+        "ledger; settled or failed: its answer (only recorded and settled ones count)"
+    )
+    order_id: uuid.UUID | None
+    currency_code: str | None
+    transaction_id: str | None
+    paid_units: int | None
+    failure_reason: str | None
     created_at: datetime
 
 
@@ -136,6 +153,7 @@ class PositionRead(Schema):
 class GuaranteeCallCreate(Schema):
     defaulted_on: Day
     outstanding_cents: Cents = Field(description="What the bank still had outstanding")
+    currency_code: LedgerCurrency = None
 
 
 class GuaranteeCallRead(Schema):
@@ -144,6 +162,15 @@ class GuaranteeCallRead(Schema):
     defaulted_on: date
     outstanding_cents: int
     paid_cents: int
+    status: Literal["paid", "ordered", "failed"] = Field(
+        description="paid: by the treasury in euros, or by the ledger's answer; ordered: "
+        "sent to the ledger (the payment credits reserved); failed: refused, may be called again"
+    )
+    order_id: uuid.UUID | None
+    currency_code: str | None
+    transaction_id: str | None
+    paid_units: int | None
+    failure_reason: str | None
     created_at: datetime
 
 

@@ -51,6 +51,35 @@ class PaymentOrdered(EventPayload):
     )
 
 
+class InstrumentOrder(EventPayload):
+    """Shape of an order the ledger posts for an instrument; answered, as a grant tranche's
+    order is, by ``proxima.ledger.payment.settled.v1`` or ``…payment.rejected.v1``."""
+
+    order_id: str
+    instrument_id: str
+    application_id: str
+    programme_code: str
+    territory: str | None = None
+    currency: str
+    amount: int = Field(
+        gt=0, description="Euro cents; the ledger converts them at the currency's euro rate"
+    )
+
+
+@event_type("proxima.funding.payment.repayment_ordered.v1")
+class RepaymentOrdered(InstrumentOrder):
+    """A loan repayment to collect in local currency: the ledger debits the account the
+    borrower linked to the file, only under a debit mandate the borrower gave the programme's
+    collection of repayments (``repayments:<programme>``), and credits the programme's
+    mandated funding account."""
+
+
+@event_type("proxima.funding.payment.guarantee_call_ordered.v1")
+class GuaranteeCallOrdered(InstrumentOrder):
+    """A called guarantee to pay in local currency: the ledger debits the programme's
+    mandated funding account and pays the account linked to the file (the lender's)."""
+
+
 class ApplicationTransitioned(EventPayload):
     """Shape shared by every application workflow event."""
 

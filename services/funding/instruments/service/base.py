@@ -1,9 +1,11 @@
 """Instruments as recorded with the committee's decision: terms, first schedule, reads.
 
 A loan is disbursed like a grant's tranche (one tranche for the principal, paid in euros or
-through the ledger by the existing payment saga); repayments are recorded through this API
-and matched to the current schedule version in order. A guarantee is not disbursed: it is
-called once on the bank's default, paying up to its cap, and recoveries are recorded.
+through the ledger by the existing payment saga); repayments are euros recorded through this
+API or, in a local currency, direct debits the ledger posts and answers (``orders``), and
+are matched to the current schedule version in order. A guarantee is not disbursed: it is
+called once on the bank's default, paying up to its cap (in euros, or through the ledger),
+and recoveries are recorded.
 Every write takes the instrument's row lock, so two repayments cannot both pass the balance.
 """
 
@@ -183,7 +185,8 @@ async def current(
 async def state_of(session: AsyncSession, row: Instrument, application: Application) -> str:
     """The instrument's state today."""
     if not rules.InstrumentKind(row.kind).is_loan:
-        called = await repository.call_of(session, row.id)
+        call = await repository.call_of(session, row.id)
+        called = call is not None and call.status == "paid"  # not while the ledger pays it
         return (rules.GuaranteeState.CALLED if called else rules.GuaranteeState.ACTIVE).value
     _, _, pos = await current(session, row, today())
     return rules.loan_state(

@@ -1,0 +1,66 @@
+"""Instruments through the ledger: a repayment in local currency is a direct debit the
+ledger posts (ordered, then settled or failed by its answer), a guarantee call in local
+currency a payment it posts; euro repayments and calls stay recorded at once.
+
+Revision ID: funding_0006
+Revises: funding_0005
+Create Date: 2026-12-08
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "funding_0006"
+down_revision: str | None = "funding_0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = {
+    "instrument_repayments": ("recorded", "'recorded', 'ordered', 'settled', 'failed'"),
+    "guarantee_calls": ("paid", "'paid', 'ordered', 'failed'"),
+}
+
+
+def upgrade() -> None:
+    for table, (default, statuses) in TABLES.items():
+        op.add_column(
+            table,
+            sa.Column("status", sa.String(length=20), nullable=False, server_default=default),
+        )
+        op.add_column(table, sa.Column("order_id", sa.UUID(), nullable=True))
+        op.add_column(table, sa.Column("currency_code", sa.String(length=20), nullable=True))
+        op.add_column(table, sa.Column("transaction_id", sa.String(length=100), nullable=True))
+        op.add_column(table, sa.Column("paid_units", sa.BigInteger(), nullable=True))
+        op.add_column(table, sa.Column("failure_reason", sa.Text(), nullable=True))
+        op.create_unique_constraint(op.f(f"uq_{table}_order_id"), table, ["order_id"])
+        op.create_check_constraint(
+            op.f(f"ck_{table}_status_known"), table, f"status IN ({statuses})"
+        )
+        op.create_check_constraint(
+            op.f(f"ck_{table}_ordered_has_order"),
+            table,
+            f"status = '{default}' OR (order_id IS NOT NULL AND currency_code IS NOT NULL)",
+        )
+        op.create_check_constraint(
+            op.f(f"ck_{table}_failed_reason"),
+            table,
+            "status <> 'failed' OR failure_reason IS NOT NULL",
+        )
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        for name in ("failed_reason", "ordered_has_order", "status_known"):
+            op.drop_constraint(op.f(f"ck_{table}_{name}"), table, type_="check")
+        op.drop_constraint(op.f(f"uq_{table}_order_id"), table, type_="unique")
+        for column in (
+            "failure_reason",
+            "paid_units",
+            "transaction_id",
+            "currency_code",
+            "order_id",
+            "status",
+        ):
+            op.drop_column(table, column)
