@@ -135,6 +135,9 @@ async def test_a_repayment_in_local_currency_counts_once_the_ledger_settles_it(
     events = await _instrument_events(funding_db, engine_for)
     repaid = [d for k, d in events if k == "proxima.funding.instrument.repaid.v1"]
     assert [(d["amount_cents"], d["owed_cents"]) for d in repaid] == [(600_000, 400_000)]
+    figures = await funding.envelope_figures()
+    assert (figures["expected_repayments_cents"], figures["repaid_cents"]) == (1_000_000, 600_000)
+    assert figures["relendable_cents"] == 0  # the programme is not a revolving fund
 
 
 def ordered_tx(ordered: dict[str, Any]) -> str:
@@ -190,4 +193,46 @@ async def test_a_guarantee_call_in_local_currency_holds_its_credits_until_the_le
     events = await _instrument_events(funding_db, engine_for)
     called = [d for k, d in events if k == "proxima.funding.guarantee.called.v1"]
     assert [d["amount_cents"] for d in called] == [1_500_000]
+    assert (figures["losses_cents"], figures["recovered_cents"]) == (1_500_000, 0)
     ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)
+    figures = await funding.envelope_figures()
+    assert (figures["losses_cents"], figures["recovered_cents"]) == (1_499_000, 1_000)
+
+
+async def test_a_revolving_fund_lends_again_what_came_back(client: httpx.AsyncClient) -> None:
+    funding = Funding(client)
+    await funding.programme(revolving=True)
+    await funding.envelope(ap=1_000_000, cp=1_000_000)
+    await funding.accompanist()
+    first, response = await _awarded(funding, 1_000_000, ADVANCE, "CP-2026-12-201")
+    ok(response, 201)
+    await _disburse(funding, first)
+    second = await funding.to_committee(amount=500_000)
+    session_id = await funding.session()
+    await funding.on_agenda(session_id, second)
+    await funding.open(session_id)
+    for member in ("m1", "m2", "m3"):
+        ok(await funding.vote(session_id, second, member, "for"), 204)
+
+    async def decide() -> httpx.Response:
+        return await funding.decide(
+            session_id,
+            second,
+            outcome="approved",
+            amount_cents=500_000,
+            deliberation_number="CP-2026-12-202",
+            instrument={**ADVANCE, "bank_loan_cents": 1_000_000},
+        )
+
+    spent = await decide()
+    assert spent.status_code == 409, spent.text  # the AP is all lent
+    instrument = await _instrument(funding, first)
+    repayment = {"amount_cents": 600_000, "received_on": "2025-07-15"}
+    path = f"/instruments/{instrument['id']}/repayments"
+    ok(await client.post(path, json=repayment, headers=OFFICER), 201)
+    figures = await funding.envelope_figures()
+    assert (figures["repaid_cents"], figures["relendable_cents"]) == (600_000, 600_000)
+    ok(await decide(), 201)  # what came back is lent again
+    figures = await funding.envelope_figures()
+    assert (figures["committed_cents"], figures["ap_cents"]) == (1_500_000, 1_000_000)
+    assert figures["expected_repayments_cents"] == 1_500_000

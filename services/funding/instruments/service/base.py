@@ -31,6 +31,7 @@ from services.funding.instruments.models import (
     Instrument,
     ScheduleVersion,
 )
+from services.funding.programmes import service as programmes
 from shared.auth import Principal
 
 FIRST_VERSION_REASON = "Échéancier initial, calculé à la décision"
@@ -130,6 +131,7 @@ async def record_at_decision(
     row = _row(terms, amount_cents, application.id, decision_id)
     await add(session, row)
     if rules.InstrumentKind(row.kind).is_loan:
+        schedule = rules.build_schedule(loan_terms(row))
         await store_version(
             session,
             row,
@@ -137,7 +139,12 @@ async def record_at_decision(
             reason=FIRST_VERSION_REASON,
             base_repaid_cents=0,
             actor=principal.client_id,
-            instalments=rules.build_schedule(loan_terms(row)),
+            instalments=schedule,
+        )
+        await programmes.record_returns(
+            session,
+            envelope_id=application.envelope_id,
+            expected_cents=sum(i.principal_cents + i.interest_cents for i in schedule),
         )
     await events.awarded_event(session, row=row, application=application, code=programme_code)
     return row

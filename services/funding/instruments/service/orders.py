@@ -54,6 +54,9 @@ async def settle(
     if repayment is not None:
         repayment.status = "settled"
         await session.flush()
+        await programmes.record_returns(
+            session, envelope_id=application.envelope_id, repaid_cents=repayment.amount_cents
+        )
         owed = await still_owed(session, row)
         await events.repaid_event(
             session,

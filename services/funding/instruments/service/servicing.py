@@ -154,6 +154,9 @@ async def repay(
         return repayment
     repayment.status = "recorded"
     await add(session, repayment)
+    await programmes.record_returns(
+        session, envelope_id=application.envelope_id, repaid_cents=repayment.amount_cents
+    )
     await events.repaid_event(
         session,
         row=row,
@@ -264,6 +267,9 @@ async def settle_on_envelope(
     )
     if paid:
         locked.paid_cents += amount_cents
+        await programmes.record_returns(
+            session, envelope_id=locked.envelope_id, losses_cents=amount_cents
+        )
     await session.flush()
 
 
@@ -272,7 +278,7 @@ async def recover(
 ) -> Recovery:
     """Money recovered after a call; never more than the call paid."""
     _not_after_today(data.received_on, "received_on")
-    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
     call = await repository.call_of(session, row.id)
     if call is None or call.status != "paid":
@@ -291,6 +297,12 @@ async def recover(
         recorded_by=principal.client_id,
     )
     await add(session, recovery)
+    await programmes.record_returns(
+        session,
+        envelope_id=application.envelope_id,
+        recovered_cents=recovery.amount_cents,
+        losses_cents=-recovery.amount_cents,
+    )
     return recovery
 
 
@@ -322,7 +334,7 @@ async def approve_write_off(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID
 ) -> WriteOff:
     """A second officer approves the write-off (four eyes)."""
-    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
     write_off = await repository.write_off_of(session, row.id)
     if write_off is None or write_off.approved_by is not None:
         raise WriteOffError("no write-off awaits approval on this loan")
@@ -330,5 +342,8 @@ async def approve_write_off(
         raise FourEyesError("the officer who asked for the write-off cannot approve it")
     write_off.approved_by = principal.client_id
     write_off.approved_at = datetime.now(UTC)
+    await programmes.record_returns(
+        session, envelope_id=application.envelope_id, losses_cents=write_off.owed_cents
+    )
     await session.flush()
     return write_off

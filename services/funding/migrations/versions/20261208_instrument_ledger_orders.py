@@ -2,6 +2,9 @@
 ledger posts (ordered, then settled or failed by its answer), a guarantee call in local
 currency a payment it posts; euro repayments and calls stay recorded at once.
 
+Envelopes know what comes back (expected and received repayments, recoveries, losses) and
+a revolving programme re-lends it: ``relendable_cents`` raises the AP and CP bounds.
+
 Revision ID: funding_0006
 Revises: funding_0005
 Create Date: 2026-12-08
@@ -22,8 +25,56 @@ TABLES = {
     "guarantee_calls": ("paid", "'paid', 'ordered', 'failed'"),
 }
 
+RETURNS = (
+    "expected_repayments_cents",
+    "repaid_cents",
+    "recovered_cents",
+    "losses_cents",
+    "relendable_cents",
+)
+BOUNDS = {
+    "committed_within_ap": (
+        "committed_cents <= ap_cents",
+        "committed_cents <= ap_cents + relendable_cents",
+    ),
+    "paid_within_cp": (
+        "paid_cents + ordered_cents <= cp_cents",
+        "paid_cents + ordered_cents <= cp_cents + relendable_cents",
+    ),
+}
+
+
+def _envelope_returns() -> None:
+    op.add_column(
+        "programmes",
+        sa.Column("revolving", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    for column in RETURNS:
+        op.add_column(
+            "envelopes", sa.Column(column, sa.BigInteger(), nullable=False, server_default="0")
+        )
+    op.create_check_constraint(
+        op.f("ck_envelopes_returns_non_negative"),
+        "envelopes",
+        " AND ".join(f"{c} >= 0" for c in RETURNS),
+    )
+    for name, (_, bound) in BOUNDS.items():
+        op.drop_constraint(op.f(f"ck_envelopes_{name}"), "envelopes", type_="check")
+        op.create_check_constraint(op.f(f"ck_envelopes_{name}"), "envelopes", bound)
+
+
+def _drop_envelope_returns() -> None:
+    for name, (bound, _) in BOUNDS.items():
+        op.drop_constraint(op.f(f"ck_envelopes_{name}"), "envelopes", type_="check")
+        op.create_check_constraint(op.f(f"ck_envelopes_{name}"), "envelopes", bound)
+    op.drop_constraint(op.f("ck_envelopes_returns_non_negative"), "envelopes", type_="check")
+    for column in RETURNS:
+        op.drop_column("envelopes", column)
+    op.drop_column("programmes", "revolving")
+
 
 def upgrade() -> None:
+    _envelope_returns()
     for table, (default, statuses) in TABLES.items():
         op.add_column(
             table,
@@ -51,6 +102,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _drop_envelope_returns()
     for table in TABLES:
         for name in ("failed_reason", "ordered_has_order", "status_known"):
             op.drop_constraint(op.f(f"ck_{table}_{name}"), table, type_="check")
