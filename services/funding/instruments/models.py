@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -74,6 +75,10 @@ class Instrument(Base):
     covered_share_percent: Mapped[int | None] = mapped_column(Integer)
     fee_bp: Mapped[int | None] = mapped_column(Integer)
     term_months: Mapped[int | None] = mapped_column(Integer)
+    jobs_declared: Mapped[int | None] = mapped_column(Integer)
+    """Jobs created or kept, as declared at decision."""
+    fee_cents: Mapped[int | None] = mapped_column(BigInteger)
+    """A guarantee's one-off fee on the bank loan, recorded at decision."""
     created_at: Mapped[datetime] = now_on_insert()
 
     __table_args__ = (
@@ -89,6 +94,11 @@ class Instrument(Base):
         ),
         CheckConstraint(
             "bank_loan_cents IS NULL OR bank_loan_cents > 0", name="bank_loan_positive"
+        ),
+        CheckConstraint(
+            "(jobs_declared IS NULL OR jobs_declared >= 0)"
+            " AND (fee_cents IS NULL OR fee_cents >= 0)",
+            name="jobs_and_fee_not_negative",
         ),
     )
 
@@ -216,4 +226,29 @@ class WriteOff(Base):
         CheckConstraint("owed_cents > 0", name="write_off_positive"),
         CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
         CheckConstraint("(approved_by IS NULL) = (approved_at IS NULL)", name="approved_when"),
+    )
+
+
+FOLLOW_UP_YEARS = (1, 3, 5)
+
+
+class FollowUp(Base):
+    """A follow-up of the supported firm, 1, 3 or 5 years after the decision: whether it
+    is still active and its jobs then (survival rates, as the partner networks report)."""
+
+    __tablename__ = "instrument_follow_ups"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    years: Mapped[int] = mapped_column(Integer, nullable=False)
+    observed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    jobs: Mapped[int] = mapped_column(Integer, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("instrument_id", "years", name="uq_follow_up_per_year"),
+        CheckConstraint("years IN (1, 3, 5)", name="years_known"),
+        CheckConstraint("jobs >= 0", name="jobs_not_negative"),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.applications.models import Application
 from services.funding.db.repository import Page, Paging, get, paginate
 from services.funding.instruments.models import (
+    FollowUp,
     GuaranteeCall,
     InstalmentRow,
     Instrument,
@@ -184,7 +185,9 @@ async def report_rows(
             Application.territory,
             decided_year,
             Application.paid_cents,
-            func.coalesce(jobs.c.jobs_created, Application.jobs_created, 0),
+            func.coalesce(
+                jobs.c.jobs_created, Instrument.jobs_declared, Application.jobs_created, 0
+            ),
             func.coalesce(GuaranteeCall.paid_cents, 0),
             func.coalesce(recovered.c.cents, 0),
             WriteOff.approved_at.is_not(None),
@@ -209,3 +212,63 @@ async def report_rows(
     if year is not None:
         statement = statement.where(decided_year == year)
     return list((await session.execute(statement)).all())
+
+
+async def follow_up_of(
+    session: AsyncSession, instrument_id: uuid.UUID, years: int
+) -> FollowUp | None:
+    return await session.scalar(
+        select(FollowUp).where(FollowUp.instrument_id == instrument_id, FollowUp.years == years)
+    )
+
+
+async def follow_ups_page(session: AsyncSession, instrument_id: uuid.UUID, paging: Paging) -> Page:
+    statement = select(FollowUp).where(FollowUp.instrument_id == instrument_id)
+    return await paginate(
+        session, statement, key=FollowUp.id, cursor=paging.cursor, limit=paging.limit
+    )
+
+
+async def report_details(
+    session: AsyncSession, instrument_ids: Sequence[uuid.UUID]
+) -> tuple[
+    dict[uuid.UUID, ScheduleVersion],
+    dict[uuid.UUID, list[InstalmentRow]],
+    dict[uuid.UUID, list[tuple[Any, int]]],
+    dict[uuid.UUID, list[FollowUp]],
+]:
+    """For the report, in four queries whatever the number of loans: each instrument's
+    current schedule version, that version's instalments, the repayments counted and the
+    follow-ups."""
+    latest = (
+        await session.scalars(
+            select(ScheduleVersion)
+            .where(ScheduleVersion.instrument_id.in_(instrument_ids))
+            .ext(distinct_on(ScheduleVersion.instrument_id))
+            .order_by(ScheduleVersion.instrument_id, ScheduleVersion.version.desc())
+        )
+    ).all()
+    versions = {v.instrument_id: v for v in latest}
+    by_schedule: dict[uuid.UUID, list[InstalmentRow]] = {v.id: [] for v in latest}
+    for instalment in await session.scalars(
+        select(InstalmentRow)
+        .where(InstalmentRow.schedule_id.in_(list(by_schedule)))
+        .order_by(InstalmentRow.schedule_id, InstalmentRow.number)
+    ):
+        by_schedule[instalment.schedule_id].append(instalment)
+    received: dict[uuid.UUID, list[tuple[Any, int]]] = {}
+    for repayment in await session.scalars(
+        select(Repayment).where(
+            Repayment.instrument_id.in_(instrument_ids), Repayment.status.in_(COUNTED)
+        )
+    ):
+        received.setdefault(repayment.instrument_id, []).append(
+            (repayment.received_on, repayment.amount_cents)
+        )
+    follow_ups: dict[uuid.UUID, list[FollowUp]] = {}
+    for follow_up in await session.scalars(
+        select(FollowUp).where(FollowUp.instrument_id.in_(instrument_ids))
+    ):
+        follow_ups.setdefault(follow_up.instrument_id, []).append(follow_up)
+    instalments = {v.instrument_id: by_schedule[v.id] for v in latest}
+    return versions, instalments, received, follow_ups

@@ -47,6 +47,9 @@ class LoanTermsIn(Schema):
     bank_loan_cents: Cents | None = Field(
         default=None, description="The bank loan this loan helped obtain (leverage)"
     )
+    jobs_declared: int | None = Field(
+        default=None, ge=0, le=100_000, description="Jobs created or kept, as declared at decision"
+    )
 
 
 class GuaranteeTermsIn(Schema):
@@ -58,6 +61,9 @@ class GuaranteeTermsIn(Schema):
     covered_share_percent: int = Field(ge=1, le=100)
     fee_bp: int = Field(default=0, ge=0, le=10_000)
     term_months: Instalments
+    jobs_declared: int | None = Field(
+        default=None, ge=0, le=100_000, description="Jobs created or kept, as declared at decision"
+    )
 
 
 InstrumentTerms = Annotated[LoanTermsIn | GuaranteeTermsIn, Field(discriminator="kind")]
@@ -80,6 +86,28 @@ class InstrumentRead(Schema):
     covered_share_percent: int | None
     fee_bp: int | None
     term_months: int | None
+    jobs_declared: int | None
+    fee_cents: int | None = Field(description="A guarantee's fee, recorded at decision")
+    created_at: datetime
+
+
+class FollowUpCreate(Schema):
+    """The firm seen 1, 3 or 5 years after the decision."""
+
+    years: Literal[1, 3, 5]
+    observed_on: Day
+    active: bool = Field(description="Whether the firm is still active")
+    jobs: int = Field(ge=0, le=100_000, description="Jobs in the firm then")
+
+
+class FollowUpRead(Schema):
+    id: uuid.UUID
+    instrument_id: uuid.UUID
+    years: int
+    observed_on: date
+    active: bool
+    jobs: int
+    recorded_by: str
     created_at: datetime
 
 
@@ -220,7 +248,15 @@ class ReportRow(Schema):
     losses_cents: int = Field(
         description="Guarantee calls paid less recoveries; what written-off loans still owe"
     )
-    jobs_declared: int
+    jobs_declared: int = Field(
+        description="Jobs at the latest follow-up, else the latest accepted progress report, "
+        "else as declared at decision"
+    )
+    jobs_at_decision: int = Field(description="Jobs created or kept, as declared at decision")
+    fees_cents: int = Field(description="Guarantee fees recorded")
+    survival_1y: float | None = Field(description="Share of firms followed at 1 year still active")
+    survival_3y: float | None
+    survival_5y: float | None
 
 
 ReportKind = Literal["repayable_advance", "honour_loan", "participatory_loan", "guarantee"]

@@ -129,6 +129,8 @@ async def record_at_decision(
     """Store the instrument the decision awarded and, for a loan, its first schedule."""
     check_terms(terms, amount_cents)
     row = _row(terms, amount_cents, application.id, decision_id)
+    if row.kind == rules.InstrumentKind.GUARANTEE:
+        row.fee_cents = guarantee_terms(row).fee_cents  # recorded, never recomputed
     await add(session, row)
     if rules.InstrumentKind(row.kind).is_loan:
         schedule = rules.build_schedule(loan_terms(row))

@@ -16,6 +16,7 @@ from services.funding.applications.service import base as applications
 from services.funding.db.repository import Page, Paging, add
 from services.funding.instruments import events, repository, rules
 from services.funding.instruments.errors import (
+    FollowUpError,
     FourEyesError,
     FutureDateError,
     GuaranteeCallError,
@@ -25,6 +26,7 @@ from services.funding.instruments.errors import (
     WriteOffError,
 )
 from services.funding.instruments.models import (
+    FollowUp,
     GuaranteeCall,
     Instrument,
     Recovery,
@@ -347,3 +349,33 @@ async def approve_write_off(
     )
     await session.flush()
     return write_off
+
+
+async def record_follow_up(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> FollowUp:
+    """The supported firm seen 1, 3 or 5 years on: still active or not, its jobs then; once
+    per age (409 again), never on a day to come."""
+    _not_after_today(data.observed_on, "observed_on")
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    if await repository.follow_up_of(session, row.id, data.years) is not None:
+        raise FollowUpError(
+            f"the {data.years}-year follow-up is already recorded", years=data.years
+        )
+    follow_up = FollowUp(
+        instrument_id=row.id,
+        years=data.years,
+        observed_on=data.observed_on,
+        active=data.active,
+        jobs=data.jobs,
+        recorded_by=principal.client_id,
+    )
+    await add(session, follow_up)
+    return follow_up
+
+
+async def follow_ups(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
+) -> Page:
+    row, _, _ = await load(session, principal, instrument_id)
+    return await repository.follow_ups_page(session, row.id, paging)

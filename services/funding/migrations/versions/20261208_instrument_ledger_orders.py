@@ -5,6 +5,9 @@ currency a payment it posts; euro repayments and calls stay recorded at once.
 Envelopes know what comes back (expected and received repayments, recoveries, losses) and
 a revolving programme re-lends it: ``relendable_cents`` raises the AP and CP bounds.
 
+Jobs declared at decision, the guarantee fee recorded, and follow-ups of the supported
+firms at 1, 3 and 5 years (still active? jobs then) for the survival rates.
+
 Revision ID: funding_0006
 Revises: funding_0005
 Create Date: 2026-12-08
@@ -73,8 +76,51 @@ def _drop_envelope_returns() -> None:
     op.drop_column("programmes", "revolving")
 
 
+def _follow_ups() -> None:
+    op.add_column("instruments", sa.Column("jobs_declared", sa.Integer(), nullable=True))
+    op.add_column("instruments", sa.Column("fee_cents", sa.BigInteger(), nullable=True))
+    op.create_check_constraint(
+        op.f("ck_instruments_jobs_and_fee_not_negative"),
+        "instruments",
+        "(jobs_declared IS NULL OR jobs_declared >= 0) AND (fee_cents IS NULL OR fee_cents >= 0)",
+    )
+    op.execute(
+        "UPDATE instruments SET fee_cents = bank_loan_cents * fee_bp / 10000 "
+        "WHERE kind = 'guarantee' AND fee_bp IS NOT NULL"
+    )
+    op.create_table(
+        "instrument_follow_ups",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("instrument_id", sa.UUID(), nullable=False),
+        sa.Column("years", sa.Integer(), nullable=False),
+        sa.Column("observed_on", sa.Date(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("jobs", sa.Integer(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint("years IN (1, 3, 5)", name=op.f("ck_instrument_follow_ups_years_known")),
+        sa.CheckConstraint("jobs >= 0", name=op.f("ck_instrument_follow_ups_jobs_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["instrument_id"],
+            ["instruments.id"],
+            name=op.f("fk_instrument_follow_ups_instrument_id_instruments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_instrument_follow_ups")),
+        sa.UniqueConstraint("instrument_id", "years", name="uq_follow_up_per_year"),
+    )
+    op.create_index(
+        op.f("ix_instrument_follow_ups_instrument_id"), "instrument_follow_ups", ["instrument_id"]
+    )
+
+
 def upgrade() -> None:
     _envelope_returns()
+    _follow_ups()
     for table, (default, statuses) in TABLES.items():
         op.add_column(
             table,
@@ -102,6 +148,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("instrument_follow_ups")
+    op.drop_constraint(
+        op.f("ck_instruments_jobs_and_fee_not_negative"), "instruments", type_="check"
+    )
+    op.drop_column("instruments", "fee_cents")
+    op.drop_column("instruments", "jobs_declared")
     _drop_envelope_returns()
     for table in TABLES:
         for name in ("failed_reason", "ordered_has_order", "status_known"):
