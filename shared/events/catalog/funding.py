@@ -249,3 +249,21 @@ class GuaranteeCalled(InstrumentMoved):
 
     amount_cents: int = Field(gt=0, description="What the guarantee paid")
     outstanding_cents: int = Field(gt=0, description="What the bank had outstanding")
+
+
+@event_type("proxima.funding.instrument.figures.v1")
+class InstrumentFigures(EventPayload):
+    """The instruments' figures of a territory (every programme, year and kind), as of a
+    day, published again whenever one of its instruments moves: the dashboards show the
+    leverage and the repayment rate beside grants and currencies."""
+
+    territory: str = Field(description="INSEE département code")
+    as_of: str = Field(description="ISO date of the position (repayments due by then)")
+    instruments: int = Field(ge=0)
+    public_cents: int = Field(ge=0, description="Loans disbursed and guarantee caps")
+    bank_loans_cents: int = Field(ge=0, description="Bank loans associated")
+    due_cents: int = Field(ge=0, description="Loan instalments fallen due")
+    repaid_cents: int = Field(ge=0, description="Loan repayments received")
+    losses_cents: int = Field(description="Written-off balances, calls net of recoveries")
+    leverage: float | None = Field(description="Bank credit per euro of public money")
+    repayment_rate: float | None = Field(description="Share of what fell due that came back")

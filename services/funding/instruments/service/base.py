@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,14 +31,12 @@ from services.funding.instruments.models import (
     Instrument,
     ScheduleVersion,
 )
+from services.funding.instruments.service import figures
+from services.funding.instruments.service.clock import today
 from services.funding.programmes import service as programmes
 from shared.auth import Principal
 
 FIRST_VERSION_REASON = "Échéancier initial, calculé à la décision"
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def loan_terms(row: Instrument) -> rules.LoanTerms:
@@ -149,6 +147,7 @@ async def record_at_decision(
             expected_cents=sum(i.principal_cents + i.interest_cents for i in schedule),
         )
     await events.awarded_event(session, row=row, application=application, code=programme_code)
+    await figures.announce(session, application.territory)
     return row
 
 

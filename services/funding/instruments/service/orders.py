@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.applications.service import base as applications
 from services.funding.instruments import events, repository
+from services.funding.instruments.service import figures
 from services.funding.instruments.service.servicing import settle_on_envelope, still_owed
 from services.funding.programmes import service as programmes
 
@@ -66,9 +67,11 @@ async def settle(
             repayment=repayment,
             owed_cents=owed,
         )
+        await figures.announce(session, application.territory)
         return True
     assert call is not None
     call.status = "paid"
     await settle_on_envelope(session, application, call.paid_cents, paid=True)
     await events.called_event(session, row=row, application=application, code=code, call=call)
+    await figures.announce(session, application.territory)
     return True

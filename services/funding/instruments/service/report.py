@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.instruments import repository, rules
 from services.funding.instruments.models import FOLLOW_UP_YEARS
-from services.funding.instruments.service.base import today
+from services.funding.instruments.service.clock import today
 from shared.auth import Principal
 
 
 async def report(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     *,
     programme_code: str | None,
     territory: str | None,

@@ -34,6 +34,7 @@ from services.funding.instruments.models import (
     ScheduleVersion,
     WriteOff,
 )
+from services.funding.instruments.service import figures
 from services.funding.instruments.service.base import (
     current,
     guarantee_terms,
@@ -41,9 +42,9 @@ from services.funding.instruments.service.base import (
     require_guarantee,
     require_loan,
     store_version,
-    today,
     written_off,
 )
+from services.funding.instruments.service.clock import today
 from services.funding.programmes import service as programmes
 from services.funding.programmes.rules.budget import Commitment
 from shared.auth import Principal
@@ -167,6 +168,7 @@ async def repay(
         repayment=repayment,
         owed_cents=owed - repayment.amount_cents,
     )
+    await figures.announce(session, application.territory)
     return repayment
 
 
@@ -238,6 +240,7 @@ async def call_guarantee(
         return call
     await settle_on_envelope(session, application, call.paid_cents, paid=True)
     await events.called_event(session, row=row, application=application, code=code, call=call)
+    await figures.announce(session, application.territory)
     return call
 
 
@@ -347,7 +350,7 @@ async def approve_write_off(
     await programmes.record_returns(
         session, envelope_id=application.envelope_id, losses_cents=write_off.owed_cents
     )
-    await session.flush()
+    await figures.announce(session, application.territory)
     return write_off
 
 
