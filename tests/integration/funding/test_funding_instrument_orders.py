@@ -7,6 +7,7 @@ again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -194,6 +195,22 @@ async def test_a_guarantee_call_in_local_currency_holds_its_credits_until_the_le
     called = [d for k, d in events if k == "proxima.funding.guarantee.called.v1"]
     assert [d["amount_cents"] for d in called] == [1_500_000]
     assert (figures["losses_cents"], figures["recovered_cents"]) == (1_500_000, 0)
+    async with engine_for(funding_db).connect() as conn:
+        published = await conn.execute(
+            text(
+                "SELECT payload FROM outbox WHERE event_type = "
+                "'proxima.funding.instrument.figures.v1' ORDER BY position"
+            )
+        )
+        territory = [json.loads(p)["data"] for (p,) in published]
+    # Published at the award and again when the ledger paid the call (not at the refusal).
+    assert len(territory) == 2
+    assert territory[-1]["territory"] == "38"
+    assert (territory[-1]["public_cents"], territory[-1]["bank_loans_cents"]) == (
+        2_000_000,
+        6_000_000,
+    )
+    assert (territory[-1]["leverage"], territory[-1]["losses_cents"]) == (3.0, 1_500_000)
     ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)
     figures = await funding.envelope_figures()
     assert (figures["losses_cents"], figures["recovered_cents"]) == (1_499_000, 1_000)

@@ -100,7 +100,12 @@ async def _instrument_events(
                 "ORDER BY position"
             )
         )
-        return [(kind, json.loads(payload)["data"]) for kind, payload in rows]
+        # An instrument's own moves; the territory's figures are checked on their own.
+        return [
+            (kind, json.loads(payload)["data"])
+            for kind, payload in rows
+            if kind != "proxima.funding.instrument.figures.v1"
+        ]
 
 
 async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
