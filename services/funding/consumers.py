@@ -9,7 +9,6 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.instruments.service import figures as instrument_figures
 from services.funding.instruments.service import orders as instrument_orders
 from services.funding.tranches import service as tranches
 from services.funding.tranches.errors import TrancheStatusError
@@ -69,8 +68,6 @@ async def _settle(session: AsyncSession, answer: str, raw_order_id: str, **outco
         log.warning(f"{answer}_ignored", order_id=raw_order_id, detail=exc.detail)
         return
     if tranche is not None:
-        if tranche.status == "paid":  # a loan's disbursement moves its territory's figures
-            await instrument_figures.announce_disbursed(session, tranche.application_id)
         return
     settled = await instrument_orders.settle(
         session,

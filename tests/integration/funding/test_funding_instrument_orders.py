@@ -59,6 +59,20 @@ def _settled(order_id: str, units: int) -> PaymentSettled:
     )
 
 
+async def _figures_events(
+    funding_db: str, engine_for: Callable[[str], AsyncEngine]
+) -> list[dict[str, Any]]:
+    """The territory figures funding published, oldest first."""
+    async with engine_for(funding_db).connect() as conn:
+        published = await conn.execute(
+            text(
+                "SELECT payload FROM outbox WHERE event_type = "
+                "'proxima.funding.instrument.figures.v1' ORDER BY position"
+            )
+        )
+        return [json.loads(p)["data"] for (p,) in published]
+
+
 async def _orders(events_db: str, engine_for: Callable[[str], AsyncEngine]) -> list[Any]:
     async with engine_for(events_db).connect() as conn:
         rows = await conn.execute(
@@ -136,6 +150,14 @@ async def test_a_repayment_in_local_currency_counts_once_the_ledger_settles_it(
     events = await _instrument_events(funding_db, engine_for)
     repaid = [d for k, d in events if k == "proxima.funding.instrument.repaid.v1"]
     assert [(d["amount_cents"], d["owed_cents"]) for d in repaid] == [(600_000, 400_000)]
+    territory = await _figures_events(funding_db, engine_for)
+    # At the award (nothing disbursed: no leverage yet), at the disbursement, at the
+    # settled repayment; not at the order nor at the refusal.
+    assert [(f["public_cents"], f["repaid_cents"], f["leverage"]) for f in territory] == [
+        (0, 0, None),
+        (1_000_000, 0, 2.5),
+        (1_000_000, 600_000, 2.5),
+    ]
     figures = await funding.envelope_figures()
     assert (figures["expected_repayments_cents"], figures["repaid_cents"]) == (1_000_000, 600_000)
     assert figures["relendable_cents"] == 0  # the programme is not a revolving fund
@@ -195,14 +217,7 @@ async def test_a_guarantee_call_in_local_currency_holds_its_credits_until_the_le
     called = [d for k, d in events if k == "proxima.funding.guarantee.called.v1"]
     assert [d["amount_cents"] for d in called] == [1_500_000]
     assert (figures["losses_cents"], figures["recovered_cents"]) == (1_500_000, 0)
-    async with engine_for(funding_db).connect() as conn:
-        published = await conn.execute(
-            text(
-                "SELECT payload FROM outbox WHERE event_type = "
-                "'proxima.funding.instrument.figures.v1' ORDER BY position"
-            )
-        )
-        territory = [json.loads(p)["data"] for (p,) in published]
+    territory = await _figures_events(funding_db, engine_for)
     # Published at the award and again when the ledger paid the call (not at the refusal).
     assert len(territory) == 2
     assert territory[-1]["territory"] == "38"
