@@ -227,6 +227,7 @@ async def test_a_guarantee_call_in_local_currency_holds_its_credits_until_the_le
     )
     assert (territory[-1]["leverage"], territory[-1]["losses_cents"]) == (3.0, 1_500_000)
     ok(await client.post(f"{base}/recoveries", json=recovery, headers=OFFICER), 201)
+    assert (await _figures_events(funding_db, engine_for))[-1]["losses_cents"] == 1_499_000
     figures = await funding.envelope_figures()
     assert (figures["losses_cents"], figures["recovered_cents"]) == (1_499_000, 1_000)
 

@@ -1,9 +1,9 @@
 """The instruments' figures of a territory as an event (``instrument.figures``), published
 again in the transaction of every move of one of its instruments (award, disbursement,
-repayment counted, guarantee paid, write-off), so the dashboards and the diagnostics show
-them beside grants without reading funding's tables. The figures are the report's, summed
-over the territory's rows; the repayment rate's due part grows with the days, so each
-event says the day it holds for."""
+repayment counted, rescheduling, guarantee paid, recovery, write-off), so the dashboard
+shows them beside grants without reading funding's tables. The figures are the report's,
+summed over the territory's rows; the repayment rate's due part grows with the days, so
+each event says the day it holds for."""
 
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ async def reschedule(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> dict[str, Any]:
     """A new schedule version spreading what is still owed, with its reason; its view."""
-    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     versions = await repository.versions(session, row.id)
     owed = await still_owed(session, row)
@@ -206,6 +206,7 @@ async def reschedule(
         ),
     )
     (view,) = await _version_views(session, row, [version])
+    await figures.announce(session, application.territory)  # what falls due changed
     return view
 
 
@@ -308,6 +309,7 @@ async def recover(
         recovered_cents=recovery.amount_cents,
         losses_cents=-recovery.amount_cents,
     )
+    await figures.announce(session, application.territory)  # the losses went down
     return recovery
 
 
