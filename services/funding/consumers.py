@@ -1,4 +1,5 @@
-"""Events the funding service consumes: the ledger's answers to payment orders."""
+"""Events the funding service consumes: the ledger's answers to payment orders, a grant
+tranche's or an instrument's (a loan repayment, a guarantee call)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.instruments.service import orders as instrument_orders
 from services.funding.tranches import service as tranches
 from services.funding.tranches.errors import TrancheStatusError
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled
@@ -65,7 +67,17 @@ async def _settle(session: AsyncSession, answer: str, raw_order_id: str, **outco
     except TrancheStatusError as exc:
         log.warning(f"{answer}_ignored", order_id=raw_order_id, detail=exc.detail)
         return
-    if tranche is None:
+    if tranche is not None:
+        return
+    settled = await instrument_orders.settle(
+        session,
+        order_id=order_id,
+        status=outcome["status"],
+        transaction_id=outcome.get("transaction_id"),
+        reason=outcome.get("reason"),
+        paid_units=outcome.get("paid_units"),
+    )
+    if not settled:
         log.warning(f"{answer}_unknown_order", order_id=raw_order_id)
 
 

@@ -17,11 +17,18 @@ without a lot would escape the programme's rules) is paid as a credit lot grante
 funding account, which must be one of the programme's funders, to the beneficiary, through
 ``programme_credits.grant``: the lot expires at ``credit_expires_at`` or, when funding
 names no date, ``DEFAULT_LOT_VALIDITY`` after payment.
+
+Loans and guarantees ride the same saga: a repayment order debits
+the account the borrower linked to the file, only under a debit mandate the borrower gave
+``repayments:<programme>``, and credits the programme's mandated funding account; a guarantee
+call order pays that funding account's money to the account linked to the file. Both are
+answered by the same ``payment.settled`` / ``payment.rejected``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,7 +50,12 @@ from services.ledger.programmes.errors import NotAVoucherCurrency
 from services.ledger.programmes.service import credits as programme_credits
 from services.ledger.transactions.rules import transfer
 from services.ledger.transactions.service import single as transactions
-from shared.events.catalog.funding import PaymentOrdered
+from shared.events.catalog.funding import (
+    GuaranteeCallOrdered,
+    InstrumentOrder,
+    PaymentOrdered,
+    RepaymentOrdered,
+)
 from shared.events.catalog.ledger import PaymentRejected, PaymentSettled
 from shared.events.consumer import Subscription
 from shared.events.envelope import Event
@@ -60,7 +72,19 @@ FUNDING_PRINCIPAL = "funding:{programme}"
 programme's funding account to it, with the envelope's limits."""
 
 
-def funding_actor(order: PaymentOrdered) -> Actor:
+REPAYMENT_PRINCIPAL = "repayments:{programme}"
+"""The principal that collects a programme's loan repayments: it debits only the accounts
+whose holders gave it a debit mandate (a direct debit signed with the loan), and it is not
+``funding:<programme>``, so a borrower's mandate never makes their account a candidate
+funding account of the programme."""
+
+
+def repayment_actor(order: InstrumentOrder) -> Actor:
+    """The actor of a repayment order: it operates nothing and holds no account."""
+    return Actor(REPAYMENT_PRINCIPAL.format(programme=order.programme_code))
+
+
+def funding_actor(order: PaymentOrdered | InstrumentOrder) -> Actor:
     """Funding's orders move money only under the mandates its programme holds: the actor
     operates no currency, whatever the order says."""
     return Actor(FUNDING_PRINCIPAL.format(programme=order.programme_code))
@@ -96,13 +120,9 @@ def _named(value: str, what: str) -> UUID | None:
         raise Unprocessable(f"{what} {value!r} is not an account id") from exc
 
 
-async def resolve(session: AsyncSession, order: PaymentOrdered) -> ResolvedOrder:
-    """The accounts and units of an order: the beneficiary's account is the one it linked to
-    the application; the funding account one the operator mandated to the programme; the
-    amount (euro cents) in the currency's units. An order naming other accounts is refused.
-    """
-    rules = await currencies.currency_rules(session, order.currency)
-    payment = units_for_euro_cents(rules, order.amount)
+async def linked_account(session: AsyncSession, order: PaymentOrdered | InstrumentOrder) -> UUID:
+    """The account the file's holder linked to the application (grants, loans, guarantees
+    are paid to it and a loan is repaid from it)."""
     link = await authority_repo.get_grant_link(
         session, programme_code=order.programme_code, application_id=order.application_id
     )
@@ -111,27 +131,122 @@ async def resolve(session: AsyncSession, order: PaymentOrdered) -> ResolvedOrder
             f"the beneficiary of application {order.application_id} linked no account",
             application_id=order.application_id,
         )
-    named = _named(order.beneficiary_account_id, "beneficiary_account_id")
-    if named is not None and named != link["account_id"]:
-        raise BeneficiaryNotLinked(
-            "the order names another account than the one the beneficiary linked",
-            application_id=order.application_id,
-        )
-    funding = _named(order.funding_account_id, "funding_account_id")
-    if funding is None:  # a named account is checked by the debit's authority instead
-        funding = await authority_repo.mandated_funding_account(
-            session,
-            grantee=funding_actor(order).principal,
-            currency=order.currency,
-            now=datetime.now(UTC),
-        )
-    if funding is None:
+    account: UUID = link["account_id"]
+    return account
+
+
+async def funding_account(
+    session: AsyncSession, order: PaymentOrdered | InstrumentOrder, named: UUID | None = None
+) -> UUID:
+    """The programme's funding account in the order's currency: the one named (its debit
+    is then checked by the mandate), else the one the operator mandated to the programme."""
+    found = named or await authority_repo.mandated_funding_account(
+        session,
+        grantee=funding_actor(order).principal,
+        currency=order.currency,
+        now=datetime.now(UTC),
+    )
+    if found is None:
         raise ProgrammeCurrencyNotBound(
             f"no {order.currency} account is mandated to programme {order.programme_code}",
             currency=order.currency,
             programme_code=order.programme_code,
         )
-    return ResolvedOrder(funding=funding, beneficiary=link["account_id"], payment=payment)
+    return found
+
+
+async def resolve(session: AsyncSession, order: PaymentOrdered) -> ResolvedOrder:
+    """The accounts and units of an order: the beneficiary's account is the one it linked to
+    the application; the funding account one the operator mandated to the programme; the
+    amount (euro cents) in the currency's units. An order naming other accounts is refused.
+    """
+    rules = await currencies.currency_rules(session, order.currency)
+    payment = units_for_euro_cents(rules, order.amount)
+    linked = await linked_account(session, order)
+    named = _named(order.beneficiary_account_id, "beneficiary_account_id")
+    if named is not None and named != linked:
+        raise BeneficiaryNotLinked(
+            "the order names another account than the one the beneficiary linked",
+            application_id=order.application_id,
+        )
+    funding = await funding_account(
+        session, order, _named(order.funding_account_id, "funding_account_id")
+    )
+    return ResolvedOrder(funding=funding, beneficiary=linked, payment=payment)
+
+
+async def _resolve_instrument(session: AsyncSession, order: InstrumentOrder) -> ResolvedOrder:
+    """A loan's or a guarantee's order: the file's linked account, the programme's mandated
+    funding account, the euro cents in units; never a voucher currency (a loan is money
+    lent and repaid, not an earmarked credit)."""
+    if await currencies.currency_kind(session, order.currency) == CurrencyKind.VOUCHER.value:
+        raise Unprocessable(f"loans and guarantees are not paid in voucher {order.currency}")
+    rules = await currencies.currency_rules(session, order.currency)
+    return ResolvedOrder(
+        funding=await funding_account(session, order),
+        beneficiary=await linked_account(session, order),
+        payment=units_for_euro_cents(rules, order.amount),
+    )
+
+
+def _instrument_metadata(order: InstrumentOrder, resolved: ResolvedOrder) -> dict[str, str]:
+    return {
+        "order_id": order.order_id,
+        "application_id": order.application_id,
+        "instrument_id": order.instrument_id,
+        "programme_code": order.programme_code,
+        "euro_cents": str(resolved.payment.euro_cents),
+        "rate": resolved.payment.rate,
+        "rounding": resolved.payment.rounding,
+    }
+
+
+async def _collect_repayment(
+    session: AsyncSession, order: RepaymentOrdered
+) -> tuple[str, ResolvedOrder]:
+    """Debit the borrower's linked account to the programme's funding account, as
+    ``repayments:<programme>``: it holds no authority on the borrower's account but the
+    debit mandate the borrower gave it, so an order without one is refused
+    (no-debit-authority), and the mandate's limits apply."""
+    resolved = await _resolve_instrument(session, order)
+    view = await transactions.post(
+        session,
+        actor=repayment_actor(order),
+        legs=transfer(
+            currency=order.currency,
+            source=resolved.beneficiary,
+            destination=resolved.funding,
+            amount=resolved.payment.units,
+        ),
+        kind="loan_repayment",
+        description=f"loan {order.instrument_id} repayment",
+        metadata=_instrument_metadata(order, resolved),
+        idempotency_key=order.order_id,
+    )
+    return str(view["id"]), resolved
+
+
+async def _pay_guarantee_call(
+    session: AsyncSession, order: GuaranteeCallOrdered
+) -> tuple[str, ResolvedOrder]:
+    """Pay the called guarantee from the programme's funding account (under its mandate) to
+    the account linked to the file."""
+    resolved = await _resolve_instrument(session, order)
+    view = await transactions.post(
+        session,
+        actor=funding_actor(order),
+        legs=transfer(
+            currency=order.currency,
+            source=resolved.funding,
+            destination=resolved.beneficiary,
+            amount=resolved.payment.units,
+        ),
+        kind="guarantee_call",
+        description=f"guarantee {order.instrument_id} call",
+        metadata=_instrument_metadata(order, resolved),
+        idempotency_key=order.order_id,
+    )
+    return str(view["id"]), resolved
 
 
 async def _pay_in_currency(
@@ -189,6 +304,30 @@ async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
     """Pay a grant tranche once per order id, then answer settled or rejected."""
     order = event.data
     assert isinstance(order, PaymentOrdered)
+    await answer_once(session, order, _pay)
+
+
+async def on_repayment_ordered(session: AsyncSession, event: Event) -> None:
+    """Collect a loan repayment once per order id, then answer settled or rejected."""
+    order = event.data
+    assert isinstance(order, RepaymentOrdered)
+    await answer_once(session, order, _collect_repayment)
+
+
+async def on_guarantee_call_ordered(session: AsyncSession, event: Event) -> None:
+    """Pay a called guarantee once per order id, then answer settled or rejected."""
+    order = event.data
+    assert isinstance(order, GuaranteeCallOrdered)
+    await answer_once(session, order, _pay_guarantee_call)
+
+
+async def answer_once(
+    session: AsyncSession,
+    order: Any,
+    pay: Callable[[AsyncSession, Any], Awaitable[tuple[str, ResolvedOrder]]],
+) -> None:
+    """Handle an order once per order id (an idempotency key in the same transaction as the
+    posting), whatever event id it comes under; answer settled or rejected."""
     digest = hashlib.sha256(order.model_dump_json().encode()).hexdigest()
     earlier = await repo.claim_idempotency_key(
         session, client_id=FUNDING_CLIENT, key=order.order_id, request_hash=digest
@@ -200,7 +339,7 @@ async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
     answer: PaymentSettled | PaymentRejected
     try:
         async with session.begin_nested():
-            transaction_id, resolved = await _pay(session, order)
+            transaction_id, resolved = await pay(session, order)
     except (LedgerDomainError, Problem, ValueError) as exc:
         code = str(getattr(exc, "code", "invalid-order"))
         answer = PaymentRejected(order_id=order.order_id, code=code, reason=str(exc))
@@ -223,7 +362,14 @@ async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
 
 
 SUBSCRIPTIONS = (
-    Subscription(group="ledger", handlers={PaymentOrdered.event_type: on_payment_ordered}),
+    Subscription(
+        group="ledger",
+        handlers={
+            PaymentOrdered.event_type: on_payment_ordered,
+            RepaymentOrdered.event_type: on_repayment_ordered,
+            GuaranteeCallOrdered.event_type: on_guarantee_call_ordered,
+        },
+    ),
 )
 
 

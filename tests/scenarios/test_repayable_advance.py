@@ -1,13 +1,16 @@
 """A repayable advance through the gateway, on real Kafka: the committee awards it with its
 terms, the ledger disburses its principal in local currency under the operator's mandate
 (the grants' payment saga), the project repays part, falls behind, is rescheduled with a
-reason and repays the rest; a guaranteed bank loan of another file defaults and the
-guarantee pays its share up to its cap; the instruments' report shows the leverage, the
-repayment rate and the losses that the API's own figures add up to."""
+reason and repays the rest (its first instalment collected by the ledger as a direct
+debit under the project's mandate to the programme's collection of repayments); a
+guaranteed bank loan of another file defaults and the guarantee pays its share up to its
+cap; the instruments' report shows the leverage, the repayment rate and the losses that
+the API's own figures add up to, and the dashboard summary the same leverage and rate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,8 +72,33 @@ def test_an_advance_is_disbursed_by_the_ledger_repaid_late_rescheduled_and_repai
         ("2025-10-10", 1_000_000),
         ("2026-01-10", 1_000_000),
     ]
-    repayment = {"amount_cents": 1_000_000, "received_on": "2025-07-10", "reference": "VIR-1"}
-    officer.ok("POST", f"{base}/repayments", 201, json=repayment)
+    direct_debit = {
+        "grantee": f"repayments:{grant_flow.PROGRAMME}",
+        "may_read": False,
+        "max_per_payment": 1_000_000,
+        "max_per_period": 3_000_000,
+        "period": "year",
+        "expires_at": "2099-01-01T00:00:00Z",
+        "purpose": "Prélèvement des échéances de l'avance remboursable",
+    }
+    applicant.ok("POST", f"/ledger/accounts/{accounts['project']}/mandates", 201, json=direct_debit)
+    repayment = {
+        "amount_cents": 1_000_000,
+        "received_on": "2025-07-10",
+        "reference": "PRLV-1",
+        "currency_code": grant_flow.CURRENCY,
+    }
+    ordered = officer.ok("POST", f"{base}/repayments", 201, json=repayment)
+    assert ordered["status"] == "ordered"
+    collected = _until(
+        lambda: officer.ok("GET", f"{base}/repayments")["items"][0],
+        lambda r: r["status"] != "ordered",
+    )
+    assert collected["status"] == "settled", collected
+    after = admin.ok("GET", f"/ledger/accounts/{accounts['project']}/balance")
+    assert after["posted"] == balance["posted"] - collected["paid_units"]
+    tx = admin.ok("GET", f"/ledger/transactions/{collected['transaction_id']}")
+    assert tx["kind"] == "loan_repayment"
     late = officer.ok("GET", f"{base}/position", params={"as_of": "2025-11-09"})
     assert (late["state"], late["arrears_cents"], late["days_in_arrears"]) == (
         "in_arrears",
@@ -103,6 +131,50 @@ def test_an_advance_is_disbursed_by_the_ledger_repaid_late_rescheduled_and_repai
     assert row["leverage"] == round(2_400_000 / 900_000, 4)
     csv = admin.http.get("/funding/instruments/report.csv")
     assert csv.status_code == 200 and "Taux de remboursement" in csv.text
+
+    # The dashboard's figures for the territory are the API's sums.
+    public = sum(
+        r["amount_cents"] if r["kind"] == "guarantee" else r["disbursed_cents"] for r in report
+    )
+    bank = sum(r["bank_loans_cents"] for r in report)
+    due = sum(r["due_cents"] for r in report)
+    repaid_total = sum(r["repaid_cents"] for r in report)
+    expected = {
+        "territory": "38",
+        "leverage": round(bank / public, 4),
+        "repayment_rate": round(min(repaid_total, due) / due, 4),
+    }
+    dashboard_tok = role_token(
+        gw,
+        admin_tok,
+        client_id="tableau-de-bord",
+        role="dashboard",
+        scopes=["dashboard:read"],
+        tenants={"currencies": ["*"], "programmes": ["*"], "territories": ["*"]},
+    )
+
+    def territory_figures() -> dict[str, Any]:
+        response = httpx.get(
+            f"{gw}/api/dashboard/summary",
+            headers={"Authorization": f"Bearer {dashboard_tok}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        summary = response.json()
+        found = [i for i in summary["instruments"] if i["territory"] == "38"]
+        return {k: found[0][k] for k in expected} if found else {}
+
+    assert _until(territory_figures, lambda f: f == expected) == expected
+
+
+def _until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 90) -> Any:
+    """Poll ``read`` until ``done`` (events cross Kafka between services); the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.5)
 
 
 def _rotated(gw: str, admin_tok: str, client_id: str) -> grant_flow.As:

@@ -57,3 +57,9 @@ class FourEyesError(FundingDomainError):
     """The officer who asked for a write-off cannot approve it too."""
 
     status, code, title = 403, "four-eyes", "A second officer must approve"
+
+
+class FollowUpError(FundingDomainError):
+    """A firm is followed once at each of 1, 3 and 5 years."""
+
+    status, code, title = 409, "follow-up-recorded", "This follow-up is already recorded"

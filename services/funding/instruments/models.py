@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -16,12 +17,42 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.funding.db.base import Base, now_on_insert, one_of, required_fk, uuid_pk
 
 KINDS = ("repayable_advance", "honour_loan", "participatory_loan", "guarantee")
 FREQUENCIES = ("monthly", "quarterly", "semiannual", "annual")
+REPAYMENT_STATUSES = ("recorded", "ordered", "settled", "failed")
+"""``recorded``: euros the treasury received, counted at once; ``ordered``: a direct debit
+sent to the ledger; ``settled`` or ``failed``: the ledger's answer. Only recorded and
+settled repayments count against the schedule."""
+CALL_STATUSES = ("paid", "ordered", "failed")
+"""``paid``: a euro call the treasury paid at once; ``ordered``: a call sent to the ledger
+(its CP reserved); ``paid`` or ``failed``: the ledger's answer."""
+
+
+class LedgerOrder:
+    """Columns of a movement the ledger posts for an instrument (the grants' saga shape):
+    the order sent, the currency, and the ledger's answer."""
+
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
+    currency_code: Mapped[str | None] = mapped_column(String(20))
+    transaction_id: Mapped[str | None] = mapped_column(String(100))
+    paid_units: Mapped[int | None] = mapped_column(BigInteger)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+def _order_checks(done: str, statuses: tuple[str, ...]) -> tuple[CheckConstraint, ...]:
+    return (
+        CheckConstraint(one_of("status", statuses), name="status_known"),
+        CheckConstraint(
+            f"status = '{done}' OR (order_id IS NOT NULL AND currency_code IS NOT NULL)",
+            name="ordered_has_order",
+        ),
+        CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL", name="failed_reason"),
+    )
 
 
 class Instrument(Base):
@@ -44,6 +75,10 @@ class Instrument(Base):
     covered_share_percent: Mapped[int | None] = mapped_column(Integer)
     fee_bp: Mapped[int | None] = mapped_column(Integer)
     term_months: Mapped[int | None] = mapped_column(Integer)
+    jobs_declared: Mapped[int | None] = mapped_column(Integer)
+    """Jobs created or kept, as declared at decision."""
+    fee_cents: Mapped[int | None] = mapped_column(BigInteger)
+    """A guarantee's one-off fee on the bank loan, recorded at decision."""
     created_at: Mapped[datetime] = now_on_insert()
 
     __table_args__ = (
@@ -59,6 +94,11 @@ class Instrument(Base):
         ),
         CheckConstraint(
             "bank_loan_cents IS NULL OR bank_loan_cents > 0", name="bank_loan_positive"
+        ),
+        CheckConstraint(
+            "(jobs_declared IS NULL OR jobs_declared >= 0)"
+            " AND (fee_cents IS NULL OR fee_cents >= 0)",
+            name="jobs_and_fee_not_negative",
         ),
     )
 
@@ -104,8 +144,9 @@ class InstalmentRow(Base):
     )
 
 
-class Repayment(Base):
-    """A repayment received on a loan (recorded through the funding API)."""
+class Repayment(LedgerOrder, Base):
+    """A repayment received on a loan: euros recorded through the funding API, or a local
+    currency direct debit the ledger posts under the borrower's mandate."""
 
     __tablename__ = "instrument_repayments"
 
@@ -115,13 +156,20 @@ class Repayment(Base):
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
     reference: Mapped[str | None] = mapped_column(String(100))
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="recorded", server_default="recorded"
+    )
     created_at: Mapped[datetime] = now_on_insert()
 
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="repayment_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="repayment_positive"),
+        *_order_checks("recorded", REPAYMENT_STATUSES),
+    )
 
 
-class GuaranteeCall(Base):
-    """A guarantee called on the bank's default: what it paid (at most once)."""
+class GuaranteeCall(LedgerOrder, Base):
+    """A guarantee called on the bank's default: what it paid (at most once), in euros by
+    the treasury or through the ledger to the account linked to the file (the lender's)."""
 
     __tablename__ = "guarantee_calls"
 
@@ -131,11 +179,15 @@ class GuaranteeCall(Base):
     outstanding_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="paid", server_default="paid"
+    )
     created_at: Mapped[datetime] = now_on_insert()
 
     __table_args__ = (
         UniqueConstraint("instrument_id", name="uq_guarantee_called_once"),
         CheckConstraint("outstanding_cents > 0 AND paid_cents > 0", name="call_positive"),
+        *_order_checks("paid", CALL_STATUSES),
     )
 
 
@@ -174,4 +226,29 @@ class WriteOff(Base):
         CheckConstraint("owed_cents > 0", name="write_off_positive"),
         CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
         CheckConstraint("(approved_by IS NULL) = (approved_at IS NULL)", name="approved_when"),
+    )
+
+
+FOLLOW_UP_YEARS = (1, 3, 5)
+
+
+class FollowUp(Base):
+    """A follow-up of the supported firm, 1, 3 or 5 years after the decision: whether it
+    is still active and its jobs then (survival rates, as the partner networks report)."""
+
+    __tablename__ = "instrument_follow_ups"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    instrument_id: Mapped[uuid.UUID] = required_fk("instruments.id")
+    years: Mapped[int] = mapped_column(Integer, nullable=False)
+    observed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    jobs: Mapped[int] = mapped_column(Integer, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = now_on_insert()
+
+    __table_args__ = (
+        UniqueConstraint("instrument_id", "years", name="uq_follow_up_per_year"),
+        CheckConstraint("years IN (1, 3, 5)", name="years_known"),
+        CheckConstraint("jobs >= 0", name="jobs_not_negative"),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.applications.models import Application
 from services.funding.db.repository import Page, Paging, get, paginate
 from services.funding.instruments.models import (
+    FollowUp,
     GuaranteeCall,
     InstalmentRow,
     Instrument,
@@ -67,9 +68,36 @@ async def instalments(session: AsyncSession, schedule_id: uuid.UUID) -> Sequence
     return rows.all()
 
 
+COUNTED = ("recorded", "settled")
+"""Repayments that count against the schedule: euros recorded, ledger debits settled."""
+
+
 async def repayments(session: AsyncSession, instrument_id: uuid.UUID) -> Sequence[Repayment]:
-    rows = await session.scalars(select(Repayment).where(Repayment.instrument_id == instrument_id))
+    """The repayments received (recorded or settled by the ledger), not orders in flight."""
+    rows = await session.scalars(
+        select(Repayment).where(
+            Repayment.instrument_id == instrument_id, Repayment.status.in_(COUNTED)
+        )
+    )
     return rows.all()
+
+
+async def in_flight_cents(session: AsyncSession, instrument_id: uuid.UUID) -> int:
+    """What the repayment orders the ledger has not answered yet will collect."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Repayment.amount_cents), 0)).where(
+            Repayment.instrument_id == instrument_id, Repayment.status == "ordered"
+        )
+    )
+    return int(total or 0)
+
+
+async def repayment_by_order(session: AsyncSession, order_id: uuid.UUID) -> Repayment | None:
+    return await session.scalar(select(Repayment).where(Repayment.order_id == order_id))
+
+
+async def call_by_order(session: AsyncSession, order_id: uuid.UUID) -> GuaranteeCall | None:
+    return await session.scalar(select(GuaranteeCall).where(GuaranteeCall.order_id == order_id))
 
 
 async def repayments_page(session: AsyncSession, instrument_id: uuid.UUID, paging: Paging) -> Page:
@@ -124,7 +152,7 @@ async def readable_page(
 
 async def report_rows(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     *,
     programme_code: str | None,
     territory: str | None,
@@ -157,7 +185,9 @@ async def report_rows(
             Application.territory,
             decided_year,
             Application.paid_cents,
-            func.coalesce(jobs.c.jobs_created, Application.jobs_created, 0),
+            func.coalesce(
+                jobs.c.jobs_created, Instrument.jobs_declared, Application.jobs_created, 0
+            ),
             func.coalesce(GuaranteeCall.paid_cents, 0),
             func.coalesce(recovered.c.cents, 0),
             WriteOff.approved_at.is_not(None),
@@ -165,13 +195,17 @@ async def report_rows(
         .join(Application, Application.id == Instrument.application_id)
         .join(Envelope, Envelope.id == Application.envelope_id)
         .join(Programme, Programme.id == Application.programme_id)
-        .outerjoin(GuaranteeCall, GuaranteeCall.instrument_id == Instrument.id)
+        .outerjoin(
+            GuaranteeCall,
+            (GuaranteeCall.instrument_id == Instrument.id) & (GuaranteeCall.status == "paid"),
+        )
         .outerjoin(recovered, recovered.c.instrument_id == Instrument.id)
         .outerjoin(WriteOff, WriteOff.instrument_id == Instrument.id)
         .outerjoin(jobs, jobs.c.application_id == Instrument.application_id)
-        .where(*_visible(principal))
         .order_by(Instrument.id)
     )
+    if principal is not None:  # None: the service's own figures, every file counted
+        statement = statement.where(*_visible(principal))
     if programme_code is not None:
         statement = statement.where(Programme.code == programme_code)
     if territory is not None:
@@ -179,3 +213,63 @@ async def report_rows(
     if year is not None:
         statement = statement.where(decided_year == year)
     return list((await session.execute(statement)).all())
+
+
+async def follow_up_of(
+    session: AsyncSession, instrument_id: uuid.UUID, years: int
+) -> FollowUp | None:
+    return await session.scalar(
+        select(FollowUp).where(FollowUp.instrument_id == instrument_id, FollowUp.years == years)
+    )
+
+
+async def follow_ups_page(session: AsyncSession, instrument_id: uuid.UUID, paging: Paging) -> Page:
+    statement = select(FollowUp).where(FollowUp.instrument_id == instrument_id)
+    return await paginate(
+        session, statement, key=FollowUp.id, cursor=paging.cursor, limit=paging.limit
+    )
+
+
+async def report_details(
+    session: AsyncSession, instrument_ids: Sequence[uuid.UUID]
+) -> tuple[
+    dict[uuid.UUID, ScheduleVersion],
+    dict[uuid.UUID, list[InstalmentRow]],
+    dict[uuid.UUID, list[tuple[Any, int]]],
+    dict[uuid.UUID, list[FollowUp]],
+]:
+    """For the report, in four queries whatever the number of loans: each instrument's
+    current schedule version, that version's instalments, the repayments counted and the
+    follow-ups."""
+    latest = (
+        await session.scalars(
+            select(ScheduleVersion)
+            .where(ScheduleVersion.instrument_id.in_(instrument_ids))
+            .ext(distinct_on(ScheduleVersion.instrument_id))
+            .order_by(ScheduleVersion.instrument_id, ScheduleVersion.version.desc())
+        )
+    ).all()
+    versions = {v.instrument_id: v for v in latest}
+    by_schedule: dict[uuid.UUID, list[InstalmentRow]] = {v.id: [] for v in latest}
+    for instalment in await session.scalars(
+        select(InstalmentRow)
+        .where(InstalmentRow.schedule_id.in_(list(by_schedule)))
+        .order_by(InstalmentRow.schedule_id, InstalmentRow.number)
+    ):
+        by_schedule[instalment.schedule_id].append(instalment)
+    received: dict[uuid.UUID, list[tuple[Any, int]]] = {}
+    for repayment in await session.scalars(
+        select(Repayment).where(
+            Repayment.instrument_id.in_(instrument_ids), Repayment.status.in_(COUNTED)
+        )
+    ):
+        received.setdefault(repayment.instrument_id, []).append(
+            (repayment.received_on, repayment.amount_cents)
+        )
+    follow_ups: dict[uuid.UUID, list[FollowUp]] = {}
+    for follow_up in await session.scalars(
+        select(FollowUp).where(FollowUp.instrument_id.in_(instrument_ids))
+    ):
+        follow_ups.setdefault(follow_up.instrument_id, []).append(follow_up)
+    instalments = {v.instrument_id: by_schedule[v.id] for v in latest}
+    return versions, instalments, received, follow_ups

@@ -14,6 +14,8 @@ from services.funding.http.pagination import Page, PageParams, page_of
 from services.funding.http.responses import errors
 from services.funding.http.scopes import Payer, Reader
 from services.funding.instruments.schemas import (
+    FollowUpCreate,
+    FollowUpRead,
     GuaranteeCallCreate,
     GuaranteeCallRead,
     InstrumentRead,
@@ -47,8 +49,9 @@ async def instruments_report(
     year: YearFilter = None,
 ) -> Any:
     """Per programme, territory, year of decision and instrument: amounts, associated bank
-    loans, leverage (bank credit ÷ public money), repayment rate, losses, jobs declared.
-    One row per group (at most programmes × territories × years × 4 kinds)."""
+    loans, leverage (bank credit ÷ public money), repayment rate, losses, guarantee fees,
+    jobs declared at decision and since, survival at 1, 3 and 5 years. One row per group
+    (at most programmes × territories × years × 4 kinds)."""
     return await report.report(
         session, principal, programme_code=programme_code, territory=territory, year=year
     )
@@ -213,3 +216,29 @@ async def request_write_off(
 async def approve_write_off(instrument_id: uuid.UUID, session: DbSession, principal: Payer) -> Any:
     """Approve a write-off asked by another officer (403 to the one who asked)."""
     return await servicing.approve_write_off(session, principal, instrument_id)
+
+
+@router.post(
+    "/instruments/{instrument_id}/follow-ups",
+    status_code=201,
+    response_model=FollowUpRead,
+    responses=errors(),
+)
+async def record_follow_up(
+    instrument_id: uuid.UUID, body: FollowUpCreate, session: DbSession, principal: Payer
+) -> Any:
+    """The supported firm seen 1, 3 or 5 years after the decision: still active, its jobs
+    (the report's survival rates); once per age."""
+    return await servicing.record_follow_up(session, principal, instrument_id, body)
+
+
+@router.get(
+    "/instruments/{instrument_id}/follow-ups",
+    response_model=Page[FollowUpRead],
+    responses=errors(),
+)
+async def list_follow_ups(
+    instrument_id: uuid.UUID, session: DbSession, principal: Reader, page: PageParams
+) -> Any:
+    rows, cursor = await servicing.follow_ups(session, principal, instrument_id, page)
+    return page_of(rows, cursor, FollowUpRead)

@@ -279,3 +279,11 @@ def leverage(bank_credit_cents: int, public_cents: int) -> float | None:
     if public_cents <= 0:
         return None
     return round(bank_credit_cents / public_cents, 4)
+
+
+def survival(active: int, followed: int) -> float | None:
+    """Share of the firms followed at a given age that are still active; None when none
+    was followed at that age yet."""
+    if followed <= 0:
+        return None
+    return round(active / followed, 4)

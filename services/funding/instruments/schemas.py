@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from services.funding.http.fields import Cents, LongText, Name, Schema, ShortText
 from services.funding.instruments.rules import Frequency
@@ -22,6 +22,13 @@ def _plausible(value: date) -> date:
 
 
 Day = Annotated[date, AfterValidator(_plausible)]
+LedgerCurrency = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,19}$")] | None,
+    Field(
+        description="A local currency: the ledger posts the movement (an order answered by "
+        "its event); absent: euros the treasury moved, recorded at once",
+    ),
+]
 Instalments = Annotated[int, Field(ge=1, le=600)]
 
 
@@ -40,6 +47,9 @@ class LoanTermsIn(Schema):
     bank_loan_cents: Cents | None = Field(
         default=None, description="The bank loan this loan helped obtain (leverage)"
     )
+    jobs_declared: int | None = Field(
+        default=None, ge=0, le=100_000, description="Jobs created or kept, as declared at decision"
+    )
 
 
 class GuaranteeTermsIn(Schema):
@@ -51,6 +61,9 @@ class GuaranteeTermsIn(Schema):
     covered_share_percent: int = Field(ge=1, le=100)
     fee_bp: int = Field(default=0, ge=0, le=10_000)
     term_months: Instalments
+    jobs_declared: int | None = Field(
+        default=None, ge=0, le=100_000, description="Jobs created or kept, as declared at decision"
+    )
 
 
 InstrumentTerms = Annotated[LoanTermsIn | GuaranteeTermsIn, Field(discriminator="kind")]
@@ -73,6 +86,28 @@ class InstrumentRead(Schema):
     covered_share_percent: int | None
     fee_bp: int | None
     term_months: int | None
+    jobs_declared: int | None
+    fee_cents: int | None = Field(description="A guarantee's fee, recorded at decision")
+    created_at: datetime
+
+
+class FollowUpCreate(Schema):
+    """The firm seen 1, 3 or 5 years after the decision."""
+
+    years: Literal[1, 3, 5]
+    observed_on: Day
+    active: bool = Field(description="Whether the firm is still active")
+    jobs: int = Field(ge=0, le=100_000, description="Jobs in the firm then")
+
+
+class FollowUpRead(Schema):
+    id: uuid.UUID
+    instrument_id: uuid.UUID
+    years: int
+    observed_on: date
+    active: bool
+    jobs: int
+    recorded_by: str
     created_at: datetime
 
 
@@ -107,6 +142,7 @@ class RepaymentCreate(Schema):
     amount_cents: Cents
     received_on: Day
     reference: ShortText | None = None
+    currency_code: LedgerCurrency = None
 
 
 class RepaymentRead(Schema):
@@ -116,6 +152,15 @@ class RepaymentRead(Schema):
     received_on: date
     reference: str | None
     recorded_by: str
+    status: Literal["recorded", "ordered", "settled", "failed"] = Field(
+        description="recorded: euros, counted at once; ordered: a direct debit sent to the "
+        "ledger; settled or failed: its answer (only recorded and settled ones count)"
+    )
+    order_id: uuid.UUID | None
+    currency_code: str | None
+    transaction_id: str | None
+    paid_units: int | None
+    failure_reason: str | None
     created_at: datetime
 
 
@@ -136,6 +181,7 @@ class PositionRead(Schema):
 class GuaranteeCallCreate(Schema):
     defaulted_on: Day
     outstanding_cents: Cents = Field(description="What the bank still had outstanding")
+    currency_code: LedgerCurrency = None
 
 
 class GuaranteeCallRead(Schema):
@@ -144,6 +190,15 @@ class GuaranteeCallRead(Schema):
     defaulted_on: date
     outstanding_cents: int
     paid_cents: int
+    status: Literal["paid", "ordered", "failed"] = Field(
+        description="paid: by the treasury in euros, or by the ledger's answer; ordered: "
+        "sent to the ledger (the payment credits reserved); failed: refused, may be called again"
+    )
+    order_id: uuid.UUID | None
+    currency_code: str | None
+    transaction_id: str | None
+    paid_units: int | None
+    failure_reason: str | None
     created_at: datetime
 
 
@@ -193,7 +248,15 @@ class ReportRow(Schema):
     losses_cents: int = Field(
         description="Guarantee calls paid less recoveries; what written-off loans still owe"
     )
-    jobs_declared: int
+    jobs_declared: int = Field(
+        description="Jobs at the latest follow-up, else the latest accepted progress report, "
+        "else as declared at decision"
+    )
+    jobs_at_decision: int = Field(description="Jobs created or kept, as declared at decision")
+    fees_cents: int = Field(description="Guarantee fees recorded")
+    survival_1y: float | None = Field(description="Share of firms followed at 1 year still active")
+    survival_3y: float | None
+    survival_5y: float | None
 
 
 ReportKind = Literal["repayable_advance", "honour_loan", "participatory_loan", "guarantee"]

@@ -29,6 +29,11 @@ class Programme(Base):
     intermediate_percents: Mapped[list[int]] = mapped_column(
         ARRAY(Integer), nullable=False, server_default="{}"
     )
+    # A revolving fund re-lends what comes back: repayments and recoveries received on its
+    # envelopes raise their AP and CP by as much (``Envelope.relendable_cents``).
+    revolving: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default="false"
+    )
     created_at: Mapped[datetime] = now_on_insert()
 
     __table_args__ = (
@@ -37,11 +42,22 @@ class Programme(Base):
     )
 
 
+def _returns() -> Mapped[int]:
+    return mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+
+
 class Envelope(Base):
     """A programme's budget for one year: commitment credits (AP) and payment credits (CP).
 
     ``ordered_cents`` are payments sent to the payer and not yet confirmed: they already
     count against the commitment and the CP, so two orders can never overspend together.
+
+    What comes back, for loans and guarantees: ``expected_repayments_cents`` is what the
+    loans decided on this envelope are to repay (their first schedules),
+    ``repaid_cents`` what was received, ``recovered_cents`` what guarantee calls recovered,
+    ``losses_cents`` what written-off loans still owed plus guarantee calls net of
+    recoveries; ``relendable_cents`` (revolving programmes only) is what came back and may
+    be committed and paid again, on top of AP and CP.
     """
 
     __tablename__ = "envelopes"
@@ -55,6 +71,11 @@ class Envelope(Base):
     committed_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     ordered_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     paid_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    expected_repayments_cents: Mapped[int] = _returns()
+    repaid_cents: Mapped[int] = _returns()
+    recovered_cents: Mapped[int] = _returns()
+    losses_cents: Mapped[int] = _returns()
+    relendable_cents: Mapped[int] = _returns()
     delegated_to: Mapped[str | None] = mapped_column(String(200))
     delegated_territories: Mapped[list[str] | None] = mapped_column(ARRAY(String(5)))
     created_at: Mapped[datetime] = now_on_insert()
@@ -66,11 +87,20 @@ class Envelope(Base):
             " AND paid_cents >= 0",
             name="non_negative",
         ),
-        CheckConstraint("committed_cents <= ap_cents", name="committed_within_ap"),
+        CheckConstraint(
+            "expected_repayments_cents >= 0 AND repaid_cents >= 0 AND recovered_cents >= 0"
+            " AND losses_cents >= 0 AND relendable_cents >= 0",
+            name="returns_non_negative",
+        ),
+        CheckConstraint(
+            "committed_cents <= ap_cents + relendable_cents", name="committed_within_ap"
+        ),
         CheckConstraint(
             "paid_cents + ordered_cents <= committed_cents", name="paid_within_committed"
         ),
-        CheckConstraint("paid_cents + ordered_cents <= cp_cents", name="paid_within_cp"),
+        CheckConstraint(
+            "paid_cents + ordered_cents <= cp_cents + relendable_cents", name="paid_within_cp"
+        ),
         CheckConstraint(
             "(delegated_to IS NULL) = (delegated_territories IS NULL)", name="delegation_complete"
         ),

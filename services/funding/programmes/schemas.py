@@ -35,6 +35,11 @@ class ProgrammeCreate(Schema):
     intermediate_percents: list[Annotated[int, Field(ge=1, le=99)]] = Field(
         default_factory=list, max_length=5, description="One tranche per accepted report"
     )
+    revolving: bool = Field(
+        default=False,
+        description="A revolving fund: loan repayments and guarantee recoveries received "
+        "may be committed and paid again, on top of AP and CP",
+    )
 
 
 class ProgrammeRead(Schema):
@@ -48,6 +53,7 @@ class ProgrammeRead(Schema):
     convention_threshold_cents: int
     advance_percent: int
     intermediate_percents: list[int]
+    revolving: bool
     created_at: datetime
 
 
@@ -80,6 +86,17 @@ class EnvelopeRead(Schema):
     committed_cents: int
     ordered_cents: int
     paid_cents: int
+    expected_repayments_cents: int = Field(
+        description="What the loans decided on this envelope are to repay (first schedules)"
+    )
+    repaid_cents: int = Field(description="Loan repayments received")
+    recovered_cents: int = Field(description="Recovered after guarantee calls")
+    losses_cents: int = Field(
+        description="Written-off loans' balances and guarantee calls net of recoveries"
+    )
+    relendable_cents: int = Field(
+        description="Revolving programmes: what came back, which AP and CP may use again"
+    )
     delegated_to: str | None
     delegated_territories: list[str] | None
     created_at: datetime

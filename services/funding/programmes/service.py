@@ -44,6 +44,7 @@ async def create_programme(session: AsyncSession, principal: Principal, data: An
         convention_threshold_cents=data.convention_threshold_cents,
         advance_percent=data.advance_percent,
         intermediate_percents=list(data.intermediate_percents),
+        revolving=data.revolving,
     )
     await insert_unique(session, row, f"programme {data.code!r}")
     return row
@@ -197,10 +198,11 @@ async def assign_accompanist(
 
 
 def _figures(row: Envelope) -> budget.Envelope:
-    """The envelope's budget value; ordered payments already count as paid."""
+    """The envelope's budget value; ordered payments already count as paid, and what a
+    revolving fund got back may be committed and paid again."""
     return budget.Envelope(
-        ap_cents=row.ap_cents,
-        cp_cents=row.cp_cents,
+        ap_cents=row.ap_cents + row.relendable_cents,
+        cp_cents=row.cp_cents + row.relendable_cents,
         committed_cents=row.committed_cents,
         paid_cents=row.paid_cents + row.ordered_cents,
     )
@@ -269,4 +271,29 @@ async def settle_payment(
     locked.ordered_cents -= amount_cents
     if paid:
         locked.paid_cents += amount_cents
+    return locked
+
+
+async def record_returns(
+    session: AsyncSession,
+    *,
+    envelope_id: uuid.UUID,
+    expected_cents: int = 0,
+    repaid_cents: int = 0,
+    recovered_cents: int = 0,
+    losses_cents: int = 0,
+) -> Envelope:
+    """What comes back on a loan or a guarantee, under the envelope's lock: repayments
+    expected (at decision), received, recovered, and losses (a recovery lowers them). A
+    revolving programme may re-lend what was received or recovered."""
+    await session.flush()  # the locked read refreshes the row: pending changes first
+    locked = await repository.envelope(session, envelope_id, lock=True)
+    owner = await repository.programme(session, locked.programme_id)
+    locked.expected_repayments_cents += expected_cents
+    locked.repaid_cents += repaid_cents
+    locked.recovered_cents += recovered_cents
+    locked.losses_cents += losses_cents
+    if owner.revolving:
+        locked.relendable_cents += repaid_cents + recovered_cents
+    await session.flush()
     return locked

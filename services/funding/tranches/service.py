@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.applications.models import Application
 from services.funding.applications.service import base as applications
 from services.funding.db.repository import Page, Paging, add, page_of_file
+from services.funding.instruments.service import figures as instrument_figures
 from services.funding.programmes import service as programmes
 from services.funding.programmes.models import Programme
 from services.funding.programmes.rules.budget import Commitment
@@ -304,6 +305,8 @@ async def settle(
         session, tranche=tranche, application=application, envelope=envelope, programme=programme
     )
     await announce_payable(session, application, programme)
+    if status == "paid":  # a loan's disbursement moves its territory's figures
+        await instrument_figures.announce_disbursed(session, application.id)
     return tranche
 
 

@@ -4,6 +4,10 @@ and ``/api/dashboard/summary`` always agree.
 
 Grants: *committed* is what envelopes committed to applications minus what was released,
 *ordered* what tranches were ordered for payment, *paid* what was actually paid.
+
+Loans and guarantees: funding's ``instrument.figures`` are kept as territory metrics
+(``instruments_leverage``, ``instruments_repayment_rate``, the latest value wins) and laid
+out in their own ``instruments`` section.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from services.gateway.stream.rules import (
     AGGREGATE_TYPE,
     BUDGET_COMMITTED_TYPE,
     BUDGET_RELEASED_TYPE,
+    INSTRUMENT_FIGURES_TYPE,
     PAYMENT_ORDERED_TYPE,
     PAYMENT_PAID_TYPE,
     TRANSACTION_TYPE,
@@ -25,6 +30,7 @@ from services.gateway.stream.rules import (
 )
 
 ENGINE_METRIC = re.compile(r"^(?:engine_)?share_(?P<engine>productive|residential|public|social)$")
+INSTRUMENT_METRIC = re.compile(r"^instruments_(?P<name>leverage|repayment_rate)$")
 Mode = Literal["replace", "add"]
 Kind = Literal["aggregate", "ledger", "ordered", "paid", "committed"]
 GRANT_KINDS: tuple[Kind, ...] = ("committed", "ordered", "paid")
@@ -48,7 +54,7 @@ class StateUpdate:
 
 def state_update(row: StreamRow) -> StateUpdate | None:
     t, d = row.tags, row.data
-    if row.event_type == AGGREGATE_TYPE:
+    if row.event_type in (AGGREGATE_TYPE, INSTRUMENT_FIGURES_TYPE):
         key = f"aggregate|{t.territory}|{t.currency or ''}|{d['metric']}"
         return StateUpdate(
             key,
@@ -86,8 +92,18 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any
     engines: dict[str, dict[str, float]] = {}
     programmes: dict[tuple[str, str], dict[str, Any]] = {}
     ledger: list[dict[str, Any]] = []
+    instruments: dict[str, dict[str, Any]] = {}
     for r in rows:
         kind = r["kind"]
+        instrument_metric = INSTRUMENT_METRIC.match(r["metric"] or "")
+        if kind == "aggregate" and instrument_metric:
+            entry = instruments.setdefault(
+                r["territory"] or "",
+                {"territory": r["territory"], "leverage": None, "repayment_rate": None},
+            )
+            entry[instrument_metric["name"]] = r["value"]
+            entry["as_of"] = max(entry.get("as_of") or "", r["period"] or "")
+            continue
         if kind == "aggregate":
             match = ENGINE_METRIC.match(r["metric"] or "")
             if match:
@@ -131,4 +147,5 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any
         "engine_shares": [{"territory": name, "shares": engines[name]} for name in sorted(engines)],
         "programmes": [programmes[k] for k in sorted(programmes)],
         "ledger": sorted(ledger, key=lambda e: (e["territory"] or "", e["currency"] or "")),
+        "instruments": [instruments[k] for k in sorted(instruments)],
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class DashboardSummary(BaseModel):
@@ -15,3 +15,7 @@ class DashboardSummary(BaseModel):
     engine_shares: list[dict[str, Any]]
     programmes: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
+    instruments: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per territory: leverage and repayment rate of loans and guarantees",
+    )

@@ -76,6 +76,10 @@ PAYMENT_PAID_TYPE = "proxima.funding.payment.paid.v1"
 BUDGET_COMMITTED_TYPE = "proxima.funding.budget.committed.v1"
 BUDGET_RELEASED_TYPE = "proxima.funding.budget.released.v1"
 DECISION_TYPE = "proxima.funding.decision.recorded.v1"
+INSTRUMENT_FIGURES_TYPE = "proxima.funding.instrument.figures.v1"
+INSTRUMENT_METRICS = {"leverage": "ratio", "repayment_rate": "share"}
+"""The instruments' figures the dashboard shows, as territory metrics ``instruments_<name>``
+(the unit says how to read the value)."""
 APPLICATION_PREFIX = "proxima.funding.application."
 # Budget amounts are euro cents.
 BUDGET_CURRENCY = "EUR"
@@ -93,7 +97,11 @@ def streamed_types() -> list[str]:
     regional aggregates, ledger transactions, grant commitments and payments, committee
     decisions and every application workflow step."""
     known = registered_types()
-    wanted = [t for t in (AGGREGATE_TYPE, TRANSACTION_TYPE, *_FUNDING) if t in known]
+    wanted = [
+        t
+        for t in (AGGREGATE_TYPE, TRANSACTION_TYPE, INSTRUMENT_FIGURES_TYPE, *_FUNDING)
+        if t in known
+    ]
     return wanted + [t for t in known if t.startswith(APPLICATION_PREFIX)]
 
 
@@ -103,6 +111,8 @@ def project(event: Event) -> list[StreamRow]:
     if event.type == TRANSACTION_TYPE:
         return _transaction(event)
     raw = event.data.model_dump(mode="json")
+    if event.type == INSTRUMENT_FIGURES_TYPE:
+        return _instrument_figures(event.type, raw)
     if event.type in _FUNDING:
         return [_FUNDING[event.type](event.type, raw)]
     if event.type.startswith(APPLICATION_PREFIX):
@@ -145,6 +155,25 @@ def _transaction(event: Event) -> list[StreamRow]:
         }
         rows.append(StreamRow(event.type, _tags(territory, p.currency), data))
     return rows
+
+
+def _instrument_figures(event_type: str, raw: Mapping[str, Any]) -> list[StreamRow]:
+    """One metric row per figure the territory has (no leverage without public money)."""
+    tags = _tags(raw["territory"], BUDGET_CURRENCY)
+    return [
+        StreamRow(
+            event_type,
+            tags,
+            {
+                "metric": f"instruments_{name}",
+                "period": _clip(str(raw["as_of"]), 20),
+                "value": raw[name],
+                "unit": unit,
+            },
+        )
+        for name, unit in INSTRUMENT_METRICS.items()
+        if raw.get(name) is not None
+    ]
 
 
 def _payment(event_type: str, raw: Mapping[str, Any]) -> StreamRow:

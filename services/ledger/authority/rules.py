@@ -31,6 +31,8 @@ OPERATOR_KINDS = frozenset(
         "reconversion",
         "demurrage",
         "grant_payment",
+        "loan_repayment",
+        "guarantee_call",
         "programme_credit",
         "programme_expiry",
         "voucher_reimbursement",

@@ -51,6 +51,35 @@ class PaymentOrdered(EventPayload):
     )
 
 
+class InstrumentOrder(EventPayload):
+    """Shape of an order the ledger posts for an instrument; answered, as a grant tranche's
+    order is, by ``proxima.ledger.payment.settled.v1`` or ``…payment.rejected.v1``."""
+
+    order_id: str
+    instrument_id: str
+    application_id: str
+    programme_code: str
+    territory: str | None = None
+    currency: str
+    amount: int = Field(
+        gt=0, description="Euro cents; the ledger converts them at the currency's euro rate"
+    )
+
+
+@event_type("proxima.funding.payment.repayment_ordered.v1")
+class RepaymentOrdered(InstrumentOrder):
+    """A loan repayment to collect in local currency: the ledger debits the account the
+    borrower linked to the file, only under a debit mandate the borrower gave the programme's
+    collection of repayments (``repayments:<programme>``), and credits the programme's
+    mandated funding account."""
+
+
+@event_type("proxima.funding.payment.guarantee_call_ordered.v1")
+class GuaranteeCallOrdered(InstrumentOrder):
+    """A called guarantee to pay in local currency: the ledger debits the programme's
+    mandated funding account and pays the account linked to the file (the lender's)."""
+
+
 class ApplicationTransitioned(EventPayload):
     """Shape shared by every application workflow event."""
 
@@ -220,3 +249,21 @@ class GuaranteeCalled(InstrumentMoved):
 
     amount_cents: int = Field(gt=0, description="What the guarantee paid")
     outstanding_cents: int = Field(gt=0, description="What the bank had outstanding")
+
+
+@event_type("proxima.funding.instrument.figures.v1")
+class InstrumentFigures(EventPayload):
+    """The instruments' figures of a territory (every programme, year and kind), as of a
+    day, published again whenever one of its instruments moves: the dashboards show the
+    leverage and the repayment rate beside grants and currencies."""
+
+    territory: str = Field(description="INSEE département code")
+    as_of: str = Field(description="ISO date of the position (repayments due by then)")
+    instruments: int = Field(ge=0)
+    public_cents: int = Field(ge=0, description="Loans disbursed and guarantee caps")
+    bank_loans_cents: int = Field(ge=0, description="Bank loans associated")
+    due_cents: int = Field(ge=0, description="Loan instalments fallen due")
+    repaid_cents: int = Field(ge=0, description="Loan repayments received")
+    losses_cents: int = Field(description="Written-off balances, calls net of recoveries")
+    leverage: float | None = Field(description="Bank credit per euro of public money")
+    repayment_rate: float | None = Field(description="Share of what fell due that came back")

@@ -100,7 +100,12 @@ async def _instrument_events(
                 "ORDER BY position"
             )
         )
-        return [(kind, json.loads(payload)["data"]) for kind, payload in rows]
+        # An instrument's own moves; the territory's figures are checked on their own.
+        return [
+            (kind, json.loads(payload)["data"])
+            for kind, payload in rows
+            if kind != "proxima.funding.instrument.figures.v1"
+        ]
 
 
 async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
@@ -354,3 +359,49 @@ async def test_a_flagged_loan_is_written_off_by_two_officers_and_counts_as_a_los
     base = f"/instruments/{(await _instrument(funding, application_id))['id']}"
     refused = await client.post(f"{base}/write-off", json=reason, headers=OFFICER)
     assert refused.status_code == 409 and refused.json()["days_in_arrears"] == 0
+
+
+async def test_jobs_fees_and_survival_at_one_three_and_five_years_are_reported(
+    funding: Funding, client: httpx.AsyncClient
+) -> None:
+    advances = []
+    for n, (jobs, active) in enumerate(((3, True), (2, False))):
+        terms = {**ADVANCE, "jobs_declared": jobs}
+        application_id, response = await _awarded(funding, 1_000_000, terms, f"CP-2026-12-3{n}")
+        ok(response, 201)
+        advances.append((await _instrument(funding, application_id), active))
+    assert [a["jobs_declared"] for a, _ in advances] == [3, 2]
+    guarantee_app, response = await _awarded(
+        funding, 2_000_000, {**GUARANTEE, "jobs_declared": 4}, "CP-2026-12-39"
+    )
+    ok(response, 201)
+    guarantee = await _instrument(funding, guarantee_app)
+    assert guarantee["fee_cents"] == 150_000  # 2.5 % of the 60,000 € bank loan, recorded
+
+    for instrument, active in advances:
+        path = f"/instruments/{instrument['id']}/follow-ups"
+        seen = {
+            "years": 1,
+            "observed_on": "2026-11-30",
+            "active": active,
+            "jobs": 5 if active else 0,
+        }
+        ok(await client.post(path, json=seen, headers=OFFICER), 201)
+        again = await client.post(path, json=seen, headers=OFFICER)
+        assert again.status_code == 409 and again.json()["code"] == "follow-up-recorded"
+    path = f"/instruments/{advances[0][0]['id']}/follow-ups"
+    ahead = {"years": 3, "observed_on": "2099-01-01", "active": True, "jobs": 1}
+    assert (await client.post(path, json=ahead, headers=OFFICER)).status_code == 422
+    unknown_age = {**ahead, "years": 2, "observed_on": "2026-11-30"}
+    assert (await client.post(path, json=unknown_age, headers=OFFICER)).status_code == 422
+    [listed] = ok(await client.get(path, headers=OFFICER))["items"]
+    assert (listed["years"], listed["active"], listed["jobs"]) == (1, True, 5)
+
+    report = ok(await client.get("/instruments/report?territory=38", headers=ADMIN))
+    rows = {r["kind"]: r for r in report}
+    loans = rows["repayable_advance"]
+    assert (loans["jobs_at_decision"], loans["jobs_declared"]) == (5, 5)  # 3 + 2, then 5 + 0
+    assert (loans["survival_1y"], loans["survival_3y"], loans["survival_5y"]) == (0.5, None, None)
+    assert (rows["guarantee"]["fees_cents"], rows["guarantee"]["jobs_declared"]) == (150_000, 4)
+    csv = await client.get("/instruments/report.csv", headers=ADMIN)
+    assert "Pérennité à 3 ans" in csv.text and "Commissions de garantie" in csv.text

@@ -228,3 +228,57 @@ def test_the_summary_keeps_latest_aggregates_and_groups_engine_shares():
             "payments": 3,
         }
     ]
+
+
+def test_instrument_figures_are_territory_metrics_laid_out_as_their_own_section():
+    from shared.events.catalog.funding import InstrumentFigures
+
+    assert "proxima.funding.instrument.figures.v1" in streamed_types()
+    figures = InstrumentFigures(
+        territory="38",
+        as_of="2026-12-07",
+        instruments=2,
+        public_cents=3_900_000,
+        bank_loans_cents=8_400_000,
+        due_cents=0,
+        repaid_cents=0,
+        losses_cents=750_000,
+        leverage=2.1538,
+        repayment_rate=None,  # nothing fell due: no rate, no row
+    )
+    [row] = project(_event(figures))
+    assert (row.tags.territory, row.tags.currency, row.tags.programme) == ("38", "EUR", None)
+    assert row.data == {
+        "metric": "instruments_leverage",
+        "period": "2026-12-07",
+        "value": 2.1538,
+        "unit": "ratio",
+    }
+    update = state_update(row)
+    assert update is not None
+    assert (update.kind, update.mode, update.key) == (
+        "aggregate",
+        "replace",
+        "aggregate|38|EUR|instruments_leverage",
+    )
+    later = figures.model_copy(update={"as_of": "2026-12-08", "repayment_rate": 0.75})
+    rows = [
+        {
+            "kind": "aggregate",
+            "territory": r.tags.territory,
+            "currency": r.tags.currency,
+            "programme": None,
+            "metric": r.data["metric"],
+            "value": r.data["value"],
+            "unit": r.data["unit"],
+            "period": r.data["period"],
+            "amount": 0,
+            "count": 1,
+        }
+        for r in project(_event(later))
+    ]
+    summary = summarize(rows)
+    assert summary["instruments"] == [
+        {"territory": "38", "leverage": 2.1538, "repayment_rate": 0.75, "as_of": "2026-12-08"}
+    ]
+    assert summary["territories"] == []  # not shown as a currency's metrics

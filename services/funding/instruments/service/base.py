@@ -1,9 +1,11 @@
 """Instruments as recorded with the committee's decision: terms, first schedule, reads.
 
 A loan is disbursed like a grant's tranche (one tranche for the principal, paid in euros or
-through the ledger by the existing payment saga); repayments are recorded through this API
-and matched to the current schedule version in order. A guarantee is not disbursed: it is
-called once on the bank's default, paying up to its cap, and recoveries are recorded.
+through the ledger by the existing payment saga); repayments are euros recorded through this
+API or, in a local currency, direct debits the ledger posts and answers (``orders``), and
+are matched to the current schedule version in order. A guarantee is not disbursed: it is
+called once on the bank's default, paying up to its cap (in euros, or through the ledger),
+and recoveries are recorded.
 Every write takes the instrument's row lock, so two repayments cannot both pass the balance.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,13 +31,12 @@ from services.funding.instruments.models import (
     Instrument,
     ScheduleVersion,
 )
+from services.funding.instruments.service import figures
+from services.funding.instruments.service.clock import today
+from services.funding.programmes import service as programmes
 from shared.auth import Principal
 
 FIRST_VERSION_REASON = "Échéancier initial, calculé à la décision"
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def loan_terms(row: Instrument) -> rules.LoanTerms:
@@ -126,8 +127,11 @@ async def record_at_decision(
     """Store the instrument the decision awarded and, for a loan, its first schedule."""
     check_terms(terms, amount_cents)
     row = _row(terms, amount_cents, application.id, decision_id)
+    if row.kind == rules.InstrumentKind.GUARANTEE:
+        row.fee_cents = guarantee_terms(row).fee_cents  # recorded, never recomputed
     await add(session, row)
     if rules.InstrumentKind(row.kind).is_loan:
+        schedule = rules.build_schedule(loan_terms(row))
         await store_version(
             session,
             row,
@@ -135,9 +139,15 @@ async def record_at_decision(
             reason=FIRST_VERSION_REASON,
             base_repaid_cents=0,
             actor=principal.client_id,
-            instalments=rules.build_schedule(loan_terms(row)),
+            instalments=schedule,
+        )
+        await programmes.record_returns(
+            session,
+            envelope_id=application.envelope_id,
+            expected_cents=sum(i.principal_cents + i.interest_cents for i in schedule),
         )
     await events.awarded_event(session, row=row, application=application, code=programme_code)
+    await figures.announce(session, application.territory)
     return row
 
 
@@ -183,7 +193,8 @@ async def current(
 async def state_of(session: AsyncSession, row: Instrument, application: Application) -> str:
     """The instrument's state today."""
     if not rules.InstrumentKind(row.kind).is_loan:
-        called = await repository.call_of(session, row.id)
+        call = await repository.call_of(session, row.id)
+        called = call is not None and call.status == "paid"  # not while the ledger pays it
         return (rules.GuaranteeState.CALLED if called else rules.GuaranteeState.ACTIVE).value
     _, _, pos = await current(session, row, today())
     return rules.loan_state(

@@ -11,65 +11,95 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.instruments import repository, rules
-from services.funding.instruments.service.base import current, today
+from services.funding.instruments.models import FOLLOW_UP_YEARS
+from services.funding.instruments.service.clock import today
 from shared.auth import Principal
 
 
 async def report(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     *,
     programme_code: str | None,
     territory: str | None,
     year: int | None,
 ) -> list[dict[str, Any]]:
     """Per programme, territory, decision year and kind: amounts, bank loans, leverage,
-    repayments due and received, losses and jobs declared (today's position)."""
+    repayments due and received, losses, fees, jobs and survival (today's position).
+
+    Five queries whatever the number of loans: the rows, then every loan's current
+    schedule, instalments, counted repayments and follow-ups at once; positions are the
+    pure ``rules.position`` of each."""
     rows = await repository.report_rows(
         session, principal, programme_code=programme_code, territory=territory, year=year
     )
+    versions, instalments, received, follow_ups = await repository.report_details(
+        session, [r[0].id for r in rows]
+    )
+    day = today()
     groups: dict[tuple[str, str, int, str], dict[str, Any]] = {}
     for row, code, area, decided, paid, jobs, called, recovered, written_off in rows:
         key = (code, area, int(decided), row.kind)
-        group = groups.setdefault(
-            key,
-            {
-                "programme_code": code,
-                "territory": area,
-                "year": int(decided),
-                "kind": row.kind,
-                **dict.fromkeys(
-                    ("instruments", "amount_cents", "disbursed_cents", "bank_loans_cents"), 0
-                ),
-                **dict.fromkeys(("due_cents", "repaid_cents", "losses_cents", "jobs"), 0),
-            },
-        )
+        group = groups.setdefault(key, _empty(code, area, int(decided), row.kind))
         group["instruments"] += 1
         group["amount_cents"] += row.amount_cents
-        group["jobs"] += int(jobs)
         group["bank_loans_cents"] += row.bank_loan_cents or 0
+        group["fees_cents"] += row.fee_cents or 0
+        group["jobs_at_decision"] += row.jobs_declared or 0
+        seen = sorted(follow_ups.get(row.id, []), key=lambda f: f.years)
+        group["jobs"] += seen[-1].jobs if seen else int(jobs)
+        for follow_up in seen:
+            group["followed"][follow_up.years] += 1
+            group["active"][follow_up.years] += int(follow_up.active)
         if rules.InstrumentKind(row.kind).is_loan:
             group["disbursed_cents"] += int(paid)
-            _, _, pos = await current(session, row, today())
+            version = versions[row.id]
+            pos = rules.position(
+                tuple(
+                    rules.Instalment(i.number, i.due_on, i.principal_cents, i.interest_cents)
+                    for i in instalments[row.id]
+                ),
+                base_repaid_cents=version.base_repaid_cents,
+                repayments=received.get(row.id, []),
+                as_of=day,
+            )
             group["due_cents"] += pos.due_cents
             group["repaid_cents"] += pos.repaid_cents
             if written_off:
                 group["losses_cents"] += pos.owed_cents
         else:
             group["losses_cents"] += int(called) - int(recovered)
-    out = []
-    for key in sorted(groups):
-        g = groups[key]
-        public = g["amount_cents"] if g["kind"] == "guarantee" else g["disbursed_cents"]
-        out.append(
-            {
-                **{k: v for k, v in g.items() if k != "jobs"},
-                "jobs_declared": g["jobs"],
-                "leverage": rules.leverage(g["bank_loans_cents"], public),
-                "repayment_rate": rules.repayment_rate(g["repaid_cents"], g["due_cents"]),
-            }
-        )
-    return out
+    return [_figures(groups[key]) for key in sorted(groups)]
+
+
+def _empty(code: str, area: str, year: int, kind: str) -> dict[str, Any]:
+    return {
+        "programme_code": code,
+        "territory": area,
+        "year": year,
+        "kind": kind,
+        **dict.fromkeys(("instruments", "amount_cents", "disbursed_cents", "bank_loans_cents"), 0),
+        **dict.fromkeys(("due_cents", "repaid_cents", "losses_cents", "fees_cents"), 0),
+        "jobs": 0,
+        "jobs_at_decision": 0,
+        "followed": dict.fromkeys(FOLLOW_UP_YEARS, 0),
+        "active": dict.fromkeys(FOLLOW_UP_YEARS, 0),
+    }
+
+
+def _figures(group: dict[str, Any]) -> dict[str, Any]:
+    public = group["amount_cents"] if group["kind"] == "guarantee" else group["disbursed_cents"]
+    hidden = ("jobs", "followed", "active")
+    return {
+        **{k: v for k, v in group.items() if k not in hidden},
+        "jobs_declared": group["jobs"],
+        "leverage": rules.leverage(group["bank_loans_cents"], public),
+        "repayment_rate": rules.repayment_rate(group["repaid_cents"], group["due_cents"]),
+        **{
+            f"survival_{years}y": rules.survival(group["active"][years], group["followed"][years])
+            for years in FOLLOW_UP_YEARS
+        },
+    }
 
 
 REPORT_COLUMNS = (
@@ -87,6 +117,11 @@ REPORT_COLUMNS = (
     ("repayment_rate", "Taux de remboursement"),
     ("losses_cents", "Pertes (centimes)"),
     ("jobs_declared", "Emplois déclarés"),
+    ("jobs_at_decision", "Emplois déclarés à la décision"),
+    ("fees_cents", "Commissions de garantie (centimes)"),
+    ("survival_1y", "Pérennité à 1 an"),
+    ("survival_3y", "Pérennité à 3 ans"),
+    ("survival_5y", "Pérennité à 5 ans"),
 )
 
 

@@ -16,6 +16,7 @@ from services.funding.applications.service import base as applications
 from services.funding.db.repository import Page, Paging, add
 from services.funding.instruments import events, repository, rules
 from services.funding.instruments.errors import (
+    FollowUpError,
     FourEyesError,
     FutureDateError,
     GuaranteeCallError,
@@ -25,6 +26,7 @@ from services.funding.instruments.errors import (
     WriteOffError,
 )
 from services.funding.instruments.models import (
+    FollowUp,
     GuaranteeCall,
     Instrument,
     Recovery,
@@ -32,6 +34,7 @@ from services.funding.instruments.models import (
     ScheduleVersion,
     WriteOff,
 )
+from services.funding.instruments.service import figures
 from services.funding.instruments.service.base import (
     current,
     guarantee_terms,
@@ -39,12 +42,13 @@ from services.funding.instruments.service.base import (
     require_guarantee,
     require_loan,
     store_version,
-    today,
     written_off,
 )
+from services.funding.instruments.service.clock import today
 from services.funding.programmes import service as programmes
 from services.funding.programmes.rules.budget import Commitment
 from shared.auth import Principal
+from shared.ids import uuid7
 
 
 async def schedules(
@@ -115,7 +119,7 @@ def _not_after_today(day: date, field: str) -> None:
         raise FutureDateError(f"{field} {day} is after today", field=field)
 
 
-async def _owed(session: AsyncSession, row: Instrument) -> int:
+async def still_owed(session: AsyncSession, row: Instrument) -> int:
     """What the borrower still owes, counting every repayment whatever its date."""
     _, _, pos = await current(session, row, date.max)
     return pos.owed_cents
@@ -124,13 +128,15 @@ async def _owed(session: AsyncSession, row: Instrument) -> int:
 async def repay(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> Repayment:
-    """Record a repayment received; refused beyond what is owed or before disbursement."""
+    """A repayment: euros the treasury received, recorded and matched at once; or, in a
+    local currency, a direct debit ordered to the ledger, matched when it answers. Refused
+    before disbursement or beyond what is owed less the orders in flight."""
     _not_after_today(data.received_on, "received_on")
     row, application, code = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     if application.paid_cents <= 0:
         raise NotDisbursedError("the loan has not been disbursed yet")
-    owed = await _owed(session, row)
+    owed = await still_owed(session, row) - await repository.in_flight_cents(session, row.id)
     if data.amount_cents > owed:
         raise OverpaymentError(f"{data.amount_cents} cents received, {owed} owed", owed_cents=owed)
     repayment = Repayment(
@@ -140,7 +146,20 @@ async def repay(
         reference=data.reference,
         recorded_by=principal.client_id,
     )
+    if data.currency_code is not None:
+        repayment.status = "ordered"
+        repayment.order_id = uuid7()
+        repayment.currency_code = data.currency_code
+        await add(session, repayment)
+        await events.order_event(
+            session, row=row, application=application, code=code, order=repayment
+        )
+        return repayment
+    repayment.status = "recorded"
     await add(session, repayment)
+    await programmes.record_returns(
+        session, envelope_id=application.envelope_id, repaid_cents=repayment.amount_cents
+    )
     await events.repaid_event(
         session,
         row=row,
@@ -149,6 +168,7 @@ async def repay(
         repayment=repayment,
         owed_cents=owed - repayment.amount_cents,
     )
+    await figures.announce(session, application.territory)
     return repayment
 
 
@@ -164,10 +184,10 @@ async def reschedule(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> dict[str, Any]:
     """A new schedule version spreading what is still owed, with its reason; its view."""
-    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
     require_loan(row)
     versions = await repository.versions(session, row.id)
-    owed = await _owed(session, row)
+    owed = await still_owed(session, row)
     if owed == 0:
         raise NothingToRescheduleError("the loan is repaid")
     received = sum(r.amount_cents for r in await repository.repayments(session, row.id))
@@ -186,6 +206,7 @@ async def reschedule(
         ),
     )
     (view,) = await _version_views(session, row, [version])
+    await figures.announce(session, application.territory)  # what falls due changed
     return view
 
 
@@ -193,30 +214,42 @@ async def call_guarantee(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
 ) -> GuaranteeCall:
     """The bank reports a default: the guarantee pays its share of the outstanding, up to
-    its cap, once."""
+    its cap, once: in euros by the treasury (recorded paid), or in a local currency by the
+    ledger (its payment credits reserved until the ledger answers). A call the ledger
+    refused may be made again."""
     _not_after_today(data.defaulted_on, "defaulted_on")
     row, application, code = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
-    if await repository.call_of(session, row.id) is not None:
+    call = await repository.call_of(session, row.id)
+    if call is not None and call.status != "failed":
         raise GuaranteeCallError("the guarantee was already called")
-    call = GuaranteeCall(
-        instrument_id=row.id,
-        defaulted_on=data.defaulted_on,
-        outstanding_cents=data.outstanding_cents,
-        paid_cents=guarantee_terms(row).call_amount(data.outstanding_cents),
-        recorded_by=principal.client_id,
-    )
-    await add(session, call)
-    await _pay_from_envelope(session, application, call.paid_cents)
+    if call is None:
+        call = GuaranteeCall(instrument_id=row.id)
+        session.add(call)
+    call.defaulted_on = data.defaulted_on
+    call.outstanding_cents = data.outstanding_cents
+    call.paid_cents = guarantee_terms(row).call_amount(data.outstanding_cents)
+    call.recorded_by = principal.client_id
+    call.failure_reason = None
+    call.currency_code = data.currency_code
+    call.order_id = uuid7() if data.currency_code is not None else None
+    call.status = "ordered" if data.currency_code is not None else "paid"
+    await session.flush()
+    await _reserve_on_envelope(session, application, call.paid_cents)
+    if call.status == "ordered":
+        await events.order_event(session, row=row, application=application, code=code, order=call)
+        return call
+    await settle_on_envelope(session, application, call.paid_cents, paid=True)
     await events.called_event(session, row=row, application=application, code=code, call=call)
+    await figures.announce(session, application.territory)
     return call
 
 
-async def _pay_from_envelope(
+async def _reserve_on_envelope(
     session: AsyncSession, application: Application, amount_cents: int
 ) -> None:
-    """A called guarantee is public money paid: it consumes the envelope's payment credits
-    (CP) against the cap committed at decision, like a tranche ordered and paid at once."""
+    """A called guarantee is public money paid: it reserves the envelope's payment credits
+    (CP) against the cap committed at decision, like a tranche ordered."""
     locked = await applications.locked(session, application.id)
     await programmes.reserve_payment(
         session,
@@ -227,10 +260,22 @@ async def _pay_from_envelope(
         amount_cents=amount_cents,
     )
     await session.flush()  # settle_payment re-reads the envelope under its lock
+
+
+async def settle_on_envelope(
+    session: AsyncSession, application: Application, amount_cents: int, *, paid: bool
+) -> None:
+    """The reservation becomes a payment (CP consumed, counted paid on the file), or goes
+    back to the envelope when the ledger refused the call."""
+    locked = await applications.locked(session, application.id)
     await programmes.settle_payment(
-        session, envelope_id=locked.envelope_id, amount_cents=amount_cents, paid=True
+        session, envelope_id=locked.envelope_id, amount_cents=amount_cents, paid=paid
     )
-    locked.paid_cents += amount_cents
+    if paid:
+        locked.paid_cents += amount_cents
+        await programmes.record_returns(
+            session, envelope_id=locked.envelope_id, losses_cents=amount_cents
+        )
     await session.flush()
 
 
@@ -239,11 +284,11 @@ async def recover(
 ) -> Recovery:
     """Money recovered after a call; never more than the call paid."""
     _not_after_today(data.received_on, "received_on")
-    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
     require_guarantee(row)
     call = await repository.call_of(session, row.id)
-    if call is None:
-        raise GuaranteeCallError("nothing to recover: the guarantee was not called")
+    if call is None or call.status != "paid":
+        raise GuaranteeCallError("nothing to recover: the guarantee has not paid")
     recovered = await repository.recovered_cents(session, row.id)
     if recovered + data.amount_cents > call.paid_cents:
         raise GuaranteeCallError(
@@ -258,6 +303,13 @@ async def recover(
         recorded_by=principal.client_id,
     )
     await add(session, recovery)
+    await programmes.record_returns(
+        session,
+        envelope_id=application.envelope_id,
+        recovered_cents=recovery.amount_cents,
+        losses_cents=-recovery.amount_cents,
+    )
+    await figures.announce(session, application.territory)  # the losses went down
     return recovery
 
 
@@ -289,7 +341,7 @@ async def approve_write_off(
     session: AsyncSession, principal: Principal, instrument_id: uuid.UUID
 ) -> WriteOff:
     """A second officer approves the write-off (four eyes)."""
-    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    row, application, _ = await load(session, principal, instrument_id, lock=True)
     write_off = await repository.write_off_of(session, row.id)
     if write_off is None or write_off.approved_by is not None:
         raise WriteOffError("no write-off awaits approval on this loan")
@@ -297,5 +349,38 @@ async def approve_write_off(
         raise FourEyesError("the officer who asked for the write-off cannot approve it")
     write_off.approved_by = principal.client_id
     write_off.approved_at = datetime.now(UTC)
-    await session.flush()
+    await programmes.record_returns(
+        session, envelope_id=application.envelope_id, losses_cents=write_off.owed_cents
+    )
+    await figures.announce(session, application.territory)
     return write_off
+
+
+async def record_follow_up(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, data: Any
+) -> FollowUp:
+    """The supported firm seen 1, 3 or 5 years on: still active or not, its jobs then; once
+    per age (409 again), never on a day to come."""
+    _not_after_today(data.observed_on, "observed_on")
+    row, _, _ = await load(session, principal, instrument_id, lock=True)
+    if await repository.follow_up_of(session, row.id, data.years) is not None:
+        raise FollowUpError(
+            f"the {data.years}-year follow-up is already recorded", years=data.years
+        )
+    follow_up = FollowUp(
+        instrument_id=row.id,
+        years=data.years,
+        observed_on=data.observed_on,
+        active=data.active,
+        jobs=data.jobs,
+        recorded_by=principal.client_id,
+    )
+    await add(session, follow_up)
+    return follow_up
+
+
+async def follow_ups(
+    session: AsyncSession, principal: Principal, instrument_id: uuid.UUID, paging: Paging
+) -> Page:
+    row, _, _ = await load(session, principal, instrument_id)
+    return await repository.follow_ups_page(session, row.id, paging)

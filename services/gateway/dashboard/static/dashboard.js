@@ -14,6 +14,7 @@
     committed: "proxima.funding.budget.committed.v1",
     released: "proxima.funding.budget.released.v1",
     decision: "proxima.funding.decision.recorded.v1",
+    figures: "proxima.funding.instrument.figures.v1",
   };
   const APPLICATION_PREFIX = "proxima.funding.application.";
   // How each grant event moves a programme's figures (domain/dashboard.py, _GRANT_MOVES).
@@ -95,7 +96,7 @@
   // ---------------------------------------------------------------- state and folding
 
   function emptyState() {
-    return { territories: new Map(), engines: new Map(), programmes: new Map(), ledger: new Map(), feed: [] };
+    return { territories: new Map(), engines: new Map(), programmes: new Map(), ledger: new Map(), instruments: new Map(), feed: [] };
   }
 
   // What the services' APIs say beyond the stream (see the header).
@@ -127,6 +128,7 @@
     for (const e of summary.engine_shares) state.engines.set(e.territory, { ...e.shares });
     for (const p of summary.programmes) state.programmes.set(key(p.programme, p.currency), { ...p });
     for (const l of summary.ledger) state.ledger.set(key(l.territory, l.currency), { ...l });
+    for (const i of summary.instruments || []) state.instruments.set(i.territory, { ...i });
     session.position = summary.as_of;
   }
 
@@ -140,6 +142,15 @@
 
   function apply(item) {
     const d = item.data;
+    if (item.type === TYPES.figures) {
+      // Loans and guarantees (dashboard.py, summarize: instruments): the latest value wins.
+      const entry = state.instruments.get(item.territory) || { territory: item.territory, leverage: null, repayment_rate: null };
+      entry[d.metric.replace(/^instruments_/, "")] = d.value;
+      entry.as_of = [entry.as_of || "", d.period || ""].sort().pop();
+      state.instruments.set(item.territory, entry);
+      changed.add(`instruments:${item.territory}`);
+      return;
+    }
     if (item.type === TYPES.aggregate) {
       const engine = ENGINE_METRIC.exec(d.metric);
       if (engine) {
@@ -226,6 +237,7 @@
     renderCurrencies();
     renderRanking();
     renderProgrammes();
+    renderInstruments();
     renderEngines();
     renderCirculation();
     renderEnvelopes();
@@ -379,6 +391,20 @@
     fillTable("table-programmes", rows);
   }
 
+  function renderInstruments() {
+    const rows = [...state.instruments.values()].sort((a, b) => a.territory.localeCompare(b.territory)).map((i) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = i.territory;
+      cell(tr, nameOf(i.territory), { col: "territoire" });
+      cell(tr, i.leverage === null ? "—" : number.format(i.leverage), { className: "nombre", col: "levier" });
+      cell(tr, i.repayment_rate === null ? "—" : percent.format(i.repayment_rate), { className: "nombre", col: "remboursement" });
+      cell(tr, i.as_of || "—", { col: "date" });
+      flashIf(tr, `instruments:${i.territory}`);
+      return tr;
+    });
+    fillTable("table-instruments", rows);
+  }
+
   // Engine shares computed by the diagnostics service (typology of the départements), and
   // any newer share the stream brought since.
   function engineShares() {
@@ -429,6 +455,11 @@
       const label = METRIC_LABELS[d.metric] || d.metric.replaceAll("_", " ");
       const value = d.unit === "minor units" ? amount(d.value, item.currency) : withUnit(d.value, d.unit);
       return `Indicateur mis à jour · ${nameOf(item.territory)} · ${label} : ${value}`;
+    }
+    if (item.type === TYPES.figures) {
+      const label = d.metric === "instruments_leverage" ? "effet de levier" : "taux de remboursement";
+      const value = d.metric === "instruments_leverage" ? number.format(d.value) : percent.format(d.value);
+      return `Prêts et garanties · ${nameOf(item.territory)} · ${label} : ${value}`;
     }
     if (item.type === TYPES.transaction) {
       return `Transaction (${KIND_LABELS[d.kind] || d.kind}) · ${nameOf(item.territory)} · ${amount(d.amount, item.currency)}`;
