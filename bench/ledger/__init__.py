@@ -19,7 +19,9 @@ PostgreSQL server, in one run.
 3. With the ledger stopped, two floors under its rates: `bench.ledger.floor` (our web
    stack doing one database round trip per request, under the same wrk load) and
    `bench.ledger.db_floor` (pgbench running the ledger's own posting statements, single and
-   in batches, with no Python in front).
+   in batches, with no Python in front), and `bench.ledger.db_components` (the same
+   single-transfer SQL with each component removed in turn, on scratch copies of the
+   database: microseconds per transfer per component).
 4. With the ledger stopped, one account gets 1,000,000 postings (set-based ``INSERT …
    SELECT generate_series`` through the real triggers, in balanced two-leg transactions);
    then a ledger without background tasks answers balance-at-instant reads at random
@@ -51,7 +53,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench.ledger import db_floor
+from bench.ledger import db_components, db_floor
 from bench.ledger.openloop import open_loop
 from bench.pgbench import pgbench_tps
 from bench.proc_cpu import tree_cpu_s as _cpu_s  # pid and its uvicorn workers
@@ -609,6 +611,8 @@ def figures(baseline: float, m: dict[str, Any]) -> dict[str, Any]:
         "ratio_db_floor_single": round(m["db_floor"]["single_tps"] / baseline, 3),
         "ratio_db_floor_batch": round(m["db_floor"]["batch_tps"] / baseline, 3),
         "ratio_reads": round(reads["per_s"] / baseline, 3),
+        # What each part of the single-transfer posting SQL costs (`bench.ledger.db_components`)
+        **m["db_components"],
     }
 
 
@@ -656,6 +660,14 @@ def main() -> int:
             clients=CLIENTS,
             seconds=SECONDS,
             batch=BATCH,
+            workdir=ROOT,
+        )
+        measured["db_components"] = db_components.measure(
+            server,
+            "bench_ledger",
+            currency=CURRENCY,
+            clients=CLIENTS,
+            accounts=len(accounts),
             workdir=ROOT,
         )
         measured |= measure_balance_at(server, jwks, token, accounts)
