@@ -95,16 +95,14 @@ VARIANTS = (
     ),
     Variant(
         "authority_row",
-        "the debit's posting_authorities row and its deferred check"
-        " (tg_postings_debit_authority)",
+        "the debit's posting_authorities row and its deferred check (tg_postings_debit_authority)",
         script={"authority": False},
         setup=("ALTER TABLE postings DISABLE TRIGGER tg_postings_debit_authority",),
     ),
     Variant("outbox_row", "the transaction.posted outbox row", script={"outbox": False}),
     Variant(
         "zero_sum_check",
-        "the deferred double-entry checks (tr_transactions_have_postings,"
-        " tr_postings_balanced)",
+        "the deferred double-entry checks (tr_transactions_have_postings, tr_postings_balanced)",
         setup=(
             "ALTER TABLE transactions DISABLE TRIGGER tr_transactions_have_postings",
             "ALTER TABLE postings DISABLE TRIGGER tr_postings_balanced",

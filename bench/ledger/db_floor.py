@@ -112,7 +112,7 @@ def single_script(
                     16: f"ARRAY['\\x{payload.hex()}'::bytea]",
                 }
                 if outbox
-                else {n: f"'{{}}'::{t}[]" for n, t in zip(range(12, 17), OUTBOX_TYPES)}
+                else {n: f"'{{}}'::{t}[]" for n, t in zip(range(12, 17), OUTBOX_TYPES, strict=True)}
             ),
             # the debit leg's authority (`services.ledger.authority`): the first account
             **(
@@ -124,7 +124,9 @@ def single_script(
                     21: "ARRAY[1]",
                 }
                 if authority
-                else {n: f"'{{}}'::{t}[]" for n, t in zip(range(17, 22), AUTHORITY_TYPES)}
+                else {
+                    n: f"'{{}}'::{t}[]" for n, t in zip(range(17, 22), AUTHORITY_TYPES, strict=True)
+                }
             ),
         },
     )
