@@ -39,16 +39,25 @@ async def remember_response(
     await fetch(session, _REMEMBER, client_id, key, jsonb_param(response))
 
 
-_CLAIM_KEYS = """
-INSERT INTO idempotency_keys (client_id, key, request_hash)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
-ON CONFLICT DO NOTHING RETURNING client_id, key
-"""
+CLAIMED_KEYS = """claimed AS (
+    INSERT INTO idempotency_keys (client_id, key, request_hash)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
+    ON CONFLICT DO NOTHING RETURNING client_id, key
+)"""
+"""Claim many (client, key, request hash) columns ($1-$3) in (client, key) order: a CTE, so
+the posting group's statement claims and locks in one round trip
+(`services.ledger.transactions.repository.claim_and_lock`)."""
+_CLAIM_KEYS = f"WITH {CLAIMED_KEYS} SELECT client_id, key FROM claimed"
 _EARLIER_CLAIMS = """
 SELECT k.client_id, k.key, k.request_hash, k.response FROM idempotency_keys k
 JOIN unnest($1::text[], $2::text[]) AS w (client_id, key)
     ON k.client_id = w.client_id AND k.key = w.key
 """
+
+
+def claim_columns(claims: list[tuple[str, str, str]]) -> list[list[str]]:
+    """The (client, key, request hash) columns of ``claims`` ($1-$3 of `CLAIMED_KEYS`)."""
+    return [list(column) for column in zip(*claims, strict=True)] if claims else [[], [], []]
 
 
 async def claim_idempotency_keys(
@@ -58,10 +67,21 @@ async def claim_idempotency_keys(
     statement, in (client, key) order (two groups claiming overlapping keys never
     deadlock); the earlier claims of the pairs claimed before, by pair (waits for them to
     commit, as one claim does)."""
-    ordered = sorted(claims)
-    rows = await fetch(session, _CLAIM_KEYS, *(list(c) for c in zip(*ordered, strict=True)))
-    claimed = {(r["client_id"], r["key"]) for r in rows}
-    missed = [(c, k) for c, k, _ in ordered if (c, k) not in claimed]
+    rows = await fetch(session, _CLAIM_KEYS, *claim_columns(claims))
+    return await earlier_claims(session, claims, {(r["client_id"], r["key"]) for r in rows})
+
+
+async def earlier_claims(
+    session: AsyncSession,
+    claims: list[tuple[str, str, str]],
+    claimed: set[tuple[str, str]],
+) -> dict[tuple[str, str], Row]:
+    """The earlier claims of the pairs of ``claims`` not in ``claimed`` (those this
+    transaction just claimed), by pair; no statement when every pair was claimed now.
+
+    A statement of its own, after the claim: the claim waited for a concurrent claim of
+    the same key to commit, and only a later statement's snapshot sees that row."""
+    missed = [(c, k) for c, k, _ in sorted(claims) if (c, k) not in claimed]
     if not missed:
         return {}
     earlier = await fetch(session, _EARLIER_CLAIMS, [c for c, _ in missed], [k for _, k in missed])
