@@ -8,8 +8,10 @@ removed or replaced, each on a fresh scratch copy of the bench database (``CREAT
 A component's cost is the difference with the full script, in PostgreSQL CPU per transfer
 (backends, WAL writer, checkpointer: the postmaster's process tree, read from /proc, so
 the neighbours' load on a shared machine moves it less than a rate) and in wall time per
-transfer at the bench's client count (1 / tps). The full script runs first and last: the
-gap between the two is the noise band the other differences should be read against.
+transfer at the bench's client count (1 / tps). Each variant is paired with a run of the
+full script just before it (a drift of the machine's load moves both alike); the spread
+of the full script's runs (``noise_*``) is the band a difference must clear to mean
+anything, and more rounds (``BENCH_LEDGER_COMPONENT_ROUNDS``) take the median.
 
 The audit chain is not a component here: the sealer writes it in the background, after
 commit (docs/decisions/ledger-audit-sealer.md), so the posting SQL writes nothing for it
@@ -241,47 +243,55 @@ def measure(
         "workdir": workdir,
     }
     workdir.mkdir(parents=True, exist_ok=True)
+
+    def full_run() -> dict[str, float]:
+        return run_variant(server, template, None, **run)
+
     try:
+        # Paired: the full script runs just before each variant, so a drift in the
+        # machine's load (other engineers' suites) moves both sides of a difference alike.
         rounds = [
-            (
-                run_variant(server, template, None, **run),
-                {v.name: run_variant(server, template, v, **run) for v in VARIANTS},
-                run_variant(server, template, None, **run),
-            )
+            {v.name: (full_run(), run_variant(server, template, v, **run)) for v in VARIANTS}
             for _ in range(ROUNDS)
         ]
-        full = _median([r[0] for r in rounds])
-        variants = {v.name: _median([r[1][v.name] for r in rounds]) for v in VARIANTS}
-        again = _median([r[2] for r in rounds])
     finally:
         server.psql(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-    reference = {k: (full[k] + again[k]) / 2 for k in ("pg_cpu_us", "wall_us")}
+    fulls = [pair[0] for r in rounds for pair in r.values()]
+    cost = {
+        v.name: {
+            k: round(statistics.median(r[v.name][0][k] - r[v.name][1][k] for r in rounds), 1)
+            for k in ("pg_cpu_us", "wall_us")
+        }
+        for v in VARIANTS
+    }
     return {
-        "posting_sql_us_by_component": {
-            v.name: {
-                "pg_cpu_us": round(reference["pg_cpu_us"] - variants[v.name]["pg_cpu_us"], 1),
-                "wall_us": round(reference["wall_us"] - variants[v.name]["wall_us"], 1),
-            }
-            for v in VARIANTS
-        },
+        "posting_sql_us_by_component": cost,
         "posting_sql_full_us": {
-            "pg_cpu_us": round(reference["pg_cpu_us"], 1),
-            "wall_us": round(reference["wall_us"], 1),
-            "noise_pg_cpu_us": round(abs(full["pg_cpu_us"] - again["pg_cpu_us"]), 1),
-            "noise_wall_us": round(abs(full["wall_us"] - again["wall_us"]), 1),
+            k: round(statistics.median(f[k] for f in fulls), 1) for k in ("pg_cpu_us", "wall_us")
+        }
+        | {
+            # the spread of the full script's runs: differences inside it are noise
+            f"noise_{k}": round(max(f[k] for f in fulls) - min(f[k] for f in fulls), 1)
+            for k in ("pg_cpu_us", "wall_us")
         },
         "posting_sql_variants": {
             "method": (
                 "pgbench -M prepared, the single-transfer posting SQL of db_floor on a fresh"
-                " scratch copy of the bench database per variant, one component removed;"
-                " cost = mean of the full runs (first and last) minus the variant"
+                " scratch copy of the bench database per run; each variant (one component"
+                " removed) paired with a run of the full script just before it; cost ="
+                " full minus variant, median over the rounds"
             ),
             "clients": clients,
-            "seconds_per_variant": seconds,
+            "seconds_per_run": seconds,
             "rounds": ROUNDS,
-            "full_first": full,
-            "full_last": again,
-            **{v.name: {"removed": v.removed, **variants[v.name]} for v in VARIANTS},
+            **{
+                v.name: {
+                    "removed": v.removed,
+                    **_median([r[v.name][1] for r in rounds]),
+                    "full_before": _median([r[v.name][0] for r in rounds]),
+                }
+                for v in VARIANTS
+            },
         },
     }
 
