@@ -39,25 +39,16 @@ async def remember_response(
     await fetch(session, _REMEMBER, client_id, key, jsonb_param(response))
 
 
-CLAIMED_KEYS = """claimed AS (
-    INSERT INTO idempotency_keys (client_id, key, request_hash)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
-    ON CONFLICT DO NOTHING RETURNING client_id, key
-)"""
-"""Claim many (client, key, request hash) columns ($1-$3) in (client, key) order: a CTE, so
-the posting group's statement claims and locks in one round trip
-(`services.ledger.transactions.repository.claim_and_lock`)."""
-_CLAIM_KEYS = f"WITH {CLAIMED_KEYS} SELECT client_id, key FROM claimed"
+_CLAIM_KEYS = """
+INSERT INTO idempotency_keys (client_id, key, request_hash)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
+ON CONFLICT DO NOTHING RETURNING client_id, key
+"""
 _EARLIER_CLAIMS = """
 SELECT k.client_id, k.key, k.request_hash, k.response FROM idempotency_keys k
 JOIN unnest($1::text[], $2::text[]) AS w (client_id, key)
     ON k.client_id = w.client_id AND k.key = w.key
 """
-
-
-def claim_columns(claims: list[tuple[str, str, str]]) -> list[list[str]]:
-    """The (client, key, request hash) columns of ``claims`` ($1-$3 of `CLAIMED_KEYS`)."""
-    return [list(column) for column in zip(*claims, strict=True)] if claims else [[], [], []]
 
 
 async def claim_idempotency_keys(
@@ -67,7 +58,7 @@ async def claim_idempotency_keys(
     statement, in (client, key) order (two groups claiming overlapping keys never
     deadlock); the earlier claims of the pairs claimed before, by pair (waits for them to
     commit, as one claim does)."""
-    rows = await fetch(session, _CLAIM_KEYS, *claim_columns(claims))
+    rows = await fetch(session, _CLAIM_KEYS, *(list(c) for c in zip(*sorted(claims), strict=True)))
     return await earlier_claims(session, claims, {(r["client_id"], r["key"]) for r in rows})
 
 

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.database.driver import columns, fetch, fetchrow, jsonb_param
 from services.ledger.database.tables import credit_lots, lot_draws, postings, transactions
-from services.ledger.idempotency import repository as keys_repo
 from services.ledger.transactions.events import OutboxRow
 
 Row = Mapping[str, Any]
@@ -57,7 +56,11 @@ async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID
 
 
 _CLAIM_AND_LOCK = f"""
-WITH {keys_repo.CLAIMED_KEYS}, claims AS (
+WITH claimed AS (
+    INSERT INTO idempotency_keys (client_id, key, request_hash)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
+    ON CONFLICT DO NOTHING RETURNING client_id, key
+), claims AS (
     SELECT array_agg(client_id) AS claimed_clients, array_agg(key) AS claimed_keys FROM claimed
 ), locked AS (
     {_lock("$4::uuid[]", after="(SELECT true FROM claims)")}
@@ -65,7 +68,8 @@ WITH {keys_repo.CLAIMED_KEYS}, claims AS (
 SELECT claims.claimed_clients, claims.claimed_keys, locked.*
 FROM claims LEFT JOIN locked ON true
 """
-"""`CLAIMED_KEYS` then `_LOCK_ACCOUNTS` in one statement. The lock's one-time filter on
+"""The group's claim (the statement of `idempotency.repository.claim_idempotency_keys`,
+in (client, key) order) then `_LOCK_ACCOUNTS`, in one statement. The lock's one-time filter on
 ``claims`` makes PostgreSQL finish the claim (and any wait on a concurrent claim of the
 same key) before it locks the first balance row: keys before balances, the order every
 posting path takes, so this statement deadlocks no one. One row per account locked (or a
@@ -80,12 +84,15 @@ async def claim_and_lock(
 ) -> tuple[set[tuple[str, str]], dict[UUID, Row]]:
     """Claim ``claims`` (client, key, request hash; distinct pairs) and lock the balance
     rows of ``ids`` in id order, in one round trip: the pairs claimed now (the others were
-    claimed before: `idempotency.repository.earlier_claims`) and the accounts found, by
+    claimed before: `idempotency.service.settle_claims` reads them) and the accounts found, by
     id, as `lock_accounts` gives them."""
-    rows = await fetch(session, _CLAIM_AND_LOCK, *keys_repo.claim_columns(claims), sorted(set(ids)))
+    columns = [list(c) for c in zip(*claims, strict=True)] if claims else [[], [], []]
+    rows = await fetch(session, _CLAIM_AND_LOCK, *columns, sorted(set(ids)))
     first = rows[0]
-    claimed = set(zip(first["claimed_clients"] or (), first["claimed_keys"] or (), strict=True))
-    locked = {
+    claimed: set[tuple[str, str]] = set(
+        zip(first["claimed_clients"] or (), first["claimed_keys"] or (), strict=True)
+    )
+    locked: dict[UUID, Row] = {
         row["id"]: {k: v for k, v in row.items() if not k.startswith("claimed_")}
         for row in rows
         if row["id"] is not None
