@@ -19,7 +19,9 @@ PostgreSQL server, in one run.
 3. With the ledger stopped, two floors under its rates: `bench.ledger.floor` (our web
    stack doing one database round trip per request, under the same wrk load) and
    `bench.ledger.db_floor` (pgbench running the ledger's own posting statements, single and
-   in batches, with no Python in front).
+   in batches, with no Python in front), and `bench.ledger.db_components` (the same
+   single-transfer SQL with each component removed in turn, on scratch copies of the
+   database: microseconds per transfer per component).
 4. With the ledger stopped, one account gets 1,000,000 postings (set-based ``INSERT …
    SELECT generate_series`` through the real triggers, in balanced two-leg transactions);
    then a ledger without background tasks answers balance-at-instant reads at random
@@ -51,7 +53,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench.ledger import db_floor
+from bench.ledger import db_components, db_floor, stages
 from bench.ledger.openloop import open_loop
 from bench.pgbench import pgbench_tps
 from bench.proc_cpu import tree_cpu_s as _cpu_s  # pid and its uvicorn workers
@@ -479,6 +481,8 @@ def measure_load(
     drain = {"single": settle(*pids)}
     hot = wrk(port, "single", **phase, hot=HOT, **common)
     drain["single_hot"] = settle(*pids)
+    profiled = profile_stages(port, pids[0], phase, common)
+    drain["profiled"] = settle(*pids)
     target = single["per_s"] / 2
     half = open_loop(
         f"http://127.0.0.1:{port}", wallet, accounts, CURRENCY, rate=target, seconds=2 * SECONDS
@@ -495,6 +499,33 @@ def measure_load(
         "reads": reads,
         "half": half,
         "drain": drain,
+        "stages": profiled,
+    }
+
+
+def profile_stages(
+    port: int, ledger: int, phase: dict[str, Any], common: dict[str, Any]
+) -> dict[str, Any]:
+    """The single-transfer phase again (Zipf payees), under a py-spy profile of the ledger's
+    processes: its CPU per request by stage (`bench.ledger.stages`). A phase of its own, so
+    the sampling's cost stays out of the measured rates; skipped without py-spy."""
+    tool = stages.py_spy()
+    if tool is None:
+        return {"skipped": "py-spy not found (requirements-dev.txt, or BENCH_LEDGER_PYSPY)"}
+    out = ROOT / "profile-single.txt"
+    spy = stages.record(tool, ledger, phase["seconds"], out)
+    time.sleep(0.5)  # attached to every worker before the load starts
+    before = _cpu_s(ledger)
+    run = wrk(port, "single", **phase, zipf=1, **common)
+    cpu = _cpu_s(ledger) - before
+    spy.wait()
+    per_request = 1e6 * cpu / max(1, run["requests"] - run["errors"])
+    return {
+        "requests": run["requests"],
+        "errors": run["errors"],
+        "per_s": round(run["per_s"], 1),
+        "cpu_us_per_request": round(per_request, 1),
+        "by_stage": stages.by_stage(out.read_text(), per_request) if out.exists() else {},
     }
 
 
@@ -609,6 +640,12 @@ def figures(baseline: float, m: dict[str, Any]) -> dict[str, Any]:
         "ratio_db_floor_single": round(m["db_floor"]["single_tps"] / baseline, 3),
         "ratio_db_floor_batch": round(m["db_floor"]["batch_tps"] / baseline, 3),
         "ratio_reads": round(reads["per_s"] / baseline, 3),
+        # The ledger's CPU per posting request by stage (`bench.ledger.stages`, py-spy)
+        "request_cpu_us_by_stage": m["stages"].get("by_stage") or m["stages"],
+        "request_cpu_profiled_phase": {k: v for k, v in m["stages"].items() if k != "by_stage"},
+        "drain_after_profiled_s": round(m["drain"]["profiled"], 1),
+        # What each part of the single-transfer posting SQL costs (`bench.ledger.db_components`)
+        **m["db_components"],
     }
 
 
@@ -656,6 +693,14 @@ def main() -> int:
             clients=CLIENTS,
             seconds=SECONDS,
             batch=BATCH,
+            workdir=ROOT,
+        )
+        measured["db_components"] = db_components.measure(
+            server,
+            "bench_ledger",
+            currency=CURRENCY,
+            clients=CLIENTS,
+            accounts=len(accounts),
             workdir=ROOT,
         )
         measured |= measure_balance_at(server, jwks, token, accounts)

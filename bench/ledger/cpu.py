@@ -8,7 +8,8 @@ ledger under uvicorn, ``ACCOUNTS`` funded members), then for each phase named ru
 reads from /proc the CPU seconds used by the ledger's processes and by PostgreSQL's (the
 postmaster and its children: backends, walwriter, checkpointer), divided by the requests
 answered. ``BENCH_LEDGER_PYSPY=/path/to/py-spy`` also records a sampling profile of each
-phase into ``.cache/bench/ledger/profile-<mode>.txt`` (collapsed stacks);
+phase into ``.cache/bench/ledger/profile-<mode>.txt`` (collapsed stacks) and the
+phase's ledger CPU per request by stage (`bench.ledger.stages`);
 ``BENCH_LEDGER_AS_WALLET=1`` posts as the member wallet app under mandates;
 ``BENCH_LEDGER_NO_BACKGROUND=1`` runs the ledger without its background tasks (relay,
 consumers, hold sweeper, audit sealer), to tell their share of the latency; ``half`` runs
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from typing import Any
 
 from bench import ledger as b
+from bench.ledger import stages
 from bench.proc_cpu import tree_cpu_s as _tree_cpu_s
 from deploy.local.postgres import LocalPostgres
 from shared.migrate import upgrade
@@ -38,33 +39,12 @@ FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25
 """
 
 
-def phase(
-    port: int, ledger: int, pg: int, mode: str, **params: Any
-) -> dict[str, float | int | str]:
+def phase(port: int, ledger: int, pg: int, mode: str, **params: Any) -> dict[str, Any]:
     spy = None
+    out_path = b.ROOT / f"profile-{mode}.txt"
     if (tool := os.environ.get("BENCH_LEDGER_PYSPY")) is not None:
         # Sampling profile of the phase, as collapsed stacks (flamegraph.pl or speedscope)
-        seconds = str(round(params["seconds"]))
-        out_path = b.ROOT / f"profile-{mode}.txt"
-        spy = subprocess.Popen(
-            [
-                tool,
-                "record",
-                "-p",
-                str(ledger),
-                "--subprocesses",
-                "-r",
-                "250",
-                "-d",
-                seconds,
-                "--format",
-                "raw",
-                "-o",
-                str(out_path),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        spy = stages.record(tool, ledger, params["seconds"], out_path)
         time.sleep(0.5)
     c0, p0, t0 = _tree_cpu_s(ledger), _tree_cpu_s(pg), time.perf_counter()
     out = b.wrk(port, mode, **params)
@@ -73,6 +53,11 @@ def phase(
     if spy is not None:
         spy.wait()
     n = max(1, out["requests"])
+    by_stage = (
+        {"request_cpu_us_by_stage": stages.by_stage(out_path.read_text(), 1e6 * (c1 - c0) / n)}
+        if spy is not None and out_path.exists()
+        else {}
+    )
     return {
         "mode": mode,
         "requests": out["requests"],
@@ -84,6 +69,7 @@ def phase(
         "pg_cpu_ms_per_req": round(1000 * (p1 - p0) / n, 3),
         "ledger_cores": round((c1 - c0) / wall, 2),
         "pg_cores": round((p1 - p0) / wall, 2),
+        **by_stage,
     }
 
 

@@ -60,19 +60,35 @@ def sample_event() -> tuple[str, str, str, bytes]:
     return kind, topic, key, payload
 
 
+OUTBOX_TYPES = ("text", "text", "text", "text", "bytea")
+AUTHORITY_TYPES = ("uuid", "text", "text", "uuid", "bigint")
+
+
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def single_script(currency: str) -> str:
+def single_script(
+    currency: str,
+    *,
+    claim_key: bool = True,
+    lock: bool = True,
+    authority: bool = True,
+    outbox: bool = True,
+) -> str:
     """One keyed two-leg transfer between two random accounts, as `POST /transactions`
     sends it: claim the key, lock the two balance rows, insert transaction, postings, the
-    debit's authority row and the outbox row and record the key's answer, commit."""
+    debit's authority row and the outbox row and record the key's answer, commit.
+
+    Each keyword drops one part (`bench.ledger.db_components` measures what each costs):
+    ``claim_key`` the key's claim in ``idempotency_keys`` (the key is still written on the
+    transaction row), ``lock`` the explicit lock statement (the postings' trigger still
+    locks each balance row), ``authority`` and ``outbox`` their rows."""
     kind, topic, _, payload = sample_event()
     pair = f"SELECT ARRAY[x.id, y.id] FROM {TABLE} x, {TABLE} y WHERE x.n = :a AND y.n = :b"
     key = "CAST(:k AS text)"
     claim = fill(keys_repo._CLAIM_KEY, {1: literal(CLIENT), 2: key, 3: "'h'"})
-    lock = fill(repo._LOCK_ACCOUNTS, {1: pair})
+    locking = fill(repo._LOCK_ACCOUNTS, {1: pair})
     insert = fill(
         repo._INSERT_TRANSACTION,
         {
@@ -87,17 +103,31 @@ def single_script(currency: str) -> str:
             9: pair,
             10: f"ARRAY[{literal(currency)}, {literal(currency)}]",
             11: "ARRAY[-1, 1]",
-            12: "ARRAY[gen_random_uuid()::text]",
-            13: f"ARRAY[{literal(kind)}]",
-            14: f"ARRAY[{literal(topic)}]",
-            15: "ARRAY[gen_random_uuid()::text]",
-            16: f"ARRAY['\\x{payload.hex()}'::bytea]",
+            **(
+                {
+                    12: "ARRAY[gen_random_uuid()::text]",
+                    13: f"ARRAY[{literal(kind)}]",
+                    14: f"ARRAY[{literal(topic)}]",
+                    15: "ARRAY[gen_random_uuid()::text]",
+                    16: f"ARRAY['\\x{payload.hex()}'::bytea]",
+                }
+                if outbox
+                else {n: f"'{{}}'::{t}[]" for n, t in zip(range(12, 17), OUTBOX_TYPES, strict=True)}
+            ),
             # the debit leg's authority (`services.ledger.authority`): the first account
-            17: f"({pair})[1:1]",
-            18: "ARRAY['holder']",
-            19: f"ARRAY[{literal(CLIENT)}]",
-            20: "ARRAY[NULL::uuid]",
-            21: "ARRAY[1]",
+            **(
+                {
+                    17: f"({pair})[1:1]",
+                    18: "ARRAY['holder']",
+                    19: f"ARRAY[{literal(CLIENT)}]",
+                    20: "ARRAY[NULL::uuid]",
+                    21: "ARRAY[1]",
+                }
+                if authority
+                else {
+                    n: f"'{{}}'::{t}[]" for n, t in zip(range(17, 22), AUTHORITY_TYPES, strict=True)
+                }
+            ),
         },
     )
     return "\n".join(
@@ -107,8 +137,8 @@ def single_script(currency: str) -> str:
             "\\set b :b + (CASE WHEN :b >= :a THEN 1 ELSE 0 END)",
             "\\set k random(1, 9000000000000000)",
             "BEGIN;",
-            claim,
-            lock,
+            *([claim] if claim_key else []),
+            *([locking] if lock else []),
             insert,
             "COMMIT;",
             "",

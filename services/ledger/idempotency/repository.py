@@ -58,10 +58,21 @@ async def claim_idempotency_keys(
     statement, in (client, key) order (two groups claiming overlapping keys never
     deadlock); the earlier claims of the pairs claimed before, by pair (waits for them to
     commit, as one claim does)."""
-    ordered = sorted(claims)
-    rows = await fetch(session, _CLAIM_KEYS, *(list(c) for c in zip(*ordered, strict=True)))
-    claimed = {(r["client_id"], r["key"]) for r in rows}
-    missed = [(c, k) for c, k, _ in ordered if (c, k) not in claimed]
+    rows = await fetch(session, _CLAIM_KEYS, *(list(c) for c in zip(*sorted(claims), strict=True)))
+    return await earlier_claims(session, claims, {(r["client_id"], r["key"]) for r in rows})
+
+
+async def earlier_claims(
+    session: AsyncSession,
+    claims: list[tuple[str, str, str]],
+    claimed: set[tuple[str, str]],
+) -> dict[tuple[str, str], Row]:
+    """The earlier claims of the pairs of ``claims`` not in ``claimed`` (those this
+    transaction just claimed), by pair; no statement when every pair was claimed now.
+
+    A statement of its own, after the claim: the claim waited for a concurrent claim of
+    the same key to commit, and only a later statement's snapshot sees that row."""
+    missed = [(c, k) for c, k, _ in sorted(claims) if (c, k) not in claimed]
     if not missed:
         return {}
     earlier = await fetch(session, _EARLIER_CLAIMS, [c for c, _ in missed], [k for _, k in missed])

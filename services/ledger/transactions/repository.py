@@ -29,15 +29,21 @@ from services.ledger.transactions.events import OutboxRow
 Row = Mapping[str, Any]
 
 
-_LOCK_ACCOUNTS = """
+def _lock(ids: str, *, after: str = "true") -> str:
+    """Lock the balance rows of the accounts in the array ``ids``, in id order, once the
+    condition ``after`` holds (evaluated once, before the first row is locked)."""
+    return f"""
 SELECT a.id, a.currency, a.type, a.status, a.name, a.credit_limit, a.territory,
        a.merchant_category, a.metadata, a.created_at, a.holder,
        b.posted, b.held, b.lower_bound, b.upper_bound
 FROM account_balances b JOIN accounts a ON a.id = b.account_id
-WHERE b.account_id = ANY($1::uuid[])
+WHERE b.account_id = ANY({ids}) AND {after}
 ORDER BY b.account_id
 FOR UPDATE OF b
 """
+
+
+_LOCK_ACCOUNTS = _lock("$1::uuid[]")
 
 
 async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Row]:
@@ -47,6 +53,51 @@ async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID
         return {}
     rows = await fetch(session, _LOCK_ACCOUNTS, wanted)
     return {row["id"]: dict(row) for row in rows}
+
+
+_CLAIM_AND_LOCK = f"""
+WITH claimed AS (
+    INSERT INTO idempotency_keys (client_id, key, request_hash)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
+    ON CONFLICT DO NOTHING RETURNING client_id, key
+), claims AS (
+    SELECT array_agg(client_id) AS claimed_clients, array_agg(key) AS claimed_keys FROM claimed
+), locked AS (
+    {_lock("$4::uuid[]", after="(SELECT true FROM claims)")}
+)
+SELECT claims.claimed_clients, claims.claimed_keys, locked.*
+FROM claims LEFT JOIN locked ON true
+"""
+"""The group's claim (the statement of `idempotency.repository.claim_idempotency_keys`,
+in (client, key) order) then `_LOCK_ACCOUNTS`, in one statement. The lock's one-time filter on
+``claims`` makes PostgreSQL finish the claim (and any wait on a concurrent claim of the
+same key) before it locks the first balance row: keys before balances, the order every
+posting path takes, so this statement deadlocks no one. One row per account locked (or a
+single row of NULL account columns), each carrying the pairs claimed now. The accounts'
+columns are read in the statement's snapshot, the balance rows' once locked, as in
+`_LOCK_ACCOUNTS`; the snapshot is older only when the claim waited, for a key another
+transaction was claiming, which is then a replay or a refusal, not posted."""
+
+
+async def claim_and_lock(
+    session: AsyncSession, claims: list[tuple[str, str, str]], ids: Iterable[UUID]
+) -> tuple[set[tuple[str, str]], dict[UUID, Row]]:
+    """Claim ``claims`` (client, key, request hash; distinct pairs) and lock the balance
+    rows of ``ids`` in id order, in one round trip: the pairs claimed now (the others were
+    claimed before: `idempotency.service.settle_claims` reads them) and the accounts found, by
+    id, as `lock_accounts` gives them."""
+    columns = [list(c) for c in zip(*claims, strict=True)] if claims else [[], [], []]
+    rows = await fetch(session, _CLAIM_AND_LOCK, *columns, sorted(set(ids)))
+    first = rows[0]
+    claimed: set[tuple[str, str]] = set(
+        zip(first["claimed_clients"] or (), first["claimed_keys"] or (), strict=True)
+    )
+    locked: dict[UUID, Row] = {
+        row["id"]: {k: v for k, v in row.items() if not k.startswith("claimed_")}
+        for row in rows
+        if row["id"] is not None
+    }
+    return claimed, locked
 
 
 # A posting as the posting paths carry it: (account id, currency, amount in minor units).

@@ -181,3 +181,53 @@ async def test_past_its_queue_a_process_answers_503_with_retry_after(small_queue
     assert (await waiting).status_code == 201
     assert (await ledger.balance(member))["posted"] == 5
     assert (await ledger.transfer(issuer, member, 7, YOUTH)).status_code == 201
+
+
+async def test_a_group_claims_its_keys_before_it_locks_a_balance_row(ledger: Ledger) -> None:
+    """The group's claim and lock are one statement (`claim_and_lock`); keys still come
+    first: while another transaction holds a claim on the group's key, the group waits
+    without holding the payer's balance row, so no lock cycle can form with that other
+    transaction (keys, then balances, the order of every posting path)."""
+    issuer, payer = await capped(ledger, cap=10**9)
+    shop = await ledger.account(YOUTH, "merchant")
+    warm = body(issuer, payer, 100, idempotency_key="warm")
+    r = await ledger.client.post("/transactions", json=warm, headers=ledger.headers)
+    assert r.status_code == 201, r.text
+    app: Any = ledger.client.app  # type: ignore[attr-defined]
+    async with app.state.engine.connect() as holder:
+        client_id = (
+            await holder.execute(text("SELECT client_id FROM idempotency_keys WHERE key = 'warm'"))
+        ).scalar_one()
+        await holder.commit()
+        claim = "INSERT INTO idempotency_keys (client_id, key, request_hash) VALUES (:c, :k, 'x')"
+        await holder.execute(text(claim), {"c": client_id, "k": "held"})  # not committed
+        sent = asyncio.create_task(
+            ledger.client.post(
+                "/transactions",
+                json=body(payer, shop, 30, idempotency_key="held"),
+                headers=ledger.headers,
+            )
+        )
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        async with app.state.engine.connect() as probe:
+            for _ in range(3000):
+                if (await probe.execute(text(waiting))).scalar_one() > 0:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the group never waited for the held claim")
+            # The group waits on the key: the payer's balance row is free.
+            await probe.rollback()
+            free = await probe.execute(
+                text("SELECT 1 FROM account_balances WHERE account_id = :a FOR UPDATE NOWAIT"),
+                {"a": payer},
+            )
+            assert free.scalar_one() == 1
+            await probe.rollback()
+        await holder.rollback()
+    answer = await sent
+    assert answer.status_code == 201, answer.text
+    assert (await ledger.balance(payer))["posted"] == 70

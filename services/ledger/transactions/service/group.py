@@ -110,15 +110,25 @@ def _legs(body: TransactionFields) -> tuple[Posting, ...]:
     )
 
 
-async def _checked(session: AsyncSession, item: Item) -> tuple[Posting, ...]:
-    """What `post_request` checks before it locks: tenancy, the effective date, the
-    double-entry rules."""
-    currencies = sorted({p.currency for p in item.body.postings})
-    for currency in currencies:
+def _valid(item: Item) -> tuple[Posting, ...]:
+    """What `post_request` checks before it locks and needs no database: tenancy, the
+    double-entry rules. Run before the claim, answered after it (a replay comes first)."""
+    for currency in sorted({p.currency for p in item.body.postings}):
         item.principal.ensure_access("currencies", currency)
-    if item.body.effective_date is not None:
-        await closings.check_effective_dates(session, [(item.body.effective_date, currencies)])
     return _legs(item.body)
+
+
+async def _dated(
+    session: AsyncSession, item: Item, valid: tuple[Posting, ...] | BaseException
+) -> tuple[Posting, ...]:
+    """The item's legs once `_valid` passed (its refusal raised here, after the claim, as
+    `post_request` refuses after it) and an explicit effective date is allowed."""
+    if isinstance(valid, BaseException):
+        raise valid
+    if item.body.effective_date is not None:
+        currencies = sorted({p.currency for p in item.body.postings})
+        await closings.check_effective_dates(session, [(item.body.effective_date, currencies)])
+    return valid
 
 
 async def post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outcome]:
@@ -132,7 +142,20 @@ async def post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outco
 async def _post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(items)
     claims = [(*item.claim, item.digest or "") for item in items if item.claim]
-    earlier = await keys.claim_many(session, claims)
+    valid: dict[int, tuple[Posting, ...] | BaseException] = {}
+    for index, item in enumerate(items):
+        try:
+            valid[index] = _valid(item)
+        except REFUSALS as exc:
+            valid[index] = exc
+    # One round trip: the keys claimed, then the balance rows of every well-formed item
+    # locked (a replay's too: it is known only once claimed).
+    claimed, locked = await repo.claim_and_lock(
+        session,
+        claims,
+        (leg.account_id for ls in valid.values() if isinstance(ls, tuple) for leg in ls),
+    )
+    earlier = await keys.settle_claims(session, claims, claimed)
     legs: dict[int, tuple[Posting, ...]] = {}
     for index, item in enumerate(items):
         found = earlier.get(item.claim) if item.claim else None
@@ -140,10 +163,10 @@ async def _post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outc
             outcomes[index] = found if isinstance(found, BaseException) else Replay(found)
             continue
         try:
-            legs[index] = await _checked(session, item)
+            legs[index] = await _dated(session, item, valid[index])
         except REFUSALS as exc:
             outcomes[index] = exc
-    accepted, locked = await _accept(session, items, legs, outcomes)
+    accepted = await _accept(session, items, legs, outcomes, locked)
     if accepted:
         views = await _write(session, items, accepted, outcomes, locked)
         for entry, view in zip(accepted, views, strict=True):
@@ -160,12 +183,10 @@ async def _accept(
     items: Sequence[Item],
     legs: dict[int, tuple[Posting, ...]],
     outcomes: list[Outcome | None],
-) -> tuple[list[_Accepted], dict[UUID, repo.Row]]:
-    """Lock every account of the group, then check each item in order against the running
-    balances and mandate use; the accepted ones (refusals go to ``outcomes``)."""
-    locked = await repo.lock_accounts(
-        session, (leg.account_id for ls in legs.values() for leg in ls)
-    )
+    locked: dict[UUID, repo.Row],
+) -> list[_Accepted]:
+    """Check each item in order against the running balances of the ``locked`` accounts and
+    mandate use; the accepted ones (refusals go to ``outcomes``)."""
     running = {account: dict(row) for account, row in locked.items()}
     actors = {index: authority.actor(items[index].principal) for index in legs}
     wanted: defaultdict[str, list[UUID]] = defaultdict(list)
@@ -188,7 +209,7 @@ async def _accept(
         for leg in item_legs:
             running[leg.account_id]["posted"] += leg.amount
         accepted.append(_Accepted(index, uuid7(), item_legs, grants, grows))
-    return accepted, locked
+    return accepted
 
 
 def _released(items: Sequence[Item], outcomes: Sequence[Outcome | None]) -> list[tuple[str, str]]:
