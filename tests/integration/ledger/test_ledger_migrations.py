@@ -1,6 +1,7 @@
 """The ledger's Alembic history (the baseline ``ledger_0013``, the schedules'
-``ledger_0014``, then the directory's ``ledger_0016``) goes down to nothing and up again,
-and every table model the repositories query with names real columns."""
+``ledger_0014``, the directory's ``ledger_0016``, then clearing's ``ledger_0017``) goes
+down to nothing and up again, and every table model the repositories query with names
+real columns."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def _check(url: str) -> None:
         command.upgrade(config, "head")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
-                "ledger_0016"
+                "ledger_0017"
             )
             assert set(conn.execute(text(FUNCTIONS)).scalars()) == functions
             assert conn.execute(text("SELECT id FROM audit_sealer_state")).scalar_one() == 1
