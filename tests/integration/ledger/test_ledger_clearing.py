@@ -163,7 +163,7 @@ async def test_fees_per_each_currencys_terms_rounded_half_up(ledger: Ledger) -> 
     a, b = await two_sides(
         ledger,
         a_terms={"payer_fee_bp": 125, "payer_fee_min": 5},  # 1.25 % on top, at least 5 c
-        b_terms={"payee_fee_bp": 50},  # 0.5 % deducted from the merchant
+        b_terms={"payee_fee_bp": 50, "payee_fee_min": 2},  # 0.5 %, at least 2 c, deducted
     )
     r = await pay(ledger, a.member, b.shop, 1_000)  # 12.5 c → 13; 5 c
     assert r.status_code == 201, r.text
@@ -174,9 +174,11 @@ async def test_fees_per_each_currencys_terms_rounded_half_up(ledger: Ledger) -> 
     assert await posted(ledger, a.fund) == 13
     assert await posted(ledger, b.fund) == 5
     assert await posted(ledger, b.shop) == 995
-    small = (await pay(ledger, a.member, b.shop, 100)).json()  # 1.25 c → min 5; 0.5 c → 1
-    assert (small["payer_fee"], small["payee_fee"]) == (5, 1)
-    await expect_problem(await pay(ledger, a.member, b.shop, 1), 422, "clearing-fee-exceeds-amount")
+    small = (await pay(ledger, a.member, b.shop, 100)).json()  # 1.25 c → min 5; 0.5 c → min 2
+    assert (small["payer_fee"], small["payee_fee"]) == (5, 2)
+    half = (await pay(ledger, a.member, b.shop, 1_100)).json()  # 13.75 c → 14; 5.5 c → 6
+    assert (half["payer_fee"], half["payee_fee"]) == (14, 6)
+    await expect_problem(await pay(ledger, a.member, b.shop, 2), 422, "clearing-fee-exceeds-amount")
     for currency in (A, B):
         assert (await invariant(ledger, currency))["holds"]
     # Fees need a fee account, of the currency's own fund.
