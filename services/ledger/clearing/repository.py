@@ -13,14 +13,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.database.tables import (
-    account_balances,
-    accounts,
+from services.ledger.database.clearing_tables import (
     clearing_payments,
     clearing_settlements,
     clearing_terms,
-    currency_reserves,
 )
+from services.ledger.database.tables import account_balances, accounts, currency_reserves
 
 Row = Mapping[Any, Any]
 

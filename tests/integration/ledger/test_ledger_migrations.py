@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
+from services.ledger.database import clearing_tables  # noqa: F401  (its tables join the metadata)
 from services.ledger.database.tables import metadata
 from shared.migrate import alembic_config
 
