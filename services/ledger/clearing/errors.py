@@ -1,15 +1,13 @@
-"""Refusals of clearing between currencies (problem+json, French text)."""
+"""Refusals of clearing between currencies (problem+json, French text).
+
+A currency that cannot take part (not euro-backed, or not opted in by its operator) is
+refused with the ledger's one ``currency-not-convertible`` code
+(`services.ledger.currencies.errors.CurrencyNotConvertible`), as a grant tranche in hours
+is: same meaning, same code."""
 
 from __future__ import annotations
 
 from services.ledger.errors import LedgerDomainError
-
-
-class CurrencyNotConvertible(LedgerDomainError):
-    """Only euro-backed currencies whose operator opted into clearing take part: a mutual
-    credit, a time bank or a voucher programme has no euro reserve to settle from."""
-
-    code, title = "currency-not-convertible", "Monnaie non convertible en compensation"
 
 
 class SameCurrency(LedgerDomainError):

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Path, Query
 from services.ledger.accounts.errors import POSTING_REFUSALS
 from services.ledger.authority.errors import DEBIT_ERRORS, NoReadAuthority, OperatorActRequired
 from services.ledger.clearing.errors import (
-    CurrencyNotConvertible,
     FeeExceedsAmount,
     InvalidClearingPeriod,
     InvalidClearingTerms,
@@ -39,7 +38,7 @@ from services.ledger.clearing.schemas import (
     TermsRead,
 )
 from services.ledger.clearing.service import payments, settlements
-from services.ledger.currencies.errors import UnknownCurrency
+from services.ledger.currencies.errors import CurrencyNotConvertible, UnknownCurrency
 from services.ledger.http.idempotency import Idempotency, idempotent
 from services.ledger.http.media import CSV_MEDIA_TYPE, CsvResponse, attachment
 from services.ledger.http.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page

@@ -25,7 +25,6 @@ from services.ledger.authority.service import checks as authority
 from services.ledger.clearing import repository as repo
 from services.ledger.clearing import rules
 from services.ledger.clearing.errors import (
-    CurrencyNotConvertible,
     InvalidClearingTerms,
     PayeeNotMerchant,
     PayerNotEligible,
@@ -33,6 +32,7 @@ from services.ledger.clearing.errors import (
 )
 from services.ledger.clearing.schemas import PaymentCreate, TermsIn
 from services.ledger.closings import service as closings
+from services.ledger.currencies.errors import CurrencyNotConvertible
 from services.ledger.currencies.rules.currency import CurrencyKind
 from services.ledger.currencies.service.registry import currency_rules
 from services.ledger.database.outbox import emit
