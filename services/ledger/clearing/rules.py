@@ -48,7 +48,7 @@ from shared import csv_safety
 BP = 10_000
 """Basis points in 100 %."""
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True, slots=True)

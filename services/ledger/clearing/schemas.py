@@ -12,7 +12,7 @@ from services.ledger.http.schemas import CODE, Out, PositiveAmount, Schema, Text
 from services.ledger.transactions.rules import MAX_AMOUNT
 from shared.strict_types import IsoDate, WholeNumber
 
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
 Rate = Field(default=0, ge=0, lt=10_000, description="Basis points (1 pb = 0,01 %)")
 Minimum = Field(default=0, ge=0, le=MAX_AMOUNT, description="Minor units (cents)")
 

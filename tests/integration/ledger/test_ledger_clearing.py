@@ -85,6 +85,13 @@ async def test_a_member_pays_a_merchant_of_another_currency_at_par(ledger: Ledge
         f"/clearing/payments/{paid['transaction_id']}", headers=member_headers(a)
     )
     assert seen.status_code == 200 and seen.json() == paid
+    # A keyed payment is posted once; its replay answers 200 with the same body.
+    keyed = await pay(ledger, a.member, b.shop, 10, headers=member_headers(a), idempotency_key="k")
+    again = await pay(ledger, a.member, b.shop, 10, headers=member_headers(a), idempotency_key="k")
+    assert (keyed.status_code, again.status_code) == (201, 200) and again.json() == keyed.json()
+    other = await pay(ledger, a.member, b.shop, 11, headers=member_headers(a), idempotency_key="k")
+    await expect_problem(other, 409, "idempotency-key-reused")
+    assert await posted(ledger, a.member) == 97_490
 
 
 async def test_the_payers_authority_applies_as_for_a_posting(ledger: Ledger) -> None:
