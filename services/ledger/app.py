@@ -14,6 +14,7 @@ from services.ledger.audit import router as audit
 from services.ledger.audit.service import sealer
 from services.ledger.authority import router as authority
 from services.ledger.cards import router as cards
+from services.ledger.clearing import router as clearing
 from services.ledger.closings import router as closings
 from services.ledger.consumers import SUBSCRIPTIONS
 from services.ledger.currencies import router as currencies
@@ -110,6 +111,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
             figures.router,
             cards.router,
             directory.router,
+            clearing.router,
         ],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_sweeper, start_sealer, start_scheduler],

@@ -30,6 +30,7 @@ from services.ledger.accounts.errors import (
     UnknownAccount,
 )
 from services.ledger.accounts.rules import AccountStatus, check_bounds, check_postable
+from services.ledger.clearing.errors import ClearingAccountReserved
 from services.ledger.closings.errors import PeriodClosed
 from services.ledger.errors import LedgerDomainError
 from services.ledger.transactions.errors import (
@@ -212,6 +213,10 @@ def constraint_refusal(name: str) -> LedgerDomainError | None:
         return BalanceLimitExceeded("the database refused a balance above its upper bound")
     if name.startswith("fk_postings_account_id"):
         return CurrencyMismatch("a posting's currency differs from its account's")
+    if name == "ck_clearing_account_movement":
+        return ClearingAccountReserved(
+            "un compte de compensation ne bouge que par les paiements et règlements de compensation"
+        )
     if name == "ck_postings_period_open":
         return PeriodClosed("the database refused a transaction dated in a closed period")
     return None

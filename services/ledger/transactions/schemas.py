@@ -13,6 +13,7 @@ from pydantic import Field
 
 from services.ledger.accounts.errors import POSTING_REFUSALS
 from services.ledger.authority.errors import DEBIT_ERRORS
+from services.ledger.clearing.errors import ClearingAccountReserved
 from services.ledger.closings.errors import EffectiveDateInFuture, EffectiveDateTooOld, PeriodClosed
 from services.ledger.http.schemas import CODE, Amount, Metadata, MetadataMap, Out, Schema, Text
 from services.ledger.idempotency.errors import IdempotencyKeyReused
@@ -44,6 +45,7 @@ POSTING_ERRORS = (
     PeriodClosed,
     Unprocessable,
     *DEBIT_ERRORS,
+    ClearingAccountReserved,
 )
 """What any posting path may answer about its postings (``responses=`` of its routes)."""
 

@@ -221,3 +221,34 @@ class ReserveReconciliationDue(EventPayload):
     units_in_circulation: int = Field(description="Units held outside the issuer's account")
     reserve_balance: int = Field(description="Euro cents on the reserve account in the ledger")
     ledger_drift: int = Field(description="Reserve minus circulation: 0 when the ledger agrees")
+
+
+@event_type("proxima.ledger.clearing.paid.v1")
+class ClearingPaid(EventPayload):
+    """A member of one euro-backed currency paid a merchant of another, at par, through
+    the two currencies' clearing accounts (one transaction)."""
+
+    transaction_id: str
+    payer_currency: str
+    payee_currency: str
+    payer_account_id: str
+    payee_account_id: str
+    amount: int = Field(description="Units moved at par between the clearing accounts")
+    payer_fee: int = Field(description="Charged to the payer on top, in the payer's currency")
+    payee_fee: int = Field(description="Deducted from the merchant's credit, in its currency")
+    period: str = Field(description="Clearing period (calendar month), AAAA-MM")
+
+
+@event_type("proxima.ledger.clearing.settled.v1")
+class ClearingSettled(EventPayload):
+    """A pair of currencies settled a period: the net amount moved in euros from the
+    debtor currency's reserve to the creditor's."""
+
+    settlement_id: str
+    currency_low: str
+    currency_high: str
+    period: str = Field(description="Clearing period (calendar month), AAAA-MM")
+    payer_currency: str | None = Field(description="The currency that owed the net amount")
+    payee_currency: str | None
+    amount: int = Field(description="Euro cents moved between the reserves (0: nothing owed)")
+    transaction_id: str | None

@@ -1,6 +1,9 @@
 """The ledger's Alembic history (the baseline ``ledger_0013``, the schedules'
-``ledger_0014``, then the directory's ``ledger_0016``) goes down to nothing and up again,
-and every table model the repositories query with names real columns."""
+``ledger_0014``, the directory's ``ledger_0016``, the reserve reminders' ``ledger_0020``, then
+clearing's ``ledger_0017``: ids name the branch they were written on, the chain the order
+they landed in) goes
+down to nothing and up again, and every table model the repositories query with names
+real columns."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
+from services.ledger.database import clearing_tables  # noqa: F401  (its tables join the metadata)
 from services.ledger.database.tables import metadata
 from shared.migrate import alembic_config
 
@@ -42,7 +46,7 @@ def _check(url: str) -> None:
         command.upgrade(config, "head")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
-                "ledger_0016"
+                "ledger_0017"
             )
             assert set(conn.execute(text(FUNCTIONS)).scalars()) == functions
             assert conn.execute(text("SELECT id FROM audit_sealer_state")).scalar_one() == 1

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.accounts import service as accounts
 from services.ledger.accounts.errors import CurrencyMismatch
 from services.ledger.accounts.rules import AccountType
-from services.ledger.authority.rules import Actor
+from services.ledger.authority.rules import Actor, Grant
 from services.ledger.authority.service import checks as authority
 from services.ledger.closings import service as closings
 from services.ledger.currencies.errors import UnknownCurrency
@@ -132,11 +132,15 @@ async def post(
     reverses: UUID | None = None,
     idempotency_key: str | None = None,
     programme_debit: bool = False,
+    standing: Sequence[Grant] = (),
 ) -> dict[str, Any]:
     """Post one balanced transaction as ``actor``; returns its JSON view.
 
     Every debit leg needs ``actor``'s authority over its account (`authority.service`); the
-    authority rows go in with the postings.
+    authority rows go in with the postings. ``standing`` carries the grants of debit legs
+    that move under an operator's standing authorisation rather than the actor's (a
+    clearing account debited under its currency's clearing terms): those legs are not
+    checked against ``actor``, and their grants are written as given.
 
     ``programme_debit`` is set only by programme purchases and expiry sweeps, which may
     debit a voucher beneficiary (see ``check_voucher_debits``).
@@ -145,7 +149,9 @@ async def post(
     locked = await repo.lock_accounts(session, (leg.account_id for leg in canonical))
     # Authority first: a caller without it learns nothing of the account's state (no 409
     # "insufficient funds" where the answer is "not yours").
-    grants = await authority.authorize_debits(session, actor, canonical, locked)
+    standing_accounts = {grant.account_id for grant in standing}
+    own = [leg for leg in canonical if leg.account_id not in standing_accounts]
+    grants = [*await authority.authorize_debits(session, actor, own, locked), *standing]
     await check_legs_named(session, canonical, locked)
     if not programme_debit:
         await check_voucher_debits(session, canonical, locked)
