@@ -141,16 +141,6 @@ async def boundary(session: AsyncSession, code: str) -> Boundary | None:
     return await session.get(Boundary, code)
 
 
-async def boundaries_of(session: AsyncSession, codes: Sequence[str]) -> dict[str, bytes]:
-    """The stored boundaries (WKB) of ``codes`` that have one."""
-    if not codes:
-        return {}
-    rows = await session.execute(
-        select(Boundary.code, Boundary.geometry).where(Boundary.code.in_(list(codes)))
-    )
-    return dict(rows.tuples().all())
-
-
 async def member_boundaries(session: AsyncSession) -> list[tuple[str, bytes, date]]:
     """(parent, commune boundary, its vintage) of every open membership of a commune that
     has a boundary."""
