@@ -28,7 +28,7 @@ from tests.support.stack import admin_token, e2e_stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-LOAD_S = 75.0
+LOAD_S = 60.0
 SAMPLE_EVERY_S = 3.0
 # A service holds a few dozen descriptors (sockets, its log, the interpreter's files); a
 # leak of one per request would pass 256 within the run's thousands of requests.
