@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv tools images run test lint unit bench bench-ledger bench-diagnostics bench-loop bench-gateway docs clean
+.PHONY: help venv tools images run test lint unit bench bench-ledger bench-diagnostics bench-loop bench-gateway bench-soak docs clean
 
 help:
 	@echo "make run    start PostgreSQL, the four services and the gateway on http://127.0.0.1:8000"
@@ -72,6 +72,10 @@ bench-loop: venv
 
 bench-gateway: venv
 	$(PY) -m bench.run gateway
+
+# 30 minutes of mixed load through the gateway (PROXIMA_SOAK_S=600 for a shorter run).
+bench-soak: venv
+	$(PY) -m bench.run soak
 
 docs: venv
 	$(PY) -m shared.events.docs

@@ -28,6 +28,7 @@ answered by the same ``payment.settled`` / ``payment.rejected``.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -300,6 +301,18 @@ async def _pay(session: AsyncSession, order: PaymentOrdered) -> tuple[str, Resol
     return await _pay_in_currency(session, order, resolved), resolved
 
 
+def remembered_answer(response: Any) -> PaymentSettled | PaymentRejected | None:
+    """The answer stored with an order's idempotency key, as the event it was sent as."""
+    if isinstance(response, str):
+        response = json.loads(response)
+    if not isinstance(response, dict):
+        return None  # claimed by a transaction that had not answered yet
+    fields = {k: v for k, v in response.items() if k != "type"}
+    if response.get("type") == PaymentSettled.event_type:
+        return PaymentSettled.model_validate(fields)
+    return PaymentRejected.model_validate(fields)
+
+
 async def on_payment_ordered(session: AsyncSession, event: Event) -> None:
     """Pay a grant tranche once per order id, then answer settled or rejected."""
     order = event.data
@@ -333,8 +346,13 @@ async def answer_once(
         session, client_id=FUNDING_CLIENT, key=order.order_id, request_hash=digest
     )
     if earlier is not None:
-        # The same order under another event id: already paid (or refused) and answered.
-        log.info("payment_order_already_handled", order_id=order.order_id)
+        # The same order under another event id: already paid (or refused). Funding asks
+        # again when it lost the answer (a restored backup, see its payment reconciler):
+        # it gets the same answer again, never a second payment.
+        again = remembered_answer(earlier.get("response"))
+        log.info("payment_order_already_handled", order_id=order.order_id, answered=bool(again))
+        if again is not None:
+            await outbox.emit(session, again, order.order_id)
         return
     answer: PaymentSettled | PaymentRejected
     try:

@@ -34,12 +34,14 @@ RESULTS = REPO / "bench" / "results" / "resilience.json"
 
 @dataclass
 class Ledger:
-    """A ledger under uvicorn on a fixed port, killable and restartable."""
+    """A ledger under uvicorn on a fixed port, killable and restartable (another service
+    with ``app``: the funding crash test runs funding this way)."""
 
     env: dict[str, str]
     port: int
     proc: subprocess.Popen[bytes] | None = None
     killed_at: float | None = None  # time.monotonic() just before the last SIGKILL
+    app: str = "services.ledger.app:create_app"
 
     @property
     def url(self) -> str:
@@ -51,7 +53,7 @@ class Ledger:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "services.ledger.app:create_app",
+                self.app,
                 "--factory",
                 "--port",
                 str(self.port),
@@ -64,14 +66,14 @@ class Ledger:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "the ledger exited"
+            assert self.proc.poll() is None, f"{self.app} exited"
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise AssertionError("the ledger did not become ready")
+        raise AssertionError(f"{self.app} did not become ready")
 
     def kill(self) -> None:
         assert self.proc is not None

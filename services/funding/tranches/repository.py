@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,3 +68,22 @@ async def readable_euro_orders(
             .order_by(Tranche.ordered_at, Tranche.id)
         )
     ).all()
+
+
+async def stale_orders(
+    session: AsyncSession, *, before: datetime, limit: int = 200
+) -> Sequence[Tranche]:
+    """Tranches ordered through the ledger before ``before`` and still unanswered, oldest
+    first, locked (rows another transaction holds are skipped, not waited for)."""
+    result = await session.execute(
+        select(Tranche)
+        .where(
+            Tranche.status == "ordered",
+            Tranche.payment_mode != PaymentMode.EURO.value,
+            Tranche.ordered_at < before,
+        )
+        .order_by(Tranche.ordered_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return result.scalars().all()
