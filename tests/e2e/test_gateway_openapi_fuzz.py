@@ -88,6 +88,10 @@ BUSINESS_REFUSALS: dict[str, str] = {
     " can be closed, and the schema cannot know today's date",
     "invalid-schedule": "a schedule its operation could not run (a closing before 02:00 in"
     " Paris, demurrage without its fund account, a currency without demurrage rules)",
+    "currency-not-convertible": "clearing on a currency that is not euro-backed, has no"
+    " reserve or was not opted into clearing by its operator",
+    "clearing-same-currency": "a clearing settlement naming one currency twice: a JSON Schema"
+    " cannot compare two fields",
 }
 
 
