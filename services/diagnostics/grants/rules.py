@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 AMOUNTS = ("instruments", "public_cents", "bank_loans_cents", "due_cents", "repaid_cents")
 
@@ -45,7 +46,7 @@ def repayment_rate(repaid_cents: int, due_cents: int) -> float | None:
     return round(min(repaid_cents, due_cents) / due_cents, 4)
 
 
-def summed(territory: str, members: Sequence[Figures]) -> dict[str, object]:
+def summed(territory: str, members: Sequence[Figures]) -> dict[str, Any]:
     """The figures of ``territory`` from its départements' (itself, for a département):
     zeros, no day and no ratios when none has any. ``as_of`` is the oldest member's day:
     the sum holds at least up to it."""
