@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.funding.http.fields import Code, TerritoryCode
@@ -84,7 +84,7 @@ async def instruments_report(
     responses={200: {"content": {"text/csv": {}}}, **errors()},
 )
 async def instruments_report_csv(
-    session: DbSession,
+    request: Request,
     principal: Reader,
     programme_code: ProgrammeFilter = None,
     territory: TerritoryFilter = None,
@@ -92,7 +92,11 @@ async def instruments_report_csv(
 ) -> StreamingResponse:
     """The whole report as CSV (every page, streamed), French headers, semicolon-separated."""
     chunks = report.report_csv_chunks(
-        session, principal, programme_code=programme_code, territory=territory, year=year
+        request.app.state.session_factory,
+        principal,
+        programme_code=programme_code,
+        territory=territory,
+        year=year,
     )
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8")
 

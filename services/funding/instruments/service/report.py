@@ -9,7 +9,8 @@ import io
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.funding.instruments import repository, rules
 from services.funding.instruments.errors import InvalidReportCursorError
@@ -61,19 +62,25 @@ async def report_page(
 
 
 async def report_csv_chunks(
-    session: AsyncSession, principal: Principal, **filters: Unpack[ReportFilters]
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    **filters: Unpack[ReportFilters],
 ) -> AsyncIterator[str]:
-    """The whole report as CSV, page after page (a bounded memory whatever its size)."""
+    """The whole report as CSV, page after page (bounded memory whatever its size), in a
+    session of its own: the request's is committed before the response streams. One
+    repeatable-read transaction, so the pages are of one snapshot."""
     yield _csv_lines([title for _, title in REPORT_COLUMNS])
-    cursor = None
-    while True:
-        rows, cursor = await report_page(
-            session, principal, cursor=cursor, limit=CSV_PAGE, **filters
-        )
-        if rows:
-            yield "".join(_csv_lines(_csv_cells(row)) for row in rows)
-        if cursor is None:
-            return
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        cursor = None
+        while True:
+            rows, cursor = await report_page(
+                session, principal, cursor=cursor, limit=CSV_PAGE, **filters
+            )
+            if rows:
+                yield "".join(_csv_lines(_csv_cells(row)) for row in rows)
+            if cursor is None:
+                return
 
 
 CSV_PAGE = 200
