@@ -1,13 +1,23 @@
 """Event handlers of the diagnostics service: the ledger's posted transactions feed the
-live currency aggregates, the funding service's budget and payment events the grant ones."""
+live currency aggregates, the funding service's budget and payment events the grant ones,
+its instruments' figures the loans and guarantees of each département."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.aggregates.service import apply_transaction
-from services.diagnostics.grants.service import apply_budget_movement, apply_payment
-from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
+from services.diagnostics.grants.service import (
+    apply_budget_movement,
+    apply_instrument_figures,
+    apply_payment,
+)
+from shared.events.catalog.funding import (
+    BudgetCommitted,
+    BudgetReleased,
+    InstrumentFigures,
+    PaymentPaid,
+)
 from shared.events.catalog.ledger import TransactionPosted
 from shared.events.consumer import Subscription
 from shared.events.envelope import Event
@@ -29,6 +39,7 @@ def subscription(group: str = GROUP) -> Subscription:
             BudgetCommitted.event_type: apply_budget_movement,
             BudgetReleased.event_type: apply_budget_movement,
             PaymentPaid.event_type: apply_payment,
+            InstrumentFigures.event_type: apply_instrument_figures,
         },
     )
 

@@ -118,13 +118,15 @@ def test_an_advance_is_disbursed_by_the_ledger_repaid_late_rescheduled_and_repai
     assert (done["state"], done["owed_cents"], done["repaid_cents"]) == ("repaid", 0, 3_000_000)
 
     repaid = sum(r["amount_cents"] for r in officer.ok("GET", f"{base}/repayments")["items"])
-    [row] = admin.ok("GET", "/funding/instruments/report", params={"territory": "38"})
+    [row] = admin.ok("GET", "/funding/instruments/report", params={"territory": "38"})["items"]
     assert (row["kind"], row["year"]) == ("repayable_advance", datetime.now(UTC).year)
     assert (row["disbursed_cents"], row["repaid_cents"]) == (tranche["amount_cents"], repaid)
     assert row["leverage"] == ADVANCE["bank_loan_cents"] / tranche["amount_cents"]
     assert row["repayment_rate"] == 1.0
     guarantee = _guarantee_called(gw, admin_tok, applicant, officer)
-    report = admin.ok("GET", "/funding/instruments/report", params={"territory": "38"})
+    paged = admin.ok("GET", "/funding/instruments/report", params={"territory": "38"})
+    report = paged["items"]
+    assert paged["next_cursor"] is None
     [row] = [r for r in report if r["kind"] == "guarantee"]
     assert (row["amount_cents"], row["bank_loans_cents"]) == (900_000, 2_400_000)
     assert row["losses_cents"] == guarantee["paid_cents"] == 750_000  # 50 % of 15,000 €
@@ -165,6 +167,23 @@ def test_an_advance_is_disbursed_by_the_ledger_repaid_late_rescheduled_and_repai
         return {k: found[0][k] for k in expected} if found else {}
 
     assert _until(territory_figures, lambda f: f == expected) == expected
+
+    # The diagnostics of the territory keep the same figures, from the same events.
+    admin.ok("POST", "/diagnostics/admin/demo")  # its territories (Isère among them)
+    sums = {
+        "public_cents": public,
+        "bank_loans_cents": bank,
+        "due_cents": due,
+        "repaid_cents": repaid_total,
+        "leverage": expected["leverage"],
+        "repayment_rate": expected["repayment_rate"],
+    }
+
+    def diagnostic() -> dict[str, Any]:
+        found = admin.ok("GET", "/diagnostics/territories/38/instruments")
+        return {k: found[k] for k in sums}
+
+    assert _until(diagnostic, lambda f: f == sums) == sums
 
 
 def _until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 90) -> Any:

@@ -1,14 +1,14 @@
-"""Every SQL statement of the live grant aggregates."""
+"""Every SQL statement of the live grant aggregates and of the instruments' figures."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.grants.models import GrantAggregate
+from services.diagnostics.grants.models import GrantAggregate, InstrumentFigures
 from shared.auth import Principal
 
 GrantKey = tuple[str, str, str, str]
@@ -79,3 +79,26 @@ async def list_readable(
         if value is not None:
             query = query.where(column == value)
     return list((await session.scalars(_readable(query, principal))).all())
+
+
+async def save_figures(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Keep ``row`` as the territory's figures unless a later event is already kept (an
+    older one delivered late changes nothing)."""
+    stmt = pg_insert(InstrumentFigures).values(**row)
+    table = InstrumentFigures.__table__
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[InstrumentFigures.territory],
+            set_={
+                **{name: stmt.excluded[name] for name in row if name != "territory"},
+                "updated_at": func.now(),
+            },
+            where=table.c.event_time <= stmt.excluded.event_time,
+        )
+    )
+
+
+async def figures_of(session: AsyncSession, territories: list[str]) -> list[InstrumentFigures]:
+    """The kept figures of those of ``territories`` that have some."""
+    query = select(InstrumentFigures).where(InstrumentFigures.territory.in_(territories))
+    return list((await session.scalars(query.order_by(InstrumentFigures.territory))).all())

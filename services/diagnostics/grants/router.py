@@ -1,4 +1,5 @@
-"""Live grant aggregates fed by the funding service's budget and payment events."""
+"""Live grant aggregates fed by the funding service's budget and payment events, and the
+instruments' figures (loans and guarantees) of a territory."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.diagnostics.grants import service
-from services.diagnostics.grants.schemas import GrantPage, GrantRead
+from services.diagnostics.grants.schemas import GrantPage, GrantRead, InstrumentsRead
 from services.diagnostics.http import pagination
 from services.diagnostics.http.pagination import Cursor, InvalidCursor, Limit
-from services.diagnostics.http.parameters import Period, TerritoryFilter
+from services.diagnostics.http.parameters import Period, TerritoryCode, TerritoryFilter
 from services.diagnostics.http.responses import errors
 from services.diagnostics.http.scopes import Reader
+from services.diagnostics.territories.errors import TerritoryNotFound
 from shared.service_app import DbSession
 
 router = APIRouter(tags=["aggregates"])
@@ -49,3 +51,17 @@ async def list_grants(
         key=pagination.fields_key("territory", "programme", "currency", "period"),
     )
     return GrantPage(items=[GrantRead(**item) for item in items], next_cursor=following)
+
+
+@router.get(
+    "/territories/{code}/instruments",
+    response_model=InstrumentsRead,
+    responses=errors(TerritoryNotFound),
+)
+async def get_instruments(
+    code: TerritoryCode, session: DbSession, principal: Reader
+) -> InstrumentsRead:
+    """Loans and guarantees of the territory as funding last published them: a
+    département's own figures, a région's summed over its départements (leverage and
+    repayment rate recomputed from the sums); zeros below the département."""
+    return InstrumentsRead(**await service.instruments(session, principal, code))

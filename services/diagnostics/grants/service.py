@@ -1,17 +1,26 @@
 """Live grant aggregates from the funding service's events: per territory, programme,
-currency and month, commitments and releases (euro cents) and payments (paying currency)."""
+currency and month, commitments and releases (euro cents) and payments (paying currency);
+and the latest instruments' figures (loans, guarantees) of each département, summed up to
+the région."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.aggregates.rules.postings import period_of
-from services.diagnostics.grants import repository
+from services.diagnostics.grants import repository, rules
 from services.diagnostics.grants.repository import GrantFilters, GrantKey
+from services.diagnostics.territories import service as territories
 from shared.auth import Principal
-from shared.events.catalog.funding import BudgetCommitted, BudgetReleased, PaymentPaid
+from shared.events.catalog.funding import (
+    BudgetCommitted,
+    BudgetReleased,
+    InstrumentFigures,
+    PaymentPaid,
+)
 from shared.events.envelope import Event
 
 EURO = "EUR"
@@ -59,3 +68,44 @@ async def list_grants(
         }
         for r in rows
     ]
+
+
+async def apply_instrument_figures(session: AsyncSession, event: Event) -> None:
+    """Keep a département's instruments' figures, the latest event's (the inbox applies
+    each event once; the event time orders redeliveries)."""
+    figures = event.data
+    assert isinstance(figures, InstrumentFigures)
+    await repository.save_figures(
+        session,
+        {
+            "territory": figures.territory,
+            "as_of": date.fromisoformat(figures.as_of),
+            **{name: getattr(figures, name) for name in (*rules.AMOUNTS, "losses_cents")},
+            "event_time": event.time,
+        },
+    )
+
+
+async def instruments_of(session: AsyncSession, code: str) -> dict[str, Any]:
+    """The instruments' figures of a territory the caller already may read: a
+    département's own, a région's summed over its départements (the figures exist per
+    département only, so a smaller territory has none)."""
+    members = [code, *await territories.children(session, code)]
+    rows = await repository.figures_of(session, members)
+    return rules.summed(
+        code,
+        [
+            rules.Figures(
+                territory=r.territory,
+                as_of=r.as_of,
+                **{name: getattr(r, name) for name in (*rules.AMOUNTS, "losses_cents")},
+            )
+            for r in rows
+        ],
+    )
+
+
+async def instruments(session: AsyncSession, principal: Principal, code: str) -> dict[str, Any]:
+    """The instruments' figures of a territory the client is bound to (403 before 404)."""
+    territory = await territories.get_readable(session, principal, code)
+    return {**await instruments_of(session, code), "level": territory.level}

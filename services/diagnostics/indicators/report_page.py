@@ -159,6 +159,37 @@ def _why(typology: dict[str, Any]) -> str:
     )
 
 
+def _euros(cents: int) -> str:
+    """Euro cents as a French amount: « 12 345,67 € »."""
+    text = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0€"
+
+
+def _instruments(report: dict[str, Any]) -> str:
+    """Loans and guarantees of the territory (funding's figures, summed over its
+    départements), or why there are none."""
+    found = report.get("instruments")
+    if found is None or not found["departements"]:
+        return "<p class='flag'>Aucun prêt ni garantie publié pour ce territoire.</p>"
+    rows = (
+        ("Prêts et garanties", str(found["instruments"])),
+        ("Argent public (prêts décaissés, plafonds garantis)", _euros(found["public_cents"])),
+        ("Prêts bancaires associés", _euros(found["bank_loans_cents"])),
+        ("Effet de levier (crédit bancaire par euro public)", _fmt(found["leverage"])),
+        ("Échéances échues", _euros(found["due_cents"])),
+        ("Remboursements reçus", _euros(found["repaid_cents"])),
+        ("Taux de remboursement", _fmt(found["repayment_rate"], "ratio")),
+        ("Pertes", _euros(found["losses_cents"])),
+    )
+    body = "".join(f"<tr><td>{label}</td><td class='n'>{value}</td></tr>" for label, value in rows)
+    members = ", ".join(escape(code) for code in found["departements"])
+    day = escape(str(found["as_of"]))
+    return (
+        f"<table><tbody>{body}</tbody></table><p class='note'>Chiffres du service de "
+        f"financement au {day}, départements : {members}.</p>"
+    )
+
+
 def render_report(report: dict[str, Any]) -> str:
     """The whole page, in French; every value comes from the JSON report and is escaped,
     and no identifier of the API reaches the page (labels from ``rules/labels.py``)."""
@@ -202,6 +233,7 @@ def render_report(report: dict[str, Any]) -> str:
 <section><h2>Leviers suggérés</h2><ul>{levers or "<li>Aucun levier suggéré.</li>"}</ul>
 </section>
 <section><h2>Évolution entre deux millésimes</h2>{_comparison(report)}</section>
+<section><h2>Prêts et garanties</h2>{_instruments(report)}</section>
 <section><h2>Indicateurs</h2><table><thead><tr><th>Indicateur</th><th>Valeur</th>
 <th>Unité</th><th>Rang centile</th><th>Remarque</th></tr></thead><tbody>{indicator_rows}
 </tbody></table></section>

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from services.diagnostics.grants.schemas import InstrumentsSummary
 from services.diagnostics.http.bodies import Schema
 
 
@@ -182,3 +185,6 @@ class ReportRead(Schema):
     strengths: list[FindingRead]
     fragilities: list[FindingRead]
     levers: list[LeverRead]
+    instruments: InstrumentsSummary | None = Field(
+        default=None, description="Loans and guarantees (a territory's; none for a perimeter)"
+    )

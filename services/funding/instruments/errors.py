@@ -63,3 +63,10 @@ class FollowUpError(FundingDomainError):
     """A firm is followed once at each of 1, 3 and 5 years."""
 
     status, code, title = 409, "follow-up-recorded", "This follow-up is already recorded"
+
+
+class InvalidReportCursorError(FundingDomainError):
+    """The report's ``cursor`` is not a ``next_cursor`` this service gave (422, as a
+    malformed cursor of the other lists)."""
+
+    status, code, title = 422, "invalid-cursor", "The cursor is not valid"

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import Integer, cast, extract, func, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,6 +150,63 @@ async def readable_page(
     )
 
 
+ReportGroup = tuple[str, str, int, str]
+"""A row of the report: (programme code, territory, decision year, kind)."""
+
+_DECIDED_YEAR = cast(extract("year", Instrument.created_at), Integer)
+_GROUP = (Programme.code, Application.territory, _DECIDED_YEAR, Instrument.kind)
+
+
+def _within(
+    statement: Any,
+    principal: Principal | None,
+    programme_code: str | None,
+    territory: str | None,
+    year: int | None,
+) -> Any:
+    """The report's joins and filters: readable files (all for None: the service's own
+    figures), of a programme, territory and decision year when named."""
+    statement = (
+        statement.join(Application, Application.id == Instrument.application_id)
+        .join(Envelope, Envelope.id == Application.envelope_id)
+        .join(Programme, Programme.id == Application.programme_id)
+    )
+    if principal is not None:
+        statement = statement.where(*_visible(principal))
+    if programme_code is not None:
+        statement = statement.where(Programme.code == programme_code)
+    if territory is not None:
+        statement = statement.where(Application.territory == territory)
+    if year is not None:
+        statement = statement.where(_DECIDED_YEAR == year)
+    return statement
+
+
+async def report_groups(
+    session: AsyncSession,
+    principal: Principal | None,
+    *,
+    after: ReportGroup | None,
+    limit: int,
+    programme_code: str | None,
+    territory: str | None,
+    year: int | None,
+) -> list[ReportGroup]:
+    """The next ``limit`` rows of the report after ``after``, in key order (a keyset page
+    over the groups, so a page holds whole groups)."""
+    statement = _within(
+        select(*_GROUP).select_from(Instrument).distinct(),
+        principal,
+        programme_code,
+        territory,
+        year,
+    )
+    if after is not None:
+        statement = statement.where(tuple_(*_GROUP) > tuple_(*after))
+    found = await session.execute(statement.order_by(*_GROUP).limit(limit))
+    return [(code, area, int(decided), kind) for code, area, decided, kind in found.all()]
+
+
 async def report_rows(
     session: AsyncSession,
     principal: Principal | None,
@@ -157,10 +214,12 @@ async def report_rows(
     programme_code: str | None,
     territory: str | None,
     year: int | None,
+    groups: Sequence[ReportGroup] | None = None,
 ) -> Sequence[Any]:
-    """Each readable instrument with its programme, territory, decision year, disbursed
-    amount, jobs declared (in the file's latest accepted progress report, the final one
-    first), guarantee call, recoveries and write-off (the service aggregates)."""
+    """Each readable instrument (of ``groups`` only, when given) with its programme,
+    territory, decision year, disbursed amount, jobs declared (in the file's latest
+    accepted progress report, the final one first), guarantee call, recoveries and
+    write-off (the service aggregates)."""
     recovered = (
         select(Recovery.instrument_id, func.sum(Recovery.amount_cents).label("cents"))
         .group_by(Recovery.instrument_id)
@@ -177,13 +236,12 @@ async def report_rows(
         )
         .subquery()
     )
-    decided_year = extract("year", Instrument.created_at)
-    statement = (
+    statement = _within(
         select(
             Instrument,
             Programme.code,
             Application.territory,
-            decided_year,
+            _DECIDED_YEAR,
             Application.paid_cents,
             func.coalesce(
                 jobs.c.jobs_created, Instrument.jobs_declared, Application.jobs_created, 0
@@ -191,11 +249,14 @@ async def report_rows(
             func.coalesce(GuaranteeCall.paid_cents, 0),
             func.coalesce(recovered.c.cents, 0),
             WriteOff.approved_at.is_not(None),
-        )
-        .join(Application, Application.id == Instrument.application_id)
-        .join(Envelope, Envelope.id == Application.envelope_id)
-        .join(Programme, Programme.id == Application.programme_id)
-        .outerjoin(
+        ),
+        principal,
+        programme_code,
+        territory,
+        year,
+    )
+    statement = (
+        statement.outerjoin(
             GuaranteeCall,
             (GuaranteeCall.instrument_id == Instrument.id) & (GuaranteeCall.status == "paid"),
         )
@@ -204,14 +265,8 @@ async def report_rows(
         .outerjoin(jobs, jobs.c.application_id == Instrument.application_id)
         .order_by(Instrument.id)
     )
-    if principal is not None:  # None: the service's own figures, every file counted
-        statement = statement.where(*_visible(principal))
-    if programme_code is not None:
-        statement = statement.where(Programme.code == programme_code)
-    if territory is not None:
-        statement = statement.where(Application.territory == territory)
-    if year is not None:
-        statement = statement.where(decided_year == year)
+    if groups is not None:
+        statement = statement.where(tuple_(*_GROUP).in_(list(groups)))
     return list((await session.execute(statement)).all())
 
 

@@ -7,7 +7,8 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
 from services.funding.http.fields import Code, TerritoryCode
 from services.funding.http.pagination import Page, PageParams, page_of
@@ -40,40 +41,64 @@ TerritoryFilter = Annotated[TerritoryCode | None, Query(description="Department 
 YearFilter = Annotated[int | None, Query(ge=2000, le=2100, description="Year of the decision")]
 
 
-@router.get("/instruments/report", response_model=list[ReportRow], responses=errors())
+ReportCursor = Annotated[
+    str | None,
+    Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of a page"),
+]
+ReportLimit = Annotated[int, Query(ge=1, le=200, description="Rows (groups) per page")]
+
+
+@router.get(
+    "/instruments/report",
+    response_model=Page[ReportRow],
+    responses=errors(),
+)
 async def instruments_report(
     session: DbSession,
     principal: Reader,
     programme_code: ProgrammeFilter = None,
     territory: TerritoryFilter = None,
     year: YearFilter = None,
+    limit: ReportLimit = 50,
+    cursor: ReportCursor = None,
 ) -> Any:
     """Per programme, territory, year of decision and instrument: amounts, associated bank
     loans, leverage (bank credit ÷ public money), repayment rate, losses, guarantee fees,
-    jobs declared at decision and since, survival at 1, 3 and 5 years. One row per group
-    (at most programmes × territories × years × 4 kinds)."""
-    return await report.report(
-        session, principal, programme_code=programme_code, territory=territory, year=year
+    jobs declared at decision and since, survival at 1, 3 and 5 years. One row per group,
+    paged over the group key (programme, territory, year, kind)."""
+    rows, following = await report.report_page(
+        session,
+        principal,
+        cursor=cursor,
+        limit=limit,
+        programme_code=programme_code,
+        territory=territory,
+        year=year,
     )
+    return page_of(rows, following, ReportRow)
 
 
 @router.get(
     "/instruments/report.csv",
-    response_class=Response,
+    response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}, **errors()},
 )
 async def instruments_report_csv(
-    session: DbSession,
+    request: Request,
     principal: Reader,
     programme_code: ProgrammeFilter = None,
     territory: TerritoryFilter = None,
     year: YearFilter = None,
-) -> Response:
-    """The same report as CSV, French headers, semicolon-separated."""
-    rows = await report.report(
-        session, principal, programme_code=programme_code, territory=territory, year=year
+) -> StreamingResponse:
+    """The whole report as CSV (every page, streamed), French headers, semicolon-separated."""
+    chunks = report.report_csv_chunks(
+        request.app.state.session_factory,
+        principal,
+        programme_code=programme_code,
+        territory=territory,
+        year=year,
     )
-    return Response(content=report.report_csv(rows), media_type="text/csv; charset=utf-8")
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8")
 
 
 @router.get("/instruments", response_model=Page[InstrumentRead], responses=errors())

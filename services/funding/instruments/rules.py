@@ -10,7 +10,9 @@ the last one, so a schedule always sums exactly to the principal.
 
 from __future__ import annotations
 
+import base64
 import calendar
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -287,3 +289,28 @@ def survival(active: int, followed: int) -> float | None:
     if followed <= 0:
         return None
     return round(active / followed, 4)
+
+
+ReportKey = tuple[str, str, int, str]
+"""A row of the instruments' report: (programme code, territory, decision year, kind)."""
+
+
+def report_cursor(key: ReportKey) -> str:
+    """The opaque ``next_cursor`` after the report row ``key`` (URL-safe base64 of JSON)."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def report_key(cursor: str) -> ReportKey | None:
+    """The report row a cursor points after; None when it is not one this service gave."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(raw, list) and len(raw) == 4):
+        return None
+    code, area, year, kind = raw
+    if not (isinstance(code, str) and isinstance(area, str) and isinstance(kind, str)):
+        return None
+    if isinstance(year, bool) or not isinstance(year, int):
+        return None
+    return (code, area, year, kind)

@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.funding.instruments.service import report as report_service
 from tests.integration.funding.conftest import (
     ADMIN,
     APPLICANT,
@@ -191,7 +193,9 @@ async def test_an_advance_is_disbursed_repaid_late_rescheduled_and_repaid(
     future = {"amount_cents": 1, "received_on": str(date.today() + timedelta(days=2))}
     refused = await client.post(f"{base}/repayments", json=future, headers=OFFICER)
     assert refused.status_code == 422 and refused.json()["code"] == "date-in-future"
-    [row] = ok(await client.get("/instruments/report?programme_code=IDECLIC", headers=ADMIN))
+    [row] = ok(await client.get("/instruments/report?programme_code=IDECLIC", headers=ADMIN))[
+        "items"
+    ]
     assert (row["kind"], row["disbursed_cents"], row["bank_loans_cents"]) == (
         "repayable_advance",
         1_000_000,
@@ -253,7 +257,7 @@ async def test_a_guarantee_is_called_up_to_its_cap_and_recoveries_reduce_the_los
     assert wrong.status_code == 409 and wrong.json()["code"] == "instrument-kind"
 
     this_year = datetime.now(UTC).year
-    [row] = ok(await client.get("/instruments/report?territory=38", headers=ADMIN))
+    [row] = ok(await client.get("/instruments/report?territory=38", headers=ADMIN))["items"]
     assert (row["kind"], row["amount_cents"], row["bank_loans_cents"]) == (
         "guarantee",
         2_000_000,
@@ -295,7 +299,7 @@ async def test_bad_terms_and_inputs_are_problems_not_errors(
         instrument=ADVANCE,
     )
     assert rejected.status_code == 422 and rejected.json()["code"] == "invalid-instrument-terms"
-    for query in ("year=1850", "territory=xx", "programme_code=%20"):
+    for query in ("year=1850", "territory=xx", "programme_code=%20", "limit=0", "cursor=a%20b"):
         bad = await client.get(f"/instruments/report?{query}", headers=ADMIN)
         assert bad.status_code == 422, query
     unknown = await client.get(
@@ -349,7 +353,7 @@ async def test_a_flagged_loan_is_written_off_by_two_officers_and_counts_as_a_los
     approved = ok(await client.post(f"{base}/write-off/approval", headers=SECOND_OFFICER))
     assert approved["approved_by"] == "officer-2"
     assert (await _instrument(funding, application_id))["state"] == "written_off"
-    [row] = ok(await client.get("/instruments/report", headers=ADMIN))
+    [row] = ok(await client.get("/instruments/report", headers=ADMIN))["items"]
     assert (row["losses_cents"], row["repayment_rate"]) == (1_000_000, 0.0)
 
     on_time = {**ADVANCE, "start_on": str(date.today())}
@@ -362,7 +366,7 @@ async def test_a_flagged_loan_is_written_off_by_two_officers_and_counts_as_a_los
 
 
 async def test_jobs_fees_and_survival_at_one_three_and_five_years_are_reported(
-    funding: Funding, client: httpx.AsyncClient
+    funding: Funding, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     advances = []
     for n, (jobs, active) in enumerate(((3, True), (2, False))):
@@ -398,10 +402,33 @@ async def test_jobs_fees_and_survival_at_one_three_and_five_years_are_reported(
     assert (listed["years"], listed["active"], listed["jobs"]) == (1, True, 5)
 
     report = ok(await client.get("/instruments/report?territory=38", headers=ADMIN))
-    rows = {r["kind"]: r for r in report}
+    assert report["next_cursor"] is None
+    rows = {r["kind"]: r for r in report["items"]}
     loans = rows["repayable_advance"]
     assert (loans["jobs_at_decision"], loans["jobs_declared"]) == (5, 5)  # 3 + 2, then 5 + 0
     assert (loans["survival_1y"], loans["survival_3y"], loans["survival_5y"]) == (0.5, None, None)
     assert (rows["guarantee"]["fees_cents"], rows["guarantee"]["jobs_declared"]) == (150_000, 4)
     csv = await client.get("/instruments/report.csv", headers=ADMIN)
     assert "Pérennité à 3 ans" in csv.text and "Commissions de garantie" in csv.text
+
+    # one row (group) per page, in key order, the cursor over (programme, territory, year, kind)
+    first = ok(await client.get("/instruments/report?territory=38&limit=1", headers=ADMIN))
+    assert [r["kind"] for r in first["items"]] == ["guarantee"] and first["next_cursor"]
+    second = ok(
+        await client.get(
+            "/instruments/report",
+            params={"territory": "38", "limit": 1, "cursor": first["next_cursor"]},
+            headers=ADMIN,
+        )
+    )
+    assert second["items"] == [rows["repayable_advance"]] and second["next_cursor"] is None
+    assert first["items"] == [rows["guarantee"]]
+    forged = await client.get("/instruments/report?cursor=bm9wZQ", headers=ADMIN)  # "nope"
+    assert forged.status_code == 422 and forged.json()["code"] == "invalid-cursor"
+    assert "application/problem+json" in forged.headers["content-type"]
+
+    monkeypatch.setattr(report_service, "CSV_PAGE", 1)  # the export walks every page
+    paged_csv = await client.get("/instruments/report.csv?territory=38", headers=ADMIN)
+    lines = paged_csv.text.strip().split("\r\n")
+    assert len(lines) == 3 and lines[0].startswith("Programme;Territoire")
+    assert [line.split(";")[3] for line in lines[1:]] == ["guarantee", "repayable_advance"]

@@ -123,6 +123,7 @@ def test_each_service_reads_exactly_what_it_consumes_and_its_own_groups() -> Non
     assert reads["diagnostics"] == {
         "proxima.ledger.transaction",
         "proxima.funding.budget",
+        "proxima.funding.instrument",  # the instruments' figures of each département
         "proxima.funding.payment",
     }
     assert "proxima.ledger.payment" not in reads["gateway"]

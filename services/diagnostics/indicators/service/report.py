@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.geography import service as geography
 from services.diagnostics.geography.rules.sources import geography_note
+from services.diagnostics.grants import service as grants
 from services.diagnostics.indicators.report_page import render_report
 from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
@@ -118,10 +119,12 @@ async def report(
     currency: str | None,
 ) -> dict[str, Any]:
     """The diagnostic: indicators with peers, engine shares, typology, strengths, fragilities
-    and suggested levers (with ``currency``, one the client is bound to, its circulation);
+    and suggested levers (with ``currency``, one the client is bound to, its circulation),
+    and the loans and guarantees funding published for it (today's, whatever the year);
     the year defaults to the latest with figures."""
     data = await territory_year(session, principal, code, year, currency)
-    return await report_of(session, data, code, currency)
+    found = await report_of(session, data, code, currency)
+    return {**found, "instruments": await grants.instruments_of(session, code)}
 
 
 async def perimeter_report(

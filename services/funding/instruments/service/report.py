@@ -6,33 +6,94 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.funding.instruments import repository, rules
+from services.funding.instruments.errors import InvalidReportCursorError
 from services.funding.instruments.models import FOLLOW_UP_YEARS
 from services.funding.instruments.service.clock import today
 from shared.auth import Principal
 
 
+class ReportFilters(TypedDict):
+    """The report's filters, each None when not asked for."""
+
+    programme_code: str | None
+    territory: str | None
+    year: int | None
+
+
 async def report(
-    session: AsyncSession,
-    principal: Principal | None,
-    *,
-    programme_code: str | None,
-    territory: str | None,
-    year: int | None,
+    session: AsyncSession, principal: Principal | None, **filters: Unpack[ReportFilters]
 ) -> list[dict[str, Any]]:
+    """Every row of the report within the filters (the territory's figures event sums
+    them; the API pages them with :func:`report_page`)."""
+    return await _aggregate(session, await repository.report_rows(session, principal, **filters))
+
+
+async def report_page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    cursor: str | None,
+    limit: int,
+    **filters: Unpack[ReportFilters],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the report's rows (whole groups, in key order) and the cursor of the
+    next, None after the last: the page's groups first, then only their instruments."""
+    after = None
+    if cursor is not None:
+        after = rules.report_key(cursor)
+        if after is None:
+            raise InvalidReportCursorError("cursor: pass the next_cursor of the previous page")
+    groups = await repository.report_groups(
+        session, principal, after=after, limit=limit + 1, **filters
+    )
+    following = rules.report_cursor(groups[limit - 1]) if len(groups) > limit else None
+    groups = groups[:limit]
+    if not groups:
+        return [], None
+    rows = await repository.report_rows(session, principal, groups=groups, **filters)
+    return await _aggregate(session, rows), following
+
+
+async def report_csv_chunks(
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    **filters: Unpack[ReportFilters],
+) -> AsyncIterator[str]:
+    """The whole report as CSV, page after page (bounded memory whatever its size), in a
+    session of its own: the request's is committed before the response streams. One
+    repeatable-read transaction, so the pages are of one snapshot."""
+    yield _csv_lines([title for _, title in REPORT_COLUMNS])
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        cursor = None
+        while True:
+            rows, cursor = await report_page(
+                session, principal, cursor=cursor, limit=CSV_PAGE, **filters
+            )
+            if rows:
+                yield "".join(_csv_lines(_csv_cells(row)) for row in rows)
+            if cursor is None:
+                return
+
+
+CSV_PAGE = 200
+"""Rows per page of the CSV export (the API's largest page)."""
+
+
+async def _aggregate(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """Per programme, territory, decision year and kind: amounts, bank loans, leverage,
     repayments due and received, losses, fees, jobs and survival (today's position).
 
-    Five queries whatever the number of loans: the rows, then every loan's current
+    Four queries whatever the number of loans, after the rows: every loan's current
     schedule, instalments, counted repayments and follow-ups at once; positions are the
     pure ``rules.position`` of each."""
-    rows = await repository.report_rows(
-        session, principal, programme_code=programme_code, territory=territory, year=year
-    )
     versions, instalments, received, follow_ups = await repository.report_details(
         session, [r[0].id for r in rows]
     )
@@ -125,11 +186,12 @@ REPORT_COLUMNS = (
 )
 
 
-def report_csv(rows: list[dict[str, Any]]) -> str:
-    """The report as CSV with French headers (semicolons, as French spreadsheets expect)."""
+def _csv_cells(row: dict[str, Any]) -> list[Any]:
+    return ["" if row[k] is None else row[k] for k, _ in REPORT_COLUMNS]
+
+
+def _csv_lines(cells: list[Any]) -> str:
+    """One CSV line, French style (semicolons, as French spreadsheets expect)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([title for _, title in REPORT_COLUMNS])
-    for row in rows:
-        writer.writerow(["" if row[k] is None else row[k] for k, _ in REPORT_COLUMNS])
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow(cells)
     return buffer.getvalue()
