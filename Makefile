@@ -53,7 +53,7 @@ lint: venv
 # PROXIMA_CONTAINERS_REQUIRED: `make tools` installed podman, so the containers test must
 # run here rather than skip.
 test: venv tools lint
-	PROXIMA_CONTAINERS_REQUIRED=1 $(PY) -m pytest tests
+	PROXIMA_CONTAINERS_REQUIRED=1 $(PY) -m pytest tests --durations=40
 
 unit: venv
 	$(PY) -m pytest tests/unit

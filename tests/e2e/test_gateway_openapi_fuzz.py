@@ -84,8 +84,6 @@ BUSINESS_REFUSALS: dict[str, str] = {
     " bound the year",
     "validation-failed: Value error, closes must be after opens": "a directory listing's"
     " opening hours that close before they open: a JSON Schema cannot compare two fields",
-    "closing-not-past": "a closing through today or a later day: only a period that is over"
-    " can be closed, and the schema cannot know today's date",
     "invalid-schedule": "a schedule its operation could not run (a closing before 02:00 in"
     " Paris, demurrage without its fund account, a currency without demurrage rules)",
     "currency-not-convertible": "clearing on a currency that is not euro-backed, has no"

@@ -71,7 +71,10 @@ async def test_a_repayment_is_debited_only_under_the_borrowers_mandate_once(
     order = _order(RepaymentOrdered, 3_000)
     await publish(ledger, order)
     await publish(ledger, order)  # the same order under another event id: debited once
-    [settled] = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 1)
+    # ... and answered again, identically (funding's payment reconciler relies on it)
+    answers = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 2)
+    settled = answers[0]
+    assert answers == [settled, settled]
     assert (settled["order_id"], settled["status"], settled["units"]) == (
         order.order_id,
         "settled",
@@ -85,8 +88,8 @@ async def test_a_repayment_is_debited_only_under_the_borrowers_mandate_once(
     codes = await eventually(lambda: rejections(ledger), lambda s: len(s) >= 2)
     assert codes[1]["order_id"] == above_limit.order_id
     assert codes[1]["code"] == "mandate-limit-exceeded"
-    assert await _kinds(ledger) == ["loan_repayment"]
-    assert len(await settlements(ledger)) == 1
+    assert await _kinds(ledger) == ["loan_repayment"]  # one posting for the order asked twice
+    assert len(await settlements(ledger)) == 2
 
 
 async def test_a_guarantee_call_is_paid_from_the_fund_to_the_linked_account(
@@ -98,8 +101,10 @@ async def test_a_guarantee_call_is_paid_from_the_fund_to_the_linked_account(
     await ledger.link_grant(lender, "IDECLIC", "app-loan")
     call = _order(GuaranteeCallOrdered, 7_500)
     await publish(ledger, call)
-    await publish(ledger, call)
-    [settled] = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 1)
+    await publish(ledger, call)  # asked twice: paid once, answered twice identically
+    answers = await eventually(lambda: settlements(ledger), lambda s: len(s) >= 2)
+    settled = answers[0]
+    assert answers == [settled, settled]
     assert (settled["order_id"], settled["units"]) == (call.order_id, 7_500)
     assert (await ledger.balance(lender))["posted"] == 7_500
     tx = await ledger.client.get(

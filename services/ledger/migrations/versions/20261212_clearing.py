@@ -104,7 +104,11 @@ STATEMENTS = (
     r"""
     CREATE FUNCTION ledger_clearing_account_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF coalesce(current_setting('ledger.clearing', true), '') <> 'on' THEN
+        -- Only rows with no bound either way get here (the trigger's WHEN); of those, only
+        -- the accounts named by clearing terms are clearing accounts (a unique index).
+        IF coalesce(current_setting('ledger.clearing', true), '') <> 'on'
+           AND EXISTS (SELECT 1 FROM clearing_terms WHERE clearing_account = NEW.account_id)
+        THEN
             RAISE EXCEPTION 'account % is a clearing account: only clearing payments and '
                 'settlements move it', NEW.account_id
                 USING ERRCODE = 'check_violation',
