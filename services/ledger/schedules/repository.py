@@ -36,6 +36,32 @@ async def stop_leading(conn: AsyncConnection) -> None:
     )
 
 
+RUN_LOCK_CLASS = LEADER_LOCK[0] + 1
+"""The class of the session-level advisory lock a replica holds on one run while it runs it
+(the key is the run id's ``hashtext``): a second leader, or a resumption of a run another
+replica is still running, skips it instead of running it again."""
+
+
+async def try_hold_run(conn: AsyncConnection, run_id: UUID) -> bool:
+    got = await conn.execute(
+        text("SELECT pg_try_advisory_lock(:class, hashtext(:run))"),
+        {"class": RUN_LOCK_CLASS, "run": str(run_id)},
+    )
+    return bool(got.scalar_one())
+
+
+async def release_run(conn: AsyncConnection, run_id: UUID) -> None:
+    await conn.execute(
+        text("SELECT pg_advisory_unlock(:class, hashtext(:run))"),
+        {"class": RUN_LOCK_CLASS, "run": str(run_id)},
+    )
+
+
+async def still_running(conn: AsyncConnection, run_id: UUID) -> bool:
+    found = await conn.execute(select(schedule_runs.c.outcome).where(schedule_runs.c.id == run_id))
+    return found.scalar_one_or_none() == "running"
+
+
 async def upsert_schedule(session: AsyncSession, **values: Any) -> RowMapping:
     """Insert or replace a schedule; ``authorised_at`` is the database's now either way."""
     new = insert(schedules).values(**values, authorised_at=func.now())

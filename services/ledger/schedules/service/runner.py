@@ -4,7 +4,9 @@ Leadership is PostgreSQL's session-level advisory lock (`repository.try_lead`), 
 one tick on a dedicated connection: of all replicas ticking at once, one leads, the others
 skip the tick; a leader that dies loses the lock with its connection. Each occurrence is
 also claimed by inserting its run under a unique key before it starts, so even two leaders
-(a lock lost to a network cut while its holder still runs) could not run it twice.
+(a lock lost to a network cut while its holder still runs) could not run it twice; and a
+replica runs a run only while holding that run's own advisory lock, rechecking it is still
+``running`` once held, so resuming a run another replica is still running skips it.
 
 Catch-up: an occurrence is due once it is past and later than the latest one run, so after
 a downtime each missed one runs, oldest first, once. A run left ``running`` (its leader
@@ -96,13 +98,10 @@ class Scheduler:
     ) -> None:
         currency, operation = schedule["currency"], schedule["operation"]
         async with self.factory() as session, session.begin():
-            stale = [
-                await repo.retry_run(session, run["id"])
-                for run in await repo.unfinished_runs(session, currency, operation)
-            ]
+            stale = await repo.unfinished_runs(session, currency, operation)
             last = await repo.last_occurrence(session, currency, operation)
         for run in stale:
-            if not await self._execute(schedule, run, finished):
+            if not await self._execute_once(schedule, run, finished, resumed=True):
                 return
         for occurrence in rules.due(schedule_of(schedule), after=last, now=now):
             async with self.factory() as session, session.begin():
@@ -114,8 +113,38 @@ class Scheduler:
                     scheduled_for=occurrence,
                     authorised_by=schedule["authorised_by"],
                 )
-            if claimed is not None and not await self._execute(schedule, claimed, finished):
+            if claimed is not None and not await self._execute_once(schedule, claimed, finished):
                 return
+
+    async def _execute_once(
+        self,
+        schedule: Mapping[Any, Any],
+        run: Mapping[Any, Any],
+        finished: list[dict[str, Any]],
+        *,
+        resumed: bool = False,
+    ) -> bool:
+        """Run ``run`` holding its own advisory lock, if it is still running once the lock
+        is held: a run another replica is running (two leaders, or a resumption racing the
+        run it resumes) is skipped, not run twice. The claim makes a new occurrence once;
+        this makes a resumed one once too."""
+        async with self.engine.connect() as raw:
+            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
+            if not await repo.try_hold_run(conn, run["id"]):
+                return True  # another replica runs it
+            try:
+                if not await repo.still_running(conn, run["id"]):
+                    return True  # finished meanwhile by the replica that held it
+                if resumed:
+                    async with self.factory() as session, session.begin():
+                        run = await repo.retry_run(session, run["id"])
+                return await self._execute(schedule, run, finished)
+            finally:
+                try:
+                    await repo.release_run(conn, run["id"])
+                except BaseException:
+                    await conn.invalidate()  # it may still hold the lock
+                    raise
 
     async def _execute(
         self, schedule: Mapping[Any, Any], run: Mapping[Any, Any], finished: list[dict[str, Any]]
