@@ -16,8 +16,6 @@ reachable the base is the Debian-built ``localhost/proxima-base:bookworm``
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,14 +32,11 @@ from tests.support.container_deployment import (
     Deployment,
     production_env,
 )
-from tests.support.containers import env_file, run_once
+from tests.support.containers import env_file, require_podman, run_once
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.containers]
 
-if shutil.which("podman") is None:
-    if os.environ.get("PROXIMA_CONTAINERS_REQUIRED"):
-        raise RuntimeError("podman is missing: `make tools` installs it (as root)")
-    pytest.skip("podman is not installed (make tools installs it)", allow_module_level=True)
+require_podman()
 
 
 @pytest.fixture(scope="module")

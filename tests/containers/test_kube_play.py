@@ -18,7 +18,6 @@ gateway pod; every pod stops with exit code 0 on SIGTERM.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,14 +36,11 @@ from tests.support.container_deployment import (
     PORT_OFFSET,
     Deployment,
 )
-from tests.support.containers import ServiceContainer, podman
+from tests.support.containers import ServiceContainer, podman, require_podman
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.containers]
 
-if shutil.which("podman") is None:
-    if os.environ.get("PROXIMA_CONTAINERS_REQUIRED"):
-        raise RuntimeError("podman is missing: `make tools` installs it (as root)")
-    pytest.skip("podman is not installed (make tools installs it)", allow_module_level=True)
+require_podman()
 
 
 class KubePlay:

@@ -9,6 +9,7 @@ secrets never appear on a command line."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
+
+
+def require_podman() -> None:
+    """Skip the calling test module where podman is missing, unless ``make test`` runs it
+    (``PROXIMA_CONTAINERS_REQUIRED``): there a missing podman is an error, not a skip."""
+    if shutil.which("podman") is None:
+        if os.environ.get("PROXIMA_CONTAINERS_REQUIRED"):
+            raise RuntimeError("podman is missing: `make tools` installs it (as root)")
+        pytest.skip("podman is not installed (make tools installs it)", allow_module_level=True)
+
 
 HARDENING = (
     "--read-only",
