@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from deploy.local.kafka_broker import KafkaBroker
-from deploy.local.postgres import REPO, LocalPostgres
-from deploy.local.stack import Stack, running_stack
+from bench.kafka_stack import kafka_stack
+from deploy.local.postgres import REPO
+from deploy.local.stack import Stack
 
 RESULTS = REPO / "bench" / "results" / "loop.json"
 WORK = REPO / ".cache" / "bench" / "loop"
@@ -196,33 +196,15 @@ async def _measure(stack: Stack) -> dict[str, Any]:
 
 
 def main() -> int:
-    postgres = LocalPostgres(data_dir=WORK / "postgres", port=55432)
-    broker = KafkaBroker(port=59092, data_dir=WORK / "kafka")
-    postgres.destroy()
-    postgres.start()
-    try:
-        broker.start()
-        stack = Stack(
-            postgres=postgres,
-            run_dir=WORK / "run",
-            event_bus="kafka",
-            kafka_bootstrap=broker.bootstrap,
-            kafka_client_env=broker.client_env,
-            base_port=58000,
-            db_prefix="bench",
-            extra_env={
-                "PROXIMA_ENV": "test",
-                "PROXIMA_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
-                "PROXIMA_RATE_LIMIT_PER_MINUTE": "10000000",
-                "PROXIMA_RATE_LIMIT_BURST": "1000000",
-                "PROXIMA_LOG_LEVEL": "WARNING",
-            },
-        )
-        with running_stack(stack):
-            figures = asyncio.run(_measure(stack))
-    finally:
-        broker.stop()
-        postgres.destroy()
+    with kafka_stack(
+        WORK,
+        postgres_port=55432,
+        kafka_port=59092,
+        base_port=58000,
+        db_prefix="bench",
+        admin_secret=ADMIN_SECRET,
+    ) as (stack, _):
+        figures = asyncio.run(_measure(stack))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))

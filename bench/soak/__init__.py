@@ -26,11 +26,12 @@ from typing import Any
 
 import httpx
 
+from bench.kafka_stack import kafka_stack
 from bench.soak.run import Outcome, Plan, run_soak
 from bench.soak.sampling import SERVICES
 from deploy.local.kafka_broker import KafkaBroker
-from deploy.local.postgres import REPO, LocalPostgres
-from deploy.local.stack import Stack, running_stack
+from deploy.local.postgres import REPO
+from deploy.local.stack import Stack
 
 RESULTS = REPO / "bench" / "results" / "soak.json"
 WORK = REPO / ".cache" / "bench" / "soak"
@@ -96,37 +97,21 @@ async def _soak(stack: Stack, kafka: KafkaBroker) -> Outcome:
 
 
 def main() -> int:
-    postgres = LocalPostgres(data_dir=WORK / "postgres", port=55433, durable=True)
-    broker = KafkaBroker(port=59093, data_dir=WORK / "kafka")
-    postgres.destroy()
-    postgres.start()
-    try:
-        broker.start()
-        stack = Stack(
-            postgres=postgres,
-            run_dir=WORK / "run",
-            event_bus="kafka",
-            kafka_bootstrap=broker.bootstrap,
-            kafka_client_env=broker.client_env,
-            base_port=57000,
-            db_prefix="soak",
-            extra_env={
-                "PROXIMA_ENV": "test",
-                "PROXIMA_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
-                "PROXIMA_RATE_LIMIT_PER_MINUTE": "10000000",
-                "PROXIMA_RATE_LIMIT_BURST": "1000000",
-                "PROXIMA_ARGON2_TIME_COST": "1",
-                "PROXIMA_ARGON2_MEMORY_KIB": "8192",
-                # the load's tokens outlive the run (the stream closes at a token's expiry)
-                "PROXIMA_TOKEN_TTL_S": str(int(DURATION_S) + 3600),
-                "PROXIMA_LOG_LEVEL": "WARNING",
-            },
-        )
-        with running_stack(stack):
-            outcome = asyncio.run(_soak(stack, broker))
-    finally:
-        broker.stop()
-        postgres.destroy()
+    with kafka_stack(
+        WORK,
+        postgres_port=55433,
+        kafka_port=59093,
+        base_port=57000,
+        db_prefix="soak",
+        admin_secret=ADMIN_SECRET,
+        extra_env={
+            "PROXIMA_ARGON2_TIME_COST": "1",
+            "PROXIMA_ARGON2_MEMORY_KIB": "8192",
+            # the load's tokens outlive the run (the stream closes at a token's expiry)
+            "PROXIMA_TOKEN_TTL_S": str(int(DURATION_S) + 3600),
+        },
+    ) as (stack, broker):
+        outcome = asyncio.run(_soak(stack, broker))
     thresholds: dict[str, Any] = {
         "rss_slope_mib_per_h": MAX_RSS_SLOPE_MIB_PER_H,
         "open_fds_slope_per_h": MAX_FDS_SLOPE_PER_H,
