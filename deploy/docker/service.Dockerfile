@@ -70,4 +70,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # `exec` makes uvicorn PID 1 so it receives SIGTERM and shuts down gracefully.
 # --no-proxy-headers: the app decides which X-Forwarded-For to believe (the gateway's
 # PROXIMA_TRUSTED_PROXIES); uvicorn's own handling would trust 127.0.0.1 by default.
-CMD ["sh", "-c", "exec uvicorn --factory \"services.${PROXIMA_SERVICE_NAME}.app:create_app\" --host 0.0.0.0 --port 8000 --no-proxy-headers"]
+# --timeout-graceful-shutdown 15: an open request or stream (the dashboard's SSE never ends
+# by itself) must not hold the stop past the 30 s a pod or `compose stop` grants; 15 s
+# leaves the rest for the lifespan shutdown (consumers, outbox relay, pools).
+CMD ["sh", "-c", "exec uvicorn --factory \"services.${PROXIMA_SERVICE_NAME}.app:create_app\" --host 0.0.0.0 --port 8000 --no-proxy-headers --timeout-graceful-shutdown 15"]

@@ -101,6 +101,7 @@ class ServiceContainer:
             args += ["-v", mount]
         command = ["uvicorn", "--factory", f"services.{service}.app:create_app"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers"]
+        command += ["--timeout-graceful-shutdown", "15"]
         podman(*args, image, *command)
         return cls(name=name, port=port)
 
