@@ -80,6 +80,7 @@ async def _plan(
     geography_year: int | None,
     extra_sectors: Mapping[str, dict[str, str]] | None = None,
     level: str = "commune",
+    year: int | None = None,
 ) -> Plan:
     """What the file will write, or its errors. An official statistics file is first
     translated into the project's own format; ``extra_sectors``: sectors of INSEE's
@@ -103,6 +104,8 @@ async def _plan(
         plan.errors = named_in_file(translated.errors, plan.errors, translated.columns)
         return plan
     known = await territories.levels(session)
+    if kind.dataset is not None:
+        geography_year = await incomes.geography_year(session, geography_year)
     if geography_year is not None and kind in CARRIED:
         rows, refused = await geography.carry_over(session, kind.value, rows, target=geography_year)
         if refused:
@@ -135,6 +138,7 @@ async def _plan(
         expected_years=expected_years,
         geography_year=geography_year,
         level=level,
+        year=year,
     )
     plan.reference_sectors = missing
     return plan
@@ -152,8 +156,8 @@ async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) 
         await figures.save_territory_years(session, batch)
     elif kind is ImportKind.SECTOR_EMPLOYMENT:
         await figures.save_sector_employment(session, batch)
-    elif kind is ImportKind.FILOSOFI:
-        await incomes.save(session, batch)
+    elif kind.dataset is not None:
+        await incomes.save(session, batch, kind.dataset)
     else:
         for version in batch:
             await perimeters.save_version(session, version)
@@ -170,6 +174,7 @@ async def run_import(
     expected_years: Collection[int] | None = None,
     geography_year: int | None = None,
     level: str = "commune",
+    year: int | None = None,
 ) -> Import:
     """Validate the whole file, then write it in the caller's transaction, or write nothing;
     every territory the file names must be one the client is bound to."""
@@ -205,6 +210,7 @@ async def run_import(
         expected_years=expected_years,
         geography_year=geography_year,
         level=level,
+        year=year,
     )
     if plan.errors:
         await reject(plan.errors, plan.rows_checked)

@@ -5,26 +5,57 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.incomes.models import IncomeSources
-from services.diagnostics.incomes.rules import FIGURES
+from services.diagnostics.incomes.models import (
+    CensusHousing,
+    IncomeSources,
+    IncomeTax,
+    TourismCapacity,
+)
+
+Table = type[IncomeSources] | type[IncomeTax] | type[TourismCapacity] | type[CensusHousing]
+TABLES: dict[str, Table] = {
+    "filosofi": IncomeSources,
+    "income_tax": IncomeTax,
+    "tourism": TourismCapacity,
+    "housing": CensusHousing,
+}
 
 
-async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def upsert(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], table: Table = IncomeSources
+) -> None:
     """Insert or replace the figures of each (territory, vintage)."""
     if not rows:
         return
-    stmt = pg_insert(IncomeSources)
-    replaced = {name: stmt.excluded[name] for name in (*FIGURES, "source", "import_id")}
+    stmt = pg_insert(table)
+    replaced = {name: stmt.excluded[name] for name in rows[0] if name not in ("code", "year")}
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[IncomeSources.code, IncomeSources.year], set_=replaced
-        ),
+        stmt.on_conflict_do_update(index_elements=[table.code, table.year], set_=replaced),
         list(rows),
     )
+
+
+async def latest_lines(
+    session: AsyncSession, table: Table, codes: Sequence[str], year: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """The lines of ``codes`` for ``year``, or for the latest vintage any of them has,
+    by code, as plain dicts (column → value)."""
+    if not codes:
+        return {}
+    key: Any = table  # the four tables share (code, year); mypy sees their common base
+    if year is None:
+        year = (
+            await session.execute(select(func.max(key.year)).where(key.code.in_(codes)))
+        ).scalar_one_or_none()
+        if year is None:
+            return {}
+    found = await session.execute(select(key).where(key.code.in_(codes), key.year == year))
+    columns = [c.key for c in key.__table__.columns]
+    return {row.code: {c: getattr(row, c) for c in columns} for row in found.scalars()}
 
 
 async def latest(session: AsyncSession, code: str, year: int | None) -> IncomeSources | None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.diagnostics.geography import service as geography
 from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.grants import service as grants
+from services.diagnostics.incomes import service as incomes
 from services.diagnostics.indicators.report_page import render_report
 from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
@@ -104,6 +105,9 @@ async def report_of(
         geography_note(vintage.year)
         if vintage is not None
         else "Source : données importées, géographie non officielle"
+    )
+    out["residential_base"] = await incomes.residential_base(
+        session, code=code, level=out["level"], population=out["population"], year=data.year
     )
     before = await previous_data(session, data.year, code)
     out["comparison"] = None if before is None else comparison(before, data, code)
