@@ -58,6 +58,49 @@ async def latest_lines(
     return {row.code: {c: getattr(row, c) for c in columns} for row in found.scalars()}
 
 
+async def summed(
+    session: AsyncSession,
+    table: Table,
+    codes: Sequence[str],
+    names: Sequence[str],
+    year: int | None = None,
+) -> dict[str, Any] | None:
+    """The sums over ``codes`` of their lines of ``year`` (default: the latest any has),
+    in one statement: how many lines, and per figure how many known cells and their sum
+    (SQL's SUM skips NULL: the caller compares the counts to know a sum is complete)."""
+    if not codes:
+        return None
+    key: Any = table
+    if year is None:
+        year = (
+            await session.execute(select(func.max(key.year)).where(key.code.in_(codes)))
+        ).scalar_one_or_none()
+        if year is None:
+            return None
+    columns = [getattr(key, n) for n in names]
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.max(key.geography_year),
+                func.min(key.source),
+                *(func.count(c) for c in columns),
+                *(func.sum(c) for c in columns),
+            ).where(key.code.in_(codes), key.year == year)
+        )
+    ).one()
+    lines, geography, source = row[0], row[1], row[2]
+    counts, sums = row[3 : 3 + len(names)], row[3 + len(names) :]
+    return {
+        "year": year,
+        "lines": lines,
+        "geography_year": geography,
+        "source": source or "",
+        "known": dict(zip(names, counts, strict=True)),
+        "sums": dict(zip(names, sums, strict=True)),
+    }
+
+
 async def latest(session: AsyncSession, code: str, year: int | None) -> IncomeSources | None:
     """The territory's figures of ``year``, or of its latest vintage."""
     query = select(IncomeSources).where(IncomeSources.code == code)

@@ -16,7 +16,12 @@ from services.diagnostics.incomes.errors import IncomeSourcesNotFound, OfficialF
 from services.diagnostics.incomes.rules import ircom
 from services.diagnostics.incomes.rules.filosofi import FIGURES, LABELS
 from services.diagnostics.incomes.rules.layouts import HOUSING, TOURISM
-from services.diagnostics.incomes.rules.residential import Stocks, source_line, stocks
+from services.diagnostics.incomes.rules.residential import (
+    Stocks,
+    from_sums,
+    source_line,
+    stocks,
+)
 from services.diagnostics.incomes.rules.sections import section
 from services.diagnostics.perimeters import service as perimeters
 from services.diagnostics.territories import service as territories
@@ -94,9 +99,14 @@ async def _stocks(
     parts: Sequence[str] = (),
     year: int | None = None,
 ) -> Stocks:
+    """The territory's own line, its parts' (all published), or its communes' summed by
+    the database in one statement (a région: thousands of communes)."""
     table = repository.TABLES[dataset]
-    lines = await repository.latest_lines(session, table, [code, *parts, *communes], year)
-    return stocks(names, own=lines.get(code), communes=communes, rows=lines, parts=parts)
+    lines = await repository.latest_lines(session, table, [code, *parts], year)
+    if code in lines or (parts and all(p in lines for p in parts)):
+        return stocks(names, own=lines.get(code), communes=communes, rows=lines, parts=parts)
+    found = await repository.summed(session, table, communes, names, year)
+    return from_sums(names, found, len(communes))
 
 
 async def residential_base(

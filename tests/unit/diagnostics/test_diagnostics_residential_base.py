@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from services.diagnostics.imports.body import workbook_table
 from services.diagnostics.incomes.rules.ircom import FIGURES, insee_code, read_ircom
 from services.diagnostics.incomes.rules.layouts import HOUSING, TOURISM, read_layout
-from services.diagnostics.incomes.rules.residential import stocks
+from services.diagnostics.incomes.rules.residential import from_sums, stocks
 from services.diagnostics.incomes.rules.sections import section
 
 KNOWN = {"01001": "commune", "01002": "commune", "2A004": "commune", "01": "departement"}
@@ -132,3 +132,20 @@ def test_a_workbook_header_under_merged_cells_is_joined():
         "Retraites et pensions - Montant",
     ]
     assert rows == [dict(zip(header, ["010", "001", "3", "4.5"], strict=True))]
+
+
+def test_database_sums_are_known_only_when_every_commune_has_a_known_cell():
+    sums = {
+        "year": 2022,
+        "lines": 3,
+        "geography_year": 2025,
+        "source": "DGFiP, IRCOM revenus 2022",
+        "known": {"pensions_eur": 2, "salaries_eur": 3},
+        "sums": {"pensions_eur": 10, "salaries_eur": 40},
+    }
+    names = ["pensions_eur", "salaries_eur"]
+    found = from_sums(names, sums, 3)
+    assert found.values == {"pensions_eur": None, "salaries_eur": 40}
+    assert found.basis == "communes" and found.year == 2022
+    assert from_sums(names, sums, 4).values == {"pensions_eur": None, "salaries_eur": None}
+    assert from_sums(names, None, 4).basis == "none"

@@ -103,6 +103,25 @@ def _summed(names: Sequence[str], lines: Sequence[Row | None], count: int) -> St
     )
 
 
+def from_sums(names: Sequence[str], sums: Row | None, communes: int) -> Stocks:
+    """The stocks of ``communes`` communes from the database's sums: a figure is known
+    only when every commune has a line and a known cell (SQL's SUM skips unknowns)."""
+    if not sums or not sums["lines"]:
+        return Stocks(MappingProxyType(dict.fromkeys(names)), "none", 0, None, None, "")
+    complete = sums["lines"] == communes
+    values = {
+        n: sums["sums"][n] if complete and sums["known"][n] == communes else None for n in names
+    }
+    return Stocks(
+        MappingProxyType(values),
+        "communes",
+        communes,
+        sums["year"],
+        sums["geography_year"],
+        sums["source"],
+    )
+
+
 def ratio(numerator: Value, denominator: Value, scale: int = 1) -> float | None:
     """numerator / denominator × scale, from the stocks; unknown or undefined → None."""
     if numerator is None or denominator is None or denominator == 0:
