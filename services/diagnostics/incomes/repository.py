@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,42 +59,46 @@ async def latest_lines(
     return {row.code: {c: getattr(row, c) for c in columns} for row in found.scalars()}
 
 
+def _member(key: Any, members: Sequence[str]) -> Any:
+    """``code = ANY(:codes)``: one array parameter, not thousands of bound values (an
+    ``IN`` of a membership subquery risks a nested loop while the statistics of a table
+    just imported are stale)."""
+    return key.code == any_(bindparam("codes", list(members), type_=ARRAY(String)))
+
+
 async def summed(
     session: AsyncSession,
     table: Table,
-    codes: Sequence[str],
+    members: Sequence[str],
     names: Sequence[str],
     year: int | None = None,
 ) -> dict[str, Any] | None:
-    """The sums over ``codes`` of their lines of ``year`` (default: the latest any has),
-    in one statement: how many lines, and per figure how many known cells and their sum
-    (SQL's SUM skips NULL: the caller compares the counts to know a sum is complete)."""
-    if not codes:
-        return None
+    """The sums over the communes of their lines of ``year`` (default: the latest any
+    has), in one statement: how many communes and lines, and per figure how many known
+    cells and their sum (SQL's SUM skips NULL: the caller compares the counts)."""
     key: Any = table
-    if year is None:
-        year = (
-            await session.execute(select(func.max(key.year)).where(key.code.in_(codes)))
-        ).scalar_one_or_none()
-        if year is None:
-            return None
+    latest = select(func.max(key.year)).where(_member(key, members)).scalar_subquery()
     columns = [getattr(key, n) for n in names]
     row = (
         await session.execute(
             select(
                 func.count(),
+                func.max(key.year),
                 func.max(key.geography_year),
                 func.min(key.source),
                 *(func.count(c) for c in columns),
                 *(func.sum(c) for c in columns),
-            ).where(key.code.in_(codes), key.year == year)
+            ).where(_member(key, members), key.year == (latest if year is None else year))
         )
     ).one()
-    lines, geography, source = row[0], row[1], row[2]
-    counts, sums = row[3 : 3 + len(names)], row[3 + len(names) :]
+    lines, found_year, geography, source = row[0], row[1], row[2], row[3]
+    if not lines:
+        return None
+    counts, sums = row[4 : 4 + len(names)], row[4 + len(names) :]
     return {
-        "year": year,
+        "year": found_year,
         "lines": lines,
+        "communes": len(members),
         "geography_year": geography,
         "source": source or "",
         "known": dict(zip(names, counts, strict=True)),

@@ -3,6 +3,8 @@ figures for a client, and the residential base section of its report."""
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -94,7 +96,7 @@ async def _stocks(
     dataset: str,
     names: Sequence[str],
     code: str,
-    communes: list[str],
+    communes: Sequence[str],
     *,
     parts: Sequence[str] = (),
     year: int | None = None,
@@ -104,17 +106,54 @@ async def _stocks(
     table = repository.TABLES[dataset]
     lines = await repository.latest_lines(session, table, [code, *parts], year)
     if code in lines or (parts and all(p in lines for p in parts)):
-        return stocks(names, own=lines.get(code), communes=communes, rows=lines, parts=parts)
-    found = await repository.summed(session, table, communes, names, year)
-    return from_sums(names, found, len(communes))
+        return stocks(names, own=lines.get(code), communes=(), rows=lines, parts=parts)
+    if not communes:
+        return from_sums(names, None)
+    return from_sums(names, await repository.summed(session, table, communes, names, year))
+
+
+_CACHE: OrderedDict[tuple[object, ...], list[dict[str, Any]]] = OrderedDict()
+_CACHE_SIZE = 4096
 
 
 async def residential_base(
+    session: AsyncSession,
+    *,
+    code: str,
+    level: str | None,
+    population: int | None,
+    year: int,
+    version: int | None = None,
+) -> list[dict[str, Any]]:
+    """The report's residential base (see :func:`_residential_base`), kept per database
+    and data ``version`` when one is given: every import bumps the version in the
+    transaction that writes, so a kept section never outlives its figures, and a région's
+    thousands of communes are summed once per version, not at every read."""
+    if version is None:
+        return await _residential_base(
+            session, code=code, level=level, population=population, year=year
+        )
+    url = getattr(session.bind, "url", None)
+    database = url.render_as_string(hide_password=True) if url is not None else ""
+    key = (database, version, code, year, population)
+    found = _CACHE.get(key)
+    if found is None:
+        found = await _residential_base(
+            session, code=code, level=level, population=population, year=year
+        )
+        _CACHE[key] = found
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return copy.deepcopy(found)
+
+
+async def _residential_base(
     session: AsyncSession, *, code: str, level: str | None, population: int | None, year: int
 ) -> list[dict[str, Any]]:
-    """The report's residential base: Filosofi's shares (the territory's own figures
-    only), IRCOM's income tax and INSEE's tourist capacity (the territory's own line, or
-    its communes' summed), each with its vintage, source and geography line."""
+    """Filosofi's shares (the territory's own figures only), IRCOM's income tax and
+    INSEE's tourist capacity (the territory's own line, its départements', or its
+    communes' summed), each with its vintage, source and geography line."""
     communes = await _communes(session, code, level, year)
     parts = await _parts(session, code, level)
     loaded = await geography_year(session, None)

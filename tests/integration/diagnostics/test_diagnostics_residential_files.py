@@ -184,6 +184,11 @@ async def test_an_ircom_workbook_with_title_rows_and_merged_headers(ain_resident
     values = _values(found)
     assert values["reference_income_eur"] == 8_100_250 and values["net_tax_eur"] is None
     assert values["pensions_eur"] == 2_100_000
+    # The report read before this import is not served again (every import bumps the data
+    # version): the zone's latest IRCOM is now 2023, where 01004 has no line, so unknown.
+    report = await _get(ain_residential, "/territories/ZE8402/report", year=2019)
+    tax = next(s for s in report["residential_base"] if s["key"] == "income_tax")
+    assert tax["year"] == 2023 and _values(tax)["tax_households"] is None
 
 
 async def test_bad_tourism_and_census_files_name_their_line_and_column(ain_residential):

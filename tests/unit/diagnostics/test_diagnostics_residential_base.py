@@ -144,8 +144,11 @@ def test_database_sums_are_known_only_when_every_commune_has_a_known_cell():
         "sums": {"pensions_eur": 10, "salaries_eur": 40},
     }
     names = ["pensions_eur", "salaries_eur"]
-    found = from_sums(names, sums, 3)
+    found = from_sums(names, {**sums, "communes": 3})
     assert found.values == {"pensions_eur": None, "salaries_eur": 40}
     assert found.basis == "communes" and found.year == 2022
-    assert from_sums(names, sums, 4).values == {"pensions_eur": None, "salaries_eur": None}
-    assert from_sums(names, None, 4).basis == "none"
+    assert from_sums(names, {**sums, "communes": 4}).values == {
+        "pensions_eur": None,
+        "salaries_eur": None,
+    }
+    assert from_sums(names, None).basis == "none"

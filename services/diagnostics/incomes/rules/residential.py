@@ -103,11 +103,12 @@ def _summed(names: Sequence[str], lines: Sequence[Row | None], count: int) -> St
     )
 
 
-def from_sums(names: Sequence[str], sums: Row | None, communes: int) -> Stocks:
-    """The stocks of ``communes`` communes from the database's sums: a figure is known
+def from_sums(names: Sequence[str], sums: Row | None) -> Stocks:
+    """The stocks of a territory's communes from the database's sums: a figure is known
     only when every commune has a line and a known cell (SQL's SUM skips unknowns)."""
     if not sums or not sums["lines"]:
         return Stocks(MappingProxyType(dict.fromkeys(names)), "none", 0, None, None, "")
+    communes = sums["communes"]
     complete = sums["lines"] == communes
     values = {
         n: sums["sums"][n] if complete and sums["known"][n] == communes else None for n in names
