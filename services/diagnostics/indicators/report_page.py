@@ -206,7 +206,7 @@ def _residential(report: dict[str, Any]) -> str:
         head = f"<h3>{escape(found['title'])}</h3>"
         if found["basis"] == "none":
             why = found.get("note") or found["basis_label"]
-            parts.append(f"{head}<p class='flag'>{escape(why)}.</p>")
+            parts.append(f"{head}<p class='flag'>{escape(why.rstrip('.'))}.</p>")
             continue
         rows = "".join(
             f"<tr><td>{escape(f['label'])}<div class='note'>{escape(f['meaning'])}</div></td>"
