@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.diagnostics.geography import service as geography
@@ -240,7 +240,7 @@ async def run_import(
             done += len(batch)
             async with session_factory() as side, side.begin():
                 await repository.update_import(side, import_id, rows_done=done)
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:  # a constraint, or a value out of a column's range
         await reject(
             [RowError(None, ErrorKind.INVALID_VALUE, f"the database refused the data: {exc.orig}")],
             plan.rows_checked,

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from services.diagnostics.imports.body import workbook_table
+from services.diagnostics.incomes.rules.filosofi import FILOSOFI, read_filosofi
 from services.diagnostics.incomes.rules.ircom import FIGURES, insee_code, read_ircom
 from services.diagnostics.incomes.rules.layouts import HOUSING, TOURISM, read_layout
 from services.diagnostics.incomes.rules.residential import from_sums, stocks
@@ -152,3 +153,14 @@ def test_database_sums_are_known_only_when_every_commune_has_a_known_cell():
         "salaries_eur": None,
     }
     assert from_sums(names, None).basis == "none"
+
+
+def test_a_value_beyond_its_column_is_refused_on_its_line_not_by_the_database():
+    header = ["CODGEO", *(f"{v}24" for v in TOURISM.variables.values())]
+    row = dict.fromkeys(header, "1") | {"CODGEO": "01001", "HTCH24": "3000000000"}
+    read = read_layout(header, [row], layout=TOURISM, level="commune", known=KNOWN)
+    assert [(e.line, e.column) for e in read.errors] == [(2, "HTCH24")]
+    filosofi = ["CODGEO", *(f"{v}21" for v in FILOSOFI.variables.values())]
+    share = dict.fromkeys(filosofi, "1") | {"CODGEO": "01001", "PPEN21": "123456"}
+    refused = read_filosofi(filosofi, [share], level="commune", known=KNOWN)
+    assert [(e.line, e.column) for e in refused.errors] == [(2, "PPEN21")]

@@ -15,15 +15,15 @@ ignored. A secret cell (``s``, ``nd``, blank) is kept unknown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from services.diagnostics.geography.rules.codes import region_code, zone_emploi_code
-from services.diagnostics.imports.rules.yearly_data import SECRET, ErrorKind, RowError
+from services.diagnostics.incomes.rules.cells import FileRows
+from services.diagnostics.incomes.rules.layouts import Layout, read_layout, territory_code
+
+__all__ = ["FIGURES", "FILOSOFI", "LABELS", "LEVELS", "read_filosofi", "territory_code"]
 
 FIGURES: Mapping[str, str] = MappingProxyType(
     {
@@ -58,88 +58,17 @@ LABELS: Mapping[str, str] = MappingProxyType(
 """French label of each figure, for the API and the report."""
 
 LEVELS = ("commune", "epci", "departement", "region", "zone_emploi")
-_SUFFIXED = re.compile(rf"(?P<name>{'|'.join(FIGURES.values())})(?P<yy>\d{{2}})")
-_DECIMAL = re.compile(r"\d+(?:[.,]\d+)?")
-_MAX = Decimal("1e11")
 
-
-def territory_code(level: str, code: str) -> str:
-    """The territory code of Filosofi's ``CODGEO`` at ``level`` (``84`` → ``R84``)."""
-    if level == "region":
-        return region_code(code)
-    if level == "zone_emploi":
-        return zone_emploi_code(code, 2020)
-    return code
-
-
-@dataclass(slots=True)
-class Filosofi:
-    """The rows a Filosofi file will write, or every reason to refuse it."""
-
-    errors: list[RowError] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    rows_checked: int = 0
-    year: int | None = None
-
-
-def _cell(row: Mapping[Any, object], column: str) -> str:
-    value = row.get(column)
-    return "" if value is None else str(value).strip()
-
-
-def _vintage(header: Sequence[str], out: Filosofi) -> str | None:
-    suffixes = {m["yy"] for h in header if (m := _SUFFIXED.fullmatch(h))}
-    if len(suffixes) != 1:
-        found = ", ".join(sorted(suffixes)) or "aucun"
-        out.errors.append(
-            RowError(
-                1,
-                ErrorKind.MISSING_COLUMN,
-                f"un seul millésime attendu par fichier (suffixes trouvés : {found})",
-                "NBMENFISC",
-            )
-        )
-        return None
-    suffix = suffixes.pop()
-    for variable in FIGURES.values():
-        if f"{variable}{suffix}" not in header:
-            out.errors.append(
-                RowError(
-                    1,
-                    ErrorKind.MISSING_COLUMN,
-                    f"colonne {variable}{suffix} absente",
-                    f"{variable}{suffix}",
-                )
-            )
-    if "CODGEO" not in header:
-        out.errors.append(RowError(1, ErrorKind.MISSING_COLUMN, "colonne CODGEO absente", "CODGEO"))
-    return None if out.errors else suffix
-
-
-def _figure(text: str, column: str, line: int, code: str, out: Filosofi) -> Decimal | None:
-    if not text or text.lower() in SECRET:
-        return None
-    if not _DECIMAL.fullmatch(text):
-        out.errors.append(
-            RowError(
-                line,
-                ErrorKind.INVALID_NUMBER,
-                f"{column} : « {text} » n'est ni un nombre positif ni une marque de secret",
-                column,
-                code or None,
-            )
-        )
-        return None
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-        return None
-    if value >= _MAX:
-        out.errors.append(
-            RowError(line, ErrorKind.INVALID_NUMBER, f"{column} : {text} hors limites", column)
-        )
-        return None
-    return value.quantize(Decimal("0.1"))
+FILOSOFI = Layout(
+    variables=FIGURES,
+    column=lambda variable, yy: f"{variable}{yy}",
+    optional=frozenset(),
+    places=Decimal("0.1"),
+    maximum=Decimal("1e11"),
+    maxima=MappingProxyType({name: Decimal("1e5") for name in FIGURES if name.endswith("_share")}),
+    source="Insee-DGFiP, Filosofi {year}",
+)
+"""Filosofi's layout: the vintage as a suffix, decimals with one place."""
 
 
 def read_filosofi(
@@ -148,59 +77,7 @@ def read_filosofi(
     *,
     level: str,
     known: Mapping[str, str],
-) -> Filosofi:
+) -> FileRows:
     """Validate a Filosofi file of ``level`` against the known territories (code →
     level): every error with its line and INSEE's column, or the rows to store."""
-    out = Filosofi()
-    names = [h.strip() for h in header]
-    suffix = _vintage(names, out)
-    if suffix is None:
-        return out
-    out.year = 2000 + int(suffix)
-    seen: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):
-        out.rows_checked += 1
-        insee = _cell(row, "CODGEO")
-        code = territory_code(level, insee)
-        if known.get(code) != level:
-            out.errors.append(
-                RowError(
-                    line,
-                    ErrorKind.UNKNOWN_CODE,
-                    f"CODGEO : « {insee} » n'est pas un territoire connu de niveau {level}",
-                    "CODGEO",
-                    insee or None,
-                )
-            )
-            continue
-        if code in seen:
-            out.errors.append(
-                RowError(
-                    line,
-                    ErrorKind.DUPLICATE,
-                    f"CODGEO {insee} déjà présent ligne {seen[code]}",
-                    "CODGEO",
-                    insee,
-                )
-            )
-            continue
-        seen[code] = line
-        before = len(out.errors)
-        values = {
-            name: _figure(
-                _cell(row, f"{variable}{suffix}"), f"{variable}{suffix}", line, insee, out
-            )
-            for name, variable in FIGURES.items()
-        }
-        if len(out.errors) == before:
-            out.rows.append(
-                {
-                    "code": code,
-                    "year": out.year,
-                    **values,
-                    "source": f"Insee-DGFiP, Filosofi {out.year}",
-                }
-            )
-    if out.rows_checked == 0:
-        out.errors.append(RowError(None, ErrorKind.EMPTY_FILE, "le fichier n'a aucune ligne"))
-    return out
+    return read_layout(header, rows, layout=FILOSOFI, level=level, known=known)

@@ -25,14 +25,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from services.diagnostics.geography.rules.codes import region_code, zone_emploi_code
 from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
 from services.diagnostics.incomes.rules.cells import FileRows, cell, number
-from services.diagnostics.incomes.rules.filosofi import territory_code
+
+
+def territory_code(level: str, code: str) -> str:
+    """The territory code of a communal base's ``CODGEO`` at ``level`` (``84`` → ``R84``)."""
+    if level == "region":
+        return region_code(code)
+    if level == "zone_emploi":
+        return zone_emploi_code(code, 2020)
+    return code
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +54,14 @@ class Layout:
     """(variable, two-digit vintage) → the column's name."""
     optional: frozenset[str]
     """Stored figures whose column may be absent from the file (then unknown)."""
-    whole: bool
-    """Counts of establishments (whole numbers), or census estimates (decimals)."""
+    places: Decimal | None
+    """None: counts (whole numbers); else decimals rounded to this quantum (``0.01``)."""
+    maximum: Decimal
+    """Every value stays below it (the column's capacity), else the line is refused."""
     source: str
     """The source line, ``{year}`` replaced by the vintage."""
+    maxima: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    """A lower bound for some figures (a share's column holds less than an amount's)."""
 
     def pattern(self) -> re.Pattern[str]:
         names = "|".join(sorted(self.variables.values(), key=len, reverse=True))
@@ -75,7 +88,8 @@ TOURISM = Layout(
     ),
     column=lambda variable, yy: f"{variable}{yy}",
     optional=frozenset({"holiday_village_beds", "tourist_residence_beds", "hostel_beds"}),
-    whole=True,
+    places=None,
+    maximum=Decimal(2**31),
     source="Insee, capacité des communes en hébergement touristique {year}",
 )
 
@@ -85,7 +99,8 @@ HOUSING = Layout(
     ),
     column=lambda variable, yy: f"P{yy}_{variable}",
     optional=frozenset({"main_homes"}),
-    whole=False,
+    places=Decimal("0.01"),
+    maximum=Decimal("1e11"),
     source="Insee, recensement de la population {year}",
 )
 
@@ -117,18 +132,29 @@ def _vintage(names: Sequence[str], layout: Layout, out: FileRows) -> str | None:
     return None if out.errors else yy
 
 
-def _value(text: str, *, column: str, line: int, code: str, whole: bool, out: FileRows) -> Any:
+def _value(
+    text: str, *, column: str, line: int, code: str, limit: Decimal, layout: Layout, out: FileRows
+) -> Any:
     value = number(text, column=column, line=line, code=code or None, errors=out.errors)
     if value is None:
         return None
-    if whole and value != value.to_integral_value():
+    if value >= limit:
+        out.errors.append(
+            RowError(
+                line, ErrorKind.INVALID_NUMBER, f"{column} : {text} hors limites", column, code
+            )
+        )
+        return None
+    if layout.places is not None:
+        return value.quantize(layout.places)
+    if value != value.to_integral_value():
         out.errors.append(
             RowError(
                 line, ErrorKind.INVALID_NUMBER, f"{column} : « {text} » n'est pas entier", column
             )
         )
         return None
-    return int(value) if whole else value.quantize(Decimal("0.01"))
+    return int(value)
 
 
 def read_layout(
@@ -180,7 +206,13 @@ def read_layout(
         for name, variable in layout.variables.items():
             column = layout.column(variable, yy)
             values[name] = _value(
-                cell(row, column), column=column, line=line, code=insee, whole=layout.whole, out=out
+                cell(row, column),
+                column=column,
+                line=line,
+                code=insee,
+                limit=layout.maxima.get(name, layout.maximum),
+                layout=layout,
+                out=out,
             )
         if len(out.errors) == before:
             source = layout.source.format(year=out.year)
