@@ -1,8 +1,9 @@
 """The French diagnostic report in a real headless Chromium: the page of a zone d'emploi
 and of a perimeter, served over HTTP by a diagnostics service on INSEE-layout fixtures
-(the geography files, and the jobs by A38 sector from INSEE's employment files, with their
-secret cells), shows its French labels, source line and the French reason a figure is
-unknown, and no snake_case identifier anywhere in the rendered text."""
+(the geography files, the jobs by A38 sector from INSEE's employment files, with their
+secret cells, the DGFiP's IRCOM and INSEE's tourist capacity), shows its French labels,
+source lines and the French reason a figure is unknown, and no snake_case identifier
+anywhere in the rendered text."""
 
 from __future__ import annotations
 
@@ -67,6 +68,11 @@ def service(
                 ("insee-employment", _fixture("emploi_commune_A38_2015.csv"), G, IMPORT_ALL),
                 ("insee-employment", _fixture("emploi_commune_A38_2019.csv"), G, IMPORT_ALL),
                 ("perimeters", PERIMETER.encode(), {}, IMPORT_ALL),
+                ("ircom", _fixture("ircom_communes_complet_revenus_2022_dep01.csv"),
+                 {"year": 2022}, IMPORT_ALL),
+                ("tourism-capacity", _fixture("base-cc-tourisme-2024-geo2024.csv"), {},
+                 IMPORT_ALL),
+                ("census-housing", _fixture("base-cc-logement-2021.csv"), {}, IMPORT_ALL),
             ]  # fmt: skip
             for kind, body, params, token in steps:
                 answer = http.post(
@@ -105,6 +111,9 @@ def test_the_french_report_shows_labels_and_no_identifier(
             assert "Source : Insee, géographie au 1er janvier 2025" in text
             assert "Revenu basique par emploi présentiel" in text
             assert "Moteurs du développement" in text
+            assert "Base résidentielle : revenus des ménages et tourisme" in text
+            assert "Source : DGFiP, IRCOM revenus 2022, géographie au 1er janvier 2025" in text
+            assert "Taux de fonction touristique" in text
             assert secret is None or secret in text
             assert secret is not None or "cellules secrètes" not in text
             assert not SNAKE.findall(text), SNAKE.findall(text)

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.exports.rules import Dialect, Format, to_csv, to_xlsx
+from services.diagnostics.geography import service as geography
+from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.indicators.rules.labels import LEVEL_LABELS, MODEL_LABELS
 from services.diagnostics.indicators.service import evolution, indicators, peers, typology
 from shared.auth import Principal
@@ -21,10 +23,23 @@ async def indicators_csv(
     dialect: Dialect,
     format: Format = "csv",
 ) -> bytes:
-    """Every indicator of a territory: label, value, unit, percentile, meaning."""
+    """Every indicator of a territory: label, value, unit, percentile, meaning, and the
+    source and geography of its figures (« Source : Insee, géographie au 1er janvier N »)."""
     found = await indicators.indicators(session, principal, code=code, year=year, currency=None)
+    vintage = await geography.vintage(session)
+    where = geography_note(vintage.year) if vintage else "géographie non officielle"
+    source = f"Données : {found['source'] or 'importées'} — {where}"
     return _encode(
-        ["Territoire", "Année", "Indicateur", "Valeur", "Unité", "Rang centile", "Signification"],
+        [
+            "Territoire",
+            "Année",
+            "Indicateur",
+            "Valeur",
+            "Unité",
+            "Rang centile",
+            "Signification",
+            "Source",
+        ],
         (
             [
                 code,
@@ -34,6 +49,7 @@ async def indicators_csv(
                 i["unit_label"],
                 i["percentile"],
                 i["meaning"],
+                source,
             ]
             for i in found["indicators"]
         ),

@@ -159,6 +159,11 @@ async def member_communes(session: AsyncSession) -> dict[str, list[str]]:
     return out
 
 
+async def communes_of(session: AsyncSession, code: str) -> list[str]:
+    """The communes of one territory of another level on the current geography."""
+    return sorted(commune for _, commune in await repository.communes_of(session, [code]))
+
+
 async def readable_memberships(
     session: AsyncSession, principal: Principal, code: str
 ) -> list[dict[str, Any]]:

@@ -113,7 +113,9 @@ def decode_text(body: bytes, content_type: str) -> str:
 def workbook_table(body: bytes, sheet: str | None) -> tuple[list[str], list[dict[Any, object]]]:
     """A sheet of an XLSX workbook as a header and rows. INSEE's workbooks open with title
     and note rows: the header is the first row whose cells are all column names
-    (``CODGEO``, ``LIBGEO``, ``ZE2020``), and every later non-empty row is data."""
+    (``CODGEO``, ``LIBGEO``, ``ZE2020``), or, in the DGFiP's IRCOM, the row that names the
+    ``Dép.`` and ``Commune`` columns, whose merged cells head a second row (joined:
+    « Retraites et pensions - Montant »); every later non-empty row is data."""
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError… on a bad file
@@ -125,18 +127,45 @@ def workbook_table(body: bytes, sheet: str | None) -> tuple[list[str], list[dict
     finally:
         book.close()
     for index, row in enumerate(rows):
-        cells = [c for c in row if c is not None and str(c).strip()]
-        if len(cells) >= 2 and all(_COLUMN_NAME.fullmatch(str(c).strip()) for c in cells):
+        cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+        labelled = _LABELLED_HEADER <= set(cells)
+        if len(cells) >= 2 and (labelled or all(_COLUMN_NAME.fullmatch(c) for c in cells)):
             header = [str(c).strip() if c is not None else "" for c in row]
+            first = index + 1
+            if labelled and first < len(rows) and _is_sub_header(rows[first]):
+                header, first = _joined(header, rows[first]), first + 1
             width = max(i for i, c in enumerate(header) if c) + 1
             header = header[:width]
             table = [
                 {name: ("" if v is None else str(v)) for name, v in zip(header, r, strict=False)}
-                for r in rows[index + 1 :]
+                for r in rows[first:]
                 if any(v is not None and str(v).strip() for v in r)
             ]
             return header, table  # type: ignore[return-value]
     raise UnreadableBody("no header row of column names in the sheet")
+
+
+_LABELLED_HEADER = frozenset({"Dép.", "Commune"})
+"""The DGFiP's IRCOM heads its columns with French labels, these two among them."""
+_NUMERIC = re.compile(r"[-\d\s.,]+")
+
+
+def _is_sub_header(row: tuple[object, ...]) -> bool:
+    """A second header row: text under merged cells, no number (data rows have codes)."""
+    cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+    return bool(cells) and not any(_NUMERIC.fullmatch(c) for c in cells)
+
+
+def _joined(header: list[str], sub: tuple[object, ...]) -> list[str]:
+    """Each column named by its own header cell, or by the merged one to its left and the
+    second row's cell: « Traitements et salaires - Nombre de foyers concernés »."""
+    out, group = [], ""
+    names = header + [""] * (len(sub) - len(header))
+    for i, name in enumerate(names):
+        below = str(sub[i]).strip() if i < len(sub) and sub[i] is not None else ""
+        group = name or group
+        out.append(f"{group} - {below}" if below else name)
+    return out
 
 
 def delimiter_of(text: str) -> str:

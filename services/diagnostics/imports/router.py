@@ -76,14 +76,29 @@ async def create_import(
     ] = None,
     level: Annotated[
         Literal["commune", "epci", "departement", "region", "zone_emploi"],
-        Query(description="Filosofi: the level of the file's CODGEO (one file per level)"),
+        Query(
+            description="Filosofi, tourism-capacity, census-housing: the level of the file's "
+            "CODGEO (one file per level)"
+        ),
     ] = "commune",
+    year: Annotated[
+        int | None,
+        Query(
+            ge=1990,
+            le=2100,
+            description="IRCOM: the year of the incomes (« revenus 2022 »: 2022), which its "
+            "columns do not name",
+        ),
+    ] = None,
 ) -> ImportRead:
     """Import a CSV or JSON file: every line is checked, and nothing is written on any error.
     INSEE's reference files (``cog-communes``, ``cog-mouvements``, ``zones-emploi-2020``,
     ``zones-emploi-2010``, ``epci-composition``) and statistics files (``insee-employment``:
-    jobs by commune and A38/A88 sector; ``filosofi``: income sources, ``?level=``) are read
-    in their published layouts, semicolon or comma, UTF-8 or latin-1.
+    jobs by commune and A38/A88 sector; ``filosofi``: income sources, ``?level=``;
+    ``ircom``: the DGFiP's income tax by commune, ``?year=`` of the incomes;
+    ``tourism-capacity``: INSEE's tourist accommodation; ``census-housing``: the census's
+    secondary homes) are read in their published layouts, semicolon or comma, UTF-8 or
+    latin-1, or XLSX with title rows.
     Sectors are reference data of every territory: importing them also needs
     ``diagnostics:admin``."""
     service.ensure_may_import(principal, kind)
@@ -98,6 +113,7 @@ async def create_import(
         expected_years=expected_years,
         geography_year=geography_year,
         level=level,
+        year=year,
     )
     return ImportRead.model_validate(imported)
 

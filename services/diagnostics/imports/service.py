@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.diagnostics.geography import service as geography
@@ -80,6 +80,7 @@ async def _plan(
     geography_year: int | None,
     extra_sectors: Mapping[str, dict[str, str]] | None = None,
     level: str = "commune",
+    year: int | None = None,
 ) -> Plan:
     """What the file will write, or its errors. An official statistics file is first
     translated into the project's own format; ``extra_sectors``: sectors of INSEE's
@@ -103,6 +104,8 @@ async def _plan(
         plan.errors = named_in_file(translated.errors, plan.errors, translated.columns)
         return plan
     known = await territories.levels(session)
+    if kind.dataset is not None:
+        geography_year = await incomes.geography_year(session, geography_year)
     if geography_year is not None and kind in CARRIED:
         rows, refused = await geography.carry_over(session, kind.value, rows, target=geography_year)
         if refused:
@@ -135,6 +138,7 @@ async def _plan(
         expected_years=expected_years,
         geography_year=geography_year,
         level=level,
+        year=year,
     )
     plan.reference_sectors = missing
     return plan
@@ -152,8 +156,8 @@ async def _write(session: AsyncSession, kind: ImportKind, batch: Sequence[Any]) 
         await figures.save_territory_years(session, batch)
     elif kind is ImportKind.SECTOR_EMPLOYMENT:
         await figures.save_sector_employment(session, batch)
-    elif kind is ImportKind.FILOSOFI:
-        await incomes.save(session, batch)
+    elif kind.dataset is not None:
+        await incomes.save(session, batch, kind.dataset)
     else:
         for version in batch:
             await perimeters.save_version(session, version)
@@ -170,6 +174,7 @@ async def run_import(
     expected_years: Collection[int] | None = None,
     geography_year: int | None = None,
     level: str = "commune",
+    year: int | None = None,
 ) -> Import:
     """Validate the whole file, then write it in the caller's transaction, or write nothing;
     every territory the file names must be one the client is bound to."""
@@ -205,6 +210,7 @@ async def run_import(
         expected_years=expected_years,
         geography_year=geography_year,
         level=level,
+        year=year,
     )
     if plan.errors:
         await reject(plan.errors, plan.rows_checked)
@@ -234,7 +240,7 @@ async def run_import(
             done += len(batch)
             async with session_factory() as side, side.begin():
                 await repository.update_import(side, import_id, rows_done=done)
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:  # a constraint, or a value out of a column's range
         await reject(
             [RowError(None, ErrorKind.INVALID_VALUE, f"the database refused the data: {exc.orig}")],
             plan.rows_checked,

@@ -190,6 +190,39 @@ def _instruments(report: dict[str, Any]) -> str:
     )
 
 
+def _official(value: float | None, unit: str) -> str:
+    if unit == "per_100" and value is not None:
+        return f"{value:.1f}".replace(".", ",")
+    if unit in ("eur", "count") and value is not None:
+        return f"{value:,.0f}".replace(",", "\u202f")
+    return _fmt(value, unit)
+
+
+def _residential(report: dict[str, Any]) -> str:
+    """Filosofi, IRCOM and tourist capacity: each section with where its figures come
+    from (the territory's own line, or its communes summed) and its source lines."""
+    parts = []
+    for found in report.get("residential_base") or []:
+        head = f"<h3>{escape(found['title'])}</h3>"
+        if found["basis"] == "none":
+            why = found.get("note") or found["basis_label"]
+            parts.append(f"{head}<p class='flag'>{escape(why.rstrip('.'))}.</p>")
+            continue
+        rows = "".join(
+            f"<tr><td>{escape(f['label'])}<div class='note'>{escape(f['meaning'])}</div></td>"
+            f"<td class='n'>{_official(f['value'], f['unit'])}</td>"
+            f"<td>{escape(f['unit_label'])}</td></tr>"
+            for f in found["figures"]
+        )
+        lines = "<br>".join(escape(line) for line in found["sources"])
+        parts.append(
+            f"{head}<table><tbody>{rows}</tbody></table><p class='note'>"
+            f"{escape(found['basis_label'])}. {lines}. « — » : inconnu (secret statistique "
+            "ou commune sans donnée).</p>"
+        )
+    return "".join(parts) or "<p class='flag'>Aucune donnée officielle importée.</p>"
+
+
 def render_report(report: dict[str, Any]) -> str:
     """The whole page, in French; every value comes from the JSON report and is escaped,
     and no identifier of the API reaches the page (labels from ``rules/labels.py``)."""
@@ -233,6 +266,8 @@ def render_report(report: dict[str, Any]) -> str:
 <section><h2>Leviers suggérés</h2><ul>{levers or "<li>Aucun levier suggéré.</li>"}</ul>
 </section>
 <section><h2>Évolution entre deux millésimes</h2>{_comparison(report)}</section>
+<section><h2>Base résidentielle : revenus des ménages et tourisme</h2>
+{_residential(report)}</section>
 <section><h2>Prêts et garanties</h2>{_instruments(report)}</section>
 <section><h2>Indicateurs</h2><table><thead><tr><th>Indicateur</th><th>Valeur</th>
 <th>Unité</th><th>Rang centile</th><th>Remarque</th></tr></thead><tbody>{indicator_rows}

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from services.diagnostics.grants.schemas import InstrumentsSummary
 from services.diagnostics.http.bodies import Schema
+from services.diagnostics.incomes.schemas import ResidentialSection
 
 
 class IndicatorRead(Schema):
@@ -187,4 +188,9 @@ class ReportRead(Schema):
     levers: list[LeverRead]
     instruments: InstrumentsSummary | None = Field(
         default=None, description="Loans and guarantees (a territory's; none for a perimeter)"
+    )
+    residential_base: list[ResidentialSection] = Field(
+        default_factory=list,
+        description="Filosofi's income shares, IRCOM's income tax and the tourist capacity "
+        "(latest vintages), each with its source and geography lines",
     )

@@ -272,7 +272,10 @@ async def test_exports_open_in_a_french_spreadsheet(ain):
     assert answer.headers["content-type"].startswith("text/csv")
     assert answer.content.startswith(b"\xef\xbb\xbf")  # BOM
     lines = answer.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Territoire;Année;Indicateur;Valeur;Unité;Rang centile;Signification"
+    assert lines[0] == (
+        "Territoire;Année;Indicateur;Valeur;Unité;Rang centile;Signification;Source"
+    )
+    assert lines[1].endswith("Source : Insee, géographie au 1er janvier 2025")
     share = next(line for line in lines if ";Part du moteur productif;" in line)
     assert ";0,5;" in share  # decimal comma
     standard = await ain.get(

@@ -10,7 +10,7 @@ import pytest
 from services.diagnostics.imports.rules.employment_file import named_in_file, read_employment
 from services.diagnostics.imports.rules.naf import A38, a38_of_division, reference_sector
 from services.diagnostics.imports.rules.yearly_data import ErrorKind, RowError
-from services.diagnostics.incomes.rules import read_filosofi, territory_code
+from services.diagnostics.incomes.rules.filosofi import read_filosofi, territory_code
 
 
 def test_every_a88_division_belongs_to_one_a38_grouping():

@@ -23,7 +23,10 @@ from services.diagnostics.imports.rules.yearly_data import (
     ValidationReport,
     validate_table,
 )
-from services.diagnostics.incomes.rules import read_filosofi
+from services.diagnostics.incomes.rules.cells import FileRows
+from services.diagnostics.incomes.rules.filosofi import read_filosofi
+from services.diagnostics.incomes.rules.ircom import read_ircom
+from services.diagnostics.incomes.rules.layouts import HOUSING, TOURISM, read_layout
 
 Row = Mapping[Any, object]
 OFFICIAL_KINDS = frozenset(
@@ -44,6 +47,9 @@ class ImportKind(StrEnum):
     EPCI_COMPOSITION = "epci-composition"
     INSEE_EMPLOYMENT = "insee-employment"
     FILOSOFI = "filosofi"
+    IRCOM = "ircom"
+    TOURISM_CAPACITY = "tourism-capacity"
+    CENSUS_HOUSING = "census-housing"
 
     @property
     def official_geography(self) -> bool:
@@ -57,10 +63,23 @@ class ImportKind(StrEnum):
         return ImportKind.SECTOR_EMPLOYMENT if self is ImportKind.INSEE_EMPLOYMENT else self
 
     @property
+    def dataset(self) -> str | None:
+        """The incomes dataset an official income or capacity file is stored in."""
+        return _DATASETS.get(self.value)
+
+    @property
     def admin_act(self) -> bool:
         """True for reference data no territory owns: the sectors and their spheres decide
         every territory's engines, so importing them is the administrator's act."""
         return self is ImportKind.SECTORS
+
+
+_DATASETS = {
+    "filosofi": "filosofi",
+    "ircom": "income_tax",
+    "tourism-capacity": "tourism",
+    "census-housing": "housing",
+}
 
 
 def error_dict(error: RowError) -> dict[str, Any]:
@@ -92,15 +111,20 @@ def plan_file(
     expected_years: Collection[int] | None,
     geography_year: int | None = None,
     level: str = "commune",
+    year: int | None = None,
 ) -> Plan:
     """Validate the file against the known territories (code → level) and ``sectors``;
     INSEE's reference files against the geography of 1 January ``geography_year``;
-    a Filosofi file against the territories of its ``level``."""
+    a Filosofi, tourism or census file against the territories of its ``level``; an IRCOM
+    file as the incomes of ``year``."""
     out = Plan()
-    if kind is ImportKind.FILOSOFI:
-        incomes = read_filosofi(header, rows, level=level, known=known)
+    if kind.dataset is not None:
+        incomes = _read_incomes(kind, header, rows, level=level, known=known, year=year)
         out.errors, out.rows_checked = incomes.errors, incomes.rows_checked
-        out.rows = [{**row, "import_id": import_id} for row in incomes.rows]
+        out.rows = [
+            {**row, "import_id": import_id, "geography_year": geography_year}
+            for row in incomes.rows
+        ]
         out.codes = {row["code"] for row in incomes.rows}
     elif kind.official_geography:
         parsed = plan_official(kind.value, header, rows, known=known, year=geography_year)
@@ -143,6 +167,24 @@ def plan_file(
         )
         _plan_sector_jobs(out, table, import_id, sectors)
     return out
+
+
+def _read_incomes(
+    kind: ImportKind,
+    header: Sequence[str],
+    rows: Sequence[Row],
+    *,
+    level: str,
+    known: Mapping[str, str],
+    year: int | None,
+) -> Any:
+    if kind is ImportKind.FILOSOFI:
+        return read_filosofi(header, rows, level=level, known=known)
+    if kind is ImportKind.IRCOM:
+        return read_ircom(header, rows, year=year, known=known)
+    layout = TOURISM if kind is ImportKind.TOURISM_CAPACITY else HOUSING
+    read: FileRows = read_layout(header, rows, layout=layout, level=level, known=known)
+    return read
 
 
 def _plan_territory_years(plan: Plan, table: ValidationReport, import_id: uuid.UUID) -> None:

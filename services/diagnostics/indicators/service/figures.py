@@ -40,3 +40,8 @@ async def save_sector_employment(session: AsyncSession, rows: Sequence[dict[str,
 async def data_changed(session: AsyncSession) -> None:
     """Bump the data version in the caller's transaction, so no cached year outlives it."""
     await repository.bump_data_version(session)
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The version every import bumps: a key for what is computed from the data."""
+    return await repository.data_version(session)

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.diagnostics.geography import service as geography
 from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.grants import service as grants
+from services.diagnostics.incomes import service as incomes
 from services.diagnostics.indicators.report_page import render_report
 from services.diagnostics.indicators.rules.labels import flag_label, label_of
 from services.diagnostics.indicators.rules.report import LEVER_TEXT, DiagnosticReport, build_report
+from services.diagnostics.indicators.service import figures
 from services.diagnostics.indicators.service.evolution import comparison, previous_data
 from services.diagnostics.indicators.service.indicators import indicators_of
 from services.diagnostics.indicators.service.subjects import perimeter_in, territory_year
@@ -104,6 +106,14 @@ async def report_of(
         geography_note(vintage.year)
         if vintage is not None
         else "Source : données importées, géographie non officielle"
+    )
+    out["residential_base"] = await incomes.residential_base(
+        session,
+        code=code,
+        level=out["level"],
+        population=out["population"],
+        year=data.year,
+        version=await figures.data_version(session),
     )
     before = await previous_data(session, data.year, code)
     out["comparison"] = None if before is None else comparison(before, data, code)
