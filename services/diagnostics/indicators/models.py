@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.diagnostics.database import Base
@@ -89,3 +89,21 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class DiagnosticResult(Base):
+    """The computed diagnostic of one territory (or perimeter) for one year: indicators
+    with their percentiles, peers, engine shares, typology and findings, as
+    ``indicators/service/persisted.py`` writes them for every territory of a year at once.
+
+    ``code`` is a territory code or a perimeter key (``kind:code``), hence no foreign key;
+    ``data_version`` is the version of the figures it was computed from."""
+
+    __tablename__ = "diagnostic_results"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(Text, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    data_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
