@@ -193,7 +193,9 @@ async def _copy_baseline(dsn: str) -> dict[str, Any]:
     timed: dict[str, float] = {}
     counts: dict[str, int] = {}
     try:
-        await connection.execute("DROP SCHEMA IF EXISTS bench_copy CASCADE; CREATE SCHEMA bench_copy")
+        await connection.execute(
+            "DROP SCHEMA IF EXISTS bench_copy CASCADE; CREATE SCHEMA bench_copy"
+        )
         for table in (*INPUT_TABLES, *OUTPUT_TABLES):
             await connection.execute(f"CREATE TABLE bench_copy.{table} (LIKE public.{table})")
             buffer = io.BytesIO()
@@ -213,9 +215,7 @@ async def _copy_baseline(dsn: str) -> dict[str, Any]:
     return {"seconds": timed, "rows": counts}
 
 
-async def _reports(
-    stack: Stack, codes: Sequence[str]
-) -> tuple[list[float], float, int]:
+async def _reports(stack: Stack, codes: Sequence[str]) -> tuple[list[float], float, int]:
     """Latency (ms) of each report through the gateway, the cold first one, and errors."""
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=300) as client:
         token = (
@@ -248,16 +248,20 @@ async def _reports(
 async def _sample(
     factory: async_sessionmaker[AsyncSession], count: int, seed: int = 17
 ) -> tuple[list[str], dict[str, int]]:
-    """``count`` territories drawn at random, the same number from every level (a level
-    with fewer gives all it has), shuffled."""
+    """``count`` territories drawn at random from every level, as evenly as the levels
+    allow (a level with fewer gives all it has, the others make up the count), shuffled."""
     async with factory() as session:
         rows = (await session.execute(text("SELECT code, level FROM territories"))).all()
     by_level: dict[str, list[str]] = {}
     for code, level in sorted(rows):
         by_level.setdefault(level, []).append(code)
     rng = random.Random(seed)
-    share = max(1, count // max(1, len(by_level)))
-    picked = [c for codes in by_level.values() for c in rng.sample(codes, min(share, len(codes)))]
+    pools = {level: rng.sample(codes, len(codes)) for level, codes in by_level.items()}
+    picked: list[str] = []
+    while len(picked) < count and any(pools.values()):
+        for pool in pools.values():
+            if pool and len(picked) < count:
+                picked.append(pool.pop())
     rng.shuffle(picked)
     return picked, {level: len(codes) for level, codes in sorted(by_level.items())}
 
@@ -303,8 +307,9 @@ async def _pipeline(
             diagnostics += done["diagnostics"]
             say(
                 f"diagnostics {year}: {done['diagnostics']:,} computed in "
-                f"{done['compute_seconds']:.1f} s (indicators {done['indicators_seconds']:.1f}, "
-                f"reports {done['reports_seconds']:.1f}), persisted in {done['persist_seconds']:.1f} s"
+                f"{done['compute_seconds']:.1f} s (indicators "
+                f"{done['indicators_seconds']:.1f}, reports {done['reports_seconds']:.1f}), "
+                f"persisted in {done['persist_seconds']:.1f} s"
             )
         phases["compute"] = compute
         phases["persist"] = persist

@@ -18,9 +18,10 @@ SHA-256 of its code (the same commune always gets the same figures, no random st
 
 The second vintage multiplies incomes by 1.02 + 0.06·(u₄ − ½) and jobs by
 1 + 0.03·(u₂ − ½); the n-th vintage after the first (``step`` n, for the ten years of the
-France bench) by those factors to the power n. Jobs of each sphere are split over its sectors with weights from the
-same hash; a sector cell of 1 or 2 jobs is published as secret (``s``), as INSEE does for
-cells too small to publish, while the département gets its own, complete figures.
+France bench) by those factors to the power n. Jobs of each sphere are split over its
+sectors with weights from the same hash; a sector cell of 1 or 2 jobs is published as
+secret (``s``), as INSEE does for cells too small to publish, while the département gets
+its own, complete figures.
 """
 
 from __future__ import annotations

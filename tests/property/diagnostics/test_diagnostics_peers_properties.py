@@ -91,9 +91,7 @@ def test_table_percentiles_equal_the_scalar_rank_among_defined_values(rows):
 
 @settings(max_examples=15, deadline=None)
 @given(
-    points=st.lists(
-        st.tuples(*(st.integers(-4, 4) for _ in NAMES)), min_size=520, max_size=700
-    ),
+    points=st.lists(st.tuples(*(st.integers(-4, 4) for _ in NAMES)), min_size=520, max_size=700),
     spread=st.sampled_from([1.0, 1e-3, 1e6]),
 )
 def test_pruned_search_of_a_large_space_equals_the_reference(points, spread):
