@@ -59,6 +59,13 @@ def metadata() -> MetaData:
     return Base.metadata
 
 
+async def _driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's, in its transaction (COPY is asyncpg's)."""
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None, "the session has no open connection"
+    return driver
+
+
 async def copy_upsert(
     session: AsyncSession,
     table: Table,
@@ -80,7 +87,7 @@ async def copy_upsert(
         return
     columns = list(rows[0])
     staging = f"staging_{table.name}"
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    driver = await _driver(session)
     await driver.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
         f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS; "
@@ -105,5 +112,5 @@ async def copy_rows(
     caller's transaction (computed results written in bulk)."""
     if not records:
         return
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    driver = await _driver(session)
     await driver.copy_records_to_table(table.name, records=list(records), columns=list(columns))
