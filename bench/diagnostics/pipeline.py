@@ -257,11 +257,17 @@ async def _reports(
 async def _sample(
     factory: async_sessionmaker[AsyncSession], count: int, seed: int = 17
 ) -> tuple[list[str], list[str], dict[str, int]]:
-    """One territory of every level to warm up with, then ``count`` others drawn at random
-    from every level as evenly as the levels allow (a level with fewer gives all it has,
-    the others make up the count), shuffled; and the number of territories by level."""
+    """Of the territories with a diagnostic in the latest year (18 communes have no
+    population, hence no figures): one of every level to warm up with, then ``count``
+    others drawn at random from every level as evenly as the levels allow (a level with
+    fewer gives all it has, the others make up the count), shuffled; and the number of
+    territories by level."""
     async with factory() as session:
-        rows = (await session.execute(text("SELECT code, level FROM territories"))).all()
+        query = (
+            "SELECT code, level FROM diagnostic_results"
+            " WHERE year = (SELECT max(year) FROM diagnostic_results)"
+        )
+        rows = (await session.execute(text(query))).all()
     by_level: dict[str, list[str]] = {}
     for code, level in sorted(rows):
         by_level.setdefault(level, []).append(code)
@@ -343,6 +349,7 @@ async def _pipeline(
     return {
         "territories": sum(levels.values()),
         "territories_by_level": levels,
+        "territories_note": "with a diagnostic in the latest year",
         "years": len(years),
         "first_year": years[0],
         "seconds": round(seconds, 3),

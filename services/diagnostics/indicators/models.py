@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +44,8 @@ class TerritoryYearRow(Base):
             "OR local_spending_eur <= consumption_potential_eur",
             name="spending_within_potential",
         ),
+        # The latest year, the year before: asked by every report (max over the table).
+        Index("ix_territory_years_year", "year"),
     )
 
     code: Mapped[str] = mapped_column(String(9), ForeignKey("territories.code"), primary_key=True)

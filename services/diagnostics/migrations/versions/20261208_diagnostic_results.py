@@ -1,4 +1,6 @@
-"""The computed diagnostic of every territory-year, persisted in bulk.
+"""The computed diagnostic of every territory-year, persisted in bulk; and an index on
+the year of the yearly figures, which every report asks for its latest and previous
+year (a max over the whole table: with France × 10 years, 350,000 rows scanned each time).
 
 Revision ID: diagnostics_0010
 Revises: diagnostics_0009
@@ -28,7 +30,9 @@ def upgrade() -> None:
         sa.Column("document", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.PrimaryKeyConstraint("code", "year", name=op.f("pk_diagnostic_results")),
     )
+    op.create_index("ix_territory_years_year", "territory_years", ["year"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_territory_years_year", table_name="territory_years")
     op.drop_table("diagnostic_results")
