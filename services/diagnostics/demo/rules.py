@@ -17,9 +17,11 @@ SHA-256 of its code (the same commune always gets the same figures, no random st
 | présentielle / productive jobs | P × (0.25 + 0.1·u₃) / P × (0.10 + 0.2·u₁) |
 
 The second vintage multiplies incomes by 1.02 + 0.06·(u₄ − ½) and jobs by
-1 + 0.03·(u₂ − ½). Jobs of each sphere are split over its sectors with weights from the
-same hash; a sector cell of 1 or 2 jobs is published as secret (``s``), as INSEE does for
-cells too small to publish, while the département gets its own, complete figures.
+1 + 0.03·(u₂ − ½); the n-th vintage after the first (``step`` n, for the ten years of the
+France bench) by those factors to the power n. Jobs of each sphere are split over its
+sectors with weights from the same hash; a sector cell of 1 or 2 jobs is published as
+secret (``s``), as INSEE does for cells too small to publish, while the département gets
+its own, complete figures.
 """
 
 from __future__ import annotations
@@ -51,14 +53,17 @@ def commune_year(
     departement: str,
     population: int,
     *,
-    second: bool,
+    second: bool = False,
     sectors: Mapping[str, Sequence[str]],
+    step: int | None = None,
 ) -> SyntheticYear:
-    """The model above for one commune (``second``: the later vintage)."""
+    """The model above for one commune (``second``: the later vintage; ``step``: vintages
+    after the first, 0 or 1 being the demo's two)."""
     u1, u2, u3, u4 = profile(code)
     p = population
-    income = 1.0 + ((0.02 + 0.06 * (u4 - 0.5)) if second else 0.0)
-    jobs = 1.0 + ((0.03 * (u2 - 0.5)) if second else 0.0)
+    n = int(second) if step is None else step
+    income = (1.0 + (0.02 + 0.06 * (u4 - 0.5))) ** n if n else 1.0
+    jobs = (1.0 + 0.03 * (u2 - 0.5)) ** n if n else 1.0
     tourism = 900 * u2 * u3 * (3 if departement in MOUNTAIN else 1)
     euros = {
         "productive_wages_eur": 3000 + 6000 * u1,

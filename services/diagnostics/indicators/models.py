@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.diagnostics.database import Base
@@ -44,6 +44,8 @@ class TerritoryYearRow(Base):
             "OR local_spending_eur <= consumption_potential_eur",
             name="spending_within_potential",
         ),
+        # The latest year, the year before: asked by every report (max over the table).
+        Index("ix_territory_years_year", "year"),
     )
 
     code: Mapped[str] = mapped_column(String(9), ForeignKey("territories.code"), primary_key=True)
@@ -89,3 +91,21 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class DiagnosticResult(Base):
+    """The computed diagnostic of one territory (or perimeter) for one year: indicators
+    with their percentiles, peers, engine shares, typology and findings, as
+    ``indicators/service/persisted.py`` writes them for every territory of a year at once.
+
+    ``code`` is a territory code or a perimeter key (``kind:code``), hence no foreign key;
+    ``data_version`` is the version of the figures it was computed from."""
+
+    __tablename__ = "diagnostic_results"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(Text, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    data_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diagnostics.database import in_chunks
+from services.diagnostics.database import copy_rows, copy_upsert, in_chunks
 from services.diagnostics.indicators.models import (
     DataVersion,
+    DiagnosticResult,
     Sector,
     SectorEmployment,
     TerritoryYearRow,
@@ -48,18 +49,14 @@ async def upsert_sectors(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
 
 
 async def upsert_territory_years(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """One statement executed for every row (SQLAlchemy batches them into multi-row
-    INSERTs and compiles the statement once)."""
-    if not rows:
-        return
-    stmt = pg_insert(TerritoryYearRow)
-    keys = {"code", "year"}
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[TerritoryYearRow.code, TerritoryYearRow.year],
-            set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
-        ),
-        list(rows),
+    """Insert or replace yearly figures with one COPY (``database.copy_upsert``)."""
+    keys = ("code", "year")
+    await copy_upsert(
+        session,
+        TerritoryYearRow.__table__,  # type: ignore[arg-type]
+        rows,
+        keys=keys,
+        update=[name for name in rows[0] if name not in keys] if rows else [],
     )
 
 
@@ -70,15 +67,13 @@ async def insert_missing_sectors(session: AsyncSession, rows: Sequence[dict[str,
 
 
 async def upsert_sector_employment(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = pg_insert(SectorEmployment)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[SectorEmployment.code, SectorEmployment.year, SectorEmployment.sector],
-            set_={"jobs": stmt.excluded.jobs, "import_id": stmt.excluded.import_id},
-        ),
-        list(rows),
+    """Insert or replace jobs by sector with one COPY (``database.copy_upsert``)."""
+    await copy_upsert(
+        session,
+        SectorEmployment.__table__,  # type: ignore[arg-type]
+        rows,
+        keys=("code", "year", "sector"),
+        update=("jobs", "import_id"),
     )
 
 
@@ -111,3 +106,20 @@ async def year_before(session: AsyncSession, year: int) -> int | None:
     return await session.scalar(
         select(func.max(TerritoryYearRow.year)).where(TerritoryYearRow.year < year)
     )
+
+
+RESULT_COLUMNS = ("code", "year", "level", "source", "data_version", "document")
+
+
+async def replace_diagnostics(
+    session: AsyncSession, year: int, records: Sequence[tuple[Any, ...]]
+) -> None:
+    """Replace every persisted diagnostic of ``year`` (tuples in ``RESULT_COLUMNS`` order,
+    the document as JSON text) with one DELETE and one COPY."""
+    await session.execute(delete(DiagnosticResult).where(DiagnosticResult.year == year))
+    await copy_rows(session, DiagnosticResult.__table__, RESULT_COLUMNS, records)  # type: ignore[arg-type]
+
+
+async def diagnostic_result(session: AsyncSession, code: str, year: int) -> DiagnosticResult | None:
+    """The persisted diagnostic of one territory-year, if computed."""
+    return await session.get(DiagnosticResult, (code, year))

@@ -87,3 +87,22 @@ def test_table_percentiles_equal_the_scalar_rank_among_defined_values(rows):
             if v is not None
         }
         assert table.percentiles(code) == expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    points=st.lists(st.tuples(*(st.integers(-4, 4) for _ in NAMES)), min_size=520, max_size=700),
+    spread=st.sampled_from([1.0, 1e-3, 1e6]),
+)
+def test_pruned_search_of_a_large_space_equals_the_reference(points, spread):
+    # From _PRUNE_FROM territories the search only compares a leaf with the territories
+    # inside its box: on a lattice (ties everywhere, decided by code) and with one far
+    # outlier, it must still find exactly the reference's peers.
+    rows = {
+        f"T{i:04d}": {n: float(v) * spread for n, v in zip(NAMES, p, strict=True)}
+        for i, p in enumerate(points)
+    }
+    rows["Z9999"] = dict.fromkeys(NAMES, 1e3 * spread)
+    table = IndicatorTable(rows)
+    for code in table.territories:
+        assert table.nearest_peers(code, k=5) == table.nearest_peers_reference(code, k=5)

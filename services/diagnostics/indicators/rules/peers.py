@@ -32,6 +32,12 @@ _BLOCK = 64
 Built element-wise, never as a matrix product; why:
 docs/decisions/diagnostics-exact-vectorised-searches.md."""
 
+_LEAF = 64
+"""Most targets per leaf of the pruned search (:meth:`_PeerSpace._leaves`)."""
+
+_PRUNE_FROM = 512
+"""Spaces of fewer territories are searched all pairs: the box gains nothing there."""
+
 
 def percentile_rank(value: float, population: Sequence[float]) -> float:
     """Mid-rank percentile P = 100 · (b + e/2) / n ∈ [0, 100] (percent).
@@ -72,7 +78,15 @@ class Peer:
 
 
 class _PeerSpace:
-    """Territories defining every indicator of one set, as rows of z-scores sorted by code."""
+    """Territories defining every indicator of one set, as rows of z-scores sorted by code.
+
+    The peers of every territory are searched once per (space, k) and memoised: a year's
+    reports then only look them up. Small spaces compare every target with every
+    territory; from :data:`_PRUNE_FROM` territories (the communes of France: 35,000) the
+    targets are cut into leaves of nearby points (:meth:`_leaves`), and each leaf is only
+    compared with the territories inside a box that provably holds its k nearest peers
+    (:meth:`_candidates`): the exact answer, without the O(n²) of all pairs.
+    """
 
     def __init__(self, codes: list[str], vectors: list[tuple[float, ...]]) -> None:
         order = sorted(range(len(codes)), key=codes.__getitem__)
@@ -80,6 +94,7 @@ class _PeerSpace:
         self.vectors = [vectors[i] for i in order]
         self.position = {code: i for i, code in enumerate(self.codes)}
         self.matrix = np.array(self.vectors, dtype=np.float64).reshape(len(order), -1)
+        self.columns = np.ascontiguousarray(self.matrix.T)
         self.found: dict[int, dict[str, tuple[tuple[str, float], ...]]] = {}
 
     def nearest(self, k: int, targets: Sequence[str]) -> dict[str, tuple[tuple[str, float], ...]]:
@@ -90,25 +105,74 @@ class _PeerSpace:
         """
         found = self.found.setdefault(k, {})
         rows = [self.position[code] for code in targets if code not in found]
-        n = len(self.codes)
-        columns = np.ascontiguousarray(self.matrix.T)
-        squared, scratch = np.empty((_BLOCK, n)), np.empty((_BLOCK, n))
-        for start in range(0, len(rows), _BLOCK):
-            block_rows = rows[start : start + _BLOCK]
-            block, work = squared[: len(block_rows)], scratch[: len(block_rows)]
-            # In place, one indicator at a time: no temporaries bigger than a block (and
-            # no zero-fill: the first indicator's squares start the sum).
-            for index, column in enumerate(columns):
-                target = block if index == 0 else work
-                np.subtract(column[block_rows, None], column[None, :], out=target)
-                np.multiply(target, target, out=target)
-                if index:
-                    np.add(block, work, out=block)
-            found.update(self._rerank(block, block_rows, k))
+        if not rows:
+            return found
+        if len(self.codes) < _PRUNE_FROM or k + 1 > _LEAF // 2:
+            everyone = np.arange(len(self.codes))
+            for start in range(0, len(rows), _BLOCK):
+                block_rows = rows[start : start + _BLOCK]
+                squared = self._squared(block_rows, everyone)
+                found.update(self._rerank(squared, block_rows, k, everyone))
+            return found
+        for leaf in self._leaves(np.asarray(rows)):
+            block_rows = leaf.tolist()
+            candidates = self._candidates(leaf, k)
+            squared = self._squared(block_rows, candidates)
+            found.update(self._rerank(squared, block_rows, k, candidates))
         return found
 
+    def _squared(self, targets: list[int], candidates: np.ndarray) -> np.ndarray:
+        """Squared distances (numpy's) from each target to each candidate.
+
+        In place, one indicator at a time: no temporaries bigger than a block (and no
+        zero-fill: the first indicator's squares start the sum)."""
+        block = np.empty((len(targets), len(candidates)))
+        work = np.empty_like(block)
+        whole = len(candidates) == len(self.codes)
+        for index, column in enumerate(self.columns):
+            against = column if whole else column[candidates]
+            target = block if index == 0 else work
+            np.subtract(column[targets, None], against[None, :], out=target)
+            np.multiply(target, target, out=target)
+            if index:
+                np.add(block, work, out=block)
+        return block
+
+    def _leaves(self, rows: np.ndarray) -> list[np.ndarray]:
+        """``rows`` cut at the median of their widest indicator, again and again, into
+        leaves of at most :data:`_LEAF` nearby territories (a k-d split)."""
+        leaves, pending = [], [rows]
+        while pending:
+            part = pending.pop()
+            if len(part) <= _LEAF:
+                leaves.append(part)
+                continue
+            points = self.matrix[part]
+            axis = int(np.argmax(points.max(axis=0) - points.min(axis=0)))
+            order = np.argsort(points[:, axis], kind="stable")
+            half = len(part) // 2
+            pending += [part[order[:half]], part[order[half:]]]
+        return leaves
+
+    def _candidates(self, leaf: np.ndarray, k: int) -> np.ndarray:
+        """Every territory that may be among the k nearest peers of a target of ``leaf``.
+
+        The leaf's own points bound each target's (k+1)-th distance from above (the target
+        counts itself); a peer, or a near-tie of the k-th, is no farther than that bound on
+        any indicator, so the leaf's bounding box widened by the largest bound (and the
+        near-tie slack) holds them all."""
+        own = self._squared(leaf.tolist(), leaf)
+        if len(leaf) <= k + 1:
+            return np.arange(len(self.codes))
+        bound = float(near_tie_cutoff(np.partition(own, k, axis=1)[:, k]).max())
+        reach = math.sqrt(bound) * (1 + 1e-9) + 1e-150
+        points = self.matrix[leaf]
+        low, high = points.min(axis=0) - reach, points.max(axis=0) + reach
+        inside = np.all((self.matrix >= low) & (self.matrix <= high), axis=1)
+        return np.flatnonzero(inside)
+
     def _rerank(
-        self, squared: np.ndarray, targets: list[int], k: int
+        self, squared: np.ndarray, targets: list[int], k: int, candidates: np.ndarray
     ) -> dict[str, tuple[tuple[str, float], ...]]:
         # numpy ranks every candidate; only the few within rounding of the (k+1)-th
         # smallest are re-measured with math.dist and ranked by (distance, code) as the
@@ -121,14 +185,14 @@ class _PeerSpace:
         else:
             rows, columns = np.nonzero(np.ones_like(squared, dtype=bool))
         bounds = np.searchsorted(rows, np.arange(len(targets) + 1)).tolist()
-        columns_list = columns.tolist()
+        columns_list = candidates[columns].tolist()
         out: dict[str, tuple[tuple[str, float], ...]] = {}
         vectors, codes, dist = self.vectors, self.codes, math.dist
         for row, target in enumerate(targets):
             origin, code = vectors[target], codes[target]
-            candidates = columns_list[bounds[row] : bounds[row + 1]]
+            picked = columns_list[bounds[row] : bounds[row + 1]]
             # sorted(...)[:k + 1] is heapq.nsmallest(k + 1, ...), cheaper on a handful.
-            ranked = sorted([(dist(origin, vectors[c]), codes[c]) for c in candidates])
+            ranked = sorted([(dist(origin, vectors[c]), codes[c]) for c in picked])
             out[code] = tuple((c, d) for d, c in ranked[: k + 1] if c != code)[:k]
         return out
 

@@ -186,3 +186,9 @@ async def _compute_year(session: AsyncSession, year: int) -> YearData:
         jobs=await repository.sector_jobs(session, year),
         groups=groups,
     )
+
+
+async def compute_year(session: AsyncSession, year: int) -> YearData:
+    """Compute a year from the database, bypassing (and not filling) the cache: for a
+    caller that computes every year once, such as persisting every diagnostic."""
+    return await _compute_year(session, year)
