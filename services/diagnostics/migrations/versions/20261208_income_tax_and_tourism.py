@@ -3,7 +3,7 @@ secondary homes, each figure with its vintage and the geography its codes were r
 (secret = NULL); the geography of Filosofi's figures too.
 
 Revision ID: diagnostics_0011
-Revises: diagnostics_0009
+Revises: diagnostics_0010
 Create Date: 2026-12-08
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "diagnostics_0011"
-down_revision: str | None = "diagnostics_0009"
+down_revision: str | None = "diagnostics_0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
