@@ -11,6 +11,7 @@ from services.diagnostics.geography import service as geography
 from services.diagnostics.geography.rules.sources import geography_note
 from services.diagnostics.indicators.rules.labels import LEVEL_LABELS, MODEL_LABELS
 from services.diagnostics.indicators.service import evolution, indicators, peers, typology
+from services.diagnostics.indicators.service.year import load_year
 from shared.auth import Principal
 
 
@@ -26,9 +27,7 @@ async def indicators_csv(
     """Every indicator of a territory: label, value, unit, percentile, meaning, and the
     source and geography of its figures (« Source : Insee, géographie au 1er janvier N »)."""
     found = await indicators.indicators(session, principal, code=code, year=year, currency=None)
-    vintage = await geography.vintage(session)
-    where = geography_note(vintage.year) if vintage else "géographie non officielle"
-    source = f"Données : {found['source'] or 'importées'} — {where}"
+    source = _source_line(found["source"], await _geography_line(session))
     return _encode(
         [
             "Territoire",
@@ -68,11 +67,23 @@ async def peers_csv(
     dialect: Dialect,
     format: Format = "csv",
 ) -> bytes:
-    """The nearest territories of the same level, with their distance."""
+    """The nearest territories of the same level, with their distance and where each
+    peer's figures come from (a peer may be imported where the territory is synthetic)."""
     found = await peers.peers(session, principal, code=code, year=year, k=k)
+    sources = (await load_year(session, found["year"])).sources
+    where = await _geography_line(session)
     return _encode(
-        ["Territoire", "Année", "Pair", "Distance"],
-        ([code, found["year"], p["territory"], p["distance"]] for p in found["peers"]),
+        ["Territoire", "Année", "Pair", "Distance", "Source"],
+        (
+            [
+                code,
+                found["year"],
+                p["territory"],
+                p["distance"],
+                _source_line(sources.get(p["territory"], ""), where),
+            ]
+            for p in found["peers"]
+        ),
         dialect,
         format,
     )
@@ -91,8 +102,18 @@ async def typology_csv(
     page = await typology.typology_page(
         session, principal, year=year, k=5, after=None, limit=1_000_000, level=level
     )
+    sources = (await load_year(session, page["year"])).sources
+    where = await _geography_line(session)
     return _encode(
-        ["Code", "Territoire", "Niveau", "Modèle (règles)", "Groupe k-means", "Modèle du groupe"],
+        [
+            "Code",
+            "Territoire",
+            "Niveau",
+            "Modèle (règles)",
+            "Groupe k-means",
+            "Modèle du groupe",
+            "Source",
+        ],
         (
             [
                 r["territory"],
@@ -101,6 +122,7 @@ async def typology_csv(
                 MODEL_LABELS.get(r["rule_model"], ""),
                 r["cluster"],
                 MODEL_LABELS.get(r["cluster_model"], ""),
+                _source_line(sources.get(r["territory"], ""), where),
             ]
             for r in page["items"]
         ),
@@ -124,10 +146,23 @@ async def shift_share_csv(
         session, principal, code=code, from_year=from_year, to_year=to_year
     )
     shift = found["shift_share"]
+    key = found["territory"]
+    years = (found["from_year"], found["to_year"])
+    kept = [(await load_year(session, y)).sources.get(key, "") for y in years]
+    source = _source_line(
+        " / ".join(dict.fromkeys(s for s in kept if s)), await _geography_line(session)
+    )
     rows: list[list[Any]] = []
     if shift is not None:
         rows = [
-            [s["sector"], s["change"], s["reference_growth"], s["industry_mix"], s["competitive"]]
+            [
+                s["sector"],
+                s["change"],
+                s["reference_growth"],
+                s["industry_mix"],
+                s["competitive"],
+                source,
+            ]
             for s in shift["sectors"]
         ]
         rows.append(
@@ -137,6 +172,7 @@ async def shift_share_csv(
                 shift["reference_growth"],
                 shift["industry_mix"],
                 shift["competitive"],
+                source,
             ]
         )
     return _encode(
@@ -146,11 +182,23 @@ async def shift_share_csv(
             "Effet national-régional",
             "Effet de structure",
             "Effet local",
+            "Source",
         ],
         rows,
         dialect,
         format,
     )
+
+
+async def _geography_line(session: AsyncSession) -> str:
+    vintage = await geography.vintage(session)
+    return geography_note(vintage.year) if vintage else "géographie non officielle"
+
+
+def _source_line(source: str, where: str) -> str:
+    """The Source cell every exported line carries, as the report's figures do: what the
+    figures are (imported file, synthetic model, sum of communes) and on which geography."""
+    return f"Données : {source or 'importées'} — {where}"
 
 
 def _encode(

@@ -288,13 +288,19 @@ async def test_exports_open_in_a_french_spreadsheet(ain):
         headers=READ_ALL,
         params={"from_year": 2015, "to_year": 2019, "dialect": "fr"},
     )
+    assert shift.text.splitlines()[0].endswith(";Effet local;Source")
     assert shift.text.splitlines()[-1].startswith("Total;25")
+    assert "Source : Insee, géographie au 1er janvier 2025" in shift.text.splitlines()[-1]
     typology = await ain.get("/typology.csv", headers=READ_ALL, params={"level": "zone_emploi"})
     rows = typology.text.splitlines()
     assert rows[0].startswith("Code,Territoire,Niveau")
+    assert rows[0].endswith(",Source")
     assert {r.split(",")[0] for r in rows[1:]} == {"ZE8401", "ZE8402"}
+    assert all("géographie au 1er janvier 2025" in r for r in rows[1:])
     peers = await ain.get("/territories/ZE8401/peers.csv", headers=READ_ALL)
+    assert peers.text.splitlines()[0] == "Territoire,Année,Pair,Distance,Source"
     assert peers.text.splitlines()[1].startswith("ZE8401,2019,ZE8402,")
+    assert "Source : Insee, géographie au 1er janvier 2025" in peers.text.splitlines()[1]
 
 
 async def test_an_exported_name_is_never_a_formula(ain):
