@@ -120,6 +120,8 @@ def main(modes: list[str]) -> int:
         last_single: dict[str, Any] = {}
         for mode in modes:
             b.settle(proc.pid, pg)
+            if statements:  # the phase's statements only, not the set-up's
+                server.psql("SELECT pg_stat_statements_reset()", database="bench_ledger")
             extra = {"batch": b.BATCH} if mode == "batch" else {}
             if mode == "at":
                 result = phase(
