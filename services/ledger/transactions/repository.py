@@ -74,8 +74,8 @@ _EVENTS_THEN_AUTHORITIES = """events AS (
 ), authorities AS (
     INSERT INTO posting_authorities
         (transaction_id, account_id, basis, principal, mandate_id, amount)"""
-"""The outbox rows ($12-$16, one per event) and the head of the authorities insert, alike in
-the single and the grouped statement (they number their parameters the same way)."""
+"""The outbox rows ($12-$16, one per event) and the head of the authorities insert of the
+single transaction's statement (a group's are written by ``ledger_post_group``)."""
 
 
 _INSERT_TRANSACTION = f"""
