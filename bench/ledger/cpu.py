@@ -38,6 +38,15 @@ SELECT round(total_exec_time::numeric, 0) AS ms, calls, toplevel,
 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25
 """
 
+# The round trips of the phase (``BENCH_LEDGER_PGSS=1``): the statements the clients sent
+# (top level, BEGIN and COMMIT included), by number of calls. Divided by the calls of the
+# group's own statement, it gives the round trips one group (or one batch) costs.
+TOP_CALLS = """
+SELECT calls, round(total_exec_time::numeric, 0) AS ms,
+       left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+FROM pg_stat_statements WHERE toplevel ORDER BY calls DESC LIMIT 15
+"""
+
 
 def phase(port: int, ledger: int, pg: int, mode: str, **params: Any) -> dict[str, Any]:
     spy = None
@@ -111,6 +120,8 @@ def main(modes: list[str]) -> int:
         last_single: dict[str, Any] = {}
         for mode in modes:
             b.settle(proc.pid, pg)
+            if statements:  # the phase's statements only, not the set-up's
+                server.psql("SELECT pg_stat_statements_reset()", database="bench_ledger")
             extra = {"batch": b.BATCH} if mode == "batch" else {}
             if mode == "at":
                 result = phase(
@@ -135,6 +146,7 @@ def main(modes: list[str]) -> int:
             print(json.dumps(result), flush=True)
             if statements:
                 print(server.psql(TOP_STATEMENTS, database="bench_ledger"), flush=True)
+                print(server.psql(TOP_CALLS, database="bench_ledger"), flush=True)
                 server.psql("SELECT pg_stat_statements_reset()", database="bench_ledger")
         return 0
     finally:

@@ -138,6 +138,27 @@ async def read_one(engine: AsyncEngine, sql: str, *args: Any) -> asyncpg.Record 
     return row
 
 
+async def fetch_alone(engine: AsyncEngine, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Every row of one statement run as its own transaction, on a pooled connection with
+    no session: no BEGIN and no COMMIT, so one round trip (a posting group's function,
+    `transactions.repository.post_group`). Errors come back as SQLAlchemy's, as `fetch`
+    raises them; a connection that failed other than by the server's refusal is dropped,
+    as in `read_one`."""
+    proxied = await engine.raw_connection()
+    conn = proxied.driver_connection
+    assert conn is not None  # a checked-out connection always has its driver connection
+    try:
+        rows = await conn.fetch(sql, *args)
+    except asyncpg.PostgresError as exc:
+        proxied.close()  # the server refused the statement (and rolled it back)
+        raise _translated(exc, sql) from exc
+    except BaseException:
+        proxied.invalidate()
+        raise
+    proxied.close()
+    return list(rows)
+
+
 def jsonb_param(value: Any) -> str:
     """A value for a json/jsonb parameter: SQLAlchemy's asyncpg dialect registers codecs on
     its connections that take text in and give Python objects out."""

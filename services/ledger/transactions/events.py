@@ -75,39 +75,102 @@ def posted_rows(
     values come from validated requests and locked account rows; a unit test holds the two
     encoders to the same bytes.
     """
-    correlation_id = correlation_id_var.get()
-    trace = envelope_attributes()  # empty unless tracing is on
+    context = _context()
     time = json_instant(now or datetime.now(UTC))
     ids = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
     rows: list[OutboxRow] = []
     for tx_id, kind, effective_date, reverses, by_currency in transactions:
-        day = effective_date.isoformat()
         for currency in sorted(by_currency):
             event_id = next(ids)
-            envelope: dict[str, Any] = {
-                "id": event_id,
-                "source": source,
-                "type": _POSTED,
-                "specversion": "1.0",
-                "subject": tx_id,
-                "time": time,
-                "datacontenttype": "application/json",
-            }
-            if correlation_id:
-                envelope["correlationid"] = correlation_id
-            if trace:
-                envelope.update(trace)
-            envelope["data"] = {
-                "transaction_id": tx_id,
-                "currency": currency,
-                "kind": kind,
-                "postings": [
-                    {"account_id": a, "account_type": t, "territory": z, "amount": n}
-                    for a, t, z, n in by_currency[currency]
-                ],
-                "effective_date": day,
-                "reverses": reverses,
-            }
+            postings = [
+                {"account_id": a, "account_type": t, "territory": z, "amount": n}
+                for a, t, z, n in by_currency[currency]
+            ]
+            head = (tx_id, kind, effective_date, reverses)
+            envelope = _posted_envelope(event_id, source, time, context, head, currency, postings)
             rows.append((event_id, _POSTED, _POSTED_TOPIC, tx_id, json.dumps(envelope).encode()))
     _POSTED_COUNTER.inc(len(rows))
     return rows
+
+
+Context = tuple[str | None, Mapping[str, str]]
+"""The correlation id and trace attributes of the current context (read once a call)."""
+
+
+def _context() -> Context:
+    return correlation_id_var.get(), envelope_attributes()  # trace: empty unless tracing on
+
+
+def _posted_envelope(
+    event_id: str,
+    source: str,
+    time: str,
+    context: Context,
+    head: tuple[str, str, date, str | None],
+    currency: str,
+    postings: Any,
+) -> dict[str, Any]:
+    """The CloudEvents envelope of one ``transaction.posted`` event (one currency of one
+    transaction)."""
+    tx_id, kind, effective_date, reverses = head
+    correlation_id, trace = context
+    envelope: dict[str, Any] = {
+        "id": event_id,
+        "source": source,
+        "type": _POSTED,
+        "specversion": "1.0",
+        "subject": tx_id,
+        "time": time,
+        "datacontenttype": "application/json",
+    }
+    if correlation_id:
+        envelope["correlationid"] = correlation_id
+    if trace:
+        envelope.update(trace)
+    envelope["data"] = {
+        "transaction_id": tx_id,
+        "currency": currency,
+        "kind": kind,
+        "postings": postings,
+        "effective_date": effective_date.isoformat(),
+        "reverses": reverses,
+    }
+    return envelope
+
+
+POSTINGS_SLOT = "@@postings@@"
+"""What a template (`posted_templates`) holds where the postings go: the database puts
+them there (``ledger_post_group``), each with its account's type and territory as it
+locked them, written in ``json.dumps``' layout, so the bytes are those `posted_rows`
+writes."""
+
+PostedTemplate = tuple[str, str, str, str, str]
+"""(event id, event type, topic, currency, envelope text with `POSTINGS_SLOT`)"""
+
+
+def posted_templates(
+    tx_id: UUID,
+    kind: str,
+    effective_date: date,
+    currencies: Iterable[str],
+    *,
+    source: str,
+    now: datetime | None = None,
+) -> list[PostedTemplate]:
+    """The ``transaction.posted`` events of one transaction not posted yet, one per
+    currency, as templates whose postings the posting function fills in (a group item's
+    accounts are known only once locked, in the same round trip that writes the event)."""
+    context = _context()
+    time = json_instant(now or datetime.now(UTC))
+    head = (str(tx_id), kind, effective_date, None)
+    templates: list[PostedTemplate] = []
+    for currency in sorted(set(currencies)):
+        event_id = str(uuid.uuid4())
+        envelope = _posted_envelope(event_id, source, time, context, head, currency, POSTINGS_SLOT)
+        templates.append((event_id, _POSTED, _POSTED_TOPIC, currency, json.dumps(envelope)))
+    return templates
+
+
+def count_posted(events: int) -> None:
+    """Count ``events`` transaction.posted events recorded (templates that were written)."""
+    _POSTED_COUNTER.inc(events)

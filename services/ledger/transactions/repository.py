@@ -13,16 +13,17 @@ The statements are fixed SQL strings run on the request's asyncpg connection
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from sqlalchemy import select, text
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.ledger.database.driver import columns, fetch, fetchrow, jsonb_param
+from services.ledger.database.driver import columns, fetch, fetch_alone, fetchrow, jsonb_param
 from services.ledger.database.tables import credit_lots, lot_draws, postings, transactions
 from services.ledger.transactions.events import OutboxRow
 
@@ -55,51 +56,6 @@ async def lock_accounts(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID
     return {row["id"]: dict(row) for row in rows}
 
 
-_CLAIM_AND_LOCK = f"""
-WITH claimed AS (
-    INSERT INTO idempotency_keys (client_id, key, request_hash)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2
-    ON CONFLICT DO NOTHING RETURNING client_id, key
-), claims AS (
-    SELECT array_agg(client_id) AS claimed_clients, array_agg(key) AS claimed_keys FROM claimed
-), locked AS (
-    {_lock("$4::uuid[]", after="(SELECT true FROM claims)")}
-)
-SELECT claims.claimed_clients, claims.claimed_keys, locked.*
-FROM claims LEFT JOIN locked ON true
-"""
-"""The group's claim (the statement of `idempotency.repository.claim_idempotency_keys`,
-in (client, key) order) then `_LOCK_ACCOUNTS`, in one statement. The lock's one-time filter on
-``claims`` makes PostgreSQL finish the claim (and any wait on a concurrent claim of the
-same key) before it locks the first balance row: keys before balances, the order every
-posting path takes, so this statement deadlocks no one. One row per account locked (or a
-single row of NULL account columns), each carrying the pairs claimed now. The accounts'
-columns are read in the statement's snapshot, the balance rows' once locked, as in
-`_LOCK_ACCOUNTS`; the snapshot is older only when the claim waited, for a key another
-transaction was claiming, which is then a replay or a refusal, not posted."""
-
-
-async def claim_and_lock(
-    session: AsyncSession, claims: list[tuple[str, str, str]], ids: Iterable[UUID]
-) -> tuple[set[tuple[str, str]], dict[UUID, Row]]:
-    """Claim ``claims`` (client, key, request hash; distinct pairs) and lock the balance
-    rows of ``ids`` in id order, in one round trip: the pairs claimed now (the others were
-    claimed before: `idempotency.service.settle_claims` reads them) and the accounts found, by
-    id, as `lock_accounts` gives them."""
-    columns = [list(c) for c in zip(*claims, strict=True)] if claims else [[], [], []]
-    rows = await fetch(session, _CLAIM_AND_LOCK, *columns, sorted(set(ids)))
-    first = rows[0]
-    claimed: set[tuple[str, str]] = set(
-        zip(first["claimed_clients"] or (), first["claimed_keys"] or (), strict=True)
-    )
-    locked: dict[UUID, Row] = {
-        row["id"]: {k: v for k, v in row.items() if not k.startswith("claimed_")}
-        for row in rows
-        if row["id"] is not None
-    }
-    return claimed, locked
-
-
 # A posting as the posting paths carry it: (account id, currency, amount in minor units).
 Leg = tuple[UUID, str, int]
 AuthorityRow = tuple[UUID, str, str, UUID | None, int]
@@ -118,8 +74,8 @@ _EVENTS_THEN_AUTHORITIES = """events AS (
 ), authorities AS (
     INSERT INTO posting_authorities
         (transaction_id, account_id, basis, principal, mandate_id, amount)"""
-"""The outbox rows ($12-$16, one per event) and the head of the authorities insert, alike in
-the single and the grouped statement (they number their parameters the same way)."""
+"""The outbox rows ($12-$16, one per event) and the head of the authorities insert of the
+single transaction's statement (a group's are written by ``ledger_post_group``)."""
 
 
 _INSERT_TRANSACTION = f"""
@@ -194,73 +150,60 @@ async def insert_transaction(
     return dict(row)
 
 
-_INSERT_GROUP = f"""
-WITH tx AS (
-    INSERT INTO transactions
-        (id, kind, effective_date, description, metadata, client_id, idempotency_key)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::text[], $5::jsonb[],
-                         $6::text[], $7::text[])
-    RETURNING {_TX_COLUMNS}
-), legs AS (
-    INSERT INTO postings (transaction_id, account_id, currency, amount)
-    SELECT leg.transaction_id, leg.account_id, leg.currency, leg.amount
-    FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::bigint[])
-        AS leg (transaction_id, account_id, currency, amount)
-    JOIN tx ON tx.id = leg.transaction_id
-), {_EVENTS_THEN_AUTHORITIES}
-    SELECT g.*
-    FROM unnest($17::uuid[], $18::uuid[], $19::text[], $20::text[], $21::uuid[], $22::bigint[])
-        AS g (transaction_id, account_id, basis, principal, mandate_id, amount)
-    JOIN tx ON tx.id = g.transaction_id
-), remembered AS (
-    UPDATE idempotency_keys k
-    SET response = jsonb_build_object('replay', 'transaction', 'id', tx.id)
-    FROM tx WHERE k.client_id = tx.client_id AND k.key = tx.idempotency_key
-      AND k.response IS NULL
-), released AS (
-    DELETE FROM idempotency_keys k
-    USING unnest($23::text[], $24::text[]) AS r (client_id, key)
-    WHERE k.client_id = r.client_id AND k.key = r.key AND k.response IS NULL
-)
-SELECT tx.*, EXISTS (
-    SELECT 1 FROM currency_reserves
-    WHERE issuer_account = ANY($9::uuid[]) OR reserve_account = ANY($9::uuid[])
-) AS touches_reserve
-FROM tx
+_POST_GROUP = """
+SELECT * FROM ledger_post_group(
+    $1::text[], $2::text[], $3::text[], $4::boolean[], $5::boolean[], $6::uuid[], $7::text[],
+    $8::date[], $9::text[], $10::jsonb[], $11::int[], $12::int[], $13::int[], $14::uuid[],
+    $15::text[], $16::bigint[], $17::int[], $18::text[], $19::int[], $20::text[], $21::text[],
+    $22::text[], $23::text[], $24::text[], $25::timestamptz)
 """
+"""A posting group in one statement, run as its own transaction: the function of
+migration ``ledger_0021`` (its docstring says what each argument and outcome is)."""
 
 
-async def insert_group(
-    session: AsyncSession,
-    *,
-    transactions: Sequence[tuple[UUID, str, date, str, Mapping[str, Any], str, str | None]],
-    legs: Sequence[tuple[UUID, UUID, str, int]],
-    outbox: Sequence[OutboxRow],
-    authorities: Sequence[tuple[UUID, UUID, str, str, UUID | None, int]],
-    released: Sequence[tuple[str, str]],
+@dataclass(slots=True)
+class GroupArrays:
+    """The arguments of ``ledger_post_group``, one list per column: per item (numbered from
+    1 in the function), per leg, per operated currency, per event template."""
+
+    client: list[str] = field(default_factory=list)
+    key: list[str | None] = field(default_factory=list)
+    digest: list[str] = field(default_factory=list)
+    valid: list[bool] = field(default_factory=list)
+    operates_all: list[bool] = field(default_factory=list)
+    tx: list[UUID] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    effective: list[date] = field(default_factory=list)
+    description: list[str] = field(default_factory=list)
+    metadata: list[Mapping[str, Any]] = field(default_factory=list)
+    leg_from: list[int] = field(default_factory=list)
+    leg_to: list[int] = field(default_factory=list)
+    leg_item: list[int] = field(default_factory=list)
+    leg_account: list[UUID] = field(default_factory=list)
+    leg_currency: list[str] = field(default_factory=list)
+    leg_amount: list[int] = field(default_factory=list)
+    op_item: list[int] = field(default_factory=list)
+    op_currency: list[str] = field(default_factory=list)
+    ev_item: list[int] = field(default_factory=list)
+    ev_id: list[str] = field(default_factory=list)
+    ev_type: list[str] = field(default_factory=list)
+    ev_topic: list[str] = field(default_factory=list)
+    ev_currency: list[str] = field(default_factory=list)
+    ev_template: list[str] = field(default_factory=list)
+
+
+FIELDS = fields(GroupArrays)
+
+
+async def post_group(
+    engine: AsyncEngine, arrays: GroupArrays, now: datetime
 ) -> list[asyncpg.Record]:
-    """A group of independent requests' transactions in one statement (one round trip):
-    ``transactions`` as (id, kind, effective date, description, metadata, client id,
-    idempotency key), their ``legs`` (transaction id, account, currency, amount), outbox
-    rows and debit authorities (transaction id, then an `AuthorityRow`); each key the
-    group claimed is answered with its transaction, and the claims of the group's refused
-    requests (``released``: client, key) are given back, as a refused request's rollback
-    gives its claim back. The rows say whether a leg touches a reserve configuration
-    (see `insert_transaction`).
-
-    ``transactions`` rows and the postings' trigger: a row of ``tx`` reaches the join
-    (and so the trigger, which reads it) only once inserted."""
-    tx_columns = columns(transactions, 7)
-    tx_columns[4] = [jsonb_param(metadata) for metadata in tx_columns[4]]
-    return await fetch(
-        session,
-        _INSERT_GROUP,
-        *tx_columns,
-        *columns(legs, 4),
-        *columns(outbox, 5),
-        *columns(authorities, 6),
-        *columns(released, 2),
-    )
+    """Post a group (``arrays``) in one round trip: one row per item, in order, with its
+    outcome (and its transaction's columns when posted, its key's stored hash and answer
+    when a replay). A database refusal (a constraint at commit) raises, nothing written."""
+    metadata = [jsonb_param(m) for m in arrays.metadata]
+    columns_ = [metadata if f.name == "metadata" else getattr(arrays, f.name) for f in FIELDS]
+    return await fetch_alone(engine, _POST_GROUP, *columns_, now)
 
 
 _INSERT_TRANSACTIONS = f"""

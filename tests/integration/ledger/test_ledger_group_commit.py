@@ -1,12 +1,15 @@
 """Group commit of `POST /transactions`: requests that wait together are posted together,
-each with its own answer. A refusal the rules see against the running balances stays that
-request's own; one only the database sees (a monthly load cap) makes the group re-run one
-request per transaction, so the others are still posted and answered. The group sizes are
-read from the ``/metrics`` histogram. Past its queue's bound a process answers 503."""
+in one call of the group function, each with its own answer. A refusal the function sees
+against the running state (funds, the monthly load cap) stays that request's own, worded
+by the one-request path; one it does not foresee (a database rule it does not know) makes
+the group re-run one request per transaction, so the others are still posted and
+answered. The group sizes are read from the ``/metrics`` histogram. Past its queue's bound
+a process answers 503."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from services.ledger.app import create_app
-from tests.integration.ledger.ledger_support import Ledger, ledger_settings
+from tests.integration.ledger.ledger_support import Ledger, ledger_settings, operator
 from tests.integration.ledger.test_ledger_api_transactions import expect_problem
 from tests.integration.ledger.test_ledger_caps import YOUTH, capped
 from tests.support.apps import serve
@@ -25,6 +28,7 @@ from tests.support.tokens import bearer
 
 SIZE = "proxima_ledger_group_commit_size"
 ISOLATED = "proxima_ledger_group_commit_isolated"
+ALONE = "proxima_ledger_group_commit_alone"
 
 
 async def metrics(ledger: Ledger) -> dict[str, float]:
@@ -34,7 +38,7 @@ async def metrics(ledger: Ledger) -> dict[str, float]:
         sample.name: sample.value
         for family in text_string_to_metric_families(r.text)
         for sample in family.samples
-        if sample.name in (f"{SIZE}_count", f"{SIZE}_sum", f"{ISOLATED}_total")
+        if sample.name in (f"{SIZE}_count", f"{SIZE}_sum", f"{ISOLATED}_total", f"{ALONE}_total")
     }
 
 
@@ -90,7 +94,7 @@ def body(source: str, dest: str, amount: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def test_an_item_only_the_database_refuses_leaves_the_rest_of_its_group_posted(
+async def test_an_item_over_the_monthly_load_cap_is_refused_alone_in_its_group(
     ledger: Ledger,
 ) -> None:
     issuer, near_cap = await capped(ledger, cap=1_000)
@@ -109,7 +113,7 @@ async def test_an_item_only_the_database_refuses_leaves_the_rest_of_its_group_po
     async with first_group_blocked(ledger, issuer):
         for index, member in enumerate(members):
             post(body(issuer, member, 100, idempotency_key=f"k{index}"))
-        post(body(issuer, near_cap, 200))  # over the monthly load cap: only the database knows
+        post(body(issuer, near_cap, 200))  # over the monthly load cap (the function's check)
         post(body(issuer, members[0], 100, idempotency_key="k0"))  # same key, same body
         post(body(issuer, members[1], 999, idempotency_key="k1"))  # same key, other body
         await queued(ledger, 7)
@@ -130,7 +134,79 @@ async def test_an_item_only_the_database_refuses_leaves_the_rest_of_its_group_po
     # distinct keys together, then the two that repeat a key of that group.
     assert after[f"{SIZE}_count"] - before[f"{SIZE}_count"] == 3
     assert after[f"{SIZE}_sum"] - before[f"{SIZE}_sum"] == 1 + 5 + 2
+    # The cap is checked item by item in the group's call: no group is re-run, the item
+    # over it alone is answered by the one-request path.
+    assert after[f"{ISOLATED}_total"] == before[f"{ISOLATED}_total"]
+    assert after[f"{ALONE}_total"] - before[f"{ALONE}_total"] == 1
+
+
+POISON = "refused by the database alone"
+
+
+@asynccontextmanager
+async def database_rule(ledger: Ledger) -> AsyncIterator[None]:
+    """A rule only the database knows, which the group function cannot foresee: a
+    transaction described as `POISON` is refused (under the monthly load cap's constraint
+    name, so the one-request path words it as a cap)."""
+    app: Any = ledger.client.app  # type: ignore[attr-defined]
+    statements = (
+        """CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'poisoned' USING ERRCODE = 'check_violation',
+                CONSTRAINT = 'ck_account_monthly_loads_cap';
+        END $$""",
+        f"""CREATE TRIGGER tr_test_poison BEFORE INSERT ON transactions FOR EACH ROW
+        WHEN (NEW.description = '{POISON}') EXECUTE FUNCTION test_poison()""",
+    )
+    async with app.state.engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+    try:
+        yield
+    finally:
+        async with app.state.engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER tr_test_poison ON transactions"))
+            await conn.execute(text("DROP FUNCTION test_poison()"))
+
+
+async def test_an_item_only_the_database_refuses_leaves_the_rest_of_its_group_posted(
+    ledger: Ledger,
+) -> None:
+    issuer, payer = await capped(ledger, cap=10**9)
+    members = [await ledger.account(YOUTH, "member") for _ in range(3)]
+    before = await metrics(ledger)
+    async with database_rule(ledger):
+        async with first_group_blocked(ledger, issuer):
+            sent = [
+                asyncio.create_task(
+                    ledger.client.post(
+                        "/transactions",
+                        json=body(issuer, member, 10, idempotency_key=f"p{index}", **extra),
+                        headers=ledger.headers,
+                    )
+                )
+                for index, (member, extra) in enumerate(
+                    zip(members, ({}, {"description": POISON}, {}), strict=True)
+                )
+            ]
+            await queued(ledger, 3)
+        answers = await asyncio.gather(*sent)
+    assert answers[0].status_code == 201, answers[0].text
+    await expect_problem(answers[1], 409, "monthly-load-cap-exceeded")
+    assert answers[2].status_code == 201, answers[2].text
+    assert [(await ledger.balance(m))["posted"] for m in members] == [10, 0, 10]
+    after = await metrics(ledger)
+    assert after[f"{SIZE}_sum"] - before[f"{SIZE}_sum"] == 1 + 3
     assert after[f"{ISOLATED}_total"] - before[f"{ISOLATED}_total"] == 1
+    # Its key was given back with the rollback: the same request is refused again, not
+    # replayed.
+    async with database_rule(ledger):
+        again = await ledger.client.post(
+            "/transactions",
+            json=body(issuer, members[1], 10, idempotency_key="p1", description=POISON),
+            headers=ledger.headers,
+        )
+    await expect_problem(again, 409, "monthly-load-cap-exceeded")
 
 
 async def test_an_overdraft_within_a_group_is_refused_by_the_rules_alone(ledger: Ledger) -> None:
@@ -184,7 +260,7 @@ async def test_past_its_queue_a_process_answers_503_with_retry_after(small_queue
 
 
 async def test_a_group_claims_its_keys_before_it_locks_a_balance_row(ledger: Ledger) -> None:
-    """The group's claim and lock are one statement (`claim_and_lock`); keys still come
+    """The group's claim and lock are in one call (`ledger_post_group`); keys still come
     first: while another transaction holds a claim on the group's key, the group waits
     without holding the payer's balance row, so no lock cycle can form with that other
     transaction (keys, then balances, the order of every posting path)."""
@@ -231,3 +307,80 @@ async def test_a_group_claims_its_keys_before_it_locks_a_balance_row(ledger: Led
     answer = await sent
     assert answer.status_code == 201, answer.text
     assert (await ledger.balance(payer))["posted"] == 70
+
+
+async def test_mandate_limits_and_authority_are_checked_item_by_item_in_a_group(
+    ledger: Ledger,
+) -> None:
+    """A wallet app posting under mandates: the group function finds each debit's basis
+    and counts each mandate's use in arrival order; the items it refuses get the answers
+    of the one-request path (problem type and status), the others are posted."""
+    issuer, payer = await capped(ledger, cap=10**9)
+    other = await ledger.account(YOUTH, "member")
+    shop = await ledger.account(YOUTH, "merchant")
+    for account in (payer, other):
+        assert (await ledger.transfer(issuer, account, 1_000, YOUTH)).status_code == 201
+    mandate = {
+        "grantee": "wallet",
+        "may_read": False,
+        "max_per_payment": 50,
+        "max_per_period": 80,
+        "period": "month",
+        "expires_at": "2099-01-01T00:00:00Z",
+    }
+    r = await ledger.client.post(
+        f"/accounts/{payer}/mandates", json=mandate, headers=ledger.headers
+    )
+    assert r.status_code == 201, r.text
+    wallet = operator(YOUTH, scopes=("ledger:post",), client_id="wallet")
+    before = await metrics(ledger)
+    async with first_group_blocked(ledger, issuer):
+        sent = [
+            asyncio.create_task(
+                ledger.client.post("/transactions", json=body(source, shop, amount), headers=wallet)
+            )
+            for source, amount in ((payer, 40), (payer, 60), (payer, 40), (payer, 10), (other, 10))
+        ]
+        await queued(ledger, 5)
+    answers = await asyncio.gather(*sent)
+    assert answers[0].status_code == 201, answers[0].text
+    await expect_problem(answers[1], 403, "mandate-limit-exceeded")  # per payment
+    assert answers[2].status_code == 201, answers[2].text
+    await expect_problem(answers[3], 403, "mandate-limit-exceeded")  # per period
+    await expect_problem(answers[4], 403, "no-debit-authority")
+    assert (await ledger.balance(payer))["posted"] == 920
+    assert (await ledger.balance(shop))["posted"] == 80
+    after = await metrics(ledger)
+    assert after[f"{SIZE}_sum"] - before[f"{SIZE}_sum"] == 1 + 5
+    assert after[f"{ISOLATED}_total"] == before[f"{ISOLATED}_total"]
+    assert after[f"{ALONE}_total"] - before[f"{ALONE}_total"] == 3
+
+
+async def test_the_event_a_group_writes_is_the_one_the_one_request_path_writes(
+    ledger: Ledger,
+) -> None:
+    """The function fills each template's postings in `json.dumps`' layout: the payload
+    parses to the envelope `posted_rows` builds and re-encodes to the same bytes."""
+    issuer, member = await capped(ledger, cap=10**9)
+    r = await ledger.transfer(issuer, member, 25, YOUTH)
+    assert r.status_code == 201, r.text
+    tx = r.json()["id"]
+    app: Any = ledger.client.app  # type: ignore[attr-defined]
+    async with app.state.engine.connect() as conn:
+        payload = (
+            await conn.execute(text("SELECT payload FROM outbox WHERE key = :k"), {"k": tx})
+        ).scalar_one()
+        rows = (await conn.execute(text("SELECT id::text, type FROM accounts"))).all()
+    types = {row[0]: row[1] for row in rows}
+    envelope = json.loads(payload)
+    assert bytes(payload) == json.dumps(envelope).encode()
+    assert envelope["data"]["transaction_id"] == tx
+    assert envelope["data"]["postings"] == [
+        {
+            "account_id": p["account_id"],
+            "account_type": types[p["account_id"]],
+            "territory": None,
+            "amount": p["amount"],
+        }
+        for p in r.json()["postings"]
+    ]

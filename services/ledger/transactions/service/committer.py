@@ -5,9 +5,9 @@ group as soon as that commit returns.
 
 So an idle ledger adds no wait (a lone request is a group of one, taken at once), and under
 load the groups grow by themselves to what arrived during the previous commit: the database
-does the work of one transaction for many requests. A full queue refuses at once with 503
-and ``Retry-After`` (`PostingQueueFull`) rather than letting a backlog grow that no client
-waits for.
+does the work of one transaction, in one round trip, for many requests. A full queue refuses
+at once with 503 and ``Retry-After`` (`PostingQueueFull`) rather than letting a backlog grow
+that no client waits for.
 
 The same (client, key) twice among waiting requests is never in one group: the second
 waits for the next, where it sees the first's committed answer (a replay) exactly as two
@@ -136,9 +136,7 @@ class GroupCommitter:
     async def _post(self, items: list[Item]) -> list[Outcome]:
         """The group in one transaction; each item alone if the database refuses it."""
         try:
-            async with self.factory() as session, session.begin():
-                outcomes = await post_group(session, items)
-            return outcomes
+            return await post_group(self.factory, items)
         except Exception as exc:
             if len(items) == 1 and not isinstance(exc, Isolate):
                 raise

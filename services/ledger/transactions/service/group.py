@@ -1,59 +1,48 @@
 """Group commit, the posting side: many single posting requests (`POST /transactions`),
 each with its own principal, body and idempotency key, posted in one database transaction,
-each with its own answer.
+in one round trip, each with its own answer.
 
-The work of one request is done once for the whole group: the keys are claimed in one
-statement, the balance rows of every account locked in one statement (in account order:
-two groups never deadlock), the mandates of each grantee read once, and every accepted
-transaction written with its postings, authority rows, outbox rows and key answer in one
-statement (`repository.insert_group`). Between the lock and the write, the pure rules run
-item by item, in arrival order, against running balances and running mandate use, so one
-request's refusal (its authority, funds, bounds, an account's status) is its own and the
-next item sees the state the accepted ones leave. The database checks everything again
-(triggers, deferred constraints at commit).
+Python does what needs no database: the tenancy and double-entry rules of each body, and
+who asks on what basis (the principal, the currencies it operates). The rest is one call
+of ``ledger_post_group`` (migration ``ledger_0021``), run as its own transaction: it claims
+the keys, locks the balance rows (account order) and the debit mandates the items need,
+checks each item in arrival order against the running state the accepted ones leave
+(authority and mandate limits, accounts, bounds, the monthly load and debt caps), writes
+the accepted items' transactions, postings, authority rows, outbox rows and key answers,
+and returns one outcome per item. The database checks everything again (triggers,
+deferred constraints at commit).
 
-What only the database can refuse (a monthly load cap, the currency's debt cap, a reserve,
-a deferred constraint at commit, a concurrent writer's unique key) would abort the group's
-transaction without naming an item: `post_group` raises `Isolate`, the caller rolls the
-group back and runs each of its requests alone (`post_alone`: today's one-request path, its
-own transaction), so the request at fault gets its own refusal and the others are posted.
-Why a transaction per item rather than a savepoint per item: each item then commits as it
-would have alone, and no session carries more than a few subtransactions.
+An item the function refuses is answered by the one-request path (`post_alone`, its own
+transaction), which words the refusal exactly as without group commit (problem type,
+text and details); so is an item with an explicit effective date (its closing rules are
+Python's) or touching a currency reserve's account (its check runs after the write). What
+the function did not foresee (a deferred constraint at commit, a concurrent writer's unique
+key) fails the whole call, nothing written: `post_group` raises `Isolate`, and the caller
+runs each request alone, so the request at fault gets its own refusal and the others are
+posted. Why a transaction per item rather than a savepoint per item: each item then
+commits as it would have alone, and no session carries more than a few subtransactions.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
 
+from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.ledger.authority.service import checks as authority
-from services.ledger.closings import service as closings
-from services.ledger.currencies.service.reserve import check_reserves
 from services.ledger.database.outbox import SOURCE
 from services.ledger.errors import LedgerDomainError
 from services.ledger.idempotency import service as keys
-from services.ledger.idempotency.errors import IdempotencyKeyReused
 from services.ledger.transactions import repository as repo
-from services.ledger.transactions.events import OutboxRow, posted_rows, posted_transaction
-from services.ledger.transactions.rules import (
-    Posting,
-    debt_may_grow,
-    validate_transaction,
-)
+from services.ledger.transactions.events import count_posted, posted_templates
+from services.ledger.transactions.rules import Posting, validate_transaction
 from services.ledger.transactions.schemas import TransactionFields
-from services.ledger.transactions.service.single import (
-    check_legs_named,
-    check_voucher_debits,
-    post_request,
-    transaction_view,
-)
+from services.ledger.transactions.service.single import post_request, transaction_view
 from shared.auth import Principal
 from shared.ids import uuid7
 from shared.observability import correlation_id_var
@@ -94,208 +83,144 @@ class Isolate(Exception):
     """The database refused the group as a whole: run each request alone."""
 
 
-@dataclass(slots=True)
-class _Accepted:
-    index: int
-    tx_id: UUID
-    legs: tuple[Posting, ...]
-    grants: list[Any]
-    debt_grows: bool
-
-
-def _legs(body: TransactionFields) -> tuple[Posting, ...]:
-    return validate_transaction(
-        Posting(account_id=p.account_id, currency=p.currency, amount=p.amount)
-        for p in body.postings
-    )
+ALONE = Counter(
+    "proxima_ledger_group_commit_alone_total",
+    "Posting requests of a group answered by the one-request path: refused by the group "
+    "function (worded there), dated explicitly, or touching a currency reserve's account",
+)
 
 
 def _valid(item: Item) -> tuple[Posting, ...]:
     """What `post_request` checks before it locks and needs no database: tenancy, the
-    double-entry rules. Run before the claim, answered after it (a replay comes first)."""
+    double-entry rules. Run before the call, answered after it (a replay comes first)."""
     for currency in sorted({p.currency for p in item.body.postings}):
         item.principal.ensure_access("currencies", currency)
-    return _legs(item.body)
+    return validate_transaction(
+        Posting(account_id=p.account_id, currency=p.currency, amount=p.amount)
+        for p in item.body.postings
+    )
 
 
-async def _dated(
-    session: AsyncSession, item: Item, valid: tuple[Posting, ...] | BaseException
-) -> tuple[Posting, ...]:
-    """The item's legs once `_valid` passed (its refusal raised here, after the claim, as
-    `post_request` refuses after it) and an explicit effective date is allowed."""
-    if isinstance(valid, BaseException):
-        raise valid
-    if item.body.effective_date is not None:
-        currencies = sorted({p.currency for p in item.body.postings})
-        await closings.check_effective_dates(session, [(item.body.effective_date, currencies)])
-    return valid
-
-
-async def post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outcome]:
-    """Post ``items`` (distinct keys) in ``session``'s transaction; each item's answer, in
+async def post_group(
+    factory: async_sessionmaker[AsyncSession], items: Sequence[Item]
+) -> list[Outcome]:
+    """Post ``items`` (distinct keys) in one database transaction; each item's answer, in
     order. Raises `Isolate` when the database refuses the group as a whole. Traced as one
     span linked to each item's request span (its events carry their request's trace)."""
     with linked_span("ledger group commit", (item.span_context for item in items)):
-        return await _post_group(session, items)
-
-
-async def _post_group(session: AsyncSession, items: Sequence[Item]) -> list[Outcome]:
-    outcomes: list[Outcome | None] = [None] * len(items)
-    claims = [(*item.claim, item.digest or "") for item in items if item.claim]
-    valid: dict[int, tuple[Posting, ...] | BaseException] = {}
-    for index, item in enumerate(items):
-        try:
-            valid[index] = _valid(item)
-        except REFUSALS as exc:
-            valid[index] = exc
-    # One round trip: the keys claimed, then the balance rows of every well-formed item
-    # locked (a replay's too: it is known only once claimed).
-    claimed, locked = await repo.claim_and_lock(
-        session,
-        claims,
-        (leg.account_id for ls in valid.values() if isinstance(ls, tuple) for leg in ls),
-    )
-    earlier = await keys.settle_claims(session, claims, claimed)
-    legs: dict[int, tuple[Posting, ...]] = {}
-    for index, item in enumerate(items):
-        found = earlier.get(item.claim) if item.claim else None
-        if found is not None:
-            outcomes[index] = found if isinstance(found, BaseException) else Replay(found)
-            continue
-        try:
-            legs[index] = await _dated(session, item, valid[index])
-        except REFUSALS as exc:
-            outcomes[index] = exc
-    accepted = await _accept(session, items, legs, outcomes, locked)
-    if accepted:
-        views = await _write(session, items, accepted, outcomes, locked)
-        for entry, view in zip(accepted, views, strict=True):
-            outcomes[entry.index] = view
-    elif released := _released(items, outcomes):
-        await repo.insert_group(
-            session, transactions=(), legs=(), outbox=(), authorities=(), released=released
-        )
+        outcomes, alone = await _post_group(factory, items)
+    for index in alone:
+        outcomes[index] = await post_alone(factory, items[index])
+    ALONE.inc(len(alone))
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-async def _accept(
-    session: AsyncSession,
-    items: Sequence[Item],
-    legs: dict[int, tuple[Posting, ...]],
-    outcomes: list[Outcome | None],
-    locked: dict[UUID, repo.Row],
-) -> list[_Accepted]:
-    """Check each item in order against the running balances of the ``locked`` accounts and
-    mandate use; the accepted ones (refusals go to ``outcomes``)."""
-    running = {account: dict(row) for account, row in locked.items()}
-    actors = {index: authority.actor(items[index].principal) for index in legs}
-    wanted: defaultdict[str, list[UUID]] = defaultdict(list)
-    for index, item_legs in legs.items():
-        wanted[actors[index].principal] += authority.needs_mandate(actors[index], item_legs, locked)
+async def _post_group(
+    factory: async_sessionmaker[AsyncSession], items: Sequence[Item]
+) -> tuple[list[Outcome | None], list[int]]:
+    """The group's call: each item's answer (None for those left to `post_alone`, listed
+    second)."""
     now = datetime.now(UTC)
-    mandates = await authority.debit_mandates(session, wanted, now) if any(wanted.values()) else {}
-    used: dict[tuple[str, UUID], int] = {}
-    accepted: list[_Accepted] = []
-    for index, item_legs in legs.items():
-        try:
-            grants = authority.grant_debits(actors[index], item_legs, running, mandates, used, now)
-            await check_legs_named(session, item_legs, running)
-            await check_voucher_debits(session, item_legs, running)
-        except REFUSALS as exc:
-            outcomes[index] = exc
+    today = now.date()
+    arrays = repo.GroupArrays()
+    sent: list[int] = []
+    legs: dict[int, tuple[Posting, ...]] = {}
+    refused: dict[int, BaseException] = {}
+    alone: list[int] = []
+    for index, item in enumerate(items):
+        if item.body.effective_date is not None:
+            alone.append(index)
             continue
-        authority.count_use(used, grants, mandates)
-        grows = debt_may_grow(item_legs, running)
-        for leg in item_legs:
-            running[leg.account_id]["posted"] += leg.amount
-        accepted.append(_Accepted(index, uuid7(), item_legs, grants, grows))
-    return accepted
-
-
-def _released(items: Sequence[Item], outcomes: Sequence[Outcome | None]) -> list[tuple[str, str]]:
-    """The claims of refused requests, given back (a replay's key was not claimed now)."""
-    return [
-        claim
-        for item, outcome in zip(items, outcomes, strict=True)
-        if (claim := item.claim) is not None
-        and isinstance(outcome, REFUSALS)
-        and not isinstance(outcome, IdempotencyKeyReused)
-    ]
-
-
-async def _write(
-    session: AsyncSession,
-    items: Sequence[Item],
-    accepted: Sequence[_Accepted],
-    outcomes: Sequence[Outcome | None],
-    locked: dict[UUID, repo.Row],
-) -> list[dict[str, Any]]:
-    """One statement for every accepted item, then the checks the database makes only on
-    request (debt cap, reserves); `Isolate` if any refuses."""
-    today = datetime.now(UTC).date()
-    transactions: list[tuple[UUID, str, date, str, dict[str, Any], str, str | None]] = []
-    rows: list[tuple[UUID, UUID, str, int]] = []
-    authorities: list[tuple[UUID, UUID, str, str, UUID | None, int]] = []
-    events: list[OutboxRow] = []
-    debt_grows = any(entry.debt_grows for entry in accepted)
-    for entry in accepted:
-        item = items[entry.index]
-        body = item.body
-        day = body.effective_date or today
-        transactions.append(
-            (
-                entry.tx_id,
-                body.kind,
-                day,
-                body.description,
-                dict(body.metadata),
-                item.principal.client_id,
-                item.key,
-            )
-        )
-        rows.extend((entry.tx_id, leg.account_id, leg.currency, leg.amount) for leg in entry.legs)
-        authorities.extend((entry.tx_id, *row) for row in authority.authority_rows(entry.grants))
-        event = posted_transaction(
-            tx_id=entry.tx_id,
-            kind=body.kind,
-            effective_date=day,
-            reverses=None,
-            legs=entry.legs,
-            accounts=locked,
-        )
-        token = correlation_id_var.set(item.correlation_id)
         try:
-            with within(item.span_context):
-                events.extend(posted_rows([event], source=SOURCE))
-        finally:
-            correlation_id_var.reset(token)
+            legs[index] = _valid(item)
+        except REFUSALS as exc:
+            refused[index] = exc
+        sent.append(index)
+        _add(arrays, item, legs.get(index, ()), today, now)
+    outcomes: list[Outcome | None] = [None] * len(items)
+    if not sent:
+        return outcomes, alone
+    engine = factory.kw["bind"]
     try:
-        inserted = await repo.insert_group(
-            session,
-            transactions=transactions,
-            legs=rows,
-            outbox=events,
-            authorities=authorities,
-            released=_released(items, outcomes),
-        )
-        if debt_grows:
-            await repo.check_debt_caps_now(session)
+        rows = await repo.post_group(engine, arrays, now)
     except IntegrityError as exc:
         raise Isolate("the database refused an item of the group") from exc
-    if inserted and inserted[0]["touches_reserve"]:
-        try:
-            await check_reserves(
-                session, list({leg.account_id for e in accepted for leg in e.legs})
+    posted_events = 0
+    for row in rows:
+        index = sent[row["item"] - 1]
+        item = items[index]
+        verdict = row["outcome"]
+        if verdict == "posted":
+            ls = legs[index]
+            outcomes[index] = transaction_view(
+                row, [(leg.account_id, leg.currency, leg.amount) for leg in ls]
             )
-        except REFUSALS as exc:
-            raise Isolate("a reserve refused an item of the group") from exc
-    by_id = {row["id"]: row for row in inserted}
-    return [
-        transaction_view(
-            by_id[e.tx_id], [(leg.account_id, leg.currency, leg.amount) for leg in e.legs]
-        )
-        for e in accepted
-    ]
+            posted_events += len({leg.currency for leg in ls})
+        elif verdict == "replay":
+            assert item.key is not None
+            found = keys.answer(
+                {"request_hash": row["earlier_hash"], "response": row["earlier_response"]},
+                item.digest or "",
+                item.key,
+            )
+            outcomes[index] = found if isinstance(found, BaseException) else Replay(found)
+        elif verdict == "invalid":
+            outcomes[index] = refused[index]
+        else:  # refused by the function (its code), or deferred: worded by the one-request path
+            alone.append(index)
+    count_posted(posted_events)
+    return outcomes, sorted(alone)
+
+
+def _add(
+    arrays: repo.GroupArrays,
+    item: Item,
+    legs: Sequence[Posting],
+    today: date,
+    now: datetime,
+) -> None:
+    """Append one item (its ``legs``, empty when refused before the call) to ``arrays``."""
+    number = len(arrays.tx) + 1
+    tx_id = uuid7()
+    who = authority.actor(item.principal)
+    body = item.body
+    arrays.client.append(item.principal.client_id)
+    arrays.key.append(item.key)
+    arrays.digest.append(item.digest or "")
+    arrays.valid.append(bool(legs))
+    arrays.operates_all.append(who.operator_of is None)
+    arrays.tx.append(tx_id)
+    arrays.kind.append(body.kind)
+    arrays.effective.append(today)
+    arrays.description.append(body.description)
+    arrays.metadata.append(dict(body.metadata))
+    arrays.leg_from.append(len(arrays.leg_item) + 1)
+    for leg in legs:
+        arrays.leg_item.append(number)
+        arrays.leg_account.append(leg.account_id)
+        arrays.leg_currency.append(leg.currency)
+        arrays.leg_amount.append(leg.amount)
+    arrays.leg_to.append(len(arrays.leg_item))
+    for currency in sorted(who.operator_of or ()):
+        arrays.op_item.append(number)
+        arrays.op_currency.append(currency)
+    if not legs:
+        return
+    token = correlation_id_var.set(item.correlation_id)
+    try:
+        with within(item.span_context):
+            templates = posted_templates(
+                tx_id, body.kind, today, (leg.currency for leg in legs), source=SOURCE, now=now
+            )
+    finally:
+        correlation_id_var.reset(token)
+    for event_id, event_type, topic, currency, template in templates:
+        arrays.ev_item.append(number)
+        arrays.ev_id.append(event_id)
+        arrays.ev_type.append(event_type)
+        arrays.ev_topic.append(topic)
+        arrays.ev_currency.append(currency)
+        arrays.ev_template.append(template)
 
 
 async def post_alone(factory: async_sessionmaker[AsyncSession], item: Item) -> Outcome:
