@@ -83,7 +83,7 @@ async def territory_years(session: AsyncSession, year: int) -> list[Row[Any]]:
     once to be computed, never changed, and identity-mapping them cost more than the
     query)."""
     table = TerritoryYearRow.__table__
-    query = select(*table.columns).where(table.c.year == year).order_by(table.c.code)  # type: ignore[attr-defined]
+    query = select(*table.columns).where(table.c.year == year).order_by(table.c.code)
     return list((await session.execute(query)).all())
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from services.diagnostics.imports.rules.clean_rows import CleanRows
 from services.diagnostics.imports.rules.yearly_data import (
     SECTOR_EMPLOYMENT_SCHEMA,
     TERRITORY_YEAR_SCHEMA,
@@ -13,13 +14,32 @@ from services.diagnostics.imports.rules.yearly_data import (
     ParsedRow,
     RowError,
     _check_row,
-    _FastCheck,
 )
 
 KNOWN = frozenset({"01001", "2A004", "69", "R84", "200046977"})
 CELLS = [
-    "12", "0", "007", " 12", "12 ", "-3", "+4", "1.5", "", "  ", "s", "nd", " S ", "c",
-    "secret", "x", "١٢", "²", None, 12, 3.5, True,
+    "12",
+    "0",
+    "007",
+    " 12",
+    "12 ",
+    "-3",
+    "+4",
+    "1.5",
+    "",
+    "  ",
+    "s",
+    "nd",
+    " S ",
+    "c",
+    "secret",
+    "x",
+    "١٢",
+    "²",
+    None,
+    12,
+    3.5,
+    True,
 ]
 CODES = ["01001", " 01001 ", "2A004", "99999", "", None, "R84", "abc", 1001]
 YEARS = ["2020", " 2020", "1900", "2200", "20x0", "", None, 2021, "٢٠٢٠"]
@@ -51,7 +71,7 @@ def _both(
     slow_errors: list[RowError] = []
     slow = _check_row(7, row, schema=schema, known_codes=KNOWN, errors=slow_errors)
     fast_errors: list[RowError] = []
-    fast = _FastCheck(schema, KNOWN)(7, row) or _check_row(
+    fast = CleanRows(schema, KNOWN)(7, row) or _check_row(
         7, row, schema=schema, known_codes=KNOWN, errors=fast_errors
     )
     return slow, slow_errors, fast, fast_errors
@@ -71,12 +91,12 @@ def test_fast_path_agrees_with_the_full_check_on_random_rows() -> None:
             slow, slow_errors, fast, fast_errors = _both(schema, row)
             assert fast == slow, row
             assert fast_errors == slow_errors, row
-            accepted += _FastCheck(schema, KNOWN)(7, row) is not None
+            accepted += CleanRows(schema, KNOWN)(7, row) is not None
     assert accepted > 500  # the happy path is actually taken
 
 
 def test_fast_path_keeps_secret_cells_unknown() -> None:
     row = {"insee_code": "69", "year": "2020", "sector": "A", "jobs": "s"}
-    parsed = _FastCheck(SECTOR_EMPLOYMENT_SCHEMA, KNOWN)(3, row)
+    parsed = CleanRows(SECTOR_EMPLOYMENT_SCHEMA, KNOWN)(3, row)
     assert parsed is not None and parsed.values == {"jobs": None}
-    assert _FastCheck(SECTOR_EMPLOYMENT_SCHEMA, KNOWN)(3, {**row, "jobs": "-1"}) is None
+    assert CleanRows(SECTOR_EMPLOYMENT_SCHEMA, KNOWN)(3, {**row, "jobs": "-1"}) is None

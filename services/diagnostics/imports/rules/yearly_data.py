@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from services.diagnostics.imports.rules.clean_rows import CleanRows
+from services.diagnostics.imports.rules.row_format import SECRET as SECRET
+from services.diagnostics.imports.rules.row_format import ImportSchema as ImportSchema
+from services.diagnostics.imports.rules.row_format import ParsedRow as ParsedRow
 from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES, BasicIncome
 from services.diagnostics.indicators.rules.indicators import FIGURE_COLUMNS, TerritoryYear
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # Région/département (2–3), zone d'emploi (4), commune (5, Corsica 2A/2B), EPCI SIREN (9).
 _INSEE_SHAPE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|97\d{1,3}|\d{9}|R\d{2}|Z[EF][0-9AB]{4}")
-SECRET = frozenset({"s", "nd", "c", "secret"})
-"""INSEE's markers of a cell under statistical secrecy (``nd``: not available)."""
 
 
 class ErrorKind(StrEnum):
@@ -54,56 +56,6 @@ class RowError:
     message: str
     column: str | None = None
     code: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportSchema:
-    """Columns of one import format: a territory code, a year, optional keys, amounts."""
-
-    amount_columns: tuple[str, ...]
-    """Whole non-negative numbers, required on every row."""
-    code_column: str = "insee_code"
-    year_column: str = "year"
-    key_columns: tuple[str, ...] = ()
-    """Extra text columns that, with code and year, identify a row (e.g. ``sector``)."""
-    optional_columns: tuple[str, ...] = ()
-    """Whole non-negative numbers that may be left blank."""
-    text_columns: tuple[str, ...] = ()
-    """Free text (labels, sources), not checked."""
-    secret_columns: tuple[str, ...] = ()
-    """Amount columns where INSEE's statistical-secrecy markers (``s``, ``nd``, ``c``,
-    blank) are accepted: the figure is kept as unknown (None), never as zero."""
-    min_year: int = 1950
-    max_year: int = 2100
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Every accepted column, in a stable order."""
-        return (
-            self.code_column,
-            self.year_column,
-            *self.key_columns,
-            *self.amount_columns,
-            *self.optional_columns,
-            *self.text_columns,
-        )
-
-    @property
-    def required_columns(self) -> tuple[str, ...]:
-        """Columns the header must contain."""
-        return (self.code_column, self.year_column, *self.key_columns, *self.amount_columns)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    """A valid row: its key and its numbers (blank optional columns are left out)."""
-
-    line: int
-    code: str
-    year: int
-    keys: tuple[str, ...]
-    values: Mapping[str, int | None]
-    text: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,109 +186,6 @@ def _check_row(
     )
 
 
-class _FastCheck:
-    """The happy path of :func:`_check_row`, precompiled once per file: plain string cells,
-    ASCII digits, a known code, a year in range. Anything else (a blank, a sign, a space,
-    a JSON number, an unknown code, a secret marker with surrounding spaces...) returns
-    None and the row goes through :func:`_check_row`, which alone words the errors; so a
-    refused file reports exactly what it did, and a clean row costs no regex, no
-    exception and no intermediate dict (the import of France checks 3.5 million rows)."""
-
-    __slots__ = (
-        "amounts",
-        "code_column",
-        "key_columns",
-        "known",
-        "max_year",
-        "min_year",
-        "optional",
-        "secret",
-        "text_columns",
-        "year_column",
-    )
-
-    def __init__(self, schema: ImportSchema, known_codes: Collection[str]) -> None:
-        self.code_column = schema.code_column
-        self.year_column = schema.year_column
-        self.key_columns = schema.key_columns
-        self.text_columns = schema.text_columns
-        self.min_year, self.max_year = schema.min_year, schema.max_year
-        secret = set(schema.secret_columns)
-        self.amounts = tuple((name, name in secret) for name in schema.amount_columns)
-        self.optional = tuple((name, name in secret) for name in schema.optional_columns)
-        self.secret = secret
-        self.known = known_codes
-
-    def __call__(self, line: int, row: Mapping[Any, object]) -> ParsedRow | None:
-        """The parsed row when it is clean, else None (never an error of its own)."""
-        get = row.get
-        if get(None):
-            return None
-        code = get(self.code_column)
-        if type(code) is not str:
-            return None
-        code = code.strip()
-        if not code or code not in self.known:
-            return None
-        year_text = get(self.year_column)
-        if type(year_text) is not str or not (year_text.isascii() and year_text.isdigit()):
-            return None
-        year = int(year_text)
-        if not self.min_year <= year <= self.max_year:
-            return None
-        values: dict[str, int | None] = {}
-        for name, secret in self.amounts:
-            raw = get(name)
-            if type(raw) is not str:
-                return None
-            if raw.isascii() and raw.isdigit():
-                values[name] = int(raw)
-            elif secret and (not raw.strip() or raw.strip().lower() in SECRET):
-                values[name] = None
-            else:
-                return None
-        for name, secret in self.optional:
-            raw = get(name)
-            if raw is None:
-                if secret:
-                    values[name] = None
-                continue
-            if type(raw) is not str:
-                return None
-            if raw.isascii() and raw.isdigit():
-                values[name] = int(raw)
-            elif not raw.strip():
-                if secret:
-                    values[name] = None
-            elif secret and raw.strip().lower() in SECRET:
-                values[name] = None
-            else:
-                return None
-        keys = []
-        for name in self.key_columns:
-            raw = get(name)
-            if type(raw) is not str or not raw.strip():
-                return None
-            keys.append(raw.strip())
-        text: dict[str, str] = {}
-        for name in self.text_columns:
-            raw = get(name)
-            if raw is None:
-                text[name] = ""
-            elif type(raw) is str:
-                text[name] = raw.strip()
-            else:
-                return None
-        return ParsedRow(
-            line=line,
-            code=code,
-            year=year,
-            keys=tuple(keys),
-            values=MappingProxyType(values),
-            text=MappingProxyType(text),
-        )
-
-
 def validate_table(
     header: Sequence[str],
     rows: Iterable[Mapping[Any, object]],
@@ -360,7 +209,7 @@ def validate_table(
     parsed: list[ParsedRow] = []
     seen: dict[tuple[str, int, tuple[str, ...]], int] = {}
     count = 0
-    fast = _FastCheck(schema, known_codes)
+    fast = CleanRows(schema, known_codes)
     for count, row in enumerate(rows, start=1):
         line = first_line + count - 1
         result = fast(line, row) or _check_row(

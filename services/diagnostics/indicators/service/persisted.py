@@ -16,7 +16,6 @@ import time
 from typing import Any
 
 import orjson
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators import repository
