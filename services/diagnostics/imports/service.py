@@ -41,7 +41,10 @@ from shared.problems import Forbidden
 MAX_REPORTED_ERRORS = 1000
 CARRIED = (ImportKind.TERRITORY_YEARS, ImportKind.SECTOR_EMPLOYMENT)
 """Figures files that ``?geography_year=`` carries onto one geography (passage table)."""
-PROGRESS_CHUNK = 500
+PROGRESS_CHUNK = 10_000
+"""Rows written (one COPY and merge) between two progress reports, each its own committed
+transaction: 500 made France's 3.5 million file rows 7,000 merges and 7,000 commits of
+the side session; 10,000 still reports a jobs-by-sector file of France about 30 times."""
 
 
 def ensure_may_import(principal: Principal, kind: ImportKind) -> None:

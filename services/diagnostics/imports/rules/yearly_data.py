@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from services.diagnostics.imports.rules.clean_rows import CleanRows
+from services.diagnostics.imports.rules.row_format import SECRET as SECRET
+from services.diagnostics.imports.rules.row_format import ImportSchema as ImportSchema
+from services.diagnostics.imports.rules.row_format import ParsedRow as ParsedRow
 from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES, BasicIncome
 from services.diagnostics.indicators.rules.indicators import FIGURE_COLUMNS, TerritoryYear
 
 _INTEGER = re.compile(r"[+-]?\d+")
 # Région/département (2–3), zone d'emploi (4), commune (5, Corsica 2A/2B), EPCI SIREN (9).
 _INSEE_SHAPE = re.compile(r"\d{2,5}|2[AB]\d{0,3}|97\d{1,3}|\d{9}|R\d{2}|Z[EF][0-9AB]{4}")
-SECRET = frozenset({"s", "nd", "c", "secret"})
-"""INSEE's markers of a cell under statistical secrecy (``nd``: not available)."""
 
 
 class ErrorKind(StrEnum):
@@ -54,56 +56,6 @@ class RowError:
     message: str
     column: str | None = None
     code: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportSchema:
-    """Columns of one import format: a territory code, a year, optional keys, amounts."""
-
-    amount_columns: tuple[str, ...]
-    """Whole non-negative numbers, required on every row."""
-    code_column: str = "insee_code"
-    year_column: str = "year"
-    key_columns: tuple[str, ...] = ()
-    """Extra text columns that, with code and year, identify a row (e.g. ``sector``)."""
-    optional_columns: tuple[str, ...] = ()
-    """Whole non-negative numbers that may be left blank."""
-    text_columns: tuple[str, ...] = ()
-    """Free text (labels, sources), not checked."""
-    secret_columns: tuple[str, ...] = ()
-    """Amount columns where INSEE's statistical-secrecy markers (``s``, ``nd``, ``c``,
-    blank) are accepted: the figure is kept as unknown (None), never as zero."""
-    min_year: int = 1950
-    max_year: int = 2100
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Every accepted column, in a stable order."""
-        return (
-            self.code_column,
-            self.year_column,
-            *self.key_columns,
-            *self.amount_columns,
-            *self.optional_columns,
-            *self.text_columns,
-        )
-
-    @property
-    def required_columns(self) -> tuple[str, ...]:
-        """Columns the header must contain."""
-        return (self.code_column, self.year_column, *self.key_columns, *self.amount_columns)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    """A valid row: its key and its numbers (blank optional columns are left out)."""
-
-    line: int
-    code: str
-    year: int
-    keys: tuple[str, ...]
-    values: Mapping[str, int | None]
-    text: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,9 +209,12 @@ def validate_table(
     parsed: list[ParsedRow] = []
     seen: dict[tuple[str, int, tuple[str, ...]], int] = {}
     count = 0
+    fast = CleanRows(schema, known_codes)
     for count, row in enumerate(rows, start=1):
         line = first_line + count - 1
-        result = _check_row(line, row, schema=schema, known_codes=known_codes, errors=errors)
+        result = fast(line, row) or _check_row(
+            line, row, schema=schema, known_codes=known_codes, errors=errors
+        )
         if result is None:
             continue
         key = (result.code, result.year, result.keys)

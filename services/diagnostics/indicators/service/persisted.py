@@ -11,10 +11,11 @@ from ``rules/labels.py`` when it is read.
 
 from __future__ import annotations
 
-import json
+import math
 import time
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.indicators import repository
@@ -43,6 +44,24 @@ def diagnostic_document(report: DiagnosticReport) -> dict[str, Any]:
     }
 
 
+def _finite(document: dict[str, Any]) -> bool:
+    """True when every float of the document is finite (JSON has no NaN nor infinity)."""
+    floats = [v for reading in document["indicators"].values() for v in reading[:2]]
+    floats += [distance for _, distance in document["peers"]]
+    floats += document["engine_bases_eur"].values()
+    floats += (document["engine_shares"] or {}).values()
+    return all(map(math.isfinite, (v for v in floats if v is not None)))
+
+
+def _json(code: str, document: dict[str, Any]) -> str:
+    """The document as JSON text, refusing NaN and infinities as ``json.dumps(...,
+    allow_nan=False)`` did (orjson would write them as null), about ten times faster:
+    France is 36,569 documents a year."""
+    if not _finite(document):
+        raise ValueError(f"diagnostic of {code}: a figure is not finite")
+    return orjson.dumps(document).decode()
+
+
 def documents_of(data: YearData) -> dict[str, dict[str, Any]]:
     """The document of every territory (and perimeter) of a computed year."""
     return {
@@ -69,7 +88,7 @@ async def compute_and_persist(session: AsyncSession, year: int) -> dict[str, Any
             data.levels.get(code, ""),
             data.sources.get(code, ""),
             version,
-            json.dumps(document, ensure_ascii=False, allow_nan=False),
+            _json(code, document),
         )
         for code, document in documents.items()
     ]

@@ -7,13 +7,13 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diagnostics.geography.service import member_communes
 from services.diagnostics.indicators import repository
 from services.diagnostics.indicators.errors import NoDataForYear
-from services.diagnostics.indicators.models import TerritoryYearRow
 from services.diagnostics.indicators.rules.aggregation import aggregate_all
 from services.diagnostics.indicators.rules.engines import COMPONENT_NAMES, BasicIncome
 from services.diagnostics.indicators.rules.indicators import (
@@ -30,10 +30,10 @@ from services.diagnostics.territories.service import names as territory_names
 _COLUMNS = tuple((c, f"{c}_eur") for c in COMPONENT_NAMES)
 
 
-def territory_year(
-    row: TerritoryYearRow, name: str, sectors: Mapping[str, int | None]
-) -> TerritoryYear:
-    """The domain's view of a stored row (a sector with NULL jobs is a secret cell)."""
+def territory_year(row: Any, name: str, sectors: Mapping[str, int | None]) -> TerritoryYear:
+    """The domain's view of a stored row (a sector with NULL jobs is a secret cell);
+    ``row`` has the columns of ``territory_years`` as attributes (a Core row as
+    ``repository.territory_years`` reads it, or a ``TerritoryYearRow``)."""
     return TerritoryYear(
         code=row.code,
         name=name,
@@ -97,7 +97,7 @@ def reference_sectors(
 def year_data_from(
     year: int,
     *,
-    rows: list[TerritoryYearRow],
+    rows: Sequence[Any],
     names: Mapping[str, str],
     levels: Mapping[str, str],
     jobs: Mapping[str, Mapping[str, int | None]],
