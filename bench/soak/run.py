@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ def figures(o: Outcome, plan: Plan, load_s: float) -> dict[str, Any]:
                 "max": s.maximum(f"fds.{name}"),
                 "slope_per_h": _round(s.slope_per_hour(f"fds.{name}", after_s=plan.warmup_s)),
             },
+            "cpu_percent_mean": _cpu_percent(s, name),
             "db_connections": {
                 "max": s.maximum(f"db_connections.{name}"),
                 "last": s.last(f"db_connections.{name}"),
@@ -167,6 +169,10 @@ def figures(o: Outcome, plan: Plan, load_s: float) -> dict[str, Any]:
         "sample_every_s": plan.sample_every_s,
         "slopes_after_s": plan.warmup_s,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load1_during_run": {
+            "mean": _round(statistics.fmean(v for _, v in s.series("load1"))),
+            "max": _round(s.maximum("load1")),
+        },
         "requests": t.requests(),
         "status_counts": {
             k: {str(st): n for st, n in sorted(c.items())} for k, c in t.statuses.items()
@@ -186,6 +192,15 @@ def figures(o: Outcome, plan: Plan, load_s: float) -> dict[str, Any]:
         "services": per_service,
         "consumer_lag": lag,
     }
+
+
+def _cpu_percent(s: Samples, name: str) -> float | None:
+    """Mean CPU of a service process over the sampled run, in % of one core."""
+    series = s.series(f"cpu_s.{name}")
+    if len(series) < 2 or series[-1][0] <= series[0][0]:
+        return None
+    (t0, c0), (t1, c1) = series[0], series[-1]
+    return round(100 * (c1 - c0) / (t1 - t0), 1)
 
 
 def _round(value: float | None) -> float | None:

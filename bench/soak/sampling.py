@@ -21,6 +21,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.proc_cpu import cpu_s
 from deploy.local.stack import BACKEND_SERVICES, Stack
 
 SERVICES = ("gateway", *BACKEND_SERVICES)
@@ -144,6 +145,10 @@ async def sample_until(
                 assert process is not None and process.poll() is None, f"{name} died"
                 values[f"rss_mib.{name}"] = rss_mib(process.pid)
                 values[f"fds.{name}"] = open_fds(process.pid)
+                # CPU used so far and the machine's load: whether a slope comes from the
+                # service itself or from a machine too busy to run it (2 shared cores).
+                values[f"cpu_s.{name}"] = cpu_s(process.pid) or 0.0
+            values["load1"] = os.getloadavg()[0]
             connections = await asyncio.to_thread(db_connections, stack)
             values.update({f"db_connections.{k}": v for k, v in connections.items()})
             values.update({f"lag.{k}": v for k, v in (await lag.lag()).items()})

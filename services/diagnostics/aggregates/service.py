@@ -16,7 +16,7 @@ from services.diagnostics.aggregates.rules.circulation import (
     Circulation,
     Transfer,
     circulation,
-    velocity,
+    velocity_from_sums,
 )
 from services.diagnostics.aggregates.rules.postings import (
     Counters,
@@ -84,16 +84,15 @@ async def publish_pending(session: AsyncSession, *, limit: int = 200) -> int:
 async def territory_velocity(
     session: AsyncSession, *, territory: str, currency: str, period: str
 ) -> float | None:
-    """Velocity of the currency in the territory over the month (None when nothing held)."""
+    """Velocity of the currency in the territory over the month (None when nothing held):
+    the same figure as ``rules.circulation.velocity`` on the stored transfers, from three
+    sums the database computes (``repository.velocity_sums``), so that publishing costs
+    the same after a million transfers as after ten."""
     start, end = month_bounds(period)
-    stored = await repository.stored_transfers(
-        session, currency=currency, before=end, territory=territory
+    spent, held_at_start, weighted = await repository.velocity_sums(
+        session, currency=currency, territory=territory, start=start, end=end
     )
-    transfers = [s.transfer for s in stored]
-    try:
-        return velocity(transfers, start=start, end=end, territory=territory)
-    except UndefinedIndicator:
-        return None
+    return velocity_from_sums(spent, held_at_start, weighted, start=start, end=end)
 
 
 async def _publish(session: AsyncSession, key: Key, counters: Counters, active: int) -> None:

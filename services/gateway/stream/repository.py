@@ -9,7 +9,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text, true
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -31,34 +43,51 @@ async def record(
     rows: Sequence[tuple[StreamRow, StateUpdate | None]],
 ) -> list[int]:
     """Append the rows and apply each one's update of the dashboard state, in the caller's
-    transaction."""
+    transaction: one statement per row (the append, then the upsert reading the appended
+    row's position, in one data-modifying CTE), the append lock once per transaction."""
     if not rows:
         return []
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
+    await _lock_appends(session)
     positions = []
     for row, update in rows:
-        position = (
-            await session.execute(
-                insert(StreamEvent)
-                .values(
-                    event_type=row.event_type,
-                    event_key=event.dedup_key[:400],
-                    occurred_at=event.time,
-                    territory=row.tags.territory,
-                    currency=row.tags.currency,
-                    programme=row.tags.programme,
-                    data=row.data,
-                )
-                .returning(StreamEvent.position)
+        appended = (
+            insert(StreamEvent)
+            .values(
+                event_type=row.event_type,
+                event_key=event.dedup_key[:400],
+                occurred_at=event.time,
+                territory=row.tags.territory,
+                currency=row.tags.currency,
+                programme=row.tags.programme,
+                data=row.data,
             )
-        ).scalar_one()
-        positions.append(position)
-        if update is not None:
-            await _apply(session, update, position)
+            .returning(StreamEvent.position)
+        )
+        if update is None:
+            position = (await session.execute(appended)).scalar_one()
+        else:
+            position = (await session.execute(_upsert_after(appended.cte(), update))).scalar_one()
+        positions.append(int(position))
     return positions
 
 
-async def _apply(session: AsyncSession, update: StateUpdate, position: int) -> None:
+_LOCKED_IN = "gateway.stream.append_lock_held_in"
+
+
+async def _lock_appends(session: AsyncSession) -> None:
+    """Take the append lock once per transaction: the consumer records a whole batch of
+    events in one transaction, and the lock, held until its commit, needs no second round
+    trip per event (``session.info`` remembers the transaction that took it)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
+        return
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
+    session.info[_LOCKED_IN] = transaction
+
+
+def _upsert_after(appended: CTE, update: StateUpdate) -> Any:
+    """The state row's upsert, taking its position from the ``appended`` stream row; it
+    returns that position (both branches set the state row's position to it)."""
     values: dict[str, Any] = {
         "key": update.key,
         "kind": update.kind,
@@ -71,9 +100,12 @@ async def _apply(session: AsyncSession, update: StateUpdate, position: int) -> N
         "period": update.period,
         "amount": update.amount,
         "count": 1,
-        "position": position,
     }
-    statement = pg_insert(DashboardState).values(**values)
+    columns = [*values, "position"]
+    chosen = select(
+        *(literal(v, type_=STATE.c[k].type) for k, v in values.items()), appended.c.position
+    )
+    statement = pg_insert(DashboardState).from_select(columns, chosen)
     new = statement.excluded
     changes: dict[str, Any] = {"position": new.position, "updated_at": func.now()}
     if update.mode == "add":
@@ -89,7 +121,9 @@ async def _apply(session: AsyncSession, update: StateUpdate, position: int) -> N
             amount=new.amount,
             count=DashboardState.count + 1,
         )
-    await session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=changes))
+    return statement.on_conflict_do_update(index_elements=["key"], set_=changes).returning(
+        DashboardState.position
+    )
 
 
 def tenant_clause(columns: Any, tenants: TenantFilter) -> ColumnElement[bool]:

@@ -142,6 +142,22 @@ def velocity(
     return spent / mean
 
 
+def velocity_from_sums(
+    spent: int, held_at_start: int, weighted: int, *, start: datetime, end: datetime
+) -> float | None:
+    """:func:`velocity` from sums instead of the records (None when nothing is held):
+    ``spent`` = P, ``held_at_start`` = M(start), ``weighted`` = Σ δᵢ·(end − tᵢ) in
+    microseconds over the period's records, δᵢ each one's change of M. Then
+    ∫M(t)dt = M(start)·T + Σ δᵢ·(end − tᵢ): the same integer :func:`average_circulation`
+    accumulates step by step, so both give the same float."""
+    _check_period(start, end)
+    ticks = (end - start) // _TICK
+    mean = float(Fraction(held_at_start * ticks + weighted, ticks))
+    if mean <= 0:
+        return None
+    return spent / mean
+
+
 @dataclass(frozen=True, slots=True)
 class TerritoryFlows:
     """Flows of units into and out of the accounts of one territory (minor units)."""
