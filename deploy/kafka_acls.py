@@ -5,7 +5,10 @@ One principal per service (its name). A service may:
 - WRITE, CREATE and DESCRIBE topics under its own prefix ``proxima.<service>.``: the
   families the registry says it produces, and its own dead-letter topics
   (``proxima.<service>.dlq.…``); no other principal may create them;
-- READ (and DESCRIBE) exactly the topics its subscriptions consume;
+- READ (and DESCRIBE) exactly the topics its subscriptions consume, and, for a service
+  that checks the gateway's tokens (every one but the gateway), the gateway's client and
+  signing-key topics its token-event follower reads (`shared.auth_events`): without them a
+  revoked client or a withdrawn key would keep working there until the token expires;
 - READ (and DESCRIBE) its own consumer groups, those named ``<service>…``.
 
 Nothing else: the broker denies by default, so a forged event sent under another service's
@@ -30,6 +33,16 @@ from shared.events.consumer import Subscription
 from shared.events.registry import producer_of, registered_types, topic_for, topic_owner
 
 SERVICES = ("ledger", "funding", "diagnostics", "gateway")
+# The services that verify the gateway's tokens from its JWKS and so follow its client and
+# key events (`shared.service_app` starts the follower when the verifier follows the gateway).
+TOKEN_EVENT_FOLLOWERS = ("ledger", "funding", "diagnostics")
+
+
+def token_event_topics() -> set[str]:
+    """The topics of the gateway's client and signing-key events."""
+    from shared.auth_events import TOKEN_EVENT_TYPES
+
+    return {topic_for(name) for name in TOKEN_EVENT_TYPES}
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,8 @@ def acl_plan(subscriptions: Mapping[str, Sequence[Subscription]] | None = None) 
                 if topic not in families:
                     raise ValueError(f"{service} consumes {topic}, which is no registered family")
                 consumed.add(topic)
+        if service in TOKEN_EVENT_FOLLOWERS:
+            consumed |= token_event_topics()
         if consumed:
             rules.append(
                 AclRule(service, "topic", "literal", tuple(sorted(consumed)), ("Read", "Describe"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from aiokafka.errors import (
 )
 
 from shared.events.catalog.funding import PaymentOrdered
+from shared.events.catalog.gateway import ClientChanged
 from shared.events.catalog.ledger import PaymentSettled
 from shared.events.registry import dead_letter_topic, topic_for
 from shared.events.transports import OutgoingRecord, Record, make_consumer, make_producer
@@ -154,6 +156,35 @@ async def test_a_service_reads_only_the_topics_it_consumes(kafka: Any) -> None:
     # nor may a service join another's consumer group
     with pytest.raises(GroupAuthorizationFailedError):
         await _first_records(as_service(kafka, "ledger"), f"funding-{tag}", PAYMENTS)
+
+
+async def test_every_service_that_checks_tokens_reads_the_gateways_revocations(
+    kafka: Any,
+) -> None:
+    """The services' token-event followers read the gateway's client events under their own
+    principal: a revocation reaches each of them, not only the gateway."""
+    clients = topic_for(ClientChanged.event_type)
+    changed_at = datetime.now(UTC)
+    revoked = ClientChanged(
+        client_id=f"revoked-{uuid.uuid4().hex[:6]}",
+        changes=["revoked"],
+        generation=1,
+        revoked=True,
+        changed_at=changed_at,
+        tokens_expire_by=changed_at + timedelta(minutes=15),
+    )
+    gateway = make_producer(as_service(kafka, "gateway"))
+    await gateway.start()
+    try:
+        await gateway.send_many([record_of(owned_event(revoked, subject=revoked.client_id))])
+    finally:
+        await gateway.stop()
+    for service in ("ledger", "funding", "diagnostics"):
+        tag = uuid.uuid4().hex[:6]
+        got = await _first_records(
+            as_service(kafka, service), f"{service}-token-events-{tag}", clients
+        )
+        assert revoked.client_id in {r.key for r in got}, service
 
 
 async def test_an_unauthenticated_client_is_refused(kafka: Any) -> None:

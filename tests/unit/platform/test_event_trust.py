@@ -118,14 +118,20 @@ def test_each_service_reads_exactly_what_it_consumes_and_its_own_groups() -> Non
         }
         for service in ("ledger", "funding", "diagnostics", "gateway")
     }
-    assert reads["ledger"] == {"proxima.funding.payment"}
-    assert reads["funding"] == {"proxima.ledger.payment"}
-    assert reads["diagnostics"] == {
-        "proxima.ledger.transaction",
-        "proxima.funding.budget",
-        "proxima.funding.instrument",  # the instruments' figures of each département
-        "proxima.funding.payment",
-    }
+    # every service that checks the gateway's tokens follows its client and key events
+    tokens = {"proxima.gateway.client", "proxima.gateway.signing_key"}
+    assert reads["ledger"] == {"proxima.funding.payment"} | tokens
+    assert reads["funding"] == {"proxima.ledger.payment"} | tokens
+    assert (
+        reads["diagnostics"]
+        == {
+            "proxima.ledger.transaction",
+            "proxima.funding.budget",
+            "proxima.funding.instrument",  # the instruments' figures of each département
+            "proxima.funding.payment",
+        }
+        | tokens
+    )
     assert "proxima.ledger.payment" not in reads["gateway"]
     assert _rules(plan, "gateway")[("group", "prefixed", "gateway")] == {"Read", "Describe"}
 
