@@ -4,20 +4,24 @@ the batch's own idempotency key, posts its items through ``ledger_post_group`` (
 if every item was posted, then records the key's answer.
 
 Why (docs/decisions/ledger-group-commit.md, "Batches"): an atomic batch of 1,000 transfers
-cost a dozen round trips (BEGIN, key claim, lock, mandates, transactions, postings, debt
+cost about ten round trips (BEGIN, key claim, lock, mandates, transactions, postings, debt
 caps, reserves, outbox, key answer, COMMIT); called outside a transaction block, this
-function is its own transaction, so one. All or nothing is a PL/pgSQL block: any item the
-group function does not post raises inside the block, which rolls back everything the block
-wrote (the key's claim included) and answers one row ``fallback``; the caller then runs the
-batch on the one-transaction path, which words the first refusal exactly as before. One
-subtransaction per batch, not one per item.
+function is its own transaction, so one. It also replaces ``ledger_post_group`` with the
+same function less one quadratic step (each leg's account found by a hash join, not a scan
+per leg). All or nothing is a PL/pgSQL block: any item the group function does not post
+raises inside the block, which rolls back everything the block wrote (the key's claim
+included) and answers one row ``fallback``; the caller then runs the batch on the
+one-transaction path, which words the first refusal exactly as before. One subtransaction
+per batch, not one per item.
 
 Revision ID: ledger_0022
 Revises: ledger_0021
 Create Date: 2026-12-14
 """
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 
 from alembic import op
 
@@ -104,9 +108,37 @@ $fn$
 """
 
 
+def _group_function() -> str:
+    """The text of ``ledger_post_group`` as migration ``ledger_0021`` created it."""
+    path = Path(__file__).with_name("20261213_post_group_function.py")
+    spec = importlib.util.spec_from_file_location("ledger_0021_post_group", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.FUNCTION).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+# Each leg's account as its position among the locked accounts: ``array_position`` per leg
+# scanned the accounts once per leg (31 ms of a 1,000-transfer batch, 2,000 legs by about
+# 1,000 accounts); a hash join of the two arrays does it in one pass.
+_LEG_POSITIONS_BEFORE = """    SELECT array_agg(array_position(acc, u.a) ORDER BY u.o) INTO leg_acc
+    FROM unnest(p_leg_account) WITH ORDINALITY AS u (a, o);"""
+_LEG_POSITIONS_AFTER = """    SELECT array_agg(x.k::int ORDER BY u.o) INTO leg_acc
+    FROM unnest(p_leg_account) WITH ORDINALITY AS u (a, o)
+    LEFT JOIN unnest(acc) WITH ORDINALITY AS x (a, k) ON x.a = u.a;"""
+
+
+def _faster_group_function() -> str:
+    text = _group_function()
+    assert _LEG_POSITIONS_BEFORE in text
+    return text.replace(_LEG_POSITIONS_BEFORE, _LEG_POSITIONS_AFTER, 1)
+
+
 def upgrade() -> None:
+    op.execute(_faster_group_function())
     op.execute(FUNCTION)
 
 
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION {SIGNATURE}")
+    op.execute(_group_function())
