@@ -206,6 +206,33 @@ async def post_group(
     return await fetch_alone(engine, _POST_GROUP, *columns_, now)
 
 
+_POST_BATCH = """
+SELECT * FROM ledger_post_batch(
+    $1::text, $2::text, $3::text, $4::text[], $5::text[], $6::text[], $7::boolean[],
+    $8::boolean[], $9::uuid[], $10::text[], $11::date[], $12::text[], $13::jsonb[], $14::int[],
+    $15::int[], $16::int[], $17::uuid[], $18::text[], $19::bigint[], $20::int[], $21::text[],
+    $22::int[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[],
+    $28::timestamptz)
+"""
+"""An atomic batch in one statement, run as its own transaction: the function of migration
+``ledger_0022`` (its docstring says what each argument and outcome is)."""
+
+
+async def post_batch(
+    engine: AsyncEngine,
+    claim: tuple[str, str | None, str],
+    arrays: GroupArrays,
+    now: datetime,
+) -> list[asyncpg.Record]:
+    """Post an atomic batch (``arrays``, items without keys) and claim its key (``claim``:
+    client, key or None, digest) in one round trip: one row per item when every item was
+    posted, else one row, ``replay`` (the key's stored hash and answer) or ``fallback``
+    (nothing written). A database refusal at commit raises, nothing written."""
+    metadata = [jsonb_param(m) for m in arrays.metadata]
+    columns_ = [metadata if f.name == "metadata" else getattr(arrays, f.name) for f in FIELDS]
+    return await fetch_alone(engine, _POST_BATCH, *claim, *columns_, now)
+
+
 _INSERT_TRANSACTIONS = f"""
 INSERT INTO transactions (id, kind, effective_date, description, metadata, client_id)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::text[], $5::jsonb[], $6::text[])

@@ -36,7 +36,7 @@ from services.ledger.transactions.schemas import (
     json_text,
     view_json,
 )
-from services.ledger.transactions.service import batch, reversal, single
+from services.ledger.transactions.service import batch, batch_call, reversal, single
 from services.ledger.transactions.service.committer import PostingQueueFull, committer_of
 from services.ledger.transactions.service.group import Item, Replay
 from shared.auth import Principal
@@ -233,10 +233,23 @@ async def post_batch(
     # FastAPI would.
     body = await parse_body(BatchCreate, request)
     sort_metadata(body.items)
+    key = idempotency.key(body.idempotency_key)
+    if body.mode == "atomic":
+        # One round trip (`batch_call`); None: on the one-transaction path below, which
+        # words the refusal.
+        digest = body_digest(idempotency.route, body)
+        done = await batch_call.post_atomic_call(
+            request.app.state.engine, principal, body, key=key, digest=digest
+        )
+        if isinstance(done, batch_call.BatchReplay):
+            text = await replay_batch(session, done.record)
+            return Response(text, status_code=200, media_type=JSON)
+        if done is not None:
+            return Response(done, status_code=201, media_type=JSON)
     return await idempotent_json(
         session,
         client_id=principal.client_id,
-        key=idempotency.key(body.idempotency_key),
+        key=key,
         digest=lambda: body_digest(idempotency.route, body),
         run=lambda: run_batch(session, principal, body),
         replay=lambda record: replay_batch(session, record),

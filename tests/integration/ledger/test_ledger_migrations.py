@@ -1,6 +1,7 @@
 """The ledger's Alembic history (the baseline ``ledger_0013``, the schedules'
 ``ledger_0014``, the directory's ``ledger_0016``, the reserve reminders' ``ledger_0020``, then
-clearing's ``ledger_0017``, the posting group function's ``ledger_0021``: ids name the
+clearing's ``ledger_0017``, the posting group function's ``ledger_0021``, the atomic batch
+function's ``ledger_0022``: ids name the
 branch they were written on, the chain the order they landed in) goes
 down to nothing and up again, and every table model the repositories query with names
 real columns."""
@@ -46,7 +47,7 @@ def _check(url: str) -> None:
         command.upgrade(config, "head")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
-                "ledger_0021"
+                "ledger_0022"
             )
             assert set(conn.execute(text(FUNCTIONS)).scalars()) == functions
             assert conn.execute(text("SELECT id FROM audit_sealer_state")).scalar_one() == 1

@@ -90,7 +90,7 @@ ALONE = Counter(
 )
 
 
-def _valid(item: Item) -> tuple[Posting, ...]:
+def valid_legs(item: Item) -> tuple[Posting, ...]:
     """What `post_request` checks before it locks and needs no database: tenancy, the
     double-entry rules. Run before the call, answered after it (a replay comes first)."""
     for currency in sorted({p.currency for p in item.body.postings}):
@@ -132,11 +132,11 @@ async def _post_group(
             alone.append(index)
             continue
         try:
-            legs[index] = _valid(item)
+            legs[index] = valid_legs(item)
         except REFUSALS as exc:
             refused[index] = exc
         sent.append(index)
-        _add(arrays, item, legs.get(index, ()), today, now)
+        add_item(arrays, item, legs.get(index, ()), today, now)
     outcomes: list[Outcome | None] = [None] * len(items)
     if not sent:
         return outcomes, alone
@@ -172,7 +172,7 @@ async def _post_group(
     return outcomes, sorted(alone)
 
 
-def _add(
+def add_item(
     arrays: repo.GroupArrays,
     item: Item,
     legs: Sequence[Posting],
