@@ -78,6 +78,8 @@ BUSINESS_REFUSALS: dict[str, str] = {
     "unknown-action": "an action name of the right shape that is no workflow action (the"
     " answer lists the allowed ones)",
     "import-rejected": "a table whose rows break the import's rules (all or nothing)",
+    "unreadable-body": "an import's CSV is any string to its schema (and an XLSX any bytes):"
+    " an empty body, or one with no header row, is no table to read",
     "idempotency-keys-differ": "the idempotency key given twice, header and body, differently",
     "validation-failed: Value error, must be between the years 1900 and 2200": "funding dates"
     " outside 1900-2200 (they overflow once converted to UTC); a date-time format cannot"
