@@ -54,14 +54,6 @@ async def claim_many(
     return answers(claims, await repo.claim_idempotency_keys(session, claims))
 
 
-async def settle_claims(
-    session: AsyncSession, claims: list[tuple[str, str, str]], claimed: set[tuple[str, str]]
-) -> dict[tuple[str, str], Any]:
-    """What `claim_many` returns, for ``claims`` already claimed by a statement that also
-    did other work (``claimed``: the pairs it claimed now): the earlier claims read back."""
-    return answers(claims, await repo.earlier_claims(session, claims, claimed))
-
-
 def answers(
     claims: list[tuple[str, str, str]], earlier: dict[tuple[str, str], Any]
 ) -> dict[tuple[str, str], Any]:
