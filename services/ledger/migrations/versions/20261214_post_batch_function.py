@@ -109,7 +109,11 @@ $fn$
 
 
 def _group_function() -> str:
-    """The text of ``ledger_post_group`` as migration ``ledger_0021`` created it."""
+    """The text of ``ledger_post_group`` as migration ``ledger_0021`` created it.
+
+    Read from that migration's file by name, so the function's text is written once; a
+    migration file is never renamed once released, and renaming this one would break here
+    (the migrations test runs the whole chain)."""
     path = Path(__file__).with_name("20261213_post_group_function.py")
     spec = importlib.util.spec_from_file_location("ledger_0021_post_group", path)
     assert spec is not None and spec.loader is not None
